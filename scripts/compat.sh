@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs test/compat with the pinned clients from PyPI in a venv cached under ~/.cache/cairn,
+# keyed by the requirement files so a pin change gets a fresh venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+req=test/compat/requirements.txt
+pins=test/compat/client-pins.txt
+cache="${CAIRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn}"
+venv="$cache/venv-$(cat "$req" "$pins" | sha256sum | cut -c1-12)"
+if [ ! -x "$venv/bin/pytest" ]; then
+  python3 -m venv "$venv.tmp.$$"
+  "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$pins"
+  rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
+fi
+[ -f dist/src/main.js ] || npm run build --silent
+exec "$venv/bin/python" -m pytest test/compat -q -p no:cacheprovider "$@"

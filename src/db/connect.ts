@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { SQL } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import pg from 'pg';
+import { isPglite, redact } from '../config.js';
+import * as schema from './schema/index.js';
+
+export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** One database handle for both drivers; domain code only sees `orm` and these helpers. */
+export interface Database {
+  kind: 'pglite' | 'postgres';
+  orm: Orm;
+  /** Applies the committed SQL migrations in `migrations/`. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+/** Rows of a raw query, the same on node-postgres and PGlite. */
+export async function rows<T = Record<string, unknown>>(db: Orm, query: SQL): Promise<T[]> {
+  const res = (await db.execute(query)) as unknown as { rows: T[] };
+  return res.rows;
+}
+
+export async function connect(uri: string, opts: { poolSize?: number } = {}): Promise<Database> {
+  if (isPglite(uri)) {
+    const dir = uri === 'memory://' || uri === 'pglite://memory' ? undefined : uri.slice('pglite://'.length);
+    if (dir) fs.mkdirSync(dir, { recursive: true });
+    let client: PGlite;
+    try {
+      client = dir ? await PGlite.create(dir) : await PGlite.create();
+    } catch (err) {
+      throw new StartupError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`);
+    }
+    const orm = drizzlePglite({ client, schema }) as unknown as Orm;
+    return {
+      kind: 'pglite',
+      orm,
+      migrate: () => wrapMigration(() => migratePglite(orm as never, { migrationsFolder: findMigrations() })),
+      close: () => client.close(),
+    };
+  }
+  const pool = new pg.Pool({ connectionString: uri, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  try {
+    await pool.query('select 1');
+  } catch (err) {
+    await pool.end().catch(() => {});
+    throw new StartupError(`cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`);
+  }
+  const orm = drizzlePg({ client: pool, schema }) as unknown as Orm;
+  return { kind: 'postgres', orm, migrate: () => wrapMigration(() => migrateLocked(pool)), close: () => pool.end() };
+}
+
+// Several workers or hosts may start at once: a session advisory lock, held on one dedicated
+// connection, lets exactly one of them apply migrations while the others wait.
+async function migrateLocked(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('select pg_advisory_lock(727274)');
+    await migratePg(drizzlePg({ client }), { migrationsFolder: findMigrations() });
+  } finally {
+    await client.query('select pg_advisory_unlock(727274)').catch(() => {});
+    client.release();
+  }
+}
+
+async function wrapMigration(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (err) {
+    throw new StartupError(`database migration failed: ${(err as Error).message}`);
+  }
+}
+
+function findMigrations(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, 'migrations', 'meta', '_journal.json');
+    if (fs.existsSync(candidate)) return path.join(dir, 'migrations');
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new StartupError('migrations folder not found');
+    dir = parent;
+  }
+}

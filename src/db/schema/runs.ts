@@ -1,0 +1,46 @@
+import { bigint, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { experiments } from './experiments.js';
+
+export const runs = pgTable(
+  'runs',
+  {
+    runId: text('run_id').primaryKey(),
+    experimentId: bigint('experiment_id', { mode: 'number' })
+      .notNull()
+      .references(() => experiments.experimentId),
+    name: text('name').notNull().default(''),
+    userId: text('user_id').notNull().default(''),
+    status: text('status').notNull().default('RUNNING'),
+    startTime: bigint('start_time', { mode: 'number' }),
+    endTime: bigint('end_time', { mode: 'number' }),
+    artifactUri: text('artifact_uri').notNull(),
+    lifecycleStage: text('lifecycle_stage').notNull().default('active'),
+    deletedTime: bigint('deleted_time', { mode: 'number' }),
+  },
+  // search_runs' natural order is start_time DESC, run_id ASC within experiments and a stage.
+  (t) => [index('runs_experiment_start_idx').on(t.experimentId, t.lifecycleStage, t.startTime.desc(), t.runId)],
+);
+
+export const params = pgTable(
+  'params',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.runId, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('params_key_value_idx').on(t.key, t.value)],
+);
+
+export const runTags = pgTable(
+  'run_tags',
+  {
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.runId, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('run_tags_key_value_idx').on(t.key, t.value)],
+);

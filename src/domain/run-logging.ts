@@ -1,0 +1,138 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Orm } from '../db/connect.js';
+import type { Deps } from '../deps.js';
+import { invalidParam, notFound } from '../errors.js';
+import { nullableTextArray, numberArray, textArray } from '../lib/pg-array.js';
+import { checkRunId } from './ids.js';
+import { activeRun, RUN_NAME_TAG } from './runs.js';
+import { LIMITS, truncate, validateKey } from './validation.js';
+
+export interface MetricInput {
+  key: string;
+  value: number;
+  timestamp?: number;
+  step?: number;
+  model_id?: string;
+  dataset_name?: string;
+  dataset_digest?: string;
+}
+export interface KeyValueInput {
+  key: string;
+  value?: string;
+}
+export interface BatchInput {
+  metrics?: MetricInput[];
+  params?: KeyValueInput[];
+  tags?: KeyValueInput[];
+}
+
+/**
+ * Every logging call (log-metric, log-parameter, set-tag, log-batch) is a batch: validated whole,
+ * then written in one transaction of at most four statements, so a rejected batch writes nothing and
+ * a retried one changes nothing.
+ */
+export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Promise<void> {
+  const metrics = batch.metrics ?? [];
+  const params = batch.params ?? [];
+  const tags = batch.tags ?? [];
+  checkBatchLimits(metrics.length, params.length, tags.length);
+  checkRunId(runId);
+  for (const m of metrics) {
+    validateKey('Metric', m.key);
+    if (m.timestamp !== undefined && m.timestamp < 0) throw invalidParam(`Got invalid timestamp ${m.timestamp} for metric '${m.key}'. Timestamp must be a nonnegative long (64-bit integer)`);
+  }
+  const paramValues = new Map<string, string>();
+  for (const p of params) {
+    validateKey('Param', p.key);
+    if (paramValues.has(p.key)) throw invalidParam(`Duplicate parameter keys have been submitted: ['${p.key}']. Please ensure the request contains only one param value per param key.`);
+    paramValues.set(p.key, truncate(p.value ?? '', LIMITS.paramValueLength));
+  }
+  // Later tags win within one request, as if they had been set one after the other.
+  const tagValues = new Map<string, string>();
+  for (const t of tags) {
+    validateKey('Tag', t.key);
+    tagValues.set(t.key, truncate(t.value ?? '', LIMITS.runTagValueLength));
+  }
+
+  await deps.db.transaction(async (tx) => {
+    await activeRun(tx, runId);
+    if (paramValues.size) await insertParams(tx, runId, paramValues);
+    if (tagValues.size) await upsertTags(tx, runId, tagValues);
+    if (metrics.length) await insertMetrics(tx, runId, metrics);
+  });
+}
+
+function checkBatchLimits(nMetrics: number, nParams: number, nTags: number): void {
+  const over = (what: string, n: number, max: number) =>
+    invalidParam(`A batch logging request can contain at most ${max} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`);
+  if (nMetrics > LIMITS.batchMetrics) throw over('metrics', nMetrics, LIMITS.batchMetrics);
+  if (nParams > LIMITS.batchParams) throw over('params', nParams, LIMITS.batchParams);
+  if (nTags > LIMITS.batchTags) throw over('tags', nTags, LIMITS.batchTags);
+  const total = nMetrics + nParams + nTags;
+  if (total > LIMITS.batchTotal) {
+    throw invalidParam(`A batch logging request can contain at most ${LIMITS.batchTotal} metrics, params, and tags in total. Got ${total} in total.`);
+  }
+}
+
+// Params are immutable: re-logging the same value is a no-op, a different value is refused. The
+// final select reads the snapshot from before the insert, so it sees exactly the pre-existing params.
+async function insertParams(tx: Orm, runId: string, values: Map<string, string>): Promise<void> {
+  const keys = [...values.keys()];
+  const conflicts = await rows<{ key: string; old_value: string; new_value: string }>(
+    tx,
+    sql`with input as (select * from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)),
+         ins as (insert into params (run_id, key, value) select ${runId}, key, value from input on conflict (run_id, key) do nothing)
+         select p.key, p.value as old_value, i.value as new_value
+         from input i join params p on p.run_id = ${runId} and p.key = i.key where p.value <> i.value`,
+  );
+  if (conflicts.length) {
+    const listed = conflicts.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(', ');
+    throw invalidParam(
+      `Changing param values is not allowed. Params were already logged='[${listed}]' for run ID='${runId}'.`,
+    );
+  }
+}
+
+async function upsertTags(tx: Orm, runId: string, values: Map<string, string>): Promise<void> {
+  const keys = [...values.keys()];
+  await tx.execute(sql`
+    insert into run_tags (run_id, key, value)
+    select ${runId}, key, value from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)
+    on conflict (run_id, key) do update set value = excluded.value`);
+  const runName = values.get(RUN_NAME_TAG);
+  if (runName !== undefined) await tx.execute(sql`update runs set name = ${runName} where run_id = ${runId}`);
+}
+
+// History and latest value in one statement: the history insert ignores replayed points, and the
+// latest row moves only forward in (step, timestamp, value) order.
+async function insertMetrics(tx: Orm, runId: string, metrics: MetricInput[]): Promise<void> {
+  const hasLinks = metrics.some((m) => m.model_id || m.dataset_name || m.dataset_digest);
+  const links = hasLinks
+    ? sql`, ${nullableTextArray(metrics.map((m) => m.model_id))}::text[], ${nullableTextArray(metrics.map((m) => m.dataset_name))}::text[], ${nullableTextArray(metrics.map((m) => m.dataset_digest))}::text[]`
+    : sql``;
+  const linkColumns = hasLinks ? sql`, model_id, dataset_name, dataset_digest` : sql``;
+  await tx.execute(sql`
+    with input as (
+      select * from unnest(${textArray(metrics.map((m) => m.key))}::text[],
+                           ${numberArray(metrics.map((m) => m.step ?? 0))}::bigint[],
+                           ${numberArray(metrics.map((m) => m.timestamp ?? 0))}::bigint[],
+                           ${numberArray(metrics.map((m) => m.value))}::float8[]${links})
+        as t(key, step, timestamp, value${linkColumns})),
+    ins as (
+      insert into metrics (run_id, key, step, timestamp, value${linkColumns})
+      select ${runId}, key, step, timestamp, value${linkColumns} from input
+      on conflict do nothing)
+    insert into latest_metrics (run_id, key, step, timestamp, value)
+    select distinct on (key) ${runId}, key, step, timestamp, value from input
+    order by key, step desc, timestamp desc, value desc
+    on conflict (run_id, key) do update set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
+    where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`);
+}
+
+export async function deleteTag(deps: Deps, runId: string, key: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await activeRun(tx, runId);
+    const deleted = await rows(tx, sql`delete from run_tags where run_id = ${runId} and key = ${key} returning key`);
+    if (!deleted.length) throw notFound(`No tag with name: ${key} in run with id ${runId}`);
+  });
+}

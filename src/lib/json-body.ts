@@ -1,0 +1,62 @@
+import { invalidParam } from '../errors.js';
+
+// The mlflow client sends NaN as the string "NaN", but hand-written clients (and Python's json.dumps)
+// send the bare tokens NaN / Infinity / -Infinity. Strict JSON.parse first; rewrite those tokens only
+// when it fails, so the common path costs nothing extra.
+export function parseJsonLenient(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return JSON.parse(quoteNonFiniteTokens(text));
+    } catch (err) {
+      throw invalidParam(`Malformed JSON in request body: ${(err as Error).message}`);
+    }
+  }
+}
+
+function quoteNonFiniteTokens(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    const token = ['-Infinity', 'Infinity', 'NaN'].find((t) => text.startsWith(t, i));
+    if (token) {
+      out += `"${token}"`;
+      i += token.length - 1;
+    } else out += ch;
+  }
+  return out;
+}
+
+/** A request body as MLflow reads it: empty means `{}`, a JSON string holding JSON is decoded again,
+ * `null` fields are absent. Anything but an object is refused. */
+export function decodeRequestObject(text: string): Record<string, unknown> {
+  if (text.trim() === '') return {};
+  let value = parseJsonLenient(text);
+  if (typeof value === 'string') value = parseJsonLenient(value);
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw invalidParam('The request body must be a JSON object.');
+  }
+  return dropNulls(value) as Record<string, unknown>;
+}
+
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = dropNulls(v);
+    return out;
+  }
+  return value;
+}
+
+/** A double as MLflow's JSON writes it: non-finite values become the strings the client parses. */
+export const wireDouble = (v: number): number | string => (Number.isFinite(v) ? v : String(v));

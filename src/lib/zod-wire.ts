@@ -1,0 +1,42 @@
+import { z } from '@hono/zod-openapi';
+
+// Field types as MLflow's proto-JSON parser accepts them: int64 as a number or a numeric string,
+// doubles with "NaN"/"Infinity" strings, booleans also in Python's True/False spelling (GET queries).
+
+export const int64 = z
+  .union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)])
+  .openapi({ type: 'integer', format: 'int64' });
+
+export const double = z
+  .union([
+    z.number(),
+    z.enum(['NaN', 'Infinity', '-Infinity', 'nan', 'inf', '-inf']).transform(parseSpecial),
+    z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/).transform(Number),
+  ])
+  .openapi({ type: 'number', format: 'double' });
+
+function parseSpecial(s: string): number {
+  if (s.toLowerCase() === 'nan') return NaN;
+  return s.startsWith('-') ? -Infinity : Infinity;
+}
+
+export const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', 'True', 'False']).transform((s) => s.toLowerCase() === 'true')])
+  .openapi({ type: 'boolean' });
+
+/** A required string: MLflow treats "" as missing. */
+export const requiredString = z.string().min(1);
+
+/** A repeated field: GET queries give one string when the key appears once. */
+export const repeated = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === undefined || Array.isArray(v) ? v : [v]), z.array(item));
+
+export const keyValue = z.object({ key: z.string(), value: z.string().optional() });
+
+export const viewType = z
+  .union([z.enum(['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL']), z.number().int().min(1).max(3), z.string().regex(/^[123]$/)])
+  .transform((v): ViewType => (typeof v === 'string' && /^[123]$/.test(v) ? VIEW_BY_NUMBER[Number(v)] : typeof v === 'number' ? VIEW_BY_NUMBER[v] : (v as ViewType)))
+  .openapi({ type: 'string', enum: ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] });
+
+const VIEW_BY_NUMBER: Record<number, 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL'> = { 1: 'ACTIVE_ONLY', 2: 'DELETED_ONLY', 3: 'ALL' };
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';

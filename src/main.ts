@@ -1,0 +1,87 @@
+import cluster from 'node:cluster';
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
+import { StartupError } from './db/connect.js';
+import { consoleLogger, createDeps } from './deps.js';
+
+const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
+                    [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
+       cairn db migrate [--backend-store-uri URI]`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
+    if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
+    if (command === '--help' || command === 'help') {
+      console.log(USAGE);
+      return;
+    }
+    throw new ConfigError(`unknown command '${argv.join(' ')}'\n${USAGE}`);
+  } catch (err) {
+    // Start-up failures are one clear line, never a stack trace.
+    if (err instanceof ConfigError || err instanceof StartupError) {
+      console.error(`cairn: ${err.message}`);
+      process.exit(2);
+    }
+    console.error(`cairn: start-up failed: ${(err as Error)?.message ?? err}`);
+    process.exit(1);
+  }
+}
+
+async function migrateOnly(config: Config): Promise<void> {
+  const deps = await createDeps(config);
+  await deps.close();
+  console.log(`cairn: migrations applied to ${redact(config.backendStoreUri)}`);
+}
+
+async function runServer(config: Config): Promise<void> {
+  if (cluster.isPrimary && config.workers > 1) return runPrimary(config);
+  const isWorker = !cluster.isPrimary;
+  const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
+  const app = createApp(deps);
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+    if (!isWorker) announce(config, info.port);
+  });
+  server.on('error', (err) => {
+    console.error(`cairn: cannot listen on ${config.host}:${config.port}: ${err.message}`);
+    process.exit(2);
+  });
+  const stop = () => server.close(() => deps.close().finally(() => process.exit(0)));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+// Migrations run once in the primary, then the workers share the port through node:cluster.
+async function runPrimary(config: Config): Promise<void> {
+  const deps = await createDeps(config);
+  await deps.close();
+  let stopping = false;
+  for (let i = 0; i < config.workers; i++) cluster.fork();
+  let listening = 0;
+  cluster.on('listening', () => {
+    if (++listening === config.workers) announce(config, config.port);
+  });
+  cluster.on('exit', (worker, code) => {
+    if (stopping) return;
+    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code });
+    cluster.fork();
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 5000).unref();
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function announce(config: Config, port: number): void {
+  const store = isPglite(config.backendStoreUri) ? `embedded Postgres in ${config.backendStoreUri.slice(9)}` : redact(config.backendStoreUri);
+  console.log(`Cairn listening on http://${config.host}:${port} (backend: ${store}, workers: ${config.workers})`);
+  console.log(`  export MLFLOW_TRACKING_URI=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
+}

@@ -1,0 +1,120 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import type { Deps } from '../deps.js';
+import { invalidParam } from '../errors.js';
+import { decodeRequestObject } from '../lib/json-body.js';
+
+type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
+
+/** What a route family registers into: the app, its dependencies, and the paths it knows (for 405s). */
+export interface Router {
+  app: OpenAPIHono;
+  deps: Deps;
+  knownPaths: Set<string>;
+}
+
+export interface RouteDef<S extends z.ZodType, R> {
+  method: Method;
+  /** Path after the version prefix, e.g. `/mlflow/runs/create`. */
+  path: string;
+  version?: '2.0' | '3.0';
+  summary: string;
+  tag: string;
+  /** Query fields for GET, JSON body fields otherwise. */
+  input: S;
+  output: z.ZodType;
+  /** Largest accepted body in bytes. */
+  maxBodyBytes?: number;
+  handle: (deps: Deps, input: z.output<S>, c: Context) => Promise<R> | R;
+}
+
+const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
+export const errorSchema = z
+  .object({ error_code: z.string(), message: z.string() })
+  .openapi('Error');
+
+/**
+ * Registers one MLflow RPC under /api/<v> and /ajax-api/<v> and documents it in the OpenAPI registry.
+ * Parsing is ours rather than the zod-openapi validator's: MLflow reads bodies whatever the
+ * Content-Type, treats an empty body as {}, and words its errors in a way the client's users know.
+ */
+export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDef<S, R>): void {
+  const { app, deps } = router;
+  const version = def.version ?? '2.0';
+  const apiPath = `/api/${version}${def.path}`;
+  const ajaxPath = `/ajax-api/${version}${def.path}`;
+  router.knownPaths.add(apiPath).add(ajaxPath);
+  const isQuery = def.method === 'get';
+  app.openAPIRegistry.registerPath({
+    method: def.method,
+    path: apiPath,
+    summary: def.summary,
+    tags: [def.tag],
+    request: isQuery
+      ? { query: def.input as never }
+      : { body: { content: { 'application/json': { schema: def.input } } } },
+    responses: {
+      200: { description: 'OK', content: { 'application/json': { schema: def.output } } },
+      default: { description: 'MLflow error', content: { 'application/json': { schema: errorSchema } } },
+    },
+  });
+  const handler = async (c: Context) => {
+    const raw = isQuery ? queryObject(c) : await bodyObject(c, def.maxBodyBytes ?? DEFAULT_MAX_BODY);
+    const input = parseInput(def.input, raw);
+    const result = await def.handle(deps, input, c);
+    return result instanceof Response ? result : c.json(result ?? {});
+  };
+  app.on(def.method.toUpperCase(), [apiPath, ajaxPath], handler);
+}
+
+function queryObject(c: Context): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, vs] of Object.entries(c.req.queries())) out[k] = vs.length === 1 ? vs[0] : vs;
+  return out;
+}
+
+async function bodyObject(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
+  const declared = Number(c.req.header('content-length') ?? '0');
+  if (declared > maxBytes) throw invalidParam(`Request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes.`);
+  const text = await c.req.text();
+  if (Buffer.byteLength(text) > maxBytes) {
+    throw invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`);
+  }
+  return decodeRequestObject(text);
+}
+
+export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw invalidParam(describeIssue(parsed.error.issues[0], raw));
+}
+
+// MLflow's own wording, which its tests and users grep for.
+function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
+  const name = issue.path.map(String).join('.') || 'body';
+  const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], raw);
+  if (value === undefined || value === '') {
+    return `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`;
+  }
+  if (issue.code === 'custom' || issue.code === 'too_big' || issue.code === 'too_small') {
+    return `Invalid value ${shortJson(value)} for parameter '${name}' supplied: ${issue.message}`;
+  }
+  return (
+    `Invalid value ${shortJson(value)} for parameter '${name}' supplied. Hint: Value was of type '${pyType(value)}'. ` +
+    'See the API docs for more information about request parameters.'
+  );
+}
+
+function shortJson(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+}
+
+function pyType(v: unknown): string {
+  if (typeof v === 'string') return 'str';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  if (Array.isArray(v)) return 'list';
+  return 'dict';
+}

@@ -1,0 +1,12 @@
+import type { Router } from '../define.js';
+import { experimentRoutes } from './experiments.js';
+import { loggingRoutes } from './logging.js';
+import { metricRoutes } from './metrics.js';
+import { runRoutes } from './runs.js';
+
+export function mlflowTrackingRoutes(r: Router): void {
+  experimentRoutes(r);
+  runRoutes(r);
+  loggingRoutes(r);
+  metricRoutes(r);
+}

@@ -1,0 +1,60 @@
+import { z } from '@hono/zod-openapi';
+import { loadRun } from '../../domain/run-read.js';
+import { createRun, setRunLifecycle, updateRun } from '../../domain/runs.js';
+import { searchRuns } from '../../domain/search-runs.js';
+import { int64, keyValue, repeated, viewType } from '../../lib/zod-wire.js';
+import { defineRoute, type Router } from '../define.js';
+import { withRunId } from './run-id.js';
+import { empty, runInfoOut, runOut } from './schemas.js';
+
+const tag = 'Runs';
+
+export function runRoutes(r: Router): void {
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/runs/create', tag, summary: 'Create a run',
+    input: z.object({
+      experiment_id: z.string().optional(),
+      user_id: z.string().optional(),
+      run_name: z.string().optional(),
+      start_time: int64.optional(),
+      tags: z.array(keyValue).optional(),
+    }),
+    output: z.object({ run: runOut }),
+    handle: async (deps, input) => ({ run: await loadRun(deps.db, await createRun(deps, input)) }),
+  });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/runs/get', tag, summary: 'Get a run with its latest metrics, params, tags, inputs and outputs',
+    input: withRunId({}),
+    output: z.object({ run: runOut }),
+    handle: async (deps, input) => ({ run: await loadRun(deps.db, input.run_id) }),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/runs/update', tag, summary: 'Update status, end time or name of a run',
+    input: withRunId({ status: z.string().optional(), end_time: int64.optional(), run_name: z.string().optional() }),
+    output: z.object({ run_info: runInfoOut }),
+    handle: async (deps, input) => ({ run_info: await updateRun(deps, input) }),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/runs/delete', tag, summary: 'Delete a run (restorable)',
+    input: withRunId({}), output: empty,
+    handle: (deps, input) => setRunLifecycle(deps, input.run_id, 'deleted'),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/runs/restore', tag, summary: 'Restore a deleted run',
+    input: withRunId({}), output: empty,
+    handle: (deps, input) => setRunLifecycle(deps, input.run_id, 'active'),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/runs/search', tag, summary: 'Search runs with the MLflow filter grammar',
+    input: z.object({
+      experiment_ids: repeated(z.string()).optional(),
+      filter: z.string().optional(),
+      run_view_type: viewType.optional(),
+      max_results: int64.optional(),
+      order_by: repeated(z.string()).optional(),
+      page_token: z.string().optional(),
+    }),
+    output: z.object({ runs: z.array(runOut).optional(), next_page_token: z.string().optional() }),
+    handle: (deps, input) => searchRuns(deps, input),
+  });
+}

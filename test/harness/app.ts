@@ -1,0 +1,38 @@
+import http from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import supertest from 'supertest';
+import { createApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { createDeps, silentLogger, type Deps } from '../../src/deps.js';
+
+export interface TestApp {
+  deps: Deps;
+  server: http.Server;
+  api: supertest.Agent;
+  close(): Promise<void>;
+}
+
+/** Which database the suite runs on: a Postgres server when TEST_DATABASE_URL is set, else in-memory PGlite. */
+export const testBackend = () => process.env.TEST_DATABASE_URL ?? 'memory://';
+
+/** The real app on a real database, served by a real Node HTTP server on a free loopback port. */
+export async function startTestApp(extraArgs: string[] = []): Promise<TestApp> {
+  const config = parseConfig(['--backend-store-uri', testBackend(), '--workers', '1', ...extraArgs], {});
+  const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
+  const app = createApp(deps);
+  const server = http.createServer(getRequestListener(app.fetch));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    deps,
+    server,
+    api: supertest.agent(server),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.close();
+    },
+  };
+}
+
+let counter = 0;
+/** A name no other test (or earlier run against the same Postgres) uses. */
+export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter++}`;
