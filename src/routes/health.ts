@@ -6,8 +6,19 @@ export const MLFLOW_COMPAT_VERSION = '3.18.0';
 
 export function healthRoutes(router: Router): void {
   const { app } = router;
-  app.get('/health', (c) => c.text('OK'));
-  app.get('/version', (c) => c.text(MLFLOW_COMPAT_VERSION));
+  for (const [route, summary, body] of [
+    ['/health', 'Liveness probe: "OK"', () => 'OK'],
+    ['/version', 'The MLflow version whose API Cairn speaks', () => MLFLOW_COMPAT_VERSION],
+  ] as const) {
+    app.openAPIRegistry.registerPath({
+      method: 'get',
+      path: route,
+      summary,
+      tags: ['Server'],
+      responses: { 200: { description: 'OK', content: { 'text/plain': { schema: z.string() } } } },
+    });
+    app.get(route, (c) => c.text(body()));
+  }
   defineRoute(router, {
     method: 'get',
     path: '/mlflow/server-info',

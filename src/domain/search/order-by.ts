@@ -12,7 +12,12 @@ export interface OrderTerm {
   ascending: boolean;
 }
 
+/** Each term is a join; far above any real request. */
+export const MAX_ORDER_TERMS = 20;
+
 export function parseOrderBy(clauses: readonly string[] | null | undefined, dialect: SearchDialect): OrderTerm[] {
+  if (clauses != null && !Array.isArray(clauses)) throw invalidParam('Invalid order_by: expected a list of strings');
+  if ((clauses?.length ?? 0) > MAX_ORDER_TERMS) throw invalidParam(`order_by has more than ${MAX_ORDER_TERMS} clauses`);
   const terms: OrderTerm[] = [];
   const seen = new Set<string>();
   for (const clause of clauses ?? []) {

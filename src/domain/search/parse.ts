@@ -64,6 +64,9 @@ export interface SearchDialect {
   };
 }
 
+/** Far above any real filter; keeps one request from building a query Postgres cannot plan or bind. */
+export const MAX_COMPARISONS = 200;
+
 export const NUMERIC_OPS: readonly Comparator[] = ['=', '!=', '<', '<=', '>', '>='];
 
 /** Own-property lookup: client text must never reach Object.prototype ("constructor", "__proto__"). */
@@ -90,12 +93,15 @@ export function resolveEntity(segments: Segment[], dialect: SearchDialect): { en
 
 /** Parses a filter string; empty or blank means "no filter". */
 export function parseFilter(filter: string | null | undefined, dialect: SearchDialect): Comparison[] {
-  if (filter == null || filter.trim() === '') return [];
+  if (filter == null) return [];
+  if (typeof filter !== 'string') throw invalidParam('Invalid filter: expected a string');
+  if (filter.trim() === '') return [];
   const tokens = tokenize(filter);
   const cursor = new Cursor(tokens, filter);
   const out: Comparison[] = [];
   for (;;) {
     out.push(parseComparison(cursor, dialect));
+    if (out.length > MAX_COMPARISONS) throw invalidParam(`Filter has more than ${MAX_COMPARISONS} comparisons`);
     const next = cursor.next();
     if (!next) return out;
     if (isKeyword(next, 'AND')) continue;

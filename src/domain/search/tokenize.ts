@@ -31,6 +31,9 @@ const DIGIT = /[0-9]/;
 
 /** Splits a filter or order_by clause into tokens; any character it cannot place is a 400. */
 export function tokenize(input: string): Token[] {
+  if (typeof input !== 'string') throw invalidParam('Invalid search expression: expected a string');
+  // Postgres text cannot hold NUL; refusing it here keeps it from surfacing as a database error.
+  if (input.includes('\u0000')) throw invalidParam('Invalid search expression: contains a NUL character');
   const tokens: Token[] = [];
   let i = 0;
   while (i < input.length) {
