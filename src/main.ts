@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (err) {
     // Start-up failures are one clear line, never a stack trace.
     if (err instanceof ConfigError || err instanceof StartupError) {
-      console.error(`cairn: ${err.message}`);
+      console.error(`cairn: ${err.message.replace(/\s+/g, ' ')}`);
       process.exit(2);
     }
     console.error(`cairn: start-up failed: ${(err as Error)?.message ?? err}`);

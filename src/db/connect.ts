@@ -79,8 +79,15 @@ async function wrapMigration(run: () => Promise<void>): Promise<void> {
   try {
     await run();
   } catch (err) {
-    throw new StartupError(`database migration failed: ${(err as Error).message}`);
+    throw new StartupError(`database migration failed: ${rootMessage(err)}`);
   }
+}
+
+// drizzle wraps the driver's error in one that quotes the whole SQL; the driver's own words are the useful part.
+function rootMessage(err: unknown): string {
+  let e = err as { message?: string; cause?: unknown };
+  while (e?.cause) e = e.cause as typeof e;
+  return String(e?.message ?? err).replace(/\s+/g, ' ').trim();
 }
 
 function findMigrations(): string {

@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// Start-up failures must be one clear line on stderr and a non-zero exit, never a stack trace.
+const cairn = (args: string[]) =>
+  spawnSync(process.execPath, ['bin/cairn.js', ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, MLFLOW_PORT: '' } });
+
+function expectOneLineFailure(res: ReturnType<typeof cairn>, pattern: RegExp): void {
+  expect(res.status).not.toBe(0);
+  const lines = res.stderr.trim().split('\n');
+  expect(lines, res.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^cairn: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(res.stderr).not.toMatch(/\n\s+at /);
+}
+
+beforeAll(() => {
+  if (!fs.existsSync('dist/src/main.js')) spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
+});
+
+describe('cairn server start-up', () => {
+  it('refuses an unknown flag', () => {
+    expectOneLineFailure(cairn(['server', '--no-such-flag']), /no-such-flag/);
+  });
+
+  it('refuses a bad port', () => {
+    expectOneLineFailure(cairn(['server', '--port', 'abc']), /--port/);
+  });
+
+  it('refuses an unsupported backend store', () => {
+    expectOneLineFailure(cairn(['server', '--backend-store-uri', 'mysql://x@y/z']), /unsupported --backend-store-uri/);
+  });
+
+  it('stops when the database is unreachable, without printing the password', () => {
+    const res = cairn(['server', '--backend-store-uri', 'postgresql://user:secret@127.0.0.1:1/db']);
+    expectOneLineFailure(res, /cannot connect to the database at postgresql:\/\/user:\*\*\*@127\.0\.0\.1:1\/db/);
+    expect(res.stderr).not.toContain('secret');
+  });
+
+  it('stops when a migration fails', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-badmig-'));
+    const db = await PGlite.create(path.join(dir, 'db'));
+    // A table in the way of the first migration.
+    await db.exec('create table experiments (nonsense int)');
+    await db.close();
+    expectOneLineFailure(cairn(['server', '--backend-store-uri', `pglite://${path.join(dir, 'db')}`, '--port', '0']), /migration failed/);
+  });
+});
