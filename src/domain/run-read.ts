@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../db/connect.js';
 import { notFound } from '../errors.js';
-import { textArray } from '../lib/pg-array.js';
 import { wireDouble } from '../lib/json-body.js';
+import { textArray } from '../lib/pg-array.js';
 
 type KV = { key: string; value: string };
 
@@ -22,64 +22,112 @@ export interface RunInfoWire {
 export interface RunWire {
   info: RunInfoWire;
   data: { metrics?: { key: string; value: number | string; timestamp: number; step: number }[]; params?: KV[]; tags?: KV[] };
-  inputs: { dataset_inputs?: unknown[]; model_inputs?: { model_id: string }[] };
+  inputs: { dataset_inputs?: { tags?: KV[]; dataset: Record<string, string> }[]; model_inputs?: { model_id: string }[] };
   outputs: { model_outputs?: { model_id: string; step: number }[] };
 }
 
-interface RunRow {
+// node-postgres returns bigint columns as strings, PGlite as numbers: both go through Number().
+export interface RunRow {
   run_id: string;
-  experiment_id: number;
+  experiment_id: number | string;
   name: string;
   user_id: string;
   status: string;
-  start_time: number | null;
-  end_time: number | null;
+  start_time: number | string | null;
+  end_time: number | string | null;
   artifact_uri: string;
   lifecycle_stage: string;
-  params: KV[] | null;
-  tags: KV[] | null;
-  metrics: { key: string; value: number | string; timestamp: number; step: number }[] | null;
-  datasets: { tags: KV[]; dataset: Record<string, string> }[] | null;
-  model_inputs: { model_id: string }[] | null;
-  model_outputs: { model_id: string; step: number }[] | null;
 }
 
-// One round trip for any number of runs: each part of a run is a correlated json_agg on its primary key.
-// Postgres writes NaN and ±Infinity in JSON as the strings "NaN"/"Infinity", exactly MLflow's wire form.
-const SELECT_RUNS = sql`
-  select r.run_id, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time, r.artifact_uri, r.lifecycle_stage,
-    (select json_agg(json_build_object('key', p.key, 'value', p.value) order by p.key) from params p where p.run_id = r.run_id) as params,
-    (select json_agg(json_build_object('key', t.key, 'value', t.value) order by t.key) from run_tags t where t.run_id = r.run_id) as tags,
-    (select json_agg(json_build_object('key', m.key, 'value', m.value, 'timestamp', m.timestamp, 'step', m.step) order by m.key)
-       from latest_metrics m where m.run_id = r.run_id) as metrics,
-    (select json_agg(json_build_object(
-        'tags', i.tags::json,
-        'dataset', json_strip_nulls(json_build_object('name', d.name, 'digest', d.digest, 'source_type', d.source_type,
-                                                      'source', d.source, 'schema', d.schema, 'profile', d.profile)))
-        order by d.name, d.digest)
-       from run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id where i.run_id = r.run_id) as datasets,
-    (select json_agg(json_build_object('model_id', mi.model_id) order by mi.model_id) from run_model_inputs mi where mi.run_id = r.run_id) as model_inputs,
-    (select json_agg(json_build_object('model_id', mo.model_id, 'step', mo.step) order by mo.step, mo.model_id)
-       from run_model_outputs mo where mo.run_id = r.run_id) as model_outputs
-  from runs r`;
+interface PartRow {
+  run_id: string;
+  key: string;
+  value: string;
+}
 
-/** Full runs in the order of `runIds`; ids that do not exist are left out. */
+interface MetricRow {
+  run_id: string;
+  key: string;
+  value: number;
+  timestamp: number | string;
+  step: number | string;
+}
+
+interface DatasetRow {
+  run_id: string;
+  tags: string;
+  name: string;
+  digest: string;
+  source_type: string;
+  source: string;
+  schema: string | null;
+  profile: string | null;
+}
+
+export const RUN_COLUMNS = sql`run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage`;
+
+/**
+ * Full runs in the order of `runIds`; ids that do not exist are left out. Each part of a run comes
+ * from one flat, index-driven query over all the ids, issued together (a pool runs them in parallel)
+ * and assembled here: measured several times faster than per-run JSON aggregation in SQL.
+ */
 export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
   if (!runIds.length) return [];
-  const found = await rows<RunRow>(
-    db,
-    sql`${SELECT_RUNS} join unnest(${textArray(runIds)}::text[]) with ordinality as ids(run_id, pos) on ids.run_id = r.run_id order by ids.pos`,
+  const ids = sql`any(${textArray(runIds)}::text[])`;
+  const [runs, params, tags, metrics, datasets, modelInputs, modelOutputs] = await Promise.all([
+    rows<RunRow>(db, sql`select ${RUN_COLUMNS} from runs where run_id = ${ids}`),
+    rows<PartRow>(db, sql`select run_id, key, value from params where run_id = ${ids} order by run_id, key`),
+    rows<PartRow>(db, sql`select run_id, key, value from run_tags where run_id = ${ids} order by run_id, key`),
+    rows<MetricRow>(db, sql`select run_id, key, value, timestamp, step from latest_metrics where run_id = ${ids} order by run_id, key`),
+    rows<DatasetRow>(
+      db,
+      sql`select i.run_id, i.tags, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+          from run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id
+          where i.run_id = ${ids} order by i.run_id, d.name, d.digest`,
+    ),
+    rows<{ run_id: string; model_id: string }>(db, sql`select run_id, model_id from run_model_inputs where run_id = ${ids} order by run_id, model_id`),
+    rows<{ run_id: string; model_id: string; step: number | string }>(
+      db,
+      sql`select run_id, model_id, step from run_model_outputs where run_id = ${ids} order by run_id, step, model_id`,
+    ),
+  ]);
+  const byId = new Map<string, RunWire>();
+  for (const r of runs) byId.set(r.run_id, { info: toRunInfo(r), data: {}, inputs: {}, outputs: {} });
+  const each = <T extends { run_id: string }>(list: T[], add: (run: RunWire, row: T) => void) => {
+    for (const row of list) {
+      const run = byId.get(row.run_id);
+      if (run) add(run, row);
+    }
+  };
+  each(params, (run, p) => (run.data.params ??= []).push({ key: p.key, value: p.value }));
+  each(tags, (run, t) => (run.data.tags ??= []).push({ key: t.key, value: t.value }));
+  each(metrics, (run, m) =>
+    (run.data.metrics ??= []).push({ key: m.key, value: wireDouble(Number(m.value)), timestamp: Number(m.timestamp), step: Number(m.step) }),
   );
-  return found.map(toRunWire);
+  each(datasets, (run, d) => {
+    const dataset: Record<string, string> = { name: d.name, digest: d.digest, source_type: d.source_type, source: d.source };
+    if (d.schema != null) dataset.schema = d.schema;
+    if (d.profile != null) dataset.profile = d.profile;
+    const inputTags = JSON.parse(d.tags) as KV[];
+    (run.inputs.dataset_inputs ??= []).push(inputTags.length ? { tags: inputTags, dataset } : { dataset });
+  });
+  each(modelInputs, (run, m) => (run.inputs.model_inputs ??= []).push({ model_id: m.model_id }));
+  each(modelOutputs, (run, m) => (run.outputs.model_outputs ??= []).push({ model_id: m.model_id, step: Number(m.step) }));
+  const out: RunWire[] = [];
+  for (const id of runIds) {
+    const run = byId.get(id);
+    if (run) out.push(run);
+  }
+  return out;
 }
 
 export async function loadRun(db: Orm, runId: string): Promise<RunWire> {
-  const found = await rows<RunRow>(db, sql`${SELECT_RUNS} where r.run_id = ${runId}`);
-  if (!found.length) throw notFound(`Run with id=${runId} not found`);
-  return toRunWire(found[0]);
+  const [run] = await loadRuns(db, [runId]);
+  if (!run) throw notFound(`Run with id=${runId} not found`);
+  return run;
 }
 
-export function toRunInfo(r: Pick<RunRow, 'run_id' | 'experiment_id' | 'name' | 'user_id' | 'status' | 'start_time' | 'end_time' | 'artifact_uri' | 'lifecycle_stage'>): RunInfoWire {
+export function toRunInfo(r: RunRow): RunInfoWire {
   const info: RunInfoWire = {
     run_id: r.run_id,
     run_uuid: r.run_id,
@@ -93,17 +141,4 @@ export function toRunInfo(r: Pick<RunRow, 'run_id' | 'experiment_id' | 'name' | 
   if (r.start_time != null) info.start_time = Number(r.start_time);
   if (r.end_time != null) info.end_time = Number(r.end_time);
   return info;
-}
-
-function toRunWire(r: RunRow): RunWire {
-  const data: RunWire['data'] = {};
-  if (r.metrics) data.metrics = r.metrics.map((m) => ({ ...m, value: typeof m.value === 'number' ? wireDouble(m.value) : m.value }));
-  if (r.params) data.params = r.params;
-  if (r.tags) data.tags = r.tags;
-  const inputs: RunWire['inputs'] = {};
-  if (r.datasets) inputs.dataset_inputs = r.datasets.map((d) => (d.tags.length ? d : { dataset: d.dataset }));
-  if (r.model_inputs) inputs.model_inputs = r.model_inputs;
-  const outputs: RunWire['outputs'] = {};
-  if (r.model_outputs) outputs.model_outputs = r.model_outputs;
-  return { info: toRunInfo(r), data, inputs, outputs };
 }

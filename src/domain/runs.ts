@@ -5,7 +5,7 @@ import { invalidParam, notFound } from '../errors.js';
 import { newRunId, randomRunName } from '../lib/ids.js';
 import { textArray as pgText } from '../lib/pg-array.js';
 import { experimentIdOf, checkRunId } from './ids.js';
-import { toRunInfo, type RunInfoWire } from './run-read.js';
+import { toRunInfo, type RunInfoWire, type RunRow } from './run-read.js';
 import { LIMITS, truncate, validateKey } from './validation.js';
 
 export const RUN_NAME_TAG = 'mlflow.runName';
@@ -71,7 +71,7 @@ export async function updateRun(
   }
   return deps.db.transaction(async (tx) => {
     await activeRun(tx, input.run_id);
-    const updated = await rows<Parameters<typeof toRunInfo>[0]>(
+    const updated = await rows<RunRow>(
       tx,
       sql`update runs set
             status = coalesce(${input.status ?? null}::text, status),

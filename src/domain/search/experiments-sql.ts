@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { parseOrderBy } from './order-by.js';
 import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type SearchDialect } from './parse.js';
-import { checkPage, direction, predicate, stageCondition, type ViewType } from './runs-sql.js';
+import { checkPage, direction, JOINED_FILTERS, predicate, stageCondition, type ViewType } from './runs-sql.js';
 
 // search_experiments (SearchExperimentsUtils): attributes name / creation_time / last_update_time and
 // experiment tags; any other prefix is a 400.
@@ -38,12 +38,14 @@ const EXPERIMENT_COLUMNS: Readonly<Record<string, { sql: string; type: 'text' | 
   last_update_time: { sql: 'e.last_update_time', type: 'bigint' },
 };
 
-function experimentCondition(c: Comparison): SQL {
+/** `fenced`: see JOINED_FILTERS in runs-sql.ts; many tag semi-joins are costly to plan. */
+function experimentCondition(c: Comparison, fenced: boolean): SQL {
   if (c.entity === 'tag') {
     const base = sql`SELECT 1 FROM experiment_tags t WHERE t.experiment_id = e.experiment_id AND t.key = ${c.key}`;
-    if (c.op === 'IS NULL') return sql`NOT EXISTS (${base})`;
-    if (c.op === 'IS NOT NULL') return sql`EXISTS (${base})`;
-    return sql`EXISTS (${base} AND ${predicate(sql.raw('t.value'), c.op, c.operand, 'text')})`;
+    const fence = sql.raw(fenced ? ' OFFSET 0' : '');
+    if (c.op === 'IS NULL') return sql`NOT EXISTS (${base}${fence})`;
+    if (c.op === 'IS NOT NULL') return sql`EXISTS (${base}${fence})`;
+    return sql`EXISTS (${base} AND ${predicate(sql.raw('t.value'), c.op, c.operand, 'text')}${fence})`;
   }
   const column = c.entity === 'attribute' ? lookup(EXPERIMENT_COLUMNS, c.key) : undefined;
   if (!column) throw invalidParam(`Invalid experiment filter key '${c.key}'`);
@@ -69,7 +71,8 @@ export function experimentSearchQuery(input: {
   const where: SQL[] = [];
   const stage = stageCondition(sql.raw('e.lifecycle_stage'), input.viewType);
   if (stage) where.push(stage);
-  for (const c of comparisons) where.push(experimentCondition(c));
+  let subqueries = 0;
+  for (const c of comparisons) where.push(experimentCondition(c, c.entity === 'tag' && ++subqueries > JOINED_FILTERS));
 
   const terms =
     given.length > 0

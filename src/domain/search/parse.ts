@@ -64,8 +64,9 @@ export interface SearchDialect {
   };
 }
 
-/** Far above any real filter; keeps one request from building a query Postgres cannot plan or bind. */
-export const MAX_COMPARISONS = 200;
+// Far above any real filter; bounds the work one request can ask of Postgres (each comparison is a
+// subquery, and past a handful a per-row one: see JOINED_FILTERS in runs-sql.ts).
+export const MAX_COMPARISONS = 100;
 
 export const NUMERIC_OPS: readonly Comparator[] = ['=', '!=', '<', '<=', '>', '>='];
 

@@ -115,8 +115,8 @@ const SQL_OPERATORS: Readonly<Partial<Record<Comparator, string>>> = {
 
 /**
  * `<column> <op> <operand>` for one comparison, shared by every search renderer. Numbers are sent as
- * text cast to the column's type, so NaN-free doubles, ±Infinity and huge integers all reach
- * Postgres the same way through both drivers; an integer beyond bigint falls back to float8.
+ * text cast to the column's type, so fractions, ±Infinity (1e999) and huge integers reach Postgres
+ * the same way through both drivers; anything a bigint cannot hold is compared as float8.
  */
 export function predicate(column: SQL, op: Comparator, operand: Operand, type: ColumnType): SQL {
   switch (operand.kind) {
@@ -142,35 +142,47 @@ function operator(op: Comparator): SQL {
   return sql.raw(text);
 }
 
-export function runCondition(c: Comparison): SQL {
+// Planning cost, not execution, is what grows with the number of clauses: every EXISTS becomes a
+// semi-join on run_id and every ordering key a join, and Postgres' planner slows down sharply past a
+// dozen of them (50 filters and 10 order keys took seconds to plan). Up to these limits they stay
+// joins, which is what makes the common one-to-three-clause search fast; beyond them, filters get an
+// OFFSET 0 fence (run per candidate row via the (run_id, key) primary key) and ordering keys become
+// correlated scalar subqueries.
+export const JOINED_FILTERS = 8;
+const JOINED_ORDER_KEYS = 4;
+
+/** SQL for one comparison on runs `r`; `fenced` keeps a subquery out of the planner's join search. */
+export function runCondition(c: Comparison, fenced = false): SQL {
   if (c.entity === 'attribute') {
     const column = lookup(RUN_COLUMNS, c.key);
     if (!column) throw invalidParam(`Invalid attribute key '${c.key}'`);
     return predicate(sql.raw(column.sql), c.op, c.operand, column.type);
   }
-  if (c.entity === 'dataset') return datasetCondition(c);
+  const fence = sql.raw(fenced ? ' OFFSET 0' : '');
+  if (c.entity === 'dataset') return sql`EXISTS (${datasetSubquery(c)}${fence})`;
   const table = sql.raw(KEYED_TABLES[c.entity]);
+  const base = sql`SELECT 1 FROM ${table} k WHERE k.run_id = r.run_id AND k.key = ${c.key}`;
   // A run without the key never matches, except IS NULL; so `!=` also requires the key to exist.
-  if (c.op === 'IS NULL') return sql`NOT EXISTS (SELECT 1 FROM ${table} k WHERE k.run_id = r.run_id AND k.key = ${c.key})`;
-  if (c.op === 'IS NOT NULL') return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_id = r.run_id AND k.key = ${c.key})`;
+  if (c.op === 'IS NULL') return sql`NOT EXISTS (${base}${fence})`;
+  if (c.op === 'IS NOT NULL') return sql`EXISTS (${base}${fence})`;
   let test = predicate(sql.raw('k.value'), c.op, c.operand, c.entity === 'metric' ? 'float8' : 'text');
   // Postgres orders NaN above every number; MLflow's NaN never satisfies < <= = > >= (IEEE), so
   // keep NaN out of the two comparisons where Postgres would let it through.
   if (c.entity === 'metric' && (c.op === '>' || c.op === '>=')) test = sql`${test} AND k.value <> 'NaN'::float8`;
-  return sql`EXISTS (SELECT 1 FROM ${table} k WHERE k.run_id = r.run_id AND k.key = ${c.key} AND ${test})`;
+  return sql`EXISTS (${base} AND ${test}${fence})`;
 }
 
 // A run matches when any one of its dataset inputs matches (so `!=` and NOT IN mean "has an input
 // that is not ..."). The context is the input tag mlflow.data.context, kept in its own column.
-function datasetCondition(c: Comparison): SQL {
+function datasetSubquery(c: Comparison): SQL {
   if (c.key === 'context') {
     const test = predicate(sql.raw('i.context'), c.op, c.operand, 'text');
-    return sql`EXISTS (SELECT 1 FROM run_dataset_inputs i WHERE i.run_id = r.run_id AND ${test})`;
+    return sql`SELECT 1 FROM run_dataset_inputs i WHERE i.run_id = r.run_id AND ${test}`;
   }
   const column = c.key === 'name' ? 'd.name' : c.key === 'digest' ? 'd.digest' : null;
   if (!column) throw invalidParam(`Invalid dataset key '${c.key}'`);
   const test = predicate(sql.raw(column), c.op, c.operand, 'text');
-  return sql`EXISTS (SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_id = r.run_id AND ${test})`;
+  return sql`SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_id = r.run_id AND ${test}`;
 }
 
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -205,7 +217,8 @@ export function runSearchQuery(input: {
   const where: SQL[] = [experimentScope(input.experimentIds)];
   const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
   if (stage) where.push(stage);
-  for (const c of comparisons) where.push(runCondition(c));
+  let subqueries = 0;
+  for (const c of comparisons) where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
 
   // Missing values sort last in both directions (NULLS LAST); a NaN metric sorts after every number
   // but before a missing one. Text sorts by code point (COLLATE "C") so that PGlite and any Postgres
@@ -225,13 +238,20 @@ export function runSearchQuery(input: {
     if (t.entity !== 'metric' && t.entity !== 'param' && t.entity !== 'tag') {
       throw invalidParam(`Invalid order_by entity '${t.entity}'`);
     }
-    const alias = sql.raw(`o${i}`);
-    joins.push(sql` LEFT JOIN ${sql.raw(KEYED_TABLES[t.entity])} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
-    if (t.entity === 'metric') {
-      order.push(sql`CASE WHEN ${alias}.value IS NULL THEN 2 WHEN ${alias}.value = 'NaN'::float8 THEN 1 ELSE 0 END`);
-      order.push(sql`${alias}.value ${dir}`);
+    const table = sql.raw(KEYED_TABLES[t.entity]);
+    let value: SQL;
+    if (joins.length < JOINED_ORDER_KEYS) {
+      const alias = sql.raw(`o${i}`);
+      joins.push(sql` LEFT JOIN ${table} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
+      value = sql`${alias}.value`;
     } else {
-      order.push(sql`${alias}.value COLLATE "C" ${dir} NULLS LAST`);
+      value = sql`(SELECT o.value FROM ${table} o WHERE o.run_id = r.run_id AND o.key = ${t.key})`;
+    }
+    if (t.entity === 'metric') {
+      order.push(sql`CASE WHEN ${value} IS NULL THEN 2 WHEN ${value} = 'NaN'::float8 THEN 1 ELSE 0 END`);
+      order.push(sql`${value} ${dir}`);
+    } else {
+      order.push(sql`${value} COLLATE "C" ${dir} NULLS LAST`);
     }
   });
   // MLflow's tie-breakers: its natural order (start_time DESC) unless ordered by it, then run_id.
