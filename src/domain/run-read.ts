@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../db/connect.js';
 import { notFound } from '../errors.js';
+import { checkRunId } from './ids.js';
 import { wireDouble } from '../lib/json-body.js';
 import { textArray } from '../lib/pg-array.js';
 
@@ -122,6 +123,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
 }
 
 export async function loadRun(db: Orm, runId: string): Promise<RunWire> {
+  checkRunId(runId);
   const [run] = await loadRuns(db, [runId]);
   if (!run) throw notFound(`Run with id=${runId} not found`);
   return run;

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
 import { decodeRequestObject } from '../lib/json-body.js';
@@ -59,29 +60,28 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
       default: { description: 'MLflow error', content: { 'application/json': { schema: errorSchema } } },
     },
   });
+  const maxBytes = def.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  // Streams the body through a counter, so an oversize request is refused without being buffered.
+  const limit = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`);
+    },
+  });
   const handler = async (c: Context) => {
-    const raw = isQuery ? queryObject(c) : await bodyObject(c, def.maxBodyBytes ?? DEFAULT_MAX_BODY);
+    const raw = isQuery ? queryObject(c) : decodeRequestObject(await c.req.text());
     const input = parseInput(def.input, raw);
     const result = await def.handle(deps, input, c);
     return result instanceof Response ? result : c.json(result ?? {});
   };
-  app.on(def.method.toUpperCase(), [apiPath, ajaxPath], handler);
+  if (isQuery) app.on('GET', [apiPath, ajaxPath], handler);
+  else app.on(def.method.toUpperCase(), [apiPath, ajaxPath], limit, handler);
 }
 
 function queryObject(c: Context): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, vs] of Object.entries(c.req.queries())) out[k] = vs.length === 1 ? vs[0] : vs;
   return out;
-}
-
-async function bodyObject(c: Context, maxBytes: number): Promise<Record<string, unknown>> {
-  const declared = Number(c.req.header('content-length') ?? '0');
-  if (declared > maxBytes) throw invalidParam(`Request body of ${declared} bytes exceeds the limit of ${maxBytes} bytes.`);
-  const text = await c.req.text();
-  if (Buffer.byteLength(text) > maxBytes) {
-    throw invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`);
-  }
-  return decodeRequestObject(text);
 }
 
 export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {

@@ -155,6 +155,13 @@ describe('run filter parsing', () => {
     ["'params.x' = 'a'", 'single-quoted identifier'],
     ["AND params.x = 'a'", 'leading AND'],
   ];
+  it('rejects NUL characters, non-strings and oversized filters', () => {
+    expectInvalid(() => runs("params.x = 'a\u0000b'"));
+    expectInvalid(() => parseFilter(42 as unknown as string, RUN_SEARCH_DIALECT));
+    expect(runs(Array(100).fill('metrics.x > 1').join(' AND '))).toHaveLength(100);
+    expectInvalid(() => runs(Array(101).fill('metrics.x > 1').join(' AND ')));
+  });
+
   it.each(bad)('rejects %s (%s)', (filter) => {
     expectInvalid(() => runs(filter));
   });
@@ -210,6 +217,13 @@ describe('order_by parsing', () => {
     [['metrics.x', 'metric.x DESC']],
     [['created', 'start_time']],
   ])('rejects %j', (clauses) => expectInvalid(() => order(clauses)));
+
+  it('rejects too many clauses and non-list input', () => {
+    expect(order(Array.from({ length: 20 }, (_, i) => `metrics.m${i}`))).toHaveLength(20);
+    expectInvalid(() => order(Array.from({ length: 21 }, (_, i) => `metrics.m${i}`)));
+    expectInvalid(() => parseOrderBy('metrics.x' as unknown as string[], RUN_SEARCH_DIALECT));
+    expectInvalid(() => order([5 as unknown as string]));
+  });
 
   it('allows only attribute keys for experiments', () => {
     expect(parseOrderBy(['experiment_id DESC'], EXPERIMENT_SEARCH_DIALECT)[0]).toMatchObject({ key: 'experiment_id' });

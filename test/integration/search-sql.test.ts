@@ -1,0 +1,257 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, rows, type Database } from '../../src/db/connect.js';
+import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
+import { runSearchQuery } from '../../src/domain/search/runs-sql.js';
+
+// Runs the generated SQL against a real (in-memory PGlite) database seeded with raw SQL, so these
+// tests check the semantics of the query, not its text.
+
+let db: Database;
+let expA: number;
+let expB: number;
+
+async function exec(query: ReturnType<typeof sql>): Promise<Record<string, unknown>[]> {
+  return rows(db.orm, query);
+}
+
+async function experiment(name: string, created: number, stage = 'active', tags: Record<string, string> = {}) {
+  const [row] = await exec(sql`INSERT INTO experiments (name, artifact_location, lifecycle_stage, creation_time, last_update_time)
+    VALUES (${name}, ${'/tmp/' + name}, ${stage}, ${created}, ${created}) RETURNING experiment_id`);
+  const id = Number(row.experiment_id);
+  for (const [k, v] of Object.entries(tags)) {
+    await exec(sql`INSERT INTO experiment_tags (experiment_id, key, value) VALUES (${id}, ${k}, ${v})`);
+  }
+  return id;
+}
+
+interface RunSeed {
+  id: string;
+  exp: number;
+  name: string;
+  status: string;
+  user: string;
+  start: number;
+  end?: number;
+  stage?: string;
+  metrics?: Record<string, number>;
+  params?: Record<string, string>;
+  tags?: Record<string, string>;
+  inputs?: Array<{ dataset: string; context?: string }>;
+}
+
+async function run(r: RunSeed): Promise<void> {
+  await exec(sql`INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage)
+    VALUES (${r.id}, ${r.exp}, ${r.name}, ${r.user}, ${r.status}, ${r.start}, ${r.end ?? null}, ${'/a/' + r.id}, ${r.stage ?? 'active'})`);
+  for (const [k, v] of Object.entries(r.metrics ?? {})) {
+    await exec(sql`INSERT INTO latest_metrics (run_id, key, step, timestamp, value) VALUES (${r.id}, ${k}, 0, 0, ${String(v)}::float8)`);
+  }
+  for (const [k, v] of Object.entries(r.params ?? {})) {
+    await exec(sql`INSERT INTO params (run_id, key, value) VALUES (${r.id}, ${k}, ${v})`);
+  }
+  for (const [k, v] of Object.entries(r.tags ?? {})) {
+    await exec(sql`INSERT INTO run_tags (run_id, key, value) VALUES (${r.id}, ${k}, ${v})`);
+  }
+  for (const input of r.inputs ?? []) {
+    await exec(sql`INSERT INTO run_dataset_inputs (run_id, dataset_id, context) VALUES (${r.id}, ${input.dataset}, ${input.context ?? null})`);
+  }
+}
+
+beforeAll(async () => {
+  db = await connect('memory://');
+  await db.migrate();
+  expA = await experiment('proj-a', 100, 'active', { team: 'ml' });
+  expB = await experiment('proj-b', 200);
+  await experiment('other', 200);
+  await experiment('proj-gone', 300, 'deleted');
+  await exec(sql`INSERT INTO datasets (dataset_id, experiment_id, name, digest, source_type, source) VALUES
+    ('ds-iris', ${expA}, 'iris', 'd1', 'local', 'x'), ('ds-wine', ${expA}, 'wine', 'd2', 'local', 'y')`);
+
+  await run({
+    id: 'r1', exp: expA, name: 'sweep-1', status: 'FINISHED', user: 'alice', start: 1000, end: 2000,
+    metrics: { acc: 0.9, loss: 0.5 }, params: { model: 'tree', lr: '0.1' },
+    tags: { 'mlflow.runName': 'sweep-1', team: 'Vision' }, inputs: [{ dataset: 'ds-iris', context: 'training' }],
+  });
+  await run({
+    id: 'r2', exp: expA, name: 'sweep-2', status: 'FINISHED', user: 'bob', start: 2000, end: 2500,
+    metrics: { acc: 0.8, loss: Number.NaN }, params: { model: 'Tree' }, tags: { team: 'vision' },
+    inputs: [{ dataset: 'ds-iris', context: 'eval' }, { dataset: 'ds-wine', context: 'training' }],
+  });
+  await run({ id: 'r3', exp: expA, name: 'other', status: 'RUNNING', user: 'alice', start: 3000, metrics: { acc: Number.NaN } });
+  await run({ id: 'r4', exp: expA, name: 'gone', status: 'FINISHED', user: 'alice', start: 4000, stage: 'deleted', metrics: { acc: 0.95 } });
+  await run({ id: 'r5', exp: expB, name: 'b-run', status: 'FINISHED', user: 'carol', start: 500, metrics: { acc: 0.7 } });
+  await run({ id: 'r6', exp: expA, name: 'late', status: 'FAILED', user: 'bob', start: 3000, metrics: { loss: 0.1 }, inputs: [{ dataset: 'ds-wine' }] });
+}, 120_000);
+
+afterAll(async () => {
+  await db?.close();
+});
+
+async function search(filter?: string, orderBy?: string[], more: Partial<Parameters<typeof runSearchQuery>[0]> = {}) {
+  const q = runSearchQuery({ experimentIds: [expA], filter, orderBy, runViewType: 'ACTIVE_ONLY', offset: 0, limit: 100, ...more });
+  return (await exec(q)).map((r) => r.run_id as string);
+}
+
+describe('runs search SQL', () => {
+  it('uses the natural order start_time DESC, run_id ASC', async () => {
+    expect(await search()).toEqual(['r3', 'r6', 'r2', 'r1']);
+    expect(await search(undefined, undefined, { experimentIds: [expA, expB] })).toEqual(['r3', 'r6', 'r2', 'r1', 'r5']);
+  });
+
+  it('filters by run view type', async () => {
+    expect(await search(undefined, undefined, { runViewType: 'DELETED_ONLY' })).toEqual(['r4']);
+    expect(await search(undefined, undefined, { runViewType: 'ALL' })).toEqual(['r4', 'r3', 'r6', 'r2', 'r1']);
+  });
+
+  it('pages with limit and offset', async () => {
+    expect(await search(undefined, undefined, { offset: 1, limit: 2 })).toEqual(['r6', 'r2']);
+    expect(await search(undefined, undefined, { offset: 4, limit: 2 })).toEqual([]);
+  });
+
+  it('compares the latest metric value; NaN and missing metrics never match', async () => {
+    expect(await search('metrics.acc > 0.85')).toEqual(['r1']);
+    expect(await search('metrics.acc >= 0')).toEqual(['r2', 'r1']);
+    expect(await search('metrics.acc < 1e999')).toEqual(['r2', 'r1']);
+    expect(await search('metrics.acc = 0.8')).toEqual(['r2']);
+    // NaN is unequal to everything (IEEE); a run without the metric is not a match.
+    expect(await search('metrics.acc != 0.9')).toEqual(['r3', 'r2']);
+    expect(await search('metrics.loss <= 0.5 and metrics.acc > 0')).toEqual(['r1']);
+  });
+
+  it('matches params and tags case-sensitively except ILIKE', async () => {
+    expect(await search("params.model = 'tree'")).toEqual(['r1']);
+    expect(await search("params.model LIKE 'tree'")).toEqual(['r1']);
+    expect(await search("params.model LIKE 'T%'")).toEqual(['r2']);
+    expect(await search("params.model ILIKE 'TREE'")).toEqual(['r2', 'r1']);
+    expect(await search("tags.team = 'Vision'")).toEqual(['r1']);
+    expect(await search("tags.team ILIKE 'vis%'")).toEqual(['r2', 'r1']);
+    expect(await search("tags.`mlflow.runName` = 'sweep-1'")).toEqual(['r1']);
+  });
+
+  it('requires the key to exist for != and handles IS NULL', async () => {
+    expect(await search("params.model != 'tree'")).toEqual(['r2']);
+    expect(await search('params.model IS NULL')).toEqual(['r3', 'r6']);
+    expect(await search('params.model IS NOT NULL')).toEqual(['r2', 'r1']);
+    expect(await search('tags.team IS NULL AND params.lr IS NULL')).toEqual(['r3', 'r6']);
+  });
+
+  it('filters attributes', async () => {
+    expect(await search("run_id IN ('r1', 'r3')")).toEqual(['r3', 'r1']);
+    expect(await search("attributes.run_id NOT IN ('r1', 'r3')")).toEqual(['r6', 'r2']);
+    expect(await search("run_name LIKE 'sweep-%'")).toEqual(['r2', 'r1']);
+    expect(await search('"run name" = \'other\'')).toEqual(['r3']);
+    expect(await search("status = 'RUNNING' and start_time >= 3000")).toEqual(['r3']);
+    expect(await search("user_id != 'alice'")).toEqual(['r6', 'r2']);
+    expect(await search('end_time > 0')).toEqual(['r2', 'r1']);
+    expect(await search('created < 2000.5')).toEqual(['r2', 'r1']);
+  });
+
+  it('matches a run when any of its dataset inputs matches', async () => {
+    expect(await search("datasets.context = 'training'")).toEqual(['r2', 'r1']);
+    expect(await search("datasets.context = 'eval'")).toEqual(['r2']);
+    expect(await search("datasets.name = 'wine'")).toEqual(['r6', 'r2']);
+    expect(await search("datasets.name IN ('iris') AND datasets.context = 'training'")).toEqual(['r2', 'r1']);
+    expect(await search("datasets.digest != 'd1'")).toEqual(['r6', 'r2']);
+    expect(await search("dataset.name NOT IN ('iris', 'wine')")).toEqual([]);
+  });
+
+  it('orders by metrics with NaN after numbers and missing values last, both directions', async () => {
+    expect(await search(undefined, ['metrics.acc ASC'])).toEqual(['r2', 'r1', 'r3', 'r6']);
+    expect(await search(undefined, ['metrics.acc DESC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
+    expect(await search(undefined, ['metrics.loss'])).toEqual(['r6', 'r1', 'r2', 'r3']);
+    expect(await search(undefined, ['metrics.loss DESC'])).toEqual(['r1', 'r6', 'r2', 'r3']);
+  });
+
+  it('orders by params, tags and attributes with missing values last', async () => {
+    // Code-point order: 'Tree' < 'tree'; runs without the param follow, tie-broken by start_time DESC, run_id.
+    expect(await search(undefined, ['params.model'])).toEqual(['r2', 'r1', 'r3', 'r6']);
+    expect(await search(undefined, ['params.model DESC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
+    expect(await search(undefined, ['tags.team DESC', 'run_id DESC'])).toEqual(['r2', 'r1', 'r6', 'r3']);
+    expect(await search(undefined, ['attributes.end_time DESC'])).toEqual(['r2', 'r1', 'r3', 'r6']);
+    expect(await search(undefined, ['end_time ASC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
+    expect(await search(undefined, ['start_time ASC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
+    expect(await search(undefined, ['user_id', 'run_name DESC'])).toEqual(['r1', 'r3', 'r2', 'r6']);
+  });
+
+  it('keeps the same semantics past the joined-clause limits (fenced filters, subquery ordering)', async () => {
+    const many = (clause: string, n: number) => Array(n).fill(clause).join(' AND ');
+    expect(await search(`${many('metrics.acc > 0', 8)} AND params.model = 'Tree'`)).toEqual(['r2']);
+    expect(await search(`${many('params.lr IS NULL', 8)} AND tags.team IS NULL`)).toEqual(['r3', 'r6']);
+    expect(await search(`${many("params.model != 'x'", 9)} AND datasets.context = 'eval'`)).toEqual(['r2']);
+    const unknown = ['tags.x1', 'tags.x2', 'tags.x3', 'metrics.x4'];
+    expect(await search(undefined, [...unknown, 'metrics.acc DESC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
+    expect(await search(undefined, [...unknown, 'metrics.loss'])).toEqual(['r6', 'r1', 'r2', 'r3']);
+    expect(await search(undefined, [...unknown, 'params.model'])).toEqual(['r2', 'r1', 'r3', 'r6']);
+  });
+
+  it('combines filters and ordering', async () => {
+    const ids = await search("params.model ILIKE '%tree%' and metrics.acc > 0", ['metrics.acc DESC'], {
+      experimentIds: [expA, expB],
+      runViewType: 'ALL',
+    });
+    expect(ids).toEqual(['r1', 'r2']);
+  });
+});
+
+describe('experiments search SQL', () => {
+  async function searchExp(filter?: string, orderBy?: string[], viewType: 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL' = 'ACTIVE_ONLY') {
+    const q = experimentSearchQuery({ filter, orderBy, viewType, offset: 0, limit: 100 });
+    const names = new Map((await exec(sql`SELECT experiment_id::text AS id, name FROM experiments`)).map((r) => [r.id, r.name]));
+    return (await exec(q)).map((r) => names.get(r.experiment_id as string));
+  }
+
+  it('orders by creation_time DESC, experiment_id ASC by default', async () => {
+    expect(await searchExp()).toEqual(['proj-b', 'other', 'proj-a']);
+    expect(await searchExp(undefined, undefined, 'ALL')).toEqual(['proj-gone', 'proj-b', 'other', 'proj-a']);
+    expect(await searchExp(undefined, undefined, 'DELETED_ONLY')).toEqual(['proj-gone']);
+  });
+
+  it('filters names and tags', async () => {
+    expect(await searchExp("name LIKE 'proj-%'")).toEqual(['proj-b', 'proj-a']);
+    expect(await searchExp("name LIKE 'PROJ-%'")).toEqual([]);
+    expect(await searchExp("name ILIKE 'PROJ-%'", undefined, 'ALL')).toEqual(['proj-gone', 'proj-b', 'proj-a']);
+    expect(await searchExp("name IN ('proj-a', 'other')")).toEqual(['other', 'proj-a']);
+    expect(await searchExp("name NOT IN ('proj-a', 'other')")).toEqual(['proj-b']);
+    expect(await searchExp("tags.team = 'ml' AND creation_time > 50")).toEqual(['proj-a']);
+    expect(await searchExp("tags.team IS NULL AND name LIKE 'proj%'")).toEqual(['proj-b']);
+    expect(await searchExp("tags.team != 'x'")).toEqual(['proj-a']);
+    const many = Array(9).fill("tags.team LIKE 'm%'").join(' AND ');
+    expect(await searchExp(`${many} AND tags.other IS NULL AND tags.team = 'ml'`)).toEqual(['proj-a']);
+  });
+
+  it('orders by attributes with experiment_id DESC as tie-breaker', async () => {
+    expect(await searchExp(undefined, ['name'])).toEqual(['other', 'proj-a', 'proj-b']);
+    expect(await searchExp(undefined, ['creation_time ASC'])).toEqual(['proj-a', 'other', 'proj-b']);
+    expect(await searchExp(undefined, ['creation_time', 'experiment_id ASC'])).toEqual(['proj-a', 'proj-b', 'other']);
+    expect(await searchExp(undefined, ['last_update_time DESC'])).toEqual(['other', 'proj-b', 'proj-a']);
+  });
+});
+
+describe('runs search at scale', () => {
+  it('filters and orders 25,000 runs by a metric quickly', async () => {
+    const exp = await experiment('scale', 1);
+    await exec(sql`INSERT INTO runs (run_id, experiment_id, name, status, start_time, artifact_uri)
+      SELECT 's' || lpad(g::text, 6, '0'), ${exp}, 'run-' || g, 'FINISHED', g, 'x' FROM generate_series(1, 25000) g`);
+    await exec(sql`INSERT INTO latest_metrics (run_id, key, step, timestamp, value)
+      SELECT 's' || lpad(g::text, 6, '0'), k, 0, 0, (g * 7919 % 10007)::float8 / 10007
+      FROM generate_series(1, 25000) g, (VALUES ('acc'), ('loss')) AS keys(k)`);
+    await exec(sql`INSERT INTO params (run_id, key, value) SELECT 's' || lpad(g::text, 6, '0'), 'lr', (g % 10)::text FROM generate_series(1, 25000) g`);
+    await exec(sql`ANALYZE`);
+
+    const q = runSearchQuery({
+      experimentIds: [exp],
+      filter: "metrics.acc > 0.5 and params.lr = '3'",
+      orderBy: ['metrics.loss DESC'],
+      runViewType: 'ACTIVE_ONLY',
+      offset: 0,
+      limit: 1000,
+    });
+    await exec(q); // warm-up: plan caches, page cache
+    const started = performance.now();
+    const ids = (await exec(q)).map((r) => r.run_id as string);
+    const elapsed = performance.now() - started;
+    expect(ids.length).toBeGreaterThan(900);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(elapsed).toBeLessThan(2000);
+  });
+});
