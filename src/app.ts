@@ -6,7 +6,9 @@ import type { Deps } from './deps.js';
 import { MlflowError, type ErrorCode } from './errors.js';
 import type { Router } from './routes/define.js';
 import { healthRoutes } from './routes/health.js';
+import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
 import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
+import { registryRoutes } from './routes/registry/index.js';
 import { unimplementedFamily } from './routes/unimplemented.js';
 
 export const OPENAPI_INFO = {
@@ -23,6 +25,8 @@ export function createApp(deps: Deps): OpenAPIHono {
   const router: Router = { app, deps, knownPaths: new Set() };
   healthRoutes(router);
   mlflowTrackingRoutes(router);
+  artifactRoutes(router);
+  registryRoutes(router);
   app.get('/openapi.json', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO)));
 
   app.notFound((c) => {
