@@ -81,7 +81,7 @@ async function runPrimary(config: Config): Promise<void> {
 }
 
 function announce(config: Config, port: number): void {
-  const store = isPglite(config.backendStoreUri) ? `embedded Postgres in ${config.backendStoreUri.slice(9)}` : redact(config.backendStoreUri);
+  const store = isPglite(config.backendStoreUri) ? `embedded Postgres (${config.backendStoreUri})` : redact(config.backendStoreUri);
   console.log(`Cairn listening on http://${config.host}:${port} (backend: ${store}, workers: ${config.workers})`);
   console.log(`  export MLFLOW_TRACKING_URI=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
 }

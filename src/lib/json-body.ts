@@ -48,11 +48,17 @@ export function decodeRequestObject(text: string): Record<string, unknown> {
   return dropNulls(value) as Record<string, unknown>;
 }
 
-function dropNulls(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(dropNulls);
+// No MLflow request nests deeper than a handful of levels; a cap keeps hostile bodies from
+// exhausting the stack (a 500 the client would retry). Keys are copied onto prototype-less objects,
+// so a `__proto__` key stays an ignored unknown field instead of supplying missing ones.
+const MAX_DEPTH = 32;
+
+function dropNulls(value: unknown, depth = 0): unknown {
+  if (depth > MAX_DEPTH) throw invalidParam(`The request body is nested more than ${MAX_DEPTH} levels deep.`);
+  if (Array.isArray(value)) return value.map((v) => dropNulls(v, depth + 1));
   if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = dropNulls(v);
+    const out: Record<string, unknown> = Object.create(null);
+    for (const [k, v] of Object.entries(value)) if (v !== null && k !== '__proto__') out[k] = dropNulls(v, depth + 1);
     return out;
   }
   return value;

@@ -3,8 +3,11 @@ import { z } from '@hono/zod-openapi';
 // Field types as MLflow's proto-JSON parser accepts them: int64 as a number or a numeric string,
 // doubles with "NaN"/"Infinity" strings, booleans also in Python's True/False spelling (GET queries).
 
+// Integers travel as JS numbers, exact up to 2^53: timestamps in ms and steps fit with room to spare,
+// and a larger value is refused with a clear message rather than silently rounded.
 export const int64 = z
   .union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)])
+  .refine(Number.isSafeInteger, { message: 'integers must lie between -(2^53 - 1) and 2^53 - 1' })
   .openapi({ type: 'integer', format: 'int64' });
 
 export const double = z

@@ -1,0 +1,70 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The real `cairn server` as a child process, for tests that kill it: the in-process test app cannot
+// be SIGKILLed without taking vitest with it.
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** `npm test` builds first; a bare `npx vitest run` on a fresh clone may not have. */
+export function ensureBuilt(): void {
+  if (fs.existsSync(path.join(repoRoot, 'dist/src/main.js'))) return;
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  baseUrl: string;
+  /** Everything the process wrote to stdout and stderr so far, for failure messages. */
+  output(): string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export async function startServer(backendStoreUri: string, dataDir: string, timeoutMs = 60_000): Promise<ServerProcess> {
+  const port = await freePort();
+  const args = ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', backendStoreUri, '--workers', '1', '--data-dir', dataDir];
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const server: ServerProcess = { proc, baseUrl: `http://127.0.0.1:${port}`, output: () => out, exited };
+  const deadline = Date.now() + timeoutMs;
+  let gone: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  void exited.then((e) => (gone = e));
+  while (Date.now() < deadline) {
+    if (gone) throw new Error(`cairn server exited during start-up (code ${gone.code}, signal ${gone.signal}):\n${out}`);
+    if (out.includes('Cairn listening')) {
+      const ok = await fetch(`${server.baseUrl}/health`).then((r) => r.ok, () => false);
+      if (ok) return server;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`cairn server did not start within ${timeoutMs} ms:\n${out}`);
+}
+
+/** SIGTERM, then SIGKILL if it lingers; resolves once the process is gone. */
+export async function stopServer(server: ServerProcess | undefined): Promise<void> {
+  if (!server || server.proc.exitCode !== null || server.proc.signalCode !== null) return;
+  server.proc.kill('SIGTERM');
+  const timer = setTimeout(() => server.proc.kill('SIGKILL'), 10_000);
+  await server.exited;
+  clearTimeout(timer);
+}
