@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
 import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
 import { registryRoutes } from './routes/registry/index.js';
+import { wandbRoutes } from './routes/wandb/index.js';
 import { unimplementedFamily } from './routes/unimplemented.js';
 
 export const OPENAPI_INFO = {
@@ -27,6 +28,7 @@ export function createApp(deps: Deps): OpenAPIHono {
   mlflowTrackingRoutes(router);
   artifactRoutes(router);
   registryRoutes(router);
+  wandbRoutes(router);
   app.get('/openapi.json', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO)));
 
   app.notFound((c) => {
