@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { invalidParam, notFound } from '../errors.js';
+import { int64Out, isInt64Text, type Int64 } from '../lib/int64.js';
 import { wireDouble } from '../lib/json-body.js';
 import { textArray } from '../lib/pg-array.js';
 import { checkRunId } from './ids.js';
@@ -10,8 +11,8 @@ import { LIMITS } from './validation.js';
 export interface MetricWire {
   key: string;
   value: number | string;
-  timestamp: number;
-  step: number;
+  timestamp: Int64;
+  step: Int64;
   run_id?: string;
   model_id?: string;
   dataset_name?: string;
@@ -21,8 +22,8 @@ export interface MetricWire {
 interface MetricRow {
   key: string;
   value: number | string;
-  timestamp: number;
-  step: number;
+  timestamp: number | string | bigint;
+  step: number | string | bigint;
   model_id: string | null;
   dataset_name: string | null;
   dataset_digest: string | null;
@@ -30,21 +31,25 @@ interface MetricRow {
 }
 
 interface Cursor {
-  s: number;
-  t: number;
+  s: Int64;
+  t: Int64;
   v: number | string;
 }
 
 // Keyset cursor over the primary key (run_id, key, step, timestamp, value): every page is an index
 // range scan, however deep into a million-point history it starts.
 function encodeCursor(row: MetricRow): string {
-  return Buffer.from(JSON.stringify({ s: Number(row.step), t: Number(row.timestamp), v: wireValue(row.value) })).toString('base64url');
+  return Buffer.from(JSON.stringify(cursorAfter(row))).toString('base64url');
+}
+
+function cursorAfter(row: MetricRow): Cursor {
+  return { s: int64Out(row.step), t: int64Out(row.timestamp), v: wireValue(row.value) };
 }
 
 function decodeCursor(token: string): Cursor {
   try {
     const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
-    if (Number.isSafeInteger(c.s) && Number.isSafeInteger(c.t) && (typeof c.v === 'number' || ['NaN', 'Infinity', '-Infinity'].includes(c.v as string))) return c;
+    if (isInt64Text(String(c.s)) && isInt64Text(String(c.t)) && (typeof c.v === 'number' || ['NaN', 'Infinity', '-Infinity'].includes(c.v as string))) return c;
   } catch {
     // fall through to the error below
   }
@@ -54,7 +59,7 @@ function decodeCursor(token: string): Cursor {
 const wireValue = (v: number | string) => (typeof v === 'number' ? wireDouble(v) : v);
 
 export function toMetricWire(r: MetricRow): MetricWire {
-  const m: MetricWire = { key: r.key, value: wireValue(r.value), timestamp: Number(r.timestamp), step: Number(r.step) };
+  const m: MetricWire = { key: r.key, value: wireValue(r.value), timestamp: int64Out(r.timestamp), step: int64Out(r.step) };
   if (r.run_id) m.run_id = r.run_id;
   if (r.model_id) m.model_id = r.model_id;
   if (r.dataset_name) m.dataset_name = r.dataset_name;
@@ -113,8 +118,7 @@ export async function* streamMetricHistory(deps: Deps, runId: string, key: strin
       first = false;
     }
     yield chunk;
-    const last = page[page.length - 1];
-    after = { s: Number(last.step), t: Number(last.timestamp), v: wireValue(last.value) };
+    after = cursorAfter(page[page.length - 1]);
     if (page.length < 10_000) break;
   }
   yield ']}';
@@ -139,15 +143,15 @@ export async function getMetricHistoryBulkInterval(
     throw invalidParam('end_step must be greater than start_step.');
   }
   const range = input.start_step !== undefined ? sql`and step between ${input.start_step} and ${input.end_step}` : sql``;
-  const steps = await rows<{ run_id: string; steps: number[] }>(
+  const steps = await rows<{ run_id: string; steps: (number | string | bigint)[] }>(
     deps.db,
     sql`select run_id, array_agg(distinct step order by step) as steps from metrics
         where run_id = any(${textArray(input.run_ids)}::text[]) and key = ${input.metric_key} ${range} group by run_id`,
   );
   const wanted: string[] = [];
-  const wantedSteps: number[] = [];
+  const wantedSteps: Int64[] = [];
   for (const s of steps) {
-    for (const step of sampleEvenly(s.steps.map(Number), maxResults)) {
+    for (const step of sampleEvenly(s.steps.map(int64Out), maxResults)) {
       wanted.push(s.run_id);
       wantedSteps.push(step);
     }
@@ -165,11 +169,12 @@ export async function getMetricHistoryBulkInterval(
   return { metrics: found.map(toMetricWire) };
 }
 
-function sampleEvenly(steps: number[], max: number): number[] {
-  if (steps.length <= max) return steps;
-  const picked = new Set<number>();
-  const stride = (steps.length - 1) / (max - 1 || 1);
-  for (let i = 0; i < max; i++) picked.add(steps[Math.round(i * stride)]);
-  picked.add(steps[steps.length - 1]);
-  return [...picked].sort((a, b) => a - b);
+// Picks positions, not values, so int64 steps beyond 2^53 (strings) sample exactly too.
+function sampleEvenly<T>(sortedSteps: T[], max: number): T[] {
+  if (sortedSteps.length <= max) return sortedSteps;
+  const positions = new Set<number>();
+  const stride = (sortedSteps.length - 1) / (max - 1 || 1);
+  for (let i = 0; i < max; i++) positions.add(Math.round(i * stride));
+  positions.add(sortedSteps.length - 1);
+  return [...positions].sort((a, b) => a - b).map((i) => sortedSteps[i]);
 }

@@ -3,6 +3,7 @@ import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
 import { newUuid } from '../lib/ids.js';
+import type { Int64 } from '../lib/int64.js';
 import { activeRun } from './runs.js';
 
 export interface DatasetInput {
@@ -62,7 +63,7 @@ export async function logInputs(
   });
 }
 
-export async function logOutputs(deps: Deps, input: { run_id: string; models: { model_id: string; step?: number }[] }): Promise<void> {
+export async function logOutputs(deps: Deps, input: { run_id: string; models: { model_id: string; step?: Int64 }[] }): Promise<void> {
   await deps.db.transaction(async (tx) => {
     await activeRun(tx, input.run_id);
     for (const m of input.models) {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { invalidParam, notFound } from '../errors.js';
+import type { Int64 } from '../lib/int64.js';
 import { nullableTextArray, numberArray, textArray } from '../lib/pg-array.js';
 import { checkRunId } from './ids.js';
 import { activeRun, RUN_NAME_TAG } from './runs.js';
@@ -10,8 +11,8 @@ import { LIMITS, truncate, validateKey } from './validation.js';
 export interface MetricInput {
   key: string;
   value: number;
-  timestamp?: number;
-  step?: number;
+  timestamp?: Int64;
+  step?: Int64;
   model_id?: string;
   dataset_name?: string;
   dataset_digest?: string;
@@ -39,7 +40,7 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
   checkRunId(runId);
   for (const m of metrics) {
     validateKey('Metric', m.key);
-    if (m.timestamp !== undefined && m.timestamp < 0) throw invalidParam(`Got invalid timestamp ${m.timestamp} for metric '${m.key}'. Timestamp must be a nonnegative long (64-bit integer)`);
+    if (m.timestamp !== undefined && Number(m.timestamp) < 0) throw invalidParam(`Got invalid timestamp ${m.timestamp} for metric '${m.key}'. Timestamp must be a nonnegative long (64-bit integer)`);
   }
   const paramValues = new Map<string, string>();
   for (const p of params) {
@@ -47,7 +48,8 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
     if (paramValues.has(p.key)) throw invalidParam(`Duplicate parameter keys have been submitted: ['${p.key}']. Please ensure the request contains only one param value per param key.`);
     paramValues.set(p.key, truncate(p.value ?? '', LIMITS.paramValueLength));
   }
-  // Later tags win within one request, as if they had been set one after the other.
+  // Later tags win within one request, as if they had been set one after the other. Keys are written
+  // in sorted order so concurrent batches lock rows in the same order and cannot deadlock.
   const tagValues = new Map<string, string>();
   for (const t of tags) {
     validateKey('Tag', t.key);
@@ -74,16 +76,17 @@ function checkBatchLimits(nMetrics: number, nParams: number, nTags: number): voi
   }
 }
 
-// Params are immutable: re-logging the same value is a no-op, a different value is refused. The
-// final select reads the snapshot from before the insert, so it sees exactly the pre-existing params.
+// Params are immutable: re-logging the same value is a no-op, a different value is refused. DO UPDATE
+// (to the stored value, so nothing changes) rather than DO NOTHING makes Postgres lock and return the
+// row a concurrent request may just have committed: exactly one of two racing values wins.
 async function insertParams(tx: Orm, runId: string, values: Map<string, string>): Promise<void> {
-  const keys = [...values.keys()];
+  const keys = [...values.keys()].sort();
   const conflicts = await rows<{ key: string; old_value: string; new_value: string }>(
     tx,
     sql`with input as (select * from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)),
-         ins as (insert into params (run_id, key, value) select ${runId}, key, value from input on conflict (run_id, key) do nothing)
-         select p.key, p.value as old_value, i.value as new_value
-         from input i join params p on p.run_id = ${runId} and p.key = i.key where p.value <> i.value`,
+         upsert as (insert into params (run_id, key, value) select ${runId}, key, value from input order by key
+                    on conflict (run_id, key) do update set value = params.value returning key, value)
+         select i.key, u.value as old_value, i.value as new_value from input i join upsert u on u.key = i.key where u.value <> i.value`,
   );
   if (conflicts.length) {
     const listed = conflicts.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(', ');
@@ -94,13 +97,15 @@ async function insertParams(tx: Orm, runId: string, values: Map<string, string>)
 }
 
 async function upsertTags(tx: Orm, runId: string, values: Map<string, string>): Promise<void> {
-  const keys = [...values.keys()];
+  // The run row first (as runs/update does), then tag rows in key order: one lock order everywhere.
+  const runName = values.get(RUN_NAME_TAG);
+  if (runName !== undefined) await tx.execute(sql`update runs set name = ${runName} where run_id = ${runId}`);
+  const keys = [...values.keys()].sort();
   await tx.execute(sql`
     insert into run_tags (run_id, key, value)
     select ${runId}, key, value from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)
+    order by key
     on conflict (run_id, key) do update set value = excluded.value`);
-  const runName = values.get(RUN_NAME_TAG);
-  if (runName !== undefined) await tx.execute(sql`update runs set name = ${runName} where run_id = ${runId}`);
 }
 
 // History and latest value in one statement: the history insert ignores replayed points, and the
@@ -111,6 +116,14 @@ async function insertMetrics(tx: Orm, runId: string, metrics: MetricInput[]): Pr
     ? sql`, ${nullableTextArray(metrics.map((m) => m.model_id))}::text[], ${nullableTextArray(metrics.map((m) => m.dataset_name))}::text[], ${nullableTextArray(metrics.map((m) => m.dataset_digest))}::text[]`
     : sql``;
   const linkColumns = hasLinks ? sql`, model_id, dataset_name, dataset_digest` : sql``;
+  // log_model re-logs a run's existing points with the new model's id: that links the point to the
+  // model (a point already linked keeps its model, as the client only re-logs unlinked ones). DO
+  // UPDATE may touch a row once per statement, hence the distinct.
+  const onConflict = hasLinks
+    ? sql`on conflict (run_id, key, step, timestamp, value) do update
+            set model_id = excluded.model_id, dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
+            where metrics.model_id is null and excluded.model_id is not null`
+    : sql`on conflict do nothing`;
   await tx.execute(sql`
     with input as (
       select * from unnest(${textArray(metrics.map((m) => m.key))}::text[],
@@ -120,8 +133,9 @@ async function insertMetrics(tx: Orm, runId: string, metrics: MetricInput[]): Pr
         as t(key, step, timestamp, value${linkColumns})),
     ins as (
       insert into metrics (run_id, key, step, timestamp, value${linkColumns})
-      select ${runId}, key, step, timestamp, value${linkColumns} from input
-      on conflict do nothing)
+      select ${hasLinks ? sql`distinct on (key, step, timestamp, value) ` : sql``}${runId}, key, step, timestamp, value${linkColumns} from input
+      order by key, step, timestamp, value
+      ${onConflict})
     insert into latest_metrics (run_id, key, step, timestamp, value)
     select distinct on (key) ${runId}, key, step, timestamp, value from input
     order by key, step desc, timestamp desc, value desc

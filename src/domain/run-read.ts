@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../db/connect.js';
 import { notFound } from '../errors.js';
 import { checkRunId } from './ids.js';
+import { int64Out, type Int64 } from '../lib/int64.js';
 import { wireDouble } from '../lib/json-body.js';
 import { textArray } from '../lib/pg-array.js';
 
@@ -14,28 +15,28 @@ export interface RunInfoWire {
   experiment_id: string;
   user_id: string;
   status: string;
-  start_time?: number;
-  end_time?: number;
+  start_time?: Int64;
+  end_time?: Int64;
   artifact_uri: string;
   lifecycle_stage: string;
 }
 
 export interface RunWire {
   info: RunInfoWire;
-  data: { metrics?: { key: string; value: number | string; timestamp: number; step: number }[]; params?: KV[]; tags?: KV[] };
+  data: { metrics?: { key: string; value: number | string; timestamp: Int64; step: Int64 }[]; params?: KV[]; tags?: KV[] };
   inputs: { dataset_inputs?: { tags?: KV[]; dataset: Record<string, string> }[]; model_inputs?: { model_id: string }[] };
-  outputs: { model_outputs?: { model_id: string; step: number }[] };
+  outputs: { model_outputs?: { model_id: string; step: Int64 }[] };
 }
 
-// node-postgres returns bigint columns as strings, PGlite as numbers: both go through Number().
+// node-postgres returns bigint columns as strings, PGlite as numbers (bigints past 2^53): int64Out takes all three.
 export interface RunRow {
   run_id: string;
   experiment_id: number | string;
   name: string;
   user_id: string;
   status: string;
-  start_time: number | string | null;
-  end_time: number | string | null;
+  start_time: number | string | bigint | null;
+  end_time: number | string | bigint | null;
   artifact_uri: string;
   lifecycle_stage: string;
 }
@@ -50,8 +51,8 @@ interface MetricRow {
   run_id: string;
   key: string;
   value: number;
-  timestamp: number | string;
-  step: number | string;
+  timestamp: number | string | bigint;
+  step: number | string | bigint;
 }
 
 interface DatasetRow {
@@ -87,7 +88,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
           where i.run_id = ${ids} order by i.run_id, d.name, d.digest`,
     ),
     rows<{ run_id: string; model_id: string }>(db, sql`select run_id, model_id from run_model_inputs where run_id = ${ids} order by run_id, model_id`),
-    rows<{ run_id: string; model_id: string; step: number | string }>(
+    rows<{ run_id: string; model_id: string; step: number | string | bigint }>(
       db,
       sql`select run_id, model_id, step from run_model_outputs where run_id = ${ids} order by run_id, step, model_id`,
     ),
@@ -103,7 +104,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
   each(params, (run, p) => (run.data.params ??= []).push({ key: p.key, value: p.value }));
   each(tags, (run, t) => (run.data.tags ??= []).push({ key: t.key, value: t.value }));
   each(metrics, (run, m) =>
-    (run.data.metrics ??= []).push({ key: m.key, value: wireDouble(Number(m.value)), timestamp: Number(m.timestamp), step: Number(m.step) }),
+    (run.data.metrics ??= []).push({ key: m.key, value: wireDouble(Number(m.value)), timestamp: int64Out(m.timestamp), step: int64Out(m.step) }),
   );
   each(datasets, (run, d) => {
     const dataset: Record<string, string> = { name: d.name, digest: d.digest, source_type: d.source_type, source: d.source };
@@ -113,7 +114,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
     (run.inputs.dataset_inputs ??= []).push(inputTags.length ? { tags: inputTags, dataset } : { dataset });
   });
   each(modelInputs, (run, m) => (run.inputs.model_inputs ??= []).push({ model_id: m.model_id }));
-  each(modelOutputs, (run, m) => (run.outputs.model_outputs ??= []).push({ model_id: m.model_id, step: Number(m.step) }));
+  each(modelOutputs, (run, m) => (run.outputs.model_outputs ??= []).push({ model_id: m.model_id, step: int64Out(m.step) }));
   const out: RunWire[] = [];
   for (const id of runIds) {
     const run = byId.get(id);
@@ -140,7 +141,7 @@ export function toRunInfo(r: RunRow): RunInfoWire {
     artifact_uri: r.artifact_uri,
     lifecycle_stage: r.lifecycle_stage,
   };
-  if (r.start_time != null) info.start_time = Number(r.start_time);
-  if (r.end_time != null) info.end_time = Number(r.end_time);
+  if (r.start_time != null) info.start_time = int64Out(r.start_time);
+  if (r.end_time != null) info.end_time = int64Out(r.end_time);
   return info;
 }

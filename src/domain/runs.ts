@@ -3,6 +3,7 @@ import { rows, type Orm } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { invalidParam, notFound } from '../errors.js';
 import { newRunId, randomRunName } from '../lib/ids.js';
+import type { Int64 } from '../lib/int64.js';
 import { textArray as pgText } from '../lib/pg-array.js';
 import { experimentIdOf, checkRunId } from './ids.js';
 import { toRunInfo, type RunInfoWire, type RunRow } from './run-read.js';
@@ -24,7 +25,7 @@ export async function activeRun(tx: Orm, runId: string): Promise<void> {
 
 export async function createRun(
   deps: Deps,
-  input: { experiment_id?: string; user_id?: string; run_name?: string; start_time?: number; tags?: { key: string; value?: string }[] },
+  input: { experiment_id?: string; user_id?: string; run_name?: string; start_time?: Int64; tags?: { key: string; value?: string }[] },
 ): Promise<string> {
   const experimentId = experimentIdOf(input.experiment_id ?? '0');
   const tags = new Map<string, string>();
@@ -53,7 +54,7 @@ export async function createRun(
     const artifactUri = `${exp[0].artifact_location.replace(/\/+$/, '')}/${runId}/artifacts`;
     await tx.execute(sql`
       insert into runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
-      values (${runId}, ${experimentId}, ${name}, ${input.user_id ?? ''}, 'RUNNING', ${input.start_time ?? deps.now()}, ${artifactUri}, 'active')`);
+      values (${runId}, ${experimentId}, ${name}, ${input.user_id ?? ''}, 'RUNNING', ${input.start_time ?? deps.now()}::bigint, ${artifactUri}, 'active')`);
     const keys = [...tags.keys()];
     await tx.execute(sql`
       insert into run_tags (run_id, key, value)
@@ -64,7 +65,7 @@ export async function createRun(
 
 export async function updateRun(
   deps: Deps,
-  input: { run_id: string; status?: string; end_time?: number; run_name?: string },
+  input: { run_id: string; status?: string; end_time?: Int64; run_name?: string },
 ): Promise<RunInfoWire> {
   if (input.status !== undefined && !RUN_STATUSES.includes(input.status as RunStatus)) {
     throw invalidParam(`Invalid value '${input.status}' for parameter 'status'. Valid values: ${RUN_STATUSES.join(', ')}`);

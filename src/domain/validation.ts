@@ -43,6 +43,7 @@ export function validateKey(kind: 'Metric' | 'Param' | 'Tag', key: string): void
 export const truncate = (value: string, limit: number) => (value.length > limit ? value.slice(0, limit) : value);
 
 export function validateExperimentName(name: string): void {
+  if (!name.trim()) throw invalidParam(`Invalid experiment name: '${name}'. The name must not be empty or only whitespace.`);
   if (name.length > LIMITS.experimentNameLength) {
     throw invalidParam(`Experiment name exceeds the maximum length of ${LIMITS.experimentNameLength} characters`);
   }

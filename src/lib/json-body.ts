@@ -1,4 +1,5 @@
 import { invalidParam } from '../errors.js';
+import { quoteLongIntegers } from './int64.js';
 
 // The mlflow client sends NaN as the string "NaN", but hand-written clients (and Python's json.dumps)
 // send the bare tokens NaN / Infinity / -Infinity. Strict JSON.parse first; rewrite those tokens only
@@ -40,7 +41,7 @@ function quoteNonFiniteTokens(text: string): string {
  * `null` fields are absent. Anything but an object is refused. */
 export function decodeRequestObject(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
-  let value = parseJsonLenient(text);
+  let value = parseJsonLenient(quoteLongIntegers(text));
   if (typeof value === 'string') value = parseJsonLenient(value);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidParam('The request body must be a JSON object.');

@@ -20,7 +20,8 @@ export function nullableTextArray(values: readonly (string | null | undefined)[]
   return out + '}';
 }
 
-/** Numbers print as Postgres reads them, including NaN, Infinity and -Infinity for float8. */
-export function numberArray(values: readonly number[]): string {
+/** Numbers print as Postgres reads them, including NaN, Infinity and -Infinity for float8; int64
+ * values beyond 2^53 arrive as their exact decimal strings. */
+export function numberArray(values: readonly (number | string)[]): string {
   return '{' + values.join(',') + '}';
 }

@@ -1,13 +1,24 @@
 import { z } from '@hono/zod-openapi';
+import { int64Out, isInt64Text, type Int64 } from './int64.js';
 
 // Field types as MLflow's proto-JSON parser accepts them: int64 as a number or a numeric string,
 // doubles with "NaN"/"Infinity" strings, booleans also in Python's True/False spelling (GET queries).
 
-// Integers travel as JS numbers, exact up to 2^53: timestamps in ms and steps fit with room to spare,
-// and a larger value is refused with a clear message rather than silently rounded.
+// Counts, sizes and ids: integers as numbers or numeric strings, exact up to 2^53.
 export const int64 = z
   .union([z.number().int(), z.string().regex(/^-?\d+$/).transform(Number)])
   .refine(Number.isSafeInteger, { message: 'integers must lie between -(2^53 - 1) and 2^53 - 1' })
+  .openapi({ type: 'integer', format: 'int64' });
+
+/** Steps and timestamps: the full int64 range, exact (numbers within 2^53, decimal strings beyond; lib/int64.ts). */
+export const exactInt64 = z
+  .union([
+    z.number().int().refine(Number.isSafeInteger, { message: 'integers beyond 2^53 must be sent without rounding' }),
+    z
+      .string()
+      .refine(isInt64Text, { message: 'not a 64-bit integer' })
+      .transform((s): Int64 => int64Out(s)),
+  ])
   .openapi({ type: 'integer', format: 'int64' });
 
 export const double = z

@@ -64,9 +64,10 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
   // Streams the body through a counter, so an oversize request is refused without being buffered.
   const limit = bodyLimit({
     maxSize: maxBytes,
-    onError: () => {
-      throw invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`);
-    },
+    // The rest of the body is never read, so the connection cannot carry another request: close it,
+    // or the client's next call on it would fail.
+    onError: (c) =>
+      c.json(invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`).toJSON(), 400, { Connection: 'close' }),
   });
   const handler = async (c: Context) => {
     const raw = isQuery ? queryObject(c) : decodeRequestObject(await c.req.text());

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { logInputs, logModel, logOutputs } from '../../domain/run-io.js';
 import { deleteTag, logBatch } from '../../domain/run-logging.js';
 import { LIMITS } from '../../domain/validation.js';
-import { double, int64, keyValue, requiredString } from '../../lib/zod-wire.js';
+import { double, exactInt64, keyValue, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { withRunId } from './run-id.js';
 import { empty } from './schemas.js';
@@ -11,8 +11,8 @@ const tag = 'Logging';
 const metricFields = {
   key: requiredString,
   value: double,
-  timestamp: int64,
-  step: int64.optional(),
+  timestamp: exactInt64,
+  step: exactInt64.optional(),
   model_id: z.string().optional(),
   dataset_name: z.string().optional(),
   dataset_digest: z.string().optional(),
@@ -43,7 +43,7 @@ export function loggingRoutes(r: Router): void {
     method: 'post', path: '/mlflow/runs/log-batch', tag, summary: 'Log up to 1000 metrics, 100 params and 100 tags at once',
     maxBodyBytes: LIMITS.batchBodyBytes,
     input: withRunId({
-      metrics: z.array(z.object({ ...metricFields, timestamp: int64.optional() })).optional(),
+      metrics: z.array(z.object({ ...metricFields, timestamp: exactInt64.optional() })).optional(),
       params: z.array(keyValue).optional(),
       tags: z.array(keyValue).optional(),
     }),
@@ -69,7 +69,7 @@ export function loggingRoutes(r: Router): void {
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/outputs', tag, summary: 'Link logged models to a run as outputs',
-    input: withRunId({ models: z.array(z.object({ model_id: requiredString, step: int64.optional() })).min(1) }),
+    input: withRunId({ models: z.array(z.object({ model_id: requiredString, step: exactInt64.optional() })).min(1) }),
     output: empty,
     handle: (deps, input) => logOutputs(deps, input),
   });

@@ -2,7 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { loadRun } from '../../domain/run-read.js';
 import { createRun, setRunLifecycle, updateRun } from '../../domain/runs.js';
 import { searchRuns } from '../../domain/search-runs.js';
-import { int64, keyValue, repeated, viewType } from '../../lib/zod-wire.js';
+import { exactInt64, int64, keyValue, repeated, viewType } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { withRunId } from './run-id.js';
 import { empty, runInfoOut, runOut } from './schemas.js';
@@ -16,7 +16,7 @@ export function runRoutes(r: Router): void {
       experiment_id: z.string().optional(),
       user_id: z.string().optional(),
       run_name: z.string().optional(),
-      start_time: int64.optional(),
+      start_time: exactInt64.optional(),
       tags: z.array(keyValue).optional(),
     }),
     output: z.object({ run: runOut }),
@@ -30,7 +30,7 @@ export function runRoutes(r: Router): void {
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/update', tag, summary: 'Update status, end time or name of a run',
-    input: withRunId({ status: z.string().optional(), end_time: int64.optional(), run_name: z.string().optional() }),
+    input: withRunId({ status: z.string().optional(), end_time: exactInt64.optional(), run_name: z.string().optional() }),
     output: z.object({ run_info: runInfoOut }),
     handle: async (deps, input) => ({ run_info: await updateRun(deps, input) }),
   });
