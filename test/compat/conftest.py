@@ -1,0 +1,240 @@
+"""Fixtures for the compat suite: one Cairn server per session, driven by the real pinned mlflow client.
+
+The server runs as a subprocess (`node bin/cairn.js server`) on a free port, against TEST_DATABASE_URL
+when set (a Postgres server) or an embedded PGlite folder in a fresh temp directory. Tests only talk to
+it through MLFLOW_TRACKING_URI, like a user would.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+
+# The suite must not phone home (mlflow 3 usage telemetry); set before mlflow is imported.
+os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+
+import mlflow  # noqa: E402
+import pytest  # noqa: E402
+import requests  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CairnServer:
+    """A Cairn subprocess that can be stopped and started again on the same database and port."""
+
+    def __init__(self, workdir: pathlib.Path, extra_args: list[str] | None = None, extra_env: dict[str, str] | None = None):
+        self.workdir = workdir
+        # Flags after the defaults (a repeated flag wins) and env added after MLFLOW_* is dropped,
+        # for servers with other artifact stores (test/compat/artifacts/).
+        self.extra_args = list(extra_args or [])
+        self.extra_env = dict(extra_env or {})
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.backend_store_uri = os.environ.get("TEST_DATABASE_URL") or f"pglite://{workdir / 'db'}"
+        self.log_path = workdir / "cairn.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def start(self) -> None:
+        assert self.proc is None, "server already running"
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [
+                "node",
+                str(REPO / "bin" / "cairn.js"),
+                "server",
+                "--host", "127.0.0.1",
+                "--port", str(self.port),
+                "--backend-store-uri", self.backend_store_uri,
+                "--data-dir", str(self.workdir),
+                "--artifacts-destination", str(self.workdir / "artifacts"),
+                "--workers", "1",
+                *self.extra_args,
+            ],
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env={**{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}, **self.extra_env},
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                break
+            try:
+                r = requests.get(f"{self.url}/health", timeout=2)
+                if r.status_code == 200 and r.text.strip() == "OK":
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        code = self.proc.poll()
+        self.stop()
+        pytest.fail(
+            f"Cairn did not become healthy within {START_TIMEOUT_S}s (exit code {code}).\n"
+            f"--- tail of {self.log_path} ---\n{self.log_tail()}",
+            pytrace=False,
+        )
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=15)
+        self.proc = None
+        if self._log:
+            self._log.close()
+            self._log = None
+
+    def restart(self, kill: bool = False) -> None:
+        """Stop (SIGTERM, or SIGKILL with kill=True) and start again on the same database and port."""
+        self.stop(kill=kill)
+        self.start()
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+
+@pytest.fixture(scope="session")
+def cairn_server():
+    """The running server (`.url`, `.restart()`, `.log_tail()`); stopped at the end of the session."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-compat-"))
+    server = CairnServer(workdir)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        if os.environ.get("CAIRN_COMPAT_KEEP_TMP"):
+            print(f"\nCairn work dir kept: {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def _client_env(cairn_server):
+    """Point the client at Cairn; make a server 5xx fail fast instead of minutes of retries."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", cairn_server.url)
+        mp.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+        mp.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "60")
+        mp.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+        mp.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+        mp.delenv("MLFLOW_RUN_ID", raising=False)
+        mlflow.set_tracking_uri(cairn_server.url)
+        yield cairn_server.url
+
+
+@pytest.fixture(autouse=True)
+def tracking_uri(_client_env, cairn_server, monkeypatch):
+    """Every test talks to Cairn and starts with no active run or experiment."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", _client_env)
+    mlflow.set_tracking_uri(_client_env)
+    yield _client_env
+    if cairn_server.proc is None or cairn_server.proc.poll() is not None:
+        # The server died during this test: say so with its log, and bring it back for the rest.
+        tail = cairn_server.log_tail()
+        cairn_server.stop()
+        cairn_server.start()
+        pytest.fail(f"Cairn exited during this test. Tail of its log:\n{tail}", pytrace=False)
+    while mlflow.active_run() is not None:
+        try:
+            mlflow.end_run()
+        except Exception:
+            mlflow.tracking.fluent._active_run_stack.get().clear()
+            break
+    # Forget the experiment chosen by set_experiment (it also exports MLFLOW_EXPERIMENT_ID) so tests
+    # stay independent.
+    from mlflow.tracking import fluent
+
+    fluent._active_experiment_id = None
+    for var in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+        os.environ.pop(var, None)
+
+
+@pytest.fixture
+def server_url(cairn_server) -> str:
+    return cairn_server.url
+
+
+@pytest.fixture
+def restart_server(cairn_server):
+    """Call to restart Cairn on the same database (kill=True for SIGKILL instead of SIGTERM)."""
+
+    def _restart(kill: bool = False) -> None:
+        cairn_server.restart(kill=kill)
+        mlflow.set_tracking_uri(cairn_server.url)
+
+    return _restart
+
+
+@pytest.fixture
+def exp_name(request) -> str:
+    """An experiment name unique to this test (and to this session, for a shared Postgres)."""
+    base = request.node.name.replace("[", "-").replace("]", "")[:80]
+    return f"compat-{base}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def client():
+    return mlflow.MlflowClient()
+
+
+@pytest.fixture
+def experiment_id(client, exp_name) -> str:
+    return client.create_experiment(exp_name)
+
+
+@dataclass
+class HttpCall:
+    method: str
+    endpoint: str
+    body: object
+    status: int
+
+
+@pytest.fixture(autouse=True)
+def http_log(monkeypatch) -> list[HttpCall]:
+    """Every REST call the client makes in this test, with the HTTP status the server answered.
+
+    (MlflowException.get_http_status_code() is derived from the error code, not read from the
+    response, so tests that care about the real status look here.)
+    """
+    import mlflow.utils.rest_utils as rest_utils
+
+    calls: list[HttpCall] = []
+    real = rest_utils.http_request
+
+    def recording(host_creds, endpoint, method, *args, **kwargs):
+        resp = real(host_creds, endpoint, method, *args, **kwargs)
+        calls.append(HttpCall(method, endpoint, kwargs.get("json", kwargs.get("params")), resp.status_code))
+        return resp
+
+    monkeypatch.setattr(rest_utils, "http_request", recording)
+    return calls
