@@ -13,5 +13,6 @@ if [ ! -x "$venv/bin/pytest" ]; then
   "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$pins"
   rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
 fi
-[ -f dist/src/main.js ] || npm run build --silent
+# Always rebuild: the suite must test the sources as they are, not an old dist/.
+npm run build --silent
 exec "$venv/bin/python" -m pytest test/compat -q -p no:cacheprovider "$@"
