@@ -7,11 +7,14 @@ req=test/compat/requirements.txt
 pins=test/compat/client-pins.txt
 cache="${CAIRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn}"
 venv="$cache/venv-$(cat "$req" "$pins" | sha256sum | cut -c1-12)"
-if [ ! -x "$venv/bin/pytest" ]; then
-  python3 -m venv "$venv.tmp.$$"
-  "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check -r "$req"
-  "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$pins"
-  rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
+# Built in place (console scripts such as bin/wandb record the venv's path), and marked complete
+# only at the end, so an interrupted install is redone rather than reused.
+if [ ! -f "$venv/.complete" ]; then
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$pins"
+  touch "$venv/.complete"
 fi
 # Always rebuild: the suite must test the sources as they are, not an old dist/.
 npm run build --silent

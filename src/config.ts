@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { parseStoreUri } from './blobs/index.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
 // so Cairn drops into existing compose files.
@@ -14,6 +15,14 @@ const configSchema = z.object({
   artifactsDestination: z.string().min(1),
   workers: z.coerce.number().int().min(1).max(256),
   dataDir: z.string().min(1),
+  s3: z.object({
+    endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
+    region: z.string().min(1),
+    accessKeyId: z.string().min(1).optional(),
+    secretAccessKey: z.string().min(1).optional(),
+    sessionToken: z.string().min(1).optional(),
+    ignoreTls: z.boolean(),
+  }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -54,6 +63,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       str('artifacts-destination') ?? env.MLFLOW_ARTIFACTS_DESTINATION ?? path.join(dataDir, 'artifacts'),
     workers: str('workers') ?? env.MLFLOW_WORKERS ?? env.CAIRN_WORKERS ?? String(os.availableParallelism()),
     dataDir,
+    s3: {
+      endpointUrl: env.MLFLOW_S3_ENDPOINT_URL || undefined,
+      region: env.AWS_DEFAULT_REGION || env.AWS_REGION || 'us-east-1',
+      accessKeyId: env.AWS_ACCESS_KEY_ID || undefined,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY || undefined,
+      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+      ignoreTls: /^(true|1|yes)$/i.test(env.MLFLOW_S3_IGNORE_TLS ?? ''),
+    },
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
@@ -66,9 +83,37 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       `unsupported --backend-store-uri '${redact(cfg.backendStoreUri)}': use postgresql://user:pw@host:5432/db or pglite://<folder>`,
     );
   }
+  checkArtifactUris(cfg);
   // PGlite is an in-process database: a second process cannot open the same folder.
   if (isPglite(cfg.backendStoreUri)) cfg.workers = 1;
   return cfg;
+}
+
+// Allow-lists, so a typo or an unsupported store stops start-up instead of failing the first upload.
+// The destination is where Cairn itself reads and writes; the default root is only handed to clients.
+const DEFAULT_ROOT_SCHEMES = ['mlflow-artifacts', 's3', 'gs', 'wasbs', 'abfss', 'file', 'http', 'https'];
+
+function checkArtifactUris(cfg: Config): void {
+  if (!parseStoreUri(cfg.artifactsDestination)) {
+    throw new ConfigError(
+      `unsupported --artifacts-destination '${cfg.artifactsDestination}': use a folder path, file:///path or s3://bucket[/prefix]`,
+    );
+  }
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]+):/.exec(cfg.defaultArtifactRoot)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    cfg.defaultArtifactRoot = path.resolve(cfg.defaultArtifactRoot);
+  } else if (!DEFAULT_ROOT_SCHEMES.includes(scheme)) {
+    throw new ConfigError(
+      `unsupported --default-artifact-root scheme '${scheme}:': use one of ${DEFAULT_ROOT_SCHEMES.map((s) => `${s}:`).join(', ')} or a folder path`,
+    );
+  } else if (/[?#;\\]/.test(cfg.defaultArtifactRoot) || /(^|\/)\.\.(\/|$)/.test(cfg.defaultArtifactRoot)) {
+    throw new ConfigError(`invalid --default-artifact-root '${cfg.defaultArtifactRoot}': no '..', '?', '#', ';' or backslash`);
+  }
+  if (cfg.serveArtifacts === false && scheme === 'mlflow-artifacts') {
+    throw new ConfigError(
+      "--no-serve-artifacts needs a --default-artifact-root the clients can write to themselves (s3://bucket/path, a folder, ...), not 'mlflow-artifacts:'",
+    );
+  }
 }
 
 export const isPglite = (uri: string) => uri.startsWith('pglite://') || uri === 'memory://';

@@ -1,3 +1,4 @@
+import { createBlobStore, parseStoreUri, type BlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
 import { connect, type Database, type Orm } from './db/connect.js';
 import { ensureDefaultExperiment } from './domain/experiments.js';
@@ -14,6 +15,10 @@ export interface Deps {
   db: Orm;
   log: Logger;
   now: () => number;
+  /** The --artifacts-destination: what `mlflow-artifacts:/` URIs and the artifact proxy resolve to. */
+  blobs: BlobStore;
+  /** The --default-artifact-root when Cairn can list it itself (direct mode on s3:// or a folder). */
+  artifactRootBlobs?: BlobStore;
 }
 
 export const consoleLogger: Logger = {
@@ -32,7 +37,8 @@ export interface CreateDepsOptions {
 
 export async function createDeps(config: Config, opts: CreateDepsOptions = {}): Promise<Deps & { close(): Promise<void> }> {
   const database = await connect(config.backendStoreUri, { poolSize: opts.poolSize });
-  const deps: Deps = { config, database, db: database.orm, log: opts.log ?? consoleLogger, now: Date.now };
+  const { blobs, artifactRootBlobs } = createArtifactStores(config);
+  const deps: Deps = { config, database, db: database.orm, log: opts.log ?? consoleLogger, now: Date.now, blobs, artifactRootBlobs };
   try {
     if (opts.migrate !== false) {
       await database.migrate();
@@ -42,5 +48,16 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     await database.close().catch(() => {});
     throw err;
   }
-  return { ...deps, close: () => database.close() };
+  const close = async () => {
+    await Promise.all([blobs.close(), artifactRootBlobs?.close()]);
+    await database.close();
+  };
+  return { ...deps, close };
+}
+
+// No network call here: an unreachable bucket must not stop Cairn from serving tracking calls.
+function createArtifactStores(config: Config): Pick<Deps, 'blobs' | 'artifactRootBlobs'> {
+  const blobs = createBlobStore(parseStoreUri(config.artifactsDestination)!, config.s3);
+  const root = config.defaultArtifactRoot.startsWith('mlflow-artifacts:') ? undefined : parseStoreUri(config.defaultArtifactRoot);
+  return { blobs, artifactRootBlobs: root ? createBlobStore(root, config.s3) : undefined };
 }

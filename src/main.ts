@@ -4,16 +4,19 @@ import { createApp } from './app.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
 import { consoleLogger, createDeps } from './deps.js';
+import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
-       cairn db migrate [--backend-store-uri URI]`;
+       cairn db migrate [--backend-store-uri URI]
+       ${KEYS_USAGE}`;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
     if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
+    if (command === 'keys') return await keysCommand(rest);
     if (command === '--help' || command === 'help') {
       console.log(USAGE);
       return;
@@ -44,6 +47,12 @@ async function runServer(config: Config): Promise<void> {
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     if (!isWorker) announce(config, info.port);
   });
+  // Clients pool connections (requests keeps them for minutes); a server that drops idle ones after
+  // Node's default 5 s races the client's next request on them. Outlast the usual pools instead.
+  if ('keepAliveTimeout' in server) {
+    server.keepAliveTimeout = 120_000;
+    server.headersTimeout = 125_000;
+  }
   server.on('error', (err) => {
     console.error(`cairn: cannot listen on ${config.host}:${config.port}: ${err.message}`);
     process.exit(2);
@@ -84,4 +93,5 @@ function announce(config: Config, port: number): void {
   const store = isPglite(config.backendStoreUri) ? `embedded Postgres (${config.backendStoreUri})` : redact(config.backendStoreUri);
   console.log(`Cairn listening on http://${config.host}:${port} (backend: ${store}, workers: ${config.workers})`);
   console.log(`  export MLFLOW_TRACKING_URI=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
+  console.log(`  export WANDB_BASE_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port} WANDB_API_KEY=$(node bin/cairn.js keys create)`);
 }

@@ -31,6 +31,22 @@ export async function rows<T = Record<string, unknown>>(db: Orm, query: SQL): Pr
   return res.rows;
 }
 
+interface DrizzleInternals {
+  dialect: { sqlToQuery(query: SQL): { sql: string; params: unknown[] } };
+  session: { prepareQuery(query: { sql: string; params: unknown[] }, fields: undefined, name: string, arrayMode: boolean): { execute(): Promise<unknown> } };
+}
+
+/**
+ * rows() as a named prepared statement: node-postgres parses it once per connection and Postgres
+ * stops planning it on every call (PGlite runs it as is). For hot queries whose SQL text is fixed;
+ * each name must always carry the same text.
+ */
+export async function preparedRows<T = Record<string, unknown>>(db: Orm, name: string, query: SQL): Promise<T[]> {
+  const { dialect, session } = db as unknown as DrizzleInternals;
+  const res = (await session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute()) as { rows: T[] };
+  return res.rows;
+}
+
 export async function connect(uri: string, opts: { poolSize?: number } = {}): Promise<Database> {
   if (isPglite(uri)) {
     const dir = uri === 'memory://' || uri === 'pglite://memory' ? undefined : uri.slice('pglite://'.length);

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.js';
 import { alreadyExists, invalidParam, notFound } from '../errors.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
+import { validateUserArtifactLocation } from './artifacts-location.js';
 import { experimentIdOf } from './ids.js';
 import { experimentSearchQuery } from './search/experiments-sql.js';
 import { LIMITS, validateArtifactLocation, validateExperimentName, validateKey, validateMaxResults } from './validation.js';
@@ -46,7 +47,10 @@ export async function createExperiment(
   input: { name: string; artifact_location?: string; tags?: { key: string; value?: string }[] },
 ): Promise<string> {
   validateExperimentName(input.name);
-  if (input.artifact_location) validateArtifactLocation(input.artifact_location);
+  if (input.artifact_location) {
+    validateArtifactLocation(input.artifact_location);
+    validateUserArtifactLocation(input.artifact_location);
+  }
   const tags = (input.tags ?? []).map((t) => ({ key: t.key, value: t.value ?? '' }));
   tags.forEach((t) => validateExperimentTag(t.key, t.value));
   const now = deps.now();

@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { rows, type Orm } from '../db/connect.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { preparedRows, rows, type Orm } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { invalidParam, notFound } from '../errors.js';
 import type { Int64 } from '../lib/int64.js';
@@ -29,8 +29,8 @@ export interface BatchInput {
 
 /**
  * Every logging call (log-metric, log-parameter, set-tag, log-batch) is a batch: validated whole,
- * then written in one transaction of at most four statements, so a rejected batch writes nothing and
- * a retried one changes nothing.
+ * then written in one transaction of at most four statements (one statement for metrics alone), so a
+ * rejected batch writes nothing and a retried one changes nothing.
  */
 export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Promise<void> {
   const metrics = batch.metrics ?? [];
@@ -56,12 +56,59 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
     tagValues.set(t.key, truncate(t.value ?? '', LIMITS.runTagValueLength));
   }
 
-  await deps.db.transaction(async (tx) => {
-    await activeRun(tx, runId);
-    if (paramValues.size) await insertParams(tx, runId, paramValues);
-    if (tagValues.size) await upsertTags(tx, runId, tagValues);
-    if (metrics.length) await insertMetrics(tx, runId, metrics);
-  });
+  // Metrics alone (log-metric, a training loop's log-batch: the hot path) are one statement that also
+  // checks the run, so Postgres sees one round trip instead of BEGIN, SELECT, INSERT, COMMIT.
+  if (metrics.length && !paramValues.size && !tagValues.size) {
+    return withReplayFallback((replay) => logMetricsOnly(deps.db, runId, metrics, replay));
+  }
+  await withReplayFallback((replay) =>
+    deps.db.transaction(async (tx) => {
+      await activeRun(tx, runId);
+      if (paramValues.size) await insertParams(tx, runId, paramValues);
+      if (tagValues.size) await upsertTags(tx, runId, tagValues);
+      if (metrics.length) await tx.execute(sql`with ${metricWrites(runId, metrics, replay)} select 1`);
+    }),
+  );
+}
+
+/**
+ * New points are written with a plain INSERT, which Postgres does at about 1.6× the rows per second
+ * of INSERT … ON CONFLICT (no speculative insertion). A replayed point (a client's retry) makes it
+ * fail on the metrics primary key; then the whole batch runs again with ON CONFLICT DO NOTHING, so
+ * replays stay no-ops.
+ */
+async function withReplayFallback(write: (replay: boolean) => Promise<void>): Promise<void> {
+  try {
+    await write(false);
+  } catch (err) {
+    if (!isDuplicatePoint(err)) throw err;
+    await write(true);
+  }
+}
+
+function isDuplicatePoint(err: unknown): boolean {
+  for (let e = err as { code?: unknown; table?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.code === '23505' && e.table === 'metrics') return true;
+  }
+  return false;
+}
+
+async function logMetricsOnly(db: Orm, runId: string, metrics: MetricInput[], replay: boolean): Promise<void> {
+  // The points are written only when the run is active (the gate in metricWrites); the run's stage
+  // comes back so a missing or deleted run gets activeRun's errors, with nothing written.
+  const hasLinks = metrics.some((m) => m.model_id || m.dataset_name || m.dataset_digest);
+  // Prepared: the text depends only on these two switches; the points travel as array parameters.
+  const found = await preparedRows<{ lifecycle_stage: string }>(
+    db,
+    `cairn_log_metrics${hasLinks ? '_links' : ''}${replay ? '_replay' : ''}`,
+    sql`with run as (select lifecycle_stage from runs where run_id = ${runId}),
+        ${metricWrites(runId, metrics, replay, sql`(select lifecycle_stage from run) = 'active'`)}
+        select lifecycle_stage from run`,
+  );
+  if (!found.length) throw notFound(`Run with id=${runId} not found`);
+  if (found[0].lifecycle_stage !== 'active') {
+    throw invalidParam(`The run ${runId} must be in the 'active' state. Current state is ${found[0].lifecycle_stage}.`);
+  }
 }
 
 function checkBatchLimits(nMetrics: number, nParams: number, nTags: number): void {
@@ -108,9 +155,10 @@ async function upsertTags(tx: Orm, runId: string, values: Map<string, string>): 
     on conflict (run_id, key) do update set value = excluded.value`);
 }
 
-// History and latest value in one statement: the history insert ignores replayed points, and the
-// latest row moves only forward in (step, timestamp, value) order.
-async function insertMetrics(tx: Orm, runId: string, metrics: MetricInput[]): Promise<void> {
+// History and latest value as the CTEs `input`, `ins` and `latest` of one statement: the history
+// insert ignores replayed points (in replay mode), and the latest row moves only forward in
+// (step, timestamp, value) order. `gate`, when given, must hold for anything to be written.
+function metricWrites(runId: string, metrics: MetricInput[], replay: boolean, gate?: SQL): SQL {
   const hasLinks = metrics.some((m) => m.model_id || m.dataset_name || m.dataset_digest);
   const links = hasLinks
     ? sql`, ${nullableTextArray(metrics.map((m) => m.model_id))}::text[], ${nullableTextArray(metrics.map((m) => m.dataset_name))}::text[], ${nullableTextArray(metrics.map((m) => m.dataset_digest))}::text[]`
@@ -123,24 +171,27 @@ async function insertMetrics(tx: Orm, runId: string, metrics: MetricInput[]): Pr
     ? sql`on conflict (run_id, key, step, timestamp, value) do update
             set model_id = excluded.model_id, dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
             where metrics.model_id is null and excluded.model_id is not null`
-    : sql`on conflict do nothing`;
-  await tx.execute(sql`
-    with input as (
+    : replay
+      ? sql`on conflict do nothing`
+      : sql``;
+  return sql`
+    input as (
       select * from unnest(${textArray(metrics.map((m) => m.key))}::text[],
                            ${numberArray(metrics.map((m) => m.step ?? 0))}::bigint[],
                            ${numberArray(metrics.map((m) => m.timestamp ?? 0))}::bigint[],
                            ${numberArray(metrics.map((m) => m.value))}::float8[]${links})
-        as t(key, step, timestamp, value${linkColumns})),
+        as t(key, step, timestamp, value${linkColumns})${gate ? sql` where ${gate}` : sql``}),
     ins as (
       insert into metrics (run_id, key, step, timestamp, value${linkColumns})
       select ${hasLinks ? sql`distinct on (key, step, timestamp, value) ` : sql``}${runId}, key, step, timestamp, value${linkColumns} from input
       order by key, step, timestamp, value
-      ${onConflict})
-    insert into latest_metrics (run_id, key, step, timestamp, value)
-    select distinct on (key) ${runId}, key, step, timestamp, value from input
-    order by key, step desc, timestamp desc, value desc
-    on conflict (run_id, key) do update set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
-    where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)`);
+      ${onConflict}),
+    latest as (
+      insert into latest_metrics (run_id, key, step, timestamp, value)
+      select distinct on (key) ${runId}, key, step, timestamp, value from input
+      order by key, step desc, timestamp desc, value desc
+      on conflict (run_id, key) do update set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
+      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value))`;
 }
 
 export async function deleteTag(deps: Deps, runId: string, key: string): Promise<void> {

@@ -1,15 +1,10 @@
 // Families a later issue will implement. Until then a request for them gets an honest 501
 // NOT_IMPLEMENTED (which the client reports) rather than a 404 page or a 500 it would retry.
 const FAMILIES: [RegExp, string][] = [
-  [/^\/(ajax-)?api\/2\.0\/mlflow\/(registered-models|model-versions)\//, 'the model registry'],
-  [/^\/(ajax-)?api\/[23]\.0\/mlflow\/logged-models/, 'MLflow 3 logged models'],
   [/^\/(ajax-)?api\/[23]\.0\/mlflow\/traces/, 'traces'],
   [/^\/(ajax-)?api\/3\.0\/mlflow\/(assessments|datasets|scorers|issues|prompt-optimization|gateway|workspaces|label-schemas|review-queues|mcp-servers)/, 'this MLflow GenAI family'],
   [/^\/(ajax-)?api\/2\.0\/mlflow\/webhooks/, 'webhooks'],
-  [/^\/(ajax-)?api\/2\.0\/mlflow-artifacts\//, 'the artifact proxy'],
-  [/^\/(ajax-)?api\/2\.0\/mlflow\/artifacts\//, 'artifact listing'],
   [/^\/v1\/traces$/, 'OTLP trace ingestion'],
-  [/^\/(graphql|files\/)/, 'the W&B wire protocol'],
 ];
 
 export function unimplementedFamily(path: string): string | undefined {

@@ -2,3 +2,6 @@ export * from './experiments.js';
 export * from './runs.js';
 export * from './metrics.js';
 export * from './inputs.js';
+export * from './registry.js';
+export * from './logged-models.js';
+export * from './wandb.js';

@@ -40,6 +40,8 @@ export interface FieldRule {
   /** The literal type a comparison must use (IN lists and IS NULL aside). */
   type: 'string' | 'number';
   ops: readonly Comparator[];
+  /** A number field that also takes an integer in quotes (`version_number = '3'`), as model-version search does. */
+  quotedIntegers?: boolean;
 }
 
 export interface NamedField extends FieldRule {
@@ -236,6 +238,9 @@ function checkComparison(segments: Segment[], op: Comparator, operand: Operand, 
     throw invalidParam(`Invalid comparator '${op}' for ${label}; valid comparators are ${rule.ops.join(', ')}`);
   }
   const wanted = op === 'IN' || op === 'NOT IN' ? 'list' : op === 'IS NULL' || op === 'IS NOT NULL' ? 'none' : rule.type;
+  if (wanted === 'number' && rule.quotedIntegers && operand.kind === 'string' && /^\s*-?\d+\s*$/.test(operand.value)) {
+    operand = { kind: 'number', value: Number(operand.value) };
+  }
   if (operand.kind !== wanted) {
     const shown = operand.kind === 'string' ? `'${clip(operand.value)}'` : operand.kind === 'number' ? operand.value : '';
     throw invalidParam(

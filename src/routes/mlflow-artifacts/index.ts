@@ -1,4 +1,11 @@
 import type { Router } from '../define.js';
+import { multipartRoutes } from './multipart.js';
+import { proxyRoutes } from './proxy.js';
+import { runArtifactRoutes } from './run-list.js';
 
-/** The mlflow-artifacts proxy and the tracking-side artifact listing (artifacts issue). */
-export function artifactRoutes(_r: Router): void {}
+/** The mlflow-artifacts proxy and the tracking-side artifact listing. */
+export function artifactRoutes(r: Router): void {
+  proxyRoutes(r);
+  multipartRoutes(r);
+  runArtifactRoutes(r);
+}

@@ -1,4 +1,106 @@
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+import { gunzipSync } from 'node:zlib';
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { invalidParam } from '../../errors.js';
+import type { WandbUser } from '../../domain/wandb/api-keys.js';
+import { applyFileStream } from '../../domain/wandb/file-stream.js';
+import { storeUpload } from '../../domain/wandb/run-files.js';
 import type { Router } from '../define.js';
+import { publicBaseUrl, requireApiKey } from './auth.js';
+import { runGraphql } from './graphql.js';
+import { restRunRoutes } from './rest.js';
 
-/** The W&B wire protocol: GraphQL, file_stream, upload URLs, and the plain REST run endpoint (W&B issue). */
-export function wandbRoutes(_r: Router): void {}
+type Env = { Variables: { wandbUser: WandbUser } };
+
+const GRAPHQL_MAX_BYTES = 16 * 1024 * 1024;
+// The client caps a post at 10 MiB (x_file_stream_max_bytes); room for its JSON overhead.
+const FILE_STREAM_MAX_BYTES = 32 * 1024 * 1024;
+const MAX_LINE_NO = 2 ** 31 - 1;
+
+const limit = (maxSize: number) =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw invalidParam(`Request body exceeds the limit of ${maxSize} bytes.`);
+    },
+  });
+
+const graphqlBody = z.object({
+  query: z.string().min(1),
+  variables: z.record(z.string(), z.unknown()).nullish(),
+  operationName: z.string().nullish(),
+});
+
+const fileChunk = z
+  .object({ offset: z.number().int().min(0), content: z.array(z.string()) })
+  .refine((c) => c.offset + c.content.length <= MAX_LINE_NO, 'offset out of range');
+
+const fileStreamBody = z.object({
+  files: z.record(z.string(), fileChunk).optional(),
+  uploaded: z.array(z.string()).optional(),
+  complete: z.boolean().optional(),
+  exitcode: z.number().int().nullish(),
+  preempting: z.boolean().optional(),
+  dropped: z.number().optional(),
+});
+
+function parseBody<T>(schema: z.ZodType<T>, text: string, what: string): T {
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : JSON.parse(text);
+  } catch (err) {
+    throw invalidParam(`Malformed JSON in the ${what} body: ${(err as Error).message}`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalidParam(`Invalid ${what} body at '${issue.path.join('.') || 'body'}': ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+// wandb-core gzips file_stream posts only when the server advertises FILESTREAM_GZIP, which Cairn
+// does not; other clients may still send it.
+async function bodyText(c: Context, maxBytes: number): Promise<string> {
+  if (!/gzip/i.test(c.req.header('content-encoding') ?? '')) return c.req.text();
+  try {
+    return gunzipSync(Buffer.from(await c.req.arrayBuffer()), { maxOutputLength: maxBytes }).toString('utf8');
+  } catch (err) {
+    throw invalidParam(`Cannot decompress the request body: ${(err as Error).message}`);
+  }
+}
+
+/** The W&B wire protocol: GraphQL, file_stream, upload URLs, and the plain REST run endpoint. */
+export function wandbRoutes(r: Router): void {
+  const { deps } = r;
+  const app = r.app as unknown as import('hono').Hono<Env>;
+  const auth = requireApiKey(deps);
+
+  // wandb-core probes for an OpenTelemetry proxy without credentials; 404 turns its telemetry off.
+  app.all('/sdk/otel/*', (c) => c.json({ error: 'not supported' }, 404));
+
+  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), auth, async (c) => {
+    const req = parseBody(graphqlBody, await c.req.text(), 'GraphQL');
+    return runGraphql(c, deps, c.get('wandbUser'), req, publicBaseUrl(c));
+  });
+  r.knownPaths.add('/graphql');
+
+  app.post('/files/:entity/:project/:run/file_stream', limit(FILE_STREAM_MAX_BYTES), auth, async (c) => {
+    const body = parseBody(fileStreamBody, await bodyText(c, FILE_STREAM_MAX_BYTES), 'file_stream');
+    await applyFileStream(deps, { project: c.req.param('project'), run: c.req.param('run') }, body);
+    return c.json({}, 200);
+  });
+
+  // The URL handed out by CreateRunFiles; the client PUTs without credentials (the token is one).
+  app.put('/wandb-upload/:token', async (c) => {
+    const raw = c.req.raw.body;
+    const body = raw ? Readable.fromWeb(raw as unknown as NodeReadableStream) : Readable.from([]);
+    await storeUpload(deps, c.req.param('token'), body);
+    return c.body(null, 200);
+  });
+
+  restRunRoutes(r, auth);
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { invalidParam, MlflowError, notFound } from '../errors.js';
+import { RESERVED_ROOT_SEGMENT } from './keys.js';
+import { storeUnavailable, type BlobEntry, type BlobObject, type BlobStore } from './store.js';
+
+const isInside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
+
+/**
+ * A local folder. Uploads land in `<root>/.cairn-tmp/` and are renamed into place when complete,
+ * so a reader never sees half a file and a failed upload leaves nothing behind. Every resolved
+ * path, symlinks followed, must stay inside the root.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  private realRoot?: string;
+
+  constructor(root: string) {
+    this.root = path.resolve(root);
+  }
+
+  get location(): string {
+    return this.root;
+  }
+
+  async put(key: string, body: Readable): Promise<void> {
+    const target = await this.resolve(key);
+    const tmpDir = path.join(await this.ensureRoot(), RESERVED_ROOT_SEGMENT);
+    await this.io(() => fs.mkdir(path.dirname(target), { recursive: true }), key);
+    await this.checkInside(target);
+    await this.io(() => fs.mkdir(tmpDir, { recursive: true }), key);
+    const tmp = path.join(tmpDir, randomUUID());
+    try {
+      await this.io(() => pipeline(body, createWriteStream(tmp, { flags: 'wx' })), key);
+      await this.io(() => fs.rename(tmp, target), key);
+    } finally {
+      await fs.rm(tmp, { force: true }).catch(() => {});
+    }
+  }
+
+  async get(key: string): Promise<BlobObject> {
+    const file = await this.resolve(key);
+    await this.checkInside(file);
+    const handle = await this.io(() => fs.open(file, 'r'), key);
+    try {
+      const stat = await handle.stat();
+      if (!stat.isFile()) throw notFound(`Artifact '${key}' is a folder, not a file`);
+      return { body: handle.createReadStream(), size: stat.size };
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<{ size: number }> {
+    const file = await this.resolve(key);
+    await this.checkInside(file);
+    const stat = await this.io(() => fs.stat(file), key);
+    if (!stat.isFile()) throw notFound(`Artifact '${key}' is a folder, not a file`);
+    return { size: stat.size };
+  }
+
+  async list(dirKey: string): Promise<BlobEntry[]> {
+    const dir = await this.resolve(dirKey);
+    await this.checkInside(dir);
+    let dirents;
+    try {
+      dirents = await fs.readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw this.failure(err, dirKey);
+    }
+    const entries: BlobEntry[] = [];
+    for (const d of dirents) {
+      if (!dirKey && d.name === RESERVED_ROOT_SEGMENT) continue;
+      // Symlinks and devices are not artifacts the API wrote; leave them out.
+      if (d.isDirectory()) entries.push({ name: d.name, isDir: true });
+      else if (d.isFile()) {
+        const stat = await fs.stat(path.join(dir, d.name)).catch(() => undefined);
+        if (stat) entries.push({ name: d.name, isDir: false, size: stat.size });
+      }
+    }
+    return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async delete(key: string): Promise<void> {
+    if (!key) throw invalidParam('Invalid path: refusing to delete the whole artifact store');
+    const target = await this.resolve(key);
+    await this.checkInside(target);
+    await this.io(() => fs.rm(target, { recursive: true, force: true }), key);
+  }
+
+  async close(): Promise<void> {}
+
+  private async ensureRoot(): Promise<string> {
+    if (!this.realRoot) {
+      await this.io(() => fs.mkdir(this.root, { recursive: true }), '');
+      this.realRoot = await fs.realpath(this.root);
+    }
+    return this.realRoot;
+  }
+
+  private async resolve(key: string): Promise<string> {
+    await this.ensureRoot();
+    const full = key ? path.join(this.root, ...key.split('/')) : this.root;
+    if (!isInside(this.root, full)) throw invalidParam('Invalid path: resolved path is outside the artifact directory');
+    return full;
+  }
+
+  /** The deepest existing ancestor of p, symlinks resolved, must lie inside the real root. */
+  private async checkInside(p: string): Promise<void> {
+    const realRoot = await this.ensureRoot();
+    for (let current = p; ; ) {
+      try {
+        const real = await fs.realpath(current);
+        if (!isInside(realRoot, real)) throw invalidParam('Invalid path: resolved path is outside the artifact directory');
+        return;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') throw err;
+        const parent = path.dirname(current);
+        if (parent === current) return;
+        current = parent;
+      }
+    }
+  }
+
+  private async io<T>(op: () => Promise<T>, key: string): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw this.failure(err, key);
+    }
+  }
+
+  private failure(err: unknown, key: string): Error {
+    if (err instanceof MlflowError) return err;
+    const code = (err as NodeJS.ErrnoException).code;
+    switch (code) {
+      case 'ENOENT':
+        return notFound(`Artifact '${key}' does not exist`);
+      case 'EISDIR':
+        return invalidParam(`Artifact path refers to a directory, not a file: '${key}'`);
+      case 'ENOTDIR':
+      case 'EEXIST':
+        return invalidParam(`Invalid path: a parent of '${key}' is a file`);
+      case 'ENAMETOOLONG':
+        return invalidParam(`Invalid path: '${key.slice(0, 100)}' is too long`);
+      case 'ERR_STREAM_PREMATURE_CLOSE':
+      case 'ECONNRESET':
+      case 'ECONNABORTED':
+        return invalidParam(`Upload of '${key}' was interrupted before the body was complete`);
+      default:
+        if (code === 'ENOSPC' || code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'EIO' || code === 'EDQUOT') {
+          return storeUnavailable(this.root, `${code}: ${(err as Error).message}`);
+        }
+        return err as Error;
+    }
+  }
+}

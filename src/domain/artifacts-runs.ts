@@ -1,0 +1,50 @@
+import { sql } from 'drizzle-orm';
+import { artifactKey, joinKey } from '../blobs/keys.js';
+import type { BlobStore } from '../blobs/store.js';
+import { rows } from '../db/connect.js';
+import type { Deps } from '../deps.js';
+import { invalidParam, notFound } from '../errors.js';
+import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
+import { proxiedKeyOf } from './artifacts-location.js';
+import type { FileInfoWire } from './artifacts.js';
+import { checkRunId } from './ids.js';
+
+const PAGE_SIZE = 1000;
+
+/**
+ * The tracking-side listing (`GET /mlflow/artifacts/list`, used by the UI): one folder of a run's
+ * artifacts, paths relative to the run's root. Cairn lists only stores it was configured with,
+ * never a location a client chose, so a run cannot make the server read elsewhere.
+ */
+export async function listRunArtifacts(
+  deps: Deps,
+  input: { run_id: string; path?: string; page_token?: string },
+): Promise<{ root_uri: string; files: FileInfoWire[]; next_page_token?: string }> {
+  checkRunId(input.run_id);
+  const rel = input.path ? artifactKey(input.path, { decoded: true, allowRoot: true }) : '';
+  const offset = decodeOffsetToken(input.page_token);
+  const found = await rows<{ artifact_uri: string }>(deps.db, sql`select artifact_uri from runs where run_id = ${input.run_id}`);
+  if (!found.length) throw notFound(`Run with id=${input.run_id} not found`);
+  const rootUri = found[0].artifact_uri;
+  const { store, baseKey } = storeFor(deps, rootUri);
+  const entries = await store.list(joinKey(baseKey, rel));
+  const files = entries.slice(offset, offset + PAGE_SIZE).map((e) => {
+    const path = joinKey(rel, e.name);
+    return e.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: e.size ?? 0 };
+  });
+  const out: { root_uri: string; files: FileInfoWire[]; next_page_token?: string } = { root_uri: rootUri, files };
+  if (entries.length > offset + PAGE_SIZE) out.next_page_token = encodeOffsetToken(offset + PAGE_SIZE);
+  return out;
+}
+
+function storeFor(deps: Deps, uri: string): { store: BlobStore; baseKey: string } {
+  const proxied = proxiedKeyOf(uri);
+  if (proxied !== undefined) return { store: deps.blobs, baseKey: proxied };
+  const root = deps.config.defaultArtifactRoot.replace(/\/+$/, '');
+  if (deps.artifactRootBlobs && uri.startsWith(`${root}/`)) {
+    return { store: deps.artifactRootBlobs, baseKey: artifactKey(uri.slice(root.length + 1), { decoded: true, allowRoot: true }) };
+  }
+  throw invalidParam(
+    `Cairn lists artifacts only in its own stores; this run's artifacts live at '${uri}'. List them with the client, which reads that location directly.`,
+  );
+}

@@ -1,0 +1,59 @@
+import { sql } from 'drizzle-orm';
+import { rows } from '../../db/connect.js';
+import type { Deps } from '../../deps.js';
+import { invalidParam, MlflowError } from '../../errors.js';
+import { createExperiment } from '../experiments.js';
+
+// A W&B project is the MLflow experiment of the same name, so `wandb.init(project="mnist")` and
+// `mlflow.set_experiment("mnist")` log side by side. The entity is a label on each run (tag
+// `wandb.entity`), not part of the experiment's name: Cairn, like MLflow, has one namespace.
+
+export const PROJECT_TAG = 'wandb.project';
+export const DEFAULT_PROJECT = 'uncategorized';
+
+// W&B refuses these in project, entity and run names; they would also break the file_stream path.
+const FORBIDDEN = /[/\\#?%:\u0000-\u001f]/;
+
+export function validateWandbName(kind: 'project' | 'entity' | 'run', name: string): string {
+  if (!name || name.length > 128 || FORBIDDEN.test(name) || name.trim() !== name) {
+    throw invalidParam(`Invalid ${kind} name '${name.slice(0, 130)}': use 1-128 characters, no slashes, '#', '?', '%', ':' or surrounding spaces`);
+  }
+  return name;
+}
+
+export interface ProjectRow {
+  experimentId: number;
+  name: string;
+  lifecycleStage: string;
+}
+
+export async function findProject(deps: Deps, project: string): Promise<ProjectRow | undefined> {
+  const found = await rows<{ experiment_id: number | string; lifecycle_stage: string }>(
+    deps.db,
+    sql`select experiment_id, lifecycle_stage from experiments where name = ${project}`,
+  );
+  if (!found.length) return undefined;
+  return { experimentId: Number(found[0].experiment_id), name: project, lifecycleStage: found[0].lifecycle_stage };
+}
+
+/** The active experiment behind a project, created on first use. */
+export async function ensureProject(deps: Deps, project: string): Promise<number> {
+  validateWandbName('project', project);
+  let found = await findProject(deps, project);
+  if (!found) {
+    try {
+      await createExperiment(deps, { name: project, tags: [{ key: PROJECT_TAG, value: project }] });
+    } catch (err) {
+      // Another request created it first.
+      if (!(err instanceof MlflowError && err.code === 'RESOURCE_ALREADY_EXISTS')) throw err;
+    }
+    found = await findProject(deps, project);
+  }
+  if (!found) throw invalidParam(`Project '${project}' could not be created`);
+  if (found.lifecycleStage !== 'active') {
+    throw invalidParam(
+      `Project '${project}' is the MLflow experiment ${found.experimentId}, which is deleted: restore it (mlflow experiments restore) or log to another project`,
+    );
+  }
+  return found.experimentId;
+}

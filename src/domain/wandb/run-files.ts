@@ -1,0 +1,80 @@
+import { Transform, type Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { artifactKey, joinKey } from '../../blobs/keys.js';
+import type { BlobStore } from '../../blobs/store.js';
+import { rows } from '../../db/connect.js';
+import type { Deps } from '../../deps.js';
+import { MlflowError, notFound } from '../../errors.js';
+import { proxiedKeyOf } from '../artifacts-location.js';
+import { signUpload, verifyUpload } from './upload-tokens.js';
+import type { WandbRunRow } from './run-store.js';
+
+// Run files (wandb.save, media, config.yaml, requirements.txt, output.log, wandb-summary.json, …)
+// are the run's MLflow artifacts, at the same relative path as in W&B's Files tab, so
+// `mlflow.artifacts.download_artifacts(run_id=…, artifact_path="model.pt")` finds a saved file.
+
+/** The store and key prefix of a run's artifact root, when Cairn itself can write there. */
+function runArtifactStore(deps: Deps, artifactUri: string): { store: BlobStore; baseKey: string } | undefined {
+  try {
+    const proxied = proxiedKeyOf(artifactUri);
+    if (proxied !== undefined) return { store: deps.blobs, baseKey: proxied };
+    const root = deps.config.defaultArtifactRoot.replace(/\/+$/, '');
+    if (deps.artifactRootBlobs && artifactUri.startsWith(`${root}/`)) {
+      return { store: deps.artifactRootBlobs, baseKey: artifactKey(artifactUri.slice(root.length + 1), { decoded: true, allowRoot: true }) };
+    }
+  } catch (err) {
+    if (!(err instanceof MlflowError)) throw err;
+  }
+  return undefined;
+}
+
+function fileKey(path: string): string | undefined {
+  try {
+    return artifactKey(path, { decoded: true });
+  } catch (err) {
+    if (err instanceof MlflowError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * CreateRunFiles: one upload URL per requested file, in order (the client drops the whole batch
+ * otherwise). A path Cairn refuses, or a run whose artifacts live where Cairn cannot write, gets
+ * a null URL, which the client skips with a warning.
+ */
+export async function uploadUrls(deps: Deps, run: WandbRunRow, files: string[], baseUrl: string): Promise<{ name: string; uploadUrl: string | null }[]> {
+  const target = runArtifactStore(deps, run.artifact_uri);
+  const now = deps.now();
+  return Promise.all(
+    files.map(async (name) => {
+      const key = target ? fileKey(name) : undefined;
+      if (!key) return { name, uploadUrl: null };
+      return { name, uploadUrl: `${baseUrl}/wandb-upload/${await signUpload(deps.db, run.run_id, key, now)}` };
+    }),
+  );
+}
+
+/** The PUT behind an upload URL: streams the body into the run's artifacts, then records the file. */
+export async function storeUpload(deps: Deps, token: string, body: Readable): Promise<{ runId: string; path: string; size: number }> {
+  const grant = await verifyUpload(deps.db, token, deps.now());
+  const found = await rows<{ artifact_uri: string }>(
+    deps.db,
+    sql`select r.artifact_uri from runs r join wandb_runs w on w.run_id = r.run_id where r.run_id = ${grant.runId} and r.lifecycle_stage = 'active'`,
+  );
+  if (!found.length) throw notFound(`Run ${grant.runId} not found`);
+  const target = runArtifactStore(deps, found[0].artifact_uri);
+  const key = fileKey(grant.path);
+  if (!target || !key) throw notFound(`Run ${grant.runId} has no artifact store Cairn can write to`);
+  let size = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      done(null, chunk);
+    },
+  });
+  body.on('error', (err) => counter.destroy(err));
+  await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
+  await deps.db.execute(sql`insert into wandb_files (run_id, path, size, updated_at) values (${grant.runId}, ${key}, ${size}, ${deps.now()})
+    on conflict (run_id, path) do update set size = excluded.size, updated_at = excluded.updated_at`);
+  return { runId: grant.runId, path: key, size };
+}

@@ -1,0 +1,115 @@
+import { z } from '@hono/zod-openapi';
+import {
+  createRegisteredModel,
+  deleteAlias,
+  deleteRegisteredModel,
+  deleteRegisteredModelTag,
+  getLatestVersions,
+  getRegisteredModel,
+  getVersionByAlias,
+  renameRegisteredModel,
+  setAlias,
+  setRegisteredModelTag,
+  updateRegisteredModel,
+} from '../../domain/registry/registered-models.js';
+import { searchRegisteredModels } from '../../domain/registry/search.js';
+import { int64, keyValue, repeated, requiredString } from '../../lib/zod-wire.js';
+import { defineRoute, type Router } from '../define.js';
+import { empty } from '../mlflow/schemas.js';
+import { modelVersionOut, registeredModelOut } from './schemas.js';
+
+const tag = 'Registered models';
+const name = z.object({ name: requiredString });
+const modelOut = z.object({ registered_model: registeredModelOut });
+
+export function registeredModelRoutes(r: Router): void {
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/registered-models/create', tag, summary: 'Create a registered model (or a prompt, with the mlflow.prompt.is_prompt tag)',
+    input: z.object({
+      name: requiredString,
+      tags: z.array(keyValue).optional(),
+      description: z.string().optional(),
+      deployment_job_id: z.string().optional(),
+    }),
+    output: modelOut,
+    handle: async (deps, input) => ({ registered_model: await createRegisteredModel(deps, input) }),
+  });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/registered-models/get', tag, summary: 'Get a registered model with its latest versions, tags and aliases',
+    input: name,
+    output: modelOut,
+    handle: async (deps, input) => ({ registered_model: await getRegisteredModel(deps.db, input.name) }),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/registered-models/rename', tag, summary: 'Rename a registered model',
+    input: z.object({ name: requiredString, new_name: requiredString }),
+    output: modelOut,
+    handle: async (deps, input) => ({ registered_model: await renameRegisteredModel(deps, input.name, input.new_name) }),
+  });
+  defineRoute(r, {
+    method: 'patch', path: '/mlflow/registered-models/update', tag, summary: "Update a registered model's description",
+    input: z.object({ name: requiredString, description: z.string().optional(), deployment_job_id: z.string().optional() }),
+    output: modelOut,
+    handle: async (deps, input) => ({ registered_model: await updateRegisteredModel(deps, input) }),
+  });
+  defineRoute(r, {
+    method: 'delete', path: '/mlflow/registered-models/delete', tag, summary: 'Delete a registered model with its versions, tags and aliases',
+    input: name, output: empty,
+    handle: (deps, input) => deleteRegisteredModel(deps, input.name),
+  });
+  const searchInput = z.object({
+    filter: z.string().optional(),
+    max_results: int64.optional(),
+    order_by: repeated(z.string()).optional(),
+    page_token: z.string().optional(),
+  });
+  const searchOutput = z.object({ registered_models: z.array(registeredModelOut).optional(), next_page_token: z.string().optional() });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/registered-models/search', tag, summary: 'Search registered models (prompts only when the filter asks for them)',
+    input: searchInput, output: searchOutput,
+    handle: (deps, input) => searchRegisteredModels(deps, input),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/registered-models/set-tag', tag, summary: 'Set a registered model tag',
+    input: z.object({ name: requiredString, key: requiredString, value: z.string().optional() }),
+    output: empty,
+    handle: (deps, input) => setRegisteredModelTag(deps, input.name, input.key, input.value ?? ''),
+  });
+  defineRoute(r, {
+    method: 'delete', path: '/mlflow/registered-models/delete-tag', tag, summary: 'Delete a registered model tag',
+    input: z.object({ name: requiredString, key: requiredString }),
+    output: empty,
+    handle: (deps, input) => deleteRegisteredModelTag(deps, input.name, input.key),
+  });
+  const latestInput = z.object({ name: requiredString, stages: repeated(z.string()).optional() });
+  const latestOutput = z.object({ model_versions: z.array(modelVersionOut).optional() });
+  for (const method of ['post', 'get'] as const) {
+    defineRoute(r, {
+      method, path: '/mlflow/registered-models/get-latest-versions', tag, summary: 'Latest version per stage (all stages when none are given)',
+      input: latestInput, output: latestOutput,
+      handle: async (deps, input) => {
+        const versions = await getLatestVersions(deps, input.name, input.stages);
+        return versions.length ? { model_versions: versions } : {};
+      },
+    });
+  }
+  const aliasTag = 'Aliases';
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/registered-models/alias', tag: aliasTag, summary: 'Point an alias at a version (moves it if set)',
+    input: z.object({ name: requiredString, alias: requiredString, version: requiredString }),
+    output: empty,
+    handle: (deps, input) => setAlias(deps, input.name, input.alias, input.version),
+  });
+  defineRoute(r, {
+    method: 'delete', path: '/mlflow/registered-models/alias', tag: aliasTag, summary: 'Delete an alias',
+    input: z.object({ name: requiredString, alias: requiredString }),
+    output: empty,
+    handle: (deps, input) => deleteAlias(deps, input.name, input.alias),
+  });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/registered-models/alias', tag: aliasTag, summary: 'The version an alias points at (`latest`: the newest version)',
+    input: z.object({ name: requiredString, alias: requiredString }),
+    output: z.object({ model_version: modelVersionOut }),
+    handle: async (deps, input) => ({ model_version: await getVersionByAlias(deps, input.name, input.alias) }),
+  });
+}

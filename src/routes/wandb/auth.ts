@@ -1,0 +1,54 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { Deps } from '../../deps.js';
+import { pendingKeysFile, verifyApiKey, type WandbUser } from '../../domain/wandb/api-keys.js';
+
+/** The key from `Authorization: Basic base64("api:<key>")` (what the client sends) or `Bearer <key>`. */
+export function apiKeyFrom(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (!value) return undefined;
+  if (/^bearer$/i.test(scheme)) return value;
+  if (!/^basic$/i.test(scheme)) return undefined;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0 || decoded.slice(0, colon) !== 'api') return undefined;
+  return decoded.slice(colon + 1);
+}
+
+/**
+ * Every W&B route but the upload PUT (whose URL is its credential) needs a Cairn API key. A
+ * missing or wrong key is a 401 before anything is read or written; the client does not retry it.
+ */
+export function requireApiKey(deps: Deps): MiddlewareHandler<{ Variables: { wandbUser: WandbUser } }> {
+  let pending: string | undefined | null = null;
+  return async (c, next) => {
+    // Worked out on first use: the OpenAPI generator builds the app without any dependencies.
+    if (pending === null) pending = pendingKeysFile(deps.config.backendStoreUri);
+    const key = apiKeyFrom(c.req.header('authorization'));
+    const user = key ? await verifyApiKey(deps.db, key, deps.now(), pending) : null;
+    if (!user) return unauthorized(c);
+    c.set('wandbUser', user);
+    await next();
+  };
+}
+
+function unauthorized(c: Context): Response {
+  const message = 'Invalid or missing W&B API key. Create one with `cairn keys create` and pass it as WANDB_API_KEY or to `wandb login`.';
+  c.header('WWW-Authenticate', 'Basic realm="cairn"');
+  return c.json({ errors: [{ message }], error: message }, 401);
+}
+
+/**
+ * Where the client reached Cairn (scheme, host and any path prefix a proxy added), for URLs that
+ * point back at this server.
+ */
+export function publicBaseUrl(c: Context): string {
+  const url = new URL(c.req.url);
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
+  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+  const prefix = c.req.header('x-forwarded-prefix')?.split(',')[0]?.trim().replace(/\/+$/, '') ?? '';
+  const scheme = proto && /^https?$/.test(proto) ? proto : url.protocol.replace(':', '');
+  const authority = host && /^[\w.:[\]-]+$/.test(host) ? host : url.host;
+  const safePrefix = /^(\/[\w.-]+)*$/.test(prefix) ? prefix : '';
+  return `${scheme}://${authority}${safePrefix}`;
+}

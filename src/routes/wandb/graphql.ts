@@ -1,0 +1,113 @@
+import { randomUUID } from 'node:crypto';
+import {
+  buildSchema,
+  execute,
+  GraphQLError,
+  GraphQLObjectType,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Context } from 'hono';
+import type { Deps } from '../../deps.js';
+import { MlflowError } from '../../errors.js';
+import type { WandbUser } from '../../domain/wandb/api-keys.js';
+import { MAX_HISTORY_READS, resolvers, type GqlContext } from './resolvers.js';
+import { WANDB_SDL } from './schema.graphql.js';
+
+let schemaCache: GraphQLSchema | undefined;
+
+/** The executable schema: the SDL with the resolvers attached to its fields. */
+export function wandbSchema(): GraphQLSchema {
+  if (schemaCache) return schemaCache;
+  const schema = buildSchema(WANDB_SDL);
+  for (const [typeName, fields] of Object.entries(resolvers)) {
+    const type = schema.getType(typeName);
+    if (!(type instanceof GraphQLObjectType)) throw new Error(`No object type ${typeName} in the W&B schema`);
+    const defined = type.getFields();
+    for (const [fieldName, resolve] of Object.entries(fields)) {
+      if (!defined[fieldName]) throw new Error(`No field ${typeName}.${fieldName} in the W&B schema`);
+      defined[fieldName].resolve = resolve as never;
+    }
+  }
+  schemaCache = schema;
+  return schema;
+}
+
+// Parsed and validated documents, by text: the client sends the same few documents over and over.
+const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+const MAX_DOCUMENTS = 500;
+const MAX_TOKENS = 20_000;
+
+function prepare(schema: GraphQLSchema, query: string): DocumentNode | readonly GraphQLError[] {
+  const hit = documents.get(query);
+  if (hit) return hit;
+  let result: DocumentNode | readonly GraphQLError[];
+  try {
+    const doc = parse(query, { maxTokens: MAX_TOKENS });
+    const errors = validate(schema, doc, specifiedRules);
+    result = errors.length ? errors : doc;
+  } catch (err) {
+    if (!(err instanceof GraphQLError)) throw err;
+    result = [err];
+  }
+  if (documents.size >= MAX_DOCUMENTS) documents.clear();
+  documents.set(query, result);
+  return result;
+}
+
+export interface GraphqlRequest {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+/**
+ * Runs one operation. GraphQL-level failures (unknown fields, a run that does not exist, a bad
+ * value) are 200 with `errors`, which the client reports without retrying; a database that is
+ * momentarily unavailable is a 503, which it retries; anything else is a logged 500.
+ */
+export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: GraphqlRequest, baseUrl: string): Promise<Response> {
+  const schema = wandbSchema();
+  const prepared = prepare(schema, req.query);
+  if (!('kind' in prepared)) return c.json({ errors: prepared.map((e) => ({ message: e.message, locations: e.locations })) }, 200);
+  const contextValue: GqlContext = { deps, user, baseUrl, historyReads: MAX_HISTORY_READS };
+  const result = (await execute({
+    schema,
+    document: prepared,
+    variableValues: req.variables ?? undefined,
+    // The public API sends "" (graphqlhandler.go leaves OpName unset): graphql-js wants no name.
+    operationName: req.operationName || undefined,
+    contextValue,
+  })) as ExecutionResult;
+  if (!result.errors?.length) return c.json({ data: result.data }, 200);
+  let status = 200;
+  const errors = result.errors.map((e) => {
+    const cause = e.originalError;
+    if (!cause || cause instanceof GraphQLError) return { message: e.message, path: e.path };
+    const kind = classify(cause);
+    if (kind === 'client') return { message: cause.message, path: e.path };
+    if (kind === 'retry') {
+      status = Math.max(status, 503);
+      return { message: `Temporarily unavailable: ${cause.message}`, path: e.path };
+    }
+    const requestId = randomUUID();
+    deps.log.error('unhandled error in W&B GraphQL', { requestId, path: e.path, error: String(cause.stack ?? cause) });
+    status = 500;
+    return { message: `Internal error, request id ${requestId}`, path: e.path };
+  });
+  return c.json({ data: result.data ?? null, errors }, status as 200);
+}
+
+function classify(err: Error): 'client' | 'retry' | 'bug' {
+  if (err instanceof MlflowError) return err.status >= 500 ? (err.status === 503 ? 'retry' : 'bug') : 'client';
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    const code = typeof e.code === 'string' ? e.code : '';
+    if (code.startsWith('22')) return 'client';
+    if (code === '40001' || code === '40P01' || code.startsWith('08') || code === '57P01' || code === 'ECONNREFUSED' || code === 'ECONNRESET') return 'retry';
+  }
+  return 'bug';
+}

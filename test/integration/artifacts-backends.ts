@@ -1,0 +1,188 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getRequestListener } from '@hono/node-server';
+import supertest from 'supertest';
+import { createApp } from '../../src/app.js';
+import { parseConfig } from '../../src/config.js';
+import { createDeps, silentLogger } from '../../src/deps.js';
+import { testBackend, uniqueName, type TestApp } from '../harness/app.js';
+
+/**
+ * The artifact suites run once per store: the local folder always, and an S3-compatible server when
+ * CAIRN_TEST_S3_ENDPOINT is set (scripts/s3-server.sh starts moto and exports it). In CI (CI=true)
+ * a missing S3 server is a failure, not a skip.
+ */
+export interface ArtifactBackend {
+  name: 'local' | 's3';
+  /** A fresh place for one app: its --artifacts-destination, plus a sibling "outside" area. */
+  allocate(): Promise<Allocation>;
+}
+
+export interface Allocation {
+  destination: string;
+  /** Writes a sentinel next to (not inside) the destination. */
+  writeOutside(name: string, body: string): Promise<void>;
+  /** Every object or file outside the destination, with its content, for before/after checks. */
+  snapshotOutside(): Promise<Record<string, string>>;
+  /** Every object or file inside the destination (relative names), for "nothing was written" checks. */
+  listInside(): Promise<string[]>;
+  env: NodeJS.ProcessEnv;
+  cleanup(): Promise<void>;
+}
+
+export const s3Endpoint = process.env.CAIRN_TEST_S3_ENDPOINT;
+
+export function s3Env(): NodeJS.ProcessEnv {
+  return {
+    MLFLOW_S3_ENDPOINT_URL: s3Endpoint,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'cairn-test',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'cairn-test-secret',
+    AWS_DEFAULT_REGION: process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+  };
+}
+
+export const s3Bucket = () => process.env.CAIRN_TEST_S3_BUCKET ?? 'cairn-test';
+
+export function testS3Client(): S3Client {
+  const env = s3Env();
+  return new S3Client({
+    endpoint: s3Endpoint,
+    forcePathStyle: true,
+    region: env.AWS_DEFAULT_REGION,
+    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+const local: ArtifactBackend = {
+  name: 'local',
+  async allocate() {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-artifacts-'));
+    const destination = path.join(base, 'store');
+    const outside = path.join(base, 'outside');
+    fs.mkdirSync(outside, { recursive: true });
+    const walk = (dir: string, skip?: string): string[] =>
+      fs.existsSync(dir)
+        ? fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+            const p = path.join(dir, d.name);
+            if (p === skip) return [];
+            return d.isDirectory() ? walk(p, skip) : [p];
+          })
+        : [];
+    return {
+      destination,
+      env: {},
+      writeOutside: async (name, body) => fs.writeFileSync(path.join(outside, name), body),
+      snapshotOutside: async () =>
+        Object.fromEntries(walk(base, destination).map((p) => [path.relative(base, p), fs.readFileSync(p, 'utf8')])),
+      listInside: async () => walk(destination).map((p) => path.relative(destination, p)),
+      cleanup: async () => fs.rmSync(base, { recursive: true, force: true }),
+    };
+  },
+};
+
+const s3: ArtifactBackend = {
+  name: 's3',
+  async allocate() {
+    const client = testS3Client();
+    const bucket = s3Bucket();
+    const base = uniqueName('t');
+    const listAll = async (prefix: string) => {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return keys;
+    };
+    return {
+      destination: `s3://${bucket}/${base}/store`,
+      env: s3Env(),
+      writeOutside: async (name, body) => {
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${base}/outside/${name}`, Body: body }));
+      },
+      snapshotOutside: async () => {
+        const out: Record<string, string> = {};
+        for (const key of await listAll('')) {
+          if (key.startsWith(`${base}/store/`)) continue;
+          if (!key.startsWith(`${base}/`) && !key.startsWith('..') && !key.startsWith('/')) continue;
+          out[key] = 'present';
+        }
+        return out;
+      },
+      listInside: async () => (await listAll(`${base}/store/`)).map((k) => k.slice(`${base}/store/`.length)),
+      cleanup: async () => {
+        const keys = await listAll(`${base}/`);
+        for (let i = 0; i < keys.length; i += 1000) {
+          await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
+        }
+        client.destroy();
+      },
+    };
+  },
+};
+
+export function artifactBackends(): ArtifactBackend[] {
+  if (!s3Endpoint && process.env.CI === 'true') {
+    throw new Error('CI must run the artifact suites on S3: start it with `eval "$(bash scripts/s3-server.sh start)"`');
+  }
+  return s3Endpoint ? [local, s3] : [local];
+}
+
+export interface ArtifactApp extends TestApp {
+  store: Allocation;
+}
+
+/** The real app on the test database with its artifacts on the given backend. */
+export async function startArtifactApp(backend: ArtifactBackend, extraArgs: string[] = [], envOverride: NodeJS.ProcessEnv = {}): Promise<ArtifactApp> {
+  const store = await backend.allocate();
+  const config = parseConfig(
+    ['--backend-store-uri', testBackend(), '--workers', '1', '--artifacts-destination', store.destination, ...extraArgs],
+    { ...store.env, ...envOverride },
+  );
+  const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
+  const app = createApp(deps);
+  const server = http.createServer(getRequestListener(app.fetch));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    deps,
+    server,
+    store,
+    api: supertest.agent(server),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await deps.close();
+      await store.cleanup();
+    },
+  };
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A request whose path goes on the wire byte for byte (supertest and fetch normalise some). */
+export function rawRequest(app: TestApp, method: string, rawPath: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const { port } = app.server.address() as { port: number };
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers: { connection: 'close', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+export const json = (r: RawResponse) => JSON.parse(r.body.toString('utf8') || '{}');
