@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { SQL } from 'drizzle-orm';
@@ -47,12 +48,28 @@ export async function preparedRows<T = Record<string, unknown>>(db: Orm, name: s
   return res.rows;
 }
 
+// The first start of an embedded database runs initdb inside PGlite's WASM heap, which grows it by
+// ~650 MiB, and a WASM heap never shrinks. Done in a worker thread, whose heap is freed when it ends,
+// a first start measured 490 MiB RSS instead of 860 (a later start: 360).
+async function initPgliteInWorker(dir: string): Promise<void> {
+  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return;
+  const pglite = import.meta.resolve?.('@electric-sql/pglite');
+  if (!pglite) return;
+  const script = `import(${JSON.stringify(pglite)}).then(async ({ PGlite }) => (await PGlite.create(${JSON.stringify(dir)})).close())`;
+  await new Promise<void>((resolve, reject) => {
+    const worker = new Worker(script, { eval: true });
+    worker.once('error', reject);
+    worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`initdb worker exited with code ${code}`))));
+  });
+}
+
 export async function connect(uri: string, opts: { poolSize?: number } = {}): Promise<Database> {
   if (isPglite(uri)) {
     const dir = uri === 'memory://' || uri === 'pglite://memory' ? undefined : uri.slice('pglite://'.length);
     if (dir) fs.mkdirSync(dir, { recursive: true });
     let client: PGlite;
     try {
+      if (dir) await initPgliteInWorker(dir);
       client = dir ? await PGlite.create(dir) : await PGlite.create();
     } catch (err) {
       throw new StartupError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`);
