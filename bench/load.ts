@@ -36,7 +36,17 @@ export interface Stats {
 export class Client {
   readonly pool: Pool;
   constructor(readonly url: string, connections: number) {
-    this.pool = new Pool(url, { connections, pipelining: 1, headersTimeout: 900_000, bodyTimeout: 900_000, keepAliveTimeout: 30_000 });
+    // Idle connections are dropped after 4 s, before the servers do (uvicorn and Node both close
+    // idle keep-alive connections after 5 s): reusing one the server is closing fails the request
+    // with "other side closed".
+    this.pool = new Pool(url, {
+      connections,
+      pipelining: 1,
+      headersTimeout: 900_000,
+      bodyTimeout: 900_000,
+      keepAliveTimeout: 4_000,
+      keepAliveMaxTimeout: 4_000,
+    });
   }
 
   async send(req: Req, opts: { countOnly?: boolean } = {}): Promise<Answer> {
@@ -54,9 +64,10 @@ export class Client {
     return { status: res.statusCode, text, bytes: Buffer.byteLength(text) };
   }
 
-  /** A setup call: JSON in, JSON out, anything but 200 is an error. */
+  /** A setup call: JSON in, JSON out, anything but 200 is an error; a dropped connection is retried once. */
   async api<T = Record<string, unknown>>(method: Req['method'], path: string, json?: unknown): Promise<T> {
-    const a = await this.send({ method, path, json: json ?? (method === 'GET' ? undefined : {}) });
+    const req: Req = { method, path, json: json ?? (method === 'GET' ? undefined : {}) };
+    const a = await this.send(req).catch(() => this.send(req));
     if (a.status !== 200) throw new Error(`${method} ${path} -> ${a.status}: ${a.text.slice(0, 300)}`);
     return (a.text ? JSON.parse(a.text) : {}) as T;
   }

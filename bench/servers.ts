@@ -26,6 +26,7 @@ export interface LaunchSpec {
   repo: string;
   venv?: string;
   extraArgs?: string[];
+  nodeOptions?: string[];
   log: (msg: string) => void;
 }
 
@@ -56,7 +57,7 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
       // Create it the way a user would before deploying (`cairn db migrate`), so RSS is the steady state.
       execFileSync(cmd, [path.join(spec.repo, 'bin', 'cairn.js'), 'db', 'migrate', '--backend-store-uri', store], { cwd: dir, stdio: 'ignore' });
     }
-    args = [path.join(spec.repo, 'bin', 'cairn.js'), 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', store, '--data-dir', dir];
+    args = [...(spec.nodeOptions ?? []), path.join(spec.repo, 'bin', 'cairn.js'), 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', store, '--data-dir', dir];
     // Postgres and the load generator share this machine's cores: Cairn gets half of them (its
     // default is one worker per core, for a host of its own). On 2 cores, 2 workers measured no
     // faster than 1 and cost ~100 MiB more. PGlite always runs in one process.

@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
 import { RESERVED_ROOT_SEGMENT } from './keys.js';
-import { storeUnavailable, type BlobEntry, type BlobObject, type BlobStore } from './store.js';
+import { storeCall, storeUnavailable, type BlobEntry, type BlobObject, type BlobStore } from './store.js';
 
 const isInside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
 
@@ -130,12 +130,8 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
-  private async io<T>(op: () => Promise<T>, key: string): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw this.failure(err, key);
-    }
+  private io<T>(op: () => Promise<T>, key: string): Promise<T> {
+    return storeCall(op, (err) => this.failure(err, key));
   }
 
   private failure(err: unknown, key: string): Error {

@@ -15,7 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
-import { storeUnavailable, type BlobEntry, type BlobObject, type BlobStore, type CompletedPart, type MultipartUploads, type PresignedPart } from './store.js';
+import { storeCall, storeUnavailable, type BlobEntry, type BlobObject, type BlobStore, type CompletedPart, type MultipartUploads, type PresignedPart } from './store.js';
 
 /** What MLflow users already export for boto3, read once by config.ts. */
 export interface S3Settings {
@@ -204,12 +204,8 @@ export class S3BlobStore implements BlobStore {
     this.client.destroy();
   }
 
-  private async call<T>(op: () => Promise<T>, key: string): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw this.failure(err, key);
-    }
+  private call<T>(op: () => Promise<T>, key: string): Promise<T> {
+    return storeCall(op, (err) => this.failure(err, key));
   }
 
   private failure(err: unknown, key: string): Error {

@@ -60,3 +60,12 @@ export interface BlobStore {
 export function storeUnavailable(location: string, reason: string): MlflowError {
   return new MlflowError('TEMPORARILY_UNAVAILABLE', `The artifact store ${location} is unavailable: ${reason}`);
 }
+
+/** Runs one backend operation; whatever it throws becomes the error `translate` picks for it. */
+export async function storeCall<T>(op: () => Promise<T>, translate: (err: unknown) => Error): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw translate(err);
+  }
+}

@@ -11,6 +11,8 @@ import { checkRunId } from './ids.js';
 
 const PAGE_SIZE = 1000;
 
+export type ListedFolder = { root_uri: string; files: FileInfoWire[]; next_page_token?: string };
+
 /**
  * The tracking-side listing (`GET /mlflow/artifacts/list`, used by the UI): one folder of a run's
  * artifacts, paths relative to the run's root. Cairn lists only stores it was configured with,
@@ -19,25 +21,37 @@ const PAGE_SIZE = 1000;
 export async function listRunArtifacts(
   deps: Deps,
   input: { run_id: string; path?: string; page_token?: string },
-): Promise<{ root_uri: string; files: FileInfoWire[]; next_page_token?: string }> {
+): Promise<ListedFolder> {
   checkRunId(input.run_id);
   const rel = input.path ? artifactKey(input.path, { decoded: true, allowRoot: true }) : '';
   const offset = decodeOffsetToken(input.page_token);
   const found = await rows<{ artifact_uri: string }>(deps.db, sql`select artifact_uri from runs where run_id = ${input.run_id}`);
   if (!found.length) throw notFound(`Run with id=${input.run_id} not found`);
-  const rootUri = found[0].artifact_uri;
-  const { store, baseKey } = storeFor(deps, rootUri);
+  return listStoredFolder(deps, { rootUri: found[0].artifact_uri, rel, offset, owner: 'run' });
+}
+
+/**
+ * One page of the folder `rel` below an artifact root (a run's or a logged model's), read from the
+ * store Cairn was configured with for that root: the proxy's store for mlflow-artifacts: URIs, the
+ * default artifact root's store for locations under it. Any other location is refused.
+ */
+export async function listStoredFolder(
+  deps: Deps,
+  input: { rootUri: string; rel: string; offset: number; owner: 'run' | 'model' },
+): Promise<ListedFolder> {
+  const { rootUri, rel, offset } = input;
+  const { store, baseKey } = storeFor(deps, rootUri, input.owner);
   const entries = await store.list(joinKey(baseKey, rel));
-  const files = entries.slice(offset, offset + PAGE_SIZE).map((e) => {
+  const files = entries.slice(offset, offset + PAGE_SIZE).map((e): FileInfoWire => {
     const path = joinKey(rel, e.name);
     return e.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: e.size ?? 0 };
   });
-  const out: { root_uri: string; files: FileInfoWire[]; next_page_token?: string } = { root_uri: rootUri, files };
+  const out: ListedFolder = { root_uri: rootUri, files };
   if (entries.length > offset + PAGE_SIZE) out.next_page_token = encodeOffsetToken(offset + PAGE_SIZE);
   return out;
 }
 
-function storeFor(deps: Deps, uri: string): { store: BlobStore; baseKey: string } {
+function storeFor(deps: Deps, uri: string, owner: 'run' | 'model'): { store: BlobStore; baseKey: string } {
   const proxied = proxiedKeyOf(uri);
   if (proxied !== undefined) return { store: deps.blobs, baseKey: proxied };
   const root = deps.config.defaultArtifactRoot.replace(/\/+$/, '');
@@ -45,6 +59,6 @@ function storeFor(deps: Deps, uri: string): { store: BlobStore; baseKey: string 
     return { store: deps.artifactRootBlobs, baseKey: artifactKey(uri.slice(root.length + 1), { decoded: true, allowRoot: true }) };
   }
   throw invalidParam(
-    `Cairn lists artifacts only in its own stores; this run's artifacts live at '${uri}'. List them with the client, which reads that location directly.`,
+    `Cairn lists artifacts only in its own stores; this ${owner}'s artifacts live at '${uri}'. List them with the client, which reads that location directly.`,
   );
 }

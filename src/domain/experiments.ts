@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
-import { alreadyExists, invalidParam, notFound } from '../errors.js';
+import { alreadyExists, invalidParam, notFound, type MlflowError } from '../errors.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { validateUserArtifactLocation } from './artifacts-location.js';
@@ -114,6 +114,29 @@ export async function getExperimentByName(deps: Deps, name: string): Promise<Exp
   const found = await rows<ExperimentRow>(deps.db, sql`${SELECT_EXPERIMENT} where e.name = ${name}`);
   if (!found.length) throw notFound(`Could not find experiment with name '${name}'`);
   return toWire(found[0]);
+}
+
+/**
+ * The artifact location (no trailing slash) of an experiment that new runs and models may join:
+ * missing or deleted ones are refused as MLflow does, or with `refused` where a caller words it
+ * its own way. `shownId` is the id as the client sent it, for the message.
+ */
+export async function activeExperimentRoot(
+  tx: Deps['db'],
+  experimentId: number,
+  shownId: string | undefined,
+  refused?: () => MlflowError,
+): Promise<string> {
+  const exp = await rows<{ lifecycle_stage: string; artifact_location: string }>(
+    tx,
+    sql`select lifecycle_stage, artifact_location from experiments where experiment_id = ${experimentId}`,
+  );
+  if (refused && (!exp.length || exp[0].lifecycle_stage !== 'active')) throw refused();
+  if (!exp.length) throw notFound(`No Experiment with id=${shownId} exists`);
+  if (exp[0].lifecycle_stage !== 'active') {
+    throw invalidParam(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp[0].lifecycle_stage}.`);
+  }
+  return exp[0].artifact_location.replace(/\/+$/, '');
 }
 
 /** Locks the experiment row and returns its stage; writes to deleted experiments are refused. */

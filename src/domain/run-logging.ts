@@ -64,7 +64,7 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
   await withReplayFallback((replay) =>
     deps.db.transaction(async (tx) => {
       await activeRun(tx, runId);
-      if (paramValues.size) await insertParams(tx, runId, paramValues);
+      if (paramValues.size) await insertParams(tx, runId, paramValues, replay);
       if (tagValues.size) await upsertTags(tx, runId, tagValues);
       if (metrics.length) await tx.execute(sql`with ${metricWrites(runId, metrics, replay)} select 1`);
     }),
@@ -72,10 +72,11 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
 }
 
 /**
- * New points are written with a plain INSERT, which Postgres does at about 1.6× the rows per second
- * of INSERT … ON CONFLICT (no speculative insertion). A replayed point (a client's retry) makes it
- * fail on the metrics primary key; then the whole batch runs again with ON CONFLICT DO NOTHING, so
- * replays stay no-ops.
+ * New points and params are written with a plain INSERT, which Postgres does at about 1.6× the rows
+ * per second of INSERT … ON CONFLICT (no speculative insertion). A replayed point or an existing
+ * param key (a client's retry, a re-logged param) makes it fail on the primary key; then the whole
+ * batch runs again in replay mode, with ON CONFLICT, so replays stay no-ops and changed params are
+ * refused.
  */
 async function withReplayFallback(write: (replay: boolean) => Promise<void>): Promise<void> {
   try {
@@ -88,7 +89,7 @@ async function withReplayFallback(write: (replay: boolean) => Promise<void>): Pr
 
 function isDuplicatePoint(err: unknown): boolean {
   for (let e = err as { code?: unknown; table?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === '23505' && e.table === 'metrics') return true;
+    if (e.code === '23505' && (e.table === 'metrics' || e.table === 'params')) return true;
   }
   return false;
 }
@@ -123,11 +124,19 @@ function checkBatchLimits(nMetrics: number, nParams: number, nTags: number): voi
   }
 }
 
-// Params are immutable: re-logging the same value is a no-op, a different value is refused. DO UPDATE
-// (to the stored value, so nothing changes) rather than DO NOTHING makes Postgres lock and return the
-// row a concurrent request may just have committed: exactly one of two racing values wins.
-async function insertParams(tx: Orm, runId: string, values: Map<string, string>): Promise<void> {
+// Params are immutable: re-logging the same value is a no-op, a different value is refused. New keys
+// (the usual case) go in with a plain INSERT; any existing key fails it on the primary key, and the
+// batch runs again in replay mode, where DO UPDATE (to the stored value, so nothing changes) rather
+// than DO NOTHING makes Postgres lock and return the row a concurrent request may just have
+// committed: exactly one of two racing values wins.
+async function insertParams(tx: Orm, runId: string, values: Map<string, string>, replay: boolean): Promise<void> {
   const keys = [...values.keys()].sort();
+  if (!replay) {
+    await tx.execute(sql`insert into params (run_id, key, value)
+      select ${runId}, key, value from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)
+      order by key`);
+    return;
+  }
   const conflicts = await rows<{ key: string; old_value: string; new_value: string }>(
     tx,
     sql`with input as (select * from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)),

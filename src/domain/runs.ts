@@ -5,6 +5,7 @@ import { invalidParam, notFound } from '../errors.js';
 import { newRunId, randomRunName } from '../lib/ids.js';
 import type { Int64 } from '../lib/int64.js';
 import { textArray as pgText } from '../lib/pg-array.js';
+import { activeExperimentRoot } from './experiments.js';
 import { experimentIdOf, checkRunId } from './ids.js';
 import { toRunInfo, type RunInfoWire, type RunRow } from './run-read.js';
 import { LIMITS, truncate, validateKey } from './validation.js';
@@ -28,11 +29,7 @@ export async function createRun(
   input: { experiment_id?: string; user_id?: string; run_name?: string; start_time?: Int64; tags?: { key: string; value?: string }[] },
 ): Promise<string> {
   const experimentId = experimentIdOf(input.experiment_id ?? '0');
-  const tags = new Map<string, string>();
-  for (const t of input.tags ?? []) {
-    validateKey('Tag', t.key);
-    tags.set(t.key, truncate(t.value ?? '', LIMITS.runTagValueLength));
-  }
+  const tags = runTagValues(input.tags);
   const tagName = tags.get(RUN_NAME_TAG);
   if (input.run_name && tagName !== undefined && tagName !== input.run_name) {
     throw invalidParam(
@@ -43,24 +40,54 @@ export async function createRun(
   tags.set(RUN_NAME_TAG, name);
   const runId = newRunId();
   await deps.db.transaction(async (tx) => {
-    const exp = await rows<{ lifecycle_stage: string; artifact_location: string }>(
-      tx,
-      sql`select lifecycle_stage, artifact_location from experiments where experiment_id = ${experimentId}`,
-    );
-    if (!exp.length) throw notFound(`No Experiment with id=${input.experiment_id} exists`);
-    if (exp[0].lifecycle_stage !== 'active') {
-      throw invalidParam(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp[0].lifecycle_stage}.`);
-    }
-    const artifactUri = `${exp[0].artifact_location.replace(/\/+$/, '')}/${runId}/artifacts`;
-    await tx.execute(sql`
-      insert into runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
-      values (${runId}, ${experimentId}, ${name}, ${input.user_id ?? ''}, 'RUNNING', ${input.start_time ?? deps.now()}::bigint, ${artifactUri}, 'active')`);
-    const keys = [...tags.keys()];
-    await tx.execute(sql`
-      insert into run_tags (run_id, key, value)
-      select ${runId}, k, v from unnest(${pgText(keys)}::text[], ${pgText(keys.map((k) => tags.get(k)!))}::text[]) as t(k, v)`);
+    const root = await activeExperimentRoot(tx, experimentId, input.experiment_id);
+    const run = { runIds: [runId], experimentId, name, userId: input.user_id ?? '', startTime: input.start_time ?? deps.now(), tags };
+    if (!(await insertRun(tx, root, run))) throw new Error(`Run id ${runId} is already taken`);
   });
   return runId;
+}
+
+/** Tags as a run stores them: keys checked, values cut to MLflow's limit, a later key wins. */
+export function runTagValues(tags: { key: string; value?: string }[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const t of tags ?? []) {
+    validateKey('Tag', t.key);
+    out.set(t.key, truncate(t.value ?? '', LIMITS.runTagValueLength));
+  }
+  return out;
+}
+
+export interface NewRun {
+  /** Tried in order: the run gets the first id no other run has. */
+  runIds: string[];
+  experimentId: number;
+  name: string;
+  userId: string;
+  startTime: Int64 | number;
+  tags: Map<string, string>;
+}
+
+/**
+ * Inserts a RUNNING run and its tags in tx below the experiment's artifact root (see
+ * activeExperimentRoot) and returns its id, or undefined when every id is taken. createRun offers a
+ * fresh random id; W&B offers the ids it derives from its own run id.
+ */
+export async function insertRun(tx: Orm, artifactRoot: string, run: NewRun): Promise<string | undefined> {
+  for (const runId of run.runIds) {
+    const created = await rows(
+      tx,
+      sql`insert into runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
+          values (${runId}, ${run.experimentId}, ${run.name}, ${run.userId}, 'RUNNING', ${run.startTime}::bigint, ${`${artifactRoot}/${runId}/artifacts`}, 'active')
+          on conflict (run_id) do nothing returning run_id`,
+    );
+    if (!created.length) continue;
+    const keys = [...run.tags.keys()];
+    await tx.execute(sql`
+      insert into run_tags (run_id, key, value)
+      select ${runId}, k, v from unnest(${pgText(keys)}::text[], ${pgText(keys.map((k) => run.tags.get(k)!))}::text[]) as t(k, v)`);
+    return runId;
+  }
+  return undefined;
 }
 
 export async function updateRun(

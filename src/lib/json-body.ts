@@ -1,5 +1,6 @@
 import { invalidParam } from '../errors.js';
 import { quoteLongIntegers } from './int64.js';
+import { replaceNonFiniteTokens } from './non-finite-tokens.js';
 
 // The mlflow client sends NaN as the string "NaN", but hand-written clients (and Python's json.dumps)
 // send the bare tokens NaN / Infinity / -Infinity. Strict JSON.parse first; rewrite those tokens only
@@ -9,32 +10,11 @@ export function parseJsonLenient(text: string): unknown {
     return JSON.parse(text);
   } catch {
     try {
-      return JSON.parse(quoteNonFiniteTokens(text));
+      return JSON.parse(replaceNonFiniteTokens(text, (token) => `"${token}"`));
     } catch (err) {
       throw invalidParam(`Malformed JSON in request body: ${(err as Error).message}`);
     }
   }
-}
-
-function quoteNonFiniteTokens(text: string): string {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      out += ch;
-      if (ch === '\\') out += text[++i] ?? '';
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') inString = true;
-    const token = ['-Infinity', 'Infinity', 'NaN'].find((t) => text.startsWith(t, i));
-    if (token) {
-      out += `"${token}"`;
-      i += token.length - 1;
-    } else out += ch;
-  }
-  return out;
 }
 
 /** A request body as MLflow reads it: empty means `{}`, a JSON string holding JSON is decoded again,

@@ -15,9 +15,16 @@ export interface TestApp {
 /** Which database the suite runs on: a Postgres server when TEST_DATABASE_URL is set, else in-memory PGlite. */
 export const testBackend = () => process.env.TEST_DATABASE_URL ?? 'memory://';
 
+export interface TestAppOptions {
+  /** The environment config.ts reads (none by default). */
+  env?: NodeJS.ProcessEnv;
+  /** Drop open connections at close, for suites that leave uploads hanging. */
+  closeAllConnections?: boolean;
+}
+
 /** The real app on a real database, served by a real Node HTTP server on a free loopback port. */
-export async function startTestApp(extraArgs: string[] = []): Promise<TestApp> {
-  const config = parseConfig(['--backend-store-uri', testBackend(), '--workers', '1', ...extraArgs], {});
+export async function startTestApp(extraArgs: string[] = [], options: TestAppOptions = {}): Promise<TestApp> {
+  const config = parseConfig(['--backend-store-uri', testBackend(), '--workers', '1', ...extraArgs], options.env ?? {});
   const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
   const app = createApp(deps);
   const server = http.createServer(getRequestListener(app.fetch));
@@ -27,6 +34,7 @@ export async function startTestApp(extraArgs: string[] = []): Promise<TestApp> {
     server,
     api: supertest.agent(server),
     close: async () => {
+      if (options.closeAllConnections) server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await deps.close();
     },

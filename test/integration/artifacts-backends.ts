@@ -3,12 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { getRequestListener } from '@hono/node-server';
-import supertest from 'supertest';
-import { createApp } from '../../src/app.js';
-import { parseConfig } from '../../src/config.js';
-import { createDeps, silentLogger } from '../../src/deps.js';
-import { testBackend, uniqueName, type TestApp } from '../harness/app.js';
+import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
 
 /**
  * The artifact suites run once per store: the local folder always, and an S3-compatible server when
@@ -142,23 +137,15 @@ export interface ArtifactApp extends TestApp {
 /** The real app on the test database with its artifacts on the given backend. */
 export async function startArtifactApp(backend: ArtifactBackend, extraArgs: string[] = [], envOverride: NodeJS.ProcessEnv = {}): Promise<ArtifactApp> {
   const store = await backend.allocate();
-  const config = parseConfig(
-    ['--backend-store-uri', testBackend(), '--workers', '1', '--artifacts-destination', store.destination, ...extraArgs],
-    { ...store.env, ...envOverride },
-  );
-  const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
-  const app = createApp(deps);
-  const server = http.createServer(getRequestListener(app.fetch));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const app = await startTestApp(['--artifacts-destination', store.destination, ...extraArgs], {
+    env: { ...store.env, ...envOverride },
+    closeAllConnections: true,
+  });
   return {
-    deps,
-    server,
+    ...app,
     store,
-    api: supertest.agent(server),
     close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await deps.close();
+      await app.close();
       await store.cleanup();
     },
   };

@@ -6,34 +6,31 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db/connect.js';
 import { appendPendingKey, importPendingKeys, newApiKey, verifyApiKey } from '../../src/domain/wandb/api-keys.js';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { uniqueName, type TestApp } from '../harness/app.js';
 import {
   basic,
   CREATE_RUN_FILES,
   HISTORY_PAGE,
   line,
-  newKey,
   RUN_EVENTS,
   RUN_FULL_HISTORY,
   RUN_HISTORY_KEYS,
   RUN_PARQUET_HISTORY,
   RUN_SAMPLED_HISTORY,
   RUN_STATE,
+  runIdSuffix,
   SAMPLED_HISTORY_PAGE,
-  wandbClient,
+  startWandbApp,
   wrapConfig,
   type Client,
 } from './wandb-helpers.js';
 
-// Run ids are unique per test run: a Postgres test database outlives it.
-const S = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+const S = runIdSuffix();
 let t: TestApp;
 let w: Client;
 let key: string;
 beforeAll(async () => {
-  t = await startTestApp();
-  key = await newKey(t, 'alice');
-  w = wandbClient(t, key);
+  ({ t, w, key } = await startWandbApp('alice'));
 });
 afterAll(() => t.close());
 

@@ -1,5 +1,5 @@
 import { createApiKey } from '../../src/domain/wandb/api-keys.js';
-import type { TestApp } from '../harness/app.js';
+import { startTestApp, type TestApp } from '../harness/app.js';
 
 // The documents below are the literal ones wandb==0.31.0 sends (captured from its traffic and read
 // from wandb-core's generated client and wandb/apis/public/runs.py).
@@ -39,6 +39,16 @@ export const basic = (key: string) => `Basic ${Buffer.from(`api:${key}`).toStrin
 
 export async function newKey(t: TestApp, user = 'alice'): Promise<string> {
   return (await createApiKey(t.deps.db, user, Date.now())).key;
+}
+
+/** Run ids are unique per test run: a Postgres test database outlives it. */
+export const runIdSuffix = () => `${process.pid.toString(36)}${Date.now().toString(36)}`;
+
+/** A suite's app with a wandb client signed in as `user`, for its beforeAll. */
+export async function startWandbApp(user = 'alice'): Promise<{ t: TestApp; w: Client; key: string }> {
+  const t = await startTestApp();
+  const key = await newKey(t, user);
+  return { t, w: wandbClient(t, key), key };
 }
 
 export interface Client {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { uniqueName, type TestApp } from '../harness/app.js';
 import {
   basic,
   GET_DEFAULT_ENTITY,
@@ -9,22 +9,21 @@ import {
   ORG_COREWEAVE,
   RUN,
   RUN_RESUME_STATUS,
+  runIdSuffix,
   RUNS,
   SERVER_FEATURES,
+  startWandbApp,
   UPSERT_BUCKET,
   VIEWER,
-  wandbClient,
   wrapConfig,
   type Client,
 } from './wandb-helpers.js';
 
-// Run ids are unique per test run: a Postgres test database outlives it.
-const S = `${process.pid.toString(36)}${Date.now().toString(36)}`;
+const S = runIdSuffix();
 let t: TestApp;
 let w: Client;
 beforeAll(async () => {
-  t = await startTestApp();
-  w = wandbClient(t, await newKey(t, 'alice'));
+  ({ t, w } = await startWandbApp('alice'));
 });
 afterAll(() => t.close());
 

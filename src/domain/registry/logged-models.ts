@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
 import { randomRunName } from '../../lib/ids.js';
 import { textArray } from '../../lib/pg-array.js';
+import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { lookup } from '../search/parse.js';
 import { loadLoggedModels, type LoggedModelWire } from './logged-models-read.js';
@@ -68,15 +69,8 @@ export async function createLoggedModel(
   const modelId = newLoggedModelId();
   const now = deps.now();
   await deps.db.transaction(async (tx) => {
-    const exp = await rows<{ lifecycle_stage: string; artifact_location: string }>(
-      tx,
-      sql`select lifecycle_stage, artifact_location from experiments where experiment_id = ${experimentId}`,
-    );
-    if (!exp.length) throw notFound(`No Experiment with id=${input.experiment_id} exists`);
-    if (exp[0].lifecycle_stage !== 'active') {
-      throw invalidParam(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp[0].lifecycle_stage}.`);
-    }
-    const artifactLocation = `${exp[0].artifact_location.replace(/\/+$/, '')}/models/${modelId}/artifacts`;
+    const root = await activeExperimentRoot(tx, experimentId, input.experiment_id);
+    const artifactLocation = `${root}/models/${modelId}/artifacts`;
     await tx.execute(sql`
       insert into logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms,
                                  status, lifecycle_stage, model_type, source_run_id)

@@ -1,4 +1,5 @@
 import { invalidParam } from '../../errors.js';
+import { replaceNonFiniteTokens } from '../../lib/non-finite-tokens.js';
 
 // wandb-core writes history, summary, events and config with simplejsonext, which emits the bare
 // tokens NaN, Infinity and -Infinity. These helpers read and write that dialect: non-finite numbers
@@ -7,7 +8,6 @@ import { invalidParam } from '../../errors.js';
 // parsed with JSON.parse, and revived.
 
 const SENTINEL = '\u0000cairn:';
-const TOKENS = ['-Infinity', 'Infinity', 'NaN'] as const;
 const REVIVE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 const MAX_DEPTH = 64;
 
@@ -18,7 +18,8 @@ export function parseWandbJson(text: string, what = 'value'): unknown {
     value = JSON.parse(text);
   } catch {
     try {
-      value = JSON.parse(markNonFinite(text), (_k, v) => (typeof v === 'string' && v.startsWith(SENTINEL) ? REVIVE[v.slice(SENTINEL.length)] : v));
+      const marked = replaceNonFiniteTokens(text, (token) => JSON.stringify(SENTINEL + token));
+      value = JSON.parse(marked, (_k, v) => (typeof v === 'string' && v.startsWith(SENTINEL) ? REVIVE[v.slice(SENTINEL.length)] : v));
     } catch (err) {
       throw invalidParam(`Malformed JSON in ${what}: ${(err as Error).message}`);
     }
@@ -49,31 +50,6 @@ export function stringifyWandbJson(value: unknown): string {
 }
 
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function markNonFinite(text: string): string {
-  let out = '';
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (inString) {
-      out += ch;
-      if (ch === '\\') out += text[++i] ?? '';
-      else if (ch === '"') inString = false;
-      continue;
-    }
-    if (ch === '"') {
-      inString = true;
-      out += ch;
-      continue;
-    }
-    const token = TOKENS.find((t) => text.startsWith(t, i));
-    if (token) {
-      out += JSON.stringify(SENTINEL + token);
-      i += token.length - 1;
-    } else out += ch;
-  }
-  return out;
-}
 
 // A hostile line nested thousands deep would overflow the stack in the recursive walks that follow.
 function checkDepth(value: unknown, depth: number, what: string): void {

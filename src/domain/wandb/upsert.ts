@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { rows, type Orm } from '../../db/connect.js';
+import type { Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
 import { randomRunName } from '../../lib/ids.js';
 import { logBatch, type KeyValueInput } from '../run-logging.js';
-import { updateRun } from '../runs.js';
+import { activeExperimentRoot } from '../experiments.js';
+import { insertRun, runTagValues, updateRun } from '../runs.js';
 import type { WandbUser } from './api-keys.js';
 import { syncConfigParams } from './config-params.js';
 import { isPlainObject, parseWandbObject } from './json.js';
@@ -108,7 +109,7 @@ export function newWandbRunId(): string {
   return [...randomBytes(8)].map((b) => alphabet[b % alphabet.length]).join('');
 }
 
-interface NewRun {
+interface NewWandbRun {
   experimentId: number;
   project: string;
   entity: string;
@@ -126,39 +127,24 @@ function runIdCandidates(experimentId: number, name: string): string[] {
   return [...(MLFLOW_RUN_ID.test(name) ? [name] : []), derived, digest.slice(0, 32)];
 }
 
-async function createRun(deps: Deps, user: WandbUser, r: NewRun): Promise<WandbRunRow> {
+async function createRun(deps: Deps, user: WandbUser, r: NewWandbRun): Promise<WandbRunRow> {
   const tx = deps.db;
-  const exp = await rows<{ artifact_location: string; lifecycle_stage: string }>(
-    tx,
-    sql`select artifact_location, lifecycle_stage from experiments where experiment_id = ${r.experimentId}`,
-  );
-  if (!exp.length || exp[0].lifecycle_stage !== 'active') throw invalidParam(`Project '${r.project}' is deleted`);
+  const root = await activeExperimentRoot(tx, r.experimentId, String(r.experimentId), () => invalidParam(`Project '${r.project}' is deleted`));
   const now = deps.now();
   const displayName = r.displayName || randomRunName();
-  for (const runId of runIdCandidates(r.experimentId, r.name)) {
-    const artifactUri = `${exp[0].artifact_location.replace(/\/+$/, '')}/${runId}/artifacts`;
-    // Same columns and defaults as createRun in domain/runs.ts, with the id chosen here.
-    const created = await rows(
-      tx,
-      sql`insert into runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
-          values (${runId}, ${r.experimentId}, ${displayName}, ${user.name}, 'RUNNING', ${now}, ${artifactUri}, 'active')
-          on conflict (run_id) do nothing returning run_id`,
-    );
-    if (!created.length) continue;
-    await tx.execute(sql`insert into wandb_runs (run_id, experiment_id, name, entity, project, display_name, user_name, created_at, heartbeat_at)
-      values (${runId}, ${r.experimentId}, ${r.name}, ${r.entity}, ${r.project}, ${displayName}, ${user.name}, ${now}, ${now})`);
-    await logBatch(deps, runId, {
-      tags: [
-        { key: 'mlflow.user', value: user.name },
-        { key: 'mlflow.source.type', value: 'LOCAL' },
-        { key: 'wandb.run_id', value: r.name },
-        { key: 'wandb.entity', value: r.entity },
-        { key: 'wandb.project', value: r.project },
-      ],
-    });
-    return (await runById(tx, runId, true))!;
-  }
-  throw invalidParam(`Cannot allocate an MLflow run id for W&B run '${r.name}'`);
+  const tags = runTagValues([
+    { key: 'mlflow.user', value: user.name },
+    { key: 'mlflow.source.type', value: 'LOCAL' },
+    { key: 'wandb.run_id', value: r.name },
+    { key: 'wandb.entity', value: r.entity },
+    { key: 'wandb.project', value: r.project },
+  ]);
+  const runIds = runIdCandidates(r.experimentId, r.name);
+  const runId = await insertRun(tx, root, { runIds, experimentId: r.experimentId, name: displayName, userId: user.name, startTime: now, tags });
+  if (!runId) throw invalidParam(`Cannot allocate an MLflow run id for W&B run '${r.name}'`);
+  await tx.execute(sql`insert into wandb_runs (run_id, experiment_id, name, entity, project, display_name, user_name, created_at, heartbeat_at)
+    values (${runId}, ${r.experimentId}, ${r.name}, ${r.entity}, ${r.project}, ${displayName}, ${user.name}, ${now}, ${now})`);
+  return (await runById(tx, runId, true))!;
 }
 
 function mlflowTags(run: WandbRunRow): KeyValueInput[] {
