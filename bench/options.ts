@@ -40,7 +40,7 @@ export const FULL: Sizes = {
   bulkSteps: 1000,
   bulkMaxResults: 320,
   artifactMiB: 100,
-  artifactRounds: 3,
+  artifactRounds: 5,
   paramRuns: 1500,
   mixedClients: 50,
   mixedSeconds: 60,

@@ -212,7 +212,11 @@ const artifactsScenario: Scenario = {
     if (probe.status !== 200) throw new Error(`artifact probe upload -> ${probe.status}: ${probe.text.slice(0, 200)}`);
     const blob = randomBytes(mib * 1024 * 1024);
     const rounds = ctx.sizes.artifactRounds;
-    // One transfer at a time, as a client uploads a checkpoint; no warm-up beyond the probe.
+    // One transfer at a time, as a client uploads a checkpoint. One unmeasured round trip first, so
+    // that neither server's first large transfer (cold JIT, buffers, page cache) is in the figures.
+    const warm = await ctx.client.send({ method: 'PUT', path: `${base}/warm-up.bin`, raw: blob });
+    if (warm.status !== 200) throw new Error(`artifact warm-up upload -> ${warm.status}: ${warm.text.slice(0, 200)}`);
+    await ctx.client.send({ method: 'GET', path: `${base}/warm-up.bin` }, { countOnly: true });
     let i = 0;
     const up = await drive(ctx.client, { seconds: 3600, requests: rounds, concurrency: 1 }, async (rec) => {
       while (rec.claim()) await rec.call({ method: 'PUT', path: `${base}/model-${i++}.bin`, raw: blob });

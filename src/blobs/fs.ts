@@ -49,7 +49,8 @@ export class FsBlobStore implements BlobStore {
     try {
       const stat = await handle.stat();
       if (!stat.isFile()) throw notFound(`Artifact '${key}' is a folder, not a file`);
-      return { body: handle.createReadStream(), size: stat.size };
+      // 1 MiB reads: a tenth of the system calls and chunks of the 64 KiB default for large files.
+      return { body: handle.createReadStream({ highWaterMark: 1024 * 1024 }), size: stat.size };
     } catch (err) {
       await handle.close();
       throw err;
