@@ -41,6 +41,16 @@ describe('cairn server start-up', () => {
     expect(res.stderr).not.toContain('secret');
   });
 
+  it('refuses a malformed CAIRN_PGLITE_SHARED_BUFFERS', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-sb-'));
+    const res = spawnSync(process.execPath, ['bin/cairn.js', 'server', '--backend-store-uri', `pglite://${dir}/db`, '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, MLFLOW_PORT: '', CAIRN_PGLITE_SHARED_BUFFERS: '32MB; drop' },
+    });
+    expectOneLineFailure(res, /CAIRN_PGLITE_SHARED_BUFFERS must be a size/);
+  });
+
   it('stops when a migration fails', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-badmig-'));
     const db = await PGlite.create(path.join(dir, 'db'));
