@@ -1,10 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
 import { decodeRequestObject } from '../lib/json-body.js';
+import { readBodyOrRefuse } from '../lib/request-body.js';
 
 type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
 
@@ -61,22 +61,20 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
     },
   });
   const maxBytes = def.maxBodyBytes ?? DEFAULT_MAX_BODY;
-  // Streams the body through a counter, so an oversize request is refused without being buffered.
-  const limit = bodyLimit({
-    maxSize: maxBytes,
-    // The rest of the body is never read, so the connection cannot carry another request: close it,
-    // or the client's next call on it would fail.
-    onError: (c) =>
-      c.json(invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`).toJSON(), 400, { Connection: 'close' }),
-  });
   const handler = async (c: Context) => {
-    const raw = isQuery ? queryObject(c) : decodeRequestObject(await c.req.text());
+    let raw: Record<string, unknown>;
+    if (isQuery) raw = queryObject(c);
+    else {
+      const text = await readBodyOrRefuse(c, maxBytes);
+      if (text instanceof Response) return text;
+      raw = decodeRequestObject(text);
+    }
     const input = parseInput(def.input, raw);
     const result = await def.handle(deps, input, c);
     return result instanceof Response ? result : c.json(result ?? {});
   };
   if (isQuery) app.on('GET', [apiPath, ajaxPath], handler);
-  else app.on(def.method.toUpperCase(), [apiPath, ajaxPath], limit, handler);
+  else app.on(def.method.toUpperCase(), [apiPath, ajaxPath], handler);
 }
 
 function queryObject(c: Context): Record<string, unknown> {

@@ -1,9 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { Deps } from '../../deps.js';
-import { MlflowError, invalidParam } from '../../errors.js';
+import { MlflowError } from '../../errors.js';
 import { decodeRequestObject } from '../../lib/json-body.js';
+import { readBodyOrRefuse } from '../../lib/request-body.js';
 import { errorSchema, parseInput, type Router } from '../define.js';
 
 // defineRoute for the MLflow 3 routes with path parameters (`/mlflow/logged-models/{model_id}`): the
@@ -48,21 +48,21 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
     },
   });
   const handler = async (c: Context) => {
-    const raw = isQuery ? queryObject(c) : decodeRequestObject(await c.req.text());
+    let raw: Record<string, unknown>;
+    if (isQuery) raw = queryObject(c);
+    else {
+      const text = await readBodyOrRefuse(c, MAX_BODY);
+      if (text instanceof Response) return text;
+      raw = decodeRequestObject(text);
+    }
     for (const n of names) raw[n] = c.req.param(n);
     const input = parseInput(def.input, raw);
     const result = await def.handle(deps, input, c);
     return result instanceof Response ? result : c.json(result ?? {});
   };
-  const limit = bodyLimit({
-    maxSize: MAX_BODY,
-    onError: () => {
-      throw invalidParam(`Request body exceeds the limit of ${MAX_BODY} bytes.`);
-    },
-  });
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     if (isQuery) app.on('GET', `${prefix}${honoPath}`, handler);
-    else app.on(def.method.toUpperCase(), `${prefix}${honoPath}`, limit, handler);
+    else app.on(def.method.toUpperCase(), `${prefix}${honoPath}`, handler);
   }
 }
 
