@@ -210,8 +210,14 @@ export async function searchExperiments(
   });
   const found = await rows<ExperimentRow>(
     deps.db,
-    sql`with page as (select experiment_id, row_number() over () as pos from (${idQuery}) q)
-        ${SELECT_EXPERIMENT} join page p on p.experiment_id::bigint = e.experiment_id order by p.pos`,
+    // Tags read once for the page, grouped: SELECT_EXPERIMENT's per-row subquery is a scan of the
+    // (usually small) tags table per experiment, each of which stats the table's file.
+    sql`with page as (select experiment_id::bigint as experiment_id, row_number() over () as pos from (${idQuery}) q),
+             tags as (select t.experiment_id, json_agg(json_build_object('key', t.key, 'value', t.value) order by t.key) as tags
+                      from experiment_tags t join page p on p.experiment_id = t.experiment_id group by t.experiment_id)
+        select e.experiment_id, e.name, e.artifact_location, e.lifecycle_stage, e.creation_time, e.last_update_time, tags.tags
+        from page p join experiments e on e.experiment_id = p.experiment_id left join tags on tags.experiment_id = e.experiment_id
+        order by p.pos`,
   );
   const more = found.length > limit;
   const experiments = found.slice(0, limit).map(toWire);
