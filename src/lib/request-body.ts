@@ -20,7 +20,8 @@ export async function readBodyText(c: Context, maxBytes: number): Promise<string
   if (declared > maxBytes) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of incoming as AsyncIterable<Buffer>) {
+  // Leaving the loop early must not destroy the request: that would reset the socket before the 400.
+  for await (const chunk of incoming.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxBytes) throw new BodyTooLarge();
     chunks.push(chunk);
