@@ -50,8 +50,9 @@ async function main(): Promise<void> {
           const db = pair === 'postgres' ? `bench_${kind}` : undefined;
           const hooks: Hooks = {
             seed: kind === 'mlflow' ? (exp, first, end, t0) => seedMlflow(venv!, server.storeUri, exp, first, end, t0) : undefined,
-            // Postgres' autovacuum would analyze the freshly filled tables a little later; do it now, for both.
-            analyze: db ? async () => void cluster!.psql(db, 'ANALYZE') : undefined,
+            // Postgres' autovacuum would vacuum and analyze the freshly filled tables a little later (a
+            // user searches runs that were logged minutes or days before); do it now, for both servers.
+            analyze: db ? async () => void cluster!.psql(db, 'VACUUM ANALYZE') : undefined,
           };
           result.servers[kind] = await runScenarios(server, opts, pair === 'postgres' ? opts.growth : opts.growth && opts.growthLaptop, hooks);
         } finally {
