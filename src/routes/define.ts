@@ -62,19 +62,24 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
   });
   const maxBytes = def.maxBodyBytes ?? DEFAULT_MAX_BODY;
   const handler = async (c: Context) => {
-    let raw: Record<string, unknown>;
-    if (isQuery) raw = queryObject(c);
-    else {
-      const text = await readBodyOrRefuse(c, maxBytes);
-      if (text instanceof Response) return text;
-      raw = decodeRequestObject(text);
-    }
+    const raw = await requestObject(c, isQuery, maxBytes);
+    if (raw instanceof Response) return raw;
     const input = parseInput(def.input, raw);
     const result = await def.handle(deps, input, c);
     return result instanceof Response ? result : c.json(result ?? {});
   };
   if (isQuery) app.on('GET', [apiPath, ajaxPath], handler);
   else app.on(def.method.toUpperCase(), [apiPath, ajaxPath], handler);
+}
+
+/**
+ * A call's fields: the query string of a GET, else the JSON body (refused past `maxBytes` with the
+ * 400 to answer instead).
+ */
+export async function requestObject(c: Context, isQuery: boolean, maxBytes: number): Promise<Record<string, unknown> | Response> {
+  if (isQuery) return queryObject(c);
+  const text = await readBodyOrRefuse(c, maxBytes);
+  return text instanceof Response ? text : decodeRequestObject(text);
 }
 
 function queryObject(c: Context): Record<string, unknown> {

@@ -2,9 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
 import { MlflowError } from '../../errors.js';
-import { decodeRequestObject } from '../../lib/json-body.js';
-import { readBodyOrRefuse } from '../../lib/request-body.js';
-import { errorSchema, parseInput, type Router } from '../define.js';
+import { errorSchema, parseInput, requestObject, type Router } from '../define.js';
 
 // defineRoute for the MLflow 3 routes with path parameters (`/mlflow/logged-models/{model_id}`): the
 // same /api + /ajax-api registration, parsing and OpenAPI documentation, with the path parameters
@@ -48,13 +46,8 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
     },
   });
   const handler = async (c: Context) => {
-    let raw: Record<string, unknown>;
-    if (isQuery) raw = queryObject(c);
-    else {
-      const text = await readBodyOrRefuse(c, MAX_BODY);
-      if (text instanceof Response) return text;
-      raw = decodeRequestObject(text);
-    }
+    const raw = await requestObject(c, isQuery, MAX_BODY);
+    if (raw instanceof Response) return raw;
     for (const n of names) raw[n] = c.req.param(n);
     const input = parseInput(def.input, raw);
     const result = await def.handle(deps, input, c);
@@ -79,8 +72,3 @@ export function methodNotAllowed(router: Router, path: string): void {
   }
 }
 
-function queryObject(c: Context): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, vs] of Object.entries(c.req.queries())) out[k] = vs.length === 1 ? vs[0] : vs;
-  return out;
-}
