@@ -82,12 +82,12 @@ async function withReplayFallback(write: (replay: boolean) => Promise<void>): Pr
   try {
     await write(false);
   } catch (err) {
-    if (!isDuplicatePoint(err)) throw err;
+    if (!isDuplicateKey(err)) throw err;
     await write(true);
   }
 }
 
-function isDuplicatePoint(err: unknown): boolean {
+function isDuplicateKey(err: unknown): boolean {
   for (let e = err as { code?: unknown; table?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e.code === '23505' && (e.table === 'metrics' || e.table === 'params')) return true;
   }
@@ -130,16 +130,15 @@ function checkBatchLimits(nMetrics: number, nParams: number, nTags: number): voi
 // than DO NOTHING makes Postgres lock and return the row a concurrent request may just have
 // committed: exactly one of two racing values wins.
 async function insertParams(tx: Orm, runId: string, values: Map<string, string>, replay: boolean): Promise<void> {
-  const keys = [...values.keys()].sort();
   if (!replay) {
     await tx.execute(sql`insert into params (run_id, key, value)
-      select ${runId}, key, value from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)
+      select ${runId}, key, value from ${keyValueRows(values)}
       order by key`);
     return;
   }
   const conflicts = await rows<{ key: string; old_value: string; new_value: string }>(
     tx,
-    sql`with input as (select * from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)),
+    sql`with input as (select * from ${keyValueRows(values)}),
          upsert as (insert into params (run_id, key, value) select ${runId}, key, value from input order by key
                     on conflict (run_id, key) do update set value = params.value returning key, value)
          select i.key, u.value as old_value, i.value as new_value from input i join upsert u on u.key = i.key where u.value <> i.value`,
@@ -152,14 +151,19 @@ async function insertParams(tx: Orm, runId: string, values: Map<string, string>,
   }
 }
 
+/** `values` as the (key, value) rows of a FROM item, keys sorted: one lock order for every writer. */
+function keyValueRows(values: Map<string, string>): SQL {
+  const keys = [...values.keys()].sort();
+  return sql`unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)`;
+}
+
 async function upsertTags(tx: Orm, runId: string, values: Map<string, string>): Promise<void> {
   // The run row first (as runs/update does), then tag rows in key order: one lock order everywhere.
   const runName = values.get(RUN_NAME_TAG);
   if (runName !== undefined) await tx.execute(sql`update runs set name = ${runName} where run_id = ${runId}`);
-  const keys = [...values.keys()].sort();
   await tx.execute(sql`
     insert into run_tags (run_id, key, value)
-    select ${runId}, key, value from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(key, value)
+    select ${runId}, key, value from ${keyValueRows(values)}
     order by key
     on conflict (run_id, key) do update set value = excluded.value`);
 }
