@@ -11,6 +11,7 @@ import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { wandbRoutes } from './routes/wandb/index.js';
 import { unimplementedFamily } from './routes/unimplemented.js';
+import { uiStaticRoutes } from './routes/ui-static.js';
 
 export const OPENAPI_INFO = {
   openapi: '3.0.3',
@@ -30,6 +31,7 @@ export function createApp(deps: Deps): OpenAPIHono {
   registryRoutes(router);
   wandbRoutes(router);
   app.get('/openapi.json', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO)));
+  uiStaticRoutes(router);
 
   app.notFound((c) => {
     const path = c.req.path;

@@ -1,0 +1,23 @@
+import { defineConfig } from '@playwright/test';
+
+// Browser tests of the web UI (test/ui): Debian's chromium drives a real built Cairn that
+// test/ui/global-setup.ts starts on a free port with an in-memory store. No browser is downloaded.
+export default defineConfig({
+  testDir: 'test/ui',
+  testMatch: '*.spec.ts',
+  globalSetup: './test/ui/global-setup.ts',
+  outputDir: 'test-results/ui',
+  workers: 1,
+  fullyParallel: false,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? 'line' : 'list',
+  use: {
+    browserName: 'chromium',
+    headless: true,
+    viewport: { width: 1440, height: 900 },
+    launchOptions: { executablePath: process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium' },
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+});

@@ -1,0 +1,89 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Context } from 'hono';
+import type { Router } from './define.js';
+
+// The web UI: a single-page app built by `vite build` into dist/ui. Hashed assets are cached for a
+// year (their names change with their content); index.html is revalidated on every load so a new
+// build is picked up. Every other browser navigation (a hash route at `/`, a W&B path such as
+// `/alice/mnist/runs/abc`) gets index.html and the app routes on the client.
+//
+// The fallback must never answer an API call: it serves only GET/HEAD requests that ask for HTML,
+// on paths outside the API prefixes and not known to any route, so clients keep their JSON 404/405.
+
+const API_PREFIXES = ['/api/', '/ajax-api/', '/graphql', '/files/', '/health', '/version', '/openapi.json', '/v1/', '/get-artifact', '/model-versions/'];
+
+const MIME: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.woff': 'font/woff',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** dist/ui under the package root, found by walking up so it works from src/ (tests) and dist/src/. */
+export function findUiDir(start = path.dirname(fileURLToPath(import.meta.url))): string | undefined {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) {
+      const ui = path.join(dir, 'dist', 'ui');
+      return fs.existsSync(path.join(ui, 'index.html')) ? ui : undefined;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+export function isApiPath(p: string): boolean {
+  return API_PREFIXES.some((prefix) => p === prefix.replace(/\/$/, '') || p.startsWith(prefix));
+}
+
+export function uiStaticRoutes(router: Router, uiDir = findUiDir()): void {
+  const { app } = router;
+  app.on(['GET', 'HEAD'], '*', async (c, next) => {
+    const p = c.req.path;
+    if (!uiDir || isApiPath(p) || router.knownPaths.has(p)) return next();
+    const asset = p === '/' ? undefined : staticFile(uiDir, p);
+    if (asset) {
+      const immutable = p.startsWith('/assets/');
+      return fileResponse(c, asset, immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    }
+    const accept = c.req.header('accept') ?? '';
+    if (!accept.includes('text/html')) return next();
+    return fileResponse(c, path.join(uiDir, 'index.html'), 'no-cache');
+  });
+}
+
+// A file inside uiDir named by the URL path, or undefined (never a path outside uiDir).
+function staticFile(uiDir: string, urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const file = path.resolve(uiDir, '.' + path.posix.normalize(decoded));
+  if (!file.startsWith(uiDir + path.sep) || !MIME[path.extname(file)]) return undefined;
+  try {
+    return fs.statSync(file).isFile() ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function fileResponse(c: Context, file: string, cacheControl: string): Promise<Response> {
+  const body = await fs.promises.readFile(file);
+  const headers = {
+    'Content-Type': MIME[path.extname(file)] ?? 'application/octet-stream',
+    'Cache-Control': cacheControl,
+    'X-Content-Type-Options': 'nosniff',
+  };
+  if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(body.length) });
+  return c.body(new Uint8Array(body), 200, headers);
+}

@@ -1,0 +1,18 @@
+import { useEffect } from 'react';
+import { resolveWandb } from '../api/mlflow';
+import { ErrorBox, Loading } from '../components/states';
+import { useAsync } from '../hooks';
+import { navigate } from '../router';
+
+// `/<entity>/<project>[/runs/<id>]`, as the wandb client prints: find the experiment (and run) and
+// continue on the canonical hash route, so the page and a later reload show the same thing.
+export function WandbResolvePage({ entity, project, run }: { entity: string; project: string; run?: string }) {
+  const res = useAsync(() => resolveWandb(entity, project, run), [entity, project, run]);
+  useEffect(() => {
+    if (!res.data) return;
+    const { experiment_id, run_id } = res.data;
+    navigate(run_id ? `/experiments/${experiment_id}/runs/${run_id}` : `/experiments/${experiment_id}`, { replace: true });
+  }, [res.data]);
+  if (res.error) return <div className="page"><ErrorBox error={res.error} onRetry={res.reload} /></div>;
+  return <div className="page"><Loading label={`Opening ${entity}/${project}${run ? ` run ${run}` : ''}…`} /></div>;
+}
