@@ -1,4 +1,4 @@
-import { createExperiment, createRun, expect, shoot, test, unique } from './fixtures';
+import { createExperiment, createRun, expect, shoot, test, unique } from './fixtures.js';
 
 test('experiments list: search, counts, sort, create, rename, delete, restore', async ({ page }) => {
   const a = unique('alpha');

@@ -1,4 +1,4 @@
-import { expect, serverUrl, shoot, test } from './fixtures';
+import { expect, serverUrl, shoot, test } from './fixtures.js';
 
 test.describe('serving the UI', () => {
   test('index.html is revalidated, hashed assets are immutable', async ({ request }) => {
