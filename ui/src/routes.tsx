@@ -1,4 +1,5 @@
 import type { RouteDef } from './router';
+import { ComparePage } from './pages/compare';
 import { ExperimentsPage } from './pages/experiments';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
@@ -12,6 +13,18 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/experiments/:id', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/runs', render: (_, q) => <RunsPage experimentIds={(q.get('experiments') ?? '').split(',').filter(Boolean)} /> },
   { pattern: '/experiments/:id/runs/:runId', render: (p) => <RunPage experimentId={p.id} runId={p.runId} /> },
+  { pattern: '/compare-runs', render: (_, q) => <ComparePage runIds={jsonList(q.get('runs'))} /> },
   { pattern: '/wandb/:entity/:project', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} /> },
   { pattern: '/wandb/:entity/:project/runs/:run', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} run={p.run} /> },
 ];
+
+/** A JSON array of strings from the query (`?runs=["a","b"]`, MLflow's form), or a comma list. */
+function jsonList(raw: string | null): string[] {
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw);
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return raw.split(',').filter(Boolean);
+  }
+}
