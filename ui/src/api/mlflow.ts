@@ -122,12 +122,12 @@ export const setModelAlias = (name: string, alias: string, version: string) => p
 export const deleteModelAlias = (name: string, alias: string) => api('DELETE', `${R}/alias`, { name, alias });
 export const setRegisteredModelTag = (name: string, key: string, value: string) => post(`${R}/set-tag`, { name, key, value });
 
-export async function searchModelVersions(name: string): Promise<ModelVersion[]> {
+export async function searchModelVersions(name: string, prompt = false): Promise<ModelVersion[]> {
   const out: ModelVersion[] = [];
   let page_token: string | undefined;
   do {
     const r = await get<{ model_versions?: ModelVersion[]; next_page_token?: string }>(`${V}/search`, {
-      filter: `name = '${name.replace(/'/g, "\\'")}'`,
+      filter: `name = '${name.replace(/'/g, "\\'")}'${prompt ? " and tags.`mlflow.prompt.is_prompt` = 'true'" : ''}`,
       max_results: 1000,
       page_token,
     });
@@ -159,3 +159,5 @@ export async function searchLoggedModels(experimentIds: string[]): Promise<Logge
   } while (page_token && out.length < 5_000);
   return out;
 }
+
+export const getLoggedModel = (id: string) => get<{ model: LoggedModel }>(`${M}/logged-models/${encodeURIComponent(id)}`).then((r) => r.model);

@@ -32,21 +32,17 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
     const m = sortRaw.match(/^(.*?)\s+(ASC|DESC)$/i);
     return m ? { key: m[1], desc: m[2].toUpperCase() === 'DESC' } : { key: sortRaw, desc: false };
   }, [sortRaw]);
-  const columnIds = useMemo(() => {
-    const raw = query.get('cols');
-    if (!raw) return DEFAULT_COLUMNS;
+  const rawCols = query.get('cols');
+  const parsedCols = useMemo(() => {
+    const raw = rawCols;
+    if (!raw) return undefined;
     try {
       const parsed = JSON.parse(raw);
-      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : DEFAULT_COLUMNS;
+      return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : undefined;
     } catch {
-      return DEFAULT_COLUMNS;
+      return undefined;
     }
-  }, [query]);
-  const multi = experimentIds.length > 1;
-  const columns = useMemo(
-    () => (multi && !columnIds.includes('attr:experiment_id') ? ['attr:experiment_id', ...columnIds] : columnIds).map(columnFor).filter((c) => !!c),
-    [columnIds, multi],
-  );
+  }, [rawCols]);
 
   const fullFilter = [filter, state && `attributes.status = ${sq(state)}`, user && `attributes.user_id = ${sq(user)}`].filter(Boolean).join(' and ');
   const runsQuery = useMemo(
@@ -66,6 +62,16 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
       return out;
     },
     data.version,
+  );
+  // Until columns are chosen, the attributes and the first metrics and params, as the clients log them.
+  const columnIds = useMemo(
+    () => parsedCols ?? [...DEFAULT_COLUMNS, ...keys.metrics.slice(0, 8).map((k) => `metric:${k}`), ...keys.params.slice(0, 8).map((k) => `param:${k}`)],
+    [parsedCols, keys.metrics, keys.params],
+  );
+  const multi = experimentIds.length > 1;
+  const columns = useMemo(
+    () => (multi && !columnIds.includes('attr:experiment_id') ? ['attr:experiment_id', ...columnIds] : columnIds).map(columnFor).filter((c) => !!c),
+    [columnIds, multi],
   );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [active, setActive] = useState(-1);

@@ -120,8 +120,8 @@ export function RunsTable({ data, columns, sort, onSort, selected, onSelect, act
       onKeyDown={onKey}
       onFocus={() => active < 0 && data.rowCount && onActive(0)}
     >
-      <div style={{ width: totalWidth, height: HEAD_H + rows.getTotalSize(), position: 'relative' }}>
-        <div className="rt-head" role="row" aria-rowindex={1} style={{ width: totalWidth, height: HEAD_H }}>
+      <div style={{ width: totalWidth, minWidth: '100%', height: HEAD_H + rows.getTotalSize(), position: 'relative' }}>
+        <div className="rt-head" role="row" aria-rowindex={1} style={{ width: totalWidth, minWidth: '100%', height: HEAD_H }}>
           <div className="rt-pin" style={{ width: PIN_W }}>
             <div className="rt-cell rt-check" role="columnheader" style={{ width: CHECK_W }}>
               <input
@@ -171,7 +171,7 @@ export function RunsTable({ data, columns, sort, onSort, selected, onSelect, act
               data-testid={r ? 'run-row' : 'run-row-loading'}
               data-run-id={r?.info.run_id}
               className={`rt-row${isSel ? ' selected' : ''}${vr.index === active ? ' active' : ''}`}
-              style={{ transform: `translateY(${vr.start}px)`, width: totalWidth, height: ROW_H }}
+              style={{ transform: `translateY(${vr.start}px)`, width: totalWidth, minWidth: '100%', height: ROW_H }}
               onMouseDown={() => onActive(vr.index)}
             >
               <div className="rt-pin" style={{ width: PIN_W }}>
