@@ -164,3 +164,20 @@ test('compare: selected runs open the compare view', async ({ page }) => {
   await expect(page.getByTestId('compare-table')).toContainText('run-29');
   await expect(page.getByTestId('compare-table')).toContainText('run-28');
 });
+
+test('group by a param: counts and metric aggregates from the server; a group filters the table', async ({ page }) => {
+  await page.goto(`/#/experiments/${expId}`);
+  await page.getByLabel('Group by').selectOption('param:optimizer');
+  const groups = page.getByTestId('group-row');
+  await expect(groups).toHaveCount(2);
+  const adam = runs.filter((r) => r.optimizer === 'adam');
+  const adamRow = groups.filter({ hasText: 'adam' });
+  await expect(adamRow.locator('td').nth(1)).toHaveText(String(adam.length));
+  const mean = adam.reduce((s, r) => s + r.loss, 0) / adam.length;
+  await expect(adamRow).toContainText(String(Number(mean.toPrecision(5))));
+  await shoot(page, 'runs-grouped');
+  await adamRow.getByRole('button', { name: 'adam' }).click();
+  await expect(page.getByTestId('run-total')).toHaveText(`${adam.length} runs`);
+  await expect(page.getByTestId('filter-input')).toHaveValue("params.optimizer = 'adam'");
+  await expect(page.getByTestId('groups-table')).toHaveCount(0);
+});

@@ -161,3 +161,18 @@ export async function searchLoggedModels(experimentIds: string[]): Promise<Logge
 }
 
 export const getLoggedModel = (id: string) => get<{ model: LoggedModel }>(`${M}/logged-models/${encodeURIComponent(id)}`).then((r) => r.model);
+
+export interface RunGroup {
+  value: string | null;
+  run_count: number;
+  metrics: Record<string, { min: number | string; max: number | string; mean: number | string }>;
+}
+
+export const runGroups = (q: RunsQuery, groupBy: { kind: 'param' | 'tag' | 'attribute'; key: string }, metrics: string[]) =>
+  post<{ groups: RunGroup[]; truncated: boolean }>(`2.0/cairn/ui/runs/groups`, {
+    experiment_ids: q.experimentIds,
+    filter: q.filter || undefined,
+    run_view_type: q.viewType,
+    group_by: groupBy,
+    metrics,
+  });

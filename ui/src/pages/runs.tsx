@@ -11,6 +11,7 @@ import { columnFor, DEFAULT_COLUMNS } from '../runs-table/columns';
 import { useRunsData } from '../runs-table/data';
 import { FilterBox } from '../runs-table/filter-box';
 import { RunsTable } from '../runs-table/table';
+import { GROUP_PRESETS, groupClause, GroupsTable, parseGroup } from '../runs-table/groups';
 import { useEffect } from 'react';
 
 // The runs of one or several experiments. Everything that defines the view (filter, quick filters,
@@ -73,6 +74,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
     () => (multi && !columnIds.includes('attr:experiment_id') ? ['attr:experiment_id', ...columnIds] : columnIds).map(columnFor).filter((c) => !!c),
     [columnIds, multi],
   );
+  const groupBy = parseGroup(query.get('group'));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [active, setActive] = useState(-1);
   const [dialog, setDialog] = useState<'tag' | 'delete' | 'restore'>();
@@ -146,6 +148,11 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
             </button>
           ))}
         </div>
+        <select className="input" aria-label="Group by" value={query.get('group') ?? ''} onChange={(e) => update({ group: e.target.value || undefined })}>
+          <option value="">No grouping</option>
+          {GROUP_PRESETS.map((g) => <option key={g.id} value={g.id}>Group: {g.label}</option>)}
+          {keys.params.slice(0, 500).map((k) => <option key={k} value={`param:${k}`}>Group: {k}</option>)}
+        </select>
         <ColumnPicker keys={keys} columns={columnIds} onChange={(ids) => update({ cols: JSON.stringify(ids) })} />
       </div>
       {selected.size > 0 && (
@@ -157,6 +164,14 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
           {view !== 'active' && <button className="btn btn-sm" onClick={() => setDialog('restore')}>Restore</button>}
           <button className="btn btn-sm btn-ghost" onClick={() => setSelected(new Set())}>Clear</button>
         </div>
+      )}
+      {groupBy && (
+        <GroupsTable
+          query={runsQuery}
+          by={groupBy}
+          metrics={columns.filter((c) => c.kind === 'metric').map((c) => c.key)}
+          onPick={(v) => update({ filter: [filter, groupClause(groupBy, v)].filter(Boolean).join(' and '), group: undefined })}
+        />
       )}
       {data.error ? (
         <ErrorBox error={data.error} onRetry={data.reload} />
