@@ -66,14 +66,15 @@ export async function runGroups(deps: Deps, input: GroupsInput): Promise<{ group
     deps.db,
     sql`with m as materialized (select r.run_id, ${value} as gv from runs r where ${where}),
              g as (select gv, count(*) as n from m group by gv order by gv collate "C" nulls last limit ${GROUP_LIMITS.groups + 1})
+        select * from (
         select 0 as part, g.gv, null::text as key, g.n, null::text as vmin, null::text as vmax, null::text as vmean from g
         union all
         select 1, m.gv, lm.key, count(*),
                min(lm.value) filter (where lm.value <> 'NaN'::float8)::text, max(lm.value) filter (where lm.value <> 'NaN'::float8)::text,
                avg(lm.value) filter (where lm.value <> 'NaN'::float8)::text
         from m join latest_metrics lm on lm.run_id = m.run_id and lm.key = any(${textArray(metrics)}::text[])
-        group by m.gv, lm.key
-        order by 1, 2 collate "C" nulls last, 3`,
+        group by m.gv, lm.key) u
+        order by part, gv collate "C" nulls last, key`,
   );
   const groups: GroupWire[] = [];
   const byValue = new Map<string | null, GroupWire>();
