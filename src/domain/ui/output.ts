@@ -27,7 +27,7 @@ export async function runOutput(deps: Deps, input: { run_id: string; offset?: nu
   const offset = input.offset ?? 0;
   const finished = run.status !== 'RUNNING' && run.status !== 'SCHEDULED';
   const streamed = await streamedOutput(deps, run.run_id, offset);
-  if (streamed) return { ...streamed, complete: finished && streamed.atEnd };
+  if (streamed) return { text: streamed.text, next_offset: streamed.next_offset, complete: finished && streamed.atEnd };
   const file = await fileOutput(deps, run, offset);
   return { text: file.text, next_offset: file.next, complete: finished && file.atEnd };
 }
