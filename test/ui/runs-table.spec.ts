@@ -182,3 +182,20 @@ test('group by a param: counts and metric aggregates from the server; a group fi
   await expect(page.getByTestId('filter-input')).toHaveValue("params.optimizer = 'adam'");
   await expect(page.getByTestId('groups-table')).toHaveCount(0);
 });
+
+test('runs of several experiments in one table, with an experiment column', async ({ page }) => {
+  const a = unique('multi-a');
+  const b = unique('multi-b');
+  const ia = await createExperiment(a);
+  const ib = await createExperiment(b);
+  await createRun(ia, { name: 'from-a' });
+  await createRun(ib, { name: 'from-b' });
+  await page.goto(`/#/experiments?q=multi-`);
+  await page.getByLabel(`Select ${a}`).check();
+  await page.getByLabel(`Select ${b}`).check();
+  await page.getByRole('link', { name: 'Runs of 2 experiments' }).click();
+  await expect(page.getByTestId('run-total')).toHaveText('2 runs');
+  await expect(page.getByRole('columnheader', { name: 'Experiment' })).toBeVisible();
+  await expect(page.getByTestId('run-row').filter({ hasText: 'from-a' })).toContainText(a);
+  await expect(page.getByTestId('run-row').filter({ hasText: 'from-b' })).toContainText(b);
+});
