@@ -202,6 +202,22 @@ describe('GET /cairn/ui/runs/media and /cairn/ui/runs/file', () => {
   });
 });
 
+describe('system metrics of a W&B run', () => {
+  it('are the metrics system/<name>, charted against time by metrics/series', async () => {
+    const run = `sysmet01-${S}`;
+    const project = await wandbRun(run);
+    const events = [0, 1, 2].map((i) => `{"system.cpu":${10 * (i + 1)},"system.memory_percent":${50 + i},"_wandb":true,"_runtime":${i * 15},"_timestamp":${1_700_000_000 + i * 15}}`);
+    expect((await w.stream(project, run, { files: { 'wandb-events.jsonl': { offset: 0, content: events } } })).status).toBe(200);
+    const columns = await uiGet('experiments/columns', { experiment_ids: (await t.api.get('/api/2.0/mlflow/runs/get').query({ run_id: run })).body.run.info.experiment_id });
+    expect(columns.body.metrics).toEqual(['system/cpu', 'system/memory_percent']);
+    const res = await t.api.post('/ajax-api/2.0/cairn/ui/metrics/series').send({ run_ids: [run], keys: ['system/cpu'], x_axis: 'timestamp' });
+    expect(res.status).toBe(200);
+    expect(res.body.series[0].points.map((p: { x: number; value: number }) => [p.x, p.value])).toEqual([
+      [1_700_000_000_000, 10], [1_700_000_015_000, 20], [1_700_000_030_000, 30],
+    ]);
+  });
+});
+
 describe('GET /cairn/ui/wandb/resolve', () => {
   it('maps /<entity>/<project>[/runs/<id>] to the experiment and run', async () => {
     const run = `resolve1-${S}`;
