@@ -52,7 +52,7 @@ test('main pages in both themes', async ({ page }) => {
   await shoot(page, 'runs-grouped-main');
 
   await page.goto('/#/models');
-  await expect(page.getByTestId('model-row')).toContainText('cifar10-classifier');
+  await expect(page.getByTestId('model-row').filter({ hasText: 'cifar10-classifier' })).toBeVisible();
   await shoot(page, 'models-list');
 });
 

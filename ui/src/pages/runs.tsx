@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { deleteRun, getExperiment, restoreRun, setRunTag, type ViewType } from '../api/mlflow';
 import { FormDialog } from '../components/modal';
 import { PageHeader } from '../components/shell';
@@ -10,13 +10,12 @@ import { ColumnPicker } from '../runs-table/column-picker';
 import { columnFor, DEFAULT_COLUMNS } from '../runs-table/columns';
 import { useRunsData } from '../runs-table/data';
 import { FilterBox } from '../runs-table/filter-box';
+import { GROUP_PRESETS, groupClause, GroupsTable, parseGroup } from '../runs-table/groups';
 import { RunsTable } from '../runs-table/table';
 import { TagValueFilter } from '../runs-table/tag-filter';
-import { GROUP_PRESETS, groupClause, GroupsTable, parseGroup } from '../runs-table/groups';
-import { useEffect } from 'react';
 
 // The runs of one or several experiments. Everything that defines the view (filter, quick filters,
-// lifecycle, sort, columns) lives in the URL's query, so a copied link reproduces it.
+// lifecycle, sort, columns, grouping) lives in the URL's query, so a copied link reproduces it.
 
 const STATES = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'SCHEDULED'];
 const VIEWS: Record<string, ViewType> = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' };
