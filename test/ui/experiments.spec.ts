@@ -63,3 +63,11 @@ test('experiments list: search, counts, sort, create, rename, delete, restore', 
   await page.getByRole('button', { name: 'Active' }).click();
   await expect(page.getByTestId('experiment-row').filter({ hasText: renamed })).toBeVisible();
 });
+
+test('a new user sees what to run when no shown experiment has runs', async ({ page }) => {
+  await page.goto('/#/experiments?q=Default');
+  await expect(page.getByTestId('experiment-row')).toHaveCount(1);
+  await expect(page.getByText('No runs yet')).toBeVisible();
+  await expect(page.getByText(/MLFLOW_TRACKING_URI=http:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
+  await expect(page.getByText(/WANDB_BASE_URL=http:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
+});

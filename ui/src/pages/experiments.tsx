@@ -158,6 +158,7 @@ export function ExperimentsPage() {
           </table>
         </div>
       )}
+      {view === 'active' && rows.length > 0 && rows.every((e) => stats[e.experiment_id]?.count === 0) && <FirstRunHint hasExperiments />}
       {dialog?.kind === 'create' && (
         <FormDialog
           title="New experiment"
@@ -201,10 +202,10 @@ export function ExperimentsPage() {
   );
 }
 
-function FirstRunHint() {
+function FirstRunHint({ hasExperiments = false }: { hasExperiments?: boolean }) {
   const origin = window.location.origin;
   return (
-    <Empty title="No experiments yet">
+    <Empty title={hasExperiments ? 'No runs yet' : 'No experiments yet'}>
       <p>Log a run with either client and it shows up here.</p>
       <pre>{`# MLflow
 export MLFLOW_TRACKING_URI=${origin}
