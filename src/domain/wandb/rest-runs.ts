@@ -63,7 +63,7 @@ export function toRestRun(run: WandbRunRow, now: number): RestRunWire {
   return out;
 }
 
-export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunInput): Promise<WandbRunRow> {
+export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunInput, beforeWrite?: (project: string) => Promise<void>): Promise<WandbRunRow> {
   // The client's config form: every top-level key wrapped in {"value": …}.
   const config = input.config
     ? stringifyWandbJson(Object.fromEntries(Object.entries(input.config).map(([k, v]) => [k, { value: v }])))
@@ -78,7 +78,7 @@ export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunI
     groupName: input.group,
     jobType: input.job_type,
     notes: input.notes,
-  });
+  }, beforeWrite);
   return run;
 }
 
