@@ -6,6 +6,8 @@ import { verifyPassword } from './passwords.js';
 import { unauthenticated, setPrincipal } from './policy.js';
 import { ANONYMOUS, OPEN, type Principal } from './principal.js';
 
+const WANDB_PATHS = /^\/(graphql$|files\/|api\/wandb\/)/;
+
 type Credentials = { kind: 'none' } | { kind: 'basic'; username: string; password: string } | { kind: 'bearer'; token: string } | { kind: 'malformed' };
 
 export function credentialsFrom(header: string | undefined): Credentials {
@@ -57,7 +59,12 @@ export function authentication(deps: Deps): MiddlewareHandler {
     if (pending === null) pending = pendingKeysFile(deps.config.backendStoreUri);
     const p = await principalFor(deps, c.req.header('authorization'), pending);
     if (!p) {
-      c.header('WWW-Authenticate', 'Basic realm="mlflow"');
+      // The wandb client shows `errors[0].message`: tell its users what to do in their terms.
+      if (WANDB_PATHS.test(c.req.path)) {
+        c.header('WWW-Authenticate', 'Basic realm="cairn"');
+        const message = 'Invalid or revoked W&B API key. Create one with `cairn keys create` (or POST /api/2.0/cairn/keys/create) and pass it as WANDB_API_KEY.';
+        return c.json({ errors: [{ message }], error: message }, 401);
+      }
       throw unauthenticated();
     }
     setPrincipal(c, p);

@@ -67,14 +67,12 @@ export async function authorize(deps: Deps, p: Principal, access: Access, input:
   }
   const kind: ResourceKind = family === 'model' ? 'registered_model' : 'experiment';
   const ids = kind === 'experiment' ? await experimentsOf(deps, input) : await registeredModelsOf(deps, input);
-  return check(deps, p, kind, ids, need);
+  return check(deps, p, kind, ids, need, kind === 'registered_model' ? `registered model '${String(input.name).slice(0, 250)}'` : undefined);
 }
 
-async function check(deps: Deps, p: Principal, kind: ResourceKind, ids: number[], need: Need): Promise<void> {
+async function check(deps: Deps, p: Principal, kind: ResourceKind, ids: number[], need: Need, label?: string): Promise<void> {
   for (const id of ids) {
     const perm = await effectivePermission(deps, p, kind, id);
-    if (!allows(perm, need)) {
-      throw permissionDenied(`${need} access to ${kind === 'experiment' ? 'experiment' : 'registered model'} ${kind === 'experiment' ? id : ''}`.trim() + ` (you have ${perm})`);
-    }
+    if (!allows(perm, need)) throw permissionDenied(`${need} access to ${label ?? `experiment ${id}`} (you have ${perm})`);
   }
 }
