@@ -176,7 +176,7 @@ def test_fluent_client_artifacts_and_registry_with_basic_auth(auth_server, login
     r = client.get_run(run.info.run_id)
     assert r.data.metrics == {"loss": 0.5} and "owner" not in r.data.tags and r.info.lifecycle_stage == "active"
     assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["model", "notes.txt"]
-    assert client.get_latest_versions(model) and len(client.search_model_versions(f"name = '{model}'")) == 1
+    assert client.get_model_version(model, "1").status == "READY" and len(client.search_model_versions(f"name = '{model}'")) == 1
 
     # alice manages what she created: with her grant, bob may write.
     app = mlflow.server.get_app_client("basic-auth", tracking_uri=auth_server.url)
