@@ -24,6 +24,8 @@ from conftest import CairnServer
 from test_wandb import make_wandb_env, run_python
 
 ADMIN_PASSWORD = "compat-admin-password"
+# Unique per session: a shared Postgres (TEST_DATABASE_URL) may already hold an admin from other runs.
+ADMIN = f"admin-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,7 @@ def auth_server():
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-compat-auth-"))
     server = CairnServer(
         workdir,
-        extra_args=["--app-name", "basic-auth", "--auth-default-permission", "READ"],
+        extra_args=["--app-name", "basic-auth", "--auth-default-permission", "READ", "--auth-admin-username", ADMIN],
         extra_env={"MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD},
     )
     server.start()
@@ -64,7 +66,7 @@ def login(auth_server, monkeypatch):
 @pytest.fixture
 def users(auth_server, login):
     """Two fresh users made by the admin through the real app client: (alice, bob) names; password = name."""
-    login("admin", ADMIN_PASSWORD)
+    login(ADMIN, ADMIN_PASSWORD)
     app = mlflow.server.get_app_client("basic-auth", tracking_uri=auth_server.url)
     made = []
     for who in ("alice", "bob"):
@@ -81,7 +83,7 @@ def new_key(url: str, user: str, password: str) -> str:
 
 
 def test_app_client_manages_users_and_permissions(auth_server, login):
-    login("admin", ADMIN_PASSWORD)
+    login(ADMIN, ADMIN_PASSWORD)
     app = mlflow.server.get_app_client("basic-auth", tracking_uri=auth_server.url)
     name = f"carol-{uuid.uuid4().hex[:8]}"
     user = app.create_user(name, "first-password")
@@ -109,7 +111,7 @@ def test_app_client_manages_users_and_permissions(auth_server, login):
     with pytest.raises(MlflowException, match="UNAUTHENTICATED|401"):
         mlflow.MlflowClient().get_experiment(exp_id)
 
-    login("admin", ADMIN_PASSWORD)
+    login(ADMIN, ADMIN_PASSWORD)
     app.delete_user(name)
     with pytest.raises(RestException, match="RESOURCE_DOES_NOT_EXIST"):
         app.get_user(name)

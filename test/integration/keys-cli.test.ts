@@ -32,7 +32,7 @@ const viewer = (key: string) =>
 
 beforeAll(async () => {
   t = await startTestApp(['--backend-store-uri', uri, '--app-name', 'basic-auth', '--artifacts-destination', path.join(dir, 'artifacts')], {
-    env: { MLFLOW_AUTH_ADMIN_PASSWORD: 'admin-pw' },
+    env: { MLFLOW_AUTH_ADMIN_PASSWORD: 'admin-pw', CAIRN_AUTH_ADMIN_USERNAME: uniqueName('admin') },
   });
 }, 60_000);
 afterAll(async () => {

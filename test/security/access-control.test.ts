@@ -15,7 +15,9 @@ const wandbAuth = (key: string) => `Basic ${Buffer.from(`api:${key}`).toString('
 
 let t: TestApp;
 let artifactDir: string;
-const admin = basicAuth('admin', ADMIN_PASSWORD);
+// Unique: a Postgres test database outlives the run and may hold other runs' admins.
+const ADMIN = uniqueName('admin');
+const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
 const names = { alice: uniqueName('alice'), bob: uniqueName('bob'), carol: uniqueName('carol') };
 const pw = { alice: 'alice-pw', bob: 'bob-pw', carol: 'carol-pw' };
 const as = (u: keyof typeof names) => basicAuth(names[u], pw[u]);
@@ -50,7 +52,7 @@ async function ok(method: 'get' | 'post' | 'patch' | 'delete' | 'put', url: stri
 beforeAll(async () => {
   artifactDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-auth-'));
   t = await startTestApp(['--app-name', 'basic-auth', '--artifacts-destination', artifactDir], {
-    env: { MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    env: { MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD, CAIRN_AUTH_ADMIN_USERNAME: ADMIN },
   });
   for (const u of ['alice', 'bob', 'carol'] as const) {
     await ok('post', '/api/2.0/mlflow/users/create', admin, { username: names[u], password: pw[u] });
