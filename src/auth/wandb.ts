@@ -12,18 +12,21 @@ import type { Principal } from './principal.js';
  * Refuses (403) unless `p` may `need` on the project. A project that does not exist yet is open to
  * any account (creating it makes the caller its manager, see afterProjectWrite).
  */
-export async function checkProject(deps: Deps, p: Principal, project: string | undefined, need: Need): Promise<{ existed: boolean }> {
-  if (p.kind === 'open') return { existed: true };
+export async function checkProject(deps: Deps, p: Principal, project: string | undefined, need: Need): Promise<void> {
+  if (p.kind === 'open') return;
   if (p.kind !== 'user') throw unauthenticated();
-  if (!project) return { existed: false };
+  if (!project) return;
   const found = await findProject(deps, project);
-  if (!found) return { existed: false };
+  if (!found) return;
   const perm = await effectivePermission(deps, p, 'experiment', found.experimentId);
   if (!allows(perm, need)) throw permissionDenied(`${need} access to project '${project}' (experiment ${found.experimentId}; you have ${perm})`);
-  return { existed: true };
 }
 
-/** The creator of a project gets MANAGE on its experiment, as for an MLflow experiment. */
-export async function afterProjectWrite(deps: Deps, p: Principal, existed: boolean, experimentId: number): Promise<void> {
-  if (!existed) await grantCreator(deps, p, 'experiment', experimentId);
+/**
+ * The creator of a project gets MANAGE on its experiment, as for an MLflow experiment. `created`
+ * comes from the insert itself, so of two callers racing to create a project only the winner
+ * manages it.
+ */
+export async function afterProjectWrite(deps: Deps, p: Principal, created: boolean, experimentId: number): Promise<void> {
+  if (created) await grantCreator(deps, p, 'experiment', experimentId);
 }

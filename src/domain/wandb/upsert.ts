@@ -52,7 +52,7 @@ export async function upsertWandbRun(
   input: UpsertRunInput,
   /** Called with the project before anything is written (the caller's permission check). */
   beforeWrite?: (project: string) => Promise<void>,
-): Promise<{ run: WandbRunRow; inserted: boolean }> {
+): Promise<{ run: WandbRunRow; inserted: boolean; projectCreated: boolean }> {
   let existing: WandbRunRow | undefined;
   if (input.id) {
     const runId = runIdFromStorageId(input.id);
@@ -65,7 +65,8 @@ export async function upsertWandbRun(
   if (input.tags) input.tags.forEach((t) => checkText('tag', t, 256));
   const config = input.config ? parseWandbObject(input.config, 'config') : undefined;
   await beforeWrite?.(project);
-  const experimentId = existing?.experiment_id ?? (await ensureProject(deps, project));
+  const ensured = existing ? { experimentId: existing.experiment_id, created: false } : await ensureProject(deps, project);
+  const experimentId = ensured.experimentId;
 
   return deps.db.transaction(async (tx) => {
     const txDeps = inTx(deps, tx);
@@ -102,7 +103,7 @@ export async function upsertWandbRun(
       await tx.execute(sql`update wandb_runs set state = ${input.state} where run_id = ${run.run_id}`);
       await updateRun(txDeps, { run_id: run.run_id, status: STATES[input.state] });
     }
-    return { run: (await runById(tx, run.run_id))!, inserted };
+    return { run: (await runById(tx, run.run_id))!, inserted, projectCreated: ensured.created };
   });
 }
 

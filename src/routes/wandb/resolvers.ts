@@ -107,11 +107,8 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   Mutation: {
     upsertBucket: async (_s, args, ctx) => {
       const i = args.input as Record<string, never>;
-      let existed = true;
-      const check = async (project: string) => {
-        ({ existed } = await checkProject(ctx.deps, ctx.principal, project, 'edit'));
-      };
-      const { run, inserted } = await upsertWandbRun(ctx.deps, ctx.user, {
+      const check = (project: string) => checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
         id: i.id,
         name: i.name,
         project: i.modelName,
@@ -131,7 +128,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
         tags: i.tags,
         summaryMetrics: i.summaryMetrics,
       }, check);
-      await afterProjectWrite(ctx.deps, ctx.principal, existed, run.experiment_id);
+      await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {

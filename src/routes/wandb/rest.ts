@@ -130,11 +130,8 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
   app.post('/api/wandb/runs', limit, auth, guarded('authenticated', async (c) => {
     const input = parse(createRunBody, await c.req.text());
     const principal = principalOf(c);
-    let existed = true;
-    const run = await createRestRun(deps, c.get('wandbUser'), input, async (p) => {
-      ({ existed } = await checkProject(deps, principal, p, 'edit'));
-    });
-    await afterProjectWrite(deps, principal, existed, run.experiment_id);
+    const { run, projectCreated } = await createRestRun(deps, c.get('wandbUser'), input, (p) => checkProject(deps, principal, p, 'edit'));
+    await afterProjectWrite(deps, principal, projectCreated, run.experiment_id);
     return reply(c, run);
   }));
 
