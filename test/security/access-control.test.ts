@@ -319,3 +319,29 @@ describe('start-up with auth on', () => {
     await expect(startTestApp(['--app-name', 'basic-auth'], { env })).rejects.toThrow(/MLFLOW_AUTH_ADMIN_PASSWORD/);
   });
 });
+
+describe('default permission NO_PERMISSIONS', () => {
+  it('keeps each experiment private to its creator and whoever they grant', async () => {
+    const adminName = uniqueName('admin');
+    const priv = await startTestApp(
+      ['--app-name', 'basic-auth', '--auth-default-permission', 'NO_PERMISSIONS', '--artifacts-destination', artifactDir],
+      { env: { MLFLOW_AUTH_ADMIN_PASSWORD: 'pw', CAIRN_AUTH_ADMIN_USERNAME: adminName } },
+    );
+    try {
+      const req = (method: 'get' | 'post', url: string, auth: string, body: Record<string, unknown> = {}) =>
+        method === 'get' ? priv.api.get(url).set('Authorization', auth).query(body) : priv.api.post(url).set('Authorization', auth).send(body);
+      const [erin, frank] = [uniqueName('erin'), uniqueName('frank')];
+      for (const u of [erin, frank]) expect((await req('post', '/api/2.0/mlflow/users/create', basicAuth(adminName, 'pw'), { username: u, password: 'pw' })).status).toBe(200);
+      const name = uniqueName('private');
+      const exp = (await req('post', '/api/2.0/mlflow/experiments/create', basicAuth(erin, 'pw'), { name })).body.experiment_id;
+      expect((await req('get', '/api/2.0/mlflow/experiments/get', basicAuth(erin, 'pw'), { experiment_id: exp })).status).toBe(200);
+      expect((await req('get', '/api/2.0/mlflow/experiments/get', basicAuth(frank, 'pw'), { experiment_id: exp })).status).toBe(403);
+      const seen = await req('post', '/api/2.0/mlflow/experiments/search', basicAuth(frank, 'pw'), { filter: `name = '${name}'` });
+      expect(seen.body.experiments ?? []).toEqual([]);
+      await req('post', '/api/3.0/mlflow/users/permissions/grant', basicAuth(erin, 'pw'), { username: frank, resource_type: 'experiment', resource_id: exp, permission: 'READ' });
+      expect((await req('get', '/api/2.0/mlflow/experiments/get', basicAuth(frank, 'pw'), { experiment_id: exp })).status).toBe(200);
+    } finally {
+      await priv.close();
+    }
+  });
+});

@@ -58,3 +58,18 @@ describe('auth configuration', () => {
     expect(on.warn).toEqual([]);
   });
 });
+
+describe('MLFLOW_AUTH_CONFIG_PATH', () => {
+  it("reads an MLflow basic_auth.ini's [mlflow] section; flags and CAIRN_AUTH_* win", async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ini-')), 'basic_auth.ini');
+    fs.writeFileSync(file, '[mlflow]\n# comment\ndefault_permission = EDIT\nadmin_username = boss\nadmin_password = from-ini\n[other]\nadmin_username = no\n');
+    const env = { MLFLOW_AUTH_CONFIG_PATH: file, CAIRN_AUTH: 'basic-auth' };
+    expect(parseConfig([], env).auth).toEqual({ enabled: true, defaultPermission: 'EDIT', adminUsername: 'boss', adminPassword: 'from-ini' });
+    expect(parseConfig(['--auth-admin-username', 'chief'], { ...env, CAIRN_AUTH_DEFAULT_PERMISSION: 'READ' }).auth).toMatchObject({ adminUsername: 'chief', defaultPermission: 'READ' });
+    expect(() => parseConfig([], { MLFLOW_AUTH_CONFIG_PATH: path.join(path.dirname(file), 'missing.ini') })).toThrow(/cannot read MLFLOW_AUTH_CONFIG_PATH/);
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+});
