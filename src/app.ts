@@ -2,9 +2,11 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { randomUUID } from 'node:crypto';
+import { authentication } from './auth/authenticate.js';
+import { authRoutes } from './routes/auth/index.js';
 import type { Deps } from './deps.js';
 import { MlflowError, type ErrorCode } from './errors.js';
-import type { Router } from './routes/define.js';
+import { assertEveryRouteGuarded, guard, type Router } from './routes/define.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
 import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
@@ -25,15 +27,18 @@ export const OPENAPI_INFO = {
 
 export function createApp(deps: Deps): OpenAPIHono {
   const app = new OpenAPIHono();
-  const router: Router = { app, deps, knownPaths: new Set() };
+  const router: Router = { app, deps, knownPaths: new Set(), guarded: new WeakSet() };
+  app.use('*', authentication(deps));
   healthRoutes(router);
   mlflowTrackingRoutes(router);
   artifactRoutes(router);
   registryRoutes(router);
   wandbRoutes(router);
   uiRoutes(router);
-  app.get('/openapi.json', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO)));
+  authRoutes(router);
+  app.get('/openapi.json', guard(router, 'public', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO))));
   uiStaticRoutes(router);
+  assertEveryRouteGuarded(router);
 
   app.notFound((c) => {
     const path = c.req.path;
@@ -45,7 +50,11 @@ export function createApp(deps: Deps): OpenAPIHono {
   });
 
   app.onError((err, c) => {
-    if (err instanceof MlflowError) return errorResponse(c, err.status, err.code, err.message);
+    if (err instanceof MlflowError) {
+      // The client asks for credentials again only when told how (HTTP Basic), as from MLflow.
+      if (err.code === 'UNAUTHENTICATED') c.header('WWW-Authenticate', 'Basic realm="mlflow"');
+      return errorResponse(c, err.status, err.code, err.message);
+    }
     if (err instanceof HTTPException && err.status < 500) {
       return errorResponse(c, err.status, 'INVALID_PARAMETER_VALUE', err.message || 'Bad request');
     }

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { AUTH_FLAGS, AuthConfigError, authConfigSchema, rawAuthConfig } from './auth/config.js';
 import { parseStoreUri } from './blobs/index.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
@@ -23,6 +24,7 @@ const configSchema = z.object({
     sessionToken: z.string().min(1).optional(),
     ignoreTls: z.boolean(),
   }),
+  auth: authConfigSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -39,6 +41,7 @@ const FLAGS = {
   'no-serve-artifacts': { type: 'boolean' },
   workers: { type: 'string', short: 'w' },
   'data-dir': { type: 'string' },
+  ...AUTH_FLAGS,
 } as const;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -71,11 +74,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       sessionToken: env.AWS_SESSION_TOKEN || undefined,
       ignoreTls: /^(true|1|yes)$/i.test(env.MLFLOW_S3_IGNORE_TLS ?? ''),
     },
+    auth: authOrConfigError(values, env),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ConfigError(`invalid value for --${kebab(String(issue.path[0]))}: ${issue.message}`);
+    const flag = issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : kebab(String(issue.path[0]));
+    throw new ConfigError(`invalid value for --${flag}: ${issue.message}`);
   }
   const cfg = parsed.data;
   if (!isPglite(cfg.backendStoreUri) && !/^postgres(ql)?:\/\//.test(cfg.backendStoreUri)) {
@@ -113,6 +118,15 @@ function checkArtifactUris(cfg: Config): void {
     throw new ConfigError(
       "--no-serve-artifacts needs a --default-artifact-root the clients can write to themselves (s3://bucket/path, a folder, ...), not 'mlflow-artifacts:'",
     );
+  }
+}
+
+function authOrConfigError(values: Record<string, string | boolean | undefined>, env: NodeJS.ProcessEnv): unknown {
+  try {
+    return rawAuthConfig(values, env);
+  } catch (err) {
+    if (err instanceof AuthConfigError) throw new ConfigError(err.message);
+    throw err;
   }
 }
 

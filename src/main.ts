@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import v8 from 'node:v8';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
+import { authBanner, prepareAuth } from './auth/startup.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
 import { consoleLogger, createDeps } from './deps.js';
@@ -9,6 +10,7 @@ import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
+                    [--app-name basic-auth] [--auth-default-permission P] [--auth-admin-username NAME]
        cairn db migrate [--backend-store-uri URI]
        ${KEYS_USAGE}`;
 
@@ -47,6 +49,7 @@ async function runServer(config: Config): Promise<void> {
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
+  if (!isWorker) await closeOnFailure(deps, prepareAuth(deps));
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     if (!isWorker) announce(config, info.port);
@@ -69,6 +72,7 @@ async function runServer(config: Config): Promise<void> {
 // Migrations run once in the primary, then the workers share the port through node:cluster.
 async function runPrimary(config: Config): Promise<void> {
   const deps = await createDeps(config);
+  await closeOnFailure(deps, prepareAuth(deps));
   await deps.close();
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
@@ -93,9 +97,21 @@ async function runPrimary(config: Config): Promise<void> {
   process.once('SIGINT', stop);
 }
 
+async function closeOnFailure(deps: { close(): Promise<void> }, step: Promise<void>): Promise<void> {
+  try {
+    await step;
+  } catch (err) {
+    await deps.close().catch(() => {});
+    throw err;
+  }
+}
+
 function announce(config: Config, port: number): void {
   const store = isPglite(config.backendStoreUri) ? `embedded Postgres (${config.backendStoreUri})` : redact(config.backendStoreUri);
   console.log(`Cairn listening on http://${config.host}:${port} (backend: ${store}, workers: ${config.workers})`);
   console.log(`  export MLFLOW_TRACKING_URI=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
+  const banner = authBanner(config.auth, config.host);
+  for (const line of banner.info) console.log(line);
+  for (const line of banner.warn) console.error(line);
   console.log(`  export WANDB_BASE_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port} WANDB_API_KEY=$(node bin/cairn.js keys create)`);
 }

@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, Handler } from 'hono';
+import { assertAccess, authorize, principalOf, type Access } from '../auth/policy.js';
 import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
 import { decodeRequestObject } from '../lib/json-body.js';
@@ -13,6 +14,45 @@ export interface Router {
   app: OpenAPIHono;
   deps: Deps;
   knownPaths: Set<string>;
+  /** Handlers registered with an access policy; app.ts refuses to start with any other endpoint. */
+  guarded: WeakSet<Handler>;
+}
+
+/**
+ * Marks a handler registered outside defineRoute (raw Hono routes: artifacts, W&B, health) as
+ * carrying `access`, enforced before it runs. `resourceOf` names what the call is about: the
+ * artifact path (a string) for `artifact:*`, or input fields (e.g. `{ experiment_name }`).
+ */
+export function guard(
+  router: Router,
+  access: Access,
+  handler: Handler,
+  resourceOf?: (c: Context) => string | Record<string, unknown>,
+): Handler {
+  assertAccess(access, 'registered with guard()');
+  const wrapped: Handler = async (c, next) => {
+    const resource = resourceOf ? resourceOf(c) : {};
+    if (typeof resource === 'string') await authorize(router.deps, principalOf(c), access, {}, resource);
+    else await authorize(router.deps, principalOf(c), access, resource);
+    return handler(c, next);
+  };
+  router.guarded.add(wrapped);
+  return wrapped;
+}
+
+/**
+ * Start-up check (fail closed): every registered endpoint must have come through defineRoute,
+ * definePathRoute or guard(). Global middleware (`app.use('*')`) is not an endpoint.
+ */
+export function assertEveryRouteGuarded(router: Router): void {
+  const groups = new Map<string, boolean>();
+  for (const r of router.app.routes) {
+    if (r.method === 'ALL' && (r.path === '/*' || r.path === '*')) continue;
+    const id = `${r.method} ${r.path}`;
+    groups.set(id, (groups.get(id) ?? false) || router.guarded.has(r.handler));
+  }
+  const open = [...groups].filter(([, ok]) => !ok).map(([id]) => id);
+  if (open.length) throw new Error(`routes without an access policy: ${open.join(', ')}`);
 }
 
 export interface RouteDef<S extends z.ZodType, R> {
@@ -27,6 +67,8 @@ export interface RouteDef<S extends z.ZodType, R> {
   output: z.ZodType;
   /** Largest accepted body in bytes. */
   maxBodyBytes?: number;
+  /** Who may call it (see src/auth/policy.ts); required, checked at start-up. */
+  access: Access;
   handle: (deps: Deps, input: z.output<S>, c: Context) => Promise<R> | R;
 }
 
@@ -45,6 +87,7 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
   const version = def.version ?? '2.0';
   const apiPath = `/api/${version}${def.path}`;
   const ajaxPath = `/ajax-api/${version}${def.path}`;
+  assertAccess(def.access, `${def.method.toUpperCase()} ${apiPath}`);
   router.knownPaths.add(apiPath).add(ajaxPath);
   const isQuery = def.method === 'get';
   app.openAPIRegistry.registerPath({
@@ -65,9 +108,11 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
     const raw = await requestObject(c, isQuery, maxBytes);
     if (raw instanceof Response) return raw;
     const input = parseInput(def.input, raw);
+    await authorize(deps, principalOf(c), def.access, input as Record<string, unknown>);
     const result = await def.handle(deps, input, c);
     return result instanceof Response ? result : c.json(result ?? {});
   };
+  router.guarded.add(handler);
   if (isQuery) app.on('GET', [apiPath, ajaxPath], handler);
   else app.on(def.method.toUpperCase(), [apiPath, ajaxPath], handler);
 }

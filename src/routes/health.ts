@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { defineRoute, type Router } from './define.js';
+import { defineRoute, guard, type Router } from './define.js';
 
 /** Version the server reports; the client gates features (OTLP span logging ≥ 3.4) on it. */
 export const MLFLOW_COMPAT_VERSION = '3.18.0';
@@ -17,11 +17,11 @@ export function healthRoutes(router: Router): void {
       tags: ['Server'],
       responses: { 200: { description: 'OK', content: { 'text/plain': { schema: z.string() } } } },
     });
-    app.get(route, (c) => c.text(body()));
+    app.get(route, guard(router, 'public', (c) => c.text(body())));
   }
   defineRoute(router, {
     method: 'get',
-    path: '/mlflow/server-info',
+    path: '/mlflow/server-info', access: 'public',
     version: '3.0',
     tag: 'Server',
     summary: 'Store type and workspace support, probed by the client',

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'hono';
-import type { Router } from './define.js';
+import { guard, type Router } from './define.js';
 
 // The web UI: a single-page app built by `vite build` into dist/ui. Hashed assets are cached for a
 // year (their names change with their content); index.html is revalidated on every load so a new
@@ -45,7 +45,8 @@ export function isApiPath(p: string): boolean {
 
 export function uiStaticRoutes(router: Router, uiDir = findUiDir()): void {
   const { app } = router;
-  app.on(['GET', 'HEAD'], '*', async (c, next) => {
+  // The app shell and its assets are public, as MLflow's UI is: the data it loads is what is guarded.
+  app.on(['GET', 'HEAD'], '*', guard(router, 'public', async (c, next) => {
     const p = c.req.path;
     if (!uiDir || isApiPath(p) || router.knownPaths.has(p)) return next();
     const asset = p === '/' ? undefined : staticFile(uiDir, p);
@@ -56,7 +57,7 @@ export function uiStaticRoutes(router: Router, uiDir = findUiDir()): void {
     const accept = c.req.header('accept') ?? '';
     if (!accept.includes('text/html')) return next();
     return fileResponse(c, path.join(uiDir, 'index.html'), 'no-cache');
-  });
+  }));
 }
 
 // A file inside uiDir named by the URL path, or undefined (never a path outside uiDir).

@@ -2,6 +2,7 @@ import http from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
+import { prepareAuth } from '../../src/auth/startup.js';
 import { parseConfig } from '../../src/config.js';
 import { createDeps, silentLogger, type Deps } from '../../src/deps.js';
 
@@ -26,6 +27,7 @@ export interface TestAppOptions {
 export async function startTestApp(extraArgs: string[] = [], options: TestAppOptions = {}): Promise<TestApp> {
   const config = parseConfig(['--backend-store-uri', testBackend(), '--workers', '1', ...extraArgs], options.env ?? {});
   const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
+  await prepareAuth(deps);
   const app = createApp(deps);
   const server = http.createServer(getRequestListener(app.fetch));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

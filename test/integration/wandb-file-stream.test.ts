@@ -394,7 +394,7 @@ describe('API keys created beside an embedded database', () => {
     expect(fs.readFileSync(file, 'utf8')).not.toContain(created.key);
     expect(await verifyApiKey(t.deps.db, created.key, Date.now())).toBeNull();
     const later = Date.now() + 60_000; // past the negative cache
-    expect(await verifyApiKey(t.deps.db, created.key, later, file)).toEqual({ name: 'bob' });
+    expect(await verifyApiKey(t.deps.db, created.key, later, file)).toMatchObject({ name: 'bob' });
     expect(fs.existsSync(file)).toBe(false);
     expect(await importPendingKeys(t.deps.db, file)).toBe(0);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,7 @@ beforeAll(() => {
   fs.writeFileSync(path.join(dir, 'favicon.svg'), '<svg/>');
   fs.writeFileSync(path.join(os.tmpdir(), 'cairn-ui-static-secret.txt'), 'secret');
   app = new OpenAPIHono();
-  const router: Router = { app, deps: {} as Deps, knownPaths: new Set(['/api/2.0/mlflow/runs/create']) };
+  const router: Router = { app, deps: {} as Deps, knownPaths: new Set(['/api/2.0/mlflow/runs/create']), guarded: new WeakSet() };
   app.post('/api/2.0/mlflow/runs/create', (c) => c.json({ ok: true }));
   uiStaticRoutes(router, dir);
   app.notFound((c) => c.json({ error_code: 'ENDPOINT_NOT_FOUND', message: 'none' }, 404));

@@ -5,3 +5,4 @@ export * from './inputs.js';
 export * from './registry.js';
 export * from './logged-models.js';
 export * from './wandb.js';
+export * from './auth.js';

@@ -1,4 +1,5 @@
 import { bigint, index, integer, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
+import { users } from './auth.js';
 import { runs } from './runs.js';
 
 // The W&B wire protocol's own state. A W&B run IS an MLflow run (a row of `runs`, its config in
@@ -6,14 +7,19 @@ import { runs } from './runs.js';
 // run's W&B identity and raw config/summary, and the file_stream lines by offset, which is what
 // makes retried and replayed posts change nothing.
 
-/** API keys for the wandb client. Only a SHA-256 of each key is stored. */
+/**
+ * API keys: the wandb client's WANDB_API_KEY and the mlflow client's MLFLOW_TRACKING_TOKEN. Only a
+ * SHA-256 of each key is stored (a key is 160 random bits: no slow hash needed).
+ */
 export const wandbApiKeys = pgTable('wandb_api_keys', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
   keyHash: text('key_hash').notNull().unique(),
   /** The first characters of the key, to tell keys apart in listings. */
   keyPrefix: text('key_prefix').notNull(),
-  /** The W&B user (and default entity) the key logs in as. */
-  userName: text('user_name').notNull(),
+  /** The account (and W&B default entity) the key logs in as; deleting the account ends its keys. */
+  userName: text('user_name')
+    .notNull()
+    .references(() => users.username, { onDelete: 'cascade', onUpdate: 'cascade' }),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   revokedAt: bigint('revoked_at', { mode: 'number' }),
 });

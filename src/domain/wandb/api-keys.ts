@@ -4,17 +4,21 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { isPglite } from '../../config.js';
 import { rows, type Orm } from '../../db/connect.js';
-import { invalidParam } from '../../errors.js';
+import { ensureKeyOwner } from '../../auth/accounts.js';
+import { invalidParam, notFound } from '../../errors.js';
 
 // Keys look like `cairn-<40 hex>`. The wandb client (0.31: wbauth/validation.py check_api_key) takes
 // the part after the first '-' as the secret and wants 40+ characters of [\w-]; clients older than
 // 0.22.3 wanted exactly 40 after the last '-'. Exactly 40 hex digits after one dash passes both.
 const KEY_PREFIX = 'cairn-';
 const KEY_SHAPE = /^cairn-[0-9a-f]{40}$/;
-const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 
+/** The account a key logs in as (the W&B viewer and default entity). */
 export interface WandbUser {
   name: string;
+  id: number;
+  isAdmin: boolean;
 }
 
 export interface NewKey {
@@ -42,6 +46,7 @@ export function newApiKey(userName: string, now: number): NewKey {
 
 async function insertKeys(db: Orm, keys: Omit<NewKey, 'key'>[]): Promise<void> {
   for (const k of keys) {
+    await ensureKeyOwner(db, k.userName, k.createdAt);
     await db.execute(sql`insert into wandb_api_keys (key_hash, key_prefix, user_name, created_at)
                          values (${k.hash}, ${k.prefix}, ${k.userName}, ${k.createdAt}) on conflict (key_hash) do nothing`);
   }
@@ -71,8 +76,14 @@ export function appendPendingKey(file: string, created: NewKey): void {
   fs.appendFileSync(file, JSON.stringify(record) + '\n', { mode: 0o600 });
 }
 
-/** Moves the pending keys into the database; returns how many there were. */
-export async function importPendingKeys(db: Orm, file: string): Promise<number> {
+/** Queues a revocation (by key id or prefix); the server applies it before its next key check. */
+export function appendPendingRevocation(file: string, which: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.appendFileSync(file, JSON.stringify({ revoke: which }) + '\n', { mode: 0o600 });
+}
+
+/** Moves the pending keys (and revocations) into the database; returns how many keys there were. */
+export async function importPendingKeys(db: Orm, file: string, now = Date.now()): Promise<number> {
   const claimed = `${file}.importing-${process.pid}-${Date.now()}`;
   try {
     fs.renameSync(file, claimed);
@@ -81,17 +92,23 @@ export async function importPendingKeys(db: Orm, file: string): Promise<number> 
     throw err;
   }
   const keys: Omit<NewKey, 'key'>[] = [];
+  const revocations: string[] = [];
   for (const line of fs.readFileSync(claimed, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
-      const k = JSON.parse(line) as Omit<NewKey, 'key'>;
-      if (/^[0-9a-f]{64}$/.test(k.hash) && USER_NAME.test(k.userName)) keys.push({ ...k, createdAt: Number(k.createdAt) || 0 });
+      const k = JSON.parse(line) as Omit<NewKey, 'key'> & { revoke?: unknown };
+      if (typeof k.revoke === 'string') revocations.push(k.revoke);
+      else if (/^[0-9a-f]{64}$/.test(k.hash) && USER_NAME.test(k.userName)) keys.push({ ...k, createdAt: Number(k.createdAt) || 0 });
     } catch {
       // A torn line is skipped; its key was never shown complete to anyone.
     }
   }
   try {
     await insertKeys(db, keys);
+    for (const which of revocations) {
+      // A revocation naming no key (a typo) is dropped: the CLI already said what it queued.
+      await revokeApiKey(db, which, now).catch(() => undefined);
+    }
   } catch (err) {
     // Put them back for the next attempt.
     fs.appendFileSync(file, fs.readFileSync(claimed, 'utf8'), { mode: 0o600 });
@@ -102,29 +119,57 @@ export async function importPendingKeys(db: Orm, file: string): Promise<number> 
   return keys.length;
 }
 
-// A verified key is remembered briefly so a busy file_stream does not query the table on every
-// post; a revoked key stops working within this window. One cache per database handle, so apps on
-// different databases (tests) never share entries.
-const CACHE_MS = 30_000;
-const CACHE_MAX = 1000;
-const caches = new WeakMap<Orm, Map<string, { user: WandbUser | null; until: number }>>();
-
+// No cache: one indexed lookup per request, so a revoked key (or a deleted account) stops working
+// on the very next request, on every process.
 async function lookup(db: Orm, hash: string): Promise<WandbUser | null> {
-  const found = await rows<{ user_name: string }>(db, sql`select user_name from wandb_api_keys where key_hash = ${hash} and revoked_at is null`);
-  return found.length ? { name: found[0].user_name } : null;
+  const found = await rows<{ username: string; id: number | string; is_admin: boolean }>(
+    db,
+    sql`select u.username, u.id, u.is_admin from wandb_api_keys k join users u on u.username = k.user_name
+        where k.key_hash = ${hash} and k.revoked_at is null`,
+  );
+  return found.length ? { name: found[0].username, id: Number(found[0].id), isAdmin: found[0].is_admin } : null;
 }
 
 /** The user a key logs in as, or null for an unknown, revoked or malformed key. */
 export async function verifyApiKey(db: Orm, key: string, now: number, pendingFile?: string): Promise<WandbUser | null> {
   if (!KEY_SHAPE.test(key)) return null;
-  const hash = hashKey(key);
-  let cache = caches.get(db);
-  if (!cache) caches.set(db, (cache = new Map()));
-  const hit = cache.get(hash);
-  if (hit && hit.until > now) return hit.user;
-  let user = await lookup(db, hash);
-  if (!user && pendingFile && (await importPendingKeys(db, pendingFile)) > 0) user = await lookup(db, hash);
-  if (cache.size >= CACHE_MAX) cache.clear();
-  cache.set(hash, { user, until: now + CACHE_MS });
-  return user;
+  // A queued revocation must win over the key it names: import the queue first (a stat when empty).
+  if (pendingFile && fs.existsSync(pendingFile)) await importPendingKeys(db, pendingFile, now);
+  return lookup(db, hashKey(key));
+}
+
+export interface KeyListing {
+  id: number;
+  prefix: string;
+  user: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export async function listApiKeys(db: Orm, user?: string): Promise<KeyListing[]> {
+  const found = await rows<{ id: number | string; key_prefix: string; user_name: string; created_at: number | string; revoked_at: number | string | null }>(
+    db,
+    user === undefined
+      ? sql`select id, key_prefix, user_name, created_at, revoked_at from wandb_api_keys order by id`
+      : sql`select id, key_prefix, user_name, created_at, revoked_at from wandb_api_keys where user_name = ${user} order by id`,
+  );
+  return found.map((r) => ({
+    id: Number(r.id),
+    prefix: r.key_prefix,
+    user: r.user_name,
+    createdAt: Number(r.created_at),
+    revokedAt: r.revoked_at === null ? null : Number(r.revoked_at),
+  }));
+}
+
+/**
+ * Revokes the key with this id or prefix (of `user`'s keys when given). A prefix must match one
+ * key only. Returns what was revoked.
+ */
+export async function revokeApiKey(db: Orm, which: string, now: number, user?: string): Promise<KeyListing> {
+  const keys = (await listApiKeys(db, user)).filter((k) => String(k.id) === which || k.prefix === which || (which.length >= 8 && k.prefix.startsWith(which)));
+  if (keys.length === 0) throw notFound(`No API key '${which.slice(0, 60)}'${user === undefined ? '' : ` of user '${user}'`}`);
+  if (keys.length > 1) throw invalidParam(`'${which.slice(0, 60)}' matches ${keys.length} keys: give the key's id (cairn keys list)`);
+  await db.execute(sql`update wandb_api_keys set revoked_at = ${now} where id = ${keys[0].id} and revoked_at is null`);
+  return { ...keys[0], revokedAt: keys[0].revokedAt ?? now };
 }

@@ -36,13 +36,18 @@ export async function findProject(deps: Deps, project: string): Promise<ProjectR
   return { experimentId: Number(found[0].experiment_id), name: project, lifecycleStage: found[0].lifecycle_stage };
 }
 
-/** The active experiment behind a project, created on first use. */
-export async function ensureProject(deps: Deps, project: string): Promise<number> {
+/**
+ * The active experiment behind a project, created on first use; `created` says whether this call
+ * created it (its caller then manages it), never true for two racing callers.
+ */
+export async function ensureProject(deps: Deps, project: string): Promise<{ experimentId: number; created: boolean }> {
   validateWandbName('project', project);
   let found = await findProject(deps, project);
+  let created = false;
   if (!found) {
     try {
       await createExperiment(deps, { name: project, tags: [{ key: PROJECT_TAG, value: project }] });
+      created = true;
     } catch (err) {
       // Another request created it first.
       if (!(err instanceof MlflowError && err.code === 'RESOURCE_ALREADY_EXISTS')) throw err;
@@ -55,5 +60,5 @@ export async function ensureProject(deps: Deps, project: string): Promise<number
       `Project '${project}' is the MLflow experiment ${found.experimentId}, which is deleted: restore it (mlflow experiments restore) or log to another project`,
     );
   }
-  return found.experimentId;
+  return { experimentId: found.experimentId, created };
 }

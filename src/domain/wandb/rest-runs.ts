@@ -63,12 +63,12 @@ export function toRestRun(run: WandbRunRow, now: number): RestRunWire {
   return out;
 }
 
-export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunInput): Promise<WandbRunRow> {
+export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunInput, beforeWrite?: (project: string) => Promise<void>): Promise<{ run: WandbRunRow; projectCreated: boolean }> {
   // The client's config form: every top-level key wrapped in {"value": …}.
   const config = input.config
     ? stringifyWandbJson(Object.fromEntries(Object.entries(input.config).map(([k, v]) => [k, { value: v }])))
     : undefined;
-  const { run } = await upsertWandbRun(deps, user, {
+  const { run, projectCreated } = await upsertWandbRun(deps, user, {
     name: input.id,
     project: input.project,
     entity: input.entity,
@@ -78,8 +78,8 @@ export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunI
     groupName: input.group,
     jobType: input.job_type,
     notes: input.notes,
-  });
-  return run;
+  }, beforeWrite);
+  return { run, projectCreated };
 }
 
 /**

@@ -46,7 +46,13 @@ export const inTx = (deps: Deps, tx: Orm): Deps => ({ ...deps, db: tx });
  * Creates or updates a W&B run and the MLflow run it is. Safe to retry: the same input leaves the
  * same rows. Run creation is serialised per (project, run name) with a transaction-scoped lock.
  */
-export async function upsertWandbRun(deps: Deps, user: WandbUser, input: UpsertRunInput): Promise<{ run: WandbRunRow; inserted: boolean }> {
+export async function upsertWandbRun(
+  deps: Deps,
+  user: WandbUser,
+  input: UpsertRunInput,
+  /** Called with the project before anything is written (the caller's permission check). */
+  beforeWrite?: (project: string) => Promise<void>,
+): Promise<{ run: WandbRunRow; inserted: boolean; projectCreated: boolean }> {
   let existing: WandbRunRow | undefined;
   if (input.id) {
     const runId = runIdFromStorageId(input.id);
@@ -58,7 +64,9 @@ export async function upsertWandbRun(deps: Deps, user: WandbUser, input: UpsertR
   const entity = existing?.entity ?? validateWandbName('entity', input.entity || user.name);
   if (input.tags) input.tags.forEach((t) => checkText('tag', t, 256));
   const config = input.config ? parseWandbObject(input.config, 'config') : undefined;
-  const experimentId = existing?.experiment_id ?? (await ensureProject(deps, project));
+  await beforeWrite?.(project);
+  const ensured = existing ? { experimentId: existing.experiment_id, created: false } : await ensureProject(deps, project);
+  const experimentId = ensured.experimentId;
 
   return deps.db.transaction(async (tx) => {
     const txDeps = inTx(deps, tx);
@@ -95,7 +103,7 @@ export async function upsertWandbRun(deps: Deps, user: WandbUser, input: UpsertR
       await tx.execute(sql`update wandb_runs set state = ${input.state} where run_id = ${run.run_id}`);
       await updateRun(txDeps, { run_id: run.run_id, status: STATES[input.state] });
     }
-    return { run: (await runById(tx, run.run_id))!, inserted };
+    return { run: (await runById(tx, run.run_id))!, inserted, projectCreated: ensured.created };
   });
 }
 

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { abortMultipartUpload, completeMultipartUpload, createMultipartUpload } from '../../domain/artifacts.js';
 import { int64, requiredString } from '../../lib/zod-wire.js';
-import type { Router } from '../define.js';
+import { guard, type Router } from '../define.js';
 import { artifactPathParam, bothPrefixes, emptyJson, errorResponse, jsonBodyLimit, keyFromUrl, methodNotAllowed, readJson, tag } from './paths.js';
 
 const MPU = '/mlflow-artifacts/mpu';
@@ -43,16 +44,17 @@ export function multipartRoutes(r: Router): void {
       responses: { ...(action === 'create' ? { 200: { description: 'OK', content: { 'application/json': { schema: output } } } } : emptyJson), ...errorResponse },
     });
     const family = `${MPU}/${action}`;
-    app.on('POST', [...bothPrefixes(family), ...bothPrefixes(`${family}/*`)], limit, async (c) => {
-      const dirKey = keyFromUrl(c, family, { allowRoot: true });
+    const dirKey = (c: Context) => keyFromUrl(c, family, { allowRoot: true });
+    app.on('POST', [...bothPrefixes(family), ...bothPrefixes(`${family}/*`)], limit, guard(r, 'artifact:edit', async (c) => {
+      const key = dirKey(c);
       if (action === 'create') {
         const body = await readJson(c, createInput);
-        return c.json(await createMultipartUpload(deps, dirKey, body.path, body.num_parts ?? 1));
+        return c.json(await createMultipartUpload(deps, key, body.path, body.num_parts ?? 1));
       }
-      if (action === 'complete') await completeMultipartUpload(deps, dirKey, await readJson(c, completeInput));
-      else await abortMultipartUpload(deps, dirKey, await readJson(c, abortInput));
+      if (action === 'complete') await completeMultipartUpload(deps, key, await readJson(c, completeInput));
+      else await abortMultipartUpload(deps, key, await readJson(c, abortInput));
       return c.json({});
-    });
-    for (const p of [...bothPrefixes(family), ...bothPrefixes(`${family}/*`)]) app.all(p, methodNotAllowed);
+    }, dirKey));
+    for (const p of [...bothPrefixes(family), ...bothPrefixes(`${family}/*`)]) app.all(p, guard(r, 'public', methodNotAllowed));
   }
 }

@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { artifactKey } from '../../blobs/keys.js';
 import { contentDisposition } from '../../domain/artifacts-mime.js';
 import { deleteArtifacts, listArtifactDir, openArtifact, presignedDownload, uploadArtifact } from '../../domain/artifacts.js';
-import type { Router } from '../define.js';
+import { guard, type Router } from '../define.js';
 import { artifactPathParam, bothPrefixes, emptyJson, errorResponse, keyFromUrl, methodNotAllowed, tag } from './paths.js';
 
 const ARTIFACTS = '/mlflow-artifacts/artifacts';
@@ -22,27 +22,30 @@ export function proxyRoutes(r: Router): void {
   const { app, deps } = r;
   document(r);
 
-  app.on('GET', bothPrefixes(ARTIFACTS), async (c) => {
+  // Each path's first segment is the experiment it belongs to: the policy is checked against it.
+  const listedKey = (c: Context) => {
     const raw = c.req.query('path');
-    const key = raw === undefined ? '' : artifactKey(raw, { decoded: true, allowRoot: true });
-    return c.json({ files: await listArtifactDir(deps, key) });
-  });
+    return raw === undefined ? '' : artifactKey(raw, { decoded: true, allowRoot: true });
+  };
+  const itemKey = (c: Context) => keyFromUrl(c, ARTIFACTS);
+  app.on('GET', bothPrefixes(ARTIFACTS), guard(r, 'artifact:read', async (c) => c.json({ files: await listArtifactDir(deps, listedKey(c)) }), listedKey));
 
   const item = bothPrefixes(`${ARTIFACTS}/*`);
-  app.on('PUT', item, async (c) => {
+  app.on('PUT', item, guard(r, 'artifact:edit', async (c) => {
     const key = keyFromUrl(c, ARTIFACTS, { file: true });
     await uploadArtifact(deps, key, requestBody(c));
     return c.json({});
-  });
-  app.on('GET', item, (c) => download(r, c));
-  app.on('DELETE', item, async (c) => {
+  }, itemKey));
+  app.on('GET', item, guard(r, 'artifact:read', (c) => download(r, c), itemKey));
+  app.on('DELETE', item, guard(r, 'artifact:manage', async (c) => {
     await deleteArtifacts(deps, keyFromUrl(c, ARTIFACTS));
     return c.json({});
-  });
-  for (const p of item) app.all(p, methodNotAllowed);
+  }, itemKey));
+  for (const p of item) app.all(p, guard(r, 'public', methodNotAllowed));
 
-  app.on('GET', bothPrefixes(`${PRESIGNED}/*`), async (c) => c.json(await presignedDownload(deps, keyFromUrl(c, PRESIGNED, { file: true }))));
-  for (const p of bothPrefixes(`${PRESIGNED}/*`)) app.all(p, methodNotAllowed);
+  const presignedKey = (c: Context) => keyFromUrl(c, PRESIGNED);
+  app.on('GET', bothPrefixes(`${PRESIGNED}/*`), guard(r, 'artifact:read', async (c) => c.json(await presignedDownload(deps, keyFromUrl(c, PRESIGNED, { file: true }))), presignedKey));
+  for (const p of bothPrefixes(`${PRESIGNED}/*`)) app.all(p, guard(r, 'public', methodNotAllowed));
 }
 
 /**

@@ -8,7 +8,7 @@ import { tag } from './paths.js';
 /** The tracking-side listing the UI uses: paths relative to the run's artifact root. */
 export function runArtifactRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'get', path: '/mlflow/artifacts/list', tag, summary: "List one folder of a run's artifacts",
+    method: 'get', path: '/mlflow/artifacts/list', access: 'experiment:read', tag, summary: "List one folder of a run's artifacts",
     input: withRunId({ path: z.string().optional(), page_token: z.string().optional() }),
     output: z.object({ root_uri: z.string(), files: z.array(fileInfo).optional(), next_page_token: z.string().optional() }),
     handle: (deps, input) => listRunArtifacts(deps, input),

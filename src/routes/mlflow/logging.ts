@@ -20,27 +20,27 @@ const metricFields = {
 
 export function loggingRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/log-metric', tag, summary: 'Log one metric point',
+    method: 'post', path: '/mlflow/runs/log-metric', access: 'experiment:edit', tag, summary: 'Log one metric point',
     input: withRunId(metricFields), output: empty,
     handle: (deps, { run_id, ...metric }) => logBatch(deps, run_id, { metrics: [metric] }),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/log-parameter', tag, summary: 'Log a parameter (immutable once set)',
+    method: 'post', path: '/mlflow/runs/log-parameter', access: 'experiment:edit', tag, summary: 'Log a parameter (immutable once set)',
     input: withRunId({ key: requiredString, value: z.string().optional() }), output: empty,
     handle: (deps, { run_id, key, value }) => logBatch(deps, run_id, { params: [{ key, value }] }),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/set-tag', tag, summary: 'Set a run tag (mlflow.runName renames the run)',
+    method: 'post', path: '/mlflow/runs/set-tag', access: 'experiment:edit', tag, summary: 'Set a run tag (mlflow.runName renames the run)',
     input: withRunId({ key: requiredString, value: z.string().optional() }), output: empty,
     handle: (deps, { run_id, key, value }) => logBatch(deps, run_id, { tags: [{ key, value }] }),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/delete-tag', tag, summary: 'Delete a run tag',
+    method: 'post', path: '/mlflow/runs/delete-tag', access: 'experiment:edit', tag, summary: 'Delete a run tag',
     input: withRunId({ key: requiredString }), output: empty,
     handle: (deps, input) => deleteTag(deps, input.run_id, input.key),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/log-batch', tag, summary: 'Log up to 1000 metrics, 100 params and 100 tags at once',
+    method: 'post', path: '/mlflow/runs/log-batch', access: 'experiment:edit', tag, summary: 'Log up to 1000 metrics, 100 params and 100 tags at once',
     maxBodyBytes: LIMITS.batchBodyBytes,
     input: withRunId({
       metrics: z.array(z.object({ ...metricFields, timestamp: exactInt64.optional() })).optional(),
@@ -59,7 +59,7 @@ export function loggingRoutes(r: Router): void {
     profile: z.string().optional(),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/log-inputs', tag, summary: 'Log dataset and model inputs of a run',
+    method: 'post', path: '/mlflow/runs/log-inputs', access: 'experiment:edit', tag, summary: 'Log dataset and model inputs of a run',
     input: withRunId({
       datasets: z.array(z.object({ tags: z.array(keyValue).optional(), dataset })).optional(),
       models: z.array(z.object({ model_id: requiredString })).optional(),
@@ -68,13 +68,13 @@ export function loggingRoutes(r: Router): void {
     handle: (deps, input) => logInputs(deps, input),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/outputs', tag, summary: 'Link logged models to a run as outputs',
+    method: 'post', path: '/mlflow/runs/outputs', access: 'experiment:edit', tag, summary: 'Link logged models to a run as outputs',
     input: withRunId({ models: z.array(z.object({ model_id: requiredString, step: exactInt64.optional() })).min(1) }),
     output: empty,
     handle: (deps, input) => logOutputs(deps, input),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/log-model', tag, summary: 'Legacy: record a logged model in the run tag mlflow.log-model.history',
+    method: 'post', path: '/mlflow/runs/log-model', access: 'experiment:edit', tag, summary: 'Legacy: record a logged model in the run tag mlflow.log-model.history',
     input: withRunId({ model_json: requiredString }),
     output: empty,
     handle: (deps, input) => logModel(deps, input),

@@ -10,7 +10,7 @@ const tag = 'Metrics';
 
 export function metricRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'get', path: '/mlflow/metrics/get-history', tag,
+    method: 'get', path: '/mlflow/metrics/get-history', access: 'experiment:read', tag,
     summary: 'Full history of one metric; paged with max_results/page_token, streamed whole without them',
     input: withRunId({ metric_key: requiredString, max_results: int64.optional(), page_token: z.string().optional() }),
     output: z.object({ metrics: z.array(metricOut).optional(), next_page_token: z.string().optional() }),
@@ -27,7 +27,7 @@ export function metricRoutes(r: Router): void {
     },
   });
   defineRoute(r, {
-    method: 'get', path: '/mlflow/metrics/get-history-bulk-interval', tag,
+    method: 'get', path: '/mlflow/metrics/get-history-bulk-interval', access: 'experiment:read', tag,
     summary: 'Evenly sampled history of one metric across up to 100 runs (charts)',
     input: z.object({
       run_ids: repeated(z.string()),

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { readableExperimentIds } from '../../auth/filters.js';
 import { loadRun } from '../../domain/run-read.js';
 import { createRun, setRunLifecycle, updateRun } from '../../domain/runs.js';
 import { searchRuns } from '../../domain/search-runs.js';
@@ -11,7 +12,7 @@ const tag = 'Runs';
 
 export function runRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/create', tag, summary: 'Create a run',
+    method: 'post', path: '/mlflow/runs/create', access: 'experiment:edit', tag, summary: 'Create a run',
     input: z.object({
       experiment_id: z.string().optional(),
       user_id: z.string().optional(),
@@ -23,29 +24,29 @@ export function runRoutes(r: Router): void {
     handle: async (deps, input) => ({ run: await loadRun(deps.db, await createRun(deps, input)) }),
   });
   defineRoute(r, {
-    method: 'get', path: '/mlflow/runs/get', tag, summary: 'Get a run with its latest metrics, params, tags, inputs and outputs',
+    method: 'get', path: '/mlflow/runs/get', access: 'experiment:read', tag, summary: 'Get a run with its latest metrics, params, tags, inputs and outputs',
     input: withRunId({}),
     output: z.object({ run: runOut }),
     handle: async (deps, input) => ({ run: await loadRun(deps.db, input.run_id) }),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/update', tag, summary: 'Update status, end time or name of a run',
+    method: 'post', path: '/mlflow/runs/update', access: 'experiment:edit', tag, summary: 'Update status, end time or name of a run',
     input: withRunId({ status: z.string().optional(), end_time: exactInt64.optional(), run_name: z.string().optional() }),
     output: z.object({ run_info: runInfoOut }),
     handle: async (deps, input) => ({ run_info: await updateRun(deps, input) }),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/delete', tag, summary: 'Delete a run (restorable)',
+    method: 'post', path: '/mlflow/runs/delete', access: 'experiment:manage', tag, summary: 'Delete a run (restorable)',
     input: withRunId({}), output: empty,
     handle: (deps, input) => setRunLifecycle(deps, input.run_id, 'deleted'),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/restore', tag, summary: 'Restore a deleted run',
+    method: 'post', path: '/mlflow/runs/restore', access: 'experiment:manage', tag, summary: 'Restore a deleted run',
     input: withRunId({}), output: empty,
     handle: (deps, input) => setRunLifecycle(deps, input.run_id, 'active'),
   });
   defineRoute(r, {
-    method: 'post', path: '/mlflow/runs/search', tag, summary: 'Search runs with the MLflow filter grammar',
+    method: 'post', path: '/mlflow/runs/search', access: 'authenticated', tag, summary: 'Search runs with the MLflow filter grammar',
     input: z.object({
       experiment_ids: repeated(z.string()).optional(),
       filter: z.string().optional(),
@@ -55,6 +56,10 @@ export function runRoutes(r: Router): void {
       page_token: z.string().optional(),
     }),
     output: z.object({ runs: z.array(runOut).optional(), next_page_token: z.string().optional() }),
-    handle: (deps, input) => searchRuns(deps, input),
+    handle: async (deps, input, c) => {
+      if (!input.experiment_ids) return searchRuns(deps, input);
+      const ids = await readableExperimentIds(deps, c, input.experiment_ids);
+      return ids.length || !input.experiment_ids.length ? searchRuns(deps, { ...input, experiment_ids: ids }) : {};
+    },
   });
 }

@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { assertAccess, authorize, principalOf, type Access } from '../../auth/policy.js';
 import type { Deps } from '../../deps.js';
 import { MlflowError } from '../../errors.js';
-import { errorSchema, parseInput, requestObject, type Router } from '../define.js';
+import { errorSchema, guard, parseInput, requestObject, type Router } from '../define.js';
 
 // defineRoute for the MLflow 3 routes with path parameters (`/mlflow/logged-models/{model_id}`): the
 // same /api + /ajax-api registration, parsing and OpenAPI documentation, with the path parameters
@@ -18,6 +19,8 @@ export interface PathRouteDef<S extends z.ZodType, R> {
   tag: string;
   input: S;
   output: z.ZodType;
+  /** Who may call it (see src/auth/policy.ts); required. */
+  access: Access;
   handle: (deps: Deps, input: z.output<S>, c: Context) => Promise<R> | R;
 }
 
@@ -29,6 +32,7 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
   const docPath = `/api/2.0${def.path.replace(/\{(\w+)\+\}/g, '{$1}')}`;
   const honoPath = def.path.replace(/\{(\w+)\+\}/g, ':$1{.+}').replace(/\{(\w+)\}/g, ':$1');
   const isQuery = def.method === 'get';
+  assertAccess(def.access, `${def.method.toUpperCase()} ${docPath}`);
   const params = z.object(Object.fromEntries(names.map((n) => [n, z.string()])));
   // The path parameters are part of the parsed input, but documented as path parameters only.
   const documented = def.input instanceof z.ZodObject ? def.input.omit(Object.fromEntries(names.map((n) => [n, true])) as never) : def.input;
@@ -50,9 +54,11 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
     if (raw instanceof Response) return raw;
     for (const n of names) raw[n] = c.req.param(n);
     const input = parseInput(def.input, raw);
+    await authorize(deps, principalOf(c), def.access, input as Record<string, unknown>);
     const result = await def.handle(deps, input, c);
     return result instanceof Response ? result : c.json(result ?? {});
   };
+  router.guarded.add(handler);
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     if (isQuery) app.on('GET', `${prefix}${honoPath}`, handler);
     else app.on(def.method.toUpperCase(), `${prefix}${honoPath}`, handler);
@@ -66,9 +72,12 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
 export function methodNotAllowed(router: Router, path: string): void {
   const honoPath = path.replace(/\{(\w+)\+\}/g, ':$1{.+}').replace(/\{(\w+)\}/g, ':$1');
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
-    router.app.all(`${prefix}${honoPath}`, (c) => {
-      throw new MlflowError('METHOD_NOT_ALLOWED', `Method ${c.req.method} not allowed on ${c.req.path}`);
-    });
+    router.app.all(
+      `${prefix}${honoPath}`,
+      guard(router, 'public', (c) => {
+        throw new MlflowError('METHOD_NOT_ALLOWED', `Method ${c.req.method} not allowed on ${c.req.path}`);
+      }),
+    );
   }
 }
 

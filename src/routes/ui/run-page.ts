@@ -31,7 +31,7 @@ const mediaItem = z
 /** The run page's console, media and files. */
 export function runPageRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'get', path: '/cairn/ui/runs/output', tag,
+    method: 'get', path: '/cairn/ui/runs/output', access: 'experiment:read', tag,
     summary: "A run's console output (W&B output.log, or an output.log artifact) from a byte offset, up to 1 MiB, for a live tail",
     input: z.object({ run_id: runId, offset: boundedInt(0, Number.MAX_SAFE_INTEGER).optional() }),
     output: z.object({ text: z.string(), next_offset: z.number().int(), complete: z.boolean() }),
@@ -39,7 +39,7 @@ export function runPageRoutes(r: Router): void {
   });
 
   defineRoute(r, {
-    method: 'get', path: '/cairn/ui/runs/media', tag,
+    method: 'get', path: '/cairn/ui/runs/media', access: 'experiment:read', tag,
     summary: "W&B media in a run's history (images, tables, histograms, confusion matrices), in step order; `key` keeps one key",
     input: z.object({ run_id: runId, key: z.string().min(1).optional() }),
     output: z.object({ items: z.array(mediaItem), truncated: z.boolean() }),
@@ -47,7 +47,7 @@ export function runPageRoutes(r: Router): void {
   });
 
   defineRoute(r, {
-    method: 'get', path: '/cairn/ui/runs/file', tag,
+    method: 'get', path: '/cairn/ui/runs/file', access: 'experiment:read', tag,
     summary: 'Streams one file below the run\'s artifact root (W&B media and run files); raster images and text inline, anything else as an attachment',
     input: z.object({ run_id: runId, path: z.string().min(1) }),
     output: z.string().openapi({ format: 'binary' }),

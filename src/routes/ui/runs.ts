@@ -18,7 +18,7 @@ const aggregate = z.object({ min: doubleOut, max: doubleOut, mean: doubleOut });
 
 export function runTableRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'post', path: '/cairn/ui/runs/search', tag,
+    method: 'post', path: '/cairn/ui/runs/search', access: 'experiment:read', tag,
     summary: "A page of runs at any offset, with the number of runs matching the filter (MLflow's filter and order_by grammar)",
     input: z.object({
       ...search,
@@ -31,7 +31,7 @@ export function runTableRoutes(r: Router): void {
   });
 
   defineRoute(r, {
-    method: 'post', path: '/cairn/ui/runs/groups', tag,
+    method: 'post', path: '/cairn/ui/runs/groups', access: 'experiment:read', tag,
     summary:
       'Matching runs grouped by a param, tag or attribute value, with run counts and min/max/mean of metrics (latest values). ' +
       "W&B's group and job type are the tags wandb.group and wandb.job_type",
@@ -48,7 +48,7 @@ export function runTableRoutes(r: Router): void {
   });
 
   defineRoute(r, {
-    method: 'get', path: '/cairn/ui/experiments/columns', tag,
+    method: 'get', path: '/cairn/ui/experiments/columns', access: 'experiment:read', tag,
     summary: "Distinct param, metric and tag keys over the experiments' runs (sorted, each list capped at 10,000)",
     input: z.object({ experiment_ids: experimentIds, run_view_type: viewType.optional() }),
     output: z.object({ params: z.array(z.string()), metrics: z.array(z.string()), tags: z.array(z.string()), truncated: z.boolean() }),

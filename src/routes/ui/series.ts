@@ -27,7 +27,7 @@ const series = z
 
 export function seriesRoutes(r: Router): void {
   defineRoute(r, {
-    method: 'post', path: '/cairn/ui/metrics/series', tag,
+    method: 'post', path: '/cairn/ui/metrics/series', access: 'experiment:read', tag,
     summary:
       'Metric histories downsampled for charts: per series, `buckets` x columns of equal width, each with its last point, ' +
       'the min and max of its values and its point count (raw points when there are no more than `buckets`)',

@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Deps } from '../../deps.js';
+import { principalOf } from '../../auth/policy.js';
 import { pendingKeysFile, verifyApiKey, type WandbUser } from '../../domain/wandb/api-keys.js';
 
 /** The key from `Authorization: Basic base64("api:<key>")` (what the client sends) or `Bearer <key>`. */
@@ -16,12 +17,19 @@ export function apiKeyFrom(header: string | undefined): string | undefined {
 }
 
 /**
- * Every W&B route but the upload PUT (whose URL is its credential) needs a Cairn API key. A
- * missing or wrong key is a 401 before anything is read or written; the client does not retry it.
+ * Every W&B route but the upload PUT (whose URL is its credential) needs a Cairn API key, auth on
+ * or off (the key names the W&B user). A missing or wrong key is a 401 before anything is read or
+ * written; the client does not retry it. With auth on the authentication middleware has already
+ * found the account.
  */
 export function requireApiKey(deps: Deps): MiddlewareHandler<{ Variables: { wandbUser: WandbUser } }> {
   let pending: string | undefined | null = null;
   return async (c, next) => {
+    const p = principalOf(c);
+    if (p.kind === 'user' && p.via === 'key') {
+      c.set('wandbUser', { name: p.username, id: p.id, isAdmin: p.isAdmin });
+      return next();
+    }
     // Worked out on first use: the OpenAPI generator builds the app without any dependencies.
     if (pending === null) pending = pendingKeysFile(deps.config.backendStoreUri);
     const key = apiKeyFrom(c.req.header('authorization'));

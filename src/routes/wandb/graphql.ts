@@ -14,6 +14,7 @@ import {
 import type { Context } from 'hono';
 import type { Deps } from '../../deps.js';
 import { MlflowError } from '../../errors.js';
+import { principalOf } from '../../auth/policy.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { MAX_HISTORY_READS, resolvers, type GqlContext } from './resolvers.js';
 import { WANDB_SDL } from './schema.graphql.js';
@@ -74,7 +75,7 @@ export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: G
   const schema = wandbSchema();
   const prepared = prepare(schema, req.query);
   if (!('kind' in prepared)) return c.json({ errors: prepared.map((e) => ({ message: e.message, locations: e.locations })) }, 200);
-  const contextValue: GqlContext = { deps, user, baseUrl, historyReads: MAX_HISTORY_READS };
+  const contextValue: GqlContext = { deps, user, principal: principalOf(c), baseUrl, historyReads: MAX_HISTORY_READS };
   const result = (await execute({
     schema,
     document: prepared,
@@ -89,6 +90,8 @@ export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: G
     const cause = e.originalError;
     if (!cause || cause instanceof GraphQLError) return { message: e.message, path: e.path };
     const kind = classify(cause);
+    // A refused permission is the HTTP status the client reports as such, not a GraphQL error.
+    if (cause instanceof MlflowError && (cause.status === 401 || cause.status === 403)) status = Math.max(status, cause.status);
     if (kind === 'client') return { message: cause.message, path: e.path };
     if (kind === 'retry') {
       status = Math.max(status, 503);

@@ -8,7 +8,7 @@ import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { applyFileStream } from '../../domain/wandb/file-stream.js';
 import { storeUpload } from '../../domain/wandb/run-files.js';
-import type { Router } from '../define.js';
+import { guard, type Router } from '../define.js';
 import { publicBaseUrl, requireApiKey } from './auth.js';
 import { runGraphql } from './graphql.js';
 import { restRunRoutes } from './rest.js';
@@ -80,27 +80,29 @@ export function wandbRoutes(r: Router): void {
   const auth = requireApiKey(deps);
 
   // wandb-core probes for an OpenTelemetry proxy without credentials; 404 turns its telemetry off.
-  app.all('/sdk/otel/*', (c) => c.json({ error: 'not supported' }, 404));
+  app.all('/sdk/otel/*', guard(r, 'public', (c) => c.json({ error: 'not supported' }, 404)) as never);
 
-  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), auth, async (c) => {
+  // Each operation checks the projects it touches (resolvers.ts): one request may name several.
+  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), auth, guard(r, 'authenticated', async (c) => {
     const req = parseBody(graphqlBody, await c.req.text(), 'GraphQL');
-    return runGraphql(c, deps, c.get('wandbUser'), req, publicBaseUrl(c));
-  });
+    return runGraphql(c, deps, c.get('wandbUser' as never), req, publicBaseUrl(c));
+  }) as never);
   r.knownPaths.add('/graphql');
 
-  app.post('/files/:entity/:project/:run/file_stream', limit(FILE_STREAM_MAX_BYTES), auth, async (c) => {
+  const project = (c: import('hono').Context) => ({ experiment_name: c.req.param('project') });
+  app.post('/files/:entity/:project/:run/file_stream', limit(FILE_STREAM_MAX_BYTES), auth, guard(r, 'experiment:edit', async (c) => {
     const body = parseBody(fileStreamBody, await bodyText(c, FILE_STREAM_MAX_BYTES), 'file_stream');
-    await applyFileStream(deps, { project: c.req.param('project'), run: c.req.param('run') }, body);
+    await applyFileStream(deps, { project: c.req.param('project')!, run: c.req.param('run')! }, body);
     return c.json({}, 200);
-  });
+  }, project) as never);
 
   // The URL handed out by CreateRunFiles; the client PUTs without credentials (the token is one).
-  app.put('/wandb-upload/:token', async (c) => {
+  app.put('/wandb-upload/:token', guard(r, 'public', async (c) => {
     const raw = c.req.raw.body;
     const body = raw ? Readable.fromWeb(raw as unknown as NodeReadableStream) : Readable.from([]);
-    await storeUpload(deps, c.req.param('token'), body);
+    await storeUpload(deps, c.req.param('token')!, body);
     return c.body(null, 200);
-  });
+  }) as never);
 
   restRunRoutes(r, auth);
 }

@@ -1,3 +1,5 @@
+import type { Principal } from '../../auth/principal.js';
+import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
@@ -13,6 +15,8 @@ import { upsertWandbRun } from '../../domain/wandb/upsert.js';
 export interface GqlContext {
   deps: Deps;
   user: WandbUser;
+  /** The caller for permission checks (unrestricted with auth off). */
+  principal: Principal;
   /** Where this request reached Cairn, for the upload URLs handed back. */
   baseUrl: string;
   /** History reads left in this request (aliases could otherwise ask for thousands at once). */
@@ -44,7 +48,7 @@ type Resolver<S> = (source: S, args: Args, ctx: GqlContext) => unknown;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
 
-function viewer(user: WandbUser) {
+function viewer(user: Pick<WandbUser, 'name'>) {
   return {
     id: b64(`User:${user.name}`),
     name: user.name,
@@ -67,6 +71,7 @@ async function project(ctx: GqlContext, args: Args): Promise<ProjectObj | null> 
   if (!name) return null;
   const found = await findProject(ctx.deps, name);
   if (!found || found.lifecycleStage !== 'active') return null;
+  await checkProject(ctx.deps, ctx.principal, name, 'read');
   return { experimentId: found.experimentId, name, entity: str(args.entityName) ?? ctx.user.name };
 }
 
@@ -102,7 +107,8 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   Mutation: {
     upsertBucket: async (_s, args, ctx) => {
       const i = args.input as Record<string, never>;
-      const { run, inserted } = await upsertWandbRun(ctx.deps, ctx.user, {
+      const check = (project: string) => checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
         id: i.id,
         name: i.name,
         project: i.modelName,
@@ -121,11 +127,13 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
         sweep: i.sweep,
         tags: i.tags,
         summaryMetrics: i.summaryMetrics,
-      });
+      }, check);
+      await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {
       const i = args.input as { projectName: string; runName: string; files: string[] };
+      await checkProject(ctx.deps, ctx.principal, i.projectName, 'edit');
       const run = await requireRun(ctx.deps, i.projectName, i.runName);
       return { runID: storageId(run.run_id), uploadHeaders: [], files: await uploadUrls(ctx.deps, run, i.files, ctx.baseUrl) };
     },

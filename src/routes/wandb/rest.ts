@@ -6,7 +6,9 @@ import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { parseWandbJson } from '../../domain/wandb/json.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import { appendHistory, createRestRun, finishRestRun, toRestRun, updateSummary } from '../../domain/wandb/rest-runs.js';
-import { errorSchema, type Router } from '../define.js';
+import { principalOf, type Access } from '../../auth/policy.js';
+import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
+import { errorSchema, guard, type Router } from '../define.js';
 
 // POST /api/wandb/runs…: create a run with config/tags/group, append history rows, update the
 // summary, finish it. Same API key as the wire protocol (Basic `api:<key>` or Bearer <key>).
@@ -121,31 +123,38 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
   const reply = (c: Context, run: Parameters<typeof toRestRun>[0]) => c.json(toRestRun(run, deps.now()), 200);
 
   document('post', '/api/wandb/runs', 'Create (or update) a W&B run: it is also an MLflow run', createRunBody);
-  app.post('/api/wandb/runs', limit, auth, async (c) => {
+  // The project in the path is the experiment whose permissions apply.
+  const project = (c: Context) => ({ experiment_name: c.req.param('project') });
+  const guarded = (access: Access, h: (c: Context) => Promise<Response>, of?: typeof project) => guard(r, access, h, of) as never;
+  // Creation checks inside the upsert, where an existing run's project is known.
+  app.post('/api/wandb/runs', limit, auth, guarded('authenticated', async (c) => {
     const input = parse(createRunBody, await c.req.text());
-    return reply(c, await createRestRun(deps, c.get('wandbUser'), input));
-  });
+    const principal = principalOf(c);
+    const { run, projectCreated } = await createRestRun(deps, c.get('wandbUser'), input, (p) => checkProject(deps, principal, p, 'edit'));
+    await afterProjectWrite(deps, principal, projectCreated, run.experiment_id);
+    return reply(c, run);
+  }));
 
   document('get', runPath, 'Read a W&B run: config, summary, state');
-  app.get(honoPath, auth, async (c) => reply(c, await requireRun(deps, pathOf(c).project, pathOf(c).run)));
+  app.get(honoPath, auth, guarded('experiment:read', async (c) => reply(c, await requireRun(deps, pathOf(c).project, pathOf(c).run)), project));
 
   document('post', `${runPath}/history`, 'Append history rows (numeric values become MLflow metrics)', historyBody);
-  app.post(`${honoPath}/history`, limit, auth, async (c) => {
+  app.post(`${honoPath}/history`, limit, auth, guarded('experiment:edit', async (c) => {
     const input = parse(historyBody, await c.req.text());
     return reply(c, await appendHistory(deps, pathOf(c), input.rows, input.offset));
-  });
+  }, project));
 
   document('post', `${runPath}/summary`, 'Set summary values', summaryBody);
-  app.post(`${honoPath}/summary`, limit, auth, async (c) => {
+  app.post(`${honoPath}/summary`, limit, auth, guarded('experiment:edit', async (c) => {
     const input = parse(summaryBody, await c.req.text());
     return reply(c, await updateSummary(deps, pathOf(c), input.summary));
-  });
+  }, project));
 
   document('post', `${runPath}/finish`, 'Finish the run (exit code 0: finished, else failed)', finishBody);
-  app.post(`${honoPath}/finish`, limit, auth, async (c) => {
+  app.post(`${honoPath}/finish`, limit, auth, guarded('experiment:edit', async (c) => {
     const input = parse(finishBody, await c.req.text());
     return reply(c, await finishRestRun(deps, pathOf(c), input.exit_code ?? 0));
-  });
+  }, project));
 
   r.knownPaths.add('/api/wandb/runs');
 }

@@ -1,0 +1,99 @@
+import { sql } from 'drizzle-orm';
+import { rows } from '../db/connect.js';
+import type { Deps } from '../deps.js';
+import { notFound } from '../errors.js';
+
+// Which experiment or registered model a request is about, from the fields MLflow's API names it
+// by. undefined means "no such resource": the check lets the call through and the handler answers
+// its own 404 (there is nothing to protect in a resource that does not exist).
+
+export type Input = Record<string, unknown>;
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+const isId = (v: string) => /^\d{1,18}$/.test(v);
+
+async function experimentOfRun(deps: Deps, runId: string): Promise<number | undefined> {
+  const found = await rows<{ experiment_id: string | number }>(deps.db, sql`select experiment_id from runs where run_id = ${runId}`);
+  return found.length ? Number(found[0].experiment_id) : undefined;
+}
+
+async function experimentOfLoggedModel(deps: Deps, modelId: string): Promise<number | undefined> {
+  const found = await rows<{ experiment_id: string | number }>(deps.db, sql`select experiment_id from logged_models where model_id = ${modelId}`);
+  return found.length ? Number(found[0].experiment_id) : undefined;
+}
+
+async function experimentByName(deps: Deps, name: string): Promise<number | undefined> {
+  const found = await rows<{ experiment_id: string | number }>(deps.db, sql`select experiment_id from experiments where name = ${name}`);
+  return found.length ? Number(found[0].experiment_id) : undefined;
+}
+
+/**
+ * The experiments a call touches: `experiment_id`, else `run_id`/`run_uuid`, `run_ids`, `model_id`
+ * (a logged model) or `experiment_name`; none of them means the Default experiment "0". An id that
+ * matches nothing resolves to nothing.
+ */
+export async function experimentsOf(deps: Deps, input: Input): Promise<number[]> {
+  const expId = str(input.experiment_id);
+  if (expId !== undefined) return isId(expId) ? [Number(expId)] : [];
+  // Calls over several experiments at once (the UI's runs table): every one of them is checked.
+  if (Array.isArray(input.experiment_ids) && input.experiment_ids.length) {
+    return input.experiment_ids.map(str).filter((v): v is string => v !== undefined && isId(v)).map(Number);
+  }
+  const runIds = [str(input.run_id) ?? str(input.run_uuid), ...(Array.isArray(input.run_ids) ? input.run_ids.map(str) : [])].filter(
+    (v): v is string => v !== undefined,
+  );
+  if (runIds.length) {
+    const found = await Promise.all([...new Set(runIds)].map((r) => experimentOfRun(deps, r)));
+    return found.filter((v): v is number => v !== undefined);
+  }
+  const modelId = str(input.model_id);
+  if (modelId !== undefined) {
+    const e = await experimentOfLoggedModel(deps, modelId);
+    return e === undefined ? [] : [e];
+  }
+  const name = str(input.experiment_name);
+  if (name !== undefined) {
+    const e = await experimentByName(deps, name);
+    return e === undefined ? [] : [e];
+  }
+  // A call that names no experiment (runs/create without experiment_id) is about the Default one.
+  return [0];
+}
+
+export async function registeredModelIdByName(deps: Deps, name: string): Promise<number | undefined> {
+  const found = await rows<{ id: string | number }>(deps.db, sql`select id from registered_models where name = ${name}`);
+  return found.length ? Number(found[0].id) : undefined;
+}
+
+/** The registered model a registry call is about: its `name`. */
+export async function registeredModelsOf(deps: Deps, input: Input): Promise<number[]> {
+  const name = str(input.name);
+  if (name === undefined) return [];
+  const id = await registeredModelIdByName(deps, name);
+  return id === undefined ? [] : [id];
+}
+
+/**
+ * The experiment an mlflow-artifacts path belongs to: its first segment, as Cairn lays artifacts
+ * out (`<experiment_id>/<run_id>/artifacts/...`, `<experiment_id>/models/<model_id>/...`).
+ * undefined for anything else, which only an admin may reach.
+ */
+export function experimentOfArtifactKey(key: string): number | undefined {
+  const first = key.split('/')[0];
+  return isId(first) ? Number(first) : undefined;
+}
+
+/** The id of an existing experiment (deleted ones too), or a 404 (permission endpoints). */
+export async function requireExperiment(deps: Deps, experimentId: string): Promise<number> {
+  const missing = () => notFound(`No Experiment with id=${experimentId.slice(0, 40)} exists`);
+  if (!isId(experimentId)) throw missing();
+  const found = await rows(deps.db, sql`select 1 from experiments where experiment_id = ${Number(experimentId)}`);
+  if (!found.length) throw missing();
+  return Number(experimentId);
+}
+
+export async function requireModel(deps: Deps, name: string): Promise<number> {
+  const id = await registeredModelIdByName(deps, name);
+  if (id === undefined) throw notFound(`Registered Model with name=${name.slice(0, 250)} not found`);
+  return id;
+}

@@ -1,0 +1,11 @@
+import type { Router } from '../define.js';
+import { keyRoutes } from './keys.js';
+import { permissionRoutes } from './permissions.js';
+import { userRoutes } from './users.js';
+
+/** Accounts, permissions and API keys (`--app-name basic-auth`). */
+export function authRoutes(r: Router): void {
+  userRoutes(r);
+  permissionRoutes(r);
+  keyRoutes(r);
+}
