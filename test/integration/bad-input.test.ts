@@ -14,6 +14,9 @@ interface Ids {
   deletedExpId: string;
 }
 
+/** What the deleted run held before the refused writes: its run-name tag (set at create). */
+let deletedRunTags: unknown;
+
 type Body = Record<string, unknown>;
 interface Case {
   name: string;
@@ -221,6 +224,7 @@ describe('bad input', () => {
     ids.expId = (await post('/experiments/create', { name: ids.expName })).experiment_id;
     ids.runId = (await post('/runs/create', { experiment_id: ids.expId, run_name: 'known', start_time: TS })).run.info.run_id;
     ids.deletedRunId = (await post('/runs/create', { experiment_id: ids.expId, start_time: TS })).run.info.run_id;
+    deletedRunTags = (await t.api.get('/api/2.0/mlflow/runs/get').query({ run_id: ids.deletedRunId }).expect(200)).body.run.data.tags;
     await post('/runs/delete', { run_id: ids.deletedRunId });
     ids.deletedExpId = (await post('/experiments/create', { name: ids.otherExpName })).experiment_id;
     await post('/experiments/set-experiment-tag', { experiment_id: ids.deletedExpId, key: 'k', value: 'v' });
@@ -284,6 +288,9 @@ describe('bad input', () => {
     expect(run.body.run.info.status).toBe('RUNNING');
     expect(run.body.run.data.metrics).toBeUndefined();
     expect(run.body.run.data.params).toBeUndefined();
+    // set-tag 't' and delete-tag 'mlflow.runName' were refused: the tags are the ones it was created with.
+    expect(deletedRunTags).toEqual([{ key: 'mlflow.runName', value: expect.any(String) }]);
+    expect(run.body.run.data.tags).toEqual(deletedRunTags);
     const exp = await t.api.get('/api/2.0/mlflow/experiments/get').query({ experiment_id: ids.deletedExpId }).expect(200);
     expect(exp.body.experiment).toMatchObject({ name: ids.otherExpName, lifecycle_stage: 'deleted', tags: [{ key: 'k', value: 'v' }] });
     const live = await t.api.get('/api/2.0/mlflow/experiments/get').query({ experiment_id: ids.expId }).expect(200);
