@@ -2,8 +2,33 @@
 # The whole suite, from a fresh clone: Node deps, build, vitest on the embedded PGlite and, when
 # TEST_DATABASE_URL is set, again on that Postgres server; then the real Python clients against a
 # running Cairn (on TEST_DATABASE_URL when set, else PGlite), and the benchmark at --quick sizes.
+#
+# Parts that need something from the machine (a Postgres server, an S3 server, the Postgres server
+# binaries) are left out when it is missing, and the last line says which, loudly. In CI (CI=true,
+# as .ci/run sets it) a part left out is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+not_run=()
+summary() {
+  local rc=$?
+  if [ "${#not_run[@]}" -gt 0 ]; then
+    echo >&2
+    echo "!!!! NOT RUN (${#not_run[@]}): $(IFS=';'; echo "${not_run[*]}" | sed 's/;/; /g')" >&2
+    if [ "${CI:-}" = true ]; then
+      echo "!!!! CI=true: every part must run; failing." >&2
+      [ "$rc" -ne 0 ] || rc=1
+    fi
+  else
+    [ "$rc" -ne 0 ] || echo "==> every part of the suite ran" >&2
+  fi
+  exit "$rc"
+}
+trap summary EXIT
+
+[ -n "${TEST_DATABASE_URL:-}" ] || not_run+=("vitest and compat on Postgres (TEST_DATABASE_URL unset: PGlite only)")
+[ -n "${CAIRN_TEST_S3_ENDPOINT:-}" ] || not_run+=("vitest S3 variants of the artifact suites (CAIRN_TEST_S3_ENDPOINT unset: eval \"\$(bash scripts/s3-server.sh start)\")")
+
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
 echo "==> vitest on PGlite" >&2
@@ -20,5 +45,5 @@ if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb
   echo "==> bench --quick" >&2
   npm run bench --silent -- --quick --out bench/results/quick-ci.json
 else
-  echo "==> bench --quick skipped: no Postgres server binaries (apt-get install postgresql)" >&2
+  not_run+=("bench --quick (no Postgres server binaries: apt-get install postgresql)")
 fi
