@@ -220,6 +220,8 @@ class HttpCall:
     status: int
     # The `error_code` of an error answer's JSON body (None for a success, or a body that is not JSON).
     error_code: str | None = None
+    # When the client's request function raised instead of returning (status is then 0): what it raised.
+    raised: str | None = None
 
 
 def _error_code(resp) -> str | None:
@@ -285,8 +287,14 @@ def http_log(monkeypatch) -> HttpLog:
     real = rest_utils.http_request
 
     def recording(host_creds, endpoint, method, *args, **kwargs):
-        resp = real(host_creds, endpoint, method, *args, **kwargs)
-        calls.append(HttpCall(method, endpoint, kwargs.get("json", kwargs.get("params")), resp.status_code, _error_code(resp)))
+        body = kwargs.get("json", kwargs.get("params"))
+        try:
+            resp = real(host_creds, endpoint, method, *args, **kwargs)
+        except Exception as err:
+            # e.g. a 5xx its retry policy gave up on: logged too, so no request goes unseen.
+            calls.append(HttpCall(method, endpoint, body, 0, raised=f"{type(err).__name__}: {err}"[:300]))
+            raise
+        calls.append(HttpCall(method, endpoint, body, resp.status_code, _error_code(resp)))
         return resp
 
     monkeypatch.setattr(rest_utils, "http_request", recording)
