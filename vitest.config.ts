@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Rebuilds dist/ when a source is newer (crash and start-up tests run bin/cairn.js).
+    globalSetup: ['test/harness/global-setup.ts'],
   },
 });

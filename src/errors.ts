@@ -4,6 +4,9 @@ export const ERROR_STATUS = {
   INVALID_PARAMETER_VALUE: 400,
   BAD_REQUEST: 400,
   RESOURCE_ALREADY_EXISTS: 400,
+  // MLflow maps INVALID_STATE to 500; the client only reads the code, and Cairn never answers 500
+  // for a request it refuses.
+  INVALID_STATE: 400,
   UNAUTHENTICATED: 401,
   PERMISSION_DENIED: 403,
   RESOURCE_DOES_NOT_EXIST: 404,

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
-import { alreadyExists, invalidParam, notFound, type MlflowError } from '../errors.js';
+import { alreadyExists, invalidParam, MlflowError, notFound } from '../errors.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { validateUserArtifactLocation } from './artifacts-location.js';
@@ -150,12 +150,16 @@ async function activeExperiment(deps: Deps, tx: Deps['db'], experimentId: string
   return id;
 }
 
+/** The codes are mlflow server 3.18's (SqlAlchemyStore.rename_experiment and its session's error handling). */
 export async function renameExperiment(deps: Deps, experimentId: string, newName: string): Promise<void> {
   validateExperimentName(newName);
   await deps.db.transaction(async (tx) => {
-    const id = await activeExperiment(deps, tx, experimentId);
+    const id = experimentIdOf(experimentId);
+    const found = await rows<{ lifecycle_stage: string }>(tx, sql`select lifecycle_stage from experiments where experiment_id = ${id} for update`);
+    if (!found.length) throw notFound(`No Experiment with id=${experimentId} exists`);
+    if (found[0].lifecycle_stage !== 'active') throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.');
     const clash = await rows(tx, sql`select 1 from experiments where name = ${newName} and experiment_id <> ${id}`);
-    if (clash.length) throw alreadyExists(`Experiment(name=${newName}) already exists.`);
+    if (clash.length) throw new MlflowError('BAD_REQUEST', `Experiment(name=${newName}) already exists.`);
     await tx.execute(sql`update experiments set name = ${newName}, last_update_time = ${deps.now()} where experiment_id = ${id}`);
   });
 }

@@ -7,6 +7,7 @@ it through MLFLOW_TRACKING_URI, like a user would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import shutil
@@ -217,24 +218,85 @@ class HttpCall:
     endpoint: str
     body: object
     status: int
+    # The `error_code` of an error answer's JSON body (None for a success, or a body that is not JSON).
+    error_code: str | None = None
+    # When the client's request function raised instead of returning (status is then 0): what it raised.
+    raised: str | None = None
+
+
+def _error_code(resp) -> str | None:
+    if resp.status_code < 400:
+        return None  # a success may be a streamed download: left unread
+    try:
+        return resp.json().get("error_code")
+    except ValueError:
+        return None
+
+
+class CallRecord:
+    """The requests one client call made (filled in when its `with` block ends)."""
+
+    def __init__(self) -> None:
+        self.requests: list[HttpCall] = []
+
+    @property
+    def last(self) -> HttpCall:
+        return self.requests[-1]
+
+    @property
+    def status(self) -> int:
+        return self.last.status
+
+    @property
+    def endpoint(self) -> str:
+        return self.last.endpoint
+
+
+class HttpLog(list):
+    """Every REST request the client made in this test, in order, with the status the server answered."""
+
+    @contextlib.contextmanager
+    def call(self, endpoint: str | None = None):
+        """Records the requests made inside the block, and fails if there were none (or, given
+        `endpoint`, if the last one went elsewhere): a call that sent nothing must not be judged by an
+        earlier response. Use inside `pytest.raises`, so the requests are checked even when it raises.
+        """
+        record = CallRecord()
+        mark = len(self)
+        try:
+            yield record
+        finally:
+            record.requests = list(self[mark:])
+            assert record.requests, "the call under test sent no request"
+            if endpoint is not None:
+                assert record.last.endpoint.endswith(endpoint), (endpoint, [c.endpoint for c in record.requests])
 
 
 @pytest.fixture(autouse=True)
-def http_log(monkeypatch) -> list[HttpCall]:
+def http_log(monkeypatch) -> HttpLog:
     """Every REST call the client makes in this test, with the HTTP status the server answered.
 
     (MlflowException.get_http_status_code() is derived from the error code, not read from the
-    response, so tests that care about the real status look here.)
+    response, so tests that care about the real status look here, through `http_log.call()`.)
+    The artifact client imported `http_request` by name, so it is wrapped there too.
     """
+    import mlflow.store.artifact.http_artifact_repo as http_artifact_repo
     import mlflow.utils.rest_utils as rest_utils
 
-    calls: list[HttpCall] = []
+    calls = HttpLog()
     real = rest_utils.http_request
 
     def recording(host_creds, endpoint, method, *args, **kwargs):
-        resp = real(host_creds, endpoint, method, *args, **kwargs)
-        calls.append(HttpCall(method, endpoint, kwargs.get("json", kwargs.get("params")), resp.status_code))
+        body = kwargs.get("json", kwargs.get("params"))
+        try:
+            resp = real(host_creds, endpoint, method, *args, **kwargs)
+        except Exception as err:
+            # e.g. a 5xx its retry policy gave up on: logged too, so no request goes unseen.
+            calls.append(HttpCall(method, endpoint, body, 0, raised=f"{type(err).__name__}: {err}"[:300]))
+            raise
+        calls.append(HttpCall(method, endpoint, body, resp.status_code, _error_code(resp)))
         return resp
 
     monkeypatch.setattr(rest_utils, "http_request", recording)
+    monkeypatch.setattr(http_artifact_repo, "http_request", recording)
     return calls

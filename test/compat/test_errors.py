@@ -24,10 +24,12 @@ def test_writes_to_runs_of_a_deleted_experiment_are_refused(client, experiment_i
 
 def test_rename_deleted_experiment_is_refused(client, experiment_id, exp_name, http_log):
     client.delete_experiment(experiment_id)
-    assert _code(client.rename_experiment, experiment_id, exp_name + "-x") in (
-        "INVALID_PARAMETER_VALUE",
-        "INVALID_STATE",
-    )
+    with http_log.call("/experiments/update") as call:
+        code = _code(client.rename_experiment, experiment_id, exp_name + "-x")
+    # mlflow server 3.18 answers INVALID_STATE ("Cannot rename a non-active experiment."), with HTTP
+    # 500 as its error table maps that code; Cairn keeps the code and answers 400, as it never 500s.
+    assert code == "INVALID_STATE"
+    assert call.status == 400
     assert client.get_experiment(experiment_id).name == exp_name
 
 
@@ -53,8 +55,10 @@ def test_unknown_entities_are_404_resource_does_not_exist(client, experiment_id,
         (client.set_experiment_tag, ("99999999", "k", "v")),
         (client.rename_experiment, ("99999999", "nope")),
     ):
-        assert _code(fn, *args) == "RESOURCE_DOES_NOT_EXIST", fn.__name__
-        assert http_log[-1].status == 404, fn.__name__
+        with http_log.call() as call:
+            code = _code(fn, *args)
+        assert code == "RESOURCE_DOES_NOT_EXIST", fn.__name__
+        assert call.status == 404, fn.__name__
 
 
 def test_search_runs_in_unknown_experiment_is_empty(client):

@@ -136,10 +136,10 @@ def test_params(client, exp_name):
 def test_changing_a_param_value_fails_and_keeps_the_old_value(client, experiment_id, http_log):
     run_id = client.create_run(experiment_id).info.run_id
     client.log_param(run_id, "alpha", "1")
-    with pytest.raises(MlflowException) as e:
+    with pytest.raises(MlflowException) as e, http_log.call("/runs/log-parameter") as call:
         client.log_param(run_id, "alpha", "2")
     assert e.value.error_code == "INVALID_PARAMETER_VALUE"
-    assert http_log[-1].status == 400
+    assert call.status == 400
     # Through log_batch too.
     with pytest.raises(MlflowException) as e:
         client.log_batch(run_id, params=[Param("alpha", "3")])
@@ -230,10 +230,10 @@ def test_delete_missing_tag_is_404(client, experiment_id):
 
 
 def test_get_unknown_run_is_404(client, http_log):
-    with pytest.raises(MlflowException) as e:
+    with pytest.raises(MlflowException) as e, http_log.call("/runs/get") as call:
         client.get_run("0" * 32)
     assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
-    assert http_log[-1].status == 404
+    assert call.status == 404
 
 
 def test_log_batch_mixed_entities(client, experiment_id):

@@ -311,10 +311,10 @@ def test_bad_filter_and_order_are_invalid_parameter(big, client, http_log):
         {"filter_string": "metrics.loss = 1 OR metrics.loss = 2"},
         {"order_by": ["metrics.loss SIDEWAYS"]},
     ):
-        with pytest.raises(MlflowException) as e:
+        with pytest.raises(MlflowException) as e, http_log.call() as call:
             client.search_runs([exp_id], **kwargs)
         assert e.value.error_code == "INVALID_PARAMETER_VALUE", kwargs
-        assert http_log[-1].status == 400
+        assert call.status == 400
 
 
 def test_bad_page_token_is_invalid_parameter(big, client):

@@ -17,10 +17,10 @@ def invalid(http_log):
     """invalid(fn, *args): the call fails with INVALID_PARAMETER_VALUE and the server answered 400."""
 
     def check(fn, *args, **kwargs):
-        with pytest.raises(MlflowException) as e:
+        with pytest.raises(MlflowException) as e, http_log.call() as call:
             fn(*args, **kwargs)
         assert e.value.error_code == "INVALID_PARAMETER_VALUE", str(e.value)
-        assert http_log[-1].status == 400
+        assert call.status == 400
         return e.value
 
     return check

@@ -1,18 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { buildIfStale, repoRoot } from './build.js';
 
 // The real `cairn server` as a child process, for tests that kill it: the in-process test app cannot
 // be SIGKILLed without taking vitest with it.
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export { repoRoot };
 
-/** `npm test` builds first; a bare `npx vitest run` on a fresh clone may not have. */
+/** vitest's globalSetup has built already; this keeps a file run some other way honest too. */
 export function ensureBuilt(): void {
-  if (fs.existsSync(path.join(repoRoot, 'dist/src/main.js'))) return;
-  execFileSync('npm', ['run', 'build', '--silent'], { cwd: repoRoot, stdio: 'inherit' });
+  buildIfStale();
 }
 
 export async function freePort(): Promise<number> {

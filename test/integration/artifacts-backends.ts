@@ -2,7 +2,17 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CreateBucketCommand,
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  type _Object,
+} from '@aws-sdk/client-s3';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
 
 /**
@@ -20,10 +30,18 @@ export interface Allocation {
   destination: string;
   /** Writes a sentinel next to (not inside) the destination. */
   writeOutside(name: string, body: string): Promise<void>;
-  /** Every object or file outside the destination, with its content, for before/after checks. */
+  /**
+   * Every object or file outside the destination, with its content (local) or its ETag and size (S3:
+   * the whole bucket, which belongs to this allocation alone), for before/after checks.
+   */
   snapshotOutside(): Promise<Record<string, string>>;
   /** Every object or file inside the destination (relative names), for "nothing was written" checks. */
   listInside(): Promise<string[]>;
+  /**
+   * Uploads begun and not finished: open S3 multipart uploads anywhere in the bucket (an object listing
+   * cannot show them), or the local store's temporary files. Optional only for hand-made allocations.
+   */
+  listUploads?(): Promise<string[]>;
   env: NodeJS.ProcessEnv;
   cleanup(): Promise<void>;
 }
@@ -75,6 +93,7 @@ const local: ArtifactBackend = {
       snapshotOutside: async () =>
         Object.fromEntries(walk(base, destination).map((p) => [path.relative(base, p), fs.readFileSync(p, 'utf8')])),
       listInside: async () => walk(destination).map((p) => path.relative(destination, p)),
+      listUploads: async () => walk(path.join(destination, '.cairn-tmp')).map((p) => path.relative(destination, p)),
       cleanup: async () => fs.rmSync(base, { recursive: true, force: true }),
     };
   },
@@ -84,39 +103,59 @@ const s3: ArtifactBackend = {
   name: 's3',
   async allocate() {
     const client = testS3Client();
-    const bucket = s3Bucket();
-    const base = uniqueName('t');
+    // A bucket of its own: the outside-the-store snapshot covers the whole bucket, so a write that
+    // escapes the prefix anywhere is seen, and suites running in parallel cannot disturb it.
+    const bucket = uniqueName('cairn-t').toLowerCase();
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
     const listAll = async (prefix: string) => {
-      const keys: string[] = [];
+      const objects: _Object[] = [];
       let token: string | undefined;
       do {
         const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        objects.push(...(page.Contents ?? []));
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
-      return keys;
+      return objects;
+    };
+    const openUploads = async () => {
+      const uploads: { key: string; uploadId: string }[] = [];
+      let keyMarker: string | undefined;
+      let uploadIdMarker: string | undefined;
+      for (;;) {
+        const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        uploads.push(...(page.Uploads ?? []).map((u) => ({ key: u.Key!, uploadId: u.UploadId! })));
+        if (!page.IsTruncated) return uploads;
+        keyMarker = page.NextKeyMarker;
+        uploadIdMarker = page.NextUploadIdMarker;
+      }
     };
     return {
-      destination: `s3://${bucket}/${base}/store`,
+      destination: `s3://${bucket}/store`,
       env: s3Env(),
       writeOutside: async (name, body) => {
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `${base}/outside/${name}`, Body: body }));
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key: `outside/${name}`, Body: body }));
       },
       snapshotOutside: async () => {
         const out: Record<string, string> = {};
-        for (const key of await listAll('')) {
-          if (key.startsWith(`${base}/store/`)) continue;
-          if (!key.startsWith(`${base}/`) && !key.startsWith('..') && !key.startsWith('/')) continue;
-          out[key] = 'present';
+        for (const o of await listAll('')) {
+          if (!o.Key!.startsWith('store/')) out[o.Key!] = `${o.ETag} ${o.Size}`;
+        }
+        for (const u of await openUploads()) {
+          if (!u.key.startsWith('store/')) out[`(upload) ${u.key}`] = u.uploadId;
         }
         return out;
       },
-      listInside: async () => (await listAll(`${base}/store/`)).map((k) => k.slice(`${base}/store/`.length)),
+      listInside: async () => (await listAll('store/')).map((o) => o.Key!.slice('store/'.length)),
+      listUploads: async () => (await openUploads()).map((u) => u.key),
       cleanup: async () => {
-        const keys = await listAll(`${base}/`);
+        for (const u of await openUploads()) {
+          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.key, UploadId: u.uploadId }));
+        }
+        const keys = (await listAll('')).map((o) => o.Key!);
         for (let i = 0; i < keys.length; i += 1000) {
           await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
         }
+        await client.send(new DeleteBucketCommand({ Bucket: bucket }));
         client.destroy();
       },
     };

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../harness/app.js';
-import { artifactBackends, s3Bucket, startArtifactApp, testS3Client, type ArtifactApp } from './artifacts-backends.js';
+import { waitFor } from '../harness/wait.js';
+import { artifactBackends, startArtifactApp, testS3Client, type ArtifactApp } from './artifacts-backends.js';
 
 const MPU = '/api/2.0/mlflow-artifacts/mpu';
 const A = '/api/2.0/mlflow-artifacts/artifacts';
@@ -79,24 +80,40 @@ describe.each(artifactBackends())('multipart upload and presigned download on $n
     });
 
     it('aborts an upload, and leaves no upload open', async () => {
-      const key = `${dir}/aborted.bin`;
+      const key = `store/${dir}/aborted.bin`;
+      const open = async () => (await t.store.listUploads!()).filter((k) => k === key);
       const created = await mpu('create', dir, { path: 'aborted.bin', num_parts: 2 });
+      expect(created.status).toBe(200);
+      // The listing sees the upload while it is open, so its emptiness afterwards means something.
+      expect(await open()).toEqual([key]);
       expect((await mpu('abort', dir, { path: 'aborted.bin', upload_id: created.body.upload_id })).status).toBe(200);
       // Twice is fine: the caller wanted it gone.
       expect((await mpu('abort', dir, { path: 'aborted.bin', upload_id: created.body.upload_id })).status).toBe(200);
-      const client = testS3Client();
-      const open = await client.send(new ListMultipartUploadsCommand({ Bucket: s3Bucket() }));
-      expect((open.Uploads ?? []).filter((u) => u.Key?.endsWith(key))).toEqual([]);
-      client.destroy();
+      await waitFor('the aborted upload to leave the listing', async () => (await open()).length === 0, { timeoutMs: 10_000 }).catch(() => {});
+      expect(await open()).toEqual([]);
+      expect((await t.store.listInside()).filter((k) => k.endsWith('aborted.bin'))).toEqual([]);
     });
 
-    it('answers an unknown upload id with 404 and refuses bad part lists with 400', async () => {
+    it('answers an unknown upload id as the store does: NoSuchUpload is 404, a store failure 503', async () => {
       const created = await mpu('create', dir, { path: 'x.bin', num_parts: 1 });
       await mpu('abort', dir, { path: 'x.bin', upload_id: created.body.upload_id });
+      // What the S3 server itself says to completing an aborted upload (AWS: NoSuchUpload, 404; moto
+      // 5.2 fails with a 500 of its own). Cairn must answer with the mapping of exactly that; the
+      // mapping of each S3 error is pinned without a server in test/unit/s3-errors.test.ts.
+      const client = testS3Client();
+      const direct = await client
+        .send(new CompleteMultipartUploadCommand({
+          Bucket: new URL(t.store.destination).host,
+          Key: `store/${dir}/x.bin`,
+          UploadId: created.body.upload_id,
+          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: '"x"' }] },
+        }))
+        .then(() => 'completed', (err: { name?: string; $metadata?: { httpStatusCode?: number } }) => (err.name === 'NoSuchUpload' ? 'NoSuchUpload' : `other ${err.$metadata?.httpStatusCode}`));
+      client.destroy();
+      expect(direct).not.toBe('completed');
       const unknown = await mpu('complete', dir, { path: 'x.bin', upload_id: created.body.upload_id, parts: [{ part_number: 1, etag: '"x"' }] });
-      // S3 answers NoSuchUpload (404); moto 5.2 fails with its own 500 instead, which is a store error (503).
-      expect([404, 503]).toContain(unknown.status);
-      expect(['RESOURCE_DOES_NOT_EXIST', 'TEMPORARILY_UNAVAILABLE']).toContain(unknown.body.error_code);
+      const expected = direct === 'NoSuchUpload' ? [404, 'RESOURCE_DOES_NOT_EXIST'] : [503, 'TEMPORARILY_UNAVAILABLE'];
+      expect([unknown.status, unknown.body.error_code]).toEqual(expected);
       expect((await mpu('complete', dir, { path: 'x.bin', upload_id: 'u', parts: [] })).status).toBe(400);
       expect((await mpu('create', dir, { path: 'x.bin', num_parts: 10_001 })).status).toBe(400);
       expect((await mpu('create', dir, { path: 'x.bin', num_parts: 0 })).status).toBe(400);

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../harness/app.js';
+import { waitFor } from '../harness/wait.js';
 import { artifactBackends, json, rawRequest, startArtifactApp, type ArtifactApp } from './artifacts-backends.js';
 
 const A = '/api/2.0/mlflow-artifacts/artifacts';
@@ -159,18 +161,27 @@ describe.each(artifactBackends())('artifact proxy on $name', (backend) => {
 
   it('leaves nothing behind when the client abandons an upload half-way', async () => {
     const { port } = t.server.address() as { port: number };
-    const net = await import('node:net');
-    await new Promise<void>((resolve) => {
-      const sock = net.connect(port, '127.0.0.1', () => {
-        sock.write(`PUT ${A}/${base}/aborted/half.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n`);
-        sock.write(Buffer.alloc(9 * 1024 * 1024, 7), () => setTimeout(() => sock.destroy(), 300));
-      });
-      sock.on('close', () => resolve());
-      sock.on('error', () => {});
+    const uploads = () => t.store.listUploads!();
+    expect(await uploads()).toEqual([]);
+    const sock = net.connect(port, '127.0.0.1');
+    sock.on('error', () => {});
+    const closed = new Promise((resolve) => sock.on('close', resolve));
+    await new Promise((resolve) => sock.once('connect', resolve));
+    sock.write(`PUT ${A}/${base}/aborted/half.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n`);
+    sock.write(Buffer.alloc(9 * 1024 * 1024, 7));
+    // Abandon it only once the store shows the upload under way (a temporary file; an open S3
+    // multipart upload), so the test is about cleaning up a started upload, whatever the timing.
+    await waitFor('the upload to begin in the store', async () => (await uploads()).length > 0);
+    sock.destroy();
+    await closed;
+    const leftovers = async () => ({
+      listed: (await list(`${base}/aborted`)).body.files,
+      inside: (await t.store.listInside()).filter((k) => k.includes('half.bin') || k.startsWith('.cairn-tmp')),
+      uploads: await uploads(),
     });
-    await new Promise((r) => setTimeout(r, 700));
-    expect((await list(`${base}/aborted`)).body.files).toEqual([]);
-    expect((await t.store.listInside()).filter((k) => k.includes('half.bin') || k.startsWith('.cairn-tmp'))).toEqual([]);
+    const clean = { listed: [], inside: [], uploads: [] };
+    await waitFor('the abandoned upload to be cleaned up', async () => JSON.stringify(await leftovers()) === JSON.stringify(clean), { timeoutMs: 20_000 }).catch(() => {});
+    expect(await leftovers()).toEqual(clean);
   });
 
   it('answers a malformed path with 400 INVALID_PARAMETER_VALUE', async () => {

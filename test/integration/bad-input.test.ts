@@ -14,6 +14,9 @@ interface Ids {
   deletedExpId: string;
 }
 
+/** What the deleted run held before the refused writes: its run-name tag (set at create). */
+let deletedRunTags: unknown;
+
 type Body = Record<string, unknown>;
 interface Case {
   name: string;
@@ -176,13 +179,14 @@ const cases: Case[] = [
   { name: 'runs/create in a deleted experiment', path: '/runs/create', body: (s) => ({ experiment_id: s.deletedExpId }), status: 400, code: BAD, message: notActive },
   { name: 'set-experiment-tag on a deleted experiment', path: '/experiments/set-experiment-tag', body: (s) => ({ experiment_id: s.deletedExpId, key: 'k', value: 'v' }), status: 400, code: BAD, message: notActive },
   { name: 'delete-experiment-tag on a deleted experiment', path: '/experiments/delete-experiment-tag', body: (s) => ({ experiment_id: s.deletedExpId, key: 'k' }), status: 400, code: BAD, message: notActive },
-  { name: 'experiments/update a deleted experiment', path: '/experiments/update', body: (s) => ({ experiment_id: s.deletedExpId, new_name: uniqueName('renamed') }), status: 400, code: BAD, message: notActive },
+  // The codes of mlflow server 3.18 (test/compat/test_errors.py, test_experiments.py); its 500 for INVALID_STATE is a 400 here.
+  { name: 'experiments/update a deleted experiment', path: '/experiments/update', body: (s) => ({ experiment_id: s.deletedExpId, new_name: uniqueName('renamed') }), status: 400, code: 'INVALID_STATE', message: 'Cannot rename a non-active experiment.' },
   { name: 'experiments/delete twice', path: '/experiments/delete', body: (s) => ({ experiment_id: s.deletedExpId }), status: 400, code: BAD },
   { name: 'experiments/restore an active experiment', path: '/experiments/restore', body: (s) => ({ experiment_id: s.expId }), status: 400, code: BAD },
   { name: 'experiments/delete the Default experiment', path: '/experiments/delete', body: () => ({ experiment_id: '0' }), status: 400, code: BAD, message: 'default experiment' },
   { name: 'experiments/create duplicate name', path: '/experiments/create', body: (s) => ({ name: s.expName }), status: 400, code: 'RESOURCE_ALREADY_EXISTS', message: 'already exists' },
   { name: 'experiments/create name of a deleted experiment', path: '/experiments/create', body: (s) => ({ name: s.otherExpName }), status: 400, code: 'RESOURCE_ALREADY_EXISTS', message: 'already exists' },
-  { name: 'experiments/update to a taken name', path: '/experiments/update', body: (s) => ({ experiment_id: s.expId, new_name: s.otherExpName }), status: 400, code: 'RESOURCE_ALREADY_EXISTS', message: 'already exists' },
+  { name: 'experiments/update to a taken name', path: '/experiments/update', body: (s) => ({ experiment_id: s.expId, new_name: s.otherExpName }), status: 400, code: 'BAD_REQUEST', message: 'already exists' },
   { name: 'experiments/create name of 501 chars', path: '/experiments/create', body: () => ({ name: 'n'.repeat(501) }), status: 400, code: BAD, message: '500' },
   { name: 'experiments/create artifact_location runs:/', path: '/experiments/create', body: () => ({ name: uniqueName('bad-loc'), artifact_location: 'runs:/abc/artifacts' }), status: 400, code: BAD, message: 'runs:/' },
   { name: 'set-experiment-tag value over 5000 chars', path: '/experiments/set-experiment-tag', body: (s) => ({ experiment_id: s.expId, key: 'k', value: 'v'.repeat(5001) }), status: 400, code: BAD, message: '5000' },
@@ -221,6 +225,7 @@ describe('bad input', () => {
     ids.expId = (await post('/experiments/create', { name: ids.expName })).experiment_id;
     ids.runId = (await post('/runs/create', { experiment_id: ids.expId, run_name: 'known', start_time: TS })).run.info.run_id;
     ids.deletedRunId = (await post('/runs/create', { experiment_id: ids.expId, start_time: TS })).run.info.run_id;
+    deletedRunTags = (await t.api.get('/api/2.0/mlflow/runs/get').query({ run_id: ids.deletedRunId }).expect(200)).body.run.data.tags;
     await post('/runs/delete', { run_id: ids.deletedRunId });
     ids.deletedExpId = (await post('/experiments/create', { name: ids.otherExpName })).experiment_id;
     await post('/experiments/set-experiment-tag', { experiment_id: ids.deletedExpId, key: 'k', value: 'v' });
@@ -284,6 +289,9 @@ describe('bad input', () => {
     expect(run.body.run.info.status).toBe('RUNNING');
     expect(run.body.run.data.metrics).toBeUndefined();
     expect(run.body.run.data.params).toBeUndefined();
+    // set-tag 't' and delete-tag 'mlflow.runName' were refused: the tags are the ones it was created with.
+    expect(deletedRunTags).toEqual([{ key: 'mlflow.runName', value: expect.any(String) }]);
+    expect(run.body.run.data.tags).toEqual(deletedRunTags);
     const exp = await t.api.get('/api/2.0/mlflow/experiments/get').query({ experiment_id: ids.deletedExpId }).expect(200);
     expect(exp.body.experiment).toMatchObject({ name: ids.otherExpName, lifecycle_stage: 'deleted', tags: [{ key: 'k', value: 'v' }] });
     const live = await t.api.get('/api/2.0/mlflow/experiments/get').query({ experiment_id: ids.expId }).expect(200);

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +14,13 @@ const TS = 1_700_000_000_000;
 const STEPS_PER_KEY = 50; // two keys: 100 metrics per batch
 const KEYS = ['loss', 'acc'] as const;
 const CONCURRENCY = 4;
-// The kill lands right after the n-th 200, or a few ms later while the workers keep sending, to
-// catch the server mid-transaction as well as between transactions.
+// The kill is event-driven, not timed: it lands at the first moment after the `killAfter`-th 200 when
+// at least `delivered` requests have been handed whole to the server's socket and not answered yet:
+// one (the server may be between transactions) up to all the workers' (some are mid-transaction).
 const ROUNDS = [
-  { firstBatch: 0, killAfter: 25, delayMs: 0 },
-  { firstBatch: 1000, killAfter: 15, delayMs: 4 },
-  { firstBatch: 2000, killAfter: 10, delayMs: 11 },
+  { firstBatch: 0, killAfter: 25, delivered: 1 },
+  { firstBatch: 1000, killAfter: 15, delivered: 2 },
+  { firstBatch: 2000, killAfter: 10, delivered: CONCURRENCY },
 ];
 
 const valueOf = (key: string, step: number) => (key === 'loss' ? step / 8 : 1 - step / 4);
@@ -45,7 +47,8 @@ interface RoundResult {
   acked: Set<number>;
   /** Batches answered with something other than 200 (must not happen before the kill). */
   rejected: Map<number, string>;
-  inFlightAtKill: number;
+  /** Requests whose bytes were all with the server, unanswered, when it was killed. */
+  deliveredAtKill: number;
 }
 
 async function api(server: ServerProcess, method: 'GET' | 'POST', endpoint: string, body?: unknown): Promise<any> {
@@ -56,46 +59,62 @@ async function api(server: ServerProcess, method: 'GET' | 'POST', endpoint: stri
   return JSON.parse(text);
 }
 
-/** Streams batches from `firstBatch` on, and SIGKILLs the server `delayMs` after the `killAfter`-th 200. */
-async function streamAndKill(server: ServerProcess, runId: string, { firstBatch, killAfter, delayMs }: (typeof ROUNDS)[number]): Promise<RoundResult> {
-  const result: RoundResult = { sent: new Set(), acked: new Set(), rejected: new Map(), inFlightAtKill: -1 };
+/** One log-batch POST; `onDelivered` fires once the whole request has been handed to the socket. */
+function postBatch(server: ServerProcess, agent: http.Agent, body: string, onDelivered: () => void): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      `${server.baseUrl}/api/2.0/mlflow/runs/log-batch`,
+      { method: 'POST', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('finish', onDelivered);
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Streams batches from `firstBatch` on, and SIGKILLs the server as ROUNDS describes. */
+async function streamAndKill(server: ServerProcess, runId: string, { firstBatch, killAfter, delivered: needDelivered }: (typeof ROUNDS)[number]): Promise<RoundResult> {
+  const result: RoundResult = { sent: new Set(), acked: new Set(), rejected: new Map(), deliveredAtKill: -1 };
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const delivered = new Set<number>();
   let next = firstBatch;
-  let inFlight = 0;
   let killed = false;
-  let killScheduled = false;
   const kill = () => {
     killed = true;
-    result.inFlightAtKill = inFlight;
+    result.deliveredAtKill = delivered.size;
     server.proc.kill('SIGKILL');
+  };
+  const maybeKill = () => {
+    if (!killed && result.acked.size >= killAfter && delivered.size >= needDelivered) kill();
   };
   const worker = async () => {
     while (!killed && next < firstBatch + 900) {
       const batch = next++;
       result.sent.add(batch);
-      inFlight++;
       try {
-        const res = await fetch(`${server.baseUrl}/api/2.0/mlflow/runs/log-batch`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(batchBody(runId, batch)),
+        const res = await postBatch(server, agent, JSON.stringify(batchBody(runId, batch)), () => {
+          delivered.add(batch);
+          maybeKill();
         });
-        const text = await res.text();
+        delivered.delete(batch);
         if (res.status === 200) result.acked.add(batch);
-        else result.rejected.set(batch, `${res.status} ${text.slice(0, 300)}`);
+        else result.rejected.set(batch, `${res.status} ${res.text.slice(0, 300)}`);
+        maybeKill();
       } catch {
         // The connection died with the server: this batch's fate is unknown to the client.
-      } finally {
-        inFlight--;
-      }
-      if (!killScheduled && result.acked.size >= killAfter) {
-        killScheduled = true;
-        if (delayMs === 0) kill();
-        else setTimeout(kill, delayMs);
       }
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  if (!killed) kill(); // ran out of batches first; the acked count check below then fails
+  agent.destroy();
+  if (!killed) kill(); // ran out of batches first; the checks on the round then fail
   const exit = await server.exited;
   expect(exit.signal, `server should have died of SIGKILL:\n${server.output()}`).toBe('SIGKILL');
   return result;
@@ -138,7 +157,7 @@ describe('crash safety: SIGKILL during log-batch', () => {
       const r = await streamAndKill(server, runId, round);
       expect([...r.rejected], 'no batch may be refused while the server is up').toEqual([]);
       expect(r.acked.size).toBeGreaterThanOrEqual(round.killAfter);
-      expect(r.inFlightAtKill, 'the kill must land while requests are in flight').toBeGreaterThan(0);
+      expect(r.deliveredAtKill, 'the kill must land while the server holds unanswered requests').toBeGreaterThanOrEqual(round.delivered);
       r.sent.forEach((b) => sent.add(b));
       r.acked.forEach((b) => acked.add(b));
       // Same database, new process (and port). On PGlite this reopens a data dir left by a SIGKILL.

@@ -50,7 +50,12 @@ describe('search_model_versions', () => {
     expect(await versions(`${byName} AND source_path LIKE 'runs:/%'`)).toHaveLength(5);
     expect(await versions(`name IN ('${name}') AND attribute.version_number <= 1`)).toEqual(['1']);
     expect(await versions(byName, { order_by: ['version_number ASC'] })).toEqual(['1', '2', '3', '4', '5']);
-    expect(await versions(byName, { order_by: ['creation_timestamp ASC', 'version_number DESC'] })).toHaveLength(5);
+    // Two keys: versions made in the same millisecond tie on the first, and the second decides.
+    const stamped = await get('model-versions/search', { filter: byName, order_by: ['creation_timestamp ASC', 'version_number DESC'] });
+    const rows = stamped.body.model_versions.map((v: { version: string; creation_timestamp: number }) => [Number(v.creation_timestamp), Number(v.version)]);
+    const byKeys = [...rows].sort((a: number[], b: number[]) => a[0] - b[0] || b[1] - a[1]);
+    expect(rows.map((r: number[]) => r[1])).toEqual(byKeys.map((r: number[]) => r[1]));
+    expect(rows).toHaveLength(5);
 
     const page1 = await get('model-versions/search', { filter: byName, max_results: 2, order_by: 'version_number ASC' });
     expect(page1.body.model_versions.map((v: { version: string }) => v.version)).toEqual(['1', '2']);
@@ -116,6 +121,26 @@ describe('prompts', () => {
     expect(await versions(`name = '${prompt}' AND tag.\`mlflow.prompt.is_prompt\` = 'true'`)).toEqual([prompt]);
     // A prompt cannot be the source of a model version.
     expect((await createVersion(model, { source: `models:/${prompt}/1`, run_id: undefined })).status).toBe(400);
+  });
+});
+
+describe('search_model_versions order_by with two keys', () => {
+  it('orders by the first key, then the second, each in its own direction', async () => {
+    const prefix = uniqueName('two-keys');
+    const [a, b] = [`${prefix}-a`, `${prefix}-b`];
+    for (const [name, count] of [[a, 2], [b, 3]] as const) {
+      expect((await post('registered-models/create', { name })).status).toBe(200);
+      for (let i = 0; i < count; i++) await newVersion(name);
+    }
+    const order = async (orderBy: string[]) => {
+      const res = await get('model-versions/search', { filter: `name IN ('${a}', '${b}')`, order_by: orderBy });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body.model_versions.map((v: { name: string; version: string }) => `${v.name.slice(prefix.length + 1)}${v.version}`);
+    };
+    // Unlike the default (name ASC, version_number DESC) in both keys.
+    expect(await order(['name DESC', 'version_number ASC'])).toEqual(['b1', 'b2', 'b3', 'a1', 'a2']);
+    expect(await order(['name ASC', 'version_number ASC'])).toEqual(['a1', 'a2', 'b1', 'b2', 'b3']);
+    expect(await order(['name DESC', 'version_number DESC'])).toEqual(['b3', 'b2', 'b1', 'a2', 'a1']);
   });
 });
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../harness/crash-server.js';
 
 // Start-up failures must be one clear line on stderr and a non-zero exit, never a stack trace.
 const cairn = (args: string[]) =>
@@ -18,9 +19,7 @@ function expectOneLineFailure(res: ReturnType<typeof cairn>, pattern: RegExp): v
   expect(res.stderr).not.toMatch(/\n\s+at /);
 }
 
-beforeAll(() => {
-  if (!fs.existsSync('dist/src/main.js')) spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-});
+beforeAll(() => ensureBuilt());
 
 describe('cairn server start-up', () => {
   it('refuses an unknown flag', () => {

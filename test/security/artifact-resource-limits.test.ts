@@ -2,6 +2,7 @@
 // Bounded inputs are refused early with a 4xx, listings are paged, and nothing is buffered whole:
 // the flat-memory figures for 2 GiB bodies come from bench/artifact-memory.ts.
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../harness/app.js';
@@ -23,11 +24,19 @@ describe.each(artifactBackends())('artifact resource limits on $name', (backend)
     expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
   });
 
-  it('refuses a multipart body over 32 MiB without reading it all', async () => {
-    const huge = Buffer.alloc(33 * 1024 * 1024, 0x20);
-    const res = await rawRequest(t, 'POST', `${MPU}/complete/1/r/artifacts`, huge, { 'content-type': 'application/json' });
+  it('refuses a multipart body declared over 32 MiB without waiting for it', async () => {
+    // Only 1 MiB of the declared 33 MiB is ever sent: an answer can only come from the declared size.
+    const res = await sendUntilAnswered(t, { declared: 33 * 1024 * 1024, send: 1024 * 1024 });
     expect(res.status).toBe(400);
-    expect(json(res).message).toContain('exceeds the limit');
+    expect(JSON.parse(res.body).message).toContain('exceeds the limit');
+  });
+
+  it('stops reading a chunked multipart body soon after 32 MiB', async () => {
+    // 256 MiB offered with back-pressure; a server reading it all would take every byte before answering.
+    const res = await sendUntilAnswered(t, { chunked: true, send: 256 * 1024 * 1024 });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).message).toContain('exceeds the limit');
+    expect(res.written).toBeLessThan(96 * 1024 * 1024);
   });
 
   it.each([
@@ -78,3 +87,52 @@ describe.each(artifactBackends())('artifact resource limits on $name', (backend)
     }
   });
 });
+
+/**
+ * POSTs a body of spaces to mpu/complete over a raw socket, with Content-Length `declared` or chunked,
+ * writing at most `send` bytes with back-pressure and stopping as soon as the answer is in. Resolves
+ * with the answer and how many body bytes had been handed to the socket by then.
+ */
+async function sendUntilAnswered(app: ArtifactApp, opts: { declared?: number; chunked?: boolean; send: number }) {
+  const { port } = app.server.address() as net.AddressInfo;
+  const sock = net.connect(port, '127.0.0.1');
+  sock.on('error', () => {});
+  await new Promise((resolve) => sock.once('connect', resolve));
+  let raw = Buffer.alloc(0);
+  let answer: { status: number; body: string } | undefined;
+  const answered = new Promise<void>((resolve, reject) => {
+    sock.on('data', (d: Buffer) => {
+      raw = Buffer.concat([raw, d]);
+      const end = raw.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const head = raw.subarray(0, end).toString('latin1');
+      const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+      if (raw.length < end + 4 + length) return;
+      answer = { status: Number(head.split(' ')[1]), body: raw.subarray(end + 4, end + 4 + length).toString('utf8') };
+      resolve();
+    });
+    sock.on('close', () => (answer ? resolve() : reject(new Error(`connection closed without an answer: ${raw.toString('latin1').slice(0, 200)}`))));
+  });
+  const framing = opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${opts.declared}`;
+  sock.write(`POST ${MPU}/complete/1/r/artifacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+  const block = Buffer.alloc(256 * 1024, 0x20);
+  let written = 0;
+  while (!answer && written < opts.send) {
+    const ok = sock.write(opts.chunked ? Buffer.concat([Buffer.from(`${block.length.toString(16)}\r\n`), block, Buffer.from('\r\n')]) : block);
+    written += block.length;
+    if (!ok) await Promise.race([new Promise((resolve) => sock.once('drain', resolve)), answered.catch(() => {})]);
+  }
+  // The body is not finished: only an answer that did not wait for it arrives (the guard keeps a
+  // server that waits from hanging the run).
+  let guard: NodeJS.Timeout | undefined;
+  await Promise.race([
+    answered,
+    new Promise((_, reject) => {
+      guard = setTimeout(() => reject(new Error(`no answer after ${written} body bytes: the server is waiting for the rest`)), 30_000);
+    }),
+  ]).finally(() => {
+    clearTimeout(guard);
+    sock.destroy();
+  });
+  return { ...answer!, written };
+}

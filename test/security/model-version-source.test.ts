@@ -2,8 +2,9 @@
 // CVE-2023-1177 (file:///etc then get-artifact path=passwd), CVE-2023-6977 (//proc/self/root),
 // CVE-2024-3573 (empty or file schemes), CVE-2024-1558 (only urlparse().path checked), CVE-2025-11201,
 // CVE-2026-2614, and the attack inputs listed in MLflow's
-// handlers._validate_non_local_source_contains_relative_paths. Each must be refused with a 4xx, and
-// nothing outside Cairn's store may come back from the registry's download URI.
+// handlers._validate_non_local_source_contains_relative_paths. Each must be refused with a 4xx (also
+// when a run_id is given, which is what lets a local path in), and the registry's download URI of a
+// version made from a run is that run's folder in Cairn's store.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../harness/app.js';
 import { artifactBackends, startArtifactApp, type ArtifactApp } from '../integration/artifacts-backends.js';
@@ -42,28 +43,59 @@ export const BAD_SOURCES = [
 
 describe.each(artifactBackends().slice(0, 1))('model-version source ($name store)', (backend) => {
   let t: ArtifactApp;
-  let registryReady = false;
   let modelName: string;
+  let runId: string;
+  let runArtifactUri: string;
   beforeAll(async () => {
     t = await startArtifactApp(backend);
     modelName = uniqueName('sec-model');
+    // Setup failing is a failure of every case below, never a silent pass.
     const created = await t.api.post('/api/2.0/mlflow/registered-models/create').send({ name: modelName });
-    // The registry is its own issue; until it lands these checks have nothing to run against.
-    registryReady = created.status === 200;
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const exp = await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('sec-model-exp') });
+    expect(exp.status, JSON.stringify(exp.body)).toBe(200);
+    const run = await t.api.post('/api/2.0/mlflow/runs/create').send({ experiment_id: exp.body.experiment_id });
+    expect(run.status, JSON.stringify(run.body)).toBe(200);
+    runId = run.body.run.info.run_id;
+    runArtifactUri = run.body.run.info.artifact_uri;
   });
   afterAll(() => t.close());
 
-  it.each(BAD_SOURCES)('refuses source %j with a 4xx', async (source) => {
-    if (!registryReady) return;
-    const res = await t.api.post('/api/2.0/mlflow/model-versions/create').send({ name: modelName, source });
-    expect([source, res.status >= 400 && res.status < 500]).toEqual([source, true]);
-    expect(JSON.stringify(res.body)).not.toContain('root:');
+  it.each(BAD_SOURCES)('refuses source %j with a 4xx, with or without a run_id', async (source) => {
+    for (const extra of [{}, { run_id: runId }]) {
+      const res = await t.api.post('/api/2.0/mlflow/model-versions/create').send({ name: modelName, source, ...extra });
+      expect([source, extra, res.status >= 400 && res.status < 500]).toEqual([source, extra, true]);
+      expect(JSON.stringify(res.body)).not.toContain('root:');
+    }
   });
 
   it('leaves no version behind that points outside the store', async () => {
-    if (!registryReady) return;
-    const res = await t.api.post('/api/2.0/mlflow/model-versions/search').send({ filter: `name = '${modelName}'` });
-    const versions = res.status === 200 ? (res.body.model_versions ?? []) : [];
-    expect(versions).toEqual([]);
+    const res = await t.api.get('/api/2.0/mlflow/model-versions/search').query({ filter: `name = '${modelName}'` });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.model_versions ?? []).toEqual([]);
+  });
+
+  it('answers get-download-uri only with a place inside the run, and serves the stored bytes from it', async () => {
+    const name = uniqueName('sec-model-ok');
+    expect((await t.api.post('/api/2.0/mlflow/registered-models/create').send({ name })).status).toBe(200);
+    const root = runArtifactUri.replace(/^mlflow-artifacts:\//, '');
+    expect(runArtifactUri.startsWith('mlflow-artifacts:/')).toBe(true);
+    const put = await t.api.put(`/api/2.0/mlflow-artifacts/artifacts/${root}/model/MLmodel`).send('flavors: {}');
+    expect(put.status).toBe(200);
+    const fromRun = await t.api.post('/api/2.0/mlflow/model-versions/create').send({ name, source: `runs:/${runId}/model`, run_id: runId });
+    expect(fromRun.status, JSON.stringify(fromRun.body)).toBe(200);
+    const fromModel = await t.api.post('/api/2.0/mlflow/model-versions/create').send({ name, source: `models:/${name}/1` });
+    expect(fromModel.status, JSON.stringify(fromModel.body)).toBe(200);
+    for (const version of ['1', '2']) {
+      const res = await t.api.get('/api/2.0/mlflow/model-versions/get-download-uri').query({ name, version });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      // Exactly the run's model folder: under Cairn's proxied store, no scheme or path of the caller's.
+      expect([version, res.body.artifact_uri]).toEqual([version, `${runArtifactUri}/model`]);
+      const listed = await t.api.get('/api/2.0/mlflow-artifacts/artifacts').query({ path: `${root}/model` });
+      expect(listed.body.files).toEqual([{ path: 'MLmodel', is_dir: false, file_size: 'flavors: {}'.length }]);
+    }
+    // A deleted or unknown version has no download URI at all.
+    const missing = await t.api.get('/api/2.0/mlflow/model-versions/get-download-uri').query({ name, version: '3' });
+    expect(missing.status).toBe(404);
   });
 });

@@ -2,6 +2,11 @@
 
 Every test that takes `store` runs twice: Cairn with --artifacts-destination on a local folder, and on
 s3://<bucket>/<prefix> (moto, or the server scripts/s3-server.sh started).
+
+A few checks use plain HTTP (`requests`) next to the client, each where the client has no call for
+what is checked: the tracking-side listing (/api/2.0/mlflow/artifacts/list, which only the UI and
+Databricks' repository use), DELETE of a path that is not there, the presigned endpoint's status, and
+the proxy's 501 in direct mode.
 """
 
 from __future__ import annotations
@@ -148,6 +153,7 @@ def test_delete_through_the_api(store, exp_name, tmp_path):
 
 
 def test_tracking_side_listing(store, exp_name):
+    """Files logged by the client, listed by plain HTTP: the client never calls this endpoint."""
     mlflow.set_experiment(exp_name)
     with mlflow.start_run() as run:
         mlflow.log_text("m", "model/MLmodel")
@@ -157,15 +163,20 @@ def test_tracking_side_listing(store, exp_name):
     assert res["files"] == [{"path": "model", "is_dir": True}, {"path": "readme.txt", "is_dir": False, "file_size": 1}]
 
 
-def test_missing_artifact_is_an_error(store, exp_name, tmp_path):
+def test_missing_artifact_is_an_error(store, exp_name, tmp_path, http_log):
     mlflow.set_experiment(exp_name)
     with mlflow.start_run() as run:
         mlflow.log_text("x", "here.txt")
-    with pytest.raises((MlflowException, requests.HTTPError, OSError)):
+    # The client wraps the server's answer in its own message (as with mlflow server 3.18, whose
+    # answer is the same 404 RESOURCE_DOES_NOT_EXIST); the answer itself is read from the log.
+    with pytest.raises(MlflowException, match="Failed to download artifacts from path 'not-here.txt'"), http_log.call() as call:
         mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="not-here.txt", dst_path=str(tmp_path))
+    fetches = [(c.method, c.status, c.error_code) for c in call.requests if c.endpoint.endswith("/not-here.txt")]
+    assert fetches == [("GET", 404, "RESOURCE_DOES_NOT_EXIST")], [(c.method, c.endpoint, c.status) for c in call.requests]
+    assert not (tmp_path / "not-here.txt").exists()
 
 
-def test_multipart_upload_falls_back_or_goes_straight_to_s3(store, exp_name, tmp_path, monkeypatch, s3):
+def test_multipart_upload_falls_back_or_goes_straight_to_s3(store, exp_name, tmp_path, monkeypatch, s3, http_log):
     """With proxy multipart on: S3 takes presigned parts; the local folder answers 501 and gets one PUT."""
     monkeypatch.setenv("MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD", "true")
     monkeypatch.setenv("MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE", str(5 * 1024 * 1024))
@@ -174,7 +185,17 @@ def test_multipart_upload_falls_back_or_goes_straight_to_s3(store, exp_name, tmp
     big.write_bytes(os.urandom(12 * 1024 * 1024 + 3))
     mlflow.set_experiment(exp_name)
     with mlflow.start_run() as run:
-        mlflow.log_artifact(str(big), artifact_path="mp")
+        with http_log.call() as call:
+            mlflow.log_artifact(str(big), artifact_path="mp")
+    # What the client sent to Cairn's artifact endpoints for this one file (after the tracking calls
+    # that find the run; the parts themselves go straight to S3).
+    artifact_calls = [c for c in call.requests if not c.endpoint.startswith("/api/2.0/mlflow/")]
+    sent = [(c.method, c.endpoint.split("/mpu/")[1].split("/")[0] if "/mpu/" in c.endpoint else c.endpoint, c.status, c.error_code) for c in artifact_calls]
+    if store.kind == "s3":
+        assert sent == [("POST", "create", 200, None), ("POST", "complete", 200, None)], sent
+    else:
+        # Refused with 501 NOT_IMPLEMENTED, then the whole file in one PUT through the proxy.
+        assert sent == [("POST", "create", 501, "NOT_IMPLEMENTED"), ("PUT", "/mp/chunks.bin", 200, None)], sent
     if store.kind == "s3":
         key = f"{store.s3_prefix}/{run.info.artifact_uri.replace('mlflow-artifacts:/', '')}/mp/chunks.bin"
         etag = s3.client().head_object(Bucket=s3.bucket, Key=key)["ETag"]
