@@ -4,11 +4,13 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
-import { consoleLogger, createDeps } from './deps.js';
+import { classifyDbError } from './db/faults.js';
+import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
+                    [--db-timeout SECONDS] [--s3-timeout SECONDS]
        cairn db migrate [--backend-store-uri URI]
        ${KEYS_USAGE}`;
 
@@ -47,6 +49,15 @@ async function runServer(config: Config): Promise<void> {
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
+  if (!isWorker) {
+    try {
+      await checkArtifactStores(deps);
+    } catch (err) {
+      await deps.close().catch(() => {});
+      throw err;
+    }
+  }
+  surviveDatabaseFaults(deps.log);
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     if (!isWorker) announce(config, info.port);
@@ -69,7 +80,11 @@ async function runServer(config: Config): Promise<void> {
 // Migrations run once in the primary, then the workers share the port through node:cluster.
 async function runPrimary(config: Config): Promise<void> {
   const deps = await createDeps(config);
-  await deps.close();
+  try {
+    await checkArtifactStores(deps);
+  } finally {
+    await deps.close();
+  }
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
   let listening = 0;
@@ -91,6 +106,29 @@ async function runPrimary(config: Config): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/**
+ * A database fault must never end the process: requests answer 503 and the pool reconnects. The
+ * pool and every client already handle their `error` events; this is the net under any promise that
+ * a fault rejects where nobody awaits it. Anything else unexpected is logged, and the process goes
+ * on serving (a request that failed has already been answered 500 by the error hook).
+ */
+function surviveDatabaseFaults(log: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    const fault = classifyDbError(reason);
+    log.error(fault ? 'database fault outside a request' : 'unhandled rejection', { error: String((reason as Error)?.stack ?? reason) });
+  });
+  // An `error` event nobody listened for (a driver path we have not seen): survive it when it is a
+  // connection fault, which leaves no state behind; anything else is a bug, and the process state is unknown.
+  process.on('uncaughtException', (err) => {
+    if (classifyDbError(err)?.kind === 'unavailable') {
+      log.error('database fault outside a request', { error: String(err?.stack ?? err) });
+      return;
+    }
+    console.error(err);
+    process.exit(1);
+  });
 }
 
 function announce(config: Config, port: number): void {

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { isUniqueViolation } from '../db/faults.js';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { alreadyExists, invalidParam, notFound, type MlflowError } from '../errors.js';
@@ -152,12 +153,18 @@ async function activeExperiment(deps: Deps, tx: Deps['db'], experimentId: string
 
 export async function renameExperiment(deps: Deps, experimentId: string, newName: string): Promise<void> {
   validateExperimentName(newName);
-  await deps.db.transaction(async (tx) => {
-    const id = await activeExperiment(deps, tx, experimentId);
-    const clash = await rows(tx, sql`select 1 from experiments where name = ${newName} and experiment_id <> ${id}`);
-    if (clash.length) throw alreadyExists(`Experiment(name=${newName}) already exists.`);
-    await tx.execute(sql`update experiments set name = ${newName}, last_update_time = ${deps.now()} where experiment_id = ${id}`);
-  });
+  try {
+    await deps.db.transaction(async (tx) => {
+      const id = await activeExperiment(deps, tx, experimentId);
+      const clash = await rows(tx, sql`select 1 from experiments where name = ${newName} and experiment_id <> ${id}`);
+      if (clash.length) throw alreadyExists(`Experiment(name=${newName}) already exists.`);
+      await tx.execute(sql`update experiments set name = ${newName}, last_update_time = ${deps.now()} where experiment_id = ${id}`);
+    });
+  } catch (err) {
+    // Two renames to one new name at once both pass the check above; the loser hits the unique index.
+    if (isUniqueViolation(err)) throw alreadyExists(`Experiment(name=${newName}) already exists.`);
+    throw err;
+  }
 }
 
 export async function setExperimentLifecycle(deps: Deps, experimentId: string, stage: 'active' | 'deleted'): Promise<void> {
