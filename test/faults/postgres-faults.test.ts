@@ -1,0 +1,165 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, startServer, stopServer, type ServerProcess } from '../harness/crash-server.js';
+import { checkWrites, createExperiment, runsByTag, startLoad, type Answer, type Load } from '../harness/fault-load.js';
+import { startPgCluster, type PgCluster } from '../harness/pg-cluster.js';
+
+// The real server (bin/cairn.js) on a Postgres cluster of the test's own, with clients creating runs
+// while that Postgres is stopped, frozen or out of connections. Each scenario checks that no process
+// dies, that during the fault every answer is a 503 with Retry-After (or a 4xx), never a 500 or a
+// dropped connection, that service resumes by itself, and that every acknowledged write is stored
+// exactly once. Recovery is awaited event by event; the issue's "within 5 s" bound is the one timing
+// figure asserted.
+
+const WRITERS = 6;
+const DB_TIMEOUT_S = 1;
+// Generous: a request is bounded by the connection wait plus its statements, each DB_TIMEOUT_S.
+const REQUEST_TIMEOUT_MS = 15_000;
+const RECOVERY_BOUND_MS = 5_000;
+
+let cluster: PgCluster;
+let server: ServerProcess | undefined;
+let load: Load | undefined;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-faults-'));
+
+beforeAll(async () => {
+  ensureBuilt();
+  cluster = await startPgCluster({ maxConnections: 30 });
+});
+afterEach(async () => {
+  await load?.stop();
+  load = undefined;
+  await stopServer(server);
+  server = undefined;
+});
+afterAll(() => {
+  cluster?.destroy();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const oks = (answers: Answer[], after = 0) => answers.filter((a) => a.status === 200 && a.sentAt >= after).length;
+
+/** Every answer to a request sent in [from, to): 503 with Retry-After, or a 4xx; never a 5xx else, never none. */
+function expectOnlyRefusals(answers: Answer[], from: number, to: number): Answer[] {
+  const during = answers.filter((a) => a.sentAt >= from && a.sentAt < to);
+  const bad = during.filter((a) => !(a.status === 503 && a.errorCode === 'TEMPORARILY_UNAVAILABLE' && a.retryAfter) && !(a.status >= 400 && a.status < 500));
+  expect(bad.slice(0, 5), `${bad.length} of ${during.length} answers during the fault were not a 503 with Retry-After`).toEqual([]);
+  return during;
+}
+
+async function expectAllWritesKept(experimentId: string, answers: Answer[]): Promise<void> {
+  const { acked, problems } = checkWrites(answers, await runsByTag(server!, experimentId));
+  expect(problems.slice(0, 10)).toEqual([]);
+  expect(acked).toBeGreaterThan(0);
+}
+
+function expectAlive(s: ServerProcess): void {
+  expect(s.proc.exitCode, s.output()).toBeNull();
+  expect(s.proc.signalCode, s.output()).toBeNull();
+  // With --workers > 1 the primary would replace a dead worker, and says so.
+  expect(s.output()).not.toMatch(/worker exited/);
+}
+
+/** Stops the load and checks what every scenario promises: nobody died, nothing unanswered, nothing lost. */
+async function finish(l: Load, experimentId: string): Promise<Answer[]> {
+  await l.stop();
+  load = undefined;
+  expectAlive(server!);
+  const missing = l.answers.filter((a) => a.status === 0 || (a.status >= 500 && a.status !== 503));
+  expect(missing.slice(0, 5), `${missing.length} requests got no answer or a 5xx other than 503`).toEqual([]);
+  await expectAllWritesKept(experimentId, l.answers);
+  return l.answers;
+}
+
+describe.each([1, 2])('Postgres stopped while clients log (--workers %i)', (workers) => {
+  it('answers 503 during the outage, resumes by itself within 5 s, and keeps every acknowledged write once', async () => {
+    server = await startServer(cluster.url, dataDir, 60_000, ['--workers', String(workers), '--db-timeout', String(DB_TIMEOUT_S)]);
+    const experimentId = await createExperiment(server, `stop-${workers}-${Date.now()}`);
+    const l = (load = startLoad(server, experimentId, { writers: WRITERS, requestTimeoutMs: REQUEST_TIMEOUT_MS }));
+    await l.until((a) => oks(a) >= 30, '30 writes before the fault');
+
+    await cluster.stop();
+    const stoppedAt = Date.now();
+    await l.until((a) => a.filter((x) => x.sentAt > stoppedAt).length >= 30, '30 answers during the outage');
+    const restartAt = Date.now();
+    await cluster.start();
+    const upAt = Date.now();
+    await l.until((a) => oks(a, upAt) >= 1, 'the first write after Postgres returned');
+    const recoveredAt = l.answers.find((a) => a.status === 200 && a.sentAt >= upAt)!.doneAt;
+    await l.until((a) => oks(a, recoveredAt) >= 30, '30 writes after recovery');
+
+    const answers = await finish(l, experimentId);
+    expect(expectOnlyRefusals(answers, stoppedAt, restartAt).length).toBeGreaterThanOrEqual(30);
+    expect(recoveredAt - upAt, 'recovery after Postgres returned (ms)').toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+  }, 120_000);
+});
+
+describe('Postgres frozen (SIGSTOP) while clients log', () => {
+  it('answers 503 past --db-timeout instead of hanging, and recovers within 5 s of SIGCONT', async () => {
+    server = await startServer(cluster.url, dataDir, 60_000, ['--db-timeout', String(DB_TIMEOUT_S)]);
+    const experimentId = await createExperiment(server, `freeze-${Date.now()}`);
+    const l = (load = startLoad(server, experimentId, { writers: WRITERS, requestTimeoutMs: REQUEST_TIMEOUT_MS }));
+    await l.until((a) => oks(a) >= 30, '30 writes before the fault');
+
+    cluster.freeze();
+    const frozenAt = Date.now();
+    let thawedAt = Infinity;
+    try {
+      // Every writer must get answers while the database is frozen: nobody hangs on it.
+      await l.until((a) => new Set(a.filter((x) => x.sentAt > frozenAt && x.status === 503).map((x) => x.writer)).size === WRITERS && a.filter((x) => x.sentAt > frozenAt).length >= 2 * WRITERS, 'two 503s per writer while frozen');
+    } finally {
+      cluster.thaw();
+      thawedAt = Date.now();
+    }
+    await l.until((a) => oks(a, thawedAt) >= 1, 'the first write after SIGCONT');
+    const recoveredAt = l.answers.find((a) => a.status === 200 && a.sentAt >= thawedAt)!.doneAt;
+    await l.until((a) => oks(a, recoveredAt) >= 30, '30 writes after recovery');
+
+    const answers = await finish(l, experimentId);
+    // Sent while frozen: refused (a request already past its statements when the freeze hit may still be a 200).
+    const during = expectOnlyRefusals(answers.filter((a) => a.status !== 200), frozenAt, thawedAt);
+    expect(during.length).toBeGreaterThanOrEqual(2 * WRITERS);
+    // The bound: nobody waited past the client's own timeout (those would be status 0, checked in finish).
+    const slowest = Math.max(...answers.filter((a) => a.sentAt > frozenAt && a.sentAt < thawedAt).map((a) => a.doneAt - a.sentAt));
+    expect(slowest).toBeLessThan(REQUEST_TIMEOUT_MS);
+    expect(recoveredAt - thawedAt, 'recovery after SIGCONT (ms)').toBeLessThanOrEqual(RECOVERY_BOUND_MS);
+  }, 120_000);
+});
+
+describe('Postgres out of connections (53300 too many clients)', () => {
+  it('queues for a connection or answers 503, never 500, and recovers when connections free up', async () => {
+    server = await startServer(cluster.url, dataDir, 60_000, ['--db-timeout', String(DB_TIMEOUT_S)]);
+    const experimentId = await createExperiment(server, `conns-${Date.now()}`);
+    // Take every connection slot left, so the server's pool cannot grow past what it holds now.
+    const hogs: pg.Client[] = [];
+    try {
+      for (;;) {
+        const c = new pg.Client({ connectionString: cluster.url });
+        c.on('error', () => {});
+        try {
+          await c.connect();
+          hogs.push(c);
+        } catch (err) {
+          expect((err as { code?: string }).code).toBe('53300');
+          break;
+        }
+        if (hogs.length > 200) throw new Error('max_connections did not bite');
+      }
+      const l = (load = startLoad(server, experimentId, { writers: WRITERS * 2, requestTimeoutMs: REQUEST_TIMEOUT_MS }));
+      await l.until((a) => a.length >= 60, '60 answers while the slots are taken');
+      const releasedAt = Date.now();
+      await Promise.all(hogs.splice(0).map((c) => c.end().catch(() => {})));
+      await l.until((a) => oks(a, releasedAt) >= 30, '30 writes after connections were freed');
+      const answers = await finish(l, experimentId);
+      expectOnlyRefusals(answers.filter((a) => a.status !== 200), 0, releasedAt);
+      // The pool queued for the connections it had rather than failing every request.
+      expect(oks(answers.filter((a) => a.sentAt < releasedAt))).toBeGreaterThan(0);
+      expect(cluster.log()).toMatch(/too many clients/);
+    } finally {
+      await Promise.all(hogs.map((c) => c.end().catch(() => {})));
+    }
+  }, 120_000);
+});
