@@ -16,6 +16,9 @@ const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri UR
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // The AWS SDK nags on stderr about Node versions it will drop in future releases; Cairn supports
+  // the Node it runs on (package.json engines), and a start-up failure must stay one line.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));

@@ -73,8 +73,9 @@ export class S3BlobStore implements BlobStore {
       maxAttempts: 3,
       requestHandler: {
         connectionTimeout: Math.min(5000, this.timeoutMs),
-        // A frozen server accepts the connection and then says nothing: bound the silence.
-        requestTimeout: this.timeoutMs,
+        // A frozen server accepts the connection and then says nothing: bound the silence (the
+        // socket's inactivity, so a large body keeps streaming for as long as it moves).
+        socketTimeout: this.timeoutMs,
         httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: !settings.ignoreTls }),
       },
     });

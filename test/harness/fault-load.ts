@@ -26,7 +26,20 @@ export interface Load {
   stop(): Promise<void>;
 }
 
-export function startLoad(server: ServerProcess, experimentId: string, opts: { writers: number; requestTimeoutMs: number; body?: (writer: number, seq: number) => unknown }): Load {
+export interface WriteRequest {
+  method: 'POST' | 'PUT';
+  path: string;
+  body: string;
+}
+
+export interface LoadOptions {
+  writers: number;
+  requestTimeoutMs: number;
+  /** The write to send; runs/create with (writer, seq) tags by default. */
+  request?: (writer: number, seq: number) => WriteRequest;
+}
+
+export function startLoad(server: ServerProcess, experimentId: string, opts: LoadOptions): Load {
   const answers: Answer[] = [];
   const waiters: { predicate: (a: Answer[]) => boolean; resolve: () => void }[] = [];
   let running = true;
@@ -42,19 +55,23 @@ export function startLoad(server: ServerProcess, experimentId: string, opts: { w
   const writer = async (w: number) => {
     for (let seq = 0; running; seq++) {
       const sentAt = Date.now();
-      const body = opts.body?.(w, seq) ?? {
-        experiment_id: experimentId,
-        start_time: sentAt,
-        tags: [
-          { key: 'fault.writer', value: String(w) },
-          { key: 'fault.seq', value: String(seq) },
-        ],
+      const req = opts.request?.(w, seq) ?? {
+        method: 'POST',
+        path: '/api/2.0/mlflow/runs/create',
+        body: JSON.stringify({
+          experiment_id: experimentId,
+          start_time: sentAt,
+          tags: [
+            { key: 'fault.writer', value: String(w) },
+            { key: 'fault.seq', value: String(seq) },
+          ],
+        }),
       };
       try {
-        const res = await fetch(`${server.baseUrl}/api/2.0/mlflow/runs/create`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify(body),
+        const res = await fetch(`${server.baseUrl}${req.path}`, {
+          method: req.method,
+          headers: { 'Content-Type': req.method === 'POST' ? 'application/json' : 'application/octet-stream' },
+          body: req.body,
           signal: AbortSignal.timeout(opts.requestTimeoutMs),
         });
         const text = await res.text();
