@@ -40,6 +40,7 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
   const log = opts.log ?? consoleLogger;
   const database = await connect(config.backendStoreUri, {
     poolSize: opts.poolSize,
+    probe: opts.migrate !== false,
     timeoutMs: config.dbTimeoutMs,
     onFault: (what, err) => log.error(what, { error: String((err as Error)?.message ?? err) }),
   });

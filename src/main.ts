@@ -94,10 +94,21 @@ async function runPrimary(config: Config): Promise<void> {
   cluster.on('listening', () => {
     if (++listening === config.workers) announce(config, config.port);
   });
+  // A worker that dies soon after it started would die again at once: space the restarts out
+  // (doubling up to 30 s) rather than fork in a tight loop; one that ran for a while restarts at once.
+  let quickDeaths = 0;
+  const startedAt = new Map<number, number>();
+  cluster.on('fork', (worker) => startedAt.set(worker.id, Date.now()));
   cluster.on('exit', (worker, code) => {
     if (stopping) return;
-    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code });
-    cluster.fork();
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    quickDeaths = lived < 10_000 ? quickDeaths + 1 : 0;
+    const delay = quickDeaths === 0 ? 0 : Math.min(30_000, 250 * 2 ** (quickDeaths - 1));
+    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code, inMs: delay });
+    setTimeout(() => {
+      if (!stopping) cluster.fork();
+    }, delay);
   });
   const stop = () => {
     stopping = true;

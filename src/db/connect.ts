@@ -83,6 +83,12 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Told about connection faults the pool recovers from by itself. */
   onFault?: (what: string, err: unknown) => void;
+  /**
+   * Fail at once when Postgres cannot be reached (the default: a wrong URI is a start-up error).
+   * A cluster worker, started after its primary reached the database, skips this: one replaced
+   * during an outage serves 503s until Postgres is back rather than failing in a loop.
+   */
+  probe?: boolean;
 }
 
 export async function connect(uri: string, opts: ConnectOptions = {}): Promise<Database> {
@@ -113,7 +119,7 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
   }
   const pool = createPool(uri, { max: opts.poolSize ?? 10, timeoutMs: opts.timeoutMs ?? 30_000, onFault: opts.onFault });
   try {
-    await pool.query('select 1');
+    if (opts.probe !== false) await pool.query('select 1');
   } catch (err) {
     await pool.end().catch(() => {});
     throw new StartupError(`cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`);

@@ -131,7 +131,7 @@ export async function startPgCluster(opts: { maxConnections?: number } = {}): Pr
 }
 
 /** Child PIDs from /proc (no procps needed on a bare CI machine). */
-function childrenOf(parent: number): number[] {
+export function childrenOf(parent: number): number[] {
   const out: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
