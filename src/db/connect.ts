@@ -12,7 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { isPglite, redact } from '../config.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { createPool } from './pool.js';
+import { createPool, withoutTimeout } from './pool.js';
 import * as schema from './schema/index.js';
 
 export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -130,14 +130,17 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
 
 // Several workers or hosts may start at once: a session advisory lock, held on one dedicated
 // connection, lets exactly one of them apply migrations while the others wait.
+// The migrations, and the wait for another process's, may rightly take longer than a request's
+// --db-timeout: that connection is unbounded, and dropped afterwards rather than reused.
 async function migrateLocked(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
+    await withoutTimeout(client);
     await client.query('select pg_advisory_lock(727274)');
     await migratePg(drizzlePg({ client }), { migrationsFolder: findMigrations() });
   } finally {
     await client.query('select pg_advisory_unlock(727274)').catch(() => {});
-    client.release();
+    client.release(true);
   }
 }
 

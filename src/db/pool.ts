@@ -81,6 +81,16 @@ class PatientPool extends pg.Pool {
 
 type QueryFn = (...args: unknown[]) => unknown;
 
+// Clients taken out of the per-statement bound (the migration runner, whose statements and lock
+// wait may rightly outlast a request's timeout).
+const unboundedClients = new WeakSet<object>();
+
+/** Lifts both the server's statement_timeout and the client-side bound from one checked-out client; release it with `release(true)` after, so the pool never hands it out again. */
+export async function withoutTimeout(client: pg.PoolClient): Promise<void> {
+  unboundedClients.add(client);
+  await client.query('set statement_timeout = 0');
+}
+
 /** Destroys the connection under any query that has not finished `limitMs` after it was sent. */
 function boundQueries(client: pg.PoolClient, limitMs: number, fault: (what: string, err: unknown) => void): void {
   const query = client.query.bind(client) as QueryFn;
@@ -90,6 +100,7 @@ function boundQueries(client: pg.PoolClient, limitMs: number, fault: (what: stri
     (client as unknown as { connection?: { stream?: { destroy(e?: Error): void } } }).connection?.stream?.destroy(err);
   };
   (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+    if (unboundedClients.has(client)) return query(...args);
     const last = args.length - 1;
     const timer = setTimeout(destroy, limitMs);
     timer.unref();

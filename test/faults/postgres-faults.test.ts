@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, startServer, stopServer, type ServerProcess } from '../harness/crash-server.js';
+import { ensureBuilt, repoRoot, startServer, stopServer, type ServerProcess } from '../harness/crash-server.js';
 import { checkWrites, createExperiment, runsByTag, startLoad, type Answer, type Load } from '../harness/fault-load.js';
 import { childrenOf, startPgCluster, type PgCluster } from '../harness/pg-cluster.js';
 
@@ -186,4 +187,34 @@ describe('Postgres out of connections (53300 too many clients)', () => {
       await Promise.all(hogs.map((c) => c.end().catch(() => {})));
     }
   }, 120_000);
+});
+
+describe('--db-timeout and migrations', () => {
+  it('bounds requests, not the schema migrations nor their wait for another process applying them', async () => {
+    cluster.psql('CREATE DATABASE fresh_migrate');
+    const url = cluster.url.replace(/\/cairn$/, '/fresh_migrate');
+    // Another process "applying migrations": it holds the migration lock until the migrate below waits on it.
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('select pg_advisory_lock(727274)');
+      const migrate = spawn(process.execPath, ['bin/cairn.js', 'db', 'migrate', '--backend-store-uri', url, '--db-timeout', '0.1'], { cwd: repoRoot });
+      let stderr = '';
+      migrate.stderr.on('data', (d) => (stderr += d));
+      const exited = new Promise<number | null>((resolve) => migrate.once('exit', resolve));
+      const waiting = async () => (await holder.query("select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted")).rows[0].n > 0;
+      for (let i = 0; i < 1200 && !(await waiting()); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await waiting(), 'db migrate should be waiting for the migration lock').toBe(true);
+      // Hold it past both bounds a request would have (0.1 s on the server, +0.5 s in the client):
+      // the waiting migrate must not have been failed by them. Then let it through.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(migrate.exitCode, stderr).toBeNull();
+      expect(await waiting()).toBe(true);
+      await holder.query('select pg_advisory_unlock(727274)');
+      expect(await exited, stderr).toBe(0);
+    } finally {
+      await holder.end();
+    }
+    expect(cluster.psql("select count(*) from information_schema.tables where table_name = 'experiments'", 'fresh_migrate').trim()).toBe('1');
+  });
 });

@@ -22,8 +22,8 @@ export interface PgCluster {
   /** SIGSTOP / SIGCONT on the postmaster and every backend: connections stay open, nothing answers. */
   freeze(): void;
   thaw(): void;
-  /** A SQL statement as the superuser, returning psql's unaligned output. */
-  psql(sqlText: string): string;
+  /** A SQL statement as the superuser (in the test database unless `db` says otherwise), returning psql's unaligned output. */
+  psql(sqlText: string, db?: string): string;
   destroy(): void;
 }
 
@@ -115,7 +115,7 @@ export async function startPgCluster(opts: { maxConnections?: number } = {}): Pr
       for (const pid of frozen) process.kill(pid, 'SIGSTOP');
     },
     thaw,
-    psql: (sqlText) => psql(sqlText, 'cairn'),
+    psql: (sqlText, db = 'cairn') => psql(sqlText, db),
     destroy() {
       if (destroyed) return;
       destroyed = true;
