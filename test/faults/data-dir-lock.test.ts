@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, repoRoot, startServer, stopServer, type ServerProcess } from '../harness/crash-server.js';
 
 // One embedded database, one process: a second `cairn server`, or `cairn db migrate`, on the same
@@ -24,6 +24,10 @@ function expectRefusedBy(res: ReturnType<typeof cairn>, pid: number): void {
   expect(lines[0]).toMatch(new RegExp(`^cairn: the embedded database in .* is in use by process ${pid}\\b`));
 }
 
+afterEach(async () => {
+  for (const s of running.splice(0)) await stopServer(s);
+});
+
 async function start(): Promise<ServerProcess> {
   const s = await startServer(uri, dataDir);
   running.push(s);
@@ -38,7 +42,6 @@ async function api(s: ServerProcess, endpoint: string, body?: unknown): Promise<
 
 beforeAll(() => ensureBuilt());
 afterAll(async () => {
-  for (const s of running) await stopServer(s);
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -64,7 +67,7 @@ describe('the embedded database folder is locked to one process', () => {
     const second = await start();
     expect((await api(second, `/experiments/get?experiment_id=${id}`)).experiment.name).toBe('kept-through-the-lock');
     await stopServer(second);
-  });
+  }, 300_000);
 
   it('takes over a stale lock left by a killed server', async () => {
     const killed = await start();
@@ -74,7 +77,7 @@ describe('the embedded database folder is locked to one process', () => {
     const next = await start();
     expect(fs.readFileSync(lockFile, 'utf8').trim()).toBe(String(next.proc.pid));
     await stopServer(next);
-  });
+  }, 300_000);
 
   it('refuses while the PID in the lock is alive, whatever the process', async () => {
     const holder = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
@@ -87,5 +90,5 @@ describe('the embedded database folder is locked to one process', () => {
     }
     const migrate = cairn(['db', 'migrate', '--backend-store-uri', uri]);
     expect(migrate.status, `a dead holder's lock is stale: ${migrate.stderr}`).toBe(0);
-  });
+  }, 300_000);
 });
