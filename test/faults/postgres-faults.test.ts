@@ -216,5 +216,5 @@ describe('--db-timeout and migrations', () => {
       await holder.end();
     }
     expect(cluster.psql("select count(*) from information_schema.tables where table_name = 'experiments'", 'fresh_migrate').trim()).toBe('1');
-  });
+  }, 120_000);
 });

@@ -85,14 +85,14 @@ describe('an S3 bucket that does not exist', () => {
     const res = spawnSync(process.execPath, ['bin/cairn.js', 'server', '--port', '0', '--backend-store-uri', 'memory://', '--artifacts-destination', 's3://no-such-bucket-here/x'], {
       cwd: repoRoot,
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 110_000,
       env: { ...process.env, ...s3.env, MLFLOW_PORT: '' },
     });
     expect(res.status, res.stderr).toBe(2);
     const lines = res.stderr.trim().split('\n');
     expect(lines, res.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^cairn: the artifact store's bucket 'no-such-bucket-here' does not exist/);
-  });
+  }, 120_000);
 
   it('removed while the server runs: a 404 no client retries, not a 503', async () => {
     const client = s3Client();
@@ -116,7 +116,7 @@ describe('an S3 bucket that does not exist', () => {
       expect(body.message).toMatch(/bucket 'cairn-faults-doomed' does not exist/);
     }
     await trackingWorks();
-  });
+  }, 120_000);
 });
 
 describe('the S3 server killed while clients upload', () => {
