@@ -82,7 +82,7 @@ export async function checkArtifactStores(deps: Pick<Deps, 'config' | 'blobs' | 
     try {
       await store.check();
     } catch (err) {
-      throw new StartupError(`${(err as Error).message} (${store.location}): create it, or fix the artifact store settings`);
+      throw new StartupError((err as Error).message);
     }
   }
 }

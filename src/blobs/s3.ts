@@ -51,6 +51,7 @@ export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly multipart: MultipartUploads;
   private readonly timeoutMs: number;
+  private readonly endpoint?: string;
 
   constructor(
     readonly bucket: string,
@@ -58,6 +59,7 @@ export class S3BlobStore implements BlobStore {
     settings: S3Settings,
   ) {
     this.timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.endpoint = settings.endpointUrl;
     const credentials =
       settings.accessKeyId && settings.secretAccessKey
         ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
@@ -228,9 +230,14 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       const name = (err as { name?: string })?.name ?? '';
       const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
-      if (name === 'NoSuchBucket' || name === 'NotFound' || status === 404) throw new Error(`the artifact store's bucket '${this.bucket}' does not exist`);
-      if (DENIED.has(name) || status === 403) throw new Error(`the artifact store's bucket '${this.bucket}' refuses Cairn's credentials (${name || status})`);
-      throw new Error(`cannot reach the artifact store's bucket '${this.bucket}': ${(err as Error)?.message || name}`);
+      const where = `${this.location}${this.endpoint ? ` at ${this.endpoint}` : ''}`;
+      if (name === 'NoSuchBucket' || name === 'NotFound' || status === 404) {
+        throw new Error(`the artifact store's bucket '${this.bucket}' does not exist (${where}): create it, or fix the artifact store setting`);
+      }
+      if (DENIED.has(name) || status === 403) {
+        throw new Error(`the artifact store's bucket '${this.bucket}' refuses Cairn's credentials (${name || status}, ${where}): check AWS_ACCESS_KEY_ID and the bucket's policy`);
+      }
+      throw new Error(`cannot reach the artifact store's bucket '${this.bucket}' (${where}): ${(err as Error)?.message || name}`);
     }
   }
 
