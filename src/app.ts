@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { randomUUID } from 'node:crypto';
 import { classifyDbError } from './db/faults.js';
 import type { Deps } from './deps.js';
-import { MlflowError, type ErrorCode } from './errors.js';
+import { MlflowError, RETRY_AFTER_SECONDS, type ErrorCode } from './errors.js';
 import type { Router } from './routes/define.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
@@ -54,9 +54,6 @@ export function createApp(deps: Deps): OpenAPIHono {
   });
   return app;
 }
-
-// A 503 tells the client when to come back; both real clients retry on it with their own backoff.
-export const RETRY_AFTER_SECONDS = '1';
 
 function errorResponse(c: Context, status: number, code: ErrorCode, message: string) {
   if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);

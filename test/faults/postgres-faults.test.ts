@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,11 +35,32 @@ afterEach(async () => {
   load = undefined;
   await stopServer(server);
   server = undefined;
+  await cluster?.ensureUp();
 });
 afterAll(() => {
   cluster?.destroy();
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** A W&B API key stored in the cluster's database, as `cairn keys create` makes one. */
+function wandbKey(url: string): string {
+  const res = spawnSync(process.execPath, ['bin/cairn.js', 'keys', 'create', '--user', 'fault', '--backend-store-uri', url], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  expect(res.status, res.stderr).toBe(0);
+  return res.stdout.trim();
+}
+
+async function wandbRunState(s: ServerProcess, key: string): Promise<Response> {
+  return fetch(`${s.baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`api:${key}`).toString('base64')}` },
+    // A query that reads the database (the key itself may be served from the server's cache).
+    body: JSON.stringify({
+      query: 'query RunState ($entity: String!, $project: String!, $run: String!) { project(name: $project, entityName: $entity) { run(name: $run) { id state } } }',
+      variables: { entity: 'fault', project: 'fault-project', run: 'no-such-run' },
+    }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+}
 
 const oks = (answers: Answer[], after = 0) => answers.filter((a) => a.status === 200 && a.sentAt >= after).length;
 
@@ -90,12 +111,18 @@ describe.each([1, 2])('Postgres stopped while clients log (--workers %i)', (work
   it(`answers 503 during the outage${workers > 1 ? ' (a worker killed meanwhile is replaced)' : ''}, resumes by itself within 5 s, and keeps every acknowledged write once`, async () => {
     server = await startServer(cluster.url, dataDir, 60_000, ['--workers', String(workers), '--db-timeout', String(DB_TIMEOUT_S)]);
     const experimentId = await createExperiment(server, `stop-${workers}-${Date.now()}`);
+    const key = wandbKey(cluster.url);
+    expect((await wandbRunState(server, key)).status).toBe(200);
     const l = (load = startLoad(server, experimentId, { writers: WRITERS, requestTimeoutMs: REQUEST_TIMEOUT_MS }));
     await l.until((a) => oks(a) >= 30, '30 writes before the fault');
 
     await cluster.stop();
     const stoppedAt = Date.now();
     await l.until((a) => a.filter((x) => x.sentAt > stoppedAt).length >= 30, '30 answers during the outage');
+    // The W&B client family gets the same 503 (its key is checked against the database).
+    const gql = await wandbRunState(server, key);
+    expect(gql.status, await gql.clone().text()).toBe(503);
+    expect(gql.headers.get('retry-after')).toBeTruthy();
     const workerPids = () => childrenOf(server!.proc.pid!);
     let killedWorkerAt: number | undefined;
     if (workers > 1) {
@@ -114,6 +141,7 @@ describe.each([1, 2])('Postgres stopped while clients log (--workers %i)', (work
     await l.until((a) => oks(a, upAt) >= 1, 'the first write after Postgres returned');
     const recoveredAt = l.answers.find((a) => a.status === 200 && a.sentAt >= upAt)!.doneAt;
     await l.until((a) => oks(a, recoveredAt) >= 30, '30 writes after recovery');
+    expect((await wandbRunState(server, key)).status).toBe(200);
 
     const answers = await finish(l, experimentId, killedWorkerAt);
     if (workers > 1) expect(workerPids()).toHaveLength(workers);

@@ -33,6 +33,7 @@ afterEach(async () => {
   load = undefined;
   await stopServer(server);
   server = undefined;
+  s3?.thaw();
 });
 afterAll(async () => {
   await s3?.destroy();

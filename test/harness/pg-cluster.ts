@@ -19,6 +19,8 @@ export interface PgCluster {
   start(): Promise<void>;
   /** The server's log so far. */
   log(): string;
+  /** Thawed and started again if a failed test left it frozen or stopped, so the next test starts clean. */
+  ensureUp(): Promise<void>;
   /** SIGSTOP / SIGCONT on the postmaster and every backend: connections stay open, nothing answers. */
   freeze(): void;
   thaw(): void;
@@ -110,6 +112,15 @@ export async function startPgCluster(opts: { maxConnections?: number } = {}): Pr
     stop: () => runAsync(path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']),
     start: () => runAsync(path.join(bin, 'pg_ctl'), startArgs),
     log: () => (fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8') : ''),
+    async ensureUp() {
+      thaw();
+      // pg_ctl status exits 3 when the server is not running.
+      try {
+        pgCtl('status');
+      } catch {
+        await runAsync(path.join(bin, 'pg_ctl'), startArgs);
+      }
+    },
     freeze() {
       frozen = pids();
       for (const pid of frozen) process.kill(pid, 'SIGSTOP');

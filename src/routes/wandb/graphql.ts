@@ -14,7 +14,7 @@ import {
 import type { Context } from 'hono';
 import { classifyDbError } from '../../db/faults.js';
 import type { Deps } from '../../deps.js';
-import { MlflowError } from '../../errors.js';
+import { MlflowError, RETRY_AFTER_SECONDS } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { MAX_HISTORY_READS, resolvers, type GqlContext } from './resolvers.js';
 import { WANDB_SDL } from './schema.graphql.js';
@@ -131,7 +131,7 @@ export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: G
     status = 500;
     return { message: `Internal error, request id ${requestId}`, path: e.path };
   });
-  if (status === 503) c.header('Retry-After', '1');
+  if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
   return c.json({ data: result.data ?? null, errors }, status as 200);
 }
 
