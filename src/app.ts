@@ -9,6 +9,7 @@ import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
 import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
 import { registryRoutes } from './routes/registry/index.js';
+import { uiRoutes } from './routes/ui/index.js';
 import { wandbRoutes } from './routes/wandb/index.js';
 import { unimplementedFamily } from './routes/unimplemented.js';
 import { uiStaticRoutes } from './routes/ui-static.js';
@@ -30,6 +31,7 @@ export function createApp(deps: Deps): OpenAPIHono {
   artifactRoutes(router);
   registryRoutes(router);
   wandbRoutes(router);
+  uiRoutes(router);
   app.get('/openapi.json', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO)));
   uiStaticRoutes(router);
 

@@ -305,3 +305,18 @@ function experimentScope(ids: readonly number[]): SQL {
   if (ids.length === 1) return sql`r.experiment_id = ${String(ids[0])}::bigint`;
   return sql`r.experiment_id = ANY(${numberArray(ids)}::bigint[])`;
 }
+
+/**
+ * The WHERE of runSearchQuery without its ordering (runs `r` matching the experiments, view type
+ * and filter), for callers that count or group the matches: the same rows the search pages through.
+ */
+export function runMatchCondition(input: { experimentIds: number[]; filter?: string; runViewType: ViewType }): SQL {
+  const where: SQL[] = [experimentScope(input.experimentIds)];
+  const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
+  if (stage) where.push(stage);
+  let subqueries = 0;
+  for (const c of parseFilter(input.filter, RUN_SEARCH_DIALECT)) {
+    where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+  }
+  return sql.join(where, sql` AND `);
+}
