@@ -1,4 +1,5 @@
 import type { RouteDef } from './router';
+import { ComparePage } from './pages/compare';
 import { ExperimentsPage } from './pages/experiments';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
@@ -11,7 +12,8 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/experiments', render: () => <ExperimentsPage /> },
   { pattern: '/experiments/:id', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/runs', render: (_, q) => <RunsPage experimentIds={(q.get('experiments') ?? '').split(',').filter(Boolean)} /> },
-  { pattern: '/experiments/:id/runs/:runId', render: (p) => <RunPage experimentId={p.id} runId={p.runId} /> },
+  { pattern: '/experiments/:id/runs/:runId', render: (p, q) => <RunPage experimentId={p.id} runId={p.runId} query={q} /> },
+  { pattern: '/compare', render: (_, q) => <ComparePage query={q} /> },
   { pattern: '/wandb/:entity/:project', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} /> },
   { pattern: '/wandb/:entity/:project/runs/:run', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} run={p.run} /> },
 ];
