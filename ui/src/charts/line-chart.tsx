@@ -58,7 +58,8 @@ function layout(lines: ChartLine[], smoothing: number, log: boolean, band: boole
     const smoothed = smoothing > 0 ? ema(raw, smoothing) : raw;
     const base = series.length;
     cols.push(smoothed);
-    series.push({ label: line.label, stroke: line.color, width: 1.6, spanGaps: true, points: { show: false } });
+    // A line of a few points (a metric logged once) would not show at all without its dots.
+    series.push({ label: line.label, stroke: line.color, width: 1.6, spanGaps: true, points: { show: line.x.length <= 3, size: 7, fill: line.color } });
     main.push({ line, idx: base });
     if (smoothing > 0) {
       cols.push(raw);
@@ -68,14 +69,26 @@ function layout(lines: ChartLine[], smoothing: number, log: boolean, band: boole
     if (hasBand) {
       const hiIdx = series.length;
       cols.push(clean(line.hi!, log), clean(line.lo!, log));
-      series.push({ label: `${line.label} max`, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } });
-      series.push({ label: `${line.label} min`, stroke: 'transparent', width: 0, spanGaps: true, points: { show: false } });
-      bands.push({ series: [hiIdx, hiIdx + 1], fill: withAlpha(line.color, 0.16) });
+      // The edges are drawn faintly too: a spike one pixel column wide has no area to fill, but
+      // its max edge still reaches up to it.
+      const edge = withAlpha(line.color, 0.4);
+      series.push({ label: `${line.label} max`, stroke: edge, width: 1, spanGaps: true, points: { show: false } });
+      series.push({ label: `${line.label} min`, stroke: edge, width: 1, spanGaps: true, points: { show: false } });
+      bands.push({ series: [hiIdx, hiIdx + 1], fill: withAlpha(line.color, 0.18) });
     }
     tables.push([line.x, ...cols] as uPlot.AlignedData);
   }
   const data = tables.length === 0 ? ([[]] as unknown as uPlot.AlignedData) : tables.length === 1 ? tables[0] : uPlot.join(tables);
   return { data, series, bands, main };
+}
+
+/** Axis ticks: 200k, 1.5M rather than 200000, 1500000. */
+export function fmtTick(v: number): string {
+  const a = Math.abs(v);
+  if (a >= 1e9) return `${Number((v / 1e9).toPrecision(3))}B`;
+  if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
+  if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
+  return fmtNumber(v);
 }
 
 function fmtX(kind: XAxisKind, v: number): string {
@@ -134,7 +147,8 @@ export function LineChart({ lines, xKind, smoothing, log, band, height = 220, on
       padding: [8, 8, 0, 0],
       cursor: {
         drag: { x: true, y: false, setScale: false },
-        points: { size: 6 },
+        // Hover dots only on the runs' lines, not on band edges or faint raw lines.
+        points: { size: (_u, si) => (cb.current.lay.main.some((m) => m.idx === si) ? 7 : 0) },
         focus: { prox: 24 },
       },
       focus: { alpha: 0.35 },
@@ -143,8 +157,8 @@ export function LineChart({ lines, xKind, smoothing, log, band, height = 220, on
         y: log ? { distr: 3 } : {},
       },
       axes: [
-        axis(xKind === 'relative' ? { values: (_u, vals) => vals.map(fmtSeconds) } : xKind === 'step' ? { values: (_u, vals) => vals.map((v) => fmtNumber(v)) } : {}),
-        axis({ size: 56, values: (_u, vals) => vals.map((v) => fmtNumber(v)) }),
+        axis(xKind === 'relative' ? { values: (_u, vals) => vals.map(fmtSeconds) } : xKind === 'step' ? { values: (_u, vals) => vals.map(fmtTick) } : {}),
+        axis({ size: 56, values: (_u, vals) => vals.map(fmtTick) }),
       ],
       hooks: {
         setSelect: [

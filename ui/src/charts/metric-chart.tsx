@@ -116,6 +116,9 @@ export function MetricChart({ metricKey, runs, settings, height = 220, title }: 
   const total = series?.reduce((n, s) => n + s.total_points, 0) ?? 0;
   const last = runs.length === 1 && series?.[0]?.points.length ? series[0].points[series[0].points.length - 1].value : undefined;
   const downsampled = series?.some((s) => s.downsampled) ?? false;
+  // The highest value drawn (band edge included), for tests and the curious: spikes must survive.
+  let yMax = -Infinity;
+  for (const l of lines) for (const v of l.hi ?? l.y) if (v !== null && v > yMax) yMax = v;
 
   return (
     <div
@@ -126,6 +129,7 @@ export function MetricChart({ metricKey, runs, settings, height = 220, title }: 
       data-total-points={series ? total : undefined}
       data-drawn-points={series ? lines.reduce((n, l) => n + l.x.length, 0) : undefined}
       data-zoomed={zoom ? '1' : '0'}
+      data-y-max={Number.isFinite(yMax) ? yMax : undefined}
     >
       <div className="chart-head">
         <span className="chart-title" title={metricKey}>

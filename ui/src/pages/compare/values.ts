@@ -43,6 +43,17 @@ export function axisOf(values: (string | number | undefined)[]): { pos: (v: stri
   if (present.length && nums.every((n) => Number.isFinite(n))) {
     let lo = Math.min(...nums);
     let hi = Math.max(...nums);
+    // Values spanning two decades or more (learning rates, weight decays) read better on a log axis.
+    if (lo > 0 && hi / lo >= 100) {
+      const [a, b] = [Math.log10(lo), Math.log10(hi)];
+      const pos = (v: string | number | undefined) => {
+        if (v === undefined || v === '') return undefined;
+        const n = typeof v === 'number' ? v : Number(v);
+        return Number.isFinite(n) && n > 0 ? (Math.log10(n) - a) / (b - a) : undefined;
+      };
+      const ticks = [0, 0.5, 1].map((t) => ({ at: t, label: fmtTick(Math.pow(10, a + t * (b - a))) }));
+      return { pos, ticks, numeric: true };
+    }
     if (lo === hi) (lo -= 1), (hi += 1);
     const pos = (v: string | number | undefined) => {
       if (v === undefined || v === '') return undefined;
