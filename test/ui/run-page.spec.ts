@@ -38,7 +38,10 @@ async function seedRun() {
   await Promise.all([
     logHistory(id, 'train/loss', 3000, (i) => 2.5 * Math.exp(-i / 700) + 0.05 * Math.sin(i / 7) + (i === 1500 ? 4 : 0), start),
     logHistory(id, 'train/accuracy', 3000, (i) => 1 - Math.exp(-i / 900), start),
+    logHistory(id, 'train/learning_rate', 3000, (i) => 3e-4 * 0.5 * (1 + Math.cos((Math.PI * i) / 3000)), start),
+    logHistory(id, 'train/grad_norm', 3000, (i) => 1.5 * Math.exp(-i / 1200) + 0.3 + 0.25 * Math.abs(Math.sin(i * 12.9898) * 43758.5453 % 1), start),
     logHistory(id, 'val/loss', 30, (i) => 2.4 * Math.exp(-i / 8) + 0.1, start),
+    logHistory(id, 'val/accuracy', 30, (i) => 0.93 * (1 - Math.exp(-i / 6)), start),
     logHistory(id, 'system/cpu_utilization_percentage', 120, (i) => 40 + 20 * Math.sin(i / 10), start),
     logHistory(id, 'system/system_memory_usage_megabytes', 120, (i) => 2000 + i * 3, start),
   ]);
@@ -143,11 +146,12 @@ test('run page: charts, zoom refines from the server, settings in the URL, syste
   await expect(loss.locator('canvas')).toBeVisible();
   await page.getByRole('button', { name: 'Step' }).click();
   await page.getByLabel('Log scale').uncheck();
-  await page.getByLabel('Filter metrics').fill('accuracy');
+  await page.getByLabel('Filter metrics').fill('train/acc');
   await expect(page.getByTestId('metric-chart')).toHaveCount(1);
   await page.getByLabel('Filter metrics').fill('');
   await expect(page.locator('[data-testid=metric-chart][data-key="val/loss"]')).toHaveAttribute('data-total-points', '30');
   await page.getByLabel('Smoothing').fill('0');
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await shoot(page, 'run-charts');
 
   await page.getByRole('link', { name: /^System/ }).click();
@@ -194,6 +198,24 @@ test('run page: console output and artifact browser previews', async ({ page }) 
   await expect(sig).toContainText('long');
   await shoot(page, 'run-artifacts');
   await expect(files).not.toHaveCount(0);
+});
+
+test('run page: a running run updates its charts and console live', async ({ page }) => {
+  const exp = await createExperiment(unique('live'));
+  const id = await createRun(exp, { name: 'live-run', status: 'RUNNING' });
+  await logHistory(id, 'loss', 50, (i) => 1 / (i + 1));
+  await putArtifact(id, 'output.log', 'step 0\n');
+  await page.goto(`/#/experiments/${exp}/runs/${id}`);
+  const chart = page.locator('[data-testid=metric-chart][data-key=loss]');
+  await expect(chart).toHaveAttribute('data-total-points', '50');
+  await expect(chart.locator('.live-dot')).toBeVisible();
+  await call('POST', 'runs/log-batch', { run_id: id, metrics: Array.from({ length: 25 }, (_, k) => ({ key: 'loss', value: 0.01, timestamp: Date.now(), step: 50 + k })) });
+  await expect(chart).toHaveAttribute('data-total-points', '75', { timeout: 20_000 });
+
+  await page.getByRole('link', { name: 'Logs' }).click();
+  await expect(page.getByTestId('console-output')).toContainText('step 0');
+  await putArtifact(id, 'output.log', 'step 0\nstep 1 appended\n');
+  await expect(page.getByTestId('console-output')).toContainText('step 1 appended', { timeout: 20_000 });
 });
 
 test('run page: an unknown run shows the API error', async ({ page }) => {

@@ -88,7 +88,8 @@ export function fmtTick(v: number): string {
   if (a >= 1e9) return `${Number((v / 1e9).toPrecision(3))}B`;
   if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
   if (a >= 1e4) return `${Number((v / 1e3).toPrecision(3))}k`;
-  return fmtNumber(v);
+  if (a !== 0 && a < 1e-3) return v.toExponential(1);
+  return String(Number(v.toPrecision(4)));
 }
 
 function fmtX(kind: XAxisKind, v: number): string {
@@ -157,8 +158,12 @@ export function LineChart({ lines, xKind, smoothing, log, band, height = 220, on
         y: log ? { distr: 3 } : {},
       },
       axes: [
-        axis(xKind === 'relative' ? { values: (_u, vals) => vals.map(fmtSeconds) } : xKind === 'step' ? { values: (_u, vals) => vals.map(fmtTick) } : {}),
-        axis({ size: 56, values: (_u, vals) => vals.map(fmtTick) }),
+        axis({ size: 32, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtSeconds) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
+        axis({
+          values: (_u, vals) => vals.map(fmtTick),
+          // As wide as the longest label, so 3.0e-4 or 1.25M are never clipped.
+          size: (_u, vals) => (vals?.length ? Math.max(36, Math.ceil(Math.max(...vals.map((v) => v.length)) * 6.4) + 14) : 36),
+        }),
       ],
       hooks: {
         setSelect: [
