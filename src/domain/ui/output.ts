@@ -8,8 +8,13 @@ export const OUTPUT_CHUNK_BYTES = 1024 * 1024;
 const OUTPUT_FILE = 'output.log';
 
 // wandb-core streams each console line as "<ISO time> <text>", stderr lines as "ERROR <ISO time> <text>";
-// the output.log it uploads at the end has the bare text, which is what a console shows.
-const LINE_PREFIX = '^(ERROR )?[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?Z? ';
+// the output.log it uploads at the end has the bare text, which is what a console shows. The prefix is
+// recognised with LIKE and cut at its space: a regular expression per line made a 100,000-line tail
+// poll take seconds.
+const STRIPPED_LINE = sql.raw(`substr(content, 1 + case
+  when content like '____-__-__T__:__:__%' then position(' ' in content)
+  when content like 'ERROR ____-__-__T__:__:__%' then 6 + position(' ' in substr(content, 7))
+  else 0 end) || E'\\n'`);
 
 export interface OutputChunk {
   text: string;
@@ -27,36 +32,28 @@ export async function runOutput(deps: Deps, input: { run_id: string; offset?: nu
   const offset = input.offset ?? 0;
   const finished = run.status !== 'RUNNING' && run.status !== 'SCHEDULED';
   const streamed = await streamedOutput(deps, run.run_id, offset);
-  if (streamed) return { ...streamed, complete: finished && streamed.atEnd };
+  if (streamed) return { text: streamed.text, next_offset: streamed.next_offset, complete: finished && streamed.atEnd };
   const file = await fileOutput(deps, run, offset);
   return { text: file.text, next_offset: file.next, complete: finished && file.atEnd };
 }
 
 async function streamedOutput(deps: Deps, runId: string, offset: number): Promise<{ text: string; next_offset: number; atEnd: boolean } | undefined> {
-  // Each line's end offset is a running sum over the lines before it; only the lines that overlap
-  // [offset, offset + chunk) come back.
-  const found = await rows<{ t: string; end_off: number | string; total: number | string }>(
+  // Each line's end offset is a running sum over the lines before it; one row comes back: the total
+  // (null when the run streamed no console line) and the lines that overlap [offset, offset + chunk).
+  const [found] = await rows<{ total: number | string | null; lines: string | null }>(
     deps.db,
-    sql`with l as (select line_no, regexp_replace(content, ${LINE_PREFIX}, '') || E'\n' as t
-                   from wandb_lines where run_id = ${runId} and stream = 'output'),
-             c as (select line_no, t, sum(octet_length(t)) over (order by line_no) as end_off, sum(octet_length(t)) over () as total from l)
-        select t, end_off, total from c
-        where end_off > ${offset} and end_off - octet_length(t) < ${offset + OUTPUT_CHUNK_BYTES}
-        order by line_no`,
+    sql`with c as (select line_no, t, sum(octet_length(t)) over (order by line_no) as end_off
+                   from (select line_no, ${STRIPPED_LINE} as t from wandb_lines where run_id = ${runId} and stream = 'output') l)
+        select (select max(end_off) from c) as total,
+               (select json_agg(json_build_array(t, end_off::text) order by line_no) from c
+                where end_off > ${offset} and end_off - octet_length(t) < ${offset + OUTPUT_CHUNK_BYTES})::text as lines`,
   );
-  if (!found.length) {
-    const any = await rows(deps.db, sql`select 1 from wandb_lines where run_id = ${runId} and stream = 'output' limit 1`);
-    if (!any.length) return undefined;
-    const total = await rows<{ total: number | string }>(
-      deps.db,
-      sql`select coalesce(sum(octet_length(regexp_replace(content, ${LINE_PREFIX}, '') || E'\n')), 0) as total from wandb_lines where run_id = ${runId} and stream = 'output'`,
-    );
-    const size = Number(total[0].total);
-    return { text: '', next_offset: Math.min(offset, size), atEnd: offset >= size };
-  }
-  const total = Number(found[0].total);
-  const firstStart = Number(found[0].end_off) - Buffer.byteLength(found[0].t);
-  const bytes = Buffer.from(found.map((r) => r.t).join(''));
+  if (found.total === null) return undefined;
+  const total = Number(found.total);
+  const lines = found.lines ? (JSON.parse(found.lines) as [string, string][]) : [];
+  if (!lines.length) return { text: '', next_offset: Math.min(offset, total), atEnd: offset >= total };
+  const firstStart = Number(lines[0][1]) - Buffer.byteLength(lines[0][0]);
+  const bytes = Buffer.from(lines.map((l) => l[0]).join(''));
   const { text, used } = utf8Slice(bytes, offset - firstStart, OUTPUT_CHUNK_BYTES);
   const next = offset + used;
   return { text, next_offset: next, atEnd: next >= total };

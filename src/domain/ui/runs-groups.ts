@@ -45,8 +45,15 @@ function groupValue(by: GroupsInput['group_by']): SQL {
     if (!column) throw invalidParam(`Invalid group_by attribute '${by.key}': one of ${Object.keys(GROUP_ATTRIBUTES).join(', ')}`);
     return sql.raw(column);
   }
+  return sql`g.value`;
+}
+
+// A param or tag is joined (one row per run at most: (run_id, key) is the key); a correlated
+// subquery per run was planned as 100,000 probes and costed high enough to be JIT-compiled.
+function groupJoin(by: GroupsInput['group_by']): SQL {
+  if (by.kind === 'attribute') return sql``;
   const table = sql.raw(by.kind === 'param' ? 'params' : 'run_tags');
-  return sql`(select g.value from ${table} g where g.run_id = r.run_id and g.key = ${by.key})`;
+  return sql` left join ${table} g on g.run_id = r.run_id and g.key = ${by.key}`;
 }
 
 /**
@@ -64,16 +71,17 @@ export async function runGroups(deps: Deps, input: GroupsInput): Promise<{ group
   const metrics = [...new Set(input.metrics ?? [])];
   const found = await rows<{ part: number; gv: string | null; key: string | null; n: number | string; vmin: string | null; vmax: string | null; vmean: string | null }>(
     deps.db,
-    sql`with m as materialized (select r.run_id, ${value} as gv from runs r where ${where}),
+    sql`with m as materialized (select r.run_id, ${value} as gv from runs r${groupJoin(input.group_by)} where ${where}),
              g as (select gv, count(*) as n from m group by gv order by gv collate "C" nulls last limit ${GROUP_LIMITS.groups + 1})
+        select * from (
         select 0 as part, g.gv, null::text as key, g.n, null::text as vmin, null::text as vmax, null::text as vmean from g
         union all
         select 1, m.gv, lm.key, count(*),
                min(lm.value) filter (where lm.value <> 'NaN'::float8)::text, max(lm.value) filter (where lm.value <> 'NaN'::float8)::text,
                avg(lm.value) filter (where lm.value <> 'NaN'::float8)::text
         from m join latest_metrics lm on lm.run_id = m.run_id and lm.key = any(${textArray(metrics)}::text[])
-        group by m.gv, lm.key
-        order by 1, 2 collate "C" nulls last, 3`,
+        group by m.gv, lm.key) u
+        order by part, gv collate "C" nulls last, key`,
   );
   const groups: GroupWire[] = [];
   const byValue = new Map<string | null, GroupWire>();
