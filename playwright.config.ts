@@ -1,7 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
 // Browser tests of the web UI (test/ui): Debian's chromium drives a real built Cairn that
-// test/ui/global-setup.ts starts on a free port with an in-memory store. No browser is downloaded.
+// test/ui/global-setup.ts starts on a free port with a throwaway data dir. No browser is downloaded.
 export default defineConfig({
   testDir: 'test/ui',
   testMatch: '*.spec.ts',

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, from a fresh clone: Node deps, build, vitest on the embedded PGlite and, when
-# TEST_DATABASE_URL is set, again on that Postgres server; the web UI in Debian's chromium (Playwright);
-# then the real Python clients against a
-# running Cairn (on TEST_DATABASE_URL when set, else PGlite), and the benchmark at --quick sizes.
+# TEST_DATABASE_URL is set, again on that Postgres server; then the real Python clients against a
+# running Cairn (on TEST_DATABASE_URL when set, else PGlite), the web UI in Debian's chromium
+# (Playwright), and the benchmark at --quick sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -13,10 +13,11 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "==> vitest on Postgres" >&2
   npx vitest run test/integration test/security "$@"
 fi
-echo "==> playwright: the web UI in chromium" >&2
-npx playwright test
 echo "==> compat: the real clients" >&2
 bash scripts/compat.sh
+# After compat: the UI's deep-link tests run the same pinned clients, from the venv compat.sh builds.
+echo "==> playwright: the web UI in chromium" >&2
+npx playwright test
 # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster,
 # so it runs where the server binaries are installed (CI installs them through .ci/run).
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; then

@@ -61,10 +61,11 @@ export async function createRun(experimentId: string, r: SeedRun): Promise<strin
 export async function shoot(page: Page, name: string) {
   const dir = path.resolve(import.meta.dirname, '../../test-results/screens');
   fs.mkdirSync(dir, { recursive: true });
+  // Through the toggle, as a user would, so the page and its toggle agree.
   for (const theme of ['dark', 'light'] as const) {
-    await page.evaluate((t) => {
-      document.documentElement.dataset.theme = t;
-    }, theme);
+    if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== theme) await page.getByRole('button', { name: /Switch to/ }).click();
+    await expect(page.locator('html')).toHaveAttribute('data-theme', theme);
+    await page.mouse.move(0, 0);
     await page.screenshot({ path: path.join(dir, `${name}-${theme}.png`) });
   }
 }

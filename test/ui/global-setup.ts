@@ -4,8 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-// One real Cairn for the browser tests: the built server (dist/, including dist/ui), an in-memory
-// store, artifacts in a temp folder. Its URL reaches the tests through CAIRN_UI_URL.
+// One real Cairn for the browser tests: the built server (dist/, including dist/ui) on the embedded
+// PGlite in a temp data dir (so `cairn keys create --data-dir` can hand the wandb client a key),
+// artifacts in the same folder. Its URL and data dir reach the tests through CAIRN_UI_URL/_DATA_DIR.
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -28,7 +29,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ui-test-'));
   const child = spawn(
     process.execPath,
-    ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', 'memory://', '--workers', '1', '--data-dir', dataDir],
+    ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--workers', '1', '--data-dir', dataDir],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   let log = '';

@@ -123,12 +123,12 @@ export const setModelAlias = (name: string, alias: string, version: string) => p
 export const deleteModelAlias = (name: string, alias: string) => api('DELETE', `${R}/alias`, { name, alias });
 export const setRegisteredModelTag = (name: string, key: string, value: string) => post(`${R}/set-tag`, { name, key, value });
 
-export async function searchModelVersions(name: string): Promise<ModelVersion[]> {
+export async function searchModelVersions(name: string, prompt = false): Promise<ModelVersion[]> {
   const out: ModelVersion[] = [];
   let page_token: string | undefined;
   do {
     const r = await get<{ model_versions?: ModelVersion[]; next_page_token?: string }>(`${V}/search`, {
-      filter: `name = '${name.replace(/'/g, "\\'")}'`,
+      filter: `name = '${name.replace(/'/g, "\\'")}'${prompt ? " and tags.`mlflow.prompt.is_prompt` = 'true'" : ''}`,
       max_results: 1000,
       page_token,
     });
@@ -160,3 +160,20 @@ export async function searchLoggedModels(experimentIds: string[]): Promise<Logge
   } while (page_token && out.length < 5_000);
   return out;
 }
+
+export const getLoggedModel = (id: string) => get<{ model: LoggedModel }>(`${M}/logged-models/${encodeURIComponent(id)}`).then((r) => r.model);
+
+export interface RunGroup {
+  value: string | null;
+  run_count: number;
+  metrics: Record<string, { min: number | string; max: number | string; mean: number | string }>;
+}
+
+export const runGroups = (q: RunsQuery, groupBy: { kind: 'param' | 'tag' | 'attribute'; key: string }, metrics: string[]) =>
+  post<{ groups: RunGroup[]; truncated: boolean }>(`2.0/cairn/ui/runs/groups`, {
+    experiment_ids: q.experimentIds,
+    filter: q.filter || undefined,
+    run_view_type: q.viewType,
+    group_by: groupBy,
+    metrics,
+  });

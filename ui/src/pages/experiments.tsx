@@ -7,7 +7,7 @@ import { Empty, ErrorBox, Loading } from '../components/states';
 import { fmtAgo, fmtTime } from '../format';
 import { useAsync } from '../hooks';
 import { href, navigate, setQuery, useLocation } from '../router';
-import { useExperimentStats } from './experiment-stats';
+import { invalidateExperimentStats, useExperimentStats } from './experiment-stats';
 
 type SortKey = 'name' | 'id' | 'runs' | 'activity' | 'created';
 
@@ -20,6 +20,8 @@ export function ExperimentsPage() {
   const list = useAsync(() => searchExperiments(view === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY'), [view]);
   const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'rename' | 'delete'; exp: Experiment }>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
+  // Counts are cached while the page is open, and fetched afresh each time it is opened.
+  useState(() => invalidateExperimentStats());
 
   const update = (patch: Record<string, string | undefined>) => {
     const q = new URLSearchParams(query);

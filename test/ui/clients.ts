@@ -1,0 +1,59 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { serverUrl } from './fixtures.js';
+
+// The pinned mlflow and wandb clients (the venv scripts/compat.sh builds), run against the test
+// server so the UI is tested on links and data the real clients produce.
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+export function clientPython(): string {
+  const cache = process.env.CAIRN_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'cairn');
+  const reqs = ['test/compat/requirements.txt', 'test/compat/client-pins.txt'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('');
+  const venv = path.join(cache, `venv-${createHash('sha256').update(reqs).digest('hex').slice(0, 12)}`);
+  const python = path.join(venv, 'bin', 'python');
+  if (!fs.existsSync(path.join(venv, '.complete'))) throw new Error(`No client venv at ${venv}: run \`bash scripts/compat.sh\` once to build it`);
+  return python;
+}
+
+export function runPython(script: string, env: Record<string, string> = {}): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ui-client-'));
+  try {
+    // The clients print their links to stdout (mlflow) and stderr (wandb): both are returned.
+    const res = spawnSync(clientPython(), ['-c', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WANDB_') && !k.startsWith('MLFLOW_'))),
+        HOME: dir,
+        MLFLOW_TRACKING_URI: serverUrl(),
+        WANDB_BASE_URL: serverUrl(),
+        WANDB_DIR: dir,
+        WANDB_CONFIG_DIR: path.join(dir, 'wandb-config'),
+        WANDB_CACHE_DIR: path.join(dir, 'wandb-cache'),
+        WANDB_DATA_DIR: path.join(dir, 'wandb-data'),
+        WANDB_ERROR_REPORTING: 'false',
+        WANDB_DISABLE_GIT: 'true',
+        WANDB_DISABLE_CODE: 'true',
+        WANDB_INIT_TIMEOUT: '120',
+        PYTHONUNBUFFERED: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (res.status !== 0) throw new Error(`client script failed (${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
+    return `${res.stdout}\n${res.stderr}`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function wandbKey(user: string): string {
+  const dataDir = process.env.CAIRN_UI_DATA_DIR;
+  if (!dataDir) throw new Error('CAIRN_UI_DATA_DIR is unset');
+  return execFileSync(process.execPath, ['bin/cairn.js', 'keys', 'create', '--user', user, '--data-dir', dataDir], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!.trim();
+}

@@ -1,0 +1,64 @@
+import type { Run } from '../api/types';
+import { runName, tagValue } from '../api/types';
+import { fmtDuration, fmtNumber, fmtTime } from '../format';
+
+// The runs table's columns. An id names the kind and key (`metric:loss`, `param:lr`, `tag:team`,
+// `attr:start_time`); ids are what the URL keeps, so a shared link shows the same columns.
+
+export type ColumnKind = 'attr' | 'param' | 'metric' | 'tag';
+
+export interface Column {
+  id: string;
+  kind: ColumnKind;
+  key: string;
+  label: string;
+  width: number;
+  numeric?: boolean;
+  /** The MLflow order_by expression, or undefined when the server cannot sort by it. */
+  orderKey?: string;
+  text: (r: Run, ctx: { experimentName: (id: string) => string }) => string;
+}
+
+/** Quotes a key for MLflow's grammar when it is not a bare word. */
+export const quoteKey = (key: string) => (/^[A-Za-z_][\w]*$/.test(key) ? key : `\`${key.replace(/`/g, '')}\``);
+
+const ATTRS: Record<string, Omit<Column, 'id' | 'kind' | 'key'>> = {
+  status: { label: 'Status', width: 104, orderKey: 'attributes.status', text: (r) => r.info.status },
+  user_id: { label: 'User', width: 120, orderKey: 'attributes.user_id', text: (r) => r.info.user_id || tagValue(r.data.tags, 'mlflow.user') || '' },
+  start_time: { label: 'Started', width: 150, orderKey: 'attributes.start_time', text: (r) => fmtTime(r.info.start_time) },
+  end_time: { label: 'Ended', width: 150, orderKey: 'attributes.end_time', text: (r) => fmtTime(r.info.end_time) },
+  duration: { label: 'Duration', width: 96, text: (r) => fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING') },
+  run_id: { label: 'Run ID', width: 280, orderKey: 'attributes.run_id', text: (r) => r.info.run_id },
+  experiment_id: { label: 'Experiment', width: 160, text: (r, c) => c.experimentName(r.info.experiment_id) },
+  source: { label: 'Source', width: 180, text: (r) => tagValue(r.data.tags, 'mlflow.source.name') ?? '' },
+  git_commit: { label: 'Git commit', width: 100, text: (r) => (tagValue(r.data.tags, 'mlflow.source.git.commit') ?? '').slice(0, 10) },
+};
+
+export const ATTRIBUTE_KEYS = Object.keys(ATTRS);
+export const DEFAULT_COLUMNS = ['attr:status', 'attr:user_id', 'attr:start_time', 'attr:duration'];
+
+export function columnFor(id: string): Column | undefined {
+  const i = id.indexOf(':');
+  if (i < 0) return undefined;
+  const kind = id.slice(0, i) as ColumnKind;
+  const key = id.slice(i + 1);
+  if (!key) return undefined;
+  switch (kind) {
+    case 'attr':
+      return ATTRS[key] ? { id, kind, key, ...ATTRS[key] } : undefined;
+    case 'metric':
+      return {
+        id, kind, key, label: key, width: 120, numeric: true, orderKey: `metrics.${quoteKey(key)}`,
+        text: (r) => fmtNumber(r.data.metrics?.find((m) => m.key === key)?.value),
+      };
+    case 'param':
+      return { id, kind, key, label: key, width: 120, orderKey: `params.${quoteKey(key)}`, text: (r) => r.data.params?.find((p) => p.key === key)?.value ?? '' };
+    case 'tag':
+      return { id, kind, key, label: key, width: 140, orderKey: `tags.${quoteKey(key)}`, text: (r) => tagValue(r.data.tags, key) ?? '' };
+    default:
+      return undefined;
+  }
+}
+
+export const NAME_ORDER_KEY = 'attributes.run_name';
+export const nameOf = runName;
