@@ -109,6 +109,8 @@ test('run page: overview, notes, tags, params tree, lineage', async ({ page }) =
 });
 
 test('run page: charts, zoom refines from the server, settings in the URL, system metrics', async ({ page }) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
   const { exp, id } = await seedRun();
   await page.goto(`/#/experiments/${exp}/runs/${id}`);
   // Charts is the default tab of a run with metrics, grouped by prefix.
@@ -153,6 +155,8 @@ test('run page: charts, zoom refines from the server, settings in the URL, syste
   await page.getByLabel('Smoothing').fill('0');
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await shoot(page, 'run-charts');
+
+  expect(errors).toEqual([]);
 
   await page.getByRole('link', { name: /^System/ }).click();
   await expect(page.getByTestId('metric-chart')).toHaveCount(2);

@@ -83,7 +83,9 @@ function layout(lines: ChartLine[], smoothing: number, log: boolean, band: boole
 }
 
 /** Axis ticks: 200k, 1.5M rather than 200000, 1500000. */
-export function fmtTick(v: number): string {
+export function fmtTick(v: number | null): string {
+  // uPlot passes null for ticks a log axis leaves unlabelled.
+  if (v === null || !Number.isFinite(v)) return '';
   const a = Math.abs(v);
   if (a >= 1e9) return `${Number((v / 1e9).toPrecision(3))}B`;
   if (a >= 1e6) return `${Number((v / 1e6).toPrecision(3))}M`;
@@ -158,11 +160,12 @@ export function LineChart({ lines, xKind, smoothing, log, band, height = 220, on
         y: log ? { distr: 3 } : {},
       },
       axes: [
-        axis({ size: 32, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtSeconds) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
+        axis({ size: 32, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (v == null ? '' : fmtSeconds(v))) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
         axis({
           values: (_u, vals) => vals.map(fmtTick),
           // As wide as the longest label, so 3.0e-4 or 1.25M are never clipped.
-          size: (_u, vals) => (vals?.length ? Math.max(36, Math.ceil(Math.max(...vals.map((v) => v.length)) * 6.4) + 14) : 36),
+          // (A log axis leaves some ticks unlabelled: null.)
+          size: (_u, vals) => (vals?.length ? Math.max(36, Math.ceil(Math.max(...vals.map((v) => (v == null ? 0 : String(v).length))) * 6.4) + 14) : 36),
         }),
       ],
       hooks: {

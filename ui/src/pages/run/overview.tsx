@@ -105,7 +105,7 @@ export function OverviewTab({ run, experimentName, onChanged }: { run: Run; expe
         </div>
       </div>
       <div className="overview-bottom">
-        <section className="card">
+        <section className="card" data-testid="run-params">
           <div className="card-title">Parameters · {run.data.params?.length ?? 0}</div>
           <ParamsTree params={run.data.params ?? []} />
         </section>
