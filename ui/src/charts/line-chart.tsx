@@ -160,7 +160,7 @@ export function LineChart({ lines, xKind, smoothing, log, band, height = 220, on
         y: log ? { distr: 3 } : {},
       },
       axes: [
-        axis({ size: 32, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (v == null ? '' : fmtSeconds(v))) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
+        axis({ size: 28, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (v == null ? '' : fmtSeconds(v))) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
         axis({
           values: (_u, vals) => vals.map(fmtTick),
           // As wide as the longest label, so 3.0e-4 or 1.25M are never clipped.

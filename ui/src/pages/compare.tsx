@@ -104,14 +104,14 @@ function CompareBody({ runs, query, expName }: { runs: Run[]; query: URLSearchPa
             </thead>
             <tbody>
               <Group label="Attributes" span={runs.length} />
-              <Row label="Experiment" values={runs.map((r) => expName(r.info.experiment_id))} />
-              <tr>
+              <Row onlyDiff={onlyDiff} label="Experiment" values={runs.map((r) => expName(r.info.experiment_id))} />
+              <tr hidden={onlyDiff && !differs(runs.map((r) => r.info.status))}>
                 <th className="sticky-col">Status</th>
                 {runs.map((r) => <td key={r.info.run_id}><StatusBadge status={r.info.status} /></td>)}
               </tr>
-              <Row label="Started" values={runs.map((r) => fmtTime(r.info.start_time))} plain />
-              <Row label="Duration" values={runs.map((r) => fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING'))} plain />
-              <Row label="User" values={runs.map((r) => r.info.user_id ?? '')} />
+              <Row onlyDiff={onlyDiff} label="Started" values={runs.map((r) => fmtTime(r.info.start_time))} plain />
+              <Row onlyDiff={onlyDiff} label="Duration" values={runs.map((r) => fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING'))} plain />
+              <Row onlyDiff={onlyDiff} label="User" values={runs.map((r) => r.info.user_id ?? '')} />
               <Group label={`Parameters (${shownParams.length})`} span={runs.length} />
               {shownParams.map((k) => {
                 const vals = runs.map((r) => paramOf(r, k));
@@ -179,7 +179,8 @@ function Group({ label, span }: { label: string; span: number }) {
   );
 }
 
-function Row({ label, values, plain }: { label: string; values: string[]; plain?: boolean }) {
+function Row({ label, values, plain, onlyDiff }: { label: string; values: string[]; plain?: boolean; onlyDiff?: boolean }) {
+  if (onlyDiff && !differs(values)) return null;
   return (
     <tr className={!plain && differs(values) ? 'diff' : undefined}>
       <th className="sticky-col">{label}</th>
