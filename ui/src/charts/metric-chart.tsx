@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { metricSeries, type MetricSeries } from '../api/ui';
+import { type MetricSeries } from '../api/ui';
+import { loadSeries } from './series-batch';
 import { ErrorBox } from '../components/states';
 import { fmtNumber } from '../format';
 import { LineChart, type ChartLine } from './line-chart';
@@ -82,15 +83,14 @@ export function MetricChart({ metricKey, runs, settings, height = 220, title }: 
     const mine = ++seq.current;
     const buckets = Math.max(50, Math.min(5000, Math.round(width)));
     const xAxis = settings.xAxis === 'step' ? 'step' : 'timestamp';
+    const ids = runs.map((r) => r.id);
     const load = async (): Promise<MetricSeries[]> => {
-      if (!zoom) return metricSeries({ run_ids: runs.map((r) => r.id), keys: [metricKey], x_axis: xAxis, buckets });
-      if (settings.xAxis === 'step') return metricSeries({ run_ids: runs.map((r) => r.id), keys: [metricKey], x_axis: 'step', buckets, x_min: Math.floor(zoom[0]), x_max: Math.ceil(zoom[1]) });
-      if (settings.xAxis === 'time') return metricSeries({ run_ids: runs.map((r) => r.id), keys: [metricKey], x_axis: 'timestamp', buckets, x_min: Math.floor(zoom[0] * 1000), x_max: Math.ceil(zoom[1] * 1000) });
+      if (!zoom) return loadSeries({ run_ids: ids, x_axis: xAxis, buckets }, metricKey);
+      if (settings.xAxis === 'step') return loadSeries({ run_ids: ids, x_axis: 'step', buckets, x_min: Math.floor(zoom[0]), x_max: Math.ceil(zoom[1]) }, metricKey);
+      if (settings.xAxis === 'time') return loadSeries({ run_ids: ids, x_axis: 'timestamp', buckets, x_min: Math.floor(zoom[0] * 1000), x_max: Math.ceil(zoom[1] * 1000) }, metricKey);
       // Relative time: each run's range starts at its own start time.
       const parts = await Promise.all(
-        runs.map((r) =>
-          metricSeries({ run_ids: [r.id], keys: [metricKey], x_axis: 'timestamp', buckets, x_min: Math.floor(r.startTime + zoom[0] * 1000), x_max: Math.ceil(r.startTime + zoom[1] * 1000) }),
-        ),
+        runs.map((r) => loadSeries({ run_ids: [r.id], x_axis: 'timestamp', buckets, x_min: Math.floor(r.startTime + zoom[0] * 1000), x_max: Math.ceil(r.startTime + zoom[1] * 1000) }, metricKey)),
       );
       return parts.flat();
     };
