@@ -7,6 +7,7 @@ import type { ViewType } from '../../lib/zod-wire.js';
 import { textArray } from '../../lib/pg-array.js';
 import { experimentIdOf } from '../ids.js';
 import { runMatchCondition } from '../search/runs-sql.js';
+import { withoutJit } from './no-jit.js';
 
 export const GROUP_LIMITS = { metrics: 50, groups: 10_000 } as const;
 
@@ -69,19 +70,22 @@ export async function runGroups(deps: Deps, input: GroupsInput): Promise<{ group
   });
   const value = groupValue(input.group_by);
   const metrics = [...new Set(input.metrics ?? [])];
-  const found = await rows<{ part: number; gv: string | null; key: string | null; n: number | string; vmin: string | null; vmax: string | null; vmean: string | null }>(
-    deps.db,
-    sql`with m as materialized (select r.run_id, ${value} as gv from runs r${groupJoin(input.group_by)} where ${where}),
-             g as (select gv, count(*) as n from m group by gv order by gv collate "C" nulls last limit ${GROUP_LIMITS.groups + 1})
-        select * from (
-        select 0 as part, g.gv, null::text as key, g.n, null::text as vmin, null::text as vmax, null::text as vmean from g
-        union all
-        select 1, m.gv, lm.key, count(*),
-               min(lm.value) filter (where lm.value <> 'NaN'::float8)::text, max(lm.value) filter (where lm.value <> 'NaN'::float8)::text,
-               avg(lm.value) filter (where lm.value <> 'NaN'::float8)::text
-        from m join latest_metrics lm on lm.run_id = m.run_id and lm.key = any(${textArray(metrics)}::text[])
-        group by m.gv, lm.key) u
-        order by part, gv collate "C" nulls last, key`,
+  type Row = { part: number; gv: string | null; key: string | null; n: number | string; vmin: string | null; vmax: string | null; vmean: string | null };
+  const found = await withoutJit(deps, (db) =>
+    rows<Row>(
+      db,
+      sql`with m as materialized (select r.run_id, ${value} as gv from runs r${groupJoin(input.group_by)} where ${where}),
+               g as (select gv, count(*) as n from m group by gv order by gv collate "C" nulls last limit ${GROUP_LIMITS.groups + 1})
+          select * from (
+          select 0 as part, g.gv, null::text as key, g.n, null::text as vmin, null::text as vmax, null::text as vmean from g
+          union all
+          select 1, m.gv, lm.key, count(*),
+                 min(lm.value) filter (where lm.value <> 'NaN'::float8)::text, max(lm.value) filter (where lm.value <> 'NaN'::float8)::text,
+                 avg(lm.value) filter (where lm.value <> 'NaN'::float8)::text
+          from m join latest_metrics lm on lm.run_id = m.run_id and lm.key = any(${textArray(metrics)}::text[])
+          group by m.gv, lm.key) u
+          order by part, gv collate "C" nulls last, key`,
+    ),
   );
   const groups: GroupWire[] = [];
   const byValue = new Map<string | null, GroupWire>();

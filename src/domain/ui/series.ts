@@ -1,10 +1,11 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { rows } from '../../db/connect.js';
+import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import { int64Out, type Int64 } from '../../lib/int64.js';
 import { wireDouble } from '../../lib/json-body.js';
 import { numberArray, textArray } from '../../lib/pg-array.js';
+import { withoutJit } from './no-jit.js';
 import { requireRuns } from './runs-exist.js';
 
 // Downsampled metric histories for charts. Each series' x range is cut into `buckets` columns of
@@ -77,31 +78,33 @@ export async function metricSeries(deps: Deps, input: SeriesInput): Promise<{ se
   // Integer bounds for the range test, so the step axis stays an index range scan.
   const rangeLo = input.x_min === undefined ? null : Math.ceil(input.x_min);
   const rangeHi = input.x_max === undefined ? null : Math.floor(input.x_max);
-  if (input.x_min === undefined || input.x_max === undefined) await fillOwnBounds(deps, axis, series, rangeLo, rangeHi);
+  return withoutJit(deps, async (db) => {
+    if (input.x_min === undefined || input.x_max === undefined) await fillOwnBounds(db, axis, series, rangeLo, rangeHi);
 
-  const aggregated = await bucketed(deps, axis, series, buckets, rangeLo, rangeHi);
-  const out: SeriesWire[] = series.map((s, i) => {
-    const points = aggregated.get(i) ?? [];
-    const total = points.reduce((n, p) => n + p.count, 0);
-    return { run_id: s.runId, key: s.key, total_points: total, x_min: total ? s.lo : null, x_max: total ? s.hi : null, downsampled: total > buckets, points };
+    const aggregated = await bucketed(db, axis, series, buckets, rangeLo, rangeHi);
+    const out: SeriesWire[] = series.map((s, i) => {
+      const points = aggregated.get(i) ?? [];
+      const total = points.reduce((n, p) => n + p.count, 0);
+      return { run_id: s.runId, key: s.key, total_points: total, x_min: total ? s.lo : null, x_max: total ? s.hi : null, downsampled: total > buckets, points };
+    });
+    // Few enough points to draw them all, but some shared a bucket: those series are read raw.
+    const rawIdx = out.flatMap((s, i) => (!s.downsampled && s.points.some((p) => p.count > 1) ? [i] : []));
+    if (rawIdx.length) {
+      const raw = await rawPoints(db, axis, rawIdx.map((i) => series[i]), rangeLo, rangeHi);
+      rawIdx.forEach((i, j) => (out[i].points = raw.get(j) ?? []));
+    }
+    return { series: out };
   });
-  // Few enough points to draw them all, but some shared a bucket: those series are read raw.
-  const rawIdx = out.flatMap((s, i) => (!s.downsampled && s.points.some((p) => p.count > 1) ? [i] : []));
-  if (rawIdx.length) {
-    const raw = await rawPoints(deps, axis, rawIdx.map((i) => series[i]), rangeLo, rangeHi);
-    rawIdx.forEach((i, j) => (out[i].points = raw.get(j) ?? []));
-  }
-  return { series: out };
 }
 
 const rangeTest = (x: SQL, lo: number | null, hi: number | null): SQL =>
   sql`${lo === null ? sql`` : sql` and ${x} >= ${String(lo)}::bigint`}${hi === null ? sql`` : sql` and ${x} <= ${String(hi)}::bigint`}`;
 
 /** Each series' own first and last x within the requested range (min/max of step walk the index). */
-async function fillOwnBounds(deps: Deps, axis: XAxis, series: Series[], rangeLo: number | null, rangeHi: number | null): Promise<void> {
+async function fillOwnBounds(db: Orm, axis: XAxis, series: Series[], rangeLo: number | null, rangeHi: number | null): Promise<void> {
   const { x } = AXES[axis];
   const found = await rows<{ i: number | string; lo: string | null; hi: string | null }>(
-    deps.db,
+    db,
     sql`select s.i, b.lo::text as lo, b.hi::text as hi
         from unnest(${textArray(series.map((s) => s.runId))}::text[], ${textArray(series.map((s) => s.key))}::text[]) with ordinality as s(run_id, key, i)
         cross join lateral (select min(${x}) as lo, max(${x}) as hi from metrics m
@@ -127,7 +130,7 @@ interface BucketRow {
 }
 
 async function bucketed(
-  deps: Deps,
+  db: Orm,
   axis: XAxis,
   series: Series[],
   buckets: number,
@@ -143,7 +146,7 @@ async function bucketed(
   // array: a hash aggregate, where array_agg(... order by) would sort a million rows.
   const scales = live.map(({ s }) => (s.hi! > s.lo! ? buckets / (s.hi! - s.lo!) : 0));
   const found = await rows<BucketRow>(
-    deps.db,
+    db,
     sql`select s.i, g.n, g.vmin::text as vmin, g.vmax::text as vmax, g.last::text as last
         from unnest(${numberArray(live.map(({ i }) => i))}::int[], ${textArray(live.map(({ s }) => s.runId))}::text[],
                     ${textArray(live.map(({ s }) => s.key))}::text[], ${numberArray(live.map(({ s }) => s.lo!))}::float8[],
@@ -178,10 +181,10 @@ async function bucketed(
 }
 
 /** Every point of the given series in range, in x order (each has at most `buckets` points). */
-async function rawPoints(deps: Deps, axis: XAxis, series: Series[], rangeLo: number | null, rangeHi: number | null): Promise<Map<number, SeriesPoint[]>> {
+async function rawPoints(db: Orm, axis: XAxis, series: Series[], rangeLo: number | null, rangeHi: number | null): Promise<Map<number, SeriesPoint[]>> {
   const { x, tie } = AXES[axis];
   const found = await rows<{ i: number | string; step: number | string; timestamp: number | string; value: string }>(
-    deps.db,
+    db,
     sql`select s.i, m.step, m.timestamp, m.value::text as value
         from unnest(${textArray(series.map((s) => s.runId))}::text[], ${textArray(series.map((s) => s.key))}::text[]) with ordinality as s(run_id, key, i)
         cross join lateral (select m.step, m.timestamp, m.value from metrics m
