@@ -63,3 +63,27 @@ test('experiments list: search, counts, sort, create, rename, delete, restore', 
   await page.getByRole('button', { name: 'Active' }).click();
   await expect(page.getByTestId('experiment-row').filter({ hasText: renamed })).toBeVisible();
 });
+
+test('a new user sees what to run when no shown experiment has runs', async ({ page }) => {
+  await page.goto('/#/experiments?q=Default');
+  await expect(page.getByTestId('experiment-row')).toHaveCount(1);
+  await expect(page.getByText('No runs yet')).toBeVisible();
+  await expect(page.getByText(/MLFLOW_TRACKING_URI=http:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
+  await expect(page.getByText(/WANDB_BASE_URL=http:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
+});
+
+test('keyboard: arrows move between experiments, enter opens one', async ({ page }) => {
+  await createExperiment(unique('kbd-a'));
+  await createExperiment(unique('kbd-b'));
+  await page.goto('/#/experiments?q=kbd-&sort=name&dir=asc');
+  const links = page.getByTestId('experiment-row').getByRole('link');
+  await expect(links).toHaveCount(2);
+  await links.first().focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(links.nth(1)).toBeFocused();
+  await page.keyboard.press('ArrowUp');
+  await expect(links.first()).toBeFocused();
+  const name = await links.first().textContent();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: name! })).toBeVisible();
+});

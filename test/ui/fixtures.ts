@@ -36,6 +36,7 @@ export interface SeedRun {
   status?: 'FINISHED' | 'FAILED' | 'KILLED' | 'RUNNING';
   user?: string;
   startTime?: number;
+  durationMs?: number;
 }
 
 export async function createRun(experimentId: string, r: SeedRun): Promise<string> {
@@ -54,7 +55,7 @@ export async function createRun(experimentId: string, r: SeedRun): Promise<strin
     params: Object.entries(r.params ?? {}).map(([key, value]) => ({ key, value })),
     metrics: Object.entries(r.metrics ?? {}).map(([key, value]) => ({ key, value, timestamp: start, step: 0 })),
   });
-  if (r.status !== 'RUNNING') await call('POST', 'runs/update', { run_id: id, status: r.status ?? 'FINISHED', end_time: start + 60_000 });
+  if (r.status !== 'RUNNING') await call('POST', 'runs/update', { run_id: id, status: r.status ?? 'FINISHED', end_time: start + (r.durationMs ?? 60_000) });
   return id;
 }
 

@@ -199,3 +199,20 @@ test('runs of several experiments in one table, with an experiment column', asyn
   await expect(page.getByTestId('run-row').filter({ hasText: 'from-a' })).toContainText(a);
   await expect(page.getByTestId('run-row').filter({ hasText: 'from-b' })).toContainText(b);
 });
+
+test('W&B quick filters: group and job type', async ({ page }) => {
+  const exp = await createExperiment(unique('wb-quick'));
+  for (let i = 0; i < 6; i++) {
+    await createRun(exp, { name: `w-${i}`, tags: { 'wandb.group': `g${i % 2}`, 'wandb.job_type': i < 4 ? 'train' : 'eval' } });
+  }
+  await page.goto(`/#/experiments/${exp}`);
+  await expect(page.getByTestId('run-total')).toHaveText('6 runs');
+  await page.getByLabel('W&B group').selectOption('g1');
+  await expect(page.getByTestId('run-total')).toHaveText('3 runs');
+  await page.getByLabel('Job type').selectOption('train');
+  await expect(page.getByTestId('run-total')).toHaveText('2 runs');
+  await expect(page).toHaveURL(/wgroup=g1/);
+  await page.reload();
+  await expect(page.getByLabel('Job type')).toHaveValue('train');
+  await expect(page.getByTestId('run-total')).toHaveText('2 runs');
+});

@@ -121,7 +121,7 @@ export function ExperimentsPage() {
                 <th />
               </tr>
             </thead>
-            <tbody>
+            <tbody onKeyDown={rowKeys}>
               {rows.map((e) => {
                 const st = stats[e.experiment_id];
                 const activity = Math.max(st?.lastRun ?? 0, Number(e.last_update_time ?? 0));
@@ -158,6 +158,7 @@ export function ExperimentsPage() {
           </table>
         </div>
       )}
+      {view === 'active' && rows.length > 0 && rows.every((e) => stats[e.experiment_id]?.count === 0) && <FirstRunHint hasExperiments />}
       {dialog?.kind === 'create' && (
         <FormDialog
           title="New experiment"
@@ -201,10 +202,20 @@ export function ExperimentsPage() {
   );
 }
 
-function FirstRunHint() {
+/** ↑/↓ (or j/k) move the focus between the rows' name links; Home/End jump to the ends. */
+function rowKeys(e: React.KeyboardEvent<HTMLTableSectionElement>) {
+  const links = [...e.currentTarget.querySelectorAll<HTMLAnchorElement>('tr td:nth-child(2) a')];
+  const at = links.findIndex((a) => a.closest('tr')?.contains(document.activeElement));
+  const to = { ArrowDown: at + 1, j: at + 1, ArrowUp: at - 1, k: at - 1, Home: 0, End: links.length - 1 }[e.key];
+  if (to === undefined || at < 0 || ((e.target as HTMLElement).tagName === 'INPUT' && e.key.length === 1)) return;
+  e.preventDefault();
+  links[Math.max(0, Math.min(links.length - 1, to))]?.focus();
+}
+
+function FirstRunHint({ hasExperiments = false }: { hasExperiments?: boolean }) {
   const origin = window.location.origin;
   return (
-    <Empty title="No experiments yet">
+    <Empty title={hasExperiments ? 'No runs yet' : 'No experiments yet'}>
       <p>Log a run with either client and it shows up here.</p>
       <pre>{`# MLflow
 export MLFLOW_TRACKING_URI=${origin}

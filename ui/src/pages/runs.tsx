@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { deleteRun, getExperiment, restoreRun, setRunTag, type ViewType } from '../api/mlflow';
 import { FormDialog } from '../components/modal';
 import { PageHeader } from '../components/shell';
@@ -10,12 +10,12 @@ import { ColumnPicker } from '../runs-table/column-picker';
 import { columnFor, DEFAULT_COLUMNS } from '../runs-table/columns';
 import { useRunsData } from '../runs-table/data';
 import { FilterBox } from '../runs-table/filter-box';
-import { RunsTable } from '../runs-table/table';
 import { GROUP_PRESETS, groupClause, GroupsTable, parseGroup } from '../runs-table/groups';
-import { useEffect } from 'react';
+import { RunsTable } from '../runs-table/table';
+import { TagValueFilter } from '../runs-table/tag-filter';
 
 // The runs of one or several experiments. Everything that defines the view (filter, quick filters,
-// lifecycle, sort, columns) lives in the URL's query, so a copied link reproduces it.
+// lifecycle, sort, columns, grouping) lives in the URL's query, so a copied link reproduces it.
 
 const STATES = ['RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'SCHEDULED'];
 const VIEWS: Record<string, ViewType> = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' };
@@ -27,6 +27,8 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
   const filter = query.get('filter') ?? '';
   const state = query.get('state') ?? '';
   const user = query.get('user') ?? '';
+  const wgroup = query.get('wgroup') ?? '';
+  const wjob = query.get('wjob') ?? '';
   const view = query.get('view') && VIEWS[query.get('view')!] ? query.get('view')! : 'active';
   const sortRaw = query.get('sort') ?? 'attributes.start_time DESC';
   const sort = useMemo(() => {
@@ -45,7 +47,13 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
     }
   }, [rawCols]);
 
-  const fullFilter = [filter, state && `attributes.status = ${sq(state)}`, user && `attributes.user_id = ${sq(user)}`].filter(Boolean).join(' and ');
+  const fullFilter = [
+    filter,
+    state && `attributes.status = ${sq(state)}`,
+    user && `attributes.user_id = ${sq(user)}`,
+    wgroup && `tags.\`wandb.group\` = ${sq(wgroup)}`,
+    wjob && `tags.\`wandb.job_type\` = ${sq(wjob)}`,
+  ].filter(Boolean).join(' and ');
   const runsQuery = useMemo(
     () => ({ experimentIds, filter: fullFilter, viewType: VIEWS[view], orderBy: [`${sort.key} ${sort.desc ? 'DESC' : 'ASC'}`] }),
     [experimentIds.join(','), fullFilter, view, sort.key, sort.desc],
@@ -54,14 +62,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
   const keys = useColumnKeys(
     experimentIds,
     VIEWS[view],
-    () => {
-      const out = [];
-      for (let i = 0; i < Math.min(data.rowCount, 1000); i++) {
-        const r = data.row(i);
-        if (r) out.push(r);
-      }
-      return out;
-    },
+    () => data.loaded().slice(0, 1000),
     data.version,
   );
   // Until columns are chosen, the attributes and the first metrics and params, as the clients log them.
@@ -141,6 +142,12 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
           onKeyDown={(e) => e.key === 'Enter' && update({ user: (e.target as HTMLInputElement).value.trim() || undefined })}
           onBlur={(e) => e.target.value.trim() !== user && update({ user: e.target.value.trim() || undefined })}
         />
+        {(keys.tags.includes('wandb.group') || wgroup) && (
+          <TagValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} tagKey="wandb.group" label="W&B group" value={wgroup} onChange={(v) => update({ wgroup: v || undefined })} />
+        )}
+        {(keys.tags.includes('wandb.job_type') || wjob) && (
+          <TagValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} tagKey="wandb.job_type" label="Job type" value={wjob} onChange={(v) => update({ wjob: v || undefined })} />
+        )}
         <div className="seg" role="group" aria-label="Lifecycle">
           {Object.keys(VIEWS).map((v) => (
             <button key={v} aria-pressed={view === v} onClick={() => update({ view: v === 'active' ? undefined : v })}>

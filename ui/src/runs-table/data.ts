@@ -14,6 +14,8 @@ export interface RunsData {
   rowCount: number;
   total?: number;
   row: (i: number) => Run | undefined;
+  /** Every run loaded so far, in row order. */
+  loaded: () => Run[];
   ensure: (start: number, end: number) => void;
   error?: Error;
   loading: boolean;
@@ -93,6 +95,7 @@ export function useRunsData(q: RunsQuery): RunsData {
     rowCount,
     total: s.total,
     row: (i) => s.pages.get(Math.floor(i / PAGE))?.[i % PAGE],
+    loaded: () => [...s.pages.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, p]) => p),
     ensure: (start, end) => {
       for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end) / PAGE); p++) void loadPage(p);
     },

@@ -64,7 +64,7 @@ export function FilterBox({ value, keys, onApply }: { value: string; keys: Colum
         role="combobox"
         aria-expanded={showList}
         aria-autocomplete="list"
-        placeholder="Filter: metrics.loss < 0.5 and params.optimizer = 'adam'   (press / to focus)"
+        placeholder="Filter: metrics.loss < 0.5 and params.optimizer = 'adam'"
         value={text}
         spellCheck={false}
         onChange={(e) => {

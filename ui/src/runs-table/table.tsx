@@ -48,15 +48,7 @@ export function RunsTable({ data, columns, sort, onSort, selected, onSelect, act
   }, [first, last, data.rowCount, data.version]);
   const totalWidth = PIN_W + columns.reduce((n, c) => n + c.width, 0);
 
-  const loadedIds = () => {
-    const ids: string[] = [];
-    for (let i = 0; i < data.rowCount; i++) {
-      const r = data.row(i);
-      if (r) ids.push(r.info.run_id);
-    }
-    return ids;
-  };
-  const allLoaded = loadedIds();
+  const allLoaded = data.loaded().map((r) => r.info.run_id);
   const allSelected = allLoaded.length > 0 && allLoaded.every((id) => selected.has(id));
 
   const toggleRow = (i: number, shift: boolean) => {

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { call, createExperiment, createRun, expect, serverUrl, shoot, test } from './fixtures.js';
+
+// Screenshots of the main pages in both themes on realistic data (under test-results/screens; with
+// CAIRN_UPDATE_DOCS_IMG=1 the runs table also goes to docs/img for the README), and a laptop-sized
+// window showing every page without horizontal scrolling of the page itself.
+
+const EXP = 'resnet-cifar10';
+
+test.beforeAll(async () => {
+  // Once per server (a retried worker runs this again).
+  const existing = await fetch(`${serverUrl()}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${EXP}`);
+  if (existing.ok) return;
+  const id = await createExperiment(EXP);
+  const models = ['resnet18', 'resnet34', 'resnet50'];
+  const opts = ['adamw', 'sgd'];
+  for (let i = 0; i < 36; i++) {
+    const lr = [0.1, 0.03, 0.01, 0.003][i % 4];
+    const acc = 0.78 + ((i * 7919) % 173) / 1000;
+    await createRun(id, {
+      name: `${models[i % 3]}-${opts[i % 2]}-lr${lr}-s${i}`,
+      user: ['maya', 'li', 'sam'][i % 3],
+      status: i === 35 ? 'RUNNING' : i % 11 === 4 ? 'FAILED' : 'FINISHED',
+      startTime: Date.now() - (36 - i) * 41 * 60_000,
+      durationMs: (28 + ((i * 37) % 13)) * 60_000 + i * 1000,
+      params: { model: models[i % 3], optimizer: opts[i % 2], lr: String(lr), batch_size: String([64, 128, 256][i % 3]), epochs: '90' },
+      metrics: { val_acc: Number(acc.toFixed(4)), val_loss: Number((1.9 - acc * 1.7).toFixed(4)), train_loss: Number((1.7 - acc * 1.6).toFixed(4)), epoch: 90 },
+      tags: { 'wandb.group': `sweep-${1 + (i % 3)}` },
+    });
+  }
+  await call('POST', 'registered-models/create', { name: 'cifar10-classifier', description: 'ResNet image classifier for CIFAR-10' });
+});
+
+test('main pages in both themes', async ({ page }) => {
+  await page.goto('/#/experiments');
+  await expect(page.getByTestId('experiment-row').filter({ hasText: EXP })).toBeVisible();
+  await shoot(page, 'experiments-list');
+
+  await page.getByRole('link', { name: EXP }).click();
+  await expect(page.getByTestId('run-total')).toHaveText('36 runs');
+  await page.getByLabel('Select resnet18-sgd-lr0.03-s33', { exact: true }).check();
+  await page.getByTestId('runs-grid').focus();
+  await shoot(page, 'runs-table-main');
+  if (process.env.CAIRN_UPDATE_DOCS_IMG === '1') {
+    const docs = path.resolve(import.meta.dirname, '../../docs/img');
+    for (const t of ['dark', 'light']) fs.copyFileSync(path.resolve(import.meta.dirname, `../../test-results/screens/runs-table-main-${t}.png`), path.join(docs, `runs-table-${t}.png`));
+  }
+
+  await page.getByLabel('Group by').selectOption('tag:wandb.group');
+  await expect(page.getByTestId('group-row')).toHaveCount(3);
+  await shoot(page, 'runs-grouped-main');
+
+  await page.goto('/#/models');
+  await expect(page.getByTestId('model-row').filter({ hasText: 'cifar10-classifier' })).toBeVisible();
+  await shoot(page, 'models-list');
+});
+
+test('laptop window: no page-level horizontal scroll', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 720 });
+  for (const route of ['/#/experiments', '/#/models', '/#/prompts', '/#/logged-models']) {
+    await page.goto(route);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, route).toBeLessThanOrEqual(0);
+  }
+  await page.goto('/#/experiments');
+  await page.getByRole('link', { name: EXP }).click();
+  await expect(page.getByTestId('run-row').first()).toBeVisible();
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: 'test-results/screens/runs-table-laptop.png' });
+});
