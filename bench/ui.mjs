@@ -84,7 +84,7 @@ async function timed(browser, target, ready) {
     const page = await ctx.newPage();
     page.on('pageerror', (e) => console.error('page error:', e.message));
     page.on('response', (r) => r.status() >= 400 && console.error(`HTTP ${r.status()} ${r.url()}`));
-    page.setDefaultTimeout(120_000);
+    page.setDefaultTimeout(300_000);
     const t0 = performance.now();
     await page.goto(`${url}/${target}`);
     const marks = await ready(page, t0);
@@ -149,7 +149,7 @@ async function main() {
             return document.querySelectorAll('[data-testid=metric-chart][data-total-points]').length >= n;
           },
           METRICS,
-          { polling: 100, timeout: 120_000 },
+          { polling: 100, timeout: 300_000 },
         );
         return { firstScreenMs: first, chartsOnFirstScreen: onScreen, allChartsMs: performance.now() - t0 };
       });

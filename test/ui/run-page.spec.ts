@@ -226,3 +226,15 @@ test('run page: an unknown run shows the API error', async ({ page }) => {
   await page.goto('/#/experiments/0/runs/0123456789abcdef0123456789abcdef');
   await expect(page.getByTestId('error-message')).toContainText('0123456789abcdef0123456789abcdef');
 });
+
+test('run page fits a laptop window on every tab (no page-level horizontal scroll)', async ({ page }) => {
+  const { exp, id } = await seedRun();
+  await page.setViewportSize({ width: 1280, height: 720 });
+  for (const tab of ['overview', 'charts', 'system', 'media', 'logs', 'artifacts']) {
+    await page.goto(`/#/experiments/${exp}/runs/${id}?tab=${tab}`);
+    await expect(page.getByTestId('run-name')).toHaveText('resnet-lr3e-4');
+    await expect(page.locator('.tab-body')).not.toBeEmpty();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), tab).toBeLessThanOrEqual(0);
+    expect(await page.evaluate(() => document.querySelector('.main')!.scrollWidth - document.querySelector('.main')!.clientWidth), tab).toBeLessThanOrEqual(0);
+  }
+});
