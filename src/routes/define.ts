@@ -74,12 +74,19 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
 
 /**
  * A call's fields: the query string of a GET, else the JSON body (refused past `maxBytes` with the
- * 400 to answer instead).
+ * 400 to answer instead). A GET without a query string is read from its body, as MLflow's server
+ * does: mlflow-export-import sends `registered-models/get` that way.
  */
 export async function requestObject(c: Context, isQuery: boolean, maxBytes: number): Promise<Record<string, unknown> | Response> {
-  if (isQuery) return queryObject(c);
+  if (isQuery && hasQueryString(c)) return queryObject(c);
   const text = await readBodyOrRefuse(c, maxBytes);
   return text instanceof Response ? text : decodeRequestObject(text);
+}
+
+function hasQueryString(c: Context): boolean {
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  return q >= 0 && q < url.length - 1;
 }
 
 function queryObject(c: Context): Record<string, unknown> {

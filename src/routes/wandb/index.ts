@@ -9,8 +9,9 @@ import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { applyFileStream } from '../../domain/wandb/file-stream.js';
 import { storeUpload } from '../../domain/wandb/run-files.js';
 import type { Router } from '../define.js';
-import { publicBaseUrl, requireApiKey } from './auth.js';
+import { apiKeyFrom, publicBaseUrl, requireApiKey } from './auth.js';
 import { runGraphql } from './graphql.js';
+import { isMlflowDocument, runMlflowGraphql } from '../mlflow-graphql/execute.js';
 import { restRunRoutes } from './rest.js';
 
 type Env = { Variables: { wandbUser: WandbUser } };
@@ -82,9 +83,16 @@ export function wandbRoutes(r: Router): void {
   // wandb-core probes for an OpenTelemetry proxy without credentials; 404 turns its telemetry off.
   app.all('/sdk/otel/*', (c) => c.json({ error: 'not supported' }, 404));
 
-  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), auth, async (c) => {
+  // One path, two schemas: MLflow's UI posts documents selecting only `mlflow*` root fields (and
+  // no W&B key); everything else is the wandb client's and needs its API key.
+  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), async (c) => {
     const req = parseBody(graphqlBody, await c.req.text(), 'GraphQL');
-    return runGraphql(c, deps, c.get('wandbUser'), req, publicBaseUrl(c));
+    if (isMlflowDocument(req.query, apiKeyFrom(c.req.header('authorization')) !== undefined)) return runMlflowGraphql(c, deps, req);
+    let answer: Response | undefined;
+    const refused = await auth(c, async () => {
+      answer = await runGraphql(c, deps, c.get('wandbUser'), req, publicBaseUrl(c));
+    });
+    return refused ?? answer!;
   });
   r.knownPaths.add('/graphql');
 
