@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.js';
-import { MlflowError, type ErrorCode } from './errors.js';
+import { errorBody, MlflowError, type ErrorCode } from './errors.js';
 import type { Router } from './routes/define.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
@@ -55,7 +55,7 @@ export function createApp(deps: Deps): OpenAPIHono {
 }
 
 function errorResponse(c: Context, status: number, code: ErrorCode, message: string) {
-  return c.json({ error_code: code, message }, status as 400);
+  return c.json(errorBody(code, message), status as 400);
 }
 
 // Postgres rejects some values only the client could have sent (a bigint out of range, a NUL byte in

@@ -32,7 +32,7 @@ export interface RouteDef<S extends z.ZodType, R> {
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 export const errorSchema = z
-  .object({ error_code: z.string(), message: z.string() })
+  .object({ error_code: z.string(), message: z.string(), sqlstate: z.string().optional(), error_class: z.string().optional() })
   .openapi('Error');
 
 /**
@@ -105,7 +105,8 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, u
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
   const name = issue.path.map(String).join('.') || 'body';
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], raw);
-  if (value === undefined || value === '') {
+  // MLflow's required check: an empty repeated field is as missing as an absent one.
+  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
     return `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`;
   }
   if (issue.code === 'custom' || issue.code === 'too_big' || issue.code === 'too_small') {
