@@ -51,7 +51,7 @@ export async function listStoredFolder(
   return out;
 }
 
-function storeFor(deps: Deps, uri: string, owner: 'run' | 'model'): { store: BlobStore; baseKey: string } {
+export function storeFor(deps: Deps, uri: string, owner: 'run' | 'model'): { store: BlobStore; baseKey: string } {
   const proxied = proxiedKeyOf(uri);
   if (proxied !== undefined) return { store: deps.blobs, baseKey: proxied };
   const root = deps.config.defaultArtifactRoot.replace(/\/+$/, '');
