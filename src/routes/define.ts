@@ -95,7 +95,18 @@ function queryObject(c: Context): Record<string, unknown> {
   return out;
 }
 
+// Inputs naming a run (withRunId): MLflow checks run_id before every other field, so a call missing
+// both run_id and key is answered about run_id.
+const runIdFirst = new WeakSet<z.ZodType>();
+export function markRunIdFirst<S extends z.ZodType>(schema: S): S {
+  runIdFirst.add(schema);
+  return schema;
+}
+
 export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
+  if (runIdFirst.has(schema) && !raw.run_id && !raw.run_uuid) {
+    throw invalidParam(describeIssue({ code: 'custom', path: ['run_id'], message: 'Missing value', input: undefined } as z.core.$ZodIssue, raw));
+  }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   throw invalidParam(describeIssue(parsed.error.issues[0], raw));
@@ -103,7 +114,8 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, u
 
 // MLflow's own wording, which its tests and users grep for.
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
-  const name = issue.path.map(String).join('.') || 'body';
+  // MLflow's path form: `metrics[0].timestamp`.
+  const name = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('') || 'body';
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], raw);
   // MLflow's required check: an empty repeated field is as missing as an absent one.
   if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
@@ -113,7 +125,7 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): s
     return `Invalid value ${shortJson(value)} for parameter '${name}' supplied: ${issue.message}`;
   }
   return (
-    `Invalid value ${shortJson(value)} for parameter '${name}' supplied. Hint: Value was of type '${pyType(value)}'. ` +
+    `Invalid value ${shortJson(value)} for parameter '${name}' supplied:  Hint: Value was of type '${pyType(value)}'. ` +
     'See the API docs for more information about request parameters.'
   );
 }

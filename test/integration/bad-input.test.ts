@@ -53,13 +53,13 @@ const cases: Case[] = [
   { name: 'required field only inside "__proto__"', path: '/experiments/create', raw: () => `{"__proto__": {"name": "${uniqueName('via-proto')}"}}`, status: 400, code: BAD, message: missing('name') },
 
   // Wrong JSON types.
-  { name: 'experiments/create name: 123', path: '/experiments/create', body: () => ({ name: 123 }), status: 400, code: BAD, message: "Invalid value 123 for parameter 'name' supplied. Hint: Value was of type 'int'" },
-  { name: 'log-metric timestamp: "foo"', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 1, timestamp: 'foo' }), status: 400, code: BAD, message: `Invalid value "foo" for parameter 'timestamp' supplied. Hint: Value was of type 'str'` },
-  { name: 'log-metric value: true', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: true, timestamp: TS }), status: 400, code: BAD, message: "Invalid value true for parameter 'value' supplied. Hint: Value was of type 'bool'" },
+  { name: 'experiments/create name: 123', path: '/experiments/create', body: () => ({ name: 123 }), status: 400, code: BAD, message: "Invalid value 123 for parameter 'name' supplied:  Hint: Value was of type 'int'" },
+  { name: 'log-metric timestamp: "foo"', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 1, timestamp: 'foo' }), status: 400, code: BAD, message: `Invalid value "foo" for parameter 'timestamp' supplied:  Hint: Value was of type 'str'` },
+  { name: 'log-metric value: true', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: true, timestamp: TS }), status: 400, code: BAD, message: "Invalid value true for parameter 'value' supplied:  Hint: Value was of type 'bool'" },
   { name: 'log-metric value: "abc"', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 'abc', timestamp: TS }), status: 400, code: BAD, message: "parameter 'value'" },
   { name: 'log-metric step: 1.5', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 1, timestamp: TS, step: 1.5 }), status: 400, code: BAD, message: "parameter 'step'" },
-  { name: 'log-batch metrics: "x"', path: '/runs/log-batch', body: (s) => ({ run_id: s.runId, metrics: 'x' }), status: 400, code: BAD, message: `Invalid value "x" for parameter 'metrics' supplied. Hint: Value was of type 'str'` },
-  { name: 'runs/create tags: [1]', path: '/runs/create', body: (s) => ({ experiment_id: s.expId, tags: [1] }), status: 400, code: BAD, message: "Invalid value 1 for parameter 'tags.0' supplied. Hint: Value was of type 'int'" },
+  { name: 'log-batch metrics: "x"', path: '/runs/log-batch', body: (s) => ({ run_id: s.runId, metrics: 'x' }), status: 400, code: BAD, message: `Invalid value "x" for parameter 'metrics' supplied:  Hint: Value was of type 'str'` },
+  { name: 'runs/create tags: [1]', path: '/runs/create', body: (s) => ({ experiment_id: s.expId, tags: [1] }), status: 400, code: BAD, message: "Invalid value 1 for parameter 'tags[0]' supplied:  Hint: Value was of type 'int'" },
   { name: 'log-batch params: {}', path: '/runs/log-batch', body: (s) => ({ run_id: s.runId, params: { p1: 'v' } }), status: 400, code: BAD, message: "parameter 'params'" },
   { name: 'runs/create start_time: "yesterday"', path: '/runs/create', body: (s) => ({ experiment_id: s.expId, start_time: 'yesterday' }), status: 400, code: BAD, message: "parameter 'start_time'" },
   { name: 'set-experiment-tag value: 5', path: '/experiments/set-experiment-tag', body: (s) => ({ experiment_id: s.expId, key: 'k', value: 5 }), status: 400, code: BAD, message: "parameter 'value'" },

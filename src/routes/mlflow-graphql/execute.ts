@@ -61,11 +61,14 @@ const wireField: GraphQLFieldResolver<unknown, MlflowGqlContext> = (source, _arg
   if (source === null || typeof source !== 'object') return undefined;
   const value = (source as Record<string, unknown>)[snakeCase(info.fieldName)];
   const type = info.returnType.toString();
-  if (type === 'Float' && typeof value !== 'number') return null;
-  // A repeated field of an MLflow message is always present (empty), never null.
-  if (value === undefined && type.startsWith('[')) return [];
-  return value;
+  if (type === 'Float' && typeof value !== 'number') return value === undefined ? 0 : null;
+  if (value !== undefined && value !== null) return value;
+  // MLflow resolves fields from protobuf messages, where an unset field reads as its default: an
+  // empty list, "", 0, false. Only fields outside the message (apiError) and sub-messages are null.
+  return PROTO_DEFAULTS[type.replace(/!$/, '')] ?? (type.startsWith('[') ? [] : null);
 };
+
+const PROTO_DEFAULTS: Record<string, unknown> = { String: '', LongString: '0', Int: 0, Boolean: false };
 
 const MAX_TOKENS = 20_000;
 const documents = new Map<string, DocumentNode | string>();
@@ -79,7 +82,8 @@ function prepare(schema: GraphQLSchema, query: string): DocumentNode | string {
     const doc = parse(query, { maxTokens: MAX_TOKENS });
     const bound = checkDocumentBounds(doc);
     const errors = bound ? [] : validate(schema, doc, specifiedRules);
-    result = bound ?? (errors.length ? errors[0].message : doc);
+    // graphql-core (MLflow's) quotes names with ' where graphql-js uses ".
+    result = bound ?? (errors.length ? errors[0].message.replace(/"/g, "'") : doc);
   } catch (err) {
     if (!(err instanceof GraphQLError)) throw err;
     result = err.message;

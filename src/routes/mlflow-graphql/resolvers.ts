@@ -64,7 +64,13 @@ export const mlflowResolvers: Record<string, Record<string, Resolver>> = {
     mlflowGetExperiment: async (_s, { input }, { deps }) => ({
       experiment: await getExperiment(deps, wireInput(getExperimentInput, input).experiment_id),
     }),
-    mlflowGetMetricHistoryBulkInterval: (_s, { input }, { deps }) => getMetricHistoryBulkInterval(deps, wireInput(bulkIntervalInput, input)),
+    // MLflow's server reads max_results, start_step and end_step of this call from the HTTP query
+    // string, which a GraphQL POST does not have: the input's values are ignored and every run
+    // gets the default sample size over its whole range. The UI is built against that.
+    mlflowGetMetricHistoryBulkInterval: (_s, { input }, { deps }) => {
+      const { run_ids, metric_key } = wireInput(bulkIntervalInput, input);
+      return getMetricHistoryBulkInterval(deps, { run_ids, metric_key });
+    },
     mlflowGetRun: async (_s, { input }, { deps }) => ({ run: await loadRun(deps.db, wireInput(withRunId({}), input).run_id) }),
     mlflowListArtifacts: (_s, { input }, { deps }) => listRunArtifacts(deps, wireInput(listArtifactsInput, input)),
     mlflowSearchModelVersions: (_s, { input }, { deps }) => searchModelVersions(deps, wireInput(searchVersionsInput, input)),

@@ -58,5 +58,5 @@ export function uiSupportRoutes(r: Router): void {
   empty('post', '/mlflow/gateway-proxy', '2.0', 'The AI gateway: no endpoints configured', anyObject, () => ({ endpoints: [] }));
   empty('get', '/mlflow/ui-telemetry', '3.0', 'UI telemetry: disabled', anyObject,
     () => ({ disable_ui_events: [], disable_ui_telemetry: true, ui_rollout_percentage: 0 }));
-  empty('post', '/mlflow/ui-telemetry', '3.0', 'UI telemetry: accepted and discarded', anyObject, () => ({ status: 'success' }));
+  empty('post', '/mlflow/ui-telemetry', '3.0', 'UI telemetry: disabled, records discarded', anyObject, () => ({ status: 'disabled' }));
 }

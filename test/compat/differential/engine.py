@@ -102,8 +102,9 @@ def normalise(body, vars_: dict):
             return {k: walk(x, k) for k, x in v.items()}
         if isinstance(v, list):
             items = [walk(x, key) for x in v]
-            # Tag-like lists have no order in the contract.
-            if items and all(isinstance(x, dict) and "key" in x and "value" in x and len(x) == 2 for x in items):
+            # Keyed lists (tags, params, a run's latest metrics) have no order in the contract; a
+            # metric history does (same key throughout), so it keeps its order.
+            if items and all(isinstance(x, dict) and "key" in x for x in items) and len({x["key"] for x in items}) == len(items):
                 items.sort(key=lambda x: json.dumps(x, sort_keys=True))
             return items
         if key in VOLATILE_KEYS and v not in (None, "", [], {}):

@@ -35,7 +35,7 @@ EXPERIMENTS = [
     _post("exp.set-tag", f"{A2}/experiments/set-experiment-tag", {"experiment_id": "<<exp>>", "key": "k", "value": "v"}),
     _post("exp.set-tag.no-key", f"{A2}/experiments/set-experiment-tag", {"experiment_id": "<<exp>>", "value": "v"}),
     _post("exp.search", f"{A2}/experiments/search", {"filter": "name = 'diff-exp2-<<sfx>>'", "max_results": 10}),
-    _post("exp.search.bad-filter", f"{A2}/experiments/search", {"filter": "name ~ 'x'"}),
+    _post("exp.search.bad-filter", f"{A2}/experiments/search", {"filter": "name ~ 'x'", "max_results": 10}),
     _post("exp.search.max-results", f"{A2}/experiments/search", {"max_results": 0}),
     _post("exp.delete", f"{A2}/experiments/delete", {"experiment_id": "<<exp>>"}),
     _get("exp.get.deleted", f"{A2}/experiments/get", {"experiment_id": "<<exp>>"}),
@@ -89,7 +89,7 @@ RUNS = [
 
 REGISTRY = [
     _post("reg.exp", f"{A2}/experiments/create", {"name": "diff-reg-<<sfx>>"}, save={"exp": "experiment_id"}),
-    _post("reg.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>"}, save={"run": "run.info.run_id"}),
+    _post("reg.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "reg"}, save={"run": "run.info.run_id"}),
     _post("reg.rm.create", f"{A2}/registered-models/create", {"name": "diff-model-<<sfx>>", "description": "d", "tags": [{"key": "k", "value": "v"}]}),
     _post("reg.rm.create.duplicate", f"{A2}/registered-models/create", {"name": "diff-model-<<sfx>>"}),
     _post("reg.rm.create.no-name", f"{A2}/registered-models/create", {}),
@@ -118,7 +118,7 @@ REGISTRY = [
 
 ARTIFACTS = [
     _post("art.exp", f"{A2}/experiments/create", {"name": "diff-art-<<sfx>>"}, save={"exp": "experiment_id"}),
-    _post("art.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>"}, save={"run": "run.info.run_id"}),
+    _post("art.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "art"}, save={"run": "run.info.run_id"}),
     {"id": "art.put.text", "method": "PUT", "path": "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/sub/notes.txt", "data": "hello"},
     {"id": "art.put.mlproject", "method": "PUT", "path": "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/MLproject", "data": "name: x"},
     {"id": "art.put.png", "method": "PUT", "path": "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/img.png", "data": "not really a png"},
@@ -156,7 +156,7 @@ GRAPHQL = [
 
 UI_SUPPORT = [
     _post("ui.exp", f"{A2}/experiments/create", {"name": "diff-ui-<<sfx>>"}, save={"exp": "experiment_id"}),
-    _post("ui.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>"}, save={"run": "run.info.run_id"}),
+    _post("ui.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "ui"}, save={"run": "run.info.run_id"}),
     _post("ui.log-inputs", f"{A2}/runs/log-inputs", {"run_id": "<<run>>", "datasets": [{"tags": [{"key": "mlflow.data.context", "value": "train"}], "dataset": {"name": "ds", "digest": "abc123", "source_type": "local", "source": "{}"}}]}),
     _post("ui.search-datasets", f"{AJ}/experiments/search-datasets", {"experiment_ids": ["<<exp>>"]}),
     _post("ui.search-datasets.none", f"{AJ}/experiments/search-datasets", {"experiment_ids": []}),
