@@ -94,6 +94,15 @@ describe('MLflow UI support', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect((await t.api.get('/get-artifact').query({ run_id: runId, path: '../x' })).status).toBe(400);
     expect((await t.api.get('/get-artifact').query({ run_id: runId, path: 'dir/none.txt' })).status).toBe(404);
+
+    // A version registered from the run's folder serves the same file by registry coordinates.
+    const name = uniqueName('mv-art');
+    await t.api.post('/api/2.0/mlflow/registered-models/create').send({ name });
+    expect((await t.api.post('/api/2.0/mlflow/model-versions/create').send({ name, source: `runs:/${runId}/dir`, run_id: runId })).status).toBe(200);
+    const mv = await t.api.get('/model-versions/get-artifact').query({ name, version: '1', path: 'notes.txt' });
+    expect(mv.status).toBe(200);
+    expect(mv.text).toBe('hello');
+    expect(mv.headers['content-disposition']).toBe('attachment; filename=notes.txt');
   });
 
   it('answers the bulk history, dataset summaries and empty-store endpoints the UI calls', async () => {

@@ -131,6 +131,9 @@ ARTIFACTS = [
     _get("art.get-artifact.traversal", "/get-artifact", {"run_id": "<<run>>", "path": "../x"}),
     _get("art.get-artifact.no-run", "/get-artifact", {"path": "a.txt"}),
     _get("art.proxy.download", "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/MLproject", compare_headers=["content-type", "content-disposition"]),
+    _post("art.rm.create", f"{A2}/registered-models/create", {"name": "diff-art-model-<<sfx>>"}),
+    _post("art.mv.create", f"{A2}/model-versions/create", {"name": "diff-art-model-<<sfx>>", "source": "runs:/<<run>>/sub", "run_id": "<<run>>"}),
+    _get("art.mv.get-artifact", "/model-versions/get-artifact", {"name": "diff-art-model-<<sfx>>", "version": "1", "path": "notes.txt"}, compare_text=True, compare_headers=["content-type", "content-disposition"]),
 ]
 
 GRAPHQL_RUN_FIELDS = "info { runId runUuid runName experimentId status startTime endTime artifactUri lifecycleStage } data { metrics { key value step timestamp } params { key value } tags { key value } } inputs { datasetInputs { dataset { name digest } } modelInputs { modelId } } outputs { modelOutputs { modelId step } } experiment { experimentId name tags { key value } } modelVersions { name version }"
