@@ -6,7 +6,7 @@ import { authentication } from './auth/authenticate.js';
 import { classifyDbError } from './db/faults.js';
 import { authRoutes } from './routes/auth/index.js';
 import type { Deps } from './deps.js';
-import { MlflowError, RETRY_AFTER_SECONDS, type ErrorCode } from './errors.js';
+import { errorBody, MlflowError, RETRY_AFTER_SECONDS, type ErrorCode } from './errors.js';
 import { assertEveryRouteGuarded, guard, type Router } from './routes/define.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
@@ -70,7 +70,7 @@ export function createApp(deps: Deps): OpenAPIHono {
 
 function errorResponse(c: Context, status: number, code: ErrorCode, message: string) {
   if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
-  return c.json({ error_code: code, message }, status as 400);
+  return c.json(errorBody(code, message), status as 400);
 }
 
 // Postgres rejects some values only the client could have sent (a bigint out of range, a NUL byte in

@@ -18,6 +18,7 @@ export interface ExperimentWire {
   last_update_time: number;
   creation_time: number;
   tags?: { key: string; value: string }[];
+  workspace?: string;
 }
 
 interface ExperimentRow {
@@ -101,6 +102,8 @@ function toWire(r: ExperimentRow): ExperimentWire {
     creation_time: Number(r.creation_time),
   };
   if (r.tags?.length) out.tags = r.tags;
+  // MLflow 3.18 names the workspace of every experiment; Cairn has only MLflow's default one.
+  out.workspace = 'default';
   return out;
 }
 

@@ -56,13 +56,13 @@ const cases: Case[] = [
   { name: 'required field only inside "__proto__"', path: '/experiments/create', raw: () => `{"__proto__": {"name": "${uniqueName('via-proto')}"}}`, status: 400, code: BAD, message: missing('name') },
 
   // Wrong JSON types.
-  { name: 'experiments/create name: 123', path: '/experiments/create', body: () => ({ name: 123 }), status: 400, code: BAD, message: "Invalid value 123 for parameter 'name' supplied. Hint: Value was of type 'int'" },
-  { name: 'log-metric timestamp: "foo"', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 1, timestamp: 'foo' }), status: 400, code: BAD, message: `Invalid value "foo" for parameter 'timestamp' supplied. Hint: Value was of type 'str'` },
-  { name: 'log-metric value: true', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: true, timestamp: TS }), status: 400, code: BAD, message: "Invalid value true for parameter 'value' supplied. Hint: Value was of type 'bool'" },
+  { name: 'experiments/create name: 123', path: '/experiments/create', body: () => ({ name: 123 }), status: 400, code: BAD, message: "Invalid value 123 for parameter 'name' supplied:  Hint: Value was of type 'int'" },
+  { name: 'log-metric timestamp: "foo"', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 1, timestamp: 'foo' }), status: 400, code: BAD, message: `Invalid value "foo" for parameter 'timestamp' supplied:  Hint: Value was of type 'str'` },
+  { name: 'log-metric value: true', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: true, timestamp: TS }), status: 400, code: BAD, message: "Invalid value true for parameter 'value' supplied:  Hint: Value was of type 'bool'" },
   { name: 'log-metric value: "abc"', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 'abc', timestamp: TS }), status: 400, code: BAD, message: "parameter 'value'" },
   { name: 'log-metric step: 1.5', path: '/runs/log-metric', body: (s) => ({ run_id: s.runId, key: 'm1', value: 1, timestamp: TS, step: 1.5 }), status: 400, code: BAD, message: "parameter 'step'" },
-  { name: 'log-batch metrics: "x"', path: '/runs/log-batch', body: (s) => ({ run_id: s.runId, metrics: 'x' }), status: 400, code: BAD, message: `Invalid value "x" for parameter 'metrics' supplied. Hint: Value was of type 'str'` },
-  { name: 'runs/create tags: [1]', path: '/runs/create', body: (s) => ({ experiment_id: s.expId, tags: [1] }), status: 400, code: BAD, message: "Invalid value 1 for parameter 'tags.0' supplied. Hint: Value was of type 'int'" },
+  { name: 'log-batch metrics: "x"', path: '/runs/log-batch', body: (s) => ({ run_id: s.runId, metrics: 'x' }), status: 400, code: BAD, message: `Invalid value "x" for parameter 'metrics' supplied:  Hint: Value was of type 'str'` },
+  { name: 'runs/create tags: [1]', path: '/runs/create', body: (s) => ({ experiment_id: s.expId, tags: [1] }), status: 400, code: BAD, message: "Invalid value 1 for parameter 'tags[0]' supplied:  Hint: Value was of type 'int'" },
   { name: 'log-batch params: {}', path: '/runs/log-batch', body: (s) => ({ run_id: s.runId, params: { p1: 'v' } }), status: 400, code: BAD, message: "parameter 'params'" },
   { name: 'runs/create start_time: "yesterday"', path: '/runs/create', body: (s) => ({ experiment_id: s.expId, start_time: 'yesterday' }), status: 400, code: BAD, message: "parameter 'start_time'" },
   { name: 'set-experiment-tag value: 5', path: '/experiments/set-experiment-tag', body: (s) => ({ experiment_id: s.expId, key: 'k', value: 5 }), status: 400, code: BAD, message: "parameter 'value'" },
@@ -82,7 +82,7 @@ const cases: Case[] = [
   { name: 'set-tag run_id ""', path: '/runs/set-tag', body: () => ({ run_id: '', key: 'k', value: 'v' }), status: 400, code: BAD, message: missing('run_id') },
   { name: 'delete-tag without key', path: '/runs/delete-tag', body: (s) => ({ run_id: s.runId }), status: 400, code: BAD, message: missing('key') },
   { name: 'log-model without model_json', path: '/runs/log-model', body: (s) => ({ run_id: s.runId }), status: 400, code: BAD, message: missing('model_json') },
-  { name: 'log-inputs dataset without digest', path: '/runs/log-inputs', body: (s) => ({ run_id: s.runId, datasets: [{ dataset: { name: 'd', source_type: 'local', source: '{}' } }] }), status: 400, code: BAD, message: missing('datasets.0.dataset.digest') },
+  { name: 'log-inputs dataset without digest', path: '/runs/log-inputs', body: (s) => ({ run_id: s.runId, datasets: [{ dataset: { name: 'd', source_type: 'local', source: '{}' } }] }), status: 400, code: BAD, message: missing('datasets[0].dataset.digest') },
   { name: 'log-inputs dataset with digest ""', path: '/runs/log-inputs', body: (s) => ({ run_id: s.runId, datasets: [{ dataset: { name: 'd', digest: '', source_type: 'local', source: '{}' } }] }), status: 400, code: BAD, message: 'digest' },
   { name: 'outputs with no models', path: '/runs/outputs', body: (s) => ({ run_id: s.runId, models: [] }), status: 400, code: BAD, message: "parameter 'models'" },
   { name: 'get-history without metric_key', method: 'get', path: '/metrics/get-history', query: (s) => ({ run_id: s.runId }), status: 400, code: BAD, message: missing('metric_key') },
@@ -161,7 +161,7 @@ const cases: Case[] = [
   { name: 'experiments/search bad page_token', path: '/experiments/search', body: () => ({ page_token: 'eyJvZmZzZXQiOiAiYWJjIn0=' }), status: 400, code: BAD, message: 'Invalid page token' },
   { name: 'get-history bad page_token', method: 'get', path: '/metrics/get-history', query: (s) => ({ run_id: s.runId, metric_key: 'm1', page_token: 'garbage' }), status: 400, code: BAD, message: 'Invalid page token' },
   { name: 'get-history max_results 0', method: 'get', path: '/metrics/get-history', query: (s) => ({ run_id: s.runId, metric_key: 'm1', max_results: '0' }), status: 400, code: BAD, message: 'max_results' },
-  { name: 'get-history-bulk-interval 101 run ids', method: 'get', path: '/metrics/get-history-bulk-interval', query: () => ({ run_ids: Array.from({ length: 101 }, () => randomBytes(16).toString('hex')), metric_key: 'm1' }), status: 400, code: BAD, message: 'more than 100 run_ids' },
+  { name: 'get-history-bulk-interval 101 run ids', method: 'get', path: '/metrics/get-history-bulk-interval', query: () => ({ run_ids: Array.from({ length: 101 }, () => randomBytes(16).toString('hex')), metric_key: 'm1' }), status: 400, code: BAD, message: 'must specify at most 100 run_ids. Received 101 run_ids.' },
   { name: 'get-history-bulk-interval start_step without end_step', method: 'get', path: '/metrics/get-history-bulk-interval', query: (s) => ({ run_ids: [s.runId], metric_key: 'm1', start_step: '1' }), status: 400, code: BAD, message: 'both must be specified' },
 
   // Run and experiment state.

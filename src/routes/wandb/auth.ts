@@ -42,7 +42,9 @@ export function requireApiKey(deps: Deps): MiddlewareHandler<{ Variables: { wand
 
 function unauthorized(c: Context): Response {
   const message = 'Invalid or missing W&B API key. Create one with `cairn keys create` and pass it as WANDB_API_KEY or to `wandb login`.';
-  c.header('WWW-Authenticate', 'Basic realm="cairn"');
+  // Only a caller that sent W&B credentials is challenged: to a browser (MLflow's UI calls /graphql
+  // too) a Basic challenge means a login box that no Cairn account answers.
+  if (apiKeyFrom(c.req.header('authorization'))) c.header('WWW-Authenticate', 'Basic realm="cairn"');
   return c.json({ errors: [{ message }], error: message }, 401);
 }
 

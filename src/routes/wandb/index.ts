@@ -9,8 +9,11 @@ import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { applyFileStream } from '../../domain/wandb/file-stream.js';
 import { storeUpload } from '../../domain/wandb/run-files.js';
 import { guard, type Router } from '../define.js';
-import { publicBaseUrl, requireApiKey } from './auth.js';
+import { apiKeyFrom, publicBaseUrl, requireApiKey } from './auth.js';
 import { runGraphql } from './graphql.js';
+import { permissionDenied, principalOf } from '../../auth/policy.js';
+import { isUnrestricted } from '../../auth/principal.js';
+import { isMlflowDocument, runMlflowGraphql } from '../mlflow-graphql/execute.js';
 import { restRunRoutes } from './rest.js';
 
 type Env = { Variables: { wandbUser: WandbUser } };
@@ -82,10 +85,22 @@ export function wandbRoutes(r: Router): void {
   // wandb-core probes for an OpenTelemetry proxy without credentials; 404 turns its telemetry off.
   app.all('/sdk/otel/*', guard(r, 'public', (c) => c.json({ error: 'not supported' }, 404)) as never);
 
-  // Each operation checks the projects it touches (resolvers.ts): one request may name several.
-  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), auth, guard(r, 'authenticated', async (c) => {
+  // One path, two schemas: MLflow's UI posts documents selecting only `mlflow*` root fields (and
+  // no W&B key); everything else is the wandb client's and needs its API key. Each W&B operation
+  // checks the projects it touches (resolvers.ts): one request may name several.
+  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), guard(r, 'authenticated', async (c) => {
     const req = parseBody(graphqlBody, await c.req.text(), 'GraphQL');
-    return runGraphql(c, deps, c.get('wandbUser' as never), req, publicBaseUrl(c));
+    if (isMlflowDocument(req.query, apiKeyFrom(c.req.header('authorization')) !== undefined)) {
+      // MLflow's GraphQL resolvers read any experiment they are asked for: with accounts on it is
+      // kept to admins until each resolver checks the caller's permission (fail closed).
+      if (!isUnrestricted(principalOf(c))) throw permissionDenied('MLflow GraphQL queries need an admin account while accounts are on');
+      return runMlflowGraphql(c, deps, req);
+    }
+    let answer: Response | undefined;
+    const refused = await auth(c, async () => {
+      answer = await runGraphql(c, deps, c.get('wandbUser' as never), req, publicBaseUrl(c));
+    });
+    return refused ?? answer!;
   }) as never);
   r.knownPaths.add('/graphql');
 
