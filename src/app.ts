@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Deps } from './deps.js';
 import { MlflowError, type ErrorCode } from './errors.js';
 import type { Router } from './routes/define.js';
+import { browserOriginProtection } from './http/browser-origin.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
 import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
@@ -24,6 +25,7 @@ export const OPENAPI_INFO = {
 export function createApp(deps: Deps): OpenAPIHono {
   const app = new OpenAPIHono();
   const router: Router = { app, deps, knownPaths: new Set() };
+  app.use('*', browserOriginProtection(() => deps.config?.browserOrigin));
   healthRoutes(router);
   mlflowTrackingRoutes(router);
   artifactRoutes(router);

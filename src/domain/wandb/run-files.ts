@@ -6,7 +6,7 @@ import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { MlflowError, notFound } from '../../errors.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
-import { signUpload, verifyUpload } from './upload-tokens.js';
+import { releaseUpload, signUpload, spendUpload, verifyUpload } from './upload-tokens.js';
 import type { WandbRunRow } from './run-store.js';
 
 // Run files (wandb.save, media, config.yaml, requirements.txt, output.log, wandb-summary.json, …)
@@ -49,7 +49,7 @@ export async function uploadUrls(deps: Deps, run: WandbRunRow, files: string[], 
     files.map(async (name) => {
       const key = target ? fileKey(name) : undefined;
       if (!key) return { name, uploadUrl: null };
-      return { name, uploadUrl: `${baseUrl}/wandb-upload/${await signUpload(deps.db, run.run_id, key, now)}` };
+      return { name, uploadUrl: `${baseUrl}/wandb-upload/${await signUpload(deps.db, run.run_id, key, now, deps.config.wandbUploadUrlTtl * 1000)}` };
     }),
   );
 }
@@ -65,6 +65,7 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
   const target = runArtifactStore(deps, found[0].artifact_uri);
   const key = fileKey(grant.path);
   if (!target || !key) throw notFound(`Run ${grant.runId} has no artifact store Cairn can write to`);
+  await spendUpload(deps.db, grant, deps.now());
   let size = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -73,7 +74,12 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
     },
   });
   body.on('error', (err) => counter.destroy(err));
-  await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
+  try {
+    await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
+  } catch (err) {
+    await releaseUpload(deps.db, grant).catch(() => {});
+    throw err;
+  }
   await deps.db.execute(sql`insert into wandb_files (run_id, path, size, updated_at) values (${grant.runId}, ${key}, ${size}, ${deps.now()})
     on conflict (run_id, path) do update set size = excluded.size, updated_at = excluded.updated_at`);
   return { runId: grant.runId, path: key, size };

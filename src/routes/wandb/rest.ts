@@ -4,6 +4,8 @@ import { bodyLimit } from 'hono/body-limit';
 import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { parseWandbJson } from '../../domain/wandb/json.js';
+import { requestText } from '../../lib/request-body.js';
+import { checkStorableJson } from '../../lib/storable-text.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import { appendHistory, createRestRun, finishRestRun, toRestRun, updateSummary } from '../../domain/wandb/rest-runs.js';
 import { errorSchema, type Router } from '../define.js';
@@ -76,6 +78,7 @@ type Env = { Variables: { wandbUser: WandbUser } };
 function parse<T>(schema: z.ZodType<T>, text: string): T {
   // NaN and Infinity are welcome in history rows and summaries, as in wandb.log.
   const raw = text.trim() === '' ? {} : parseWandbJson(text, 'request body');
+  checkStorableJson(raw, '');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -122,7 +125,7 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
 
   document('post', '/api/wandb/runs', 'Create (or update) a W&B run: it is also an MLflow run', createRunBody);
   app.post('/api/wandb/runs', limit, auth, async (c) => {
-    const input = parse(createRunBody, await c.req.text());
+    const input = parse(createRunBody, await requestText(c));
     return reply(c, await createRestRun(deps, c.get('wandbUser'), input));
   });
 
@@ -131,19 +134,19 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
 
   document('post', `${runPath}/history`, 'Append history rows (numeric values become MLflow metrics)', historyBody);
   app.post(`${honoPath}/history`, limit, auth, async (c) => {
-    const input = parse(historyBody, await c.req.text());
+    const input = parse(historyBody, await requestText(c));
     return reply(c, await appendHistory(deps, pathOf(c), input.rows, input.offset));
   });
 
   document('post', `${runPath}/summary`, 'Set summary values', summaryBody);
   app.post(`${honoPath}/summary`, limit, auth, async (c) => {
-    const input = parse(summaryBody, await c.req.text());
+    const input = parse(summaryBody, await requestText(c));
     return reply(c, await updateSummary(deps, pathOf(c), input.summary));
   });
 
   document('post', `${runPath}/finish`, 'Finish the run (exit code 0: finished, else failed)', finishBody);
   app.post(`${honoPath}/finish`, limit, auth, async (c) => {
-    const input = parse(finishBody, await c.req.text());
+    const input = parse(finishBody, await requestText(c));
     return reply(c, await finishRestRun(deps, pathOf(c), input.exit_code ?? 0));
   });
 
