@@ -60,7 +60,7 @@ function checkDepth(value: unknown, depth: number, what: string): void {
   else if (Array.isArray(value)) for (const v of value) checkDepth(v, depth + 1, what);
   else if (isPlainObject(value)) {
     for (const k in value) {
-      checkStorableText(k, `a key of ${what}`);
+      checkStorableText(k, `the key '${k}' in ${what}`);
       checkDepth(value[k], depth + 1, what);
     }
   }

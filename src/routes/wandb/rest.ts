@@ -5,7 +5,6 @@ import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { parseWandbJson } from '../../domain/wandb/json.js';
 import { requestText } from '../../lib/request-body.js';
-import { checkStorableJson } from '../../lib/storable-text.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import { appendHistory, createRestRun, finishRestRun, toRestRun, updateSummary } from '../../domain/wandb/rest-runs.js';
 import { errorSchema, type Router } from '../define.js';
@@ -76,9 +75,9 @@ const pathParams = z.object({ entity: name, project: name, run: name });
 type Env = { Variables: { wandbUser: WandbUser } };
 
 function parse<T>(schema: z.ZodType<T>, text: string): T {
-  // NaN and Infinity are welcome in history rows and summaries, as in wandb.log.
+  // NaN and Infinity are welcome in history rows and summaries, as in wandb.log. parseWandbJson
+  // also refuses text that could not be stored (NUL, lone surrogates).
   const raw = text.trim() === '' ? {} : parseWandbJson(text, 'request body');
-  checkStorableJson(raw, '');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
