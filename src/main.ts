@@ -9,6 +9,8 @@ import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
+                    [--allowed-hosts H,..] [--cors-allowed-origins O,..] [--x-frame-options SAMEORIGIN|DENY|NONE]
+                    [--disable-security-middleware] [--forwarded-allow-ips IP,..] [--wandb-upload-url-ttl SECONDS]
        cairn db migrate [--backend-store-uri URI]
        ${KEYS_USAGE}`;
 
