@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole suite, from a fresh clone: Node deps, build, vitest on the embedded PGlite and, when
 # TEST_DATABASE_URL is set, again on that Postgres server; then the real Python clients against a
-# running Cairn (on TEST_DATABASE_URL when set, else PGlite), and the benchmark at --quick sizes.
+# running Cairn (on TEST_DATABASE_URL when set, else PGlite), a bounded fuzz run over the OpenAPI
+# document (scripts/fuzz.sh), and the benchmark at --quick sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-audit --no-fund
@@ -14,6 +15,9 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
 fi
 echo "==> compat: the real clients" >&2
 bash scripts/compat.sh
+# Every OpenAPI operation fuzzed by schemathesis at a bounded budget; any response >= 500 fails.
+echo "==> fuzz: schemathesis over /openapi.json" >&2
+FUZZ_SKIP_BUILD=1 bash scripts/fuzz.sh
 # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster,
 # so it runs where the server binaries are installed (CI installs them through .ci/run).
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; then
