@@ -54,6 +54,12 @@ describe('MLflow JSON bodies', () => {
     expect(await nameExists(`${name}\u0000x`)).toBe(false);
   });
 
+  it('refuses a NUL in a query string parameter in the same words', async () => {
+    const res = await t.api.get(`${API}/experiments/get-by-name?experiment_name=a%00b`);
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/parameter 'experiment_name': it contains a NUL character/) });
+  });
+
   it('keeps valid text beyond ASCII, surrogate pairs included, byte for byte', async () => {
     const name = `${uniqueName('text')}-é-日本-😀`;
     const viaEscapes = JSON.stringify({ name }).replace('😀', '\\ud83d\\ude00');
