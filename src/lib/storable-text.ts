@@ -31,7 +31,7 @@ export function checkStorableText(text: string, where: string): void {
 
 /** Walks a parsed JSON value and checks every string and key with checkStorableText. */
 export function checkStorableJson(value: unknown, where: string, depth = 0): void {
-  if (typeof value === 'string') return checkStorableText(value, `'${where}'`);
+  if (typeof value === 'string') return checkStorableText(value, `parameter '${where}'`);
   if (typeof value !== 'object' || value === null || depth > 64) return;
   if (Array.isArray(value)) {
     for (const v of value) checkStorableJson(v, where, depth + 1);
