@@ -4,7 +4,8 @@
 # keyed by the pinned version, as scripts/compat.sh does for the clients.
 #
 #   bash scripts/fuzz.sh            # the bounded run `npm test` does (FUZZ_EXAMPLES=20 per operation)
-#   FUZZ_EXAMPLES=100 FUZZ_PHASES=examples,coverage,fuzzing bash scripts/fuzz.sh   # the full run (docs/security.md)
+#   FUZZ_EXAMPLES=100 FUZZ_MAX_TIME=600 bash scripts/fuzz.sh   # the full run (docs/security.md): fuzzing
+#                                                              # repeats until the time budget is spent
 #
 # Runs against TEST_DATABASE_URL when set, else an embedded database in a temp folder; artifacts in
 # a local folder (moto, the tests' S3 server, answers some invalid multipart calls with its own 500).
@@ -58,6 +59,7 @@ cd "$work"
   --phases "${FUZZ_PHASES:-examples,coverage,fuzzing}" \
   --max-examples "${FUZZ_EXAMPLES:-20}" \
   --seed "${FUZZ_SEED:-20261130}" \
+  ${FUZZ_MAX_TIME:+--max-time "$FUZZ_MAX_TIME"} \
   --workers "${FUZZ_WORKERS:-2}" \
   --request-timeout 30 \
   --suppress-health-check all \

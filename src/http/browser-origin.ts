@@ -25,9 +25,12 @@ export interface BrowserOriginSettings {
 const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // MLflow exempts its probes from Host checks: load balancers call them by IP or service name.
 const HEALTH_PATHS = new Set(['/health', '/version']);
-// The two raw-bytes uploads: an MLflow artifact (the client sends application/octet-stream or
-// nothing) and a W&B run file through its signed URL. Every other body is JSON.
-const RAW_BODY_PATHS = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\/|^\/wandb-upload\//;
+// The JSON endpoints: MLflow's RPCs, W&B's GraphQL, file_stream and REST runs. Not among them: the
+// raw-bytes uploads (an MLflow artifact PUT, sent as application/octet-stream or a guessed type; a
+// W&B run file through its signed URL, sent untyped) and paths Cairn does not serve (OTLP's
+// protobuf, wandb-core's telemetry probe), which keep their 404 or 501.
+const JSON_BODY_PATHS = /^\/(?:ajax-)?api\/|^\/graphql$|^\/files\//;
+const RAW_BODY_PATHS = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\//;
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 const INVALID_HOST = 'Invalid Host header - possible DNS rebinding attack detected';
 const CROSS_ORIGIN_BLOCKED = 'Cross-origin request blocked';
@@ -75,7 +78,7 @@ function makeCheck(settings: BrowserOriginSettings | undefined) {
     }
     if (STATE_CHANGING.has(method)) {
       if (origin !== undefined && !allowedOrigin) return secure(refuse(c, 403, 'PERMISSION_DENIED', CROSS_ORIGIN_BLOCKED));
-      if (hasBody(c) && !RAW_BODY_PATHS.test(c.req.path) && !isJson(c.req.header('content-type'))) {
+      if (hasBody(c) && isJsonEndpoint(c.req.path) && !isJson(c.req.header('content-type'))) {
         return secure(
           refuse(c, 400, 'INVALID_PARAMETER_VALUE', `Bad Request. Content-Type must be one of ['application/json'], got '${c.req.header('content-type') ?? ''}'.`),
         );
@@ -117,6 +120,8 @@ function sameOrigin(origin: string, host: string): boolean {
     return false;
   }
 }
+
+const isJsonEndpoint = (path: string) => JSON_BODY_PATHS.test(path) && !RAW_BODY_PATHS.test(path);
 
 // `application/json`, with or without parameters (`; charset=utf-8`).
 const isJson = (contentType: string | undefined) => !!contentType && /^application\/json\s*(;|$)/i.test(contentType.trim());

@@ -60,6 +60,9 @@ describe('default settings (loopback)', () => {
     expect(upload.status).toBe(403);
     const artifact = await t.api.put(`${API}-artifacts/artifacts/0/x/file.txt`).set('Origin', 'https://evil.example').set('Content-Type', 'text/plain').send('data');
     expect(artifact.status).toBe(403);
+    // Paths Cairn does not serve keep their own answer (wandb-core's telemetry probe needs its 404).
+    const otel = await t.api.post('/sdk/otel/v1/traces').set('Content-Type', 'application/x-protobuf').send(Buffer.from([1, 2, 3]));
+    expect(otel.status).toBe(404);
     // Raw uploads keep any content type when no foreign page sent them.
     const own = await t.api.put(`${API}-artifacts/artifacts/${uniqueName('raw')}/file.txt`).set('Content-Type', 'text/plain').send('data');
     expect(own.status).toBe(200);
