@@ -3,6 +3,7 @@
 // could overwrite the run's file for 24 hours, and its host came from any caller's
 // X-Forwarded-Host. URLs now live minutes (--wandb-upload-url-ttl), work once, and forwarded
 // headers count only from --forwarded-allow-ips.
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config.js';
 import { trustedProxies } from '../../src/http/trusted-proxies.js';
@@ -53,6 +54,27 @@ describe('W&B upload URLs', () => {
     expect(again.pathname).not.toBe(url.pathname);
     expect((await t.api.put(again.pathname).send('v2')).status).toBe(200);
     expect(await download(run, 'weights.txt')).toBe('v2');
+  });
+
+  it('are released by a transfer that breaks off, so the client can retry the same URL', async () => {
+    const run = `broken01${S}`;
+    const url = await uploadUrl(t, key, run, 'big.bin');
+    const { port } = t.server.address() as { port: number };
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: url.pathname, headers: { 'Content-Length': '100000' } });
+      req.on('error', () => resolve());
+      req.write(Buffer.alloc(10), () => setImmediate(() => req.destroy()));
+      req.on('close', () => resolve());
+    });
+    // The server notices the broken body on its own schedule: retry until it has let go of the URL.
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await t.api.put(url.pathname).send('complete body')).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(200);
+    expect(await download(run, 'big.bin')).toBe('complete body');
+    expect((await t.api.put(url.pathname).send('again')).status).toBe(403);
   });
 
   it('expire after --wandb-upload-url-ttl (15 minutes by default)', async () => {

@@ -56,6 +56,12 @@ export async function uploadUrls(deps: Deps, run: WandbRunRow, files: string[], 
 
 /** The PUT behind an upload URL: streams the body into the run's artifacts, then records the file. */
 export async function storeUpload(deps: Deps, token: string, body: Readable): Promise<{ runId: string; path: string; size: number }> {
+  // Listen at once: a client that drops the connection during the lookups below must not leave an
+  // 'error' nobody handles (that ends the process).
+  let broken: Error | undefined;
+  body.on('error', (err) => {
+    broken ??= err;
+  });
   const grant = await verifyUpload(deps.db, token, deps.now());
   const found = await rows<{ artifact_uri: string }>(
     deps.db,
@@ -74,7 +80,11 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
     },
   });
   body.on('error', (err) => counter.destroy(err));
+  // The store attaches its own consumer only after some I/O of its own; a body that fails before
+  // then must not make `counter` emit an 'error' nobody listens to. The store still sees it.
+  counter.on('error', () => {});
   try {
+    if (broken || body.destroyed) throw broken ?? new Error('The upload was aborted');
     await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
   } catch (err) {
     await releaseUpload(deps.db, grant).catch(() => {});
