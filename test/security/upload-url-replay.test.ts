@@ -48,6 +48,14 @@ describe('W&B upload URLs', () => {
     const replay = await t.api.put(url.pathname).send('tampered');
     expect(replay.status).toBe(403);
     expect(replay.body).toMatchObject({ error_code: 'PERMISSION_DENIED', message: expect.stringMatching(/already been used/) });
+    // The signature's last character carries two unused bits: a re-spelt copy decodes to the same
+    // bytes and must count as the same, spent URL.
+    const [payload, mac] = url.pathname.split('/').pop()!.split('.');
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(mac.at(-1)!);
+    const respelt = `${mac.slice(0, -1)}${alphabet[(last & ~3) | ((last + 1) & 3)]}`;
+    expect(Buffer.from(respelt, 'base64url')).toEqual(Buffer.from(mac, 'base64url'));
+    expect((await t.api.put(`/wandb-upload/${payload}.${respelt}`).send('tampered')).status).toBe(403);
     expect(await download(run, 'weights.txt')).toBe('the real weights');
     // The client asks for a new URL to write the file again.
     const again = await uploadUrl(t, key, run, 'weights.txt');

@@ -66,7 +66,9 @@ export async function verifyUpload(db: Orm, token: string, now: number): Promise
   }
   if (typeof grant.r !== 'string' || typeof grant.p !== 'string' || typeof grant.e !== 'number') throw denied('is malformed');
   if (grant.e < now) throw denied('has expired');
-  return { runId: grant.r, path: grant.p, expires: grant.e, id: mac };
+  // The canonical spelling of the signature: base64url decoding forgives unused trailing bits, so a
+  // re-spelt copy of a spent URL must still count as that URL.
+  return { runId: grant.r, path: grant.p, expires: grant.e, id: b64url(expected) };
 }
 
 /**
