@@ -4,8 +4,8 @@
 # keyed by the pinned version, as scripts/compat.sh does for the clients.
 #
 #   FUZZ_MAX_TIME=150 bash scripts/fuzz.sh   # the bounded run `npm test` does (20 examples per operation per round)
-#   FUZZ_EXAMPLES=100 FUZZ_MAX_TIME=600 bash scripts/fuzz.sh   # the full run (docs/security.md): fuzzing
-#                                                              # repeats until the time budget is spent
+#   FUZZ_EXAMPLES=200 FUZZ_MAX_TIME=1200 FUZZ_WORKERS=4 bash scripts/fuzz.sh   # the full run (docs/security.md):
+#                                     # fuzzing repeats until the time budget is spent
 #
 # Runs against TEST_DATABASE_URL when set, else an embedded database in a temp folder; artifacts in
 # a local folder (moto, the tests' S3 server, answers some invalid multipart calls with its own 500).
