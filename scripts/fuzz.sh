@@ -3,7 +3,7 @@
 # and fails on any response >= 500 (each one is a bug). The venv is cached under ~/.cache/cairn,
 # keyed by the pinned version, as scripts/compat.sh does for the clients.
 #
-#   FUZZ_MAX_TIME=150 bash scripts/fuzz.sh   # the bounded run `npm test` does (20 examples per operation per round)
+#   FUZZ_MAX_TIME=120 bash scripts/fuzz.sh   # the bounded run `npm test` does (20 examples per operation per round)
 #   FUZZ_EXAMPLES=200 FUZZ_MAX_TIME=1200 FUZZ_WORKERS=4 bash scripts/fuzz.sh   # the full run (docs/security.md):
 #                                     # fuzzing repeats until the time budget is spent
 #

@@ -15,9 +15,9 @@ if [ -n "${TEST_DATABASE_URL:-}" ]; then
 fi
 echo "==> compat: the real clients" >&2
 bash scripts/compat.sh
-# Every OpenAPI operation fuzzed by schemathesis for a fixed time (150 s); any response >= 500 fails.
+# Every OpenAPI operation fuzzed by schemathesis for a fixed time (120 s); any response >= 500 fails.
 echo "==> fuzz: schemathesis over /openapi.json" >&2
-FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-150}" bash scripts/fuzz.sh
+FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-120}" bash scripts/fuzz.sh
 # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster,
 # so it runs where the server binaries are installed (CI installs them through .ci/run).
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; then
