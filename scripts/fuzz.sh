@@ -42,7 +42,7 @@ node bin/cairn.js server --host 127.0.0.1 --port "$port" --backend-store-uri "$b
   --artifacts-destination "$artifacts" --workers 1 >"$work/cairn.log" 2>&1 &
 server_pid=$!
 health() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "http://127.0.0.1:$port/health" 2>/dev/null; }
-for _ in $(seq 1 120); do
+for _ in $(seq 1 240); do
   health && break
   kill -0 "$server_pid" 2>/dev/null || { cat "$work/cairn.log" >&2; exit 1; }
   sleep 0.5
