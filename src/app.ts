@@ -8,6 +8,7 @@ import { authRoutes } from './routes/auth/index.js';
 import type { Deps } from './deps.js';
 import { errorBody, MlflowError, RETRY_AFTER_SECONDS, type ErrorCode } from './errors.js';
 import { assertEveryRouteGuarded, guard, type Router } from './routes/define.js';
+import { browserOriginProtection } from './http/browser-origin.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
 import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
@@ -29,6 +30,7 @@ export const OPENAPI_INFO = {
 export function createApp(deps: Deps): OpenAPIHono {
   const app = new OpenAPIHono();
   const router: Router = { app, deps, knownPaths: new Set(), guarded: new WeakSet() };
+  app.use('*', browserOriginProtection(() => deps.config?.browserOrigin));
   app.use('*', authentication(deps));
   healthRoutes(router);
   mlflowTrackingRoutes(router);

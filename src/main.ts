@@ -13,6 +13,8 @@ const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri UR
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
                     [--app-name basic-auth] [--auth-default-permission P] [--auth-admin-username NAME]
                     [--db-timeout SECONDS] [--s3-timeout SECONDS]
+                    [--allowed-hosts H,..] [--cors-allowed-origins O,..] [--x-frame-options SAMEORIGIN|DENY|NONE]
+                    [--disable-security-middleware] [--forwarded-allow-ips IP,..] [--wandb-upload-url-ttl SECONDS]
        cairn db migrate [--backend-store-uri URI]
        ${KEYS_USAGE}`;
 

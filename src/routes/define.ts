@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
 import { decodeRequestObject } from '../lib/json-body.js';
 import { readBodyOrRefuse } from '../lib/request-body.js';
+import { checkStorableJson } from '../lib/storable-text.js';
 
 type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
 
@@ -137,6 +138,7 @@ function hasQueryString(c: Context): boolean {
 function queryObject(c: Context): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, vs] of Object.entries(c.req.queries())) out[k] = vs.length === 1 ? vs[0] : vs;
+  checkStorableJson(out, '');
   return out;
 }
 
