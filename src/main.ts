@@ -6,13 +6,15 @@ import { authBanner, prepareAuth } from './auth/startup.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
 import { consoleLogger, createDeps } from './deps.js';
+import { IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
                     [--app-name basic-auth] [--auth-default-permission P] [--auth-admin-username NAME]
        cairn db migrate [--backend-store-uri URI]
-       ${KEYS_USAGE}`;
+       ${KEYS_USAGE}
+       ${IMPORT_USAGE}`;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -20,6 +22,7 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
     if (command === 'keys') return await keysCommand(rest);
+    if (command === 'import') return void (process.exitCode = await importCommand(rest));
     if (command === '--help' || command === 'help') {
       console.log(USAGE);
       return;
