@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 import requests
 from mlflow import MlflowClient
+from mlflow.entities import Metric
 
 from conftest import REPO, CairnServer, _free_port
 
@@ -76,8 +77,9 @@ def _log_source(url: str, tag: str, runs: int = 3, points: int = 300) -> dict:
         with mlflow.start_run(experiment_id=exp_id, run_name=f"run-{i}") as run:
             mlflow.log_params({"lr": 0.01 * (i + 1), "layers": i + 2})
             mlflow.set_tags({"phase": "train", "i": str(i)})
-            for step in range(points):
-                c.log_metric(run.info.run_id, "loss", 1.0 / (step + 1), step=step, timestamp=1_700_000_000_000 + step)
+            loss = [Metric("loss", 1.0 / (step + 1), 1_700_000_000_000 + step, step) for step in range(points)]
+            for start in range(0, points, 1000):
+                c.log_batch(run.info.run_id, metrics=loss[start:start + 1000])
             c.log_metric(run.info.run_id, "acc", float("nan"), step=0, timestamp=1_700_000_000_000)
             c.log_metric(run.info.run_id, "acc", 0.5, step=0, timestamp=1_700_000_000_000)  # two points, same step
             mlflow.log_input(mlflow.data.from_numpy(np.arange(6).reshape(3, 2), name=f"ds-{i}"), context="training")
@@ -211,7 +213,7 @@ def test_import_killed_mid_run_resumes_without_duplicates(mlflow_source, dest):
     while proc.poll() is None and time.monotonic() < deadline and not any(p.is_file() for p in artifacts.rglob("*")):
         time.sleep(0.02)
     proc.kill()
-    proc.wait()
+    assert proc.wait() == -9, "the import finished before it could be interrupted"
 
     resumed = _import(mlflow_source, dest, "--verify")
     assert "no difference" in resumed.stdout, resumed.stdout
