@@ -153,10 +153,29 @@ def _snapshot(url: str, names: list[str], model: str) -> dict:
 
 @pytest.fixture
 def dest():
+    """A fresh destination store: its own PGlite folder, or its own database on TEST_DATABASE_URL's
+    server (a shared database would already hold the previous test's import, with its artifacts in
+    another test's folder)."""
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-dst-"))
     server = CairnServer(workdir)
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    db_name = f"cairn_import_{uuid.uuid4().hex[:10]}"
+    if admin_url:
+        import psycopg2
+
+        def admin(statement: str) -> None:
+            conn = psycopg2.connect(admin_url)
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(statement)
+            conn.close()
+
+        admin(f"create database {db_name}")
+        server.backend_store_uri = admin_url.rsplit("/", 1)[0] + "/" + db_name
     yield server
     server.stop()
+    if admin_url:
+        admin(f"drop database if exists {db_name} with (force)")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
