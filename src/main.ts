@@ -7,6 +7,7 @@ import { ConfigError, isPglite, parseConfig, redact, type Config } from './confi
 import { StartupError } from './db/connect.js';
 import { classifyDbError } from './db/faults.js';
 import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
+import { IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
@@ -16,7 +17,8 @@ const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri UR
                     [--allowed-hosts H,..] [--cors-allowed-origins O,..] [--x-frame-options SAMEORIGIN|DENY|NONE]
                     [--disable-security-middleware] [--forwarded-allow-ips IP,..] [--wandb-upload-url-ttl SECONDS]
        cairn db migrate [--backend-store-uri URI]
-       ${KEYS_USAGE}`;
+       ${KEYS_USAGE}
+       ${IMPORT_USAGE}`;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
@@ -27,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
     if (command === 'keys') return await keysCommand(rest);
+    if (command === 'import') return void (process.exitCode = await importCommand(rest));
     if (command === '--help' || command === 'help') {
       console.log(USAGE);
       return;
