@@ -16,6 +16,12 @@ export interface UploadGrant {
   expires: number;
 }
 
+/**
+ * What a token lets its bearer do. Upload tokens carry no kind (those already handed out stay
+ * valid); others name theirs, so a download URL can never be replayed as an upload and back.
+ */
+export type GrantKind = 'upload' | 'download';
+
 const secrets = new WeakMap<Orm, Promise<Buffer>>();
 
 function signingKey(db: Orm): Promise<Buffer> {
@@ -37,27 +43,29 @@ async function loadOrCreateSecret(db: Orm): Promise<Buffer> {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export async function signUpload(db: Orm, runId: string, path: string, now: number): Promise<string> {
-  const payload = b64url(JSON.stringify({ r: runId, p: path, e: now + TTL_MS }));
+export async function signUpload(db: Orm, runId: string, path: string, now: number, kind: GrantKind = 'upload'): Promise<string> {
+  const claims = { r: runId, p: path, e: now + TTL_MS, ...(kind === 'upload' ? {} : { k: kind }) };
+  const payload = b64url(JSON.stringify(claims));
   const mac = createHmac('sha256', await signingKey(db)).update(payload).digest();
   return `${payload}.${b64url(mac)}`;
 }
 
 /** The grant behind a token, or a 403 for a forged, altered or expired one. */
-export async function verifyUpload(db: Orm, token: string, now: number): Promise<UploadGrant> {
-  const denied = (why: string) => new MlflowError('PERMISSION_DENIED', `Upload URL ${why}`);
+export async function verifyUpload(db: Orm, token: string, now: number, kind: GrantKind = 'upload'): Promise<UploadGrant> {
+  const denied = (why: string) => new MlflowError('PERMISSION_DENIED', `${kind === 'upload' ? 'Upload' : 'Download'} URL ${why}`);
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) throw denied('is malformed');
   const expected = createHmac('sha256', await signingKey(db)).update(payload).digest();
   const given = Buffer.from(mac, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw denied('has an invalid signature');
-  let grant: { r?: unknown; p?: unknown; e?: unknown };
+  let grant: { r?: unknown; p?: unknown; e?: unknown; k?: unknown };
   try {
     grant = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     throw denied('is malformed');
   }
   if (typeof grant.r !== 'string' || typeof grant.p !== 'string' || typeof grant.e !== 'number') throw denied('is malformed');
+  if ((grant.k ?? 'upload') !== kind) throw denied('is not valid for this request');
   if (grant.e < now) throw denied('has expired');
   return { runId: grant.r, path: grant.p, expires: grant.e };
 }

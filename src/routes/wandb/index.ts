@@ -8,6 +8,8 @@ import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { applyFileStream } from '../../domain/wandb/file-stream.js';
 import { storeUpload } from '../../domain/wandb/run-files.js';
+import { openDownload } from '../../domain/wandb/run-file-list.js';
+import { contentDisposition } from '../../domain/artifacts-mime.js';
 import { guard, type Router } from '../define.js';
 import { publicBaseUrl, requireApiKey } from './auth.js';
 import { runGraphql } from './graphql.js';
@@ -102,6 +104,13 @@ export function wandbRoutes(r: Router): void {
     const body = raw ? Readable.fromWeb(raw as unknown as NodeReadableStream) : Readable.from([]);
     await storeUpload(deps, c.req.param('token')!, body);
     return c.body(null, 200);
+  }) as never);
+
+  // The URL File.url hands out (run.files(), File.download()); signed like the upload URLs.
+  app.get('/wandb-download/:token', guard(r, 'public', async (c) => {
+    const file = await openDownload(deps, c.req.param('token')!);
+    const headers = { 'Content-Length': String(file.size), 'Content-Type': 'application/octet-stream', 'Content-Disposition': contentDisposition(file.path.split('/').pop()!) };
+    return new Response(Readable.toWeb(file.body) as unknown as ReadableStream<Uint8Array>, { status: 200, headers });
   }) as never);
 
   restRunRoutes(r, auth);

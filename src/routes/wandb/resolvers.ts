@@ -11,6 +11,7 @@ import { uploadUrls } from '../../domain/wandb/run-files.js';
 import { countRuns, listRuns } from '../../domain/wandb/run-list.js';
 import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
+import { runFileResolvers } from './run-file-resolvers.js';
 
 export interface GqlContext {
   deps: Deps;
@@ -219,5 +220,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     },
     // No exported parquet files: wandb-core then reads every page through `history`.
     parquetHistory: () => ({ parquetUrls: [], liveData: [] }),
+    ...runFileResolvers.Run,
   },
+  File: runFileResolvers.File,
 };

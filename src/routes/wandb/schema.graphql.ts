@@ -124,6 +124,23 @@ type Run {
   events(samples: Int): [JSONString!]!
   sampledHistory(specs: [JSONString!]!): [JSON]!
   parquetHistory(liveKeys: [String!]!): ParquetHistory!
+  fileCount: Int!
+  files(names: [String], after: String, first: Int, pattern: String): FileConnection
+}
+
+type FileConnection { edges: [FileEdge!]! pageInfo: PageInfo! }
+type FileEdge { node: File! cursor: String! }
+
+type File {
+  id: ID!
+  name: String!
+  "A signed download URL (upload: true is accepted and answered the same way: uploads go through CreateRunFiles)."
+  url(upload: Boolean): String
+  directUrl: String!
+  sizeBytes: Int64!
+  mimetype: String
+  updatedAt: DateTime
+  md5: String
 }
 
 type ParquetHistory { parquetUrls: [String!]! liveData: [JSON!]! }
