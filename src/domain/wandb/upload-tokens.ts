@@ -20,7 +20,7 @@ export interface UploadGrant {
  * What a token lets its bearer do. Upload tokens carry no kind (those already handed out stay
  * valid); others name theirs, so a download URL can never be replayed as an upload and back.
  */
-export type GrantKind = 'upload' | 'download';
+export type GrantKind = 'upload' | 'download' | 'artifact-file' | 'artifact-manifest' | 'manifest-read' | 'artifact-read';
 
 const secrets = new WeakMap<Orm, Promise<Buffer>>();
 
@@ -51,8 +51,9 @@ export async function signUpload(db: Orm, runId: string, path: string, now: numb
 }
 
 /** The grant behind a token, or a 403 for a forged, altered or expired one. */
-export async function verifyUpload(db: Orm, token: string, now: number, kind: GrantKind = 'upload'): Promise<UploadGrant> {
-  const denied = (why: string) => new MlflowError('PERMISSION_DENIED', `${kind === 'upload' ? 'Upload' : 'Download'} URL ${why}`);
+export async function verifyUpload(db: Orm, token: string, now: number, kind: GrantKind | GrantKind[] = 'upload'): Promise<UploadGrant & { kind: GrantKind }> {
+  const kinds = Array.isArray(kind) ? kind : [kind];
+  const denied = (why: string) => new MlflowError('PERMISSION_DENIED', `${kinds.includes('download') || kinds.includes('manifest-read') || kinds.includes('artifact-read') ? 'Download' : 'Upload'} URL ${why}`);
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) throw denied('is malformed');
   const expected = createHmac('sha256', await signingKey(db)).update(payload).digest();
@@ -65,7 +66,8 @@ export async function verifyUpload(db: Orm, token: string, now: number, kind: Gr
     throw denied('is malformed');
   }
   if (typeof grant.r !== 'string' || typeof grant.p !== 'string' || typeof grant.e !== 'number') throw denied('is malformed');
-  if ((grant.k ?? 'upload') !== kind) throw denied('is not valid for this request');
+  const granted = (grant.k ?? 'upload') as GrantKind;
+  if (!kinds.includes(granted)) throw denied('is not valid for this request');
   if (grant.e < now) throw denied('has expired');
-  return { runId: grant.r, path: grant.p, expires: grant.e };
+  return { runId: grant.r, path: grant.p, expires: grant.e, kind: granted };
 }

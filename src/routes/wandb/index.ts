@@ -14,6 +14,7 @@ import { guard, type Router } from '../define.js';
 import { publicBaseUrl, requireApiKey } from './auth.js';
 import { runGraphql } from './graphql.js';
 import { restRunRoutes } from './rest.js';
+import { artifactRoutes } from './artifact-routes.js';
 
 type Env = { Variables: { wandbUser: WandbUser } };
 
@@ -113,5 +114,6 @@ export function wandbRoutes(r: Router): void {
     return new Response(Readable.toWeb(file.body) as unknown as ReadableStream<Uint8Array>, { status: 200, headers });
   }) as never);
 
+  artifactRoutes(r, auth);
   restRunRoutes(r, auth);
 }

@@ -6,10 +6,23 @@ import type { GqlContext } from './resolvers.js';
 // Run.fileCount / Run.files and the File type, as wandb/apis/public/files.py queries them. The
 // run was reached through Query.project, which already checked experiment:read.
 
-interface FileObj {
+interface RunFileObj {
   run: WandbRunRow;
   file: RunFileRow;
 }
+
+/** An artifact's file or manifest (artifact-resolvers.ts), which resolves its own URLs. */
+export interface ArtifactFileObj {
+  fileId: string;
+  name: string;
+  size: number;
+  md5: string | null;
+  uploadUrl: () => Promise<string> | null;
+  directUrl: () => Promise<string>;
+}
+
+type FileObj = RunFileObj | ArtifactFileObj;
+const isArtifactFile = (f: FileObj): f is ArtifactFileObj => 'fileId' in f;
 
 type Args = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
@@ -25,19 +38,21 @@ export const runFileResolvers = {
         after: str(args.after),
         first: typeof args.first === 'number' ? args.first : null,
       });
-      const edges = page.files.map((file) => ({ node: { run: row, file } satisfies FileObj, cursor: file.path }));
+      const edges = page.files.map((file) => ({ node: { run: row, file } satisfies RunFileObj, cursor: file.path }));
       const endCursor = edges.at(-1)?.cursor ?? null;
       return { edges, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
     },
   },
   File: {
-    id: ({ run, file }: FileObj) => b64(`File:${storageId(run.run_id)}:${file.path}`),
-    name: ({ file }: FileObj) => file.path,
-    url: ({ run, file }: FileObj, _a: Args, ctx: GqlContext) => downloadUrl(ctx.deps, run, file.path, ctx.baseUrl),
-    directUrl: ({ run, file }: FileObj, _a: Args, ctx: GqlContext) => downloadUrl(ctx.deps, run, file.path, ctx.baseUrl),
-    sizeBytes: ({ file }: FileObj) => file.size,
-    mimetype: ({ file }: FileObj) => mimetypeOf(file.path),
-    updatedAt: ({ file }: FileObj) => isoTime(file.updated_at),
-    md5: ({ file }: FileObj) => file.md5,
+    id: (f: FileObj) => (isArtifactFile(f) ? f.fileId : b64(`File:${storageId(f.run.run_id)}:${f.file.path}`)),
+    name: (f: FileObj) => (isArtifactFile(f) ? f.name : f.file.path),
+    url: (f: FileObj, _a: Args, ctx: GqlContext) => (isArtifactFile(f) ? f.directUrl() : downloadUrl(ctx.deps, f.run, f.file.path, ctx.baseUrl)),
+    directUrl: (f: FileObj, _a: Args, ctx: GqlContext) => (isArtifactFile(f) ? f.directUrl() : downloadUrl(ctx.deps, f.run, f.file.path, ctx.baseUrl)),
+    sizeBytes: (f: FileObj) => (isArtifactFile(f) ? f.size : f.file.size),
+    mimetype: (f: FileObj) => mimetypeOf(isArtifactFile(f) ? f.name : f.file.path),
+    updatedAt: (f: FileObj) => (isArtifactFile(f) ? null : isoTime(f.file.updated_at)),
+    md5: (f: FileObj) => (isArtifactFile(f) ? f.md5 : f.file.md5),
+    uploadUrl: (f: FileObj) => (isArtifactFile(f) ? f.uploadUrl() : null),
+    uploadHeaders: () => [],
   },
 };

@@ -3,7 +3,7 @@
 // public API's reads (GetViewer, GetDefaultEntity, Runs, Run, the history queries). Names,
 // nullability and argument types follow the client's documents, since graphql-js validates each
 // document against this schema before anything runs.
-export const WANDB_SDL = /* GraphQL */ `
+const WANDB_CORE_SDL = /* GraphQL */ `
 scalar JSONString
 scalar JSON
 scalar Int64
@@ -141,6 +141,9 @@ type File {
   mimetype: String
   updatedAt: DateTime
   md5: String
+  "Set on an artifact manifest's file, where wandb-core uploads the manifest."
+  uploadUrl: String
+  uploadHeaders: [String!]!
 }
 
 type ParquetHistory { parquetUrls: [String!]! liveData: [JSON!]! }
@@ -189,3 +192,193 @@ input NotifyScriptableRunAlertInput {
 
 type SuccessPayload { success: Boolean! }
 `;
+
+// W&B Artifacts: what wandb-core sends to log one (CreateArtifact, CreateArtifactManifest,
+// CreateArtifactFiles, UpdateArtifactManifest, CommitArtifact, UseArtifact, ClientIDMapping) and
+// what the public API reads (ArtifactMembershipByName, FetchArtifactManifest). Resolvers:
+// artifact-resolvers.ts.
+const WANDB_ARTIFACTS_SDL = /* GraphQL */ `
+enum ArtifactState { PENDING COMMITTED DELETED }
+enum ArtifactDigestAlgorithm { MANIFEST_MD5 }
+enum ArtifactManifestType { FULL PATCH INCREMENTAL }
+enum ArtifactStorageLayout { V1 V2 }
+enum CompleteMultipartAction { Complete }
+
+extend type Query {
+  artifact(id: ID!): Artifact
+  clientIDMapping(clientID: ID!): ClientIDMappingResult
+}
+
+extend type Mutation {
+  createArtifact(input: CreateArtifactInput!): CreateArtifactPayload
+  createArtifactManifest(input: CreateArtifactManifestInput!): CreateArtifactManifestPayload
+  updateArtifactManifest(input: UpdateArtifactManifestInput!): UpdateArtifactManifestPayload
+  createArtifactFiles(input: CreateArtifactFilesInput!): CreateArtifactFilesPayload
+  completeMultipartUploadArtifact(input: CompleteMultipartUploadArtifactInput!): CompleteMultipartUploadArtifactPayload
+  commitArtifact(input: CommitArtifactInput!): CommitArtifactPayload
+  useArtifact(input: UseArtifactInput!): UseArtifactPayload
+}
+
+extend type Project {
+  artifactCollectionMembership(name: String!): ArtifactCollectionMembership
+  artifactCollection(name: String!): ArtifactCollection
+  artifact(name: String!): Artifact
+}
+
+type ClientIDMappingResult { serverID: ID! }
+
+input ArtifactAliasInput { alias: String! artifactCollectionName: String! }
+input TagInput { tagName: String! tagCategoryName: String attributes: JSONString }
+
+input CreateArtifactInput {
+  artifactTypeName: String!
+  artifactCollectionName: String
+  artifactCollectionNames: [String!]
+  entityName: String!
+  projectName: String!
+  runName: String
+  description: String
+  digest: String!
+  digestAlgorithm: ArtifactDigestAlgorithm
+  labels: JSONString
+  aliases: [ArtifactAliasInput!]
+  tags: [TagInput!]
+  metadata: JSONString
+  historyStep: Int64
+  distributedID: String
+  clientID: ID
+  sequenceClientID: ID
+  enableDigestDeduplication: Boolean
+  ttlDurationSeconds: Int64
+  storageRegion: String
+  clientMutationId: String
+}
+
+type CreateArtifactPayload { artifact: Artifact! }
+
+input CreateArtifactManifestInput {
+  artifactID: ID!
+  baseArtifactID: ID
+  name: String!
+  digest: String!
+  entityName: String!
+  projectName: String!
+  runName: String!
+  type: ArtifactManifestType
+  includeUpload: Boolean
+  clientMutationId: String
+}
+input UpdateArtifactManifestInput { artifactManifestID: ID! digest: String baseArtifactID: ID clientMutationId: String }
+type CreateArtifactManifestPayload { artifactManifest: ArtifactManifest! }
+type UpdateArtifactManifestPayload { artifactManifest: ArtifactManifest! }
+
+type ArtifactManifest { id: ID! file: File! }
+
+input UploadPartsInput { partNumber: Int64! hexMD5: String! }
+input CreateArtifactFileSpecInput {
+  artifactID: ID!
+  name: String!
+  md5: String!
+  mimetype: String
+  artifactManifestID: ID
+  uploadPartsInput: [UploadPartsInput!]
+}
+input CreateArtifactFilesInput {
+  storageLayout: ArtifactStorageLayout!
+  storageRegion: String
+  cloudRegionID: String
+  artifactFiles: [CreateArtifactFileSpecInput!]!
+  clientMutationId: String
+}
+type CreateArtifactFilesPayload { files: ArtifactFileConnection! }
+type ArtifactFileConnection { edges: [ArtifactFileEdge!]! }
+type ArtifactFileEdge { node: ArtifactFileUpload }
+type ArtifactFileUpload {
+  storagePath: String
+  uploadUrl: String
+  uploadHeaders: [String!]!
+  uploadMultipartUrls: UploadMultipartUrls
+  artifact: Artifact
+}
+type UploadMultipartUrls { uploadID: String! uploadUrlParts: [UploadUrlPart!]! }
+type UploadUrlPart { partNumber: Int64! uploadUrl: String! }
+
+input CompleteMultipartUploadArtifactInput {
+  completeMultipartAction: CompleteMultipartAction!
+  completedParts: [UploadPartsInput!]!
+  artifactID: ID!
+  storagePath: String!
+  uploadID: String!
+}
+type CompleteMultipartUploadArtifactPayload { digest: String }
+
+input CommitArtifactInput { artifactID: ID! clientMutationId: String }
+type CommitArtifactPayload { artifact: Artifact! }
+
+input UseArtifactInput {
+  entityName: String!
+  projectName: String!
+  runName: String!
+  artifactID: ID!
+  usedAs: String
+  artifactEntityName: String
+  artifactProjectName: String
+  clientMutationId: String
+}
+type UseArtifactPayload { artifact: Artifact! }
+
+type ArtifactType { id: ID! name: String! }
+type Tag { id: ID! name: String! }
+type ArtifactAlias { id: ID! alias: String! artifactCollection: ArtifactCollection }
+
+interface ArtifactCollection {
+  id: ID!
+  name: String!
+  project: Project
+  artifactMembership(aliasName: String!): ArtifactCollectionMembership
+}
+type ArtifactSequence implements ArtifactCollection {
+  id: ID!
+  name: String!
+  project: Project
+  artifactMembership(aliasName: String!): ArtifactCollectionMembership
+  latestArtifact: Artifact
+}
+
+type ArtifactCollectionMembership {
+  id: ID!
+  versionIndex: Int
+  createdAt: DateTime!
+  aliases: [ArtifactAlias!]!
+  artifactCollection: ArtifactCollection
+  artifact: Artifact
+  files(names: [String], after: String, first: Int): FileConnection
+}
+
+type Artifact {
+  id: ID!
+  artifactSequence: ArtifactSequence!
+  versionIndex: Int
+  artifactType: ArtifactType!
+  description: String
+  metadata: JSONString
+  ttlDurationSeconds: Int64!
+  ttlIsInherited: Boolean!
+  tags: [Tag!]!
+  historyStep: Int64
+  state: ArtifactState!
+  size: Int64!
+  digest: String!
+  digestAlgorithm: ArtifactDigestAlgorithm
+  commitHash: String
+  fileCount: Int64!
+  createdAt: DateTime!
+  updatedAt: DateTime
+  aliases: [ArtifactAlias!]!
+  currentManifest: ArtifactManifest
+  files(names: [String], after: String, first: Int): FileConnection
+}
+`;
+
+/** The schema graphql.ts builds: the run protocol and public API, then artifacts (as extensions). */
+export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL;
