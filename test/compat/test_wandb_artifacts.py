@@ -1,6 +1,7 @@
 """W&B Artifacts with the real wandb==0.31.0 client: log (add_file, add_dir, new_file, aliases,
 .wait()), digest dedup, a second version, use_artifact by latest / vN / alias, download, api.artifact,
-lineage recorded by use_artifact, and a changed file refused when its bytes do not match its digest."""
+api.artifacts listing, logged_artifacts / used_artifacts, artifact.delete(), and a file refused when
+its bytes do not match its digest."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 
 import requests
 
-from test_wandb import make_wandb_env, project_name, run_python, wandb_key  # noqa: F401  (wandb_key is a fixture)
+from test_wandb import ENTITY, make_wandb_env, project_name, run_python, wandb_key  # noqa: F401  (wandb_key is a fixture)
 
 LOG = """
     import os, sys, json, wandb
@@ -55,6 +56,33 @@ USE = """
 """
 
 
+LIST = """
+    import sys, json, wandb
+    path, first_run, second_run, consumer, out = sys.argv[1:6]
+    api = wandb.Api()
+    result = {}
+    result["versions"] = sorted(a.version for a in api.artifacts("dataset", path + "/dataset"))
+    result["logged_first"] = sorted(a.version for a in api.run(path + "/" + first_run).logged_artifacts())
+    result["logged_second"] = sorted(a.version for a in api.run(path + "/" + second_run).logged_artifacts())
+    result["used"] = sorted(a.version for a in api.run(path + "/" + consumer).used_artifacts())
+    v1 = api.artifact(path + "/dataset:v1")
+    try:
+        v1.delete()
+        result["delete_plain"] = "deleted"
+    except Exception as e:
+        result["delete_plain"] = str(e)
+    v1.delete(delete_aliases=True)
+    result["after_delete"] = sorted(a.version for a in api.artifacts("dataset", path + "/dataset"))
+    result["latest_after_delete"] = api.artifact(path + "/dataset:latest").version
+    try:
+        api.artifact(path + "/dataset:v1")
+        result["v1_after_delete"] = "found"
+    except Exception as e:
+        result["v1_after_delete"] = type(e).__name__
+    json.dump(result, open(out, "w"))
+"""
+
+
 def _log(tmp_path, env, project, content, tag):
     out = tmp_path / f"log-{tag}.json"
     proc = run_python(tmp_path, env, LOG, project, content, str(out))
@@ -86,6 +114,20 @@ def test_log_dedup_version_use_download(tmp_path, cairn_server, wandb_key, clien
     assert used["files"] == {"a.txt": "alpha\n", "sub/b.txt": "beta\n", "extra/single.txt": "single file\n", "generated.txt": "generated\n"}
     assert used["api"] == {"version": "v0", "aliases": ["best"], "metadata": {"rows": 2}, "size": 33, "file_count": 4}
     assert used["entry"] == "single file\n"
+
+    # Listing versions, lineage, and deletion (aliases other than latest need delete_aliases=True).
+    out = tmp_path / "list.json"
+    path = f"{ENTITY}/{project}"
+    proc = run_python(tmp_path, env, LIST, path, first["run"], second["run"], used["run"], str(out))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    listed = json.loads(out.read_text())
+    assert listed["versions"] == ["v0", "v1"]
+    assert listed["logged_first"] == ["v0"] and listed["logged_second"] == ["v1"]
+    assert listed["used"] == ["v0", "v1"]
+    assert "has aliases (candidate)" in listed["delete_plain"]
+    assert listed["after_delete"] == ["v0"]
+    assert listed["latest_after_delete"] == "v0"
+    assert listed["v1_after_delete"] != "found"
     # The experiment exists for MLflow too: the W&B project is its experiment.
     assert client.get_experiment_by_name(project) is not None
 

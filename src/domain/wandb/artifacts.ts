@@ -211,3 +211,75 @@ export async function experimentOf(deps: Deps, project: string): Promise<number 
   const found = await findProject(deps, project);
   return found && found.lifecycleStage === 'active' ? found.experimentId : undefined;
 }
+
+const MAX_LIST = 1000;
+
+function pageSize(first: number | null): number {
+  const n = first ?? 50;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) throw invalidParam(`first must be between 1 and ${MAX_LIST}, got ${n}`);
+  return n;
+}
+
+function afterId(after: string | null): number | null {
+  if (after === null) return null;
+  if (!/^\d{1,15}$/.test(after)) throw invalidParam(`Invalid cursor '${after.slice(0, 40)}'`);
+  return Number(after);
+}
+
+export interface ArtifactPage {
+  artifacts: ArtifactRow[];
+  total: number;
+  hasNextPage: boolean;
+}
+
+async function page(db: Orm, where: ReturnType<typeof sql>, order: ReturnType<typeof sql>, cursorCol: ReturnType<typeof sql>, after: number | null, first: number | null, desc: boolean): Promise<ArtifactPage> {
+  const n = pageSize(first);
+  const [{ total }] = await rows<{ total: number }>(db, sql`select count(*)::int as total from ${FROM} where ${where}`);
+  const cursor = after === null ? sql`true` : desc ? sql`${cursorCol} < ${after}` : sql`${cursorCol} > ${after}`;
+  const found = await select(db, sql`${where} and ${cursor} order by ${order} limit ${n + 1}`);
+  return { artifacts: found.slice(0, n), total: Number(total), hasNextPage: found.length > n };
+}
+
+/** A collection's committed versions, newest first (api.artifacts(type, name)); the cursor is a version number. */
+export function listVersions(db: Orm, collectionId: number, after: string | null, first: number | null): Promise<ArtifactPage> {
+  return page(db, sql`a.collection_id = ${collectionId} and a.state = 'COMMITTED'`, sql`a.version_index desc`, sql`a.version_index`, afterId(after), first, true);
+}
+
+/** Versions a run logged (run.logged_artifacts()), oldest first; the cursor is an artifact id. */
+export function runOutputs(db: Orm, runId: string, after: string | null, first: number | null): Promise<ArtifactPage> {
+  return page(db, sql`a.run_id = ${runId} and a.state = 'COMMITTED'`, sql`a.id`, sql`a.id`, afterId(after), first, false);
+}
+
+/** Versions a run used (run.used_artifacts()), oldest first. */
+export function runInputs(db: Orm, runId: string, after: string | null, first: number | null): Promise<ArtifactPage> {
+  return page(db, sql`a.state = 'COMMITTED' and a.id in (select u.artifact_id from wandb_artifact_usage u where u.run_id = ${runId})`, sql`a.id`, sql`a.id`, afterId(after), first, false);
+}
+
+export async function collectionInProject(db: Orm, experimentId: number, type: string, name: string): Promise<{ id: number; name: string } | undefined> {
+  const found = await rows<{ id: number; name: string }>(db, sql`select id, name from wandb_artifact_collections where experiment_id = ${experimentId} and name = ${name} and type = ${type}`);
+  return found[0] ? { id: Number(found[0].id), name: found[0].name } : undefined;
+}
+
+/**
+ * artifact.delete(): the version is marked DELETED (it stops resolving by name, alias or id) and
+ * its aliases go. A version that still has aliases other than `latest` needs deleteAliases, as in
+ * W&B. Its version number is not reused. The blobs stay: other versions may share them.
+ */
+export async function deleteArtifact(deps: Deps, artifact: ArtifactRow, deleteAliases: boolean): Promise<ArtifactRow> {
+  return deps.db.transaction(async (tx) => {
+    await tx.execute(sql`select id from wandb_artifact_collections where id = ${artifact.collection_id} for update`);
+    const aliases = (await aliasesOf(tx, artifact.id)).filter((a) => a !== 'latest');
+    if (aliases.length && !deleteAliases) {
+      throw invalidParam(`Artifact ${artifact.collection_name}:v${artifact.version_index} has aliases (${aliases.join(', ')}); pass delete_aliases=True to delete it`);
+    }
+    await tx.execute(sql`delete from wandb_artifact_aliases where artifact_id = ${artifact.id}`);
+    await tx.execute(sql`update wandb_artifacts set state = 'DELETED', updated_at = ${deps.now()} where id = ${artifact.id}`);
+    // `latest` falls back to the newest version still there.
+    const [newest] = await rows<{ id: number }>(tx, sql`select id from wandb_artifacts where collection_id = ${artifact.collection_id} and state = 'COMMITTED' order by version_index desc limit 1`);
+    if (newest) {
+      await tx.execute(sql`insert into wandb_artifact_aliases (collection_id, alias, artifact_id) values (${artifact.collection_id}, 'latest', ${Number(newest.id)})
+        on conflict (collection_id, alias) do update set artifact_id = excluded.artifact_id`);
+    }
+    return { ...artifact, state: 'DELETED' };
+  });
+}

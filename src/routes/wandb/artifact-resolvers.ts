@@ -3,6 +3,12 @@ import { invalidParam } from '../../errors.js';
 import {
   aliasesOf,
   collectionByName,
+  collectionInProject,
+  deleteArtifact,
+  listVersions,
+  runInputs,
+  runOutputs,
+  type ArtifactPage,
   artifactByClientId,
   artifactByName,
   artifactGid,
@@ -40,6 +46,24 @@ interface CollectionObj {
   experimentId: number;
   project: string;
   entity: string;
+}
+
+interface TypeObj {
+  experimentId: number;
+  project: string;
+  entity: string;
+  name: string;
+}
+
+const numArg = (v: unknown) => (typeof v === 'number' ? v : null);
+
+function connection(page: ArtifactPage, entity: string, byVersion: boolean) {
+  const edges = page.artifacts.map((a) => ({ node: wrap(a, entity), version: `v${a.version_index}`, cursor: String(byVersion ? a.version_index : a.id) }));
+  return {
+    totalCount: page.total,
+    pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false },
+    edges,
+  };
 }
 
 const wrap = (a: ArtifactRow, entity: string): ArtifactObj => ({ a, entity });
@@ -164,6 +188,11 @@ export const artifactResolvers = {
       const a = await artifactFor(ctx, i.artifactID, 'edit');
       return { artifact: wrap(await commitArtifact(ctx.deps, a), ctx.user.name) };
     },
+    deleteArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      return { artifact: wrap(await deleteArtifact(ctx.deps, a, i.deleteAliases === true), ctx.user.name) };
+    },
     useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
@@ -183,6 +212,7 @@ export const artifactResolvers = {
       const c = await collectionByName(ctx.deps.db, p.experimentId, String(args.name));
       return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: p.experimentId, project: p.name, entity: p.entity } satisfies CollectionObj) : null;
     },
+    artifactType: (p: { experimentId: number; name: string; entity: string }, args: Args) => ({ experimentId: p.experimentId, project: p.name, entity: p.entity, name: String(args.name) }),
     artifact: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
       const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
       return a ? wrap(a, p.entity) : null;
@@ -201,7 +231,7 @@ export const artifactResolvers = {
     id: ({ a }: ArtifactObj) => artifactGid(a.id),
     artifactSequence: (o: ArtifactObj) => collectionOf(o),
     versionIndex: ({ a }: ArtifactObj) => a.version_index,
-    artifactType: ({ a }: ArtifactObj) => ({ id: b64(`ArtifactType:${a.type}`), name: a.type }),
+    artifactType: ({ a, entity }: ArtifactObj): TypeObj => ({ experimentId: a.experiment_id, project: a.project, entity, name: a.type }),
     description: ({ a }: ArtifactObj) => a.description,
     metadata: ({ a }: ArtifactObj) => a.metadata,
     ttlDurationSeconds: () => -1,
@@ -220,7 +250,22 @@ export const artifactResolvers = {
     currentManifest: (o: ArtifactObj, _a: Args, ctx: GqlContext) => manifestObj(ctx, o.a, false),
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
+  ArtifactType: {
+    id: (t: TypeObj) => b64(`ArtifactType:${t.experimentId}:${t.name}`),
+    name: (t: TypeObj) => t.name,
+    artifactCollection: async (t: TypeObj, args: Args, ctx: GqlContext) => {
+      const c = await collectionInProject(ctx.deps.db, t.experimentId, t.name, String(args.name));
+      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: t.experimentId, project: t.project, entity: t.entity } satisfies CollectionObj) : null;
+    },
+  },
+  Run: {
+    outputArtifacts: async ({ row }: { row: { run_id: string; entity: string } }, args: Args, ctx: GqlContext) =>
+      connection(await runOutputs(ctx.deps.db, row.run_id, str(args.after), numArg(args.first)), row.entity, false),
+    inputArtifacts: async ({ row }: { row: { run_id: string; entity: string } }, args: Args, ctx: GqlContext) =>
+      connection(await runInputs(ctx.deps.db, row.run_id, str(args.after), numArg(args.first)), row.entity, false),
+  },
   ArtifactSequence: {
+    artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) => connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
     id: (c: CollectionObj) => collectionGid(c.id),
     name: (c: CollectionObj) => c.name,
     project: (c: CollectionObj) => projectObj(c),

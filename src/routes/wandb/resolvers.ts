@@ -225,10 +225,12 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     // No exported parquet files: wandb-core then reads every page through `history`.
     parquetHistory: () => ({ parquetUrls: [], liveData: [] }),
     ...runFileResolvers.Run,
+    ...(artifactResolvers.Run as Record<string, Resolver<never>>),
   },
   File: runFileResolvers.File,
   ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,
   Artifact: artifactResolvers.Artifact,
   ArtifactSequence: artifactResolvers.ArtifactSequence,
   ArtifactAlias: artifactResolvers.ArtifactAlias,
+  ArtifactType: artifactResolvers.ArtifactType,
 } as Record<string, Record<string, Resolver<never>>>;

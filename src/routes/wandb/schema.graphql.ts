@@ -223,7 +223,27 @@ extend type Project {
   artifactCollectionMembership(name: String!): ArtifactCollectionMembership
   artifactCollection(name: String!): ArtifactCollection
   artifact(name: String!): Artifact
+  artifactType(name: String!): ArtifactType
 }
+
+extend type Run {
+  "Versions this run logged (run.logged_artifacts())."
+  outputArtifacts(after: String, first: Int): ArtifactConnection
+  "Versions this run used (run.used_artifacts())."
+  inputArtifacts(after: String, first: Int): ArtifactConnection
+}
+
+extend type Mutation {
+  deleteArtifact(input: DeleteArtifactInput!): DeleteArtifactPayload
+}
+
+input DeleteArtifactInput { artifactID: ID! deleteAliases: Boolean clientMutationId: String }
+type DeleteArtifactPayload { artifact: Artifact! }
+
+type ArtifactConnection { totalCount: Int! pageInfo: PageInfo! edges: [ArtifactEdge!]! }
+type ArtifactEdge { node: Artifact cursor: String! }
+type VersionedArtifactConnection { totalCount: Int! pageInfo: PageInfo! edges: [VersionedArtifactEdge!]! }
+type VersionedArtifactEdge { node: Artifact! version: String! cursor: String! }
 
 type ClientIDMappingResult { serverID: ID! }
 
@@ -327,7 +347,7 @@ input UseArtifactInput {
 }
 type UseArtifactPayload { artifact: Artifact! }
 
-type ArtifactType { id: ID! name: String! }
+type ArtifactType { id: ID! name: String! artifactCollection(name: String!): ArtifactCollection }
 type Tag { id: ID! name: String! }
 type ArtifactAlias { id: ID! alias: String! artifactCollection: ArtifactCollection }
 
@@ -336,12 +356,14 @@ interface ArtifactCollection {
   name: String!
   project: Project
   artifactMembership(aliasName: String!): ArtifactCollectionMembership
+  artifacts(after: String, first: Int, order: String, filters: JSONString): VersionedArtifactConnection
 }
 type ArtifactSequence implements ArtifactCollection {
   id: ID!
   name: String!
   project: Project
   artifactMembership(aliasName: String!): ArtifactCollectionMembership
+  artifacts(after: String, first: Int, order: String, filters: JSONString): VersionedArtifactConnection
   latestArtifact: Artifact
 }
 
