@@ -48,6 +48,7 @@ CREATE TABLE "wandb_artifacts" (
 	"run_id" text,
 	"client_id" text,
 	"sequence_client_id" text,
+	"manifest_key" text NOT NULL,
 	"pending_aliases" text DEFAULT '[]' NOT NULL,
 	"size" bigint DEFAULT 0 NOT NULL,
 	"file_count" integer DEFAULT 0 NOT NULL,

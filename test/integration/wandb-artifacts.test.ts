@@ -17,6 +17,14 @@ const BY_NAME = `query ArtifactMembershipByName($entity: String!, $project: Stri
 const FILE_URLS = `query GetArtifactMembershipFileUrls($entity: String!, $project: String!, $collection: String!, $alias: String!) { project(name: $project, entityName: $entity) {
   artifactCollection(name: $collection) { __typename artifactMembership(aliasName: $alias) { files { pageInfo { endCursor hasNextPage } edges { node { __typename name directUrl } } } } } } }`;
 
+const VERSIONS = `query ProjectArtifacts($entity: String!, $project: String!, $type: String!, $collection: String!, $cursor: String, $perPage: Int = 50) {
+  project(entityName: $entity, name: $project) { artifactType(name: $type) { artifactCollection(name: $collection) { __typename
+    artifacts(after: $cursor, first: $perPage) { totalCount pageInfo { endCursor hasNextPage } edges { version node { id versionIndex } } } } } } }`;
+const RUN_ARTIFACTS = (field: string) => `query RunArtifacts($entity: String!, $project: String!, $run: String!) { project(entityName: $entity, name: $project) { run(name: $run) {
+  artifacts: ${field} { totalCount edges { node { id versionIndex } } } } } }`;
+const USE = `mutation UseArtifact($entityName: String!, $projectName: String!, $runName: String!, $artifactID: ID!) { useArtifact(input: {entityName: $entityName, projectName: $projectName, runName: $runName, artifactID: $artifactID}) { artifact { id } } }`;
+const DELETE = `mutation DeleteArtifact($input: DeleteArtifactInput!) { result: deleteArtifact(input: $input) { artifact { id } } }`;
+
 const S = runIdSuffix();
 let t: TestApp;
 let w: Client;
@@ -95,5 +103,41 @@ describe('W&B artifacts', () => {
     expect(bad.body.message).toMatch(/Digest mismatch/);
     const commit = await w.gql(COMMIT, { artifactID: id });
     expect(commit.body.errors?.[0].message).toMatch(/no uploaded manifest/);
+  });
+
+  it('lists versions newest first by page, records lineage both ways, and deletes a version', async () => {
+    const project = uniqueName('artlist');
+    const producer = `art004-${S}`;
+    const consumer = `art005-${S}`;
+    await w.upsert({ name: producer, project });
+    await w.upsert({ name: consumer, project });
+    const ids = [];
+    for (const body of ['one', 'two', 'three']) ids.push((await logArtifact(project, producer, 'ds', { 'f.txt': body }, body === 'two' ? ['keep'] : [])).id);
+    const vars = { entity: 'alice', project, type: 'dataset', collection: 'ds' };
+    const p1 = (await w.gql(VERSIONS, { ...vars, perPage: 2 })).body.data.project.artifactType.artifactCollection.artifacts;
+    expect(p1.totalCount).toBe(3);
+    expect(p1.edges.map((e: { version: string }) => e.version)).toEqual(['v2', 'v1']);
+    expect(p1.pageInfo.hasNextPage).toBe(true);
+    const p2 = (await w.gql(VERSIONS, { ...vars, perPage: 2, cursor: p1.pageInfo.endCursor })).body.data.project.artifactType.artifactCollection.artifacts;
+    expect(p2.edges.map((e: { version: string }) => e.version)).toEqual(['v0']);
+    expect((await w.gql(VERSIONS, { ...vars, type: 'model' })).body.data.project.artifactType.artifactCollection).toBeNull();
+
+    expect((await w.gql(USE, { entityName: 'alice', projectName: project, runName: consumer, artifactID: ids[0] })).body.errors).toBeUndefined();
+    const runArtifacts = async (field: string, run: string) =>
+      (await w.gql(RUN_ARTIFACTS(field), { entity: 'alice', project, run })).body.data.project.run.artifacts.edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(await runArtifacts('outputArtifacts', producer)).toEqual(ids);
+    expect(await runArtifacts('inputArtifacts', consumer)).toEqual([ids[0]]);
+    expect(await runArtifacts('outputArtifacts', consumer)).toEqual([]);
+
+    const refused = await w.gql(DELETE, { input: { artifactID: ids[1] } });
+    expect(refused.body.errors?.[0].message).toMatch(/has aliases \(keep\)/);
+    expect((await w.gql(DELETE, { input: { artifactID: ids[2] } })).body.errors).toBeUndefined();
+    const read = async (name: string) => (await w.gql(BY_NAME, { entity: 'alice', project, name })).body.data.project.artifactCollectionMembership;
+    expect((await read('ds:latest')).artifact.id).toBe(ids[1]);
+    expect(await read('ds:v2')).toBeNull();
+    expect((await w.gql(VERSIONS, vars)).body.data.project.artifactType.artifactCollection.artifacts.totalCount).toBe(2);
+    // A new version after a deletion takes the next number: v2 is not reused.
+    await logArtifact(project, producer, 'ds', { 'f.txt': 'four' });
+    expect((await read('ds:latest')).artifact.versionIndex).toBe(3);
   });
 });

@@ -40,6 +40,11 @@ export const wandbArtifacts = pgTable(
     runId: text('run_id'),
     clientId: text('client_id'),
     sequenceClientId: text('sequence_client_id'),
+    /**
+     * Where the manifest goes in the blob store: random per version, so a store shared by two
+     * databases (or kept across a database reset) never hands one version another's manifest.
+     */
+    manifestKey: text('manifest_key').notNull(),
     /** JSON list of the aliases asked for at creation, applied on commit. */
     pendingAliases: text('pending_aliases').notNull().default('[]'),
     size: bigint('size', { mode: 'number' }).notNull().default(0),

@@ -8,14 +8,18 @@ import { invalidParam, MlflowError, notFound } from '../../errors.js';
 import { signUpload, verifyUpload } from './upload-tokens.js';
 
 // Artifact bytes in the blob store (deps.blobs, the folder or bucket behind mlflow-artifacts):
-// files by MD5 under wandb-artifacts/md5/<hex>, manifests under wandb-artifacts/manifests/<id>.json.
+// files by MD5 under wandb-artifacts/md5/<hex>, manifests under wandb-artifacts/manifests/<uuid>.json.
 // Uploads go through signed URLs like run files (wandb-core PUTs them without credentials); a file
 // whose bytes do not hash to the MD5 it was announced with is refused and not kept.
 
 const PREFIX = 'wandb-artifacts';
 export const md5Hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
 const fileKey = (md5: string) => `${PREFIX}/md5/${md5Hex(md5)}`;
-const manifestKey = (artifactId: number) => `${PREFIX}/manifests/${artifactId}.json`;
+async function manifestKey(deps: Deps, artifactId: number): Promise<string> {
+  const found = await rows<{ manifest_key: string }>(deps.db, sql`select manifest_key from wandb_artifacts where id = ${artifactId}`);
+  if (!found.length) throw notFound(`Artifact ${artifactId} not found`);
+  return found[0].manifest_key;
+}
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
 const MD5_B64 = /^[A-Za-z0-9+/]{22}==$/;
 
@@ -69,7 +73,7 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
   if (!found.length || found[0].state === 'DELETED') throw notFound(`Artifact ${artifactId} not found`);
   if (grant.kind === 'artifact-manifest') {
     if (found[0].state !== 'PENDING') throw new MlflowError('INVALID_STATE', `Artifact ${artifactId} is already committed`);
-    await deps.blobs.put(manifestKey(artifactId), body, 'application/json');
+    await deps.blobs.put(await manifestKey(deps, artifactId), body, 'application/json');
     return;
   }
   if (await blobExists(deps, grant.path)) {
@@ -92,7 +96,7 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
 export async function readManifest(deps: Deps, artifactId: number): Promise<{ files: ManifestFile[]; entryCount: number }> {
   let obj: BlobObject;
   try {
-    obj = await deps.blobs.get(manifestKey(artifactId));
+    obj = await deps.blobs.get(await manifestKey(deps, artifactId));
   } catch (err) {
     if (err instanceof MlflowError && err.code === 'RESOURCE_DOES_NOT_EXIST') throw invalidParam(`Artifact ${artifactId} has no uploaded manifest`);
     throw err;
@@ -120,7 +124,7 @@ export async function readManifest(deps: Deps, artifactId: number): Promise<{ fi
 /** GET behind a manifest download URL. */
 export async function openManifest(deps: Deps, token: string): Promise<BlobObject> {
   const grant = await verifyUpload(deps.db, token, deps.now(), 'manifest-read');
-  return deps.blobs.get(manifestKey(Number(grant.runId)));
+  return deps.blobs.get(await manifestKey(deps, Number(grant.runId)));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
@@ -153,8 +154,8 @@ export async function createArtifact(deps: Deps, input: CreateArtifactInput): Pr
     }
     const [inserted] = await rows<{ id: number }>(
       tx,
-      sql`insert into wandb_artifacts (collection_id, state, digest, type, description, metadata, run_id, client_id, sequence_client_id, pending_aliases, history_step, created_at, updated_at)
-          values (${collectionId}, 'PENDING', ${input.digest}, ${type}, ${input.description ?? null}, ${input.metadata ?? null}, ${input.runId}, ${input.clientId ?? null},
+      sql`insert into wandb_artifacts (collection_id, manifest_key, state, digest, type, description, metadata, run_id, client_id, sequence_client_id, pending_aliases, history_step, created_at, updated_at)
+          values (${collectionId}, ${`wandb-artifacts/manifests/${randomUUID()}.json`}, 'PENDING', ${input.digest}, ${type}, ${input.description ?? null}, ${input.metadata ?? null}, ${input.runId}, ${input.clientId ?? null},
                   ${input.sequenceClientId ?? null}, ${JSON.stringify(input.aliases)}, ${input.historyStep ?? null}, ${now}, ${now}) returning id`,
     );
     return { artifact: (await select(tx, sql`a.id = ${Number(inserted.id)}`))[0], created: true, projectCreated };
