@@ -1,6 +1,7 @@
 """W&B Artifacts with the real wandb==0.31.0 client: log (add_file, add_dir, new_file, aliases,
 .wait()), digest dedup, a second version, use_artifact by latest / vN / alias, download, api.artifact,
-api.artifacts listing, logged_artifacts / used_artifacts, artifact.delete(), and a file refused when
+api.artifacts listing, logged_artifacts / used_artifacts, alias / description / metadata edits
+with artifact.save(), artifact.delete(), and a file refused when
 its bytes do not match its digest."""
 
 from __future__ import annotations
@@ -65,6 +66,19 @@ LIST = """
     result["logged_first"] = sorted(a.version for a in api.run(path + "/" + first_run).logged_artifacts())
     result["logged_second"] = sorted(a.version for a in api.run(path + "/" + second_run).logged_artifacts())
     result["used"] = sorted(a.version for a in api.run(path + "/" + consumer).used_artifacts())
+    v0 = api.artifact(path + "/dataset:v0")
+    v0.aliases.remove("best")
+    v0.aliases.append("prod")
+    v0.description = "edited"
+    v0.metadata["rows"] = 3
+    v0.save()
+    prod = api.artifact(path + "/dataset:prod")
+    result["edited"] = {"version": prod.version, "aliases": sorted(prod.aliases), "description": prod.description, "metadata": prod.metadata}
+    try:
+        api.artifact(path + "/dataset:best")
+        result["best_after_edit"] = "found"
+    except Exception as e:
+        result["best_after_edit"] = type(e).__name__
     v1 = api.artifact(path + "/dataset:v1")
     try:
         v1.delete()
@@ -124,6 +138,8 @@ def test_log_dedup_version_use_download(tmp_path, cairn_server, wandb_key, clien
     assert listed["versions"] == ["v0", "v1"]
     assert listed["logged_first"] == ["v0"] and listed["logged_second"] == ["v1"]
     assert listed["used"] == ["v0", "v1"]
+    assert listed["edited"] == {"version": "v0", "aliases": ["prod"], "description": "edited", "metadata": {"rows": 3}}
+    assert listed["best_after_edit"] != "found"
     assert "has aliases (candidate)" in listed["delete_plain"]
     assert listed["after_delete"] == ["v0"]
     assert listed["latest_after_delete"] == "v0"

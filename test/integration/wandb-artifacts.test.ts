@@ -25,6 +25,10 @@ const RUN_ARTIFACTS = (field: string) => `query RunArtifacts($entity: String!, $
 const USE = `mutation UseArtifact($entityName: String!, $projectName: String!, $runName: String!, $artifactID: ID!) { useArtifact(input: {entityName: $entityName, projectName: $projectName, runName: $runName, artifactID: $artifactID}) { artifact { id } } }`;
 const DELETE = `mutation DeleteArtifact($input: DeleteArtifactInput!) { result: deleteArtifact(input: $input) { artifact { id } } }`;
 
+const ADD_ALIASES = `mutation AddAliases($input: AddAliasesInput!) { result: addAliases(input: $input) { success } }`;
+const DELETE_ALIASES = `mutation DeleteAliases($input: DeleteAliasesInput!) { result: deleteAliases(input: $input) { success } }`;
+const UPDATE = `mutation UpdateArtifact($input: UpdateArtifactInput!) { result: updateArtifact(input: $input) { artifact { id description metadata } } }`;
+
 const S = runIdSuffix();
 let t: TestApp;
 let w: Client;
@@ -139,5 +143,30 @@ describe('W&B artifacts', () => {
     // A new version after a deletion takes the next number: v2 is not reused.
     await logArtifact(project, producer, 'ds', { 'f.txt': 'four' });
     expect((await read('ds:latest')).artifact.versionIndex).toBe(3);
+  });
+
+  it('edits aliases, description and metadata of a committed version; latest stays the server’s', async () => {
+    const project = uniqueName('artedit');
+    const run = `art006-${S}`;
+    await w.upsert({ name: run, project });
+    const v0 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 0' }, ['best'])).id;
+    const v1 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 1' })).id;
+    const alias = (a: string) => ({ alias: a, artifactCollectionName: 'm', entityName: 'alice', projectName: project });
+    expect((await w.gql(ADD_ALIASES, { input: { artifactID: v1, aliases: [alias('best')] } })).body.errors).toBeUndefined();
+    const read = async (name: string) => (await w.gql(BY_NAME, { entity: 'alice', project, name })).body.data.project.artifactCollectionMembership;
+    expect((await read('m:best')).artifact.id).toBe(v1);
+    // Removing an alias another version holds changes nothing.
+    await w.gql(DELETE_ALIASES, { input: { artifactID: v0, aliases: [alias('best')] } });
+    expect((await read('m:best')).artifact.id).toBe(v1);
+    await w.gql(DELETE_ALIASES, { input: { artifactID: v1, aliases: [alias('best')] } });
+    expect(await read('m:best')).toBeNull();
+    for (const bad of ['latest', 'v3', 'a/b']) {
+      const res = await w.gql(ADD_ALIASES, { input: { artifactID: v0, aliases: [alias(bad)] } });
+      expect(res.body.errors?.[0].message, bad).toMatch(/latest|version|Invalid alias/);
+    }
+    const updated = await w.gql(UPDATE, { input: { artifactID: v0, description: 'first', metadata: '{"acc": 0.5}' } });
+    expect(updated.body.data.result.artifact).toMatchObject({ description: 'first', metadata: '{"acc": 0.5}' });
+    expect((await w.gql(UPDATE, { input: { artifactID: v0, metadata: '[1]' } })).body.errors?.[0].message).toMatch(/JSON object/);
+    expect((await w.gql(UPDATE, { input: { artifactID: v0, tagsToAdd: [{ tagName: 't' }] } })).body.errors?.[0].message).toMatch(/tags/);
   });
 });

@@ -284,3 +284,36 @@ export async function deleteArtifact(deps: Deps, artifact: ArtifactRow, deleteAl
     return { ...artifact, state: 'DELETED' };
   });
 }
+
+/** artifact.save() of a committed version: description and metadata (null leaves a field as is). */
+export async function updateArtifact(deps: Deps, artifact: ArtifactRow, patch: { description?: string | null; metadata?: string | null }): Promise<ArtifactRow> {
+  if (patch.metadata) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(patch.metadata);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidParam('Artifact metadata must be a JSON object');
+  }
+  await deps.db.execute(sql`update wandb_artifacts set description = coalesce(${patch.description ?? null}, description),
+    metadata = coalesce(${patch.metadata ?? null}, metadata), updated_at = ${deps.now()} where id = ${artifact.id}`);
+  return (await artifactById(deps.db, artifact.id))!;
+}
+
+/**
+ * Alias edits from artifact.save(): an added alias moves onto this version from wherever it was;
+ * a removed one goes only if this version holds it. `latest` is the server's: always the newest.
+ */
+export async function editAliases(deps: Deps, artifact: ArtifactRow, add: string[], remove: string[]): Promise<void> {
+  if (artifact.state !== 'COMMITTED') throw invalidParam('Aliases can only be edited on a committed artifact version');
+  for (const a of [...add, ...remove]) {
+    validateArtifactName('alias', a);
+    if (a === 'latest') throw invalidParam("The alias 'latest' always names the newest version and cannot be moved or removed");
+    if (/^v\d+$/.test(a)) throw invalidParam(`'${a}' is a version, not an alias`);
+  }
+  await deps.db.transaction(async (tx) => {
+    await setAliases(tx, artifact.collection_id, artifact.id, add);
+    for (const a of remove) await tx.execute(sql`delete from wandb_artifact_aliases where collection_id = ${artifact.collection_id} and alias = ${a} and artifact_id = ${artifact.id}`);
+  });
+}

@@ -5,6 +5,8 @@ import {
   collectionByName,
   collectionInProject,
   deleteArtifact,
+  editAliases,
+  updateArtifact,
   listVersions,
   runInputs,
   runOutputs,
@@ -192,6 +194,26 @@ export const artifactResolvers = {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
       return { artifact: wrap(await deleteArtifact(ctx.deps, a, i.deleteAliases === true), ctx.user.name) };
+    },
+    updateArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      if ((Array.isArray(i.tagsToAdd) && i.tagsToAdd.length) || (Array.isArray(i.tagsToDelete) && i.tagsToDelete.length)) {
+        throw invalidParam('Artifact tags are not supported by this server');
+      }
+      return { artifact: wrap(await updateArtifact(ctx.deps, a, { description: str(i.description), metadata: str(i.metadata) }), ctx.user.name) };
+    },
+    addAliases: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactID: string; aliases: { alias: string; artifactCollectionName: string }[] };
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      await editAliases(ctx.deps, a, i.aliases.filter((x) => x.artifactCollectionName === a.collection_name).map((x) => x.alias), []);
+      return { success: true };
+    },
+    deleteAliases: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactID: string; aliases: { alias: string; artifactCollectionName: string }[] };
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      await editAliases(ctx.deps, a, [], i.aliases.filter((x) => x.artifactCollectionName === a.collection_name).map((x) => x.alias));
+      return { success: true };
     },
     useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;

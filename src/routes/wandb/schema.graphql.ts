@@ -235,7 +235,26 @@ extend type Run {
 
 extend type Mutation {
   deleteArtifact(input: DeleteArtifactInput!): DeleteArtifactPayload
+  updateArtifact(input: UpdateArtifactInput!): UpdateArtifactPayload
+  addAliases(input: AddAliasesInput!): SuccessPayload
+  deleteAliases(input: DeleteAliasesInput!): SuccessPayload
 }
+
+input UpdateArtifactInput {
+  artifactID: ID!
+  description: String
+  metadata: JSONString
+  labels: JSONString
+  aliases: [ArtifactAliasInput!]
+  tagsToAdd: [TagInput!]
+  tagsToDelete: [TagInput!]
+  ttlDurationSeconds: Int64
+  clientMutationId: String
+}
+type UpdateArtifactPayload { artifact: Artifact! }
+input ArtifactCollectionAliasInput { alias: String! artifactCollectionName: String! entityName: String! projectName: String! }
+input AddAliasesInput { artifactID: ID! aliases: [ArtifactCollectionAliasInput!]! clientMutationId: String }
+input DeleteAliasesInput { artifactID: ID! aliases: [ArtifactCollectionAliasInput!]! clientMutationId: String }
 
 input DeleteArtifactInput { artifactID: ID! deleteAliases: Boolean clientMutationId: String }
 type DeleteArtifactPayload { artifact: Artifact! }
