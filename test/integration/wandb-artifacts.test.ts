@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueName, type TestApp } from '../harness/app.js';
-import { runIdSuffix, startWandbApp, type Client } from './wandb-helpers.js';
+import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { artifactBackends, type Allocation } from './artifacts-backends.js';
+import { newKey, runIdSuffix, wandbClient, type Client } from './wandb-helpers.js';
 
 // The artifact flow as wandb-core drives it (documents from its generated client, trimmed to the
 // fields it reads): create, manifest, file URLs, uploads, commit; then reads by name and alias.
@@ -32,10 +33,6 @@ const UPDATE = `mutation UpdateArtifact($input: UpdateArtifactInput!) { result: 
 const S = runIdSuffix();
 let t: TestApp;
 let w: Client;
-beforeAll(async () => {
-  ({ t, w } = await startWandbApp('alice'));
-});
-afterAll(() => t.close());
 
 const md5 = (s: string) => createHash('md5').update(s).digest('base64');
 const path = (url: string) => new URL(url).pathname;
@@ -65,7 +62,19 @@ async function logArtifact(project: string, run: string, name: string, files: Re
   return { id: art.id as string, deduped: false };
 }
 
-describe('W&B artifacts', () => {
+// Once per blob store: the local folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set.
+describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
+  let alloc: Allocation;
+  beforeAll(async () => {
+    alloc = await backend.allocate();
+    t = await startTestApp(['--artifacts-destination', alloc.destination], { env: alloc.env });
+    w = wandbClient(t, await newKey(t, 'alice'));
+  });
+  afterAll(async () => {
+    await t.close();
+    await alloc.cleanup();
+  });
+
   it('numbers versions, dedups equal contents, moves latest and serves the files by signed URL', async () => {
     const project = uniqueName('art');
     const run = `art001-${S}`;
