@@ -29,8 +29,22 @@ export interface ManifestFile {
   size: number;
 }
 
+/**
+ * Whether the bytes for an MD5 are stored: recorded after a checked upload AND still in the store.
+ * The store is asked too because it may not be the one the record was made for (a store swapped or
+ * emptied under the same database); a record without its object is dropped, so the next
+ * CreateArtifactFiles asks the client for the bytes again.
+ */
 export async function blobExists(deps: Deps, md5: string): Promise<boolean> {
-  return (await rows(deps.db, sql`select 1 from wandb_artifact_blobs where md5 = ${md5}`)).length > 0;
+  if (!(await rows(deps.db, sql`select 1 from wandb_artifact_blobs where md5 = ${md5}`)).length) return false;
+  try {
+    await deps.blobs.head(fileKey(md5));
+    return true;
+  } catch (err) {
+    if (!(err instanceof MlflowError) || err.code !== 'RESOURCE_DOES_NOT_EXIST') throw err;
+    await deps.db.execute(sql`delete from wandb_artifact_blobs where md5 = ${md5}`);
+    return false;
+  }
 }
 
 export async function fileUploadUrl(deps: Deps, artifactId: number, md5: string, baseUrl: string): Promise<string> {
