@@ -2,7 +2,7 @@
 # The whole suite, from a fresh clone: Node deps, build, vitest on the embedded PGlite and, when
 # TEST_DATABASE_URL is set, again on that Postgres server; then the real Python clients against a
 # running Cairn (on TEST_DATABASE_URL when set, else PGlite), the web UI in Debian's chromium
-# (Playwright), and the benchmark at --quick sizes.
+# (Playwright), a bounded fuzz run over the OpenAPI document (scripts/fuzz.sh), and the benchmark at --quick sizes.
 #
 # Parts that need something from the machine (a Postgres server, an S3 server, the Postgres server
 # binaries) are left out when it is missing, and the last line says which, loudly. In CI (CI=true,
@@ -32,7 +32,8 @@ trap summary EXIT
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
-echo "==> vitest on PGlite" >&2
+# The first pass also runs test/faults, once: they start their own Postgres cluster and S3 server.
+echo "==> vitest on PGlite (and test/faults)" >&2
 env -u TEST_DATABASE_URL npx vitest run "$@"
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "==> vitest on Postgres" >&2
@@ -47,6 +48,9 @@ if [ -x "${CAIRN_CHROMIUM:-/usr/bin/chromium}" ]; then
 else
   not_run+=("playwright UI tests (no chromium: apt-get install chromium)")
 fi
+# Every OpenAPI operation fuzzed by schemathesis for a fixed time (120 s); any response >= 500 fails.
+echo "==> fuzz: schemathesis over /openapi.json" >&2
+FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-120}" bash scripts/fuzz.sh
 # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster,
 # so it runs where the server binaries are installed (CI installs them through .ci/run).
 if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; then

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AUTH_FLAGS, AuthConfigError, authConfigSchema, rawAuthConfig } from './auth/config.js';
 import { parseStoreUri } from './blobs/index.js';
+import { parseAddressRange } from './http/trusted-proxies.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
 // so Cairn drops into existing compose files.
@@ -16,6 +17,21 @@ const configSchema = z.object({
   artifactsDestination: z.string().min(1),
   workers: z.coerce.number().int().min(1).max(256),
   dataDir: z.string().min(1),
+  /** Bound on one database statement, and on getting a connection (ms); past it the request is a 503. */
+  dbTimeoutMs: z.coerce.number().int().min(100).max(3_600_000),
+  /** Bound on one S3 call (ms), and on a silent S3 socket while streaming; past it the request is a 503. */
+  s3TimeoutMs: z.coerce.number().int().min(100).max(3_600_000),
+  /** --allowed-hosts and friends: see src/http/browser-origin.ts. */
+  browserOrigin: z.object({
+    allowedHosts: z.array(z.string().min(1)).optional(),
+    corsAllowedOrigins: z.array(z.string().min(1)),
+    xFrameOptions: z.enum(['SAMEORIGIN', 'DENY', 'NONE']),
+    disabled: z.boolean(),
+  }),
+  /** Peers whose X-Forwarded-* headers are believed (IPs, CIDR ranges, or '*'), as uvicorn's --forwarded-allow-ips. */
+  forwardedAllowIps: z.array(z.string().min(1)),
+  /** How long a W&B upload URL stays usable, in seconds. */
+  wandbUploadUrlTtl: z.coerce.number().int().min(10).max(7 * 24 * 3600),
   s3: z.object({
     endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
     region: z.string().min(1),
@@ -42,6 +58,14 @@ const FLAGS = {
   workers: { type: 'string', short: 'w' },
   'data-dir': { type: 'string' },
   ...AUTH_FLAGS,
+  'db-timeout': { type: 'string' },
+  's3-timeout': { type: 'string' },
+  'allowed-hosts': { type: 'string' },
+  'cors-allowed-origins': { type: 'string' },
+  'x-frame-options': { type: 'string' },
+  'disable-security-middleware': { type: 'boolean' },
+  'forwarded-allow-ips': { type: 'string' },
+  'wandb-upload-url-ttl': { type: 'string' },
 } as const;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -66,6 +90,16 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       str('artifacts-destination') ?? env.MLFLOW_ARTIFACTS_DESTINATION ?? path.join(dataDir, 'artifacts'),
     workers: str('workers') ?? env.MLFLOW_WORKERS ?? env.CAIRN_WORKERS ?? String(os.availableParallelism()),
     dataDir,
+    dbTimeoutMs: seconds(str('db-timeout') ?? env.CAIRN_DB_TIMEOUT ?? '30'),
+    s3TimeoutMs: seconds(str('s3-timeout') ?? env.CAIRN_S3_TIMEOUT ?? '30'),
+    browserOrigin: {
+      allowedHosts: list(str('allowed-hosts') ?? env.MLFLOW_SERVER_ALLOWED_HOSTS),
+      corsAllowedOrigins: list(str('cors-allowed-origins') ?? env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS) ?? [],
+      xFrameOptions: (str('x-frame-options') ?? env.MLFLOW_SERVER_X_FRAME_OPTIONS ?? 'SAMEORIGIN').toUpperCase(),
+      disabled: values['disable-security-middleware'] === true || /^true$/i.test(env.MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE ?? ''),
+    },
+    forwardedAllowIps: list(str('forwarded-allow-ips') ?? env.FORWARDED_ALLOW_IPS) ?? ['127.0.0.1', '::1'],
+    wandbUploadUrlTtl: str('wandb-upload-url-ttl') ?? env.CAIRN_WANDB_UPLOAD_URL_TTL ?? '900',
     s3: {
       endpointUrl: env.MLFLOW_S3_ENDPOINT_URL || undefined,
       region: env.AWS_DEFAULT_REGION || env.AWS_REGION || 'us-east-1',
@@ -79,8 +113,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag = issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : kebab(String(issue.path[0]));
-    throw new ConfigError(`invalid value for --${flag}: ${issue.message}`);
+    const flag =
+      issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}`
+      : issue.path[0] === 'browserOrigin' ? kebab(String(issue.path[1]))
+      : (TIMEOUT_FLAGS[String(issue.path[0])] ?? kebab(String(issue.path[0])));
+    const detail = flag.endsWith('-timeout') ? 'a number of seconds between 0.1 and 3600' : issue.message;
+    throw new ConfigError(`invalid value for --${flag}: ${detail}`);
   }
   const cfg = parsed.data;
   if (!isPglite(cfg.backendStoreUri) && !/^postgres(ql)?:\/\//.test(cfg.backendStoreUri)) {
@@ -89,6 +127,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     );
   }
   checkArtifactUris(cfg);
+  checkForwardedAllowIps(cfg.forwardedAllowIps);
   // PGlite is an in-process database: a second process cannot open the same folder.
   if (isPglite(cfg.backendStoreUri)) cfg.workers = 1;
   return cfg;
@@ -130,10 +169,29 @@ function authOrConfigError(values: Record<string, string | boolean | undefined>,
   }
 }
 
+/** A comma-separated list (MLflow's and uvicorn's format); empty means unset. */
+function list(text: string | undefined): string[] | undefined {
+  const items = text?.split(',').map((s) => s.trim()).filter(Boolean);
+  return items?.length ? items : undefined;
+}
+
+function checkForwardedAllowIps(entries: string[]): void {
+  for (const entry of entries) {
+    if (entry !== '*' && !parseAddressRange(entry)) {
+      throw new ConfigError(`invalid --forwarded-allow-ips entry '${entry}': use IP addresses, CIDR ranges (10.0.0.0/8) or '*'`);
+    }
+  }
+}
+
 export const isPglite = (uri: string) => uri.startsWith('pglite://') || uri === 'memory://';
 
 export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
+
+const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout' };
+
+// Timeouts are given in seconds (fractions allowed, as gunicorn's --timeout) and kept in ms.
+const seconds = (text: string) => (/^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : NaN);
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

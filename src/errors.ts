@@ -21,6 +21,9 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Sent with every 503: when to come back. Both real clients retry a 503 with their own backoff. */
+export const RETRY_AFTER_SECONDS = '1';
+
 export class MlflowError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -34,9 +37,35 @@ export class MlflowError extends Error {
     return ERROR_STATUS[this.code];
   }
 
-  toJSON(): { error_code: string; message: string } {
-    return { error_code: this.code, message: this.message };
+  toJSON(): ErrorBody {
+    return errorBody(this.code, this.message);
   }
+}
+
+export interface ErrorBody {
+  error_code: string;
+  message: string;
+  sqlstate?: string;
+  error_class?: string;
+}
+
+// MLflow 3.18 classifies each error code (mlflow/error_classification.py): a SQLSTATE-like code and
+// a class name travel next to error_code. Codes MLflow does not classify carry neither.
+const CLASSIFIED: Partial<Record<ErrorCode, [sqlstate: string, errorClass: string]>> = {
+  BAD_REQUEST: ['KAM00', 'INVALID_PARAMETER_VALUE'],
+  ENDPOINT_NOT_FOUND: ['KAM00', 'RESOURCE_NOT_FOUND'],
+  INTERNAL_ERROR: ['XXM00', 'CLIENT_INTERNAL_ERROR'],
+  INVALID_PARAMETER_VALUE: ['KAM00', 'INVALID_PARAMETER_VALUE'],
+  PERMISSION_DENIED: ['KAM00', 'PERMISSION_DENIED'],
+  RESOURCE_ALREADY_EXISTS: ['KAM00', 'RESOURCE_ALREADY_EXISTS'],
+  RESOURCE_DOES_NOT_EXIST: ['KAM00', 'RESOURCE_NOT_FOUND'],
+  TEMPORARILY_UNAVAILABLE: ['XXM00', 'CLIENT_INTERNAL_ERROR'],
+};
+
+/** An error response body as MLflow's server writes it. */
+export function errorBody(code: ErrorCode, message: string): ErrorBody {
+  const classified = CLASSIFIED[code];
+  return classified ? { error_code: code, message, sqlstate: classified[0], error_class: classified[1] } : { error_code: code, message };
 }
 
 export const invalidParam = (message: string) => new MlflowError('INVALID_PARAMETER_VALUE', message);

@@ -39,7 +39,8 @@ export async function experimentsOf(deps: Deps, input: Input): Promise<number[]>
   if (Array.isArray(input.experiment_ids) && input.experiment_ids.length) {
     return input.experiment_ids.map(str).filter((v): v is string => v !== undefined && isId(v)).map(Number);
   }
-  const runIds = [str(input.run_id) ?? str(input.run_uuid), ...(Array.isArray(input.run_ids) ? input.run_ids.map(str) : [])].filter(
+  const listed = (v: unknown) => (Array.isArray(v) ? v.map(str) : []);
+  const runIds = [str(input.run_id) ?? str(input.run_uuid), ...listed(input.run_id), ...listed(input.run_ids)].filter(
     (v): v is string => v !== undefined,
   );
   if (runIds.length) {

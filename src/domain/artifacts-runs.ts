@@ -11,7 +11,7 @@ import { checkRunId } from './ids.js';
 
 const PAGE_SIZE = 1000;
 
-export type ListedFolder = { root_uri: string; files: FileInfoWire[]; next_page_token?: string };
+export type ListedFolder = { root_uri: string; files?: FileInfoWire[]; next_page_token?: string };
 
 /**
  * The tracking-side listing (`GET /mlflow/artifacts/list`, used by the UI): one folder of a run's
@@ -46,7 +46,8 @@ export async function listStoredFolder(
     const path = joinKey(rel, e.name);
     return e.isDir ? { path, is_dir: true } : { path, is_dir: false, file_size: e.size ?? 0 };
   });
-  const out: ListedFolder = { root_uri: rootUri, files };
+  // No files: the field is absent, as MLflow writes an empty repeated field.
+  const out: ListedFolder = files.length ? { root_uri: rootUri, files } : { root_uri: rootUri };
   if (entries.length > offset + PAGE_SIZE) out.next_page_token = encodeOffsetToken(offset + PAGE_SIZE);
   return out;
 }

@@ -112,6 +112,16 @@ export async function completeMultipartUpload(
 ): Promise<void> {
   const key = multipartKey(dirKey, input.path);
   if (!input.parts.length) throw invalidParam("Missing value for required parameter 'parts'.");
+  // S3 numbers parts 1..10,000 and needs each part's ETag; refusing the rest here answers a 400
+  // instead of whatever the store makes of them.
+  const seen = new Set<number>();
+  for (const p of input.parts) {
+    if (!Number.isInteger(p.part_number) || p.part_number < 1 || p.part_number > MAX_MULTIPART_PARTS || seen.has(p.part_number)) {
+      throw invalidParam(`Invalid value ${p.part_number} for parameter 'parts.part_number': part numbers are distinct, from 1 to ${MAX_MULTIPART_PARTS}`);
+    }
+    if (!p.etag) throw invalidParam(`Missing value for parameter 'parts.etag' of part ${p.part_number}.`);
+    seen.add(p.part_number);
+  }
   await multipartStore(deps).complete(
     key,
     input.upload_id,

@@ -89,7 +89,7 @@ export async function metricHistoryPage(db: Orm, runId: string, key: string, lim
 export async function getMetricHistory(
   deps: Deps,
   input: { run_id: string; metric_key: string; max_results?: number; page_token?: string },
-): Promise<{ metrics: MetricWire[]; next_page_token?: string }> {
+): Promise<{ metrics?: MetricWire[]; next_page_token?: string }> {
   await requireRun(deps.db, input.run_id);
   const limit = input.max_results ?? LIMITS.historyPageSize;
   if (limit <= 0 || limit > LIMITS.historyPageSize) {
@@ -98,7 +98,7 @@ export async function getMetricHistory(
   const page = await metricHistoryPage(deps.db, input.run_id, input.metric_key, limit + 1, input.page_token ? decodeCursor(input.page_token) : undefined);
   const more = page.length > limit;
   const metrics = page.slice(0, limit);
-  const out: { metrics: MetricWire[]; next_page_token?: string } = { metrics: metrics.map(toMetricWire) };
+  const out: { metrics?: MetricWire[]; next_page_token?: string } = metrics.length ? { metrics: metrics.map(toMetricWire) } : {};
   if (more) out.next_page_token = encodeCursor(metrics[metrics.length - 1]);
   return out;
 }
@@ -106,13 +106,13 @@ export async function getMetricHistory(
 /** The whole history as JSON text chunks, one page at a time, for callers that ask for no page size. */
 export async function* streamMetricHistory(deps: Deps, runId: string, key: string): AsyncGenerator<string> {
   await requireRun(deps.db, runId);
-  yield '{"metrics":[';
   let after: Cursor | undefined;
   let first = true;
   for (;;) {
     const page = await metricHistoryPage(deps.db, runId, key, 10_000, after);
     if (!page.length) break;
-    let chunk = '';
+    // An empty history is `{}`, as MLflow writes an empty repeated field (absent).
+    let chunk = first ? '{"metrics":[' : '';
     for (const row of page) {
       chunk += (first ? '' : ',') + JSON.stringify(toMetricWire(row));
       first = false;
@@ -121,7 +121,7 @@ export async function* streamMetricHistory(deps: Deps, runId: string, key: strin
     after = cursorAfter(page[page.length - 1]);
     if (page.length < 10_000) break;
   }
-  yield ']}';
+  yield first ? '{}' : ']}';
 }
 
 /** Up to `max_results` evenly spaced steps per run in [start_step, end_step], first and last included (UI charts). */
@@ -130,7 +130,7 @@ export async function getMetricHistoryBulkInterval(
   input: { run_ids: string[]; metric_key: string; start_step?: number; end_step?: number; max_results?: number },
 ): Promise<{ metrics: MetricWire[] }> {
   if (!input.run_ids.length) throw invalidParam('GetMetricHistoryBulkInterval request must specify at least one run_id.');
-  if (input.run_ids.length > 100) throw invalidParam(`GetMetricHistoryBulkInterval request cannot specify more than 100 run_ids. Received ${input.run_ids.length} run_ids.`);
+  if (input.run_ids.length > 100) throw invalidParam(`GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received ${input.run_ids.length} run_ids. See the API docs for more information about request parameters.`);
   input.run_ids.forEach(checkRunId);
   const maxResults = input.max_results ?? 2500;
   if (maxResults <= 0 || maxResults > LIMITS.historyPageSize) {

@@ -25,6 +25,8 @@ export interface BatchInput {
   metrics?: MetricInput[];
   params?: KeyValueInput[];
   tags?: KeyValueInput[];
+  /** log-parameter: a conflict is worded as MLflow words it for one param. */
+  singleParam?: boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
   await withReplayFallback((replay) =>
     deps.db.transaction(async (tx) => {
       await activeRun(tx, runId);
-      if (paramValues.size) await insertParams(tx, runId, paramValues, replay);
+      if (paramValues.size) await insertParams(tx, runId, paramValues, replay, batch.singleParam === true);
       if (tagValues.size) await upsertTags(tx, runId, tagValues);
       if (metrics.length) await tx.execute(sql`with ${metricWrites(runId, metrics, replay)} select 1`);
     }),
@@ -129,7 +131,7 @@ function checkBatchLimits(nMetrics: number, nParams: number, nTags: number): voi
 // batch runs again in replay mode, where DO UPDATE (to the stored value, so nothing changes) rather
 // than DO NOTHING makes Postgres lock and return the row a concurrent request may just have
 // committed: exactly one of two racing values wins.
-async function insertParams(tx: Orm, runId: string, values: Map<string, string>, replay: boolean): Promise<void> {
+async function insertParams(tx: Orm, runId: string, values: Map<string, string>, replay: boolean, single: boolean): Promise<void> {
   if (!replay) {
     await tx.execute(sql`insert into params (run_id, key, value)
       select ${runId}, key, value from ${keyValueRows(values)}
@@ -143,6 +145,13 @@ async function insertParams(tx: Orm, runId: string, values: Map<string, string>,
                     on conflict (run_id, key) do update set value = params.value returning key, value)
          select i.key, u.value as old_value, i.value as new_value from input i join upsert u on u.key = i.key where u.value <> i.value`,
   );
+  if (single && conflicts.length === 1) {
+    // log-parameter: MLflow's single-param wording (a batch, even of one, gets the list).
+    const [c] = conflicts;
+    throw invalidParam(
+      `Changing param values is not allowed. Param with key='${c.key}' was already logged with value='${c.old_value}' for run ID='${runId}'. Attempted logging new value '${c.new_value}'.`,
+    );
+  }
   if (conflicts.length) {
     const listed = conflicts.map((c) => `{'key': '${c.key}', 'old_value': '${c.old_value}', 'new_value': '${c.new_value}'}`).join(', ');
     throw invalidParam(

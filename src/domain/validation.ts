@@ -61,8 +61,8 @@ export function validateArtifactLocation(location: string): void {
 
 export function validateMaxResults(value: number | undefined, max: number, fallback: number): number {
   if (value === undefined) return fallback;
-  if (value <= 0 || value > max) {
-    throw invalidParam(`Invalid value ${value} for parameter 'max_results' supplied. It must be at most ${max}, and greater than 0.`);
-  }
+  // MLflow's two wordings, which the client shows as they are.
+  if (value <= 0) throw invalidParam(`Invalid value ${value} for parameter 'max_results' supplied. It must be a positive integer`);
+  if (value > max) throw invalidParam(`Invalid value ${value} for parameter 'max_results' supplied. It must be at most ${max}`);
   return value;
 }

@@ -1,5 +1,6 @@
 import { invalidParam } from '../errors.js';
 import { quoteLongIntegers } from './int64.js';
+import { checkStorableText } from './storable-text.js';
 import { replaceNonFiniteTokens } from './non-finite-tokens.js';
 
 // The mlflow client sends NaN as the string "NaN", but hand-written clients (and Python's json.dumps)
@@ -26,7 +27,7 @@ export function decodeRequestObject(text: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidParam('The request body must be a JSON object.');
   }
-  return dropNulls(value) as Record<string, unknown>;
+  return dropNulls(value, 0, '') as Record<string, unknown>;
 }
 
 // No MLflow request nests deeper than a handful of levels; a cap keeps hostile bodies from
@@ -35,19 +36,25 @@ export function decodeRequestObject(text: string): Record<string, unknown> {
 const MAX_DEPTH = 32;
 
 // Plain loops (no Object.entries / map closures): a 1000-metric log-batch walks 8,000 values here.
-function dropNulls(value: unknown, depth = 0): unknown {
+// Every string and key is checked on the way: a NUL or a lone surrogate is a 400 naming the field.
+function dropNulls(value: unknown, depth: number, name: string): unknown {
   if (depth > MAX_DEPTH) throw invalidParam(`The request body is nested more than ${MAX_DEPTH} levels deep.`);
+  if (typeof value === 'string') {
+    checkStorableText(value, `parameter '${name}'`);
+    return value;
+  }
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     const out = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) out[i] = dropNulls(value[i], depth + 1);
+    for (let i = 0; i < value.length; i++) out[i] = dropNulls(value[i], depth + 1, name);
     return out;
   }
   const out: Record<string, unknown> = Object.create(null);
   // for-in sees own keys only here: JSON.parse builds plain objects, and Object.prototype has no enumerable keys.
   for (const k in value) {
     const v = (value as Record<string, unknown>)[k];
-    if (v !== null && k !== '__proto__') out[k] = dropNulls(v, depth + 1);
+    checkStorableText(k, `the field name '${k}'`);
+    if (v !== null && k !== '__proto__') out[k] = dropNulls(v, depth + 1, k);
   }
   return out;
 }

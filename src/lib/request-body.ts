@@ -1,14 +1,13 @@
 import { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { invalidParam } from '../errors.js';
+import { decodeUtf8Body } from './storable-text.js';
 
 /** The body was larger than allowed; the rest of it is left unread. */
 class BodyTooLarge extends Error {}
 
-const utf8 = new TextDecoder();
-
 /**
- * The request body as text, refused past `maxBytes`. Under @hono/node-server it is read straight
+ * The request body as text, refused past `maxBytes` or when it is not UTF-8. Under @hono/node-server it is read straight
  * from the socket's IncomingMessage: going through `c.req.text()` builds a web Request, its
  * ReadableStream and AbortSignal for every call, which was a tenth of a small log call's CPU.
  * Elsewhere (app.request in tests) the web Request is all there is.
@@ -33,7 +32,7 @@ async function readBodyText(c: Context, maxBytes: number): Promise<string> {
     if (size > maxBytes) throw new BodyTooLarge();
     parts.push(chunk);
   }
-  return utf8.decode(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+  return decodeUtf8Body(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
 }
 
 /**
@@ -48,4 +47,9 @@ export async function readBodyOrRefuse(c: Context, maxBytes: number): Promise<st
     if (!(err instanceof BodyTooLarge)) throw err;
     return c.json(invalidParam(`Request body exceeds the limit of ${maxBytes} bytes.`).toJSON(), 400, { Connection: 'close' });
   }
+}
+
+/** The whole body as UTF-8 text (a 400 when it is not), for routes whose size cap is a bodyLimit middleware. */
+export async function requestText(c: Context): Promise<string> {
+  return decodeUtf8Body(new Uint8Array(await c.req.arrayBuffer()));
 }

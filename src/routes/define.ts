@@ -6,6 +6,7 @@ import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
 import { decodeRequestObject } from '../lib/json-body.js';
 import { readBodyOrRefuse } from '../lib/request-body.js';
+import { checkStorableJson } from '../lib/storable-text.js';
 
 type Method = 'get' | 'post' | 'patch' | 'delete' | 'put';
 
@@ -74,7 +75,7 @@ export interface RouteDef<S extends z.ZodType, R> {
 
 const DEFAULT_MAX_BODY = 16 * 1024 * 1024;
 export const errorSchema = z
-  .object({ error_code: z.string(), message: z.string() })
+  .object({ error_code: z.string(), message: z.string(), sqlstate: z.string().optional(), error_class: z.string().optional() })
   .openapi('Error');
 
 /**
@@ -119,21 +120,40 @@ export function defineRoute<S extends z.ZodType, R>(router: Router, def: RouteDe
 
 /**
  * A call's fields: the query string of a GET, else the JSON body (refused past `maxBytes` with the
- * 400 to answer instead).
+ * 400 to answer instead). A GET without a query string is read from its body, as MLflow's server
+ * does: mlflow-export-import sends `registered-models/get` that way.
  */
 export async function requestObject(c: Context, isQuery: boolean, maxBytes: number): Promise<Record<string, unknown> | Response> {
-  if (isQuery) return queryObject(c);
+  if (isQuery && hasQueryString(c)) return queryObject(c);
   const text = await readBodyOrRefuse(c, maxBytes);
   return text instanceof Response ? text : decodeRequestObject(text);
+}
+
+function hasQueryString(c: Context): boolean {
+  const url = c.req.url;
+  const q = url.indexOf('?');
+  return q >= 0 && q < url.length - 1;
 }
 
 function queryObject(c: Context): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, vs] of Object.entries(c.req.queries())) out[k] = vs.length === 1 ? vs[0] : vs;
+  checkStorableJson(out, '');
   return out;
 }
 
+// Inputs naming a run (withRunId): MLflow checks run_id before every other field, so a call missing
+// both run_id and key is answered about run_id.
+const runIdFirst = new WeakSet<z.ZodType>();
+export function markRunIdFirst<S extends z.ZodType>(schema: S): S {
+  runIdFirst.add(schema);
+  return schema;
+}
+
 export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, unknown>): z.output<S> {
+  if (runIdFirst.has(schema) && !raw.run_id && !raw.run_uuid) {
+    throw invalidParam(describeIssue({ code: 'custom', path: ['run_id'], message: 'Missing value', input: undefined } as z.core.$ZodIssue, raw));
+  }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   throw invalidParam(describeIssue(parsed.error.issues[0], raw));
@@ -141,16 +161,18 @@ export function parseInput<S extends z.ZodType>(schema: S, raw: Record<string, u
 
 // MLflow's own wording, which its tests and users grep for.
 function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): string {
-  const name = issue.path.map(String).join('.') || 'body';
+  // MLflow's path form: `metrics[0].timestamp`.
+  const name = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i ? `.${String(k)}` : String(k))).join('') || 'body';
   const value = issue.path.reduce<unknown>((v, k) => (v as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], raw);
-  if (value === undefined || value === '') {
+  // MLflow's required check: an empty repeated field is as missing as an absent one.
+  if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
     return `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`;
   }
   if (issue.code === 'custom' || issue.code === 'too_big' || issue.code === 'too_small') {
     return `Invalid value ${shortJson(value)} for parameter '${name}' supplied: ${issue.message}`;
   }
   return (
-    `Invalid value ${shortJson(value)} for parameter '${name}' supplied. Hint: Value was of type '${pyType(value)}'. ` +
+    `Invalid value ${shortJson(value)} for parameter '${name}' supplied:  Hint: Value was of type '${pyType(value)}'. ` +
     'See the API docs for more information about request parameters.'
   );
 }

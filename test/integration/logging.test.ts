@@ -158,11 +158,14 @@ describe('server endpoints', () => {
   it('answers /health, /version and server-info', async () => {
     expect((await t.api.get('/health')).text).toBe('OK');
     expect((await t.api.get('/version')).text).toMatch(/^\d+\.\d+\.\d+$/);
-    expect((await t.api.get('/api/3.0/mlflow/server-info')).body).toEqual({ store_type: 'SqlStore', workspaces_enabled: false });
+    const info = (await t.api.get('/api/3.0/mlflow/server-info')).body;
+    expect(info).toMatchObject({ store_type: 'SqlStore', workspaces_enabled: false, artifact_serving_enabled: true });
+    // Capabilities Cairn lacks are reported off, so the client never tries them.
+    expect(info).toMatchObject({ presigned_upload_run_id_supported: false, features_enabled: { gateway: false } });
   });
 
   it('answers unimplemented families with 501 NOT_IMPLEMENTED', async () => {
-    for (const path of ['/api/2.0/mlflow/webhooks', '/api/3.0/mlflow/traces/search', '/api/3.0/mlflow/scorers/list', '/v1/traces']) {
+    for (const path of ['/api/2.0/mlflow/webhooks', '/api/3.0/mlflow/traces', '/api/3.0/mlflow/scorers/register', '/v1/traces']) {
       const res = await t.api.post(path).send({});
       expect(res.status, path).toBe(501);
       expect(res.body.error_code).toBe('NOT_IMPLEMENTED');

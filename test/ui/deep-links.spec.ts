@@ -26,11 +26,14 @@ print("RESULT " + json.dumps({"run_id": run.info.run_id, "version": mv.version})
 
   await page.goto(runUrl!);
   await expect(page.getByTestId('run-name')).toHaveText('deep-link-run');
+  // A run with metrics opens on its charts; the overview has its params and latest metrics.
+  await expect(page.locator('[data-testid=metric-chart][data-key=loss]')).toHaveAttribute('data-total-points', '1');
+  await page.getByRole('link', { name: 'Overview' }).click();
   await expect(page.getByTestId('run-params')).toContainText('learning_rate');
   await expect(page.getByTestId('run-metrics')).toContainText('0.25');
   await page.reload();
   await expect(page.getByTestId('run-name')).toHaveText('deep-link-run');
-  await shoot(page, 'run-page-placeholder');
+  await expect(page.getByTestId('run-params')).toContainText('learning_rate');
 
   await page.goto(expUrl!);
   await expect(page.getByRole('heading', { name: exp })).toBeVisible();
@@ -71,6 +74,8 @@ run.finish()
   await page.goto(runUrl!);
   await expect(page).toHaveURL(/\/#\/experiments\/\d+\/runs\/[0-9a-zA-Z-]+$/);
   await expect(page.getByTestId('run-name')).toHaveText('wandb-deep');
+  await expect(page.locator('[data-testid=metric-chart][data-key=loss]')).toHaveAttribute('data-total-points', '2');
+  await page.getByRole('link', { name: 'Overview' }).click();
   await expect(page.getByTestId('run-metrics')).toContainText('0.375');
   await page.reload();
   await expect(page.getByTestId('run-name')).toHaveText('wandb-deep');

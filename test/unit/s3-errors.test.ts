@@ -62,10 +62,18 @@ describe('S3 errors as MLflow errors', () => {
     expect(await failure(head, unnamed)).toEqual(missing);
   });
 
-  it('maps a missing bucket, a server error and a network failure to 503 TEMPORARILY_UNAVAILABLE', async () => {
+  // Retrying cannot fix a missing bucket or refused credentials: a 4xx the clients do not retry.
+  it('maps a missing bucket to 404 and refused credentials to 403, neither retryable', async () => {
     const bucket = await failure(get, new NoSuchBucket({ message: 'The specified bucket does not exist', $metadata: meta(404) }));
-    expect(bucket).toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE', status: 503 });
-    expect(bucket.message).toBe('The artifact store s3://bucket/prefix is unavailable: NoSuchBucket: The specified bucket does not exist');
+    expect(bucket).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', status: 404 });
+    expect(bucket.message).toContain("bucket 'bucket' does not exist");
+    const denied = new S3ServiceException({ name: 'AccessDenied', $fault: 'client', $metadata: meta(403), message: 'Access Denied' });
+    expect(await failure(get, denied)).toMatchObject({ code: 'PERMISSION_DENIED', status: 403, message: expect.stringContaining('AccessDenied') });
+    const badKey = new S3ServiceException({ name: 'InvalidAccessKeyId', $fault: 'client', $metadata: meta(403), message: 'bad key' });
+    expect(await failure(head, badKey)).toMatchObject({ code: 'PERMISSION_DENIED', status: 403 });
+  });
+
+  it('maps a server error and a network failure to 503 TEMPORARILY_UNAVAILABLE', async () => {
     const internal = new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: meta(500), message: 'We encountered an internal error.' });
     expect(await failure(complete, internal)).toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE', status: 503, message: expect.stringContaining('InternalError') });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });

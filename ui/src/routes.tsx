@@ -22,7 +22,8 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/experiments/:id/models/:modelId', render: (p) => <LoggedModelPage id={p.modelId} /> },
   { pattern: '/experiments/:id/:tab', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/compare-experiments/:any', render: (_, q) => <RunsPage experimentIds={jsonList(q.get('experiments'))} /> },
-  { pattern: '/experiments/:id/runs/:runId', render: (p) => <RunPage experimentId={p.id} runId={p.runId} /> },
+  { pattern: '/experiments/:id/runs/:runId', render: (p, q) => <RunPage experimentId={p.id} runId={p.runId} query={q} /> },
+  { pattern: '/compare', render: (_, q) => <ComparePage query={q} /> },
   { pattern: '/run/:runId', render: (p) => <RunByIdPage runId={p.runId} /> },
   { pattern: '/models', render: () => <ModelsPage /> },
   { pattern: '/models/:name', render: (p) => <ModelPage name={p.name} /> },
@@ -32,7 +33,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/prompts', render: () => <ModelsPage prompts /> },
   { pattern: '/prompts/:name', render: (p) => <PromptPage name={p.name} /> },
   { pattern: '/prompts/:name/versions/:version', render: (p) => <PromptPage name={p.name} version={p.version} /> },
-  { pattern: '/compare-runs', render: (_, q) => <ComparePage runIds={jsonList(q.get('runs'))} /> },
+  { pattern: '/compare-runs', render: (_, q) => <ComparePage query={withList(q, 'runs')} /> },
   { pattern: '/wandb/:entity/:project', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} /> },
   { pattern: '/wandb/:entity/:project/runs/:run', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} run={p.run} /> },
 ];
@@ -46,4 +47,11 @@ function jsonList(raw: string | null): string[] {
   } catch {
     return raw.split(',').filter(Boolean);
   }
+}
+
+/** The query with a JSON-array param (MLflow's `?runs=["a","b"]`) rewritten as a comma list. */
+function withList(q: URLSearchParams, key: string): URLSearchParams {
+  const out = new URLSearchParams(q);
+  out.set(key, jsonList(q.get(key)).join(','));
+  return out;
 }

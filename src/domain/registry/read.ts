@@ -124,9 +124,10 @@ function toVersionWire(r: VersionRow): ModelVersionWire {
     status: r.status,
   };
   if (r.user_id) out.user_id = r.user_id;
-  if (r.description != null) out.description = r.description;
+  // MLflow always writes these two, empty when unset.
+  out.description = r.description ?? '';
   if (r.run_id) out.run_id = r.run_id;
-  if (r.run_link) out.run_link = r.run_link;
+  out.run_link = r.run_link ?? '';
   if (r.status_message) out.status_message = r.status_message;
   if (r.model_id) out.model_id = r.model_id;
   return out;
@@ -166,7 +167,8 @@ export async function loadRegisteredModels(db: Orm, ids: number[]): Promise<Regi
     latest.map((l) => ({ modelId: Number(l.registered_model_id), version: Number(l.version) })),
   );
   latest.forEach((l, i) => {
-    if (versions[i]) addTo(byId, l.registered_model_id, 'latest_versions', versions[i]);
+    // MLflow lists a model's latest versions without their aliases (the model carries them).
+    if (versions[i]) addTo(byId, l.registered_model_id, 'latest_versions', withoutAliases(versions[i]));
   });
   return ids.map((id) => byId.get(id)).filter((m): m is RegisteredModelWire => m !== undefined);
 }
@@ -230,4 +232,11 @@ export async function getModelVersion(db: Orm, name: string, version: string | n
   const [mv] = await loadModelVersions(db, [key]);
   if (!mv) throw versionNotFound(name, version);
   return mv;
+}
+
+/** A version as MLflow's searches list it: its aliases are only in get-model-version answers. */
+export function withoutAliases(mv: ModelVersionWire): ModelVersionWire {
+  if (!mv.aliases) return mv;
+  const { aliases: _aliases, ...rest } = mv;
+  return rest;
 }

@@ -3,7 +3,7 @@ import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../../lib/page-token.js';
 import { modelVersionSearchQuery, registeredModelSearchQuery } from '../search/registry-sql.js';
-import { loadModelVersions, loadRegisteredModels, type ModelVersionWire, type RegisteredModelWire } from './read.js';
+import { loadModelVersions, loadRegisteredModels, withoutAliases, type ModelVersionWire, type RegisteredModelWire } from './read.js';
 import { REGISTRY_LIMITS } from './validation.js';
 
 interface SearchInput {
@@ -54,7 +54,7 @@ export async function searchModelVersions(
     keys.slice(0, limit).map((k) => ({ modelId: Number(k.registered_model_id), version: Number(k.version) })),
   );
   const out: { model_versions?: ModelVersionWire[]; next_page_token?: string } = {};
-  if (versions.length) out.model_versions = versions;
+  if (versions.length) out.model_versions = versions.map(withoutAliases);
   if (keys.length > limit) out.next_page_token = encodeOffsetToken(offset + limit);
   return out;
 }

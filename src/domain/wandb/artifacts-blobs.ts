@@ -49,19 +49,19 @@ export async function blobExists(deps: Deps, md5: string): Promise<boolean> {
 
 export async function fileUploadUrl(deps: Deps, artifactId: number, md5: string, baseUrl: string): Promise<string> {
   if (!MD5_B64.test(md5)) throw invalidParam(`Invalid file md5 '${md5.slice(0, 40)}': expected base64 MD5`);
-  return `${baseUrl}/wandb-artifact-upload/${await signUpload(deps.db, String(artifactId), md5, deps.now(), 'artifact-file')}`;
+  return `${baseUrl}/wandb-artifact-upload/${await signUpload(deps.db, String(artifactId), md5, deps.now(), deps.config.wandbUploadUrlTtl * 1000, 'artifact-file')}`;
 }
 
 export async function manifestUploadUrl(deps: Deps, artifactId: number, baseUrl: string): Promise<string> {
-  return `${baseUrl}/wandb-artifact-upload/${await signUpload(deps.db, String(artifactId), 'manifest', deps.now(), 'artifact-manifest')}`;
+  return `${baseUrl}/wandb-artifact-upload/${await signUpload(deps.db, String(artifactId), 'manifest', deps.now(), deps.config.wandbUploadUrlTtl * 1000, 'artifact-manifest')}`;
 }
 
 export async function artifactFileUrl(deps: Deps, artifactId: number, md5: string, baseUrl: string): Promise<string> {
-  return `${baseUrl}/wandb-artifact-file/${await signUpload(deps.db, String(artifactId), md5, deps.now(), 'artifact-read')}`;
+  return `${baseUrl}/wandb-artifact-file/${await signUpload(deps.db, String(artifactId), md5, deps.now(), deps.config.wandbUploadUrlTtl * 1000, 'artifact-read')}`;
 }
 
 export async function manifestDownloadUrl(deps: Deps, artifactId: number, baseUrl: string): Promise<string> {
-  return `${baseUrl}/wandb-artifact-manifest/${await signUpload(deps.db, String(artifactId), 'manifest', deps.now(), 'manifest-read')}`;
+  return `${baseUrl}/wandb-artifact-manifest/${await signUpload(deps.db, String(artifactId), 'manifest', deps.now(), deps.config.wandbUploadUrlTtl * 1000, 'manifest-read')}`;
 }
 
 function hashing(body: Readable): { stream: Transform; result: () => { md5: string; size: number } } {

@@ -1,5 +1,6 @@
 import { invalidParam } from '../../errors.js';
 import { replaceNonFiniteTokens } from '../../lib/non-finite-tokens.js';
+import { checkStorableText } from '../../lib/storable-text.js';
 
 // wandb-core writes history, summary, events and config with simplejsonext, which emits the bare
 // tokens NaN, Infinity and -Infinity. These helpers read and write that dialect: non-finite numbers
@@ -52,8 +53,15 @@ export function stringifyWandbJson(value: unknown): string {
 export const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // A hostile line nested thousands deep would overflow the stack in the recursive walks that follow.
+// Strings and keys are checked on the way: a NUL or a lone surrogate could not be stored as sent.
 function checkDepth(value: unknown, depth: number, what: string): void {
   if (depth > MAX_DEPTH) throw invalidParam(`${what} is nested more than ${MAX_DEPTH} levels deep`);
-  if (Array.isArray(value)) for (const v of value) checkDepth(v, depth + 1, what);
-  else if (isPlainObject(value)) for (const v of Object.values(value)) checkDepth(v, depth + 1, what);
+  if (typeof value === 'string') checkStorableText(value, what);
+  else if (Array.isArray(value)) for (const v of value) checkDepth(v, depth + 1, what);
+  else if (isPlainObject(value)) {
+    for (const k in value) {
+      checkStorableText(k, `the key '${k}' in ${what}`);
+      checkDepth(value[k], depth + 1, what);
+    }
+  }
 }

@@ -58,7 +58,7 @@ export async function listRunFiles(
 export const mimetypeOf = (path: string) => guessContentType(path.slice(path.lastIndexOf('/') + 1));
 
 export async function downloadUrl(deps: Deps, run: WandbRunRow, path: string, baseUrl: string): Promise<string> {
-  return `${baseUrl}/wandb-download/${await signUpload(deps.db, run.run_id, path, deps.now(), 'download')}`;
+  return `${baseUrl}/wandb-download/${await signUpload(deps.db, run.run_id, path, deps.now(), deps.config.wandbUploadUrlTtl * 1000, 'download')}`;
 }
 
 /** The GET behind a download URL: the file's bytes, streamed from the run's artifact store. */

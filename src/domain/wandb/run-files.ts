@@ -7,7 +7,7 @@ import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { MlflowError, notFound } from '../../errors.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
-import { signUpload, verifyUpload } from './upload-tokens.js';
+import { releaseUpload, signUpload, spendUpload, verifyUpload } from './upload-tokens.js';
 import type { WandbRunRow } from './run-store.js';
 
 // Run files (wandb.save, media, config.yaml, requirements.txt, output.log, wandb-summary.json, …)
@@ -50,13 +50,19 @@ export async function uploadUrls(deps: Deps, run: WandbRunRow, files: string[], 
     files.map(async (name) => {
       const key = target ? fileKey(name) : undefined;
       if (!key) return { name, uploadUrl: null };
-      return { name, uploadUrl: `${baseUrl}/wandb-upload/${await signUpload(deps.db, run.run_id, key, now)}` };
+      return { name, uploadUrl: `${baseUrl}/wandb-upload/${await signUpload(deps.db, run.run_id, key, now, deps.config.wandbUploadUrlTtl * 1000)}` };
     }),
   );
 }
 
 /** The PUT behind an upload URL: streams the body into the run's artifacts, then records the file. */
 export async function storeUpload(deps: Deps, token: string, body: Readable): Promise<{ runId: string; path: string; size: number }> {
+  // Listen at once: a client that drops the connection during the lookups below must not leave an
+  // 'error' nobody handles (that ends the process).
+  let broken: Error | undefined;
+  body.on('error', (err) => {
+    broken ??= err;
+  });
   const grant = await verifyUpload(deps.db, token, deps.now());
   const found = await rows<{ artifact_uri: string }>(
     deps.db,
@@ -66,6 +72,7 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
   const target = runArtifactStore(deps, found[0].artifact_uri);
   const key = fileKey(grant.path);
   if (!target || !key) throw notFound(`Run ${grant.runId} has no artifact store Cairn can write to`);
+  await spendUpload(deps.db, grant, deps.now());
   let size = 0;
   // The MD5 is what the public API's File.md5 reports; hashing while streaming costs no extra read.
   const md5 = createHash('md5');
@@ -77,7 +84,16 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
     },
   });
   body.on('error', (err) => counter.destroy(err));
-  await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
+  // The store attaches its own consumer only after some I/O of its own; a body that fails before
+  // then must not make `counter` emit an 'error' nobody listens to. The store still sees it.
+  counter.on('error', () => {});
+  try {
+    if (broken || body.destroyed) throw broken ?? new Error('The upload was aborted');
+    await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
+  } catch (err) {
+    await releaseUpload(deps.db, grant).catch(() => {});
+    throw err;
+  }
   const digest = md5.digest('base64');
   await deps.db.execute(sql`insert into wandb_files (run_id, path, size, md5, updated_at) values (${grant.runId}, ${key}, ${size}, ${digest}, ${deps.now()})
     on conflict (run_id, path) do update set size = excluded.size, md5 = excluded.md5, updated_at = excluded.updated_at`);

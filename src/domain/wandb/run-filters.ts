@@ -1,4 +1,5 @@
 import { invalidParam } from '../../errors.js';
+import { compileFilterRegex, type FilterRegex } from './filter-regex.js';
 import { flattenRow, unwrapConfig } from './flatten.js';
 import { isPlainObject, parseWandbJson } from './json.js';
 import { wandbState, type WandbRunRow } from './run-store.js';
@@ -136,13 +137,7 @@ function fieldMatches(value: unknown, cond: unknown, depth: number): boolean {
         ok = (value !== undefined && value !== null) === Boolean(arg);
         break;
       case '$regex': {
-        if (typeof arg !== 'string' || arg.length > 1000) throw invalidParam('$regex needs a pattern string');
-        let re: RegExp;
-        try {
-          re = new RegExp(arg, typeof cond.$options === 'string' && /^[imsu]*$/.test(cond.$options) ? cond.$options : '');
-        } catch {
-          throw invalidParam(`Invalid $regex ${arg}`);
-        }
+        const re = compiledRegex(cond);
         ok = typeof value === 'string' ? re.test(value) : Array.isArray(value) && value.some((v) => typeof v === 'string' && re.test(v));
         break;
       }
@@ -158,6 +153,17 @@ function fieldMatches(value: unknown, cond: unknown, depth: number): boolean {
     if (!ok) return false;
   }
   return true;
+}
+
+// The same condition object is tested against every run: compile its pattern once.
+const compiled = new WeakMap<object, FilterRegex>();
+function compiledRegex(cond: Record<string, unknown>): FilterRegex {
+  let re = compiled.get(cond);
+  if (!re) {
+    re = compileFilterRegex(cond.$regex, cond.$options);
+    compiled.set(cond, re);
+  }
+  return re;
 }
 
 // A list field (tags) matches a scalar when it contains it, as in MongoDB.

@@ -1,4 +1,5 @@
 import type { Router } from '../define.js';
+import { ownedArtifactRoutes } from './get-artifact.js';
 import { multipartRoutes } from './multipart.js';
 import { proxyRoutes } from './proxy.js';
 import { runArtifactRoutes } from './run-list.js';
@@ -8,4 +9,5 @@ export function artifactRoutes(r: Router): void {
   proxyRoutes(r);
   multipartRoutes(r);
   runArtifactRoutes(r);
+  ownedArtifactRoutes(r);
 }

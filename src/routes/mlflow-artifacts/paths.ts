@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { artifactKey } from '../../blobs/keys.js';
 import { invalidParam, MlflowError } from '../../errors.js';
 import { decodeRequestObject } from '../../lib/json-body.js';
+import { requestText } from '../../lib/request-body.js';
 import { errorSchema, parseInput } from '../define.js';
 
 export const PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
@@ -52,7 +53,7 @@ export function jsonBodyLimit(maxBytes: number) {
 }
 
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  return parseInput(schema, decodeRequestObject(await c.req.text()));
+  return parseInput(schema, decodeRequestObject(await requestText(c)));
 }
 
 export const artifactPathParam = z.object({

@@ -6,7 +6,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { artifactKey } from '../../blobs/keys.js';
 import { contentDisposition } from '../../domain/artifacts-mime.js';
-import { deleteArtifacts, listArtifactDir, openArtifact, presignedDownload, uploadArtifact } from '../../domain/artifacts.js';
+import { deleteArtifacts, listArtifactDir, openArtifact, presignedDownload, uploadArtifact, type ArtifactDownload } from '../../domain/artifacts.js';
 import { guard, type Router } from '../define.js';
 import { artifactPathParam, bothPrefixes, emptyJson, errorResponse, keyFromUrl, methodNotAllowed, tag } from './paths.js';
 
@@ -63,7 +63,11 @@ async function download(r: Router, c: Context): Promise<Response> {
   const key = keyFromUrl(c, ARTIFACTS, { file: true });
   // Hono answers HEAD with the GET handler; open nothing the response would never read.
   const isHead = c.req.method === 'HEAD';
-  const found = await openArtifact(r.deps, key, isHead);
+  return sendArtifact(c, await openArtifact(r.deps, key, isHead), isHead);
+}
+
+/** An opened artifact as a download: an attachment of its type, never rendered on Cairn's origin. */
+export function sendArtifact(c: Context, found: ArtifactDownload, isHead = false): Response {
   const headers = new Headers({
     'Content-Type': found.contentType,
     'Content-Length': String(found.size),

@@ -3,10 +3,12 @@ import { experimentRoutes } from './experiments.js';
 import { loggingRoutes } from './logging.js';
 import { metricRoutes } from './metrics.js';
 import { runRoutes } from './runs.js';
+import { uiSupportRoutes } from './ui-support.js';
 
 export function mlflowTrackingRoutes(r: Router): void {
   experimentRoutes(r);
   runRoutes(r);
   loggingRoutes(r);
   metricRoutes(r);
+  uiSupportRoutes(r);
 }

@@ -27,7 +27,7 @@ export function loggingRoutes(r: Router): void {
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/log-parameter', access: 'experiment:edit', tag, summary: 'Log a parameter (immutable once set)',
     input: withRunId({ key: requiredString, value: z.string().optional() }), output: empty,
-    handle: (deps, { run_id, key, value }) => logBatch(deps, run_id, { params: [{ key, value }] }),
+    handle: (deps, { run_id, key, value }) => logBatch(deps, run_id, { params: [{ key, value }], singleParam: true }),
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/set-tag', access: 'experiment:edit', tag, summary: 'Set a run tag (mlflow.runName renames the run)',
@@ -43,7 +43,8 @@ export function loggingRoutes(r: Router): void {
     method: 'post', path: '/mlflow/runs/log-batch', access: 'experiment:edit', tag, summary: 'Log up to 1000 metrics, 100 params and 100 tags at once',
     maxBodyBytes: LIMITS.batchBodyBytes,
     input: withRunId({
-      metrics: z.array(z.object({ ...metricFields, timestamp: exactInt64.optional() })).optional(),
+      // MLflow requires a timestamp on every batch metric (log-metric's own call too).
+      metrics: z.array(z.object({ ...metricFields, timestamp: exactInt64 })).optional(),
       params: z.array(keyValue).optional(),
       tags: z.array(keyValue).optional(),
     }),

@@ -21,7 +21,11 @@ export function runRoutes(r: Router): void {
       tags: z.array(keyValue).optional(),
     }),
     output: z.object({ run: runOut }),
-    handle: async (deps, input) => ({ run: await loadRun(deps.db, await createRun(deps, input)) }),
+    handle: async (deps, input) => {
+      // A new run has no outputs section in MLflow's answer (runs/get has one).
+      const { outputs: _outputs, ...run } = await loadRun(deps.db, await createRun(deps, input));
+      return { run };
+    },
   });
   defineRoute(r, {
     method: 'get', path: '/mlflow/runs/get', access: 'experiment:read', tag, summary: 'Get a run with its latest metrics, params, tags, inputs and outputs',

@@ -14,6 +14,7 @@ export const experimentOut = z
     last_update_time: z.number().int(),
     creation_time: z.number().int(),
     tags: z.array(kv).optional(),
+    workspace: z.string().optional(),
   })
   .openapi('Experiment');
 

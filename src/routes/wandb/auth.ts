@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Deps } from '../../deps.js';
 import { principalOf } from '../../auth/policy.js';
+import { peerAddress } from '../../http/trusted-proxies.js';
 import { pendingKeysFile, verifyApiKey, type WandbUser } from '../../domain/wandb/api-keys.js';
 
 /** The key from `Authorization: Basic base64("api:<key>")` (what the client sends) or `Bearer <key>`. */
@@ -42,19 +43,22 @@ export function requireApiKey(deps: Deps): MiddlewareHandler<{ Variables: { wand
 
 function unauthorized(c: Context): Response {
   const message = 'Invalid or missing W&B API key. Create one with `cairn keys create` and pass it as WANDB_API_KEY or to `wandb login`.';
-  c.header('WWW-Authenticate', 'Basic realm="cairn"');
+  // Only a caller that sent W&B credentials is challenged: to a browser (MLflow's UI calls /graphql
+  // too) a Basic challenge means a login box that no Cairn account answers.
+  if (apiKeyFrom(c.req.header('authorization'))) c.header('WWW-Authenticate', 'Basic realm="cairn"');
   return c.json({ errors: [{ message }], error: message }, 401);
 }
 
 /**
  * Where the client reached Cairn (scheme, host and any path prefix a proxy added), for URLs that
- * point back at this server.
+ * point back at this server. X-Forwarded-* count only when the peer is a trusted proxy.
  */
-export function publicBaseUrl(c: Context): string {
+export function publicBaseUrl(c: Context, trustsPeer: (peer: string | undefined) => boolean): string {
   const url = new URL(c.req.url);
-  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim();
-  const host = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
-  const prefix = c.req.header('x-forwarded-prefix')?.split(',')[0]?.trim().replace(/\/+$/, '') ?? '';
+  const forwarded = (name: string) => (trustsPeer(peerAddress(c)) ? c.req.header(name)?.split(',')[0]?.trim() : undefined);
+  const proto = forwarded('x-forwarded-proto');
+  const host = forwarded('x-forwarded-host');
+  const prefix = forwarded('x-forwarded-prefix')?.replace(/\/+$/, '') ?? '';
   const scheme = proto && /^https?$/.test(proto) ? proto : url.protocol.replace(':', '');
   const authority = host && /^[\w.:[\]-]+$/.test(host) ? host : url.host;
   const safePrefix = /^(\/[\w.-]+)*$/.test(prefix) ? prefix : '';

@@ -4,15 +4,21 @@ import { gunzipSync } from 'node:zlib';
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { invalidParam } from '../../errors.js';
+import { invalidParam, MlflowError } from '../../errors.js';
+import { requestText } from '../../lib/request-body.js';
+import { checkStorableJson, decodeUtf8Body } from '../../lib/storable-text.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { applyFileStream } from '../../domain/wandb/file-stream.js';
 import { storeUpload } from '../../domain/wandb/run-files.js';
 import { openDownload } from '../../domain/wandb/run-file-list.js';
 import { contentDisposition } from '../../domain/artifacts-mime.js';
+import { trustedProxies } from '../../http/trusted-proxies.js';
 import { guard, type Router } from '../define.js';
-import { publicBaseUrl, requireApiKey } from './auth.js';
+import { apiKeyFrom, publicBaseUrl, requireApiKey } from './auth.js';
 import { runGraphql } from './graphql.js';
+import { permissionDenied, principalOf } from '../../auth/policy.js';
+import { isUnrestricted } from '../../auth/principal.js';
+import { isMlflowDocument, runMlflowGraphql } from '../mlflow-graphql/execute.js';
 import { restRunRoutes } from './rest.js';
 import { artifactRoutes } from './artifact-routes.js';
 
@@ -50,13 +56,16 @@ const fileStreamBody = z.object({
   dropped: z.number().optional(),
 });
 
-function parseBody<T>(schema: z.ZodType<T>, text: string, what: string): T {
+// `checkText`: every string must be storable (GraphQL variables reach text columns as they are);
+// file_stream's lines are checked once parsed, as console output keeps its NULs as U+FFFD.
+function parseBody<T>(schema: z.ZodType<T>, text: string, what: string, checkText = false): T {
   let raw: unknown;
   try {
     raw = text.trim() === '' ? {} : JSON.parse(text);
   } catch (err) {
     throw invalidParam(`Malformed JSON in the ${what} body: ${(err as Error).message}`);
   }
+  if (checkText) checkStorableJson(raw, '');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -68,10 +77,11 @@ function parseBody<T>(schema: z.ZodType<T>, text: string, what: string): T {
 // wandb-core gzips file_stream posts only when the server advertises FILESTREAM_GZIP, which Cairn
 // does not; other clients may still send it.
 async function bodyText(c: Context, maxBytes: number): Promise<string> {
-  if (!/gzip/i.test(c.req.header('content-encoding') ?? '')) return c.req.text();
+  if (!/gzip/i.test(c.req.header('content-encoding') ?? '')) return requestText(c);
   try {
-    return gunzipSync(Buffer.from(await c.req.arrayBuffer()), { maxOutputLength: maxBytes }).toString('utf8');
+    return decodeUtf8Body(gunzipSync(Buffer.from(await c.req.arrayBuffer()), { maxOutputLength: maxBytes }));
   } catch (err) {
+    if (err instanceof MlflowError) throw err;
     throw invalidParam(`Cannot decompress the request body: ${(err as Error).message}`);
   }
 }
@@ -81,14 +91,29 @@ export function wandbRoutes(r: Router): void {
   const { deps } = r;
   const app = r.app as unknown as import('hono').Hono<Env>;
   const auth = requireApiKey(deps);
+  // Built on first use: the OpenAPI generator builds the app without any dependencies.
+  let trustsPeer: ((peer: string | undefined) => boolean) | undefined;
+  const baseUrl = (c: Context) => publicBaseUrl(c, (trustsPeer ??= trustedProxies(deps.config.forwardedAllowIps)));
 
   // wandb-core probes for an OpenTelemetry proxy without credentials; 404 turns its telemetry off.
   app.all('/sdk/otel/*', guard(r, 'public', (c) => c.json({ error: 'not supported' }, 404)) as never);
 
-  // Each operation checks the projects it touches (resolvers.ts): one request may name several.
-  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), auth, guard(r, 'authenticated', async (c) => {
-    const req = parseBody(graphqlBody, await c.req.text(), 'GraphQL');
-    return runGraphql(c, deps, c.get('wandbUser' as never), req, publicBaseUrl(c));
+  // One path, two schemas: MLflow's UI posts documents selecting only `mlflow*` root fields (and
+  // no W&B key); everything else is the wandb client's and needs its API key. Each W&B operation
+  // checks the projects it touches (resolvers.ts): one request may name several.
+  app.post('/graphql', limit(GRAPHQL_MAX_BYTES), guard(r, 'authenticated', async (c) => {
+    const req = parseBody(graphqlBody, await requestText(c), 'GraphQL', true);
+    if (isMlflowDocument(req.query, apiKeyFrom(c.req.header('authorization')) !== undefined)) {
+      // MLflow's GraphQL resolvers read any experiment they are asked for: with accounts on it is
+      // kept to admins until each resolver checks the caller's permission (fail closed).
+      if (!isUnrestricted(principalOf(c))) throw permissionDenied('MLflow GraphQL queries need an admin account while accounts are on');
+      return runMlflowGraphql(c, deps, req);
+    }
+    let answer: Response | undefined;
+    const refused = await auth(c, async () => {
+      answer = await runGraphql(c, deps, c.get('wandbUser' as never), req, baseUrl(c));
+    });
+    return refused ?? answer!;
   }) as never);
   r.knownPaths.add('/graphql');
 

@@ -4,6 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { parseWandbJson } from '../../domain/wandb/json.js';
+import { requestText } from '../../lib/request-body.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import { appendHistory, createRestRun, finishRestRun, toRestRun, updateSummary } from '../../domain/wandb/rest-runs.js';
 import { principalOf, type Access } from '../../auth/policy.js';
@@ -76,7 +77,8 @@ const pathParams = z.object({ entity: name, project: name, run: name });
 type Env = { Variables: { wandbUser: WandbUser } };
 
 function parse<T>(schema: z.ZodType<T>, text: string): T {
-  // NaN and Infinity are welcome in history rows and summaries, as in wandb.log.
+  // NaN and Infinity are welcome in history rows and summaries, as in wandb.log. parseWandbJson
+  // also refuses text that could not be stored (NUL, lone surrogates).
   const raw = text.trim() === '' ? {} : parseWandbJson(text, 'request body');
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
@@ -128,7 +130,7 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
   const guarded = (access: Access, h: (c: Context) => Promise<Response>, of?: typeof project) => guard(r, access, h, of) as never;
   // Creation checks inside the upsert, where an existing run's project is known.
   app.post('/api/wandb/runs', limit, auth, guarded('authenticated', async (c) => {
-    const input = parse(createRunBody, await c.req.text());
+    const input = parse(createRunBody, await requestText(c));
     const principal = principalOf(c);
     const { run, projectCreated } = await createRestRun(deps, c.get('wandbUser'), input, (p) => checkProject(deps, principal, p, 'edit'));
     await afterProjectWrite(deps, principal, projectCreated, run.experiment_id);
@@ -140,19 +142,19 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
 
   document('post', `${runPath}/history`, 'Append history rows (numeric values become MLflow metrics)', historyBody);
   app.post(`${honoPath}/history`, limit, auth, guarded('experiment:edit', async (c) => {
-    const input = parse(historyBody, await c.req.text());
+    const input = parse(historyBody, await requestText(c));
     return reply(c, await appendHistory(deps, pathOf(c), input.rows, input.offset));
   }, project));
 
   document('post', `${runPath}/summary`, 'Set summary values', summaryBody);
   app.post(`${honoPath}/summary`, limit, auth, guarded('experiment:edit', async (c) => {
-    const input = parse(summaryBody, await c.req.text());
+    const input = parse(summaryBody, await requestText(c));
     return reply(c, await updateSummary(deps, pathOf(c), input.summary));
   }, project));
 
   document('post', `${runPath}/finish`, 'Finish the run (exit code 0: finished, else failed)', finishBody);
   app.post(`${honoPath}/finish`, limit, auth, guarded('experiment:edit', async (c) => {
-    const input = parse(finishBody, await c.req.text());
+    const input = parse(finishBody, await requestText(c));
     return reply(c, await finishRestRun(deps, pathOf(c), input.exit_code ?? 0));
   }, project));
 

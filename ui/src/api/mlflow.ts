@@ -34,6 +34,7 @@ export const getRun = (id: string) => get<{ run: Run }>(`${M}/runs/get`, { run_i
 export const deleteRun = (id: string) => post(`${M}/runs/delete`, { run_id: id });
 export const restoreRun = (id: string) => post(`${M}/runs/restore`, { run_id: id });
 export const setRunTag = (id: string, key: string, value: string) => post(`${M}/runs/set-tag`, { run_id: id, key, value });
+export const deleteRunTag = (id: string, key: string) => post(`${M}/runs/delete-tag`, { run_id: id, key });
 
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
 

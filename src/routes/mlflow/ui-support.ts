@@ -1,0 +1,62 @@
+import { z } from '@hono/zod-openapi';
+import { searchDatasetSummaries } from '../../domain/dataset-summaries.js';
+import { getMetricHistoryBulk } from '../../domain/metric-history-bulk.js';
+import { int64, repeated } from '../../lib/zod-wire.js';
+import { defineRoute, type Router } from '../define.js';
+import { metricOut } from './schemas.js';
+
+const tag = 'UI support';
+const anyObject = z.object({}).passthrough();
+
+/**
+ * Endpoints MLflow's web UI calls on every page. The data ones (dataset summaries, bulk metric
+ * history) are answered from the store; the ones for families Cairn does not have yet (traces,
+ * scorers, issues, the assistant, the AI gateway, UI telemetry) answer what MLflow's server answers
+ * on a store holding none of them, so the UI shows its empty states instead of waiting forever.
+ */
+export function uiSupportRoutes(r: Router): void {
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/experiments/search-datasets', access: 'experiment:read', tag,
+    summary: 'Distinct datasets logged as run inputs in up to 20 experiments (runs table filter)',
+    input: z.object({ experiment_ids: repeated(z.string()).default([]) }),
+    output: z.object({
+      dataset_summaries: z
+        .array(z.object({ experiment_id: z.string(), name: z.string(), digest: z.string(), context: z.string().optional() }))
+        .optional(),
+    }),
+    handle: (deps, input) => searchDatasetSummaries(deps, input.experiment_ids),
+  });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/metrics/get-history-bulk', access: 'experiment:read', tag,
+    summary: 'History of one metric for up to 100 runs, each point with its run_id (older UI charts)',
+    input: z.object({ run_id: repeated(z.string()).default([]), metric_key: z.string().optional(), max_results: int64.optional() }),
+    output: z.object({ metrics: z.array(metricOut) }),
+    handle: (deps, input) => getMetricHistoryBulk(deps, input),
+  });
+
+  const empty = (method: 'get' | 'post', path: string, version: '2.0' | '3.0', summary: string, input: z.ZodType, body: (input: unknown) => object) =>
+    defineRoute(r, { method, path, version, access: 'authenticated', tag, summary, input, output: anyObject, handle: (_deps, input) => body(input) });
+
+  // Required fields are checked as MLflow checks them, so a malformed call is still refused.
+  const experimentIds = z.object({ experiment_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value') });
+  empty('post', '/mlflow/traces/metrics', '3.0', 'Trace metrics: no traces are stored, so a count is 0 and other aggregates are absent',
+    experimentIds.extend({ metric_name: z.string().optional(), aggregations: z.array(z.object({ aggregation_type: z.string().optional() }).passthrough()).optional(), dimensions: z.array(z.string()).optional() }).passthrough(),
+    (input) => {
+      const i = input as { metric_name?: string; aggregations?: { aggregation_type?: string }[]; dimensions?: string[] };
+      if (i.dimensions?.length || !i.aggregations?.some((a) => a.aggregation_type === 'COUNT')) return {};
+      return { data_points: [{ metric_name: i.metric_name ?? '', values: { COUNT: 0 } }] };
+    });
+  empty('post', '/mlflow/traces/search', '3.0', 'Trace search: none stored yet',
+    z.object({ locations: z.array(anyObject).refine((v) => v.length > 0, 'Missing value') }).passthrough(), () => ({}));
+  empty('get', '/mlflow/traces', '2.0', 'Trace search (MLflow 2): none stored yet', anyObject, () => ({}));
+  empty('get', '/mlflow/scorers/list', '3.0', 'Registered scorers: none', anyObject, () => ({}));
+  empty('post', '/mlflow/issues/search', '3.0', 'Detected issues: none', anyObject, () => ({ next_page_token: '' }));
+  empty('get', '/mlflow/assistant/config', '3.0', 'The UI assistant: not available in Cairn', anyObject,
+    () => ({ providers: {}, projects: {}, remote_access_allowed: false, can_edit_server_settings: false }));
+  empty('get', '/mlflow/assistant/providers', '3.0', 'The UI assistant: no providers', anyObject, () => ({ providers: [] }));
+  empty('get', '/mlflow/gateway-proxy', '2.0', 'The AI gateway: no endpoints configured', anyObject, () => ({ endpoints: [] }));
+  empty('post', '/mlflow/gateway-proxy', '2.0', 'The AI gateway: no endpoints configured', anyObject, () => ({ endpoints: [] }));
+  empty('get', '/mlflow/ui-telemetry', '3.0', 'UI telemetry: disabled', anyObject,
+    () => ({ disable_ui_events: [], disable_ui_telemetry: true, ui_rollout_percentage: 0 }));
+  empty('post', '/mlflow/ui-telemetry', '3.0', 'UI telemetry: disabled, records discarded', anyObject, () => ({ status: 'disabled' }));
+}

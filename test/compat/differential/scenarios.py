@@ -1,0 +1,190 @@
+"""Request sequences per endpoint family. `<<sfx>>` is a suffix shared by both servers for the session
+(names stay comparable); other placeholders are ids saved by earlier steps of the same family."""
+
+from __future__ import annotations
+
+A2 = "/api/2.0/mlflow"
+AJ = "/ajax-api/2.0/mlflow"
+A3 = "/api/3.0/mlflow"
+AJ3 = "/ajax-api/3.0/mlflow"
+
+
+def _post(id_, path, body=None, **kw):
+    return {"id": id_, "method": "POST", "path": path, "json": {} if body is None else body, **kw}
+
+
+def _get(id_, path, params=None, **kw):
+    step = {"id": id_, "method": "GET", "path": path, **kw}
+    if params is not None:
+        step["params"] = params
+    return step
+
+
+EXPERIMENTS = [
+    _post("exp.create", f"{A2}/experiments/create", {"name": "diff-exp-<<sfx>>", "tags": [{"key": "t", "value": "1"}]}, save={"exp": "experiment_id"}),
+    _post("exp.create.duplicate", f"{A2}/experiments/create", {"name": "diff-exp-<<sfx>>"}),
+    _post("exp.create.no-name", f"{A2}/experiments/create", {}),
+    _post("exp.create.relative-location", f"{A2}/experiments/create", {"name": "diff-exp-rel-<<sfx>>", "artifact_location": "my_location"}),
+    _get("exp.get", f"{A2}/experiments/get", {"experiment_id": "<<exp>>"}),
+    _get("exp.get.json-body", f"{A2}/experiments/get", json={"experiment_id": "<<exp>>"}),
+    _get("exp.get.missing", f"{A2}/experiments/get", {"experiment_id": "987654321"}),
+    _get("exp.get.no-id", f"{A2}/experiments/get"),
+    _get("exp.get-by-name", f"{A2}/experiments/get-by-name", {"experiment_name": "diff-exp-<<sfx>>"}),
+    _get("exp.get-by-name.missing", f"{A2}/experiments/get-by-name", {"experiment_name": "diff-nope-<<sfx>>"}),
+    _post("exp.update", f"{A2}/experiments/update", {"experiment_id": "<<exp>>", "new_name": "diff-exp2-<<sfx>>"}),
+    _post("exp.set-tag", f"{A2}/experiments/set-experiment-tag", {"experiment_id": "<<exp>>", "key": "k", "value": "v"}),
+    _post("exp.set-tag.no-key", f"{A2}/experiments/set-experiment-tag", {"experiment_id": "<<exp>>", "value": "v"}),
+    _post("exp.search", f"{A2}/experiments/search", {"filter": "name = 'diff-exp2-<<sfx>>'", "max_results": 10}),
+    _post("exp.search.bad-filter", f"{A2}/experiments/search", {"filter": "name ~ 'x'", "max_results": 10}),
+    _post("exp.search.max-results", f"{A2}/experiments/search", {"max_results": 0}),
+    _post("exp.delete", f"{A2}/experiments/delete", {"experiment_id": "<<exp>>"}),
+    _get("exp.get.deleted", f"{A2}/experiments/get", {"experiment_id": "<<exp>>"}),
+    _post("exp.restore", f"{A2}/experiments/restore", {"experiment_id": "<<exp>>"}),
+    _get("exp.ajax.get", f"{AJ}/experiments/get", {"experiment_id": "<<exp>>"}),
+]
+
+RUNS = [
+    _post("run.exp", f"{A2}/experiments/create", {"name": "diff-runs-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("run.create", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "r1", "start_time": 1700000000000, "tags": [{"key": "a", "value": "b"}]}, save={"run": "run.info.run_id"}),
+    _post("run.create.missing-exp", f"{A2}/runs/create", {"experiment_id": "987654321"}),
+    _get("run.get", f"{A2}/runs/get", {"run_id": "<<run>>"}),
+    _get("run.get.json-body", f"{A2}/runs/get", json={"run_id": "<<run>>"}),
+    _get("run.get.missing", f"{A2}/runs/get", {"run_id": "0123456789abcdef0123456789abcdef"}),
+    _get("run.get.no-id", f"{A2}/runs/get"),
+    _post("run.log-param", f"{A2}/runs/log-parameter", {"run_id": "<<run>>", "key": "p", "value": "1"}),
+    _post("run.log-param.same", f"{A2}/runs/log-parameter", {"run_id": "<<run>>", "key": "p", "value": "1"}),
+    _post("run.log-param.change", f"{A2}/runs/log-parameter", {"run_id": "<<run>>", "key": "p", "value": "2"}),
+    _post("run.log-param.empty", f"{A2}/runs/log-parameter", {}),
+    _post("run.log-param.no-value", f"{A2}/runs/log-parameter", {"run_id": "<<run>>", "key": "q"}),
+    _post("run.set-tag", f"{A2}/runs/set-tag", {"run_id": "<<run>>", "key": "t", "value": "v"}),
+    _post("run.set-tag.empty", f"{A2}/runs/set-tag", {}),
+    _post("run.log-metric", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": 9.0, "timestamp": 1700000000001, "step": 0}),
+    _post("run.log-metric.2", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": 7.5, "timestamp": 1700000000002, "step": 1}),
+    _post("run.log-metric.no-timestamp", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": 1.0}),
+    _post("run.log-metric.bad-value", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": "abc", "timestamp": 1}),
+    _post("run.log-metric.empty", f"{A2}/runs/log-metric", {}),
+    _post("run.log-batch", f"{A2}/runs/log-batch", {"run_id": "<<run>>", "metrics": [{"key": "b", "value": 1, "timestamp": 1700000000003, "step": 0}], "params": [{"key": "bp", "value": "x"}], "tags": [{"key": "bt", "value": "y"}]}),
+    _post("run.log-batch.metric-no-timestamp", f"{A2}/runs/log-batch", {"run_id": "<<run>>", "metrics": [{"key": "b", "value": 1}]}),
+    _post("run.log-batch.no-run", f"{A2}/runs/log-batch", {"metrics": []}),
+    _get("run.history", f"{A2}/metrics/get-history", {"run_id": "<<run>>", "metric_key": "m"}),
+    _get("run.history.missing-key", f"{A2}/metrics/get-history", {"run_id": "<<run>>", "metric_key": "none"}),
+    _get("run.history-bulk-interval", f"{A2}/metrics/get-history-bulk-interval", {"run_ids": "<<run>>", "metric_key": "m", "max_results": 10}),
+    _get("run.history-bulk-interval.too-many", f"{A2}/metrics/get-history-bulk-interval", {"run_ids": [f"{i:032x}" for i in range(101)], "metric_key": "m"}),
+    _get("run.history-bulk-interval.none", f"{A2}/metrics/get-history-bulk-interval", {"metric_key": "m"}),
+    _get("run.history-bulk.ajax", f"{AJ}/metrics/get-history-bulk", {"run_id": "<<run>>", "metric_key": "m"}),
+    _get("run.history-bulk.ajax.unknown-run", f"{AJ}/metrics/get-history-bulk", {"run_id": "abc", "metric_key": "m"}),
+    _get("run.history-bulk.ajax.no-run", f"{AJ}/metrics/get-history-bulk", {"metric_key": "m"}),
+    _post("run.update", f"{A2}/runs/update", {"run_id": "<<run>>", "status": "FINISHED", "end_time": 1700000000100}),
+    _post("run.update.bad-status", f"{A2}/runs/update", {"run_id": "<<run>>", "status": "NOPE"}),
+    _post("run.search", f"{A2}/runs/search", {"experiment_ids": ["<<exp>>"], "filter": "params.p = '1'"}),
+    _post("run.search.bad-filter", f"{A2}/runs/search", {"experiment_ids": ["<<exp>>"], "filter": "params.p === 1"}),
+    _post("run.search.order", f"{A2}/runs/search", {"experiment_ids": ["<<exp>>"], "order_by": ["metrics.m DESC"]}),
+    _post("run.delete-tag", f"{A2}/runs/delete-tag", {"run_id": "<<run>>", "key": "t"}),
+    _post("run.delete-tag.missing", f"{A2}/runs/delete-tag", {"run_id": "<<run>>", "key": "nope"}),
+    _post("run.delete", f"{A2}/runs/delete", {"run_id": "<<run>>"}),
+    _get("run.get.deleted", f"{A2}/runs/get", {"run_id": "<<run>>"}),
+    _post("run.restore", f"{A2}/runs/restore", {"run_id": "<<run>>"}),
+    _get("run.artifacts.list", f"{A2}/artifacts/list", {"run_id": "<<run>>"}),
+]
+
+REGISTRY = [
+    _post("reg.exp", f"{A2}/experiments/create", {"name": "diff-reg-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("reg.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "reg"}, save={"run": "run.info.run_id"}),
+    _post("reg.rm.create", f"{A2}/registered-models/create", {"name": "diff-model-<<sfx>>", "description": "d", "tags": [{"key": "k", "value": "v"}]}),
+    _post("reg.rm.create.duplicate", f"{A2}/registered-models/create", {"name": "diff-model-<<sfx>>"}),
+    _post("reg.rm.create.no-name", f"{A2}/registered-models/create", {}),
+    _get("reg.rm.get", f"{A2}/registered-models/get", {"name": "diff-model-<<sfx>>"}),
+    _get("reg.rm.get.json-body", f"{A2}/registered-models/get", json={"name": "diff-model-<<sfx>>"}),
+    _get("reg.rm.get.missing", f"{A2}/registered-models/get", {"name": "diff-nope-<<sfx>>"}),
+    _post("reg.mv.create.runs-source", f"{A2}/model-versions/create", {"name": "diff-model-<<sfx>>", "source": "runs:/<<run>>/model", "run_id": "<<run>>"}),
+    _post("reg.mv.create.runs-source-other-run", f"{A2}/model-versions/create", {"name": "diff-model-<<sfx>>", "source": "runs:/0123456789abcdef0123456789abcdef/model", "run_id": "<<run>>"}),
+    _post("reg.mv.create.no-source", f"{A2}/model-versions/create", {"name": "diff-model-<<sfx>>"}),
+    _post("reg.mv.create.missing-model", f"{A2}/model-versions/create", {"name": "diff-nope-<<sfx>>", "source": "runs:/<<run>>/model"}),
+    _get("reg.mv.get", f"{A2}/model-versions/get", {"name": "diff-model-<<sfx>>", "version": "1"}),
+    _get("reg.mv.get.json-body", f"{A2}/model-versions/get", json={"name": "diff-model-<<sfx>>", "version": "1"}),
+    _get("reg.mv.get.missing", f"{A2}/model-versions/get", {"name": "diff-model-<<sfx>>", "version": "99"}),
+    _post("reg.mv.set-tag", f"{A2}/model-versions/set-tag", {"name": "diff-model-<<sfx>>", "version": "1", "key": "k", "value": "v"}),
+    _post("reg.rm.alias", f"{A2}/registered-models/alias", {"name": "diff-model-<<sfx>>", "alias": "champion", "version": "1"}),
+    _get("reg.rm.alias.get", f"{A2}/registered-models/alias", {"name": "diff-model-<<sfx>>", "alias": "champion"}),
+    _get("reg.mv.search", f"{A2}/model-versions/search", {"filter": "name = 'diff-model-<<sfx>>'"}),
+    _get("reg.rm.search", f"{A2}/registered-models/search", {"filter": "name = 'diff-model-<<sfx>>'"}),
+    _get("reg.mv.download-uri", f"{A2}/model-versions/get-download-uri", {"name": "diff-model-<<sfx>>", "version": "1"}),
+    _post("reg.rm.get-latest", f"{A2}/registered-models/get-latest-versions", {"name": "diff-model-<<sfx>>"}),
+    _post("reg.rm.rename", f"{A2}/registered-models/rename", {"name": "diff-model-<<sfx>>", "new_name": "diff-model2-<<sfx>>"}),
+    _get("reg.rm.get.renamed", f"{A2}/registered-models/get", {"name": "diff-model2-<<sfx>>"}),
+    _post("reg.mv.delete", f"{A2}/model-versions/delete", {"name": "diff-model2-<<sfx>>", "version": "1"}, method="DELETE"),
+    _post("reg.rm.delete", f"{A2}/registered-models/delete", {"name": "diff-model2-<<sfx>>"}, method="DELETE"),
+]
+
+ARTIFACTS = [
+    _post("art.exp", f"{A2}/experiments/create", {"name": "diff-art-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("art.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "art"}, save={"run": "run.info.run_id"}),
+    {"id": "art.put.text", "method": "PUT", "path": "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/sub/notes.txt", "data": "hello"},
+    {"id": "art.put.mlproject", "method": "PUT", "path": "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/MLproject", "data": "name: x"},
+    {"id": "art.put.png", "method": "PUT", "path": "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/img.png", "data": "not really a png"},
+    _get("art.list.root", f"{A2}/artifacts/list", {"run_id": "<<run>>"}),
+    _get("art.list.sub", f"{A2}/artifacts/list", {"run_id": "<<run>>", "path": "sub"}),
+    _get("art.proxy.list", "/api/2.0/mlflow-artifacts/artifacts", {"path": "<<exp>>/<<run>>/artifacts"}),
+    _get("art.get-artifact.text", "/get-artifact", {"run_id": "<<run>>", "path": "sub/notes.txt"}, compare_text=True, compare_headers=["content-type", "content-disposition", "x-content-type-options"]),
+    _get("art.get-artifact.mlproject", "/get-artifact", {"run_id": "<<run>>", "path": "MLproject"}, compare_headers=["content-type", "content-disposition"]),
+    _get("art.get-artifact.png", "/get-artifact", {"run_id": "<<run>>", "path": "img.png"}, compare_headers=["content-type", "content-disposition"]),
+    _get("art.get-artifact.traversal", "/get-artifact", {"run_id": "<<run>>", "path": "../x"}),
+    _get("art.get-artifact.no-run", "/get-artifact", {"path": "a.txt"}),
+    _get("art.proxy.download", "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/MLproject", compare_headers=["content-type", "content-disposition"]),
+    _post("art.rm.create", f"{A2}/registered-models/create", {"name": "diff-art-model-<<sfx>>"}),
+    _post("art.mv.create", f"{A2}/model-versions/create", {"name": "diff-art-model-<<sfx>>", "source": "runs:/<<run>>/sub", "run_id": "<<run>>"}),
+    _get("art.mv.get-artifact", "/model-versions/get-artifact", {"name": "diff-art-model-<<sfx>>", "version": "1", "path": "notes.txt"}, compare_text=True, compare_headers=["content-type", "content-disposition"]),
+]
+
+GRAPHQL_RUN_FIELDS = "info { runId runUuid runName experimentId status startTime endTime artifactUri lifecycleStage } data { metrics { key value step timestamp } params { key value } tags { key value } } inputs { datasetInputs { dataset { name digest } } modelInputs { modelId } } outputs { modelOutputs { modelId step } } experiment { experimentId name tags { key value } } modelVersions { name version }"
+
+GRAPHQL = [
+    _post("gql.exp", f"{A2}/experiments/create", {"name": "diff-gql-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("gql.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "g"}, save={"run": "run.info.run_id"}),
+    _post("gql.metric", f"{A2}/runs/log-batch", {"run_id": "<<run>>", "metrics": [{"key": "m", "value": v, "timestamp": 1700000000000 + v, "step": v} for v in range(5)]}),
+    _post("gql.get-experiment", "/graphql", {"query": 'query e { mlflowGetExperiment(input: {experimentId: "<<exp>>"}) { experiment { experimentId name artifactLocation lifecycleStage lastUpdateTime creationTime tags { key value } } apiError { code message } } }'}),
+    _post("gql.get-run", "/graphql", {"query": "query r($id: String) { mlflowGetRun(input: {runId: $id}) { run { " + GRAPHQL_RUN_FIELDS + " } apiError { code } } }", "variables": {"id": "<<run>>"}, "operationName": "r"}),
+    _post("gql.get-run.missing", "/graphql", {"query": 'query { mlflowGetRun(input: {runId: "0123456789abcdef0123456789abcdef"}) { run { info { runId } } } }'}),
+    _post("gql.search-runs", "/graphql", {"query": 'query { mlflowSearchRuns(input: {experimentIds: ["<<exp>>"], maxResults: 10}) { runs { info { runId runName } data { metrics { key value } } } nextPageToken } }'}),
+    _post("gql.search-runs.mutation", "/graphql", {"query": 'mutation { mlflowSearchRuns(input: {experimentIds: ["<<exp>>"], filter: "attributes.run_name = \'g\'"}) { runs { info { runName } } } }'}),
+    _post("gql.bulk-interval", "/graphql", {"query": 'query { mlflowGetMetricHistoryBulkInterval(input: {runIds: ["<<run>>"], metricKey: "m", maxResults: 3}) { metrics { key value step timestamp runId } } }'}),
+    _post("gql.list-artifacts", "/graphql", {"query": 'query { mlflowListArtifacts(input: {runId: "<<run>>"}) { files { path isDir fileSize } rootUri nextPageToken } }'}),
+    _post("gql.search-model-versions", "/graphql", {"query": "query { mlflowSearchModelVersions(input: {filter: \"name = 'diff-nope-<<sfx>>'\"}) { modelVersions { name version } nextPageToken } }"}),
+    _post("gql.search-datasets", "/graphql", {"query": 'mutation { mlflowSearchDatasets(input: {experimentIds: ["<<exp>>"]}) { datasetSummaries { experimentId name digest context } } }'}),
+    _post("gql.test", "/graphql", {"query": 'query { test(inputString: "hi") { output } }'}),
+    _post("gql.unknown-field", "/graphql", {"query": "query { mlflowNope { x } }"}),
+    _post("gql.syntax-error", "/graphql", {"query": "query { mlflowGetRun(input: "}),
+    _post("gql.too-many-aliases", "/graphql", {"query": "query { " + " ".join(f'a{i}: test(inputString: "x") {{ output }}' for i in range(11)) + " }"}),
+]
+
+UI_SUPPORT = [
+    _post("ui.exp", f"{A2}/experiments/create", {"name": "diff-ui-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("ui.run", f"{A2}/runs/create", {"experiment_id": "<<exp>>", "run_name": "ui"}, save={"run": "run.info.run_id"}),
+    _post("ui.log-inputs", f"{A2}/runs/log-inputs", {"run_id": "<<run>>", "datasets": [{"tags": [{"key": "mlflow.data.context", "value": "train"}], "dataset": {"name": "ds", "digest": "abc123", "source_type": "local", "source": "{}"}}]}),
+    _post("ui.search-datasets", f"{AJ}/experiments/search-datasets", {"experiment_ids": ["<<exp>>"]}),
+    _post("ui.search-datasets.none", f"{AJ}/experiments/search-datasets", {"experiment_ids": []}),
+    _post("ui.traces.metrics", f"{AJ3}/traces/metrics", {"experiment_ids": ["<<exp>>"], "view_type": "TRACES", "metric_name": "trace_count", "aggregations": [{"aggregation_type": "COUNT"}]}),
+    _post("ui.traces.metrics.latency", f"{AJ3}/traces/metrics", {"experiment_ids": ["<<exp>>"], "view_type": "TRACES", "metric_name": "latency", "aggregations": [{"aggregation_type": "AVG"}]}),
+    _post("ui.traces.metrics.empty", f"{AJ3}/traces/metrics", {}),
+    _post("ui.traces.search", f"{AJ3}/traces/search", {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "<<exp>>"}}], "max_results": 10}),
+    _get("ui.traces.v2", f"{AJ}/traces", {"experiment_ids": "<<exp>>"}),
+    _get("ui.scorers", f"{AJ3}/scorers/list", {"experiment_id": "<<exp>>"}),
+    _post("ui.issues", f"{AJ3}/issues/search", {"experiment_id": "<<exp>>"}),
+    _get("ui.assistant.config", f"{AJ3}/assistant/config"),
+    _get("ui.assistant.providers", f"{AJ3}/assistant/providers"),
+    _get("ui.gateway-proxy", f"{AJ}/gateway-proxy"),
+    _get("ui.telemetry.get", f"{AJ3}/ui-telemetry"),
+    _post("ui.telemetry.post", f"{AJ3}/ui-telemetry", {"records": []}),
+    _get("ui.server-info", f"{A3}/server-info"),
+    _get("ui.server-info.ajax", f"{AJ3}/server-info"),
+    _get("ui.health", "/health", compare_text=True),
+]
+
+FAMILIES = {
+    "experiments": EXPERIMENTS,
+    "runs": RUNS,
+    "registry": REGISTRY,
+    "artifacts": ARTIFACTS,
+    "graphql": GRAPHQL,
+    "ui-support": UI_SUPPORT,
+}

@@ -1,0 +1,110 @@
+"""Differential test: the same request sequences sent to the real `mlflow server` 3.18.0 (from this
+venv, on a fresh SQLite file) and to Cairn; status codes and full JSON bodies compared after
+normalising ids, clocks and locations. Every remaining difference is in differential/allowed.yaml
+with its reason; an entry that no longer matches a difference fails too, so the list stays true.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+import pytest
+import requests
+import yaml
+
+from differential.engine import Server, differences, send
+from differential.scenarios import FAMILIES
+
+HERE = pathlib.Path(__file__).resolve().parent
+ALLOWED = yaml.safe_load((HERE / "differential" / "allowed.yaml").read_text()) or {}
+START_TIMEOUT_S = 300
+SUFFIX = uuid.uuid4().hex[:8]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def mlflow_server():
+    """The reference: `mlflow server` from the venv running this suite, started once per session
+    (CAIRN_DIFF_MLFLOW_URL points at one already running instead, to iterate quickly)."""
+    if os.environ.get("CAIRN_DIFF_MLFLOW_URL"):
+        yield os.environ["CAIRN_DIFF_MLFLOW_URL"]
+        return
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="mlflow-ref-"))
+    port = _free_port()
+    mlflow_bin = pathlib.Path(sys.executable).parent / "mlflow"
+    log = open(workdir / "mlflow.log", "wb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    proc = subprocess.Popen(
+        [
+            str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
+            "--artifacts-destination", str(workdir / "artifacts"),
+        ],
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    try:
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                tail = (workdir / "mlflow.log").read_text(errors="replace")[-4000:]
+                pytest.fail(f"mlflow server did not start (exit {proc.poll()}):\n{tail}", pytrace=False)
+            try:
+                if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+        log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_allow_list_is_reviewed():
+    """Every entry names a step that exists and says why the difference is deliberate."""
+    ids = {s["id"] for steps in FAMILIES.values() for s in steps}
+    assert len(ids) == sum(len(s) for s in FAMILIES.values()), "step ids must be unique"
+    for step_id, entry in ALLOWED.items():
+        assert step_id in ids, f"allow-list entry for unknown step {step_id}"
+        assert isinstance(entry, dict) and len(str(entry.get("reason", "")).strip()) > 20, f"{step_id}: a reason is required"
+        assert set(entry) <= {"reason", "status", "body", "fields", "headers"}, f"{step_id}: unknown keys {set(entry)}"
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_same_answers_as_mlflow(family, mlflow_server, server_url):
+    ref = Server("mlflow", mlflow_server, vars={"sfx": SUFFIX})
+    got = Server("cairn", server_url, vars={"sfx": SUFFIX})
+    problems = []
+    for step in FAMILIES[family]:
+        a = send(ref, step)
+        b = send(got, step)
+        allowed = ALLOWED.get(step["id"])
+        diffs = differences(step, a, ref.vars, b, got.vars, allowed)
+        if diffs:
+            problems.append(f"[{step['id']}] {step.get('method', 'GET')} {step['path']}\n  " + "\n  ".join(diffs))
+        elif allowed and not differences(step, a, ref.vars, b, got.vars, None):
+            problems.append(f"[{step['id']}] allow-list entry no longer needed (the answers agree): remove it")
+    assert not problems, f"{len(problems)} difference(s) from mlflow server in {family}:\n" + "\n".join(problems)
