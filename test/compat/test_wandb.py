@@ -7,6 +7,8 @@ The W&B API key comes from `cairn keys create`, as a user would get it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import math
 import os
@@ -159,7 +161,11 @@ def online_run(tmp_path_factory, cairn_server, wandb_key):
     info = json.loads((tmp_path / "run.json").read_text())
     read = run_python(tmp_path, env, READ_BACK, f"{info['entity']}/{project}", str(tmp_path / "read.json"))
     assert read.returncode == 0, f"{read.stdout}\n{read.stderr}\n{cairn_server.log_tail()}"
-    return {"info": info, "project": project, "read": json.loads((tmp_path / "read.json").read_text()), "tmp": tmp_path}
+    return {"info": info, "project": project, "read": json.loads((tmp_path / "read.json").read_text()), "tmp": tmp_path, "url": cairn_server.url, "key": wandb_key}
+
+
+def _server_and_key(online_run) -> tuple[str, str]:
+    return online_run["url"], online_run["key"]
 
 
 def test_wandb_login_with_a_cairn_key(tmp_path, wandb_env, cairn_server, wandb_key):
@@ -284,6 +290,45 @@ def test_mlflow_reads_the_same_run(online_run, client, tmp_path):
     assert pathlib.Path(local).read_text() == "saved by wandb.save\n"
     output = pathlib.Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="output.log", dst_path=str(tmp_path))).read_text()
     assert "hello from the training script" in output
+
+
+RUN_FILES_READ = """
+    import hashlib, base64, json, os, sys
+    import wandb
+
+    path, out, dest = sys.argv[1], sys.argv[2], sys.argv[3]
+    api = wandb.Api(timeout=120)
+    run = api.run(path)
+    files = run.files()
+    listed = [{"name": f.name, "size": f.size, "md5": f.md5, "mimetype": f.mimetype, "url": f.url} for f in files]
+    saved = run.file("model-notes.txt")
+    with saved.download(root=dest, replace=True) as fh:
+        text = fh.read()
+    json_only = [f.name for f in run.files(pattern="%.json")]
+    paged = [f.name for f in run.files(per_page=2)]
+    json.dump({"count": len(files), "listed": listed, "text": text, "json_only": json_only, "paged": paged}, open(out, "w"))
+"""
+
+
+def test_public_api_lists_and_downloads_run_files(online_run, tmp_path):
+    env = make_wandb_env(tmp_path, *_server_and_key(online_run))
+    path = f"{online_run['info']['entity']}/{online_run['project']}/{online_run['info']['id']}"
+    proc = run_python(tmp_path, env, RUN_FILES_READ, path, str(tmp_path / "files.json"), str(tmp_path / "dl"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    read = json.loads((tmp_path / "files.json").read_text())
+    names = [f["name"] for f in read["listed"]]
+    assert {"model-notes.txt", "output.log", "config.yaml", "wandb-summary.json", "requirements.txt"} <= set(names)
+    assert read["count"] == len(names)
+    notes = next(f for f in read["listed"] if f["name"] == "model-notes.txt")
+    body = b"saved by wandb.save\n"
+    assert notes["size"] == len(body)
+    assert notes["md5"] == base64.b64encode(hashlib.md5(body).digest()).decode()
+    assert notes["mimetype"] == "text/plain"
+    assert read["text"] == body.decode()
+    assert (tmp_path / "dl" / "model-notes.txt").read_bytes() == body
+    assert read["json_only"] and all(n.endswith(".json") for n in read["json_only"])
+    assert "wandb-summary.json" in read["json_only"]
+    assert read["paged"] == names  # three or more pages of two, in the same order
 
 
 def test_exception_fails_the_run(tmp_path, wandb_env, client):

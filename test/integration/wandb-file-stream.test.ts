@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { uniqueName, type TestApp } from '../harness/app.js';
 import {
   basic,
   CREATE_RUN_FILES,
+  RUN_FILES,
   HISTORY_PAGE,
   line,
   RUN_EVENTS,
@@ -319,6 +321,54 @@ describe('run files', () => {
     for (const p of [`/wandb-upload/${forged}.${mac}`, `/wandb-upload/${payload}.${mac.slice(0, -2)}AA`, '/wandb-upload/garbage', `/wandb-upload/${payload}`]) {
       expect((await t.api.put(p).send('x')).status, p).toBe(403);
     }
+  });
+
+  it('lists uploaded files with size, md5, mimetype and a download URL, by page, name and pattern', async () => {
+    const run = `files003-${S}`;
+    const project = await newRun(run);
+    const names = ['a.txt', 'b.json', 'media/images/c.png'];
+    const res = await w.gql(CREATE_RUN_FILES, { entity: 'alice', project, run, files: names });
+    const bodies = ['first\n', '{"k": 1}', 'PNGDATA'];
+    for (const [i, f] of (res.body.data.createRunFiles.files as { uploadUrl: string }[]).entries()) {
+      expect((await t.api.put(new URL(f.uploadUrl).pathname).send(bodies[i])).status).toBe(200);
+    }
+    const vars = { entity: 'alice', project, name: run };
+    const all = await w.gql(RUN_FILES, vars);
+    expect(all.body.errors).toBeUndefined();
+    const r = all.body.data.project.run;
+    expect(r.fileCount).toBe(3);
+    const nodes = r.files.edges.map((e: { node: any }) => e.node);
+    expect(nodes.map((n: { name: string }) => n.name)).toEqual(names);
+    expect(nodes[0]).toMatchObject({ sizeBytes: 6, mimetype: 'text/plain', md5: createHash('md5').update('first\n').digest('base64') });
+    expect(nodes[2].mimetype).toBe('image/png');
+    const download = await t.api.get(new URL(nodes[1].url).pathname).buffer(true);
+    expect(download.status).toBe(200);
+    expect(Buffer.from(download.body).toString()).toBe('{"k": 1}');
+
+    const page1 = await w.gql(RUN_FILES, { ...vars, fileLimit: 2 });
+    expect(page1.body.data.project.run.files.pageInfo).toEqual({ endCursor: 'b.json', hasNextPage: true });
+    const page2 = await w.gql(RUN_FILES, { ...vars, fileLimit: 2, fileCursor: 'b.json' });
+    expect(page2.body.data.project.run.files.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['media/images/c.png']);
+    expect(page2.body.data.project.run.files.pageInfo.hasNextPage).toBe(false);
+    const byName = await w.gql(RUN_FILES, { ...vars, fileNames: ['b.json', 'missing'] });
+    expect(byName.body.data.project.run.files.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['b.json']);
+    const byPattern = await w.gql(RUN_FILES, { ...vars, pattern: '%.png' });
+    expect(byPattern.body.data.project.run.files.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['media/images/c.png']);
+  });
+
+  it('refuses a download URL used for upload, an upload URL used for download, and a forged one', async () => {
+    const run = `files004-${S}`;
+    const project = await newRun(run);
+    const res = await w.gql(CREATE_RUN_FILES, { entity: 'alice', project, run, files: ['x.txt'] });
+    const upload = new URL(res.body.data.createRunFiles.files[0].uploadUrl).pathname;
+    expect((await t.api.put(upload).send('x')).status).toBe(200);
+    const list = await w.gql(RUN_FILES, { entity: 'alice', project, name: run });
+    const download = new URL(list.body.data.project.run.files.edges[0].node.url).pathname;
+    const token = download.split('/').pop()!;
+    expect((await t.api.put(`/wandb-upload/${token}`).send('overwrite')).status).toBe(403);
+    expect((await t.api.get(`/wandb-download/${upload.split('/').pop()}`)).status).toBe(403);
+    expect((await t.api.get(`/wandb-download/${token.slice(0, -3)}AAA`)).status).toBe(403);
+    expect((await t.api.get(download)).status).toBe(200);
   });
 
   it('CreateRunFiles for an unknown run is a GraphQL error, not a null payload', async () => {

@@ -35,6 +35,16 @@ export const SAMPLED_HISTORY_PAGE = `query SampledHistoryPage ($entity: String!,
 export const RUN_PARQUET_HISTORY = `query RunParquetHistory ($entity: String!, $project: String!, $runName: String!, $liveKeys: [String!]!) { project(name: $project, entityName: $entity) { run(name: $runName) { parquetHistory(liveKeys: $liveKeys) { parquetUrls liveData } } } }`;
 export const RUN_STATE = `query RunState ($entity: String!, $project: String!, $run: String!) { project(name: $project, entityName: $entity) { run(name: $run) { id state } } }`;
 
+// wandb/apis/public/files.py's RunFiles document, verbatim in what it asks.
+export const RUN_FILES = `#graphql
+query RunFiles($project: String!, $entity: String!, $name: String!, $fileCursor: String,
+    $fileLimit: Int = 50, $fileNames: [String] = [], $upload: Boolean = false, $pattern: String) {
+  project(name: $project, entityName: $entity) { internalId run(name: $name) { fileCount ...RunFilesFragment } } }
+fragment RunFilesFragment on Run {
+  files(names: $fileNames, after: $fileCursor, first: $fileLimit, pattern: $pattern) {
+    edges { node { id name url(upload: $upload) directUrl sizeBytes mimetype updatedAt md5 } cursor }
+    pageInfo { endCursor hasNextPage } } }`;
+
 export const basic = (key: string) => `Basic ${Buffer.from(`api:${key}`).toString('base64')}`;
 
 export async function newKey(t: TestApp, user = 'alice'): Promise<string> {

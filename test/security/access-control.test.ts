@@ -164,6 +164,22 @@ const families: Record<string, Case[]> = {
     },
     { name: 'overwrite the summary (REST)', method: 'post', url: () => `/api/wandb/runs/${names.alice}/${project}/${wandbRun}/summary`, body: () => ({ summary: { acc: 0 } }) },
     { name: 'finish the run (REST)', method: 'post', url: () => `/api/wandb/runs/${names.alice}/${project}/${wandbRun}/finish`, body: () => ({ exit_code: 1 }) },
+    {
+      name: 'log an artifact into the project',
+      method: 'post',
+      url: () => '/graphql',
+      body: () => ({
+        query: 'mutation($input: CreateArtifactInput!) { createArtifact(input: $input) { artifact { id } } }',
+        variables: { input: { artifactTypeName: 'dataset', artifactCollectionNames: ['d'], entityName: names.alice, projectName: project, digest: '0'.repeat(32) } },
+      }),
+    },
+    {
+      name: 'read an artifact of the project',
+      method: 'post',
+      url: () => '/graphql',
+      body: () => ({ query: 'query($p: String!) { project(name: $p) { artifactCollectionMembership(name: "d:latest") { id } } }', variables: { p: project } }),
+      read: true,
+    },
     { name: 'read the run config', method: 'post', url: () => '/graphql', body: () => ({ query: RUN, variables: { entity: names.alice, project, name: wandbRun } }), read: true },
     { name: 'read the run (REST)', method: 'get', url: () => `/api/wandb/runs/${names.alice}/${project}/${wandbRun}`, read: true },
   ],

@@ -6,3 +6,4 @@ export * from './registry.js';
 export * from './logged-models.js';
 export * from './wandb.js';
 export * from './auth.js';
+export * from './wandb-artifacts.js';

@@ -114,6 +114,8 @@ export const wandbFiles = pgTable(
       .references(() => wandbRuns.runId, { onDelete: 'cascade' }),
     path: text('path').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
+    /** Base64 MD5 of the bytes, as W&B reports a file's `md5` (null for files uploaded before 0005). */
+    md5: text('md5'),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.path] })],

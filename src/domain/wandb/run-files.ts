@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { artifactKey, joinKey } from '../../blobs/keys.js';
@@ -14,7 +15,7 @@ import type { WandbRunRow } from './run-store.js';
 // `mlflow.artifacts.download_artifacts(run_id=…, artifact_path="model.pt")` finds a saved file.
 
 /** The store and key prefix of a run's artifact root, when Cairn itself can write there. */
-function runArtifactStore(deps: Deps, artifactUri: string): { store: BlobStore; baseKey: string } | undefined {
+export function runArtifactStore(deps: Deps, artifactUri: string): { store: BlobStore; baseKey: string } | undefined {
   try {
     const proxied = proxiedKeyOf(artifactUri);
     if (proxied !== undefined) return { store: deps.blobs, baseKey: proxied };
@@ -28,7 +29,7 @@ function runArtifactStore(deps: Deps, artifactUri: string): { store: BlobStore; 
   return undefined;
 }
 
-function fileKey(path: string): string | undefined {
+export function fileKey(path: string): string | undefined {
   try {
     return artifactKey(path, { decoded: true });
   } catch (err) {
@@ -73,9 +74,12 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
   if (!target || !key) throw notFound(`Run ${grant.runId} has no artifact store Cairn can write to`);
   await spendUpload(deps.db, grant, deps.now());
   let size = 0;
+  // The MD5 is what the public API's File.md5 reports; hashing while streaming costs no extra read.
+  const md5 = createHash('md5');
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
       size += chunk.length;
+      md5.update(chunk);
       done(null, chunk);
     },
   });
@@ -90,7 +94,8 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
     await releaseUpload(deps.db, grant).catch(() => {});
     throw err;
   }
-  await deps.db.execute(sql`insert into wandb_files (run_id, path, size, updated_at) values (${grant.runId}, ${key}, ${size}, ${deps.now()})
-    on conflict (run_id, path) do update set size = excluded.size, updated_at = excluded.updated_at`);
+  const digest = md5.digest('base64');
+  await deps.db.execute(sql`insert into wandb_files (run_id, path, size, md5, updated_at) values (${grant.runId}, ${key}, ${size}, ${digest}, ${deps.now()})
+    on conflict (run_id, path) do update set size = excluded.size, md5 = excluded.md5, updated_at = excluded.updated_at`);
   return { runId: grant.runId, path: key, size };
 }

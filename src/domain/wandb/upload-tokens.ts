@@ -22,6 +22,12 @@ export interface UploadGrant {
   id: string;
 }
 
+/**
+ * What a token lets its bearer do. Upload tokens carry no kind (those already handed out stay
+ * valid); others name theirs, so a download URL can never be replayed as an upload and back.
+ */
+export type GrantKind = 'upload' | 'download' | 'artifact-file' | 'artifact-manifest' | 'manifest-read' | 'artifact-read';
+
 const secrets = new WeakMap<Orm, Promise<Buffer>>();
 
 function signingKey(db: Orm): Promise<Buffer> {
@@ -43,32 +49,36 @@ async function loadOrCreateSecret(db: Orm): Promise<Buffer> {
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 
-export async function signUpload(db: Orm, runId: string, path: string, now: number, ttlMs: number): Promise<string> {
+export async function signUpload(db: Orm, runId: string, path: string, now: number, ttlMs: number, kind: GrantKind = 'upload'): Promise<string> {
   // The nonce makes two URLs for the same file at the same millisecond two different URLs.
-  const payload = b64url(JSON.stringify({ r: runId, p: path, e: now + ttlMs, n: randomBytes(8).toString('base64url') }));
+  const claims = { r: runId, p: path, e: now + ttlMs, n: randomBytes(8).toString('base64url'), ...(kind === 'upload' ? {} : { k: kind }) };
+  const payload = b64url(JSON.stringify(claims));
   const mac = createHmac('sha256', await signingKey(db)).update(payload).digest();
   return `${payload}.${b64url(mac)}`;
 }
 
 /** The grant behind a token, or a 403 for a forged, altered or expired one. */
-export async function verifyUpload(db: Orm, token: string, now: number): Promise<UploadGrant> {
-  const denied = (why: string) => new MlflowError('PERMISSION_DENIED', `Upload URL ${why}`);
+export async function verifyUpload(db: Orm, token: string, now: number, kind: GrantKind | GrantKind[] = 'upload'): Promise<UploadGrant & { kind: GrantKind }> {
+  const kinds = Array.isArray(kind) ? kind : [kind];
+  const denied = (why: string) => new MlflowError('PERMISSION_DENIED', `${kinds.includes('download') || kinds.includes('manifest-read') || kinds.includes('artifact-read') ? 'Download' : 'Upload'} URL ${why}`);
   const [payload, mac, extra] = token.split('.');
   if (!payload || !mac || extra !== undefined) throw denied('is malformed');
   const expected = createHmac('sha256', await signingKey(db)).update(payload).digest();
   const given = Buffer.from(mac, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw denied('has an invalid signature');
-  let grant: { r?: unknown; p?: unknown; e?: unknown };
+  let grant: { r?: unknown; p?: unknown; e?: unknown; k?: unknown };
   try {
     grant = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     throw denied('is malformed');
   }
   if (typeof grant.r !== 'string' || typeof grant.p !== 'string' || typeof grant.e !== 'number') throw denied('is malformed');
+  const granted = (grant.k ?? 'upload') as GrantKind;
+  if (!kinds.includes(granted)) throw denied('is not valid for this request');
   if (grant.e < now) throw denied('has expired');
   // The canonical spelling of the signature: base64url decoding forgives unused trailing bits, so a
   // re-spelt copy of a spent URL must still count as that URL.
-  return { runId: grant.r, path: grant.p, expires: grant.e, id: b64url(expected) };
+  return { runId: grant.r, path: grant.p, expires: grant.e, id: b64url(expected), kind: granted };
 }
 
 /**

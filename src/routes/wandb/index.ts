@@ -10,6 +10,8 @@ import { checkStorableJson, decodeUtf8Body } from '../../lib/storable-text.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { applyFileStream } from '../../domain/wandb/file-stream.js';
 import { storeUpload } from '../../domain/wandb/run-files.js';
+import { openDownload } from '../../domain/wandb/run-file-list.js';
+import { contentDisposition } from '../../domain/artifacts-mime.js';
 import { trustedProxies } from '../../http/trusted-proxies.js';
 import { guard, type Router } from '../define.js';
 import { apiKeyFrom, publicBaseUrl, requireApiKey } from './auth.js';
@@ -18,6 +20,7 @@ import { permissionDenied, principalOf } from '../../auth/policy.js';
 import { isUnrestricted } from '../../auth/principal.js';
 import { isMlflowDocument, runMlflowGraphql } from '../mlflow-graphql/execute.js';
 import { restRunRoutes } from './rest.js';
+import { artifactRoutes } from './artifact-routes.js';
 
 type Env = { Variables: { wandbUser: WandbUser } };
 
@@ -129,5 +132,13 @@ export function wandbRoutes(r: Router): void {
     return c.body(null, 200);
   }) as never);
 
+  // The URL File.url hands out (run.files(), File.download()); signed like the upload URLs.
+  app.get('/wandb-download/:token', guard(r, 'public', async (c) => {
+    const file = await openDownload(deps, c.req.param('token')!);
+    const headers = { 'Content-Length': String(file.size), 'Content-Type': 'application/octet-stream', 'Content-Disposition': contentDisposition(file.path.split('/').pop()!) };
+    return new Response(Readable.toWeb(file.body) as unknown as ReadableStream<Uint8Array>, { status: 200, headers });
+  }) as never);
+
+  artifactRoutes(r, auth);
   restRunRoutes(r, auth);
 }

@@ -11,6 +11,8 @@ import { uploadUrls } from '../../domain/wandb/run-files.js';
 import { countRuns, listRuns } from '../../domain/wandb/run-list.js';
 import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
+import { runFileResolvers } from './run-file-resolvers.js';
+import { artifactResolvers } from './artifact-resolvers.js';
 
 export interface GqlContext {
   deps: Deps;
@@ -103,6 +105,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     project: (_s, args, ctx) => project(ctx, args),
     model: (_s, args, ctx) => project(ctx, args),
     entity: (_s, args) => (typeof args.name === 'string' ? entity(args.name) : null),
+    ...(artifactResolvers.Query as Record<string, Resolver<never>>),
   },
   Mutation: {
     upsertBucket: async (_s, args, ctx) => {
@@ -139,6 +142,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     },
     markRunFilesUploaded: () => ({ success: true }),
     notifyScriptableRunAlert: () => ({ success: true }),
+    ...(artifactResolvers.Mutation as Record<string, Resolver<never>>),
   },
   Project: {
     id: (p: ProjectObj) => b64(`Project:${p.experimentId}`),
@@ -165,6 +169,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     },
     run: (p: ProjectObj, args, ctx) => runIn(ctx, p, args.name),
     bucket: (p: ProjectObj, args, ctx) => runIn(ctx, p, args.name),
+    ...(artifactResolvers.Project as Record<string, Resolver<never>>),
   },
   Run: {
     id: ({ row }: RunObj) => storageId(row.run_id),
@@ -219,5 +224,13 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     },
     // No exported parquet files: wandb-core then reads every page through `history`.
     parquetHistory: () => ({ parquetUrls: [], liveData: [] }),
+    ...runFileResolvers.Run,
+    ...(artifactResolvers.Run as Record<string, Resolver<never>>),
   },
-};
+  File: runFileResolvers.File,
+  ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,
+  Artifact: artifactResolvers.Artifact,
+  ArtifactSequence: artifactResolvers.ArtifactSequence,
+  ArtifactAlias: artifactResolvers.ArtifactAlias,
+  ArtifactType: artifactResolvers.ArtifactType,
+} as Record<string, Record<string, Resolver<never>>>;

@@ -1,0 +1,1 @@
+ALTER TABLE "wandb_files" ADD COLUMN "md5" text;

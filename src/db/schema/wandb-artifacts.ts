@@ -1,0 +1,112 @@
+import { bigint, index, integer, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
+import { experiments } from './experiments.js';
+
+// W&B Artifacts. A collection ("artifact sequence") is a name within a project (an MLflow
+// experiment); each committed version has a number, a manifest digest and its files. File bytes are
+// content-addressed by MD5 in the blob store, so the same file in many versions is stored once.
+
+export const wandbArtifactCollections = pgTable(
+  'wandb_artifact_collections',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    experimentId: bigint('experiment_id', { mode: 'number' })
+      .notNull()
+      .references(() => experiments.experimentId, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    type: text('type').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [unique('wandb_artifact_collections_name').on(t.experimentId, t.name)],
+);
+
+export const wandbArtifacts = pgTable(
+  'wandb_artifacts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+    collectionId: bigint('collection_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifactCollections.id, { onDelete: 'cascade' }),
+    /** Assigned on commit (v0, v1, …); null while PENDING. */
+    versionIndex: integer('version_index'),
+    /** PENDING | COMMITTED | DELETED */
+    state: text('state').notNull(),
+    /** The manifest digest the client computed: equal digests mean equal contents. */
+    digest: text('digest').notNull(),
+    type: text('type').notNull(),
+    description: text('description'),
+    /** JSON text, as the client sent it. */
+    metadata: text('metadata'),
+    /** The logging run (MLflow run id); null once that run is gone. */
+    runId: text('run_id'),
+    clientId: text('client_id'),
+    sequenceClientId: text('sequence_client_id'),
+    /**
+     * Where the manifest goes in the blob store: random per version, so a store shared by two
+     * databases (or kept across a database reset) never hands one version another's manifest.
+     */
+    manifestKey: text('manifest_key').notNull(),
+    /** JSON list of the aliases asked for at creation, applied on commit. */
+    pendingAliases: text('pending_aliases').notNull().default('[]'),
+    size: bigint('size', { mode: 'number' }).notNull().default(0),
+    fileCount: integer('file_count').notNull().default(0),
+    historyStep: bigint('history_step', { mode: 'number' }),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [
+    unique('wandb_artifacts_version').on(t.collectionId, t.versionIndex),
+    index('wandb_artifacts_digest_idx').on(t.collectionId, t.digest),
+    index('wandb_artifacts_client_id_idx').on(t.clientId),
+    index('wandb_artifacts_run_idx').on(t.runId),
+  ],
+);
+
+export const wandbArtifactAliases = pgTable(
+  'wandb_artifact_aliases',
+  {
+    collectionId: bigint('collection_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifactCollections.id, { onDelete: 'cascade' }),
+    alias: text('alias').notNull(),
+    artifactId: bigint('artifact_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifacts.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.collectionId, t.alias] }), index('wandb_artifact_aliases_artifact_idx').on(t.artifactId)],
+);
+
+/** The entries of a committed version's manifest (files only; references have no bytes here). */
+export const wandbArtifactFiles = pgTable(
+  'wandb_artifact_files',
+  {
+    artifactId: bigint('artifact_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifacts.id, { onDelete: 'cascade' }),
+    path: text('path').notNull(),
+    /** Base64 MD5, the manifest's `digest`; the blob key is derived from it. */
+    md5: text('md5').notNull(),
+    size: bigint('size', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.artifactId, t.path] }), index('wandb_artifact_files_md5_idx').on(t.md5)],
+);
+
+/** Blobs that finished uploading, by MD5: an MD5 already here is not uploaded again. */
+export const wandbArtifactBlobs = pgTable('wandb_artifact_blobs', {
+  md5: text('md5').primaryKey(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+});
+
+/** Lineage: which runs used which versions (`run.use_artifact`). */
+export const wandbArtifactUsage = pgTable(
+  'wandb_artifact_usage',
+  {
+    runId: text('run_id').notNull(),
+    artifactId: bigint('artifact_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifacts.id, { onDelete: 'cascade' }),
+    usedAs: text('used_as'),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.artifactId] })],
+);

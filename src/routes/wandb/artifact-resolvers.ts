@@ -1,0 +1,334 @@
+import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
+import { invalidParam } from '../../errors.js';
+import {
+  aliasesOf,
+  collectionByName,
+  collectionInProject,
+  deleteArtifact,
+  editAliases,
+  updateArtifact,
+  listVersions,
+  runInputs,
+  runOutputs,
+  type ArtifactPage,
+  artifactByClientId,
+  artifactByName,
+  artifactGid,
+  collectionGid,
+  commitArtifact,
+  createArtifact,
+  latestOf,
+  parseArtifactGid,
+  recordUse,
+  requireArtifact,
+  type ArtifactRow,
+} from '../../domain/wandb/artifacts.js';
+import { artifactFileUrl, blobExists, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { isoTime } from '../../domain/wandb/run-filters.js';
+import { requireRun } from '../../domain/wandb/run-store.js';
+import type { GqlContext } from './resolvers.js';
+import type { ArtifactFileObj } from './run-file-resolvers.js';
+
+// W&B Artifacts over GraphQL. Every entry point checks the project it touches: reads need
+// experiment:read, logging and committing need experiment:edit (as run logging does). Fields of
+// objects reached through a checked entry point need no further check.
+
+type Args = Record<string, unknown>;
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const str = (v: unknown) => (typeof v === 'string' ? v : null);
+
+interface ArtifactObj {
+  a: ArtifactRow;
+  entity: string;
+}
+interface CollectionObj {
+  __typename: 'ArtifactSequence';
+  id: number;
+  name: string;
+  experimentId: number;
+  project: string;
+  entity: string;
+}
+
+interface TypeObj {
+  experimentId: number;
+  project: string;
+  entity: string;
+  name: string;
+}
+
+const numArg = (v: unknown) => (typeof v === 'number' ? v : null);
+
+function connection(page: ArtifactPage, entity: string, byVersion: boolean) {
+  const edges = page.artifacts.map((a) => ({ node: wrap(a, entity), version: `v${a.version_index}`, cursor: String(byVersion ? a.version_index : a.id) }));
+  return {
+    totalCount: page.total,
+    pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false },
+    edges,
+  };
+}
+
+const wrap = (a: ArtifactRow, entity: string): ArtifactObj => ({ a, entity });
+const collectionOf = ({ a, entity }: ArtifactObj): CollectionObj => ({
+  __typename: 'ArtifactSequence',
+  id: a.collection_id,
+  name: a.collection_name,
+  experimentId: a.experiment_id,
+  project: a.project,
+  entity,
+});
+const projectObj = (c: { experimentId: number; project: string; entity: string }) => ({ experimentId: c.experimentId, name: c.project, entity: c.entity });
+
+async function artifactFor(ctx: GqlContext, gid: unknown, need: 'read' | 'edit'): Promise<ArtifactRow> {
+  const a = await requireArtifact(ctx.deps.db, gid);
+  await checkProject(ctx.deps, ctx.principal, a.project, need);
+  return a;
+}
+
+function manifestObj(ctx: GqlContext, a: ArtifactRow, includeUpload: boolean) {
+  const file: ArtifactFileObj = {
+    fileId: b64(`File:manifest:${a.id}`),
+    name: 'wandb_manifest.json',
+    size: 0,
+    md5: null,
+    uploadUrl: () => (includeUpload && a.state === 'PENDING' ? manifestUploadUrl(ctx.deps, a.id, ctx.baseUrl) : null),
+    directUrl: () => manifestDownloadUrl(ctx.deps, a.id, ctx.baseUrl),
+  };
+  return { id: b64(`ArtifactManifest:${a.id}`), file };
+}
+
+function manifestArtifactId(gid: unknown): number {
+  if (typeof gid !== 'string') throw invalidParam('artifactManifestID is required');
+  const m = /^ArtifactManifest:(\d{1,15})$/.exec(Buffer.from(gid, 'base64').toString('utf8'));
+  if (!m) throw invalidParam(`Invalid artifact manifest ID '${gid.slice(0, 64)}'`);
+  return Number(m[1]);
+}
+
+function aliasNames(input: Args, collection: string): string[] {
+  const list = Array.isArray(input.aliases) ? (input.aliases as { alias: string; artifactCollectionName: string }[]) : [];
+  return [...new Set(list.filter((x) => x.artifactCollectionName === collection).map((x) => x.alias))].filter((x) => x !== 'latest');
+}
+
+export const artifactResolvers = {
+  Query: {
+    artifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const a = await artifactFor(ctx, args.id, 'read');
+      return wrap(a, ctx.user.name);
+    },
+    clientIDMapping: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const a = await artifactByClientId(ctx.deps.db, String(args.clientID));
+      if (!a) return null;
+      await checkProject(ctx.deps, ctx.principal, a.project, 'read');
+      return { serverID: artifactGid(a.id) };
+    },
+  },
+  Mutation: {
+    createArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const project = String(i.projectName);
+      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const names = Array.isArray(i.artifactCollectionNames) ? (i.artifactCollectionNames as string[]) : [];
+      const name = names[0] ?? str(i.artifactCollectionName);
+      if (!name) throw invalidParam('An artifact name is required (artifactCollectionNames)');
+      const run = str(i.runName) ? await requireRun(ctx.deps, project, String(i.runName)) : null;
+      const { artifact, projectCreated } = await createArtifact(ctx.deps, {
+        project,
+        runId: run?.run_id ?? null,
+        type: String(i.artifactTypeName),
+        name,
+        digest: String(i.digest),
+        description: str(i.description),
+        metadata: str(i.metadata),
+        aliases: aliasNames(i, name),
+        clientId: str(i.clientID),
+        sequenceClientId: str(i.sequenceClientID),
+        historyStep: typeof i.historyStep === 'number' ? i.historyStep : null,
+      });
+      await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, artifact.experiment_id);
+      return { artifact: wrap(artifact, str(i.entityName) ?? ctx.user.name) };
+    },
+    createArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      return { artifactManifest: manifestObj(ctx, a, true) };
+    },
+    updateArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, String(manifestArtifactId(i.artifactManifestID)), 'edit');
+      return { artifactManifest: manifestObj(ctx, a, true) };
+    },
+    createArtifactFiles: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactFiles: { artifactID: string; name: string; md5: string }[] };
+      const checked = new Map<number, ArtifactRow>();
+      const edges = [];
+      for (const f of i.artifactFiles) {
+        const id = parseArtifactGid(f.artifactID);
+        let a = checked.get(id);
+        if (!a) {
+          a = await artifactFor(ctx, f.artifactID, 'edit');
+          checked.set(id, a);
+        }
+        // Bytes already stored (any version, any project) need no upload: a null URL says so.
+        const exists = await blobExists(ctx.deps, f.md5);
+        edges.push({
+          node: {
+            storagePath: `wandb-artifacts/md5/${Buffer.from(f.md5, 'base64').toString('hex')}`,
+            uploadUrl: exists ? null : await fileUploadUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
+            uploadHeaders: [],
+            uploadMultipartUrls: null,
+            artifact: wrap(a, ctx.user.name),
+          },
+        });
+      }
+      return { files: { edges } };
+    },
+    completeMultipartUploadArtifact: () => {
+      throw invalidParam('Multipart artifact uploads are not offered by this server');
+    },
+    commitArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      return { artifact: wrap(await commitArtifact(ctx.deps, a), ctx.user.name) };
+    },
+    deleteArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      return { artifact: wrap(await deleteArtifact(ctx.deps, a, i.deleteAliases === true), ctx.user.name) };
+    },
+    updateArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      if ((Array.isArray(i.tagsToAdd) && i.tagsToAdd.length) || (Array.isArray(i.tagsToDelete) && i.tagsToDelete.length)) {
+        throw invalidParam('Artifact tags are not supported by this server');
+      }
+      return { artifact: wrap(await updateArtifact(ctx.deps, a, { description: str(i.description), metadata: str(i.metadata) }), ctx.user.name) };
+    },
+    addAliases: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactID: string; aliases: { alias: string; artifactCollectionName: string }[] };
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      await editAliases(ctx.deps, a, i.aliases.filter((x) => x.artifactCollectionName === a.collection_name).map((x) => x.alias), []);
+      return { success: true };
+    },
+    deleteAliases: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactID: string; aliases: { alias: string; artifactCollectionName: string }[] };
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      await editAliases(ctx.deps, a, [], i.aliases.filter((x) => x.artifactCollectionName === a.collection_name).map((x) => x.alias));
+      return { success: true };
+    },
+    useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const project = String(i.projectName);
+      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const a = await artifactFor(ctx, i.artifactID, 'read');
+      const run = await requireRun(ctx.deps, project, String(i.runName));
+      await recordUse(ctx.deps, run.run_id, a.id, str(i.usedAs));
+      return { artifact: wrap(a, ctx.user.name) };
+    },
+  },
+  Project: {
+    artifactCollectionMembership: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
+      const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
+      return a ? wrap(a, p.entity) : null;
+    },
+    artifactCollection: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
+      const c = await collectionByName(ctx.deps.db, p.experimentId, String(args.name));
+      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: p.experimentId, project: p.name, entity: p.entity } satisfies CollectionObj) : null;
+    },
+    artifactType: (p: { experimentId: number; name: string; entity: string }, args: Args) => ({ experimentId: p.experimentId, project: p.name, entity: p.entity, name: String(args.name) }),
+    artifact: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
+      const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
+      return a ? wrap(a, p.entity) : null;
+    },
+  },
+  ArtifactCollectionMembership: {
+    id: ({ a }: ArtifactObj) => b64(`ArtifactCollectionMembership:${a.id}`),
+    versionIndex: ({ a }: ArtifactObj) => a.version_index,
+    createdAt: ({ a }: ArtifactObj) => isoTime(a.created_at),
+    aliases: (o: ArtifactObj, _a: Args, ctx: GqlContext) => aliasObjs(o, ctx),
+    artifactCollection: (o: ArtifactObj) => collectionOf(o),
+    artifact: (o: ArtifactObj) => o,
+    files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
+  },
+  Artifact: {
+    id: ({ a }: ArtifactObj) => artifactGid(a.id),
+    artifactSequence: (o: ArtifactObj) => collectionOf(o),
+    versionIndex: ({ a }: ArtifactObj) => a.version_index,
+    artifactType: ({ a, entity }: ArtifactObj): TypeObj => ({ experimentId: a.experiment_id, project: a.project, entity, name: a.type }),
+    description: ({ a }: ArtifactObj) => a.description,
+    metadata: ({ a }: ArtifactObj) => a.metadata,
+    ttlDurationSeconds: () => -1,
+    ttlIsInherited: () => true,
+    tags: () => [],
+    historyStep: ({ a }: ArtifactObj) => a.history_step,
+    state: ({ a }: ArtifactObj) => a.state,
+    size: ({ a }: ArtifactObj) => a.size,
+    digest: ({ a }: ArtifactObj) => a.digest,
+    digestAlgorithm: () => 'MANIFEST_MD5',
+    commitHash: ({ a }: ArtifactObj) => (a.state === 'COMMITTED' ? a.digest.slice(0, 12) : null),
+    fileCount: ({ a }: ArtifactObj) => a.file_count,
+    createdAt: ({ a }: ArtifactObj) => isoTime(a.created_at),
+    updatedAt: ({ a }: ArtifactObj) => isoTime(a.updated_at),
+    aliases: (o: ArtifactObj, _a: Args, ctx: GqlContext) => aliasObjs(o, ctx),
+    currentManifest: (o: ArtifactObj, _a: Args, ctx: GqlContext) => manifestObj(ctx, o.a, false),
+    files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
+  },
+  ArtifactType: {
+    id: (t: TypeObj) => b64(`ArtifactType:${t.experimentId}:${t.name}`),
+    name: (t: TypeObj) => t.name,
+    artifactCollection: async (t: TypeObj, args: Args, ctx: GqlContext) => {
+      const c = await collectionInProject(ctx.deps.db, t.experimentId, t.name, String(args.name));
+      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: t.experimentId, project: t.project, entity: t.entity } satisfies CollectionObj) : null;
+    },
+  },
+  Run: {
+    outputArtifacts: async ({ row }: { row: { run_id: string; entity: string } }, args: Args, ctx: GqlContext) =>
+      connection(await runOutputs(ctx.deps.db, row.run_id, str(args.after), numArg(args.first)), row.entity, false),
+    inputArtifacts: async ({ row }: { row: { run_id: string; entity: string } }, args: Args, ctx: GqlContext) =>
+      connection(await runInputs(ctx.deps.db, row.run_id, str(args.after), numArg(args.first)), row.entity, false),
+  },
+  ArtifactSequence: {
+    artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) => connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
+    id: (c: CollectionObj) => collectionGid(c.id),
+    name: (c: CollectionObj) => c.name,
+    project: (c: CollectionObj) => projectObj(c),
+    artifactMembership: async (c: CollectionObj, args: Args, ctx: GqlContext) => {
+      const a = await artifactByName(ctx.deps.db, c.experimentId, `${c.name}:${String(args.aliasName)}`);
+      return a ? wrap(a, c.entity) : null;
+    },
+    latestArtifact: async (c: CollectionObj, _a: Args, ctx: GqlContext) => {
+      const a = await latestOf(ctx.deps.db, c.id);
+      return a ? wrap(a, c.entity) : null;
+    },
+  },
+  ArtifactAlias: {
+    id: (x: { alias: string; collection: CollectionObj }) => b64(`ArtifactAlias:${x.collection.id}:${x.alias}`),
+    alias: (x: { alias: string }) => x.alias,
+    artifactCollection: (x: { collection: CollectionObj }) => x.collection,
+  },
+};
+
+async function aliasObjs(o: ArtifactObj, ctx: GqlContext) {
+  const collection = collectionOf(o);
+  return (await aliasesOf(ctx.deps.db, o.a.id)).map((alias) => ({ alias, collection }));
+}
+
+/** A version's files by path, each with a signed download URL (what `artifact.download()` pages through). */
+async function filesOf({ a }: ArtifactObj, args: Args, ctx: GqlContext) {
+  const page = await listArtifactFiles(ctx.deps, a.id, {
+    after: str(args.after),
+    first: typeof args.first === 'number' ? args.first : null,
+    names: Array.isArray(args.names) ? (args.names as (string | null)[]) : null,
+  });
+  const edges = page.files.map((f) => {
+    const node: ArtifactFileObj = {
+      fileId: b64(`File:${a.id}:${f.path}`),
+      name: f.path,
+      size: f.size,
+      md5: f.md5,
+      uploadUrl: () => null,
+      directUrl: () => artifactFileUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
+    };
+    return { node, cursor: f.path };
+  });
+  return { edges, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
+}

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { artifactBackends, type Allocation } from './artifacts-backends.js';
+import { newKey, runIdSuffix, wandbClient, type Client } from './wandb-helpers.js';
+
+// The artifact flow as wandb-core drives it (documents from its generated client, trimmed to the
+// fields it reads): create, manifest, file URLs, uploads, commit; then reads by name and alias.
+
+const CREATE = `mutation CreateArtifact($input: CreateArtifactInput!) { createArtifact(input: $input) { artifact { id state artifactSequence { latestArtifact { id } } } } }`;
+const MANIFEST = `mutation CreateArtifactManifest ($artifactID: ID!, $baseArtifactID: ID, $name: String!, $digest: String!, $entityName: String!, $projectName: String!, $runName: String!, $manifestType: ArtifactManifestType!, $includeUpload: Boolean!) {
+  createArtifactManifest(input: {artifactID:$artifactID,baseArtifactID:$baseArtifactID,name:$name,digest:$digest,entityName:$entityName,projectName:$projectName,runName:$runName,type:$manifestType}) {
+    artifactManifest { id file { id uploadUrl @include(if: $includeUpload) uploadHeaders @include(if: $includeUpload) } } } }`;
+const FILES = `mutation CreateArtifactFiles ($input: CreateArtifactFilesInput!) { createArtifactFiles(input: $input) { files { edges { node { storagePath uploadUrl uploadHeaders artifact { id } } } } } }`;
+const COMMIT = `mutation CommitArtifact ($artifactID: ID!) { commitArtifact(input: {artifactID:$artifactID}) { artifact { id digest } } }`;
+const BY_NAME = `query ArtifactMembershipByName($entity: String!, $project: String!, $name: String!) { project(name: $project, entityName: $entity) {
+  artifactCollectionMembership(name: $name) { versionIndex aliases { alias } artifact { id versionIndex state size fileCount digest metadata } } } }`;
+const FILE_URLS = `query GetArtifactMembershipFileUrls($entity: String!, $project: String!, $collection: String!, $alias: String!) { project(name: $project, entityName: $entity) {
+  artifactCollection(name: $collection) { __typename artifactMembership(aliasName: $alias) { files { pageInfo { endCursor hasNextPage } edges { node { __typename name directUrl } } } } } } }`;
+
+const VERSIONS = `query ProjectArtifacts($entity: String!, $project: String!, $type: String!, $collection: String!, $cursor: String, $perPage: Int = 50) {
+  project(entityName: $entity, name: $project) { artifactType(name: $type) { artifactCollection(name: $collection) { __typename
+    artifacts(after: $cursor, first: $perPage) { totalCount pageInfo { endCursor hasNextPage } edges { version node { id versionIndex } } } } } } }`;
+const RUN_ARTIFACTS = (field: string) => `query RunArtifacts($entity: String!, $project: String!, $run: String!) { project(entityName: $entity, name: $project) { run(name: $run) {
+  artifacts: ${field} { totalCount edges { node { id versionIndex } } } } } }`;
+const USE = `mutation UseArtifact($entityName: String!, $projectName: String!, $runName: String!, $artifactID: ID!) { useArtifact(input: {entityName: $entityName, projectName: $projectName, runName: $runName, artifactID: $artifactID}) { artifact { id } } }`;
+const DELETE = `mutation DeleteArtifact($input: DeleteArtifactInput!) { result: deleteArtifact(input: $input) { artifact { id } } }`;
+
+const ADD_ALIASES = `mutation AddAliases($input: AddAliasesInput!) { result: addAliases(input: $input) { success } }`;
+const DELETE_ALIASES = `mutation DeleteAliases($input: DeleteAliasesInput!) { result: deleteAliases(input: $input) { success } }`;
+const UPDATE = `mutation UpdateArtifact($input: UpdateArtifactInput!) { result: updateArtifact(input: $input) { artifact { id description metadata } } }`;
+
+const S = runIdSuffix();
+let t: TestApp;
+let w: Client;
+
+const md5 = (s: string) => createHash('md5').update(s).digest('base64');
+const path = (url: string) => new URL(url).pathname;
+
+/** Logs `files` as artifact `name` in `project` the way wandb-core does; returns the artifact id. */
+async function logArtifact(project: string, run: string, name: string, files: Record<string, string>, aliases: string[] = []) {
+  const contents = Object.fromEntries(Object.entries(files).map(([p, body]) => [p, { digest: md5(body), size: body.length }]));
+  const digest = createHash('md5').update(JSON.stringify(contents)).digest('hex');
+  const created = await w.gql(CREATE, {
+    input: { artifactTypeName: 'dataset', artifactCollectionNames: [name], entityName: 'alice', projectName: project, runName: run, digest, digestAlgorithm: 'MANIFEST_MD5', aliases: aliases.map((alias) => ({ alias, artifactCollectionName: name })), metadata: '{"k": 1}' },
+  });
+  expect(created.body.errors).toBeUndefined();
+  const art = created.body.data.createArtifact.artifact;
+  if (art.state === 'COMMITTED') return { id: art.id as string, deduped: true };
+  const manifest = await w.gql(MANIFEST, { artifactID: art.id, name: 'wandb_manifest.json', digest, entityName: 'alice', projectName: project, runName: run, manifestType: 'FULL', includeUpload: true });
+  expect(manifest.body.errors).toBeUndefined();
+  const specs = Object.entries(files).map(([p, body]) => ({ artifactID: art.id, name: p, md5: md5(body) }));
+  const urls = await w.gql(FILES, { input: { storageLayout: 'V2', artifactFiles: specs } });
+  expect(urls.body.errors).toBeUndefined();
+  for (const [i, e] of (urls.body.data.createArtifactFiles.files.edges as { node: { uploadUrl: string | null } }[]).entries()) {
+    if (e.node.uploadUrl) expect((await t.api.put(path(e.node.uploadUrl)).send(Object.values(files)[i])).status).toBe(200);
+  }
+  const manifestBody = JSON.stringify({ version: 1, storagePolicy: 'wandb-storage-policy-v1', storagePolicyConfig: { storageLayout: 'V2' }, contents });
+  expect((await t.api.put(path(manifest.body.data.createArtifactManifest.artifactManifest.file.uploadUrl)).send(manifestBody)).status).toBe(200);
+  const commit = await w.gql(COMMIT, { artifactID: art.id });
+  expect(commit.body.errors).toBeUndefined();
+  return { id: art.id as string, deduped: false };
+}
+
+// Once per blob store: the local folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set.
+describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
+  let alloc: Allocation;
+  beforeAll(async () => {
+    alloc = await backend.allocate();
+    t = await startTestApp(['--artifacts-destination', alloc.destination], { env: alloc.env });
+    w = wandbClient(t, await newKey(t, 'alice'));
+  });
+  afterAll(async () => {
+    await t.close();
+    await alloc.cleanup();
+  });
+
+  it('numbers versions, dedups equal contents, moves latest and serves the files by signed URL', async () => {
+    const project = uniqueName('art');
+    const run = `art001-${S}`;
+    await w.upsert({ name: run, project });
+    const v0 = await logArtifact(project, run, 'data', { 'a.txt': 'alpha', 'dir/b.txt': 'beta' }, ['best']);
+    const again = await logArtifact(project, run, 'data', { 'a.txt': 'alpha', 'dir/b.txt': 'beta' });
+    expect(again).toEqual({ id: v0.id, deduped: true });
+    const v1 = await logArtifact(project, run, 'data', { 'a.txt': 'alpha', 'dir/b.txt': 'beta 2' });
+    expect(v1.id).not.toBe(v0.id);
+
+    const read = async (name: string) => (await w.gql(BY_NAME, { entity: 'alice', project, name })).body.data.project.artifactCollectionMembership;
+    expect((await read('data:latest')).artifact).toMatchObject({ id: v1.id, versionIndex: 1, state: 'COMMITTED', fileCount: 2, size: 11, metadata: '{"k": 1}' });
+    expect((await read('data:v0')).artifact.id).toBe(v0.id);
+    expect((await read('data:best')).aliases.map((a: { alias: string }) => a.alias)).toEqual(['best']);
+    expect(await read('data:v7')).toBeNull();
+    expect(await read('nothing:latest')).toBeNull();
+
+    const urls = await w.gql(FILE_URLS, { entity: 'alice', project, collection: 'data', alias: 'v1' });
+    const coll = urls.body.data.project.artifactCollection;
+    expect(coll.__typename).toBe('ArtifactSequence');
+    const nodes = coll.artifactMembership.files.edges.map((e: { node: { name: string; directUrl: string } }) => e.node);
+    expect(nodes.map((n: { name: string }) => n.name)).toEqual(['a.txt', 'dir/b.txt']);
+    const body = await t.api.get(path(nodes[1].directUrl)).buffer(true);
+    expect(Buffer.from(body.body).toString()).toBe('beta 2');
+  });
+
+  it('refuses artifact names with / or .., an upload whose bytes differ from its MD5, and a commit without a manifest', async () => {
+    const project = uniqueName('artbad');
+    for (const name of ['a/b', '..', 'x..y', 'a:b']) {
+      const res = await w.gql(CREATE, { input: { artifactTypeName: 'dataset', artifactCollectionNames: [name], entityName: 'alice', projectName: project, digest: '0'.repeat(32) } });
+      expect(res.body.errors?.[0].message, name).toMatch(/Invalid artifact name/);
+    }
+    const created = await w.gql(CREATE, { input: { artifactTypeName: 'dataset', artifactCollectionNames: ['ok'], entityName: 'alice', projectName: project, digest: '1'.repeat(32) } });
+    const id = created.body.data.createArtifact.artifact.id;
+    const urls = await w.gql(FILES, { input: { storageLayout: 'V2', artifactFiles: [{ artifactID: id, name: 'x', md5: md5('right') }] } });
+    const url = path(urls.body.data.createArtifactFiles.files.edges[0].node.uploadUrl);
+    const bad = await t.api.put(url).send('wrong');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toMatch(/Digest mismatch/);
+    const commit = await w.gql(COMMIT, { artifactID: id });
+    expect(commit.body.errors?.[0].message).toMatch(/no uploaded manifest/);
+  });
+
+  it('lists versions newest first by page, records lineage both ways, and deletes a version', async () => {
+    const project = uniqueName('artlist');
+    const producer = `art004-${S}`;
+    const consumer = `art005-${S}`;
+    await w.upsert({ name: producer, project });
+    await w.upsert({ name: consumer, project });
+    const ids = [];
+    for (const body of ['one', 'two', 'three']) ids.push((await logArtifact(project, producer, 'ds', { 'f.txt': body }, body === 'two' ? ['keep'] : [])).id);
+    const vars = { entity: 'alice', project, type: 'dataset', collection: 'ds' };
+    const p1 = (await w.gql(VERSIONS, { ...vars, perPage: 2 })).body.data.project.artifactType.artifactCollection.artifacts;
+    expect(p1.totalCount).toBe(3);
+    expect(p1.edges.map((e: { version: string }) => e.version)).toEqual(['v2', 'v1']);
+    expect(p1.pageInfo.hasNextPage).toBe(true);
+    const p2 = (await w.gql(VERSIONS, { ...vars, perPage: 2, cursor: p1.pageInfo.endCursor })).body.data.project.artifactType.artifactCollection.artifacts;
+    expect(p2.edges.map((e: { version: string }) => e.version)).toEqual(['v0']);
+    expect((await w.gql(VERSIONS, { ...vars, type: 'model' })).body.data.project.artifactType.artifactCollection).toBeNull();
+
+    expect((await w.gql(USE, { entityName: 'alice', projectName: project, runName: consumer, artifactID: ids[0] })).body.errors).toBeUndefined();
+    const runArtifacts = async (field: string, run: string) =>
+      (await w.gql(RUN_ARTIFACTS(field), { entity: 'alice', project, run })).body.data.project.run.artifacts.edges.map((e: { node: { id: string } }) => e.node.id);
+    expect(await runArtifacts('outputArtifacts', producer)).toEqual(ids);
+    expect(await runArtifacts('inputArtifacts', consumer)).toEqual([ids[0]]);
+    expect(await runArtifacts('outputArtifacts', consumer)).toEqual([]);
+
+    const refused = await w.gql(DELETE, { input: { artifactID: ids[1] } });
+    expect(refused.body.errors?.[0].message).toMatch(/has aliases \(keep\)/);
+    expect((await w.gql(DELETE, { input: { artifactID: ids[2] } })).body.errors).toBeUndefined();
+    const read = async (name: string) => (await w.gql(BY_NAME, { entity: 'alice', project, name })).body.data.project.artifactCollectionMembership;
+    expect((await read('ds:latest')).artifact.id).toBe(ids[1]);
+    expect(await read('ds:v2')).toBeNull();
+    expect((await w.gql(VERSIONS, vars)).body.data.project.artifactType.artifactCollection.artifacts.totalCount).toBe(2);
+    // A new version after a deletion takes the next number: v2 is not reused.
+    await logArtifact(project, producer, 'ds', { 'f.txt': 'four' });
+    expect((await read('ds:latest')).artifact.versionIndex).toBe(3);
+  });
+
+  it('edits aliases, description and metadata of a committed version; latest stays the server’s', async () => {
+    const project = uniqueName('artedit');
+    const run = `art006-${S}`;
+    await w.upsert({ name: run, project });
+    const v0 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 0' }, ['best'])).id;
+    const v1 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 1' })).id;
+    const alias = (a: string) => ({ alias: a, artifactCollectionName: 'm', entityName: 'alice', projectName: project });
+    expect((await w.gql(ADD_ALIASES, { input: { artifactID: v1, aliases: [alias('best')] } })).body.errors).toBeUndefined();
+    const read = async (name: string) => (await w.gql(BY_NAME, { entity: 'alice', project, name })).body.data.project.artifactCollectionMembership;
+    expect((await read('m:best')).artifact.id).toBe(v1);
+    // Removing an alias another version holds changes nothing.
+    await w.gql(DELETE_ALIASES, { input: { artifactID: v0, aliases: [alias('best')] } });
+    expect((await read('m:best')).artifact.id).toBe(v1);
+    await w.gql(DELETE_ALIASES, { input: { artifactID: v1, aliases: [alias('best')] } });
+    expect(await read('m:best')).toBeNull();
+    for (const bad of ['latest', 'v3', 'a/b']) {
+      const res = await w.gql(ADD_ALIASES, { input: { artifactID: v0, aliases: [alias(bad)] } });
+      expect(res.body.errors?.[0].message, bad).toMatch(/latest|version|Invalid alias/);
+    }
+    const updated = await w.gql(UPDATE, { input: { artifactID: v0, description: 'first', metadata: '{"acc": 0.5}' } });
+    expect(updated.body.data.result.artifact).toMatchObject({ description: 'first', metadata: '{"acc": 0.5}' });
+    expect((await w.gql(UPDATE, { input: { artifactID: v0, metadata: '[1]' } })).body.errors?.[0].message).toMatch(/JSON object/);
+    expect((await w.gql(UPDATE, { input: { artifactID: v0, tagsToAdd: [{ tagName: 't' }] } })).body.errors?.[0].message).toMatch(/tags/);
+  });
+});
