@@ -167,7 +167,7 @@ describe.each(artifactBackends())('artifact proxy on $name', (backend) => {
     sock.on('error', () => {});
     const closed = new Promise((resolve) => sock.on('close', resolve));
     await new Promise((resolve) => sock.once('connect', resolve));
-    sock.write(`PUT ${A}/${base}/aborted/half.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 20000000\r\n\r\n`);
+    sock.write(`PUT ${A}/${base}/aborted/half.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 20000000\r\n\r\n`);
     sock.write(Buffer.alloc(9 * 1024 * 1024, 7));
     // Abandon it only once the store shows the upload under way (a temporary file; an open S3
     // multipart upload), so the test is about cleaning up a started upload, whatever the timing.

@@ -162,6 +162,6 @@ describe('POST /cairn/ui/metrics/series', () => {
     }
     const missing = await series({ run_ids: [run, 'f'.repeat(32)], keys: ['a'] });
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Run with id=${'f'.repeat(32)} not found` });
+    expect(missing.body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST', message: `Run with id=${'f'.repeat(32)} not found` });
   });
 });

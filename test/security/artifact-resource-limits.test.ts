@@ -114,7 +114,7 @@ async function sendUntilAnswered(app: ArtifactApp, opts: { declared?: number; ch
     sock.on('close', () => (answer ? resolve() : reject(new Error(`connection closed without an answer: ${raw.toString('latin1').slice(0, 200)}`))));
   });
   const framing = opts.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${opts.declared}`;
-  sock.write(`POST ${MPU}/complete/1/r/artifacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
+  sock.write(`POST ${MPU}/complete/1/r/artifacts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${framing}\r\n\r\n`);
   const block = Buffer.alloc(256 * 1024, 0x20);
   let written = 0;
   while (!answer && written < opts.send) {
