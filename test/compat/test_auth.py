@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import pathlib
+import sys
 import shutil
 import tempfile
 import uuid
@@ -20,7 +21,15 @@ import pytest
 import requests
 from mlflow.exceptions import MlflowException, RestException
 
-from conftest import CairnServer
+# Both test/compat/conftest.py and test/compat/artifacts/conftest.py are "conftest" to Python: a
+# plain `from conftest import ...` gets whichever pytest imported last. Load this folder's by path.
+import importlib.util as _ilu
+
+_spec = _ilu.spec_from_file_location("compat_root_conftest", pathlib.Path(__file__).with_name("conftest.py"))
+_root_conftest = _ilu.module_from_spec(_spec)
+sys.modules[_spec.name] = _root_conftest  # dataclasses look their module up there
+_spec.loader.exec_module(_root_conftest)
+CairnServer = _root_conftest.CairnServer
 from test_wandb import make_wandb_env, run_python
 
 ADMIN_PASSWORD = "compat-admin-password"

@@ -23,7 +23,17 @@ import requests
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
-from conftest import REPO, CairnServer, _free_port
+# Both test/compat/conftest.py and test/compat/artifacts/conftest.py are "conftest" to Python: a
+# plain `from conftest import ...` gets whichever pytest imported last. Load this folder's by path.
+import importlib.util as _ilu
+
+_spec = _ilu.spec_from_file_location("compat_root_conftest", pathlib.Path(__file__).with_name("conftest.py"))
+_root_conftest = _ilu.module_from_spec(_spec)
+sys.modules[_spec.name] = _root_conftest  # dataclasses look their module up there
+_spec.loader.exec_module(_root_conftest)
+REPO = _root_conftest.REPO
+CairnServer = _root_conftest.CairnServer
+_free_port = _root_conftest._free_port
 
 SERVER_START_TIMEOUT_S = 180
 
