@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
-import { expect, test } from './fixtures.js';
+import { expect, freePort, test } from './fixtures.js';
 
 // The UI with accounts on (--app-name basic-auth): the shell loads for anyone, the data only for a
 // signed-in user (HTTP Basic, as MLflow's basic-auth UI: the browser asks once and resends), and each
@@ -10,16 +9,6 @@ import { expect, test } from './fixtures.js';
 const root = path.resolve(import.meta.dirname, '../..');
 const ADMIN = { username: 'admin', password: 'admin-password-1' };
 const BOB = { username: 'bob', password: 'bob-password-123' };
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 const basic = (u: { username: string; password: string }) => `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
 

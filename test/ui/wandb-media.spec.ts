@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { expect, shoot, test } from './fixtures.js';
+import { expect, freePort, shoot, test } from './fixtures.js';
 
 // W&B media on the run page, logged by the real pinned wandb client (the compat venv): images with
 // captions over steps, a wandb.Table, histograms over steps, a confusion matrix and console output.
@@ -34,16 +33,6 @@ wandb.log({"conf": wandb.plot.confusion_matrix(y_true=[0, 1, 1, 0, 1], preds=[0,
 print("RUN", run.id, flush=True)
 run.finish()
 `;
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 let server: ChildProcess | undefined;
 let dir = '';

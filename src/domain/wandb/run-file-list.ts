@@ -5,7 +5,7 @@ import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
 import { guessContentType } from '../artifacts-mime.js';
-import { fileKey, runArtifactStore } from './run-files.js';
+import { activeRunStore, fileKey } from './run-files.js';
 import { signUpload, verifyUpload } from './upload-tokens.js';
 import type { WandbRunRow } from './run-store.js';
 
@@ -64,12 +64,7 @@ export async function downloadUrl(deps: Deps, run: WandbRunRow, path: string, ba
 /** The GET behind a download URL: the file's bytes, streamed from the run's artifact store. */
 export async function openDownload(deps: Deps, token: string): Promise<BlobObject & { path: string }> {
   const grant = await verifyUpload(deps.db, token, deps.now(), 'download');
-  const found = await rows<{ artifact_uri: string }>(
-    deps.db,
-    sql`select r.artifact_uri from runs r join wandb_runs w on w.run_id = r.run_id where r.run_id = ${grant.runId} and r.lifecycle_stage = 'active'`,
-  );
-  if (!found.length) throw notFound(`Run ${grant.runId} not found`);
-  const target = runArtifactStore(deps, found[0].artifact_uri);
+  const target = await activeRunStore(deps, grant.runId);
   const key = fileKey(grant.path);
   if (!target || !key) throw notFound(`File ${grant.path} not found`);
   return { ...(await target.store.get(joinKey(target.baseKey, key))), path: key };

@@ -29,6 +29,16 @@ export function runArtifactStore(deps: Deps, artifactUri: string): { store: Blob
   return undefined;
 }
 
+/** The artifact store of the active W&B run a signed URL was granted for (404 once it is gone). */
+export async function activeRunStore(deps: Deps, runId: string): Promise<{ store: BlobStore; baseKey: string } | undefined> {
+  const found = await rows<{ artifact_uri: string }>(
+    deps.db,
+    sql`select r.artifact_uri from runs r join wandb_runs w on w.run_id = r.run_id where r.run_id = ${runId} and r.lifecycle_stage = 'active'`,
+  );
+  if (!found.length) throw notFound(`Run ${runId} not found`);
+  return runArtifactStore(deps, found[0].artifact_uri);
+}
+
 export function fileKey(path: string): string | undefined {
   try {
     return artifactKey(path, { decoded: true });
@@ -64,12 +74,7 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
     broken ??= err;
   });
   const grant = await verifyUpload(deps.db, token, deps.now());
-  const found = await rows<{ artifact_uri: string }>(
-    deps.db,
-    sql`select r.artifact_uri from runs r join wandb_runs w on w.run_id = r.run_id where r.run_id = ${grant.runId} and r.lifecycle_stage = 'active'`,
-  );
-  if (!found.length) throw notFound(`Run ${grant.runId} not found`);
-  const target = runArtifactStore(deps, found[0].artifact_uri);
+  const target = await activeRunStore(deps, grant.runId);
   const key = fileKey(grant.path);
   if (!target || !key) throw notFound(`Run ${grant.runId} has no artifact store Cairn can write to`);
   await spendUpload(deps.db, grant, deps.now());

@@ -10,6 +10,7 @@ import { searchModelVersions } from '../../domain/registry/search.js';
 import { int64, repeated, viewType } from '../../lib/zod-wire.js';
 import { parseInput } from '../define.js';
 import { withRunId } from '../mlflow/run-id.js';
+import { searchRunsInput } from '../mlflow/schemas.js';
 
 export interface MlflowGqlContext {
   deps: Deps;
@@ -43,14 +44,6 @@ const bulkIntervalInput = z.object({
 const listArtifactsInput = withRunId({ path: z.string().optional(), page_token: z.string().optional() });
 const searchVersionsInput = z.object({
   filter: z.string().optional(),
-  max_results: int64.optional(),
-  order_by: repeated(z.string()).optional(),
-  page_token: z.string().optional(),
-});
-const searchRunsInput = z.object({
-  experiment_ids: repeated(z.string()).optional(),
-  filter: z.string().optional(),
-  run_view_type: viewType.optional(),
   max_results: int64.optional(),
   order_by: repeated(z.string()).optional(),
   page_token: z.string().optional(),

@@ -6,7 +6,7 @@ import { searchRuns } from '../../domain/search-runs.js';
 import { exactInt64, int64, keyValue, repeated, viewType } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { withRunId } from './run-id.js';
-import { empty, runInfoOut, runOut } from './schemas.js';
+import { empty, runInfoOut, runOut, searchRunsInput } from './schemas.js';
 
 const tag = 'Runs';
 
@@ -51,14 +51,7 @@ export function runRoutes(r: Router): void {
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/search', access: 'authenticated', tag, summary: 'Search runs with the MLflow filter grammar',
-    input: z.object({
-      experiment_ids: repeated(z.string()).optional(),
-      filter: z.string().optional(),
-      run_view_type: viewType.optional(),
-      max_results: int64.optional(),
-      order_by: repeated(z.string()).optional(),
-      page_token: z.string().optional(),
-    }),
+    input: searchRunsInput,
     output: z.object({ runs: z.array(runOut).optional(), next_page_token: z.string().optional() }),
     handle: async (deps, input, c) => {
       if (!input.experiment_ids) return searchRuns(deps, input);

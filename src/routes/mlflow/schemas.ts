@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { int64, repeated, viewType } from '../../lib/zod-wire.js';
 
 // Response shapes for the OpenAPI document. Responses are built by the domain layer in MLflow's
 // wire form; these schemas describe it (they are not run on the hot path).
@@ -68,3 +69,13 @@ export const runOut = z
   .openapi('Run');
 
 export const empty = z.object({}).openapi('Empty');
+
+/** runs/search's fields: the REST route and MLflow's GraphQL `mlflowSearchRuns` read the same ones. */
+export const searchRunsInput = z.object({
+  experiment_ids: repeated(z.string()).optional(),
+  filter: z.string().optional(),
+  run_view_type: viewType.optional(),
+  max_results: int64.optional(),
+  order_by: repeated(z.string()).optional(),
+  page_token: z.string().optional(),
+});
