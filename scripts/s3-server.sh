@@ -10,7 +10,8 @@
 #   CAIRN_TEST_S3_BUCKET    the bucket it created
 #   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION   (moto accepts any credentials)
 #   CAIRN_S3_SERVER_PID     the server's process id
-# Progress goes to stderr; the server's log to $CAIRN_S3_DIR/moto.log.
+# Progress goes to stderr; the server's log to $CAIRN_S3_DIR/moto.log. CAIRN_S3_DIR keeps one server's
+# state apart from another's; CAIRN_S3_PORT starts it on a given port (the fault tests restart it there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,7 +48,7 @@ start() {
     log "already running (pid $(cat "$state/pid")); stopping it first"
     stop
   fi
-  port=$(free_port)
+  port="${CAIRN_S3_PORT:-$(free_port)}"
   endpoint="http://127.0.0.1:$port"
   # The venv was built under a temporary name, so run its scripts through its interpreter.
   # setsid: the server outlives this script (it is stopped with `stop`), in its own process group.

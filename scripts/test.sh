@@ -32,7 +32,8 @@ trap summary EXIT
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
 npm run build --silent
-echo "==> vitest on PGlite" >&2
+# The first pass also runs test/faults, once: they start their own Postgres cluster and S3 server.
+echo "==> vitest on PGlite (and test/faults)" >&2
 env -u TEST_DATABASE_URL npx vitest run "$@"
 if [ -n "${TEST_DATABASE_URL:-}" ]; then
   echo "==> vitest on Postgres" >&2

@@ -3,9 +3,10 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { randomUUID } from 'node:crypto';
 import { authentication } from './auth/authenticate.js';
+import { classifyDbError } from './db/faults.js';
 import { authRoutes } from './routes/auth/index.js';
 import type { Deps } from './deps.js';
-import { MlflowError, type ErrorCode } from './errors.js';
+import { MlflowError, RETRY_AFTER_SECONDS, type ErrorCode } from './errors.js';
 import { assertEveryRouteGuarded, guard, type Router } from './routes/define.js';
 import { healthRoutes } from './routes/health.js';
 import { artifactRoutes } from './routes/mlflow-artifacts/index.js';
@@ -68,18 +69,17 @@ export function createApp(deps: Deps): OpenAPIHono {
 }
 
 function errorResponse(c: Context, status: number, code: ErrorCode, message: string) {
+  if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
   return c.json({ error_code: code, message }, status as 400);
 }
 
 // Postgres rejects some values only the client could have sent (a bigint out of range, a NUL byte in
-// text): those are the client's errors, not ours. A lost database connection is worth a retry.
+// text): those are the client's errors, not ours. A lost, refused, exhausted or frozen database is a
+// 503 worth a retry. A unique violation is two clients racing for one name: the loser's name is taken.
 function fromDatabaseError(err: unknown): { status: number; code: ErrorCode; message: string } | undefined {
-  for (let e = err as { code?: unknown; message?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    const code = typeof e.code === 'string' ? e.code : '';
-    if (code.startsWith('22')) return { status: 400, code: 'INVALID_PARAMETER_VALUE', message: `Invalid value: ${e.message}` };
-    if (code === '40001' || code === '40P01' || code.startsWith('08') || code === '57P01' || code === 'ECONNREFUSED' || code === 'ECONNRESET') {
-      return { status: 503, code: 'TEMPORARILY_UNAVAILABLE', message: `The database is temporarily unavailable: ${e.message}` };
-    }
-  }
-  return undefined;
+  const fault = classifyDbError(err);
+  if (!fault) return undefined;
+  if (fault.kind === 'client') return { status: 400, code: 'INVALID_PARAMETER_VALUE', message: `Invalid value: ${fault.message}` };
+  if (fault.kind === 'exists') return { status: 400, code: 'RESOURCE_ALREADY_EXISTS', message: `Resource already exists: ${fault.message}` };
+  return { status: 503, code: 'TEMPORARILY_UNAVAILABLE', message: `The database is temporarily unavailable: ${fault.message}` };
 }

@@ -16,6 +16,10 @@ const configSchema = z.object({
   artifactsDestination: z.string().min(1),
   workers: z.coerce.number().int().min(1).max(256),
   dataDir: z.string().min(1),
+  /** Bound on one database statement, and on getting a connection (ms); past it the request is a 503. */
+  dbTimeoutMs: z.coerce.number().int().min(100).max(3_600_000),
+  /** Bound on one S3 call (ms), and on a silent S3 socket while streaming; past it the request is a 503. */
+  s3TimeoutMs: z.coerce.number().int().min(100).max(3_600_000),
   s3: z.object({
     endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
     region: z.string().min(1),
@@ -42,6 +46,8 @@ const FLAGS = {
   workers: { type: 'string', short: 'w' },
   'data-dir': { type: 'string' },
   ...AUTH_FLAGS,
+  'db-timeout': { type: 'string' },
+  's3-timeout': { type: 'string' },
 } as const;
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -66,6 +72,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       str('artifacts-destination') ?? env.MLFLOW_ARTIFACTS_DESTINATION ?? path.join(dataDir, 'artifacts'),
     workers: str('workers') ?? env.MLFLOW_WORKERS ?? env.CAIRN_WORKERS ?? String(os.availableParallelism()),
     dataDir,
+    dbTimeoutMs: seconds(str('db-timeout') ?? env.CAIRN_DB_TIMEOUT ?? '30'),
+    s3TimeoutMs: seconds(str('s3-timeout') ?? env.CAIRN_S3_TIMEOUT ?? '30'),
     s3: {
       endpointUrl: env.MLFLOW_S3_ENDPOINT_URL || undefined,
       region: env.AWS_DEFAULT_REGION || env.AWS_REGION || 'us-east-1',
@@ -79,8 +87,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag = issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : kebab(String(issue.path[0]));
-    throw new ConfigError(`invalid value for --${flag}: ${issue.message}`);
+    const flag =
+      issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : (TIMEOUT_FLAGS[String(issue.path[0])] ?? kebab(String(issue.path[0])));
+    const detail = flag.endsWith('-timeout') ? 'a number of seconds between 0.1 and 3600' : issue.message;
+    throw new ConfigError(`invalid value for --${flag}: ${detail}`);
   }
   const cfg = parsed.data;
   if (!isPglite(cfg.backendStoreUri) && !/^postgres(ql)?:\/\//.test(cfg.backendStoreUri)) {
@@ -135,5 +145,10 @@ export const isPglite = (uri: string) => uri.startsWith('pglite://') || uri === 
 export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
+
+const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout' };
+
+// Timeouts are given in seconds (fractions allowed, as gunicorn's --timeout) and kept in ms.
+const seconds = (text: string) => (/^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : NaN);
 
 const kebab = (s: string) => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

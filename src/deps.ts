@@ -1,6 +1,7 @@
 import { createBlobStore, parseStoreUri, type BlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
-import { connect, type Database, type Orm } from './db/connect.js';
+import { S3BlobStore } from './blobs/s3.js';
+import { connect, StartupError, type Database, type Orm } from './db/connect.js';
 import { ensureDefaultExperiment } from './domain/experiments.js';
 
 export interface Logger {
@@ -36,9 +37,15 @@ export interface CreateDepsOptions {
 }
 
 export async function createDeps(config: Config, opts: CreateDepsOptions = {}): Promise<Deps & { close(): Promise<void> }> {
-  const database = await connect(config.backendStoreUri, { poolSize: opts.poolSize });
+  const log = opts.log ?? consoleLogger;
+  const database = await connect(config.backendStoreUri, {
+    poolSize: opts.poolSize,
+    probe: opts.migrate !== false,
+    timeoutMs: config.dbTimeoutMs,
+    onFault: (what, err) => log.error(what, { error: String((err as Error)?.message ?? err) }),
+  });
   const { blobs, artifactRootBlobs } = createArtifactStores(config);
-  const deps: Deps = { config, database, db: database.orm, log: opts.log ?? consoleLogger, now: Date.now, blobs, artifactRootBlobs };
+  const deps: Deps = { config, database, db: database.orm, log, now: Date.now, blobs, artifactRootBlobs };
   try {
     if (opts.migrate !== false) {
       await database.migrate();
@@ -55,9 +62,27 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
   return { ...deps, close };
 }
 
-// No network call here: an unreachable bucket must not stop Cairn from serving tracking calls.
+// No network call here (see checkArtifactStores, which the server runs once at start).
 function createArtifactStores(config: Config): Pick<Deps, 'blobs' | 'artifactRootBlobs'> {
-  const blobs = createBlobStore(parseStoreUri(config.artifactsDestination)!, config.s3);
+  const s3 = { ...config.s3, timeoutMs: config.s3TimeoutMs };
+  const blobs = createBlobStore(parseStoreUri(config.artifactsDestination)!, s3);
   const root = config.defaultArtifactRoot.startsWith('mlflow-artifacts:') ? undefined : parseStoreUri(config.defaultArtifactRoot);
-  return { blobs, artifactRootBlobs: root ? createBlobStore(root, config.s3) : undefined };
+  return { blobs, artifactRootBlobs: root ? createBlobStore(root, s3) : undefined };
+}
+
+/**
+ * The server's start-up check of the S3 buckets it reads and writes itself: a missing bucket or
+ * refused credentials stop start-up with one line naming the bucket, instead of surfacing at the
+ * first upload. Folders are created on first write and need no check.
+ */
+export async function checkArtifactStores(deps: Pick<Deps, 'config' | 'blobs' | 'artifactRootBlobs'>): Promise<void> {
+  const stores = [deps.config.serveArtifacts ? deps.blobs : undefined, deps.artifactRootBlobs];
+  for (const store of stores) {
+    if (!(store instanceof S3BlobStore)) continue;
+    try {
+      await store.check();
+    } catch (err) {
+      throw new StartupError((err as Error).message);
+    }
+  }
 }

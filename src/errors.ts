@@ -21,6 +21,9 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+/** Sent with every 503: when to come back. Both real clients retry a 503 with their own backoff. */
+export const RETRY_AFTER_SECONDS = '1';
+
 export class MlflowError extends Error {
   constructor(
     readonly code: ErrorCode,

@@ -5,17 +5,22 @@ import { createApp } from './app.js';
 import { authBanner, prepareAuth } from './auth/startup.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
-import { consoleLogger, createDeps } from './deps.js';
+import { classifyDbError } from './db/faults.js';
+import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 
 const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
                     [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
                     [--app-name basic-auth] [--auth-default-permission P] [--auth-admin-username NAME]
+                    [--db-timeout SECONDS] [--s3-timeout SECONDS]
        cairn db migrate [--backend-store-uri URI]
        ${KEYS_USAGE}`;
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // The AWS SDK nags on stderr about Node versions it will drop in future releases; Cairn supports
+  // the Node it runs on (package.json engines), and a start-up failure must stay one line.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   try {
     if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
@@ -49,7 +54,8 @@ async function runServer(config: Config): Promise<void> {
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
-  if (!isWorker) await closeOnFailure(deps, prepareAuth(deps));
+  if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));
+  surviveDatabaseFaults(deps.log);
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
     if (!isWorker) announce(config, info.port);
@@ -72,18 +78,33 @@ async function runServer(config: Config): Promise<void> {
 // Migrations run once in the primary, then the workers share the port through node:cluster.
 async function runPrimary(config: Config): Promise<void> {
   const deps = await createDeps(config);
-  await closeOnFailure(deps, prepareAuth(deps));
-  await deps.close();
+  try {
+    await prepareAuth(deps);
+    await checkArtifactStores(deps);
+  } finally {
+    await deps.close();
+  }
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
   let listening = 0;
   cluster.on('listening', () => {
     if (++listening === config.workers) announce(config, config.port);
   });
+  // A worker that dies soon after it started would die again at once: space the restarts out
+  // (doubling up to 30 s) rather than fork in a tight loop; one that ran for a while restarts at once.
+  let quickDeaths = 0;
+  const startedAt = new Map<number, number>();
+  cluster.on('fork', (worker) => startedAt.set(worker.id, Date.now()));
   cluster.on('exit', (worker, code) => {
     if (stopping) return;
-    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code });
-    cluster.fork();
+    const lived = Date.now() - (startedAt.get(worker.id) ?? 0);
+    startedAt.delete(worker.id);
+    quickDeaths = lived < 10_000 ? quickDeaths + 1 : 0;
+    const delay = quickDeaths === 0 ? 0 : Math.min(30_000, 250 * 2 ** (quickDeaths - 1));
+    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code, inMs: delay });
+    setTimeout(() => {
+      if (!stopping) cluster.fork();
+    }, delay);
   });
   const stop = () => {
     stopping = true;
@@ -104,6 +125,29 @@ async function closeOnFailure(deps: { close(): Promise<void> }, step: Promise<vo
     await deps.close().catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A database fault must never end the process: requests answer 503 and the pool reconnects. The
+ * pool and every client already handle their `error` events; this is the net under any promise that
+ * a fault rejects where nobody awaits it. Anything else unexpected is logged, and the process goes
+ * on serving (a request that failed has already been answered 500 by the error hook).
+ */
+function surviveDatabaseFaults(log: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    const fault = classifyDbError(reason);
+    log.error(fault ? 'database fault outside a request' : 'unhandled rejection', { error: String((reason as Error)?.stack ?? reason) });
+  });
+  // An `error` event nobody listened for (a driver path we have not seen): survive it when it is a
+  // connection fault, which leaves no state behind; anything else is a bug, and the process state is unknown.
+  process.on('uncaughtException', (err) => {
+    if (classifyDbError(err)?.kind === 'unavailable') {
+      log.error('database fault outside a request', { error: String(err?.stack ?? err) });
+      return;
+    }
+    console.error(err);
+    process.exit(1);
+  });
 }
 
 function announce(config: Config, port: number): void {

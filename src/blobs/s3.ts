@@ -6,6 +6,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
@@ -25,7 +26,14 @@ export interface S3Settings {
   secretAccessKey?: string;
   sessionToken?: string;
   ignoreTls: boolean;
+  /** Bound on one S3 call, and on a socket left silent while a body streams (ms). */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+// The bucket is missing or the server's credentials are refused: retrying cannot help, so these are
+// answered with a 4xx the clients do not retry (a 503 had the mlflow client retrying for minutes).
+const DENIED = new Set(['AccessDenied', 'Forbidden', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AllAccessDisabled', 'AccountProblem', 'InvalidToken', 'ExpiredToken']);
 
 // Part URLs must outlive the slowest part upload of a large file.
 const PART_URL_TTL_SECONDS = 3600;
@@ -42,12 +50,16 @@ const UPLOAD_QUEUE = 2;
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
   readonly multipart: MultipartUploads;
+  private readonly timeoutMs: number;
+  private readonly endpoint?: string;
 
   constructor(
     readonly bucket: string,
     readonly prefix: string,
     settings: S3Settings,
   ) {
+    this.timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.endpoint = settings.endpointUrl;
     const credentials =
       settings.accessKeyId && settings.secretAccessKey
         ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
@@ -62,7 +74,10 @@ export class S3BlobStore implements BlobStore {
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
       requestHandler: {
-        connectionTimeout: 5000,
+        connectionTimeout: Math.min(5000, this.timeoutMs),
+        // A frozen server accepts the connection and then says nothing: bound the silence (the
+        // socket's inactivity, so a large body keeps streaming for as long as it moves).
+        socketTimeout: this.timeoutMs,
         httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 64, rejectUnauthorized: !settings.ignoreTls }),
       },
     });
@@ -93,12 +108,12 @@ export class S3BlobStore implements BlobStore {
   }
 
   async get(key: string): Promise<BlobObject> {
-    const res = await this.call(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), key);
+    const res = await this.call((abortSignal) => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), { abortSignal }), key);
     return { body: res.Body as Readable, size: Number(res.ContentLength ?? 0) };
   }
 
   async head(key: string): Promise<{ size: number }> {
-    const res = await this.call(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })), key);
+    const res = await this.call((abortSignal) => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), { abortSignal }), key);
     return { size: Number(res.ContentLength ?? 0) };
   }
 
@@ -109,7 +124,7 @@ export class S3BlobStore implements BlobStore {
     let token: string | undefined;
     do {
       const page = await this.call(
-        () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token })),
+        (abortSignal) => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: '/', ContinuationToken: token }), { abortSignal }),
         dirKey,
       );
       for (const p of page.CommonPrefixes ?? []) {
@@ -134,7 +149,7 @@ export class S3BlobStore implements BlobStore {
     let token: string | undefined;
     do {
       const page = await this.call(
-        () => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${base}/`, ContinuationToken: token })),
+        (abortSignal) => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${base}/`, ContinuationToken: token }), { abortSignal }),
         key,
       );
       const keys = (page.Contents ?? []).map((o) => o.Key!).filter(Boolean);
@@ -145,7 +160,7 @@ export class S3BlobStore implements BlobStore {
 
   private async deleteKeys(keys: string[], key: string): Promise<void> {
     const res = await this.call(
-      () => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } })),
+      (abortSignal) => this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }), { abortSignal }),
       key,
     );
     const failed = (res.Errors ?? []).filter((e) => e.Code !== 'NoSuchKey');
@@ -163,7 +178,7 @@ export class S3BlobStore implements BlobStore {
       throw invalidParam(`Invalid value ${numParts} for parameter 'num_parts': it must be between 1 and ${MAX_PARTS}`);
     }
     const Key = this.objectKey(key);
-    const created = await this.call(() => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key })), key);
+    const created = await this.call((abortSignal) => this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key }), { abortSignal }), key);
     const uploadId = created.UploadId!;
     const parts: PresignedPart[] = [];
     for (let partNumber = 1; partNumber <= numParts; partNumber++) {
@@ -178,7 +193,7 @@ export class S3BlobStore implements BlobStore {
   private async completeMultipart(key: string, uploadId: string, parts: CompletedPart[]): Promise<void> {
     const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
     await this.call(
-      () =>
+      (abortSignal) =>
         this.client.send(
           new CompleteMultipartUploadCommand({
             Bucket: this.bucket,
@@ -186,6 +201,7 @@ export class S3BlobStore implements BlobStore {
             UploadId: uploadId,
             MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
           }),
+          { abortSignal },
         ),
       key,
     );
@@ -193,7 +209,7 @@ export class S3BlobStore implements BlobStore {
 
   private async abortMultipart(key: string, uploadId: string): Promise<void> {
     try {
-      await this.call(() => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.objectKey(key), UploadId: uploadId })), key);
+      await this.call((abortSignal) => this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: this.objectKey(key), UploadId: uploadId }), { abortSignal }), key);
     } catch (err) {
       // Aborting twice, or after S3 expired the upload, is what the caller wanted anyway.
       if (!(err instanceof MlflowError && err.code === 'RESOURCE_DOES_NOT_EXIST')) throw err;
@@ -204,21 +220,63 @@ export class S3BlobStore implements BlobStore {
     this.client.destroy();
   }
 
-  private call<T>(op: () => Promise<T>, key: string): Promise<T> {
-    return storeCall(op, (err) => this.failure(err, key));
+  /**
+   * At start-up: the bucket exists and the credentials are accepted. Throws a one-line reason
+   * naming the bucket otherwise.
+   */
+  async check(): Promise<void> {
+    try {
+      await this.bounded((abortSignal) => this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal }));
+    } catch (err) {
+      const name = (err as { name?: string })?.name ?? '';
+      const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
+      const where = `${this.location}${this.endpoint ? ` at ${this.endpoint}` : ''}`;
+      if (name === 'NoSuchBucket' || name === 'NotFound' || status === 404) {
+        throw new Error(`the artifact store's bucket '${this.bucket}' does not exist (${where}): create it, or fix the artifact store setting`);
+      }
+      if (DENIED.has(name) || status === 403) {
+        throw new Error(`the artifact store's bucket '${this.bucket}' refuses Cairn's credentials (${name || status}, ${where}): check AWS_ACCESS_KEY_ID and the bucket's policy`);
+      }
+      throw new Error(`cannot reach the artifact store's bucket '${this.bucket}' (${where}): ${(err as Error)?.message || name}`);
+    }
+  }
+
+  /**
+   * One S3 request, abandoned past the timeout (retries included). The timer stops once the
+   * response has begun: a body then streams for as long as it keeps moving (see requestTimeout).
+   */
+  private async bounded<T>(op: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    try {
+      return await op(abort.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private call<T>(op: (abortSignal: AbortSignal) => Promise<T>, key: string): Promise<T> {
+    return storeCall(() => this.bounded(op), (err) => this.failure(err, key));
   }
 
   private failure(err: unknown, key: string): Error {
     if (err instanceof MlflowError) return err;
     const name = (err as { name?: string })?.name ?? '';
     const status = err instanceof S3ServiceException ? err.$metadata?.httpStatusCode : undefined;
-    if (name === 'NoSuchKey' || name === 'NotFound' || (status === 404 && name !== 'NoSuchBucket')) {
+    if (name === 'NoSuchBucket') {
+      return new MlflowError('RESOURCE_DOES_NOT_EXIST', `The artifact store's bucket '${this.bucket}' does not exist: the server's artifact store setting needs fixing`);
+    }
+    if (DENIED.has(name) || status === 403) {
+      return new MlflowError('PERMISSION_DENIED', `The artifact store ${this.location} refuses the server's credentials (${name || status}): the server's S3 settings need fixing`);
+    }
+    if (name === 'NoSuchKey' || name === 'NotFound' || status === 404) {
       return notFound(`Artifact '${key}' does not exist`);
     }
     if (name === 'NoSuchUpload') return notFound(`No multipart upload with that upload_id for '${key}'`);
     if (name === 'InvalidPart' || name === 'InvalidPartOrder' || name === 'EntityTooSmall' || name === 'MalformedXML') {
       return invalidParam(`The multipart upload of '${key}' was refused by the store: ${name}: ${(err as Error).message}`);
     }
+    if (name === 'AbortError' || name === 'TimeoutError') return storeUnavailable(this.location, `no answer within ${this.timeoutMs / 1000} s`);
     const message = (err as Error)?.message || name || String(err);
     return storeUnavailable(this.location, name && !message.startsWith(name) ? `${name}: ${message}` : message);
   }

@@ -11,6 +11,8 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { isPglite, redact } from '../config.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { createPool, withoutTimeout } from './pool.js';
 import * as schema from './schema/index.js';
 
 export type Orm = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -75,15 +77,36 @@ function pgliteStartParams(): string[] {
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
 }
 
-export async function connect(uri: string, opts: { poolSize?: number } = {}): Promise<Database> {
+export interface ConnectOptions {
+  poolSize?: number;
+  /** Bound on one statement and on getting a connection (Postgres only), in ms. */
+  timeoutMs?: number;
+  /** Told about connection faults the pool recovers from by itself. */
+  onFault?: (what: string, err: unknown) => void;
+  /**
+   * Fail at once when Postgres cannot be reached (the default: a wrong URI is a start-up error).
+   * A cluster worker, started after its primary reached the database, skips this: one replaced
+   * during an outage serves 503s until Postgres is back rather than failing in a loop.
+   */
+  probe?: boolean;
+}
+
+export async function connect(uri: string, opts: ConnectOptions = {}): Promise<Database> {
   if (isPglite(uri)) {
     const dir = uri === 'memory://' || uri === 'pglite://memory' ? undefined : uri.slice('pglite://'.length);
-    if (dir) fs.mkdirSync(dir, { recursive: true });
+    let lock: DataDirLock | undefined;
     let client: PGlite;
     try {
-      if (dir) await initPgliteInWorker(dir);
+      if (dir) {
+        fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
+        lock = lockDataDir(path.resolve(dir));
+        fs.mkdirSync(dir, { recursive: true });
+        await initPgliteInWorker(dir);
+      }
       client = await PGlite.create(dir, { startParams: pgliteStartParams() });
     } catch (err) {
+      lock?.release();
+      if (err instanceof DataDirLockedError) throw new StartupError(err.message);
       throw new StartupError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`);
     }
     const orm = drizzlePglite({ client, schema }) as unknown as Orm;
@@ -91,14 +114,12 @@ export async function connect(uri: string, opts: { poolSize?: number } = {}): Pr
       kind: 'pglite',
       orm,
       migrate: () => wrapMigration(() => migratePglite(orm as never, { migrationsFolder: findMigrations() })),
-      close: () => client.close(),
+      close: () => client.close().finally(() => lock?.release()),
     };
   }
-  const pool = new pg.Pool({ connectionString: uri, max: opts.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
-  // An idle client losing its connection must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  const pool = createPool(uri, { max: opts.poolSize ?? 10, timeoutMs: opts.timeoutMs ?? 30_000, onFault: opts.onFault });
   try {
-    await pool.query('select 1');
+    if (opts.probe !== false) await pool.query('select 1');
   } catch (err) {
     await pool.end().catch(() => {});
     throw new StartupError(`cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`);
@@ -109,14 +130,17 @@ export async function connect(uri: string, opts: { poolSize?: number } = {}): Pr
 
 // Several workers or hosts may start at once: a session advisory lock, held on one dedicated
 // connection, lets exactly one of them apply migrations while the others wait.
+// The migrations, and the wait for another process's, may rightly take longer than a request's
+// --db-timeout: that connection is unbounded, and dropped afterwards rather than reused.
 async function migrateLocked(pool: pg.Pool): Promise<void> {
   const client = await pool.connect();
   try {
+    await withoutTimeout(client);
     await client.query('select pg_advisory_lock(727274)');
     await migratePg(drizzlePg({ client }), { migrationsFolder: findMigrations() });
   } finally {
     await client.query('select pg_advisory_unlock(727274)').catch(() => {});
-    client.release();
+    client.release(true);
   }
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { isUniqueViolation } from '../db/faults.js';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { alreadyExists, invalidParam, MlflowError, notFound } from '../errors.js';
@@ -153,15 +154,22 @@ async function activeExperiment(deps: Deps, tx: Deps['db'], experimentId: string
 /** The codes are mlflow server 3.18's (SqlAlchemyStore.rename_experiment and its session's error handling). */
 export async function renameExperiment(deps: Deps, experimentId: string, newName: string): Promise<void> {
   validateExperimentName(newName);
-  await deps.db.transaction(async (tx) => {
-    const id = experimentIdOf(experimentId);
-    const found = await rows<{ lifecycle_stage: string }>(tx, sql`select lifecycle_stage from experiments where experiment_id = ${id} for update`);
-    if (!found.length) throw notFound(`No Experiment with id=${experimentId} exists`);
-    if (found[0].lifecycle_stage !== 'active') throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.');
-    const clash = await rows(tx, sql`select 1 from experiments where name = ${newName} and experiment_id <> ${id}`);
-    if (clash.length) throw new MlflowError('BAD_REQUEST', `Experiment(name=${newName}) already exists.`);
-    await tx.execute(sql`update experiments set name = ${newName}, last_update_time = ${deps.now()} where experiment_id = ${id}`);
-  });
+  try {
+    await deps.db.transaction(async (tx) => {
+      const id = experimentIdOf(experimentId);
+      const found = await rows<{ lifecycle_stage: string }>(tx, sql`select lifecycle_stage from experiments where experiment_id = ${id} for update`);
+      if (!found.length) throw notFound(`No Experiment with id=${experimentId} exists`);
+      if (found[0].lifecycle_stage !== 'active') throw new MlflowError('INVALID_STATE', 'Cannot rename a non-active experiment.');
+      const clash = await rows(tx, sql`select 1 from experiments where name = ${newName} and experiment_id <> ${id}`);
+      if (clash.length) throw new MlflowError('BAD_REQUEST', `Experiment(name=${newName}) already exists.`);
+      await tx.execute(sql`update experiments set name = ${newName}, last_update_time = ${deps.now()} where experiment_id = ${id}`);
+    });
+  } catch (err) {
+    // Two renames to one new name at once both pass the check above; the loser hits the unique index
+    // and reads what a sequential rename would.
+    if (isUniqueViolation(err)) throw new MlflowError('BAD_REQUEST', `Experiment(name=${newName}) already exists.`);
+    throw err;
+  }
 }
 
 export async function setExperimentLifecycle(deps: Deps, experimentId: string, stage: 'active' | 'deleted'): Promise<void> {

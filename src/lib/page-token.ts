@@ -15,7 +15,9 @@ export function decodeOffsetToken(token: string | undefined): number {
   }
   const offset = (parsed as { offset?: unknown } | null)?.offset;
   if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) {
-    throw invalidParam(`Invalid page token, decoded value=${JSON.stringify(parsed)?.slice(0, 100)}`);
+    // The token's own text, not a re-serialisation of what it decoded to: a value nested thousands
+    // deep would overflow the stack in JSON.stringify.
+    throw invalidParam(`Invalid page token, it does not hold a non-negative offset: ${token.slice(0, 100)}`);
   }
   return offset;
 }

@@ -31,10 +31,11 @@ export interface ServerProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function startServer(backendStoreUri: string, dataDir: string, timeoutMs = 60_000): Promise<ServerProcess> {
+/** `extraArgs` come last, so they override the defaults above them (`--workers 2`). */
+export async function startServer(backendStoreUri: string, dataDir: string, timeoutMs = 60_000, extraArgs: string[] = [], env?: NodeJS.ProcessEnv): Promise<ServerProcess> {
   const port = await freePort();
-  const args = ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', backendStoreUri, '--workers', '1', '--data-dir', dataDir];
-  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', backendStoreUri, '--workers', '1', '--data-dir', dataDir, ...extraArgs];
+  const proc = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));

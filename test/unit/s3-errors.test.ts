@@ -62,10 +62,13 @@ describe('S3 errors as MLflow errors', () => {
     expect(await failure(head, unnamed)).toEqual(missing);
   });
 
-  it('maps a missing bucket, a server error and a network failure to 503 TEMPORARILY_UNAVAILABLE', async () => {
+  it('maps a missing bucket to 404 naming the bucket (a setting to fix, not worth retrying)', async () => {
     const bucket = await failure(get, new NoSuchBucket({ message: 'The specified bucket does not exist', $metadata: meta(404) }));
-    expect(bucket).toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE', status: 503 });
-    expect(bucket.message).toBe('The artifact store s3://bucket/prefix is unavailable: NoSuchBucket: The specified bucket does not exist');
+    expect(bucket).toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST', status: 404 });
+    expect(bucket.message).toContain("bucket 'bucket' does not exist");
+  });
+
+  it('maps a server error and a network failure to 503 TEMPORARILY_UNAVAILABLE', async () => {
     const internal = new S3ServiceException({ name: 'InternalError', $fault: 'server', $metadata: meta(500), message: 'We encountered an internal error.' });
     expect(await failure(complete, internal)).toMatchObject({ code: 'TEMPORARILY_UNAVAILABLE', status: 503, message: expect.stringContaining('InternalError') });
     const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });

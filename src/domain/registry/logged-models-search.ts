@@ -40,6 +40,16 @@ function encodeToken(t: PageToken): string {
   return Buffer.from(JSON.stringify(t)).toString('base64');
 }
 
+// A token's fields are the client's bytes: one nested thousands deep overflows JSON.stringify's
+// stack, and is simply not the same value.
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return false;
+  }
+}
+
 function decodeToken(token: string, input: SearchLoggedModelsInput): number {
   let t: Partial<PageToken>;
   try {
@@ -50,13 +60,13 @@ function decodeToken(token: string, input: SearchLoggedModelsInput): number {
   if (!t || typeof t !== 'object' || typeof t.offset !== 'number' || !Number.isSafeInteger(t.offset) || t.offset < 0) {
     throw invalidParam(`Invalid page token: ${token.slice(0, 100)}`);
   }
-  if (JSON.stringify(t.experiment_ids) !== JSON.stringify(input.experiment_ids)) {
+  if (!sameJson(t.experiment_ids, input.experiment_ids)) {
     throw invalidParam('Experiment IDs in the page token do not match the requested experiment IDs.');
   }
   if ((t.filter ?? null) !== (input.filter || null)) {
     throw invalidParam('Filter string in the page token does not match the requested filter string.');
   }
-  if (JSON.stringify(t.order_by ?? null) !== JSON.stringify(canonicalOrder(input.order_by))) {
+  if (!sameJson(t.order_by ?? null, canonicalOrder(input.order_by))) {
     throw invalidParam('Order by in the page token does not match the requested order by.');
   }
   return t.offset;

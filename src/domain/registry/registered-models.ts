@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { isUniqueViolation } from '../../db/faults.js';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { alreadyExists, notFound } from '../../errors.js';
@@ -42,13 +43,6 @@ const isPrompt = (tags: Map<string, string> | { key: string; value: string }[] |
   return value?.toLowerCase() === 'true';
 };
 
-/** Postgres' unique_violation, wherever the driver put it in the cause chain. */
-export function isUniqueViolation(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    if (e.code === '23505') return true;
-  }
-  return false;
-}
 
 export async function createRegisteredModel(
   deps: Deps,

@@ -12,8 +12,9 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Context } from 'hono';
+import { classifyDbError } from '../../db/faults.js';
 import type { Deps } from '../../deps.js';
-import { MlflowError } from '../../errors.js';
+import { MlflowError, RETRY_AFTER_SECONDS } from '../../errors.js';
 import { principalOf } from '../../auth/policy.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { MAX_HISTORY_READS, resolvers, type GqlContext } from './resolvers.js';
@@ -42,6 +43,34 @@ export function wandbSchema(): GraphQLSchema {
 const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
 const MAX_DOCUMENTS = 500;
 const MAX_TOKENS = 20_000;
+// The wandb client's deepest document (public api, runs.py) nests 11 levels of brackets; graphql-js walks documents recursively,
+// so a hostile one nested thousands deep would exhaust the stack (a 500) before any rule ran.
+export const MAX_DEPTH = 32;
+
+/** Deepest nesting of `{`, `[` and `(` in a document, outside strings and comments; no recursion. */
+export function nestingDepth(query: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < query.length; i++) {
+    const ch = query[i];
+    if (ch === '#') {
+      while (i < query.length && query[i] !== '\n' && query[i] !== '\r') i++;
+    } else if (query.startsWith('"""', i)) {
+      // A block string ends at the first """ not escaped as \""".
+      i += 3;
+      while (i < query.length && !(query.startsWith('"""', i) && query[i - 1] !== '\\')) i++;
+      i += 2;
+    } else if (ch === '"') {
+      i++;
+      while (i < query.length && query[i] !== '"' && query[i] !== '\n') i += query[i] === '\\' ? 2 : 1;
+    } else if (ch === '{' || ch === '[' || ch === '(') {
+      if (++depth > max) max = depth;
+    } else if (ch === '}' || ch === ']' || ch === ')') {
+      depth--;
+    }
+  }
+  return max;
+}
 
 function prepare(schema: GraphQLSchema, query: string): DocumentNode | readonly GraphQLError[] {
   const hit = documents.get(query);
@@ -73,6 +102,9 @@ export interface GraphqlRequest {
  */
 export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: GraphqlRequest, baseUrl: string): Promise<Response> {
   const schema = wandbSchema();
+  if (nestingDepth(req.query) > MAX_DEPTH) {
+    return c.json({ errors: [{ message: `The query is nested too deeply: at most ${MAX_DEPTH} levels of {, [ and ( are accepted` }] }, 400);
+  }
   const prepared = prepare(schema, req.query);
   if (!('kind' in prepared)) return c.json({ errors: prepared.map((e) => ({ message: e.message, locations: e.locations })) }, 200);
   const contextValue: GqlContext = { deps, user, principal: principalOf(c), baseUrl, historyReads: MAX_HISTORY_READS };
@@ -102,15 +134,13 @@ export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: G
     status = 500;
     return { message: `Internal error, request id ${requestId}`, path: e.path };
   });
+  if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
   return c.json({ data: result.data ?? null, errors }, status as 200);
 }
 
 function classify(err: Error): 'client' | 'retry' | 'bug' {
   if (err instanceof MlflowError) return err.status >= 500 ? (err.status === 503 ? 'retry' : 'bug') : 'client';
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
-    const code = typeof e.code === 'string' ? e.code : '';
-    if (code.startsWith('22')) return 'client';
-    if (code === '40001' || code === '40P01' || code.startsWith('08') || code === '57P01' || code === 'ECONNREFUSED' || code === 'ECONNRESET') return 'retry';
-  }
-  return 'bug';
+  const fault = classifyDbError(err);
+  if (!fault) return 'bug';
+  return fault.kind === 'unavailable' ? 'retry' : 'client';
 }
