@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { AUTH_FLAGS, AuthConfigError, authConfigSchema, rawAuthConfig } from './auth/config.js';
 import { parseStoreUri } from './blobs/index.js';
+import { ignoredFlagNotes, joinFlagValues, parseArgsOptions, SERVER_FLAGS } from './cli/server-flags.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
 // so Cairn drops into existing compose files.
@@ -29,33 +30,43 @@ const configSchema = z.object({
     ignoreTls: z.boolean(),
   }),
   auth: authConfigSchema,
+  /** '' or '/a/b': every route, the UI included, is served under it (mlflow's --static-prefix). */
+  staticPrefix: z.string().regex(/^$|^\/[A-Za-z0-9._~\-/]*[^/]$/),
+  /** Serve /metrics (mlflow's --expose-prometheus; its folder argument has no use here). */
+  exposePrometheus: z.boolean(),
+  /** Start-up notes: flags accepted for mlflow compatibility that have no effect, each with why. */
+  ignoredFlags: z.array(z.string()),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
-const FLAGS = {
-  host: { type: 'string', short: 'h' },
-  port: { type: 'string', short: 'p' },
-  'backend-store-uri': { type: 'string' },
-  'default-artifact-root': { type: 'string' },
-  'artifacts-destination': { type: 'string' },
-  'serve-artifacts': { type: 'boolean' },
-  'no-serve-artifacts': { type: 'boolean' },
-  workers: { type: 'string', short: 'w' },
-  'data-dir': { type: 'string' },
-  ...AUTH_FLAGS,
-  'db-timeout': { type: 'string' },
-  's3-timeout': { type: 'string' },
-} as const;
+const FLAGS = parseArgsOptions(SERVER_FLAGS);
+
+/** What each setting expects, for a one-line error naming the flag (zod's own message names neither). */
+const EXPECTS: Record<string, string> = {
+  port: 'a whole number from 0 to 65535',
+  workers: 'a whole number from 1 to 256',
+  dbTimeoutMs: 'a number of seconds between 0.1 and 3600',
+  s3TimeoutMs: 'a number of seconds between 0.1 and 3600',
+  host: 'a host name or address',
+  staticPrefix: "a path that begins with '/' and does not end with '/', e.g. /mlflow",
+};
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinFlagValues(argv), options: FLAGS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    // parseArgs' own text ("Unknown option '--x'. To specify a positional argument...") is for
+    // programmers; say which flag and where the list is.
+    const msg = (err as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg)?.[1];
+    if (unknown) throw new ConfigError(`unknown flag ${unknown}: cairn server --help lists the flags`);
+    const missing = /Option '(-\w, )?(--[\w-]+) <value>' argument missing/.exec(msg)?.[2];
+    if (missing) throw new ConfigError(`${missing} needs a value: cairn server --help says which`);
+    throw new ConfigError(msg.split('. ')[0]);
   }
   const str = (flag: string) => values[flag] as string | undefined;
   const dataDir = path.resolve(str('data-dir') ?? env.CAIRN_DATA_DIR ?? 'cairn-data');
@@ -83,14 +94,17 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       ignoreTls: /^(true|1|yes)$/i.test(env.MLFLOW_S3_IGNORE_TLS ?? ''),
     },
     auth: authOrConfigError(values, env),
+    staticPrefix: str('static-prefix') ?? env.MLFLOW_STATIC_PREFIX ?? '',
+    exposePrometheus: (str('expose-prometheus') ?? env.MLFLOW_EXPOSE_PROMETHEUS) !== undefined,
+    ignoredFlags: ignoredFlagNotes(values),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag =
-      issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : (TIMEOUT_FLAGS[String(issue.path[0])] ?? kebab(String(issue.path[0])));
-    const detail = flag.endsWith('-timeout') ? 'a number of seconds between 0.1 and 3600' : issue.message;
-    throw new ConfigError(`invalid value for --${flag}: ${detail}`);
+    const key = String(issue.path[0]);
+    const flag = key === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : (TIMEOUT_FLAGS[key] ?? kebab(key));
+    const given = key in raw && typeof raw[key as keyof typeof raw] === 'string' ? ` (got '${raw[key as keyof typeof raw]}')` : '';
+    throw new ConfigError(`invalid value for --${flag}: expected ${EXPECTS[key] ?? issue.message}${given}`);
   }
   const cfg = parsed.data;
   if (!isPglite(cfg.backendStoreUri) && !/^postgres(ql)?:\/\//.test(cfg.backendStoreUri)) {

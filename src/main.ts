@@ -8,27 +8,59 @@ import { StartupError } from './db/connect.js';
 import { classifyDbError } from './db/faults.js';
 import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
+import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
+import { flagsUsage, SERVER_FLAGS } from './cli/server-flags.js';
+import { prefixedServerFactory } from './cli/static-prefix.js';
+import { cairnVersion } from './cli/version.js';
+import { startupBanner } from './cli/banner.js';
 
-const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
-                    [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
-                    [--app-name basic-auth] [--auth-default-permission P] [--auth-admin-username NAME]
-                    [--db-timeout SECONDS] [--s3-timeout SECONDS]
-       cairn db migrate [--backend-store-uri URI]
-       ${KEYS_USAGE}`;
+const SERVER_USAGE = `usage: cairn server [flags]
+
+Runs the tracking server (MLflow REST API, artifacts, W&B protocol, web UI). Flags are mlflow server
+3.18's, plus Cairn's own; a flag wins over its environment variable.
+
+${flagsUsage(SERVER_FLAGS)}
+      --help                 show this help
+      --version              print Cairn's version`;
+
+const MIGRATE_USAGE = `usage: cairn db migrate [--backend-store-uri URI | --data-dir DIR]
+
+Applies the database migrations and exits (cairn server also does this at start).`;
+
+const USAGE = `usage: cairn <command> [flags]
+
+commands:
+  server        run the tracking server (the default); cairn server --help lists its flags
+  db migrate    apply the database migrations and exit
+  keys          create, list and revoke API keys:
+                ${KEYS_USAGE.replace(/\n\s*/g, '\n                ')}
+
+Every command takes --help and --version.`;
+
+/** The help for the command argv names, if it asks for help; --version anywhere prints the version. */
+export function helpOrVersion(argv: string[]): string | undefined {
+  if (argv.includes('--version') || argv[0] === 'version') return `cairn ${cairnVersion()} (speaks the MLflow ${MLFLOW_COMPAT_VERSION} API)`;
+  if (!argv.includes('--help') && argv[0] !== 'help') return undefined;
+  if (argv[0] === 'server') return SERVER_USAGE;
+  if (argv[0] === 'db') return MIGRATE_USAGE;
+  if (argv[0] === 'keys') return `usage: ${KEYS_USAGE}`;
+  return USAGE;
+}
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // The AWS SDK nags on stderr about Node versions it will drop in future releases; Cairn supports
   // the Node it runs on (package.json engines), and a start-up failure must stay one line.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const help = helpOrVersion(argv);
+  if (help) {
+    console.log(help);
+    return;
+  }
   try {
-    if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
+    if (command === 'server' || command === undefined || command.startsWith('-')) return await runServer(parseConfig(command?.startsWith('-') ? argv : rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
     if (command === 'keys') return await keysCommand(rest);
-    if (command === '--help' || command === 'help') {
-      console.log(USAGE);
-      return;
-    }
     throw new ConfigError(`unknown command '${argv.join(' ')}'\n${USAGE}`);
   } catch (err) {
     // Start-up failures are one clear line, never a stack trace.
@@ -57,7 +89,7 @@ async function runServer(config: Config): Promise<void> {
   if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));
   surviveDatabaseFaults(deps.log);
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: prefixedServerFactory(config.staticPrefix) }, (info) => {
     if (!isWorker) announce(config, info.port);
   });
   // Clients pool connections (requests keeps them for minutes); a server that drops idle ones after
@@ -151,11 +183,8 @@ function surviveDatabaseFaults(log: Logger): void {
 }
 
 function announce(config: Config, port: number): void {
-  const store = isPglite(config.backendStoreUri) ? `embedded Postgres (${config.backendStoreUri})` : redact(config.backendStoreUri);
-  console.log(`Cairn listening on http://${config.host}:${port} (backend: ${store}, workers: ${config.workers})`);
-  console.log(`  export MLFLOW_TRACKING_URI=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
+  for (const line of startupBanner(config, port)) console.log(line);
   const banner = authBanner(config.auth, config.host);
-  for (const line of banner.info) console.log(line);
   for (const line of banner.warn) console.error(line);
-  console.log(`  export WANDB_BASE_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port} WANDB_API_KEY=$(node bin/cairn.js keys create)`);
+  for (const line of config.ignoredFlags) console.error(line);
 }

@@ -56,7 +56,7 @@ export function uiStaticRoutes(router: Router, uiDir = findUiDir()): void {
     }
     const accept = c.req.header('accept') ?? '';
     if (!accept.includes('text/html')) return next();
-    return fileResponse(c, path.join(uiDir, 'index.html'), 'no-cache');
+    return indexResponse(c, path.join(uiDir, 'index.html'), router.deps.config.staticPrefix);
   }));
 }
 
@@ -76,6 +76,14 @@ function staticFile(uiDir: string, urlPath: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** index.html with its <base> set to the --static-prefix, so the app's relative URLs land under it. */
+async function indexResponse(c: Context, file: string, prefix: string): Promise<Response> {
+  const html = (await fs.promises.readFile(file, 'utf8')).replace('<base href="/" />', `<base href="${prefix}/" />`);
+  const headers = { 'Content-Type': MIME['.html'], 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
+  if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(Buffer.byteLength(html)) });
+  return c.body(html, 200, headers);
 }
 
 async function fileResponse(c: Context, file: string, cacheControl: string): Promise<Response> {
