@@ -21,6 +21,8 @@ const configSchema = z.object({
   dbTimeoutMs: z.coerce.number().int().min(100).max(3_600_000),
   /** Bound on one S3 call (ms), and on a silent S3 socket while streaming; past it the request is a 503. */
   s3TimeoutMs: z.coerce.number().int().min(100).max(3_600_000),
+  /** On SIGTERM, how long in-flight requests get to finish before the process exits anyway (ms). */
+  shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000),
   s3: z.object({
     endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
     region: z.string().min(1),
@@ -50,6 +52,7 @@ const EXPECTS: Record<string, string> = {
   workers: 'a whole number from 1 to 256',
   dbTimeoutMs: 'a number of seconds between 0.1 and 3600',
   s3TimeoutMs: 'a number of seconds between 0.1 and 3600',
+  shutdownTimeoutMs: 'a number of seconds from 0 to 3600',
   host: 'a host name or address',
   staticPrefix: "a path that begins with '/' and does not end with '/', e.g. /mlflow",
 };
@@ -85,6 +88,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     dataDir,
     dbTimeoutMs: seconds(str('db-timeout') ?? env.CAIRN_DB_TIMEOUT ?? '30'),
     s3TimeoutMs: seconds(str('s3-timeout') ?? env.CAIRN_S3_TIMEOUT ?? '30'),
+    shutdownTimeoutMs: seconds(str('shutdown-timeout') ?? env.CAIRN_SHUTDOWN_TIMEOUT ?? '25'),
     s3: {
       endpointUrl: env.MLFLOW_S3_ENDPOINT_URL || undefined,
       region: env.AWS_DEFAULT_REGION || env.AWS_REGION || 'us-east-1',
@@ -160,7 +164,7 @@ export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
-const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout' };
+const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout', shutdownTimeoutMs: 'shutdown-timeout' };
 
 // Timeouts are given in seconds (fractions allowed, as gunicorn's --timeout) and kept in ms.
 const seconds = (text: string) => (/^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : NaN);

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type http from 'node:http';
 import v8 from 'node:v8';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
@@ -102,9 +103,33 @@ async function runServer(config: Config): Promise<void> {
     console.error(`cairn: cannot listen on ${config.host}:${config.port}: ${err.message}`);
     process.exit(2);
   });
-  const stop = () => server.close(() => deps.close().finally(() => process.exit(0)));
+  const stop = () => drainAndExit(server as http.Server, deps, config.shutdownTimeoutMs);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/**
+ * Graceful shutdown, as containers ask for it with SIGTERM: /ready turns 503 at once, the listener
+ * closes (no new connections), idle keep-alive connections are dropped, and the requests in flight
+ * get up to --shutdown-timeout to finish before the process exits anyway (exit code 1 then).
+ */
+function drainAndExit(server: http.Server, deps: { close(): Promise<void>; lifecycle: { draining: boolean }; log: Logger }, deadlineMs: number): void {
+  deps.lifecycle.draining = true;
+  deps.log.info('shutting down: finishing requests in flight', { deadlineMs });
+  const deadline = setTimeout(() => {
+    deps.log.error('shutdown deadline passed with requests still in flight; exiting', { deadlineMs });
+    server.closeAllConnections();
+    process.exit(1);
+  }, deadlineMs);
+  deadline.unref();
+  server.close(() => {
+    deps.close().finally(() => process.exit(0));
+  });
+  server.closeIdleConnections();
+  // A keep-alive connection that finishes its request later would stay open until the client
+  // drops it: drop each one as soon as it turns idle.
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  sweep.unref();
 }
 
 // Migrations run once in the primary, then the workers share the port through node:cluster.
@@ -141,7 +166,7 @@ async function runPrimary(config: Config): Promise<void> {
   const stop = () => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 5000).unref();
+    setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 2000).unref();
     cluster.on('exit', () => {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
     });

@@ -36,6 +36,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'x-frame-options', type: 'string', metavar: 'VALUE', env: ['MLFLOW_SERVER_X_FRAME_OPTIONS'], help: 'X-Frame-Options header value' },
   { name: 'db-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_DB_TIMEOUT'], help: 'bound on a database statement or connection wait before a 503 (default 30)' },
   { name: 's3-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_S3_TIMEOUT'], help: 'bound on an S3 call, or a silent S3 socket, before a 503 (default 30)' },
+  { name: 'shutdown-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_SHUTDOWN_TIMEOUT'], help: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish (default 25)' },
   // mlflow server 3.18 flags that have no meaning here: accepted so scripts start unchanged.
   { name: 'registry-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'the registry lives in the --backend-store-uri database: model versions point at runs, and both are written in one transaction' },
   { name: 'read-replica-backend-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'reads and writes share --backend-store-uri; put a connection proxy (PgBouncer, HAProxy) in front of replicas' },

@@ -12,7 +12,7 @@ import { guard, type Router } from './define.js';
 // The fallback must never answer an API call: it serves only GET/HEAD requests that ask for HTML,
 // on paths outside the API prefixes and not known to any route, so clients keep their JSON 404/405.
 
-const API_PREFIXES = ['/api/', '/ajax-api/', '/graphql', '/files/', '/health', '/version', '/openapi.json', '/v1/', '/get-artifact', '/model-versions/'];
+const API_PREFIXES = ['/api/', '/ajax-api/', '/graphql', '/files/', '/health', '/ready', '/version', '/openapi.json', '/v1/', '/get-artifact', '/model-versions/'];
 
 const MIME: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
