@@ -1,35 +1,16 @@
-import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 /**
- * The real `mlflow server` comes from the same venv scripts/compat.sh uses: cached under
- * ~/.cache/cairn (CAIRN_CACHE overrides), keyed by the requirement files, created the same way when
- * missing, so CI (which runs the compat tests first) never installs it twice.
+ * The real `mlflow server` comes from the venv scripts/compat.sh uses: scripts/venv.sh builds it
+ * when missing (under a lock, so a bench and a test run started together never delete each other's
+ * install) and prints its path.
  */
 export function mlflowVenv(repo: string, log: (msg: string) => void): string {
-  const req = path.join(repo, 'test/compat/requirements.txt');
-  const pins = path.join(repo, 'test/compat/client-pins.txt');
-  const cache = process.env.CAIRN_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'cairn');
-  const hash = createHash('sha256').update(fs.readFileSync(req)).update(fs.readFileSync(pins)).digest('hex').slice(0, 12);
-  const venv = path.join(cache, `venv-${hash}`);
-  if (fs.existsSync(path.join(venv, 'bin', 'pytest')) && fs.existsSync(path.join(venv, 'bin', 'python'))) return venv;
-  log(`creating the mlflow venv ${venv} (pip, a few minutes the first time)`);
-  fs.mkdirSync(cache, { recursive: true });
-  const tmp = `${venv}.tmp.${process.pid}`;
-  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  log('checking the mlflow venv (scripts/venv.sh; a few minutes the first time)');
   try {
-    run('python3', ['-m', 'venv', tmp]);
-    const pip = path.join(tmp, 'bin', 'pip');
-    run(pip, ['install', '--quiet', '--disable-pip-version-check', '-r', req]);
-    run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '-r', pins]);
+    return execFileSync('bash', [path.join(repo, 'scripts/venv.sh')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
-    throw new Error(`could not create the mlflow venv (needs python3 with venv and pip access to PyPI): ${(err as Error).message}`);
+    throw new Error(`could not create the mlflow venv (needs python3 with venv, flock and pip access to PyPI): ${(err as Error).message}`);
   }
-  fs.rmSync(venv, { recursive: true, force: true });
-  fs.renameSync(tmp, venv);
-  return venv;
 }

@@ -26,12 +26,22 @@ moto_venv() {
   local venv
   venv="$cache/moto-$(printf '%s' "$MOTO_PIN" | sha256sum | cut -c1-12)"
   if [ ! -x "$venv/bin/moto_server" ]; then
-    log "installing $MOTO_PIN into $venv"
     mkdir -p "$cache"
-    rm -rf "$venv.tmp.$$"
-    python3 -m venv "$venv.tmp.$$" >&2
-    "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check "$MOTO_PIN" boto3 >&2
-    rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
+    # One builder at a time (a lock beside the venv): a second run waits, then finds it built.
+    # The venv is built under a temporary name and renamed into place whole, so no run ever sees
+    # (or deletes) a half-installed one; moto_server is started through the venv's python, so the
+    # path its scripts record does not matter.
+    exec 8>"$venv.lock"
+    flock 8
+    if [ ! -x "$venv/bin/moto_server" ]; then
+      log "installing $MOTO_PIN into $venv"
+      rm -rf "$venv.tmp.$$"
+      python3 -m venv "$venv.tmp.$$" >&2
+      "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check "$MOTO_PIN" boto3 >&2
+      rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
+    fi
+    flock -u 8
+    exec 8>&-
   fi
   echo "$venv"
 }

@@ -23,7 +23,10 @@ export const OPENAPI_INFO = {
   info: {
     title: 'Cairn',
     version: '0.1.0',
-    description: "MLflow's REST tracking API (and, later, the W&B wire protocol) on Postgres.",
+    description:
+      "MLflow's REST API (tracking, model registry, proxied artifacts) and the W&B client's wire protocol " +
+      '(`POST /graphql` for the GraphQL API the wandb client and its public API use, `/files/...` file_stream ' +
+      'and upload URLs), on Postgres. `/health` is liveness, `/ready` readiness.',
   },
 };
 

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AUTH_FLAGS, AuthConfigError, authConfigSchema, rawAuthConfig } from './auth/config.js';
 import { parseStoreUri } from './blobs/index.js';
 import { parseAddressRange } from './http/trusted-proxies.js';
+import { ignoredFlagNotes, joinFlagValues, parseArgsOptions, SERVER_FLAGS } from './cli/server-flags.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
 // so Cairn drops into existing compose files.
@@ -32,6 +33,8 @@ const configSchema = z.object({
   forwardedAllowIps: z.array(z.string().min(1)),
   /** How long a W&B upload URL stays usable, in seconds. */
   wandbUploadUrlTtl: z.coerce.number().int().min(10).max(7 * 24 * 3600),
+  /** On SIGTERM, how long in-flight requests get to finish before the process exits anyway (ms). */
+  shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000),
   s3: z.object({
     endpointUrl: z.url({ protocol: /^https?$/ }).optional(),
     region: z.string().min(1),
@@ -41,39 +44,45 @@ const configSchema = z.object({
     ignoreTls: z.boolean(),
   }),
   auth: authConfigSchema,
+  /** '' or '/a/b': every route, the UI included, is served under it (mlflow's --static-prefix). */
+  staticPrefix: z.string().regex(/^$|^\/[A-Za-z0-9._~\-/]*[^/]$/),
+  /** Serve /metrics (mlflow's --expose-prometheus; its folder argument has no use here). */
+  exposePrometheus: z.boolean(),
+  /** Start-up notes: flags accepted for mlflow compatibility that have no effect, each with why. */
+  ignoredFlags: z.array(z.string()),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
-const FLAGS = {
-  host: { type: 'string', short: 'h' },
-  port: { type: 'string', short: 'p' },
-  'backend-store-uri': { type: 'string' },
-  'default-artifact-root': { type: 'string' },
-  'artifacts-destination': { type: 'string' },
-  'serve-artifacts': { type: 'boolean' },
-  'no-serve-artifacts': { type: 'boolean' },
-  workers: { type: 'string', short: 'w' },
-  'data-dir': { type: 'string' },
-  ...AUTH_FLAGS,
-  'db-timeout': { type: 'string' },
-  's3-timeout': { type: 'string' },
-  'allowed-hosts': { type: 'string' },
-  'cors-allowed-origins': { type: 'string' },
-  'x-frame-options': { type: 'string' },
-  'disable-security-middleware': { type: 'boolean' },
-  'forwarded-allow-ips': { type: 'string' },
-  'wandb-upload-url-ttl': { type: 'string' },
-} as const;
+const FLAGS = parseArgsOptions(SERVER_FLAGS);
+
+/** What each setting expects, for a one-line error naming the flag (zod's own message names neither). */
+const EXPECTS: Record<string, string> = {
+  port: 'a whole number from 0 to 65535',
+  workers: 'a whole number from 1 to 256',
+  dbTimeoutMs: 'a number of seconds between 0.1 and 3600',
+  s3TimeoutMs: 'a number of seconds between 0.1 and 3600',
+  shutdownTimeoutMs: 'a number of seconds from 0 to 3600',
+  wandbUploadUrlTtl: 'a number of seconds from 10 to 604800',
+  host: 'a host name or address',
+  staticPrefix: "a path that begins with '/' and does not end with '/', e.g. /mlflow",
+};
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: argv, options: FLAGS, strict: true, allowPositionals: false }));
+    ({ values } = parseArgs({ args: joinFlagValues(argv), options: FLAGS, strict: true, allowPositionals: false }));
   } catch (err) {
-    throw new ConfigError((err as Error).message);
+    // parseArgs' own text ("Unknown option '--x'. To specify a positional argument...") is for
+    // programmers; say which flag and where the list is.
+    const msg = (err as Error).message;
+    const unknown = /Unknown option '([^']+)'/.exec(msg)?.[1];
+    if (unknown) throw new ConfigError(`unknown flag ${unknown}: cairn server --help lists the flags`);
+    const missing = /Option '(-\w, )?(--[\w-]+) <value>' argument missing/.exec(msg)?.[2];
+    if (missing) throw new ConfigError(`${missing} needs a value: cairn server --help says which`);
+    throw new ConfigError(msg.split('. ')[0]);
   }
   const str = (flag: string) => values[flag] as string | undefined;
   const dataDir = path.resolve(str('data-dir') ?? env.CAIRN_DATA_DIR ?? 'cairn-data');
@@ -100,6 +109,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     },
     forwardedAllowIps: list(str('forwarded-allow-ips') ?? env.FORWARDED_ALLOW_IPS) ?? ['127.0.0.1', '::1'],
     wandbUploadUrlTtl: str('wandb-upload-url-ttl') ?? env.CAIRN_WANDB_UPLOAD_URL_TTL ?? '900',
+    shutdownTimeoutMs: seconds(str('shutdown-timeout') ?? env.CAIRN_SHUTDOWN_TIMEOUT ?? '25'),
     s3: {
       endpointUrl: env.MLFLOW_S3_ENDPOINT_URL || undefined,
       region: env.AWS_DEFAULT_REGION || env.AWS_REGION || 'us-east-1',
@@ -109,16 +119,17 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       ignoreTls: /^(true|1|yes)$/i.test(env.MLFLOW_S3_IGNORE_TLS ?? ''),
     },
     auth: authOrConfigError(values, env),
+    staticPrefix: str('static-prefix') ?? env.MLFLOW_STATIC_PREFIX ?? '',
+    exposePrometheus: (str('expose-prometheus') ?? env.MLFLOW_EXPOSE_PROMETHEUS) !== undefined,
+    ignoredFlags: ignoredFlagNotes(values),
   };
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const flag =
-      issue.path[0] === 'auth' ? `auth-${kebab(String(issue.path[1]))}`
-      : issue.path[0] === 'browserOrigin' ? kebab(String(issue.path[1]))
-      : (TIMEOUT_FLAGS[String(issue.path[0])] ?? kebab(String(issue.path[0])));
-    const detail = flag.endsWith('-timeout') ? 'a number of seconds between 0.1 and 3600' : issue.message;
-    throw new ConfigError(`invalid value for --${flag}: ${detail}`);
+    const key = String(issue.path[0]);
+    const flag = key === 'auth' ? `auth-${kebab(String(issue.path[1]))}` : key === 'browserOrigin' ? kebab(String(issue.path[1])) : (TIMEOUT_FLAGS[key] ?? kebab(key));
+    const given = key in raw && typeof raw[key as keyof typeof raw] === 'string' ? ` (got '${raw[key as keyof typeof raw]}')` : '';
+    throw new ConfigError(`invalid value for --${flag}: expected ${EXPECTS[key] ?? issue.message}${given}`);
   }
   const cfg = parsed.data;
   if (!isPglite(cfg.backendStoreUri) && !/^postgres(ql)?:\/\//.test(cfg.backendStoreUri)) {
@@ -189,7 +200,7 @@ export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
-const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout' };
+const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout', shutdownTimeoutMs: 'shutdown-timeout' };
 
 // Timeouts are given in seconds (fractions allowed, as gunicorn's --timeout) and kept in ms.
 const seconds = (text: string) => (/^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : NaN);

@@ -20,6 +20,8 @@ export interface Deps {
   blobs: BlobStore;
   /** The --default-artifact-root when Cairn can list it itself (direct mode on s3:// or a folder). */
   artifactRootBlobs?: BlobStore;
+  /** Set when a SIGTERM starts the drain: /ready answers 503 so load balancers stop sending traffic. */
+  lifecycle: { draining: boolean };
 }
 
 export const consoleLogger: Logger = {
@@ -45,7 +47,7 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     onFault: (what, err) => log.error(what, { error: String((err as Error)?.message ?? err) }),
   });
   const { blobs, artifactRootBlobs } = createArtifactStores(config);
-  const deps: Deps = { config, database, db: database.orm, log, now: Date.now, blobs, artifactRootBlobs };
+  const deps: Deps = { config, database, db: database.orm, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false } };
   try {
     if (opts.migrate !== false) {
       await database.migrate();

@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type http from 'node:http';
 import v8 from 'node:v8';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
@@ -9,31 +10,62 @@ import { classifyDbError } from './db/faults.js';
 import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
 import { IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
+import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
+import { flagsUsage, SERVER_FLAGS } from './cli/server-flags.js';
+import { prefixedServerFactory } from './cli/static-prefix.js';
+import { cairnVersion } from './cli/version.js';
+import { startupBanner } from './cli/banner.js';
 
-const USAGE = `usage: cairn server [--host H] [--port P] [--backend-store-uri URI] [--default-artifact-root URI]
-                    [--artifacts-destination URI] [--serve-artifacts | --no-serve-artifacts] [--workers N]
-                    [--app-name basic-auth] [--auth-default-permission P] [--auth-admin-username NAME]
-                    [--db-timeout SECONDS] [--s3-timeout SECONDS]
-                    [--allowed-hosts H,..] [--cors-allowed-origins O,..] [--x-frame-options SAMEORIGIN|DENY|NONE]
-                    [--disable-security-middleware] [--forwarded-allow-ips IP,..] [--wandb-upload-url-ttl SECONDS]
-       cairn db migrate [--backend-store-uri URI]
-       ${KEYS_USAGE}
-       ${IMPORT_USAGE}`;
+const SERVER_USAGE = `usage: cairn server [flags]
+
+Runs the tracking server (MLflow REST API, artifacts, W&B protocol, web UI). Flags are mlflow server
+3.18's, plus Cairn's own; a flag wins over its environment variable.
+
+${flagsUsage(SERVER_FLAGS)}
+      --help                 show this help
+      --version              print Cairn's version`;
+
+const MIGRATE_USAGE = `usage: cairn db migrate [--backend-store-uri URI | --data-dir DIR]
+
+Applies the database migrations and exits (cairn server also does this at start).`;
+
+const USAGE = `usage: cairn <command> [flags]
+
+commands:
+  server        run the tracking server (the default); cairn server --help lists its flags
+  db migrate    apply the database migrations and exit
+  keys          create, list and revoke API keys:
+                ${KEYS_USAGE.replace(/\n\s*/g, '\n                ')}
+  import        bring history in from another tool:
+                ${IMPORT_USAGE.replace(/\n\s*/g, '\n                ')}
+
+Every command takes --help and --version.`;
+
+/** The help for the command argv names, if it asks for help; --version anywhere prints the version. */
+export function helpOrVersion(argv: string[]): string | undefined {
+  if (argv.includes('--version') || argv[0] === 'version') return `cairn ${cairnVersion()} (speaks the MLflow ${MLFLOW_COMPAT_VERSION} API)`;
+  if (!argv.includes('--help') && argv[0] !== 'help') return undefined;
+  if (argv[0] === 'server') return SERVER_USAGE;
+  if (argv[0] === 'db') return MIGRATE_USAGE;
+  if (argv[0] === 'keys') return `usage: ${KEYS_USAGE}`;
+  return USAGE;
+}
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   // The AWS SDK nags on stderr about Node versions it will drop in future releases; Cairn supports
   // the Node it runs on (package.json engines), and a start-up failure must stay one line.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const help = helpOrVersion(argv);
+  if (help) {
+    console.log(help);
+    return;
+  }
   try {
-    if (command === 'server' || command === undefined) return await runServer(parseConfig(rest));
+    if (command === 'server' || command === undefined || command.startsWith('-')) return await runServer(parseConfig(command?.startsWith('-') ? argv : rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
     if (command === 'keys') return await keysCommand(rest);
     if (command === 'import') return void (process.exitCode = await importCommand(rest));
-    if (command === '--help' || command === 'help') {
-      console.log(USAGE);
-      return;
-    }
     throw new ConfigError(`unknown command '${argv.join(' ')}'\n${USAGE}`);
   } catch (err) {
     // Start-up failures are one clear line, never a stack trace.
@@ -59,13 +91,10 @@ async function runServer(config: Config): Promise<void> {
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
-  if (!isWorker) {
-    await closeOnFailure(deps, prepareAuth(deps));
-    await closeOnFailure(deps, checkArtifactStores(deps));
-  }
+  if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));
   surviveDatabaseFaults(deps.log);
   const app = createApp(deps);
-  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port }, (info) => {
+  const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: prefixedServerFactory(config.staticPrefix) }, (info) => {
     if (!isWorker) announce(config, info.port);
   });
   // Clients pool connections (requests keeps them for minutes); a server that drops idle ones after
@@ -78,9 +107,33 @@ async function runServer(config: Config): Promise<void> {
     console.error(`cairn: cannot listen on ${config.host}:${config.port}: ${err.message}`);
     process.exit(2);
   });
-  const stop = () => server.close(() => deps.close().finally(() => process.exit(0)));
+  const stop = () => drainAndExit(server as http.Server, deps, config.shutdownTimeoutMs);
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/**
+ * Graceful shutdown, as containers ask for it with SIGTERM: /ready turns 503 at once, the listener
+ * closes (no new connections), idle keep-alive connections are dropped, and the requests in flight
+ * get up to --shutdown-timeout to finish before the process exits anyway (exit code 1 then).
+ */
+function drainAndExit(server: http.Server, deps: { close(): Promise<void>; lifecycle: { draining: boolean }; log: Logger }, deadlineMs: number): void {
+  deps.lifecycle.draining = true;
+  deps.log.info('shutting down: finishing requests in flight', { deadlineMs });
+  const deadline = setTimeout(() => {
+    deps.log.error('shutdown deadline passed with requests still in flight; exiting', { deadlineMs });
+    server.closeAllConnections();
+    process.exit(1);
+  }, deadlineMs);
+  deadline.unref();
+  server.close(() => {
+    deps.close().finally(() => process.exit(0));
+  });
+  server.closeIdleConnections();
+  // A keep-alive connection that finishes its request later would stay open until the client
+  // drops it: drop each one as soon as it turns idle.
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  sweep.unref();
 }
 
 // Migrations run once in the primary, then the workers share the port through node:cluster.
@@ -117,7 +170,7 @@ async function runPrimary(config: Config): Promise<void> {
   const stop = () => {
     stopping = true;
     for (const w of Object.values(cluster.workers ?? {})) w?.kill('SIGTERM');
-    setTimeout(() => process.exit(0), 5000).unref();
+    setTimeout(() => process.exit(0), config.shutdownTimeoutMs + 2000).unref();
     cluster.on('exit', () => {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
     });
@@ -159,11 +212,8 @@ function surviveDatabaseFaults(log: Logger): void {
 }
 
 function announce(config: Config, port: number): void {
-  const store = isPglite(config.backendStoreUri) ? `embedded Postgres (${config.backendStoreUri})` : redact(config.backendStoreUri);
-  console.log(`Cairn listening on http://${config.host}:${port} (backend: ${store}, workers: ${config.workers})`);
-  console.log(`  export MLFLOW_TRACKING_URI=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`);
+  for (const line of startupBanner(config, port)) console.log(line);
   const banner = authBanner(config.auth, config.host);
-  for (const line of banner.info) console.log(line);
   for (const line of banner.warn) console.error(line);
-  console.log(`  export WANDB_BASE_URL=http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port} WANDB_API_KEY=$(node bin/cairn.js keys create)`);
+  for (const line of config.ignoredFlags) console.error(line);
 }

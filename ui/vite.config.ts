@@ -9,7 +9,8 @@ const target = process.env.CAIRN_URL ?? 'http://127.0.0.1:5000';
 
 export default defineConfig({
   root,
-  base: '/',
+  // Relative asset URLs: the server writes a <base> into index.html (the --static-prefix, or /).
+  base: './',
   plugins: [react()],
   build: {
     outDir: fileURLToPath(new URL('../dist/ui', import.meta.url)),

@@ -12,7 +12,7 @@ import { guard, type Router } from './define.js';
 // The fallback must never answer an API call: it serves only GET/HEAD requests that ask for HTML,
 // on paths outside the API prefixes and not known to any route, so clients keep their JSON 404/405.
 
-const API_PREFIXES = ['/api/', '/ajax-api/', '/graphql', '/files/', '/health', '/version', '/openapi.json', '/v1/', '/get-artifact', '/model-versions/'];
+const API_PREFIXES = ['/api/', '/ajax-api/', '/graphql', '/files/', '/health', '/ready', '/version', '/openapi.json', '/v1/', '/get-artifact', '/model-versions/'];
 
 const MIME: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -56,7 +56,7 @@ export function uiStaticRoutes(router: Router, uiDir = findUiDir()): void {
     }
     const accept = c.req.header('accept') ?? '';
     if (!accept.includes('text/html')) return next();
-    return fileResponse(c, path.join(uiDir, 'index.html'), 'no-cache');
+    return indexResponse(c, path.join(uiDir, 'index.html'), router.deps.config.staticPrefix);
   }));
 }
 
@@ -76,6 +76,14 @@ function staticFile(uiDir: string, urlPath: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** index.html with its <base> set to the --static-prefix, so the app's relative URLs land under it. */
+async function indexResponse(c: Context, file: string, prefix: string): Promise<Response> {
+  const html = (await fs.promises.readFile(file, 'utf8')).replace('<base href="/" />', `<base href="${prefix}/" />`);
+  const headers = { 'Content-Type': MIME['.html'], 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff' };
+  if (c.req.method === 'HEAD') return c.body(null, 200, { ...headers, 'Content-Length': String(Buffer.byteLength(html)) });
+  return c.body(html, 200, headers);
 }
 
 async function fileResponse(c: Context, file: string, cacheControl: string): Promise<Response> {

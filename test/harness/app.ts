@@ -1,3 +1,4 @@
+import { prefixedListener } from '../../src/cli/static-prefix.js';
 import http from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import supertest from 'supertest';
@@ -29,7 +30,7 @@ export async function startTestApp(extraArgs: string[] = [], options: TestAppOpt
   const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
   await prepareAuth(deps);
   const app = createApp(deps);
-  const server = http.createServer(getRequestListener(app.fetch));
+  const server = http.createServer(prefixedListener(config.staticPrefix, getRequestListener(app.fetch)));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     deps,

@@ -50,6 +50,6 @@ describe('--db-timeout and --s3-timeout', () => {
 
   it.each([['--db-timeout', 'abc'], ['--db-timeout', '0'], ['--s3-timeout', '1e3'], ['--s3-timeout', '99999']])('refuse %s %s in one line', (flag, value) => {
     expect(() => parseConfig([flag, value], {})).toThrow(ConfigError);
-    expect(() => parseConfig([flag, value], {})).toThrow(new RegExp(`invalid value for ${flag}: a number of seconds between 0.1 and 3600`));
+    expect(() => parseConfig([flag, value], {})).toThrow(new RegExp(`invalid value for ${flag}: expected a number of seconds between 0.1 and 3600`));
   });
 });

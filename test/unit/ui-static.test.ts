@@ -16,12 +16,12 @@ let app: OpenAPIHono;
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ui-static-'));
   fs.mkdirSync(path.join(dir, 'assets'));
-  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><div id="root"></div>');
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><head><base href="/" /></head><div id="root"></div>');
   fs.writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
   fs.writeFileSync(path.join(dir, 'favicon.svg'), '<svg/>');
   fs.writeFileSync(path.join(os.tmpdir(), 'cairn-ui-static-secret.txt'), 'secret');
   app = new OpenAPIHono();
-  const router: Router = { app, deps: {} as Deps, knownPaths: new Set(['/api/2.0/mlflow/runs/create']), guarded: new WeakSet() };
+  const router: Router = { app, deps: { config: { staticPrefix: '' } } as Deps, knownPaths: new Set(['/api/2.0/mlflow/runs/create']), guarded: new WeakSet() };
   app.post('/api/2.0/mlflow/runs/create', (c) => c.json({ ok: true }));
   uiStaticRoutes(router, dir);
   app.notFound((c) => c.json({ error_code: 'ENDPOINT_NOT_FOUND', message: 'none' }, 404));
@@ -35,6 +35,16 @@ afterAll(() => {
 const html = { Accept: 'text/html,application/xhtml+xml' };
 
 describe('ui-static', () => {
+  it('writes the --static-prefix into index.html\'s <base>, so the app and its assets load under it', async () => {
+    const prefixed = new OpenAPIHono();
+    uiStaticRoutes({ app: prefixed, deps: { config: { staticPrefix: '/mlflow' } } as Deps, knownPaths: new Set(), guarded: new WeakSet() }, dir);
+    for (const p of ['/', '/alice/mnist/runs/abc']) {
+      const page = await (await prefixed.request(p, { headers: html })).text();
+      expect(page).toContain('<base href="/mlflow/" />');
+    }
+    expect(await (await app.request('/', { headers: html })).text()).toContain('<base href="/" />');
+  });
+
   it('serves index.html at / and on browser navigations, revalidated every time', async () => {
     for (const p of ['/', '/alice/mnist', '/alice/mnist/runs/abc']) {
       const res = await app.request(p, { headers: html });

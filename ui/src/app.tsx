@@ -1,6 +1,6 @@
 import { Shell } from './components/shell';
 import { Empty } from './components/states';
-import { matchRoute, useLocation } from './router';
+import { href, matchRoute, useLocation } from './router';
 import { ROUTES } from './routes';
 
 export function App() {
@@ -13,7 +13,7 @@ export function App() {
       ) : (
         <div className="page">
           <Empty title="Page not found">
-            Nothing lives at <code>{loc.path}</code>. <a href="/#/experiments">Go to experiments</a>.
+            Nothing lives at <code>{loc.path}</code>. <a href={href('/experiments')}>Go to experiments</a>.
           </Empty>
         </div>
       )}

@@ -5,13 +5,20 @@ import { useEffect, useState } from 'react';
 // (`/alice/mnist/runs/abc`, as the wandb client prints) is kept as a path route under `/wandb`, which
 // resolves to an experiment or run and then replaces the URL with the canonical hash route.
 
+/**
+ * The path the app is served under: '/' or, behind `cairn server --static-prefix /p`, '/p/' (the
+ * server writes it into index.html's <base>). Every URL the app makes starts from it.
+ */
+export const BASE_PATH = new URL(document.baseURI).pathname.replace(/[^/]*$/, '');
+
 export interface Location {
   path: string;
   query: URLSearchParams;
 }
 
 export function currentLocation(): Location {
-  const { hash, pathname, search } = window.location;
+  const { hash, search } = window.location;
+  const pathname = '/' + window.location.pathname.slice(BASE_PATH.length);
   if (hash.startsWith('#/')) {
     const raw = hash.slice(1);
     const q = raw.indexOf('?');
@@ -37,12 +44,12 @@ window.addEventListener('popstate', notify);
 export function href(path: string, query?: Record<string, string | undefined> | URLSearchParams): string {
   const sp = query instanceof URLSearchParams ? query : new URLSearchParams(Object.entries(query ?? {}).filter(([, v]) => v !== undefined && v !== '') as [string, string][]);
   const qs = sp.toString();
-  return `/#${path}${qs ? `?${qs}` : ''}`;
+  return `${BASE_PATH}#${path}${qs ? `?${qs}` : ''}`;
 }
 
 export function navigate(to: string, opts: { replace?: boolean } = {}) {
-  const url = to.startsWith('/#') ? to : `/#${to}`;
-  if (opts.replace || window.location.pathname !== '/') history.replaceState(null, '', url);
+  const url = to.startsWith(`${BASE_PATH}#`) ? to : `${BASE_PATH}#${to}`;
+  if (opts.replace || window.location.pathname !== BASE_PATH) history.replaceState(null, '', url);
   else history.pushState(null, '', url);
   notify();
 }

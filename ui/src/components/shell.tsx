@@ -1,10 +1,11 @@
 import type { ReactNode } from 'react';
 import { useTheme } from './theme';
+import { href } from '../router';
 
 const NAV = [
-  { label: 'Experiments', href: '/#/experiments', match: /^\/(experiments|runs|compare|$)/ },
-  { label: 'Models', href: '/#/models', match: /^\/(models|logged-models)/ },
-  { label: 'Prompts', href: '/#/prompts', match: /^\/prompts/ },
+  { label: 'Experiments', href: href('/experiments'), match: /^\/(experiments|runs|compare|$)/ },
+  { label: 'Models', href: href('/models'), match: /^\/(models|logged-models)/ },
+  { label: 'Prompts', href: href('/prompts'), match: /^\/prompts/ },
 ];
 
 export function Shell({ path, children }: { path: string; children: ReactNode }) {
@@ -12,7 +13,7 @@ export function Shell({ path, children }: { path: string; children: ReactNode })
   return (
     <div className="app">
       <header className="topbar">
-        <a className="logo" href="/#/experiments" aria-label="Cairn home">
+        <a className="logo" href={href('/experiments')} aria-label="Cairn home">
           <svg viewBox="0 0 32 32" width="22" height="22" aria-hidden>
             <ellipse cx="16" cy="24" rx="10" ry="3.6" fill="var(--accent)" />
             <ellipse cx="16" cy="17" rx="7.5" ry="3.2" fill="var(--accent-2)" />

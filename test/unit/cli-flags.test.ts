@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../src/config.js';
+import { SERVER_FLAGS } from '../../src/cli/server-flags.js';
+import { keysCreateCommand, startupBanner } from '../../src/cli/banner.js';
+import { helpOrVersion } from '../../src/main.js';
+
+const parse = (args: string[], env: NodeJS.ProcessEnv = {}) => parseConfig(['--data-dir', '/tmp/cairn-cli-test', ...args], env);
+const failure = (args: string[]) => {
+  try {
+    parse(args);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error(`no error for ${args.join(' ')}`);
+};
+
+// Every option `mlflow server` 3.18 declares (mlflow/cli/__init__.py and mlflow/utils/cli_args.py).
+const MLFLOW_SERVER_FLAGS = [
+  'backend-store-uri', 'read-replica-backend-store-uri', 'registry-store-uri', 'default-artifact-root', 'serve-artifacts',
+  'no-serve-artifacts', 'artifacts-only', 'artifacts-presigned-only', 'artifacts-destination', 'host', 'port', 'workers',
+  'static-prefix', 'allowed-hosts', 'cors-allowed-origins', 'disable-security-middleware', 'x-frame-options', 'gunicorn-opts',
+  'waitress-opts', 'uvicorn-opts', 'dev', 'expose-prometheus', 'app-name', 'trace-archival-config', 'secrets-cache-ttl',
+  'secrets-cache-max-size', 'workspace-store-uri', 'enable-workspaces', 'disable-workspaces',
+];
+
+describe('cairn server flags', () => {
+  it('accepts every flag mlflow server 3.18 has', () => {
+    const known = new Set(SERVER_FLAGS.map((f) => f.name));
+    expect(MLFLOW_SERVER_FLAGS.filter((f) => !known.has(f))).toEqual([]);
+  });
+
+  it('starts from an mlflow server command line, with one note per flag that has no effect here', () => {
+    const cfg = parse([
+      '--host', '127.0.0.1', '-p', '5005', '--registry-store-uri', 'sqlite:///reg.db', '--gunicorn-opts', '--timeout 60',
+      '--dev', '--static-prefix', '/mlflow', '--expose-prometheus', '/tmp/prom', '--allowed-hosts', 'a.example',
+      '--cors-allowed-origins', 'https://a.example', '--x-frame-options', 'DENY', '--disable-security-middleware',
+    ]);
+    expect(cfg.port).toBe(5005);
+    expect(cfg.staticPrefix).toBe('/mlflow');
+    expect(cfg.exposePrometheus).toBe(true);
+    expect(cfg.ignoredFlags).toHaveLength(4);
+    expect(cfg.ignoredFlags.join('\n')).toMatch(/^cairn: --registry-store-uri is ignored: the registry lives in the --backend-store-uri database/m);
+    expect(cfg.ignoredFlags.join('\n')).toContain('--gunicorn-opts is ignored: Cairn is a Node server');
+    expect(cfg.ignoredFlags.join('\n')).toContain('--dev is ignored');
+    expect(cfg.ignoredFlags.join('\n')).toContain('--expose-prometheus is ignored: Cairn does not serve /metrics yet');
+  });
+
+  it('takes --static-prefix and --expose-prometheus from the environment as mlflow does', () => {
+    const cfg = parse([], { MLFLOW_STATIC_PREFIX: '/a/b', MLFLOW_EXPOSE_PROMETHEUS: '/tmp/x' });
+    expect(cfg.staticPrefix).toBe('/a/b');
+    expect(cfg.exposePrometheus).toBe(true);
+    expect(parse([]).exposePrometheus).toBe(false);
+    expect(parse([]).staticPrefix).toBe('');
+  });
+
+  it('names the flag and what it expects when a value is wrong', () => {
+    expect(failure(['--port', 'abc'])).toBe("invalid value for --port: expected a whole number from 0 to 65535 (got 'abc')");
+    expect(failure(['--workers', '0'])).toBe("invalid value for --workers: expected a whole number from 1 to 256 (got '0')");
+    expect(failure(['--static-prefix', 'mlflow'])).toContain("--static-prefix: expected a path that begins with '/' and does not end with '/'");
+    expect(failure(['--static-prefix', '/mlflow/'])).toContain('--static-prefix');
+    expect(failure(['--db-timeout', 'soon'])).toContain('--db-timeout: expected a number of seconds');
+    expect(failure(['--bogus'])).toBe('unknown flag --bogus: cairn server --help lists the flags');
+    expect(failure(['--port'])).toBe('--port needs a value: cairn server --help says which');
+  });
+});
+
+describe('--help and --version', () => {
+  it('every command has readable help: one flag a line, mlflow flags included', () => {
+    const server = helpOrVersion(['server', '--help'])!;
+    expect(server).toMatch(/^usage: cairn server/);
+    for (const flag of ['--port PORT', '--static-prefix /PREFIX', '--expose-prometheus DIR', '--gunicorn-opts OPTS']) {
+      expect(server.split('\n').filter((l) => l.includes(flag))).toHaveLength(1);
+    }
+    expect(Math.max(...server.split('\n').map((l) => l.length))).toBeLessThan(170);
+    expect(helpOrVersion(['--help'])).toMatch(/^usage: cairn <command>/);
+    expect(helpOrVersion(['db', 'migrate', '--help'])).toMatch(/^usage: cairn db migrate/);
+    expect(helpOrVersion(['keys', 'create', '--help'])).toMatch(/^usage: cairn keys create/);
+    expect(helpOrVersion(['server', '--port', '1'])).toBeUndefined();
+  });
+
+  it('every command prints the version', () => {
+    for (const argv of [['--version'], ['server', '--version'], ['keys', 'list', '--version'], ['db', 'migrate', '--version']]) {
+      expect(helpOrVersion(argv)).toMatch(/^cairn \d+\.\d+\.\d+ \(speaks the MLflow 3\.18\.0 API\)$/);
+    }
+  });
+});
+
+describe('the start-up banner', () => {
+  it('prints a keys command for this server, where artifacts go and the UI address', () => {
+    const cfg = parse(['--port', '5001', '--static-prefix', '/p']);
+    const text = startupBanner(cfg, 5001).join('\n');
+    expect(text).toContain('WANDB_API_KEY=$(node bin/cairn.js keys create --data-dir /tmp/cairn-cli-test)');
+    expect(text).toContain('web UI:    http://127.0.0.1:5001/p/');
+    expect(text).toContain('artifacts: /tmp/cairn-cli-test/artifacts');
+    expect(text).toContain('export MLFLOW_TRACKING_URI=http://127.0.0.1:5001/p');
+  });
+
+  it('names a Postgres store without its password', () => {
+    const cfg = parse(['--backend-store-uri', 'postgresql://u:secret@db:5432/x']);
+    expect(keysCreateCommand(cfg)).toBe("node bin/cairn.js keys create --backend-store-uri 'postgresql://u:***@db:5432/x'");
+    expect(startupBanner(cfg, 5000).join('\n')).not.toContain('secret');
+  });
+
+  it('names a custom embedded store by its URI', () => {
+    const cfg = parse(['--backend-store-uri', 'pglite:///srv/my db']);
+    expect(keysCreateCommand(cfg)).toBe("node bin/cairn.js keys create --backend-store-uri 'pglite:///srv/my db'");
+  });
+});

@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+// @ts-expect-error plain JavaScript module (npm start runs it before anything is compiled)
+import { staleParts } from '../../scripts/stale.mjs';
+
+// `npm start` rebuilds only the halves whose sources changed since the last build.
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-stale-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+function write(file: string, at: number): void {
+  fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+  fs.writeFileSync(path.join(root, file), 'x');
+  fs.utimesSync(path.join(root, file), at, at);
+}
+
+describe('scripts/stale.mjs', () => {
+  it('says what to rebuild: nothing built, then nothing changed, then a server or UI source edited', () => {
+    write('src/main.ts', 1000);
+    write('src/db/connect.ts', 1000);
+    write('ui/src/app.tsx', 1000);
+    write('ui/node_modules/x.js', 9000); // not an input
+    write('tsconfig.json', 1000);
+    expect(staleParts(root)).toEqual(['server', 'ui']);
+    write('dist/src/main.js', 2000);
+    write('dist/ui/index.html', 2000);
+    expect(staleParts(root)).toEqual([]);
+    write('src/db/connect.ts', 3000);
+    expect(staleParts(root)).toEqual(['server']);
+    write('dist/src/main.js', 4000);
+    write('ui/src/app.tsx', 5000);
+    expect(staleParts(root)).toEqual(['ui']);
+  });
+});
