@@ -56,7 +56,11 @@ async function logArtifact(project: string, run: string, name: string, files: Re
     if (e.node.uploadUrl) expect((await t.api.put(path(e.node.uploadUrl)).send(Object.values(files)[i])).status).toBe(200);
   }
   const manifestBody = JSON.stringify({ version: 1, storagePolicy: 'wandb-storage-policy-v1', storagePolicyConfig: { storageLayout: 'V2' }, contents });
-  expect((await t.api.put(path(manifest.body.data.createArtifactManifest.artifactManifest.file.uploadUrl)).send(manifestBody)).status).toBe(200);
+  const manifestUrl = path(manifest.body.data.createArtifactManifest.artifactManifest.file.uploadUrl);
+  expect((await t.api.put(manifestUrl).send(manifestBody)).status).toBe(200);
+  // The manifest URL works once: a replay must not swap the manifest before the commit.
+  const replay = await t.api.put(manifestUrl).send(JSON.stringify({ version: 1, contents: {} }));
+  expect(replay.status).toBe(403);
   const commit = await w.gql(COMMIT, { artifactID: art.id });
   expect(commit.body.errors).toBeUndefined();
   return { id: art.id as string, deduped: false };

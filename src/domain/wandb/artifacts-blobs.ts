@@ -5,7 +5,7 @@ import type { BlobObject } from '../../blobs/store.js';
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, MlflowError, notFound } from '../../errors.js';
-import { signUpload, verifyUpload } from './upload-tokens.js';
+import { releaseUpload, signUpload, spendUpload, verifyUpload } from './upload-tokens.js';
 
 // Artifact bytes in the blob store (deps.blobs, the folder or bucket behind mlflow-artifacts):
 // files by MD5 under wandb-artifacts/md5/<hex>, manifests under wandb-artifacts/manifests/<uuid>.json.
@@ -87,7 +87,15 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
   if (!found.length || found[0].state === 'DELETED') throw notFound(`Artifact ${artifactId} not found`);
   if (grant.kind === 'artifact-manifest') {
     if (found[0].state !== 'PENDING') throw new MlflowError('INVALID_STATE', `Artifact ${artifactId} is already committed`);
-    await deps.blobs.put(await manifestKey(deps, artifactId), body, 'application/json');
+    // A manifest URL works once, as run-file URLs do: a replay could otherwise swap the manifest of
+    // a version not yet committed. A failed transfer un-spends it, so the client's retry still works.
+    await spendUpload(deps.db, grant, deps.now());
+    try {
+      await deps.blobs.put(await manifestKey(deps, artifactId), body, 'application/json');
+    } catch (err) {
+      await releaseUpload(deps.db, grant).catch(() => {});
+      throw err;
+    }
     return;
   }
   if (await blobExists(deps, grant.path)) {
