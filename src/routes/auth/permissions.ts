@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { getUser } from '../../auth/accounts.js';
 import { deletePermission, effectivePermission, getPermissionRow, parseResourceKind, setPermission, type ResourceKind } from '../../auth/grants.js';
 import { allows } from '../../auth/permissions.js';
@@ -24,6 +25,15 @@ export function permissionRoutes(r: Router): void {
   const grantInput = z.object({ username: requiredString, resource_type: requiredString, resource_id: requiredString });
   const needManage = (kind: ResourceKind, id: string) =>
     kind === 'experiment' ? { access: 'experiment:manage' as const, input: { experiment_id: id } } : { access: 'model:manage' as const, input: { name: id } };
+  // Granting and revoking both act on a resource the caller must MANAGE.
+  const managedResource = async (deps: Deps, input: { resource_type: string; resource_id: string }, c: Context) => {
+    requireAuthOn(deps);
+    const kind = parseResourceKind(input.resource_type);
+    const id = await resourceId(deps, kind, input.resource_id);
+    const need = needManage(kind, input.resource_id);
+    await authorize(deps, principalOf(c), need.access, need.input);
+    return { kind, id };
+  };
 
   defineRoute(r, {
     method: 'post', path: '/mlflow/users/permissions/grant', version: '3.0', access: 'authenticated', tag,
@@ -31,11 +41,7 @@ export function permissionRoutes(r: Router): void {
     input: grantInput.extend({ permission: requiredString }),
     output: z.object({}),
     handle: async (deps, input, c) => {
-      requireAuthOn(deps);
-      const kind = parseResourceKind(input.resource_type);
-      const id = await resourceId(deps, kind, input.resource_id);
-      const need = needManage(kind, input.resource_id);
-      await authorize(deps, principalOf(c), need.access, need.input);
+      const { kind, id } = await managedResource(deps, input, c);
       await setPermission(deps, kind, id, input.username, input.permission, 'upsert');
       return {};
     },
@@ -46,11 +52,7 @@ export function permissionRoutes(r: Router): void {
     input: grantInput,
     output: z.object({}),
     handle: async (deps, input, c) => {
-      requireAuthOn(deps);
-      const kind = parseResourceKind(input.resource_type);
-      const id = await resourceId(deps, kind, input.resource_id);
-      const need = needManage(kind, input.resource_id);
-      await authorize(deps, principalOf(c), need.access, need.input);
+      const { kind, id } = await managedResource(deps, input, c);
       await deletePermission(deps, kind, id, input.username, true);
       return {};
     },
