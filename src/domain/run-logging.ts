@@ -177,9 +177,24 @@ async function upsertTags(tx: Orm, runId: string, values: Map<string, string>): 
     on conflict (run_id, key) do update set value = excluded.value`);
 }
 
-// History and latest value as the CTEs `input`, `ins` and `latest` of one statement: the history
-// insert ignores replayed points (in replay mode), and the latest row moves only forward in
-// (step, timestamp, value) order. `gate`, when given, must hold for anything to be written.
+// History and latest value as the CTEs `input`, `ins`, `range` and `latest` of one statement: the
+// history insert ignores replayed points (in replay mode), the latest row moves only forward in
+// (step, timestamp, value) order, and its min/max widen to the batch's (a replay changes neither).
+// `gate`, when given, must hold for anything to be written.
+const newer = sql.raw('(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)');
+
+/**
+ * The stored min or max combined with the batch's, NaN left out unless both are NaN. Postgres ranks
+ * NaN above every number, so least() already skips it; greatest() needs the NaN cases spelled out.
+ * A null (a row from before the column, not yet backfilled) takes the batch's.
+ */
+function rangeEnd(end: 'min' | 'max'): SQL {
+  const old = sql.raw(`latest_metrics.${end}_value`);
+  const add = sql.raw(`excluded.${end}_value`);
+  if (end === 'min') return sql`coalesce(least(${old}, ${add}), ${add})`;
+  return sql`case when ${old} is null or ${old} = 'NaN'::float8 then ${add} when ${add} = 'NaN'::float8 then ${old} else greatest(${old}, ${add}) end`;
+}
+
 function metricWrites(runId: string, metrics: MetricInput[], replay: boolean, gate?: SQL): SQL {
   const hasLinks = metrics.some((m) => m.model_id || m.dataset_name || m.dataset_digest);
   const links = hasLinks
@@ -208,12 +223,20 @@ function metricWrites(runId: string, metrics: MetricInput[], replay: boolean, ga
       select ${hasLinks ? sql`distinct on (key, step, timestamp, value) ` : sql``}${runId}, key, step, timestamp, value${linkColumns} from input
       order by key, step, timestamp, value
       ${onConflict}),
+    range as (
+      select key, coalesce(min(value) filter (where value <> 'NaN'::float8), 'NaN'::float8) as lo,
+                  coalesce(max(value) filter (where value <> 'NaN'::float8), 'NaN'::float8) as hi
+      from input group by key),
     latest as (
-      insert into latest_metrics (run_id, key, step, timestamp, value)
-      select distinct on (key) ${runId}, key, step, timestamp, value from input
-      order by key, step desc, timestamp desc, value desc
-      on conflict (run_id, key) do update set step = excluded.step, timestamp = excluded.timestamp, value = excluded.value
-      where (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value))`;
+      insert into latest_metrics (run_id, key, step, timestamp, value, min_value, max_value)
+      select distinct on (i.key) ${runId}, i.key, i.step, i.timestamp, i.value, g.lo, g.hi from input i join range g on g.key = i.key
+      order by i.key, i.step desc, i.timestamp desc, i.value desc
+      on conflict (run_id, key) do update set
+        step = case when ${newer} then excluded.step else latest_metrics.step end,
+        timestamp = case when ${newer} then excluded.timestamp else latest_metrics.timestamp end,
+        value = case when ${newer} then excluded.value else latest_metrics.value end,
+        min_value = ${rangeEnd('min')},
+        max_value = ${rangeEnd('max')})`;
 }
 
 export async function deleteTag(deps: Deps, runId: string, key: string): Promise<void> {

@@ -20,6 +20,8 @@ export const metrics = pgTable(
 
 // One row per (run, key): the point with the greatest (step, timestamp, value), maintained in the
 // same transaction as the insert so search_runs filters and sorts without touching the history.
+// min_value/max_value are the least and greatest value of the whole history, NaN left out ('NaN'
+// when every point is NaN), kept in the same statement: the UI's runs table shows and sorts by them.
 export const latestMetrics = pgTable(
   'latest_metrics',
   {
@@ -28,6 +30,8 @@ export const latestMetrics = pgTable(
     step: bigint('step', { mode: 'number' }).notNull(),
     timestamp: bigint('timestamp', { mode: 'number' }).notNull(),
     value: doublePrecision('value').notNull(),
+    minValue: doublePrecision('min_value'),
+    maxValue: doublePrecision('max_value'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.key] }), index('latest_metrics_key_value_idx').on(t.key, t.value)],
 );

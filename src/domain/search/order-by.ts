@@ -10,20 +10,29 @@ export interface OrderTerm {
   /** Canonical key (attribute aliases such as `created` already translated). */
   key: string;
   ascending: boolean;
+  /**
+   * Cairn's own term, not MLflow's grammar: `min(metrics.loss)` / `max(metrics.loss)` order by the
+   * least / greatest value of the metric's whole history. Only where the caller allows it.
+   */
+  aggregate?: 'min' | 'max';
 }
 
 /** Each term is a join; far above any real request. */
 export const MAX_ORDER_TERMS = 20;
 
-export function parseOrderBy(clauses: readonly string[] | null | undefined, dialect: SearchDialect): OrderTerm[] {
+export function parseOrderBy(
+  clauses: readonly string[] | null | undefined,
+  dialect: SearchDialect,
+  options: { metricRanges?: boolean } = {},
+): OrderTerm[] {
   if (clauses != null && !Array.isArray(clauses)) throw invalidParam('Invalid order_by: expected a list of strings');
   if ((clauses?.length ?? 0) > MAX_ORDER_TERMS) throw invalidParam(`order_by has more than ${MAX_ORDER_TERMS} clauses`);
   const terms: OrderTerm[] = [];
   const seen = new Set<string>();
   for (const clause of clauses ?? []) {
-    const term = parseOrderClause(clause, dialect);
+    const term = parseOrderClause(clause, dialect, options.metricRanges ?? false);
     // As MLflow: ordering twice by the same field is a client mistake, not a silent no-op.
-    const id = `${term.entity}\u0000${term.key}`;
+    const id = `${term.aggregate ?? ''}\u0000${term.entity}\u0000${term.key}`;
     if (seen.has(id)) throw invalidParam(`order_by contains duplicate fields: ${clip(clauses!.join(', '))}`);
     seen.add(id);
     terms.push(term);
@@ -31,9 +40,20 @@ export function parseOrderBy(clauses: readonly string[] | null | undefined, dial
   return terms;
 }
 
-function parseOrderClause(clause: string, dialect: SearchDialect): OrderTerm {
+function parseOrderClause(clause: string, dialect: SearchDialect, metricRanges: boolean): OrderTerm {
   if (typeof clause !== 'string') throw invalidParam('Invalid order_by clause: expected a string');
-  const tokens = tokenize(clause);
+  let tokens = tokenize(clause);
+  let aggregate: OrderTerm['aggregate'];
+  // min(<metric>) / max(<metric>): the function name is a one-segment identifier followed by '('.
+  const [fn, open, , close] = tokens;
+  if (metricRanges && fn?.type === 'ident' && fn.segments.length === 1 && open?.type === 'lparen') {
+    const name = fn.segments[0].text.toLowerCase();
+    if ((name !== 'min' && name !== 'max') || fn.segments[0].quote || close?.type !== 'rparen') {
+      throw invalidParam(`Invalid order_by clause '${clip(clause)}'. Use min(metrics.<key>) or max(metrics.<key>).`);
+    }
+    aggregate = name;
+    tokens = [tokens[2], ...tokens.slice(4)];
+  }
   const [ident, direction, extra] = tokens;
   if (ident?.type !== 'ident' || extra) {
     throw invalidParam(`Invalid order_by clause '${clip(clause)}'. Could not be parsed.`);
@@ -46,6 +66,9 @@ function parseOrderClause(clause: string, dialect: SearchDialect): OrderTerm {
     }
   }
   const { entity, key } = resolveEntity(ident.segments, dialect);
+  if (aggregate && entity !== 'metric') {
+    throw invalidParam(`Invalid order_by clause '${clip(clause)}': ${aggregate}() applies to metrics only`);
+  }
   if (entity === 'attribute') {
     const canonical = lookup(dialect.orderBy.attributes, key);
     if (!canonical) {
@@ -57,5 +80,5 @@ function parseOrderClause(clause: string, dialect: SearchDialect): OrderTerm {
   if (!dialect.orderBy.openEntities.includes(entity)) {
     throw invalidParam(`Invalid order_by entity '${entity}' for ${dialect.subject}`);
   }
-  return { entity, key, ascending };
+  return aggregate ? { entity, key, ascending, aggregate } : { entity, key, ascending };
 }

@@ -209,9 +209,11 @@ export function runSearchQuery(input: {
   orderBy?: string[];
   offset: number;
   limit: number;
+  /** Allow Cairn's min(metrics.x) / max(metrics.x) order terms (the UI's search; not MLflow's). */
+  metricRanges?: boolean;
 }): SQL {
   const comparisons = parseFilter(input.filter, RUN_SEARCH_DIALECT);
-  const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT);
+  const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { metricRanges: input.metricRanges });
   checkPage(input.offset, input.limit);
 
   const where: SQL[] = [experimentScope(input.experimentIds)];
@@ -239,10 +241,12 @@ export function runSearchQuery(input: {
       throw invalidParam(`Invalid order_by entity '${t.entity}'`);
     }
     const table = sql.raw(KEYED_TABLES[t.entity]);
+    // latest_metrics keeps the history's min and max next to the latest value.
+    const field = sql.raw(t.aggregate ? `${t.aggregate}_value` : 'value');
     let value: SQL;
     if (joins.length < JOINED_ORDER_KEYS) {
       const alias = sql.raw(`o${i}`);
-      const filters = t.entity === 'metric' ? bounded.get(t.key)?.filter((c) => !moved.has(c)) : undefined;
+      const filters = t.entity === 'metric' && !t.aggregate ? bounded.get(t.key)?.filter((c) => !moved.has(c)) : undefined;
       if (filters?.length) {
         // Ordered by a metric that the filter bounds ("metrics.acc > 0.5 ... ORDER BY metrics.acc"):
         // every match has the metric and it is not NaN, so no missing/NaN ranks are needed. An inner
@@ -258,9 +262,9 @@ export function runSearchQuery(input: {
         return;
       }
       joins.push(sql` LEFT JOIN ${table} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
-      value = sql`${alias}.value`;
+      value = sql`${alias}.${field}`;
     } else {
-      value = sql`(SELECT o.value FROM ${table} o WHERE o.run_id = r.run_id AND o.key = ${t.key})`;
+      value = sql`(SELECT o.${field} FROM ${table} o WHERE o.run_id = r.run_id AND o.key = ${t.key})`;
     }
     if (t.entity === 'metric') {
       order.push(sql`CASE WHEN ${value} IS NULL THEN 2 WHEN ${value} = 'NaN'::float8 THEN 1 ELSE 0 END`);

@@ -19,14 +19,28 @@ const aggregate = z.object({ min: doubleOut, max: doubleOut, mean: doubleOut });
 export function runTableRoutes(r: Router): void {
   defineRoute(r, {
     method: 'post', path: '/cairn/ui/runs/search', access: 'experiment:read', tag,
-    summary: "A page of runs at any offset, with the number of runs matching the filter (MLflow's filter and order_by grammar)",
+    summary:
+      "A page of runs at any offset, with the number of runs matching the filter (MLflow's filter and order_by grammar, " +
+      'plus order_by terms min(metrics.<key>) and max(metrics.<key>) over the whole history)',
     input: z.object({
       ...search,
       order_by: repeated(z.string()).pipe(z.array(z.string()).max(20)).optional(),
       offset: boundedInt(0, Number.MAX_SAFE_INTEGER).optional(),
       limit: boundedInt(1, RUNS_PAGE_LIMITS.maxLimit).optional(),
+      metric_ranges: z
+        .array(z.string().min(1).max(250))
+        .max(RUNS_PAGE_LIMITS.metricRanges)
+        .optional()
+        .openapi({ description: "Metric keys whose history min and max to return per run (in metric_ranges)" }),
     }),
-    output: z.object({ runs: z.array(runOut), total_count: z.number().int() }),
+    output: z.object({
+      runs: z.array(runOut),
+      total_count: z.number().int(),
+      metric_ranges: z
+        .record(z.string(), z.record(z.string(), z.object({ min: doubleOut, max: doubleOut })))
+        .optional()
+        .openapi({ description: 'run id -> metric key -> least and greatest value of its history (NaN left out)' }),
+    }),
     handle: (deps, input) => runsPage(deps, input),
   });
 
