@@ -82,7 +82,7 @@ test('column picker and server-side sort by a metric', async ({ page }) => {
   await page.getByRole('button', { name: /^Columns/ }).click();
   const picker = page.getByRole('dialog', { name: 'Choose columns' });
   await picker.getByLabel('Search columns').fill('loss');
-  await picker.getByLabel('loss', { exact: true }).check();
+  await picker.getByLabel('loss last', { exact: true }).check();
   await picker.getByLabel('Search columns').fill('optimizer');
   await picker.getByLabel('optimizer', { exact: true }).check();
   await page.getByRole('heading', { name: expName }).click();

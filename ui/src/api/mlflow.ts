@@ -43,7 +43,11 @@ export interface RunsQuery {
   filter: string;
   viewType: ViewType;
   orderBy: string[];
+  /** Metric keys whose history min/max the table shows (Cairn's UI search only). */
+  metricRanges?: string[];
 }
+
+export type MetricRanges = Record<string, { min: number | string; max: number | string }>;
 
 /** MLflow's paged search (page tokens: sequential access only). */
 export const searchRunsPage = (q: RunsQuery, maxResults: number, pageToken?: string) =>
@@ -58,13 +62,14 @@ export const searchRunsPage = (q: RunsQuery, maxResults: number, pageToken?: str
 
 /** Cairn's UI search: random access by offset plus the total, for the virtualized table. */
 export const searchRunsOffset = (q: RunsQuery, offset: number, limit: number) =>
-  post<{ runs?: Run[]; total_count: number }>(`2.0/cairn/ui/runs/search`, {
+  post<{ runs?: Run[]; total_count: number; metric_ranges?: Record<string, MetricRanges> }>(`2.0/cairn/ui/runs/search`, {
     experiment_ids: q.experimentIds,
     filter: q.filter || undefined,
     run_view_type: q.viewType,
     order_by: q.orderBy,
     offset,
     limit,
+    metric_ranges: q.metricRanges?.length ? q.metricRanges : undefined,
   });
 
 export interface ColumnKeys {

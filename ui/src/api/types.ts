@@ -39,6 +39,8 @@ export interface Run {
   info: RunInfo;
   data: { metrics?: Metric[]; params?: KeyValue[]; tags?: KeyValue[] };
   inputs?: unknown;
+  /** History min/max of the metrics the runs table asked for (Cairn's UI search; not MLflow's JSON). */
+  ranges?: Record<string, { min: number | string; max: number | string }>;
 }
 
 export interface ModelVersion {

@@ -7,7 +7,7 @@ import { useAsync } from '../hooks';
 import { href, setQuery, useLocation } from '../router';
 import { useColumnKeys } from '../runs-table/column-keys';
 import { ColumnPicker } from '../runs-table/column-picker';
-import { columnFor, DEFAULT_COLUMNS } from '../runs-table/columns';
+import { columnFor, DEFAULT_COLUMNS, rangeKeys } from '../runs-table/columns';
 import { useRunsData } from '../runs-table/data';
 import { FilterBox } from '../runs-table/filter-box';
 import { GROUP_PRESETS, groupClause, GroupsTable, parseGroup } from '../runs-table/groups';
@@ -54,9 +54,12 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
     wgroup && `tags.\`wandb.group\` = ${sq(wgroup)}`,
     wjob && `tags.\`wandb.job_type\` = ${sq(wjob)}`,
   ].filter(Boolean).join(' and ');
+  // Min/max columns are only ever chosen (never defaults), so the URL's columns say which ranges to fetch.
+  const ranges = useMemo(() => rangeKeys((parsedCols ?? []).map(columnFor).filter((c) => !!c)), [parsedCols]);
   const runsQuery = useMemo(
-    () => ({ experimentIds, filter: fullFilter, viewType: VIEWS[view], orderBy: [`${sort.key} ${sort.desc ? 'DESC' : 'ASC'}`] }),
-    [experimentIds.join(','), fullFilter, view, sort.key, sort.desc],
+    () => ({ experimentIds, filter: fullFilter, viewType: VIEWS[view], orderBy: [`${sort.key} ${sort.desc ? 'DESC' : 'ASC'}`], metricRanges: ranges }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [experimentIds.join(','), fullFilter, view, sort.key, sort.desc, ranges.join('\u0000')],
   );
   const data = useRunsData(runsQuery);
   const keys = useColumnKeys(

@@ -2,6 +2,12 @@ import { useEffect, useRef, useState } from 'react';
 import type { ColumnKeys } from '../api/mlflow';
 import { ATTRIBUTE_KEYS, columnFor, DEFAULT_COLUMNS } from './columns';
 
+const METRIC_VARIANTS = [
+  ['metric', 'last'],
+  ['metric-min', 'min'],
+  ['metric-max', 'max'],
+] as const;
+
 // Choose the table's columns among attributes and every param, metric and tag key.
 export function ColumnPicker({ keys, columns, onChange }: { keys: ColumnKeys & { partial: boolean }; columns: string[]; onChange: (ids: string[]) => void }) {
   const [open, setOpen] = useState(false);
@@ -16,6 +22,33 @@ export function ColumnPicker({ keys, columns, onChange }: { keys: ColumnKeys & {
   const chosen = new Set(columns);
   const toggle = (id: string) => onChange(chosen.has(id) ? columns.filter((c) => c !== id) : [...columns, id]);
   const match = (k: string) => !q || k.toLowerCase().includes(q.toLowerCase());
+  // A metric is offered as its latest value and as the least and greatest value of its history.
+  const metricGroup = (list: string[]) => {
+    const shown = list.filter(match).slice(0, 300);
+    if (!shown.length) return null;
+    return (
+      <div className="picker-group">
+        <div className="picker-title">
+          Metrics <span className="muted">{list.length}</span>
+          <span className="picker-variants muted">last · min · max</span>
+        </div>
+        {shown.map((k) => (
+          <div key={k} className="picker-item picker-metric" data-testid="picker-metric">
+            <span className="picker-key" title={k}>{k}</span>
+            {METRIC_VARIANTS.map(([kind, label]) => {
+              const id = `${kind}:${k}`;
+              return (
+                <label key={kind} className="picker-variant" title={`${k}: ${label} value`}>
+                  <input type="checkbox" aria-label={`${k} ${label}`} checked={chosen.has(id)} onChange={() => toggle(id)} />
+                  {label}
+                </label>
+              );
+            })}
+          </div>
+        ))}
+      </div>
+    );
+  };
   const group = (title: string, kind: string, list: string[]) => {
     const shown = list.filter(match).slice(0, 300);
     if (!shown.length) return null;
@@ -50,7 +83,7 @@ export function ColumnPicker({ keys, columns, onChange }: { keys: ColumnKeys & {
           {keys.partial && <div className="muted picker-note">Keys of the loaded runs.</div>}
           <div className="picker-body">
             {group('Attributes', 'attr', ATTRIBUTE_KEYS)}
-            {group('Metrics', 'metric', keys.metrics)}
+            {metricGroup(keys.metrics)}
             {group('Parameters', 'param', keys.params)}
             {group('Tags', 'tag', keys.tags)}
           </div>

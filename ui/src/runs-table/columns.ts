@@ -3,9 +3,11 @@ import { runName, tagValue } from '../api/types';
 import { fmtDuration, fmtNumber, fmtTime } from '../format';
 
 // The runs table's columns. An id names the kind and key (`metric:loss`, `param:lr`, `tag:team`,
-// `attr:start_time`); ids are what the URL keeps, so a shared link shows the same columns.
+// `attr:start_time`); ids are what the URL keeps, so a shared link shows the same columns. A metric
+// is shown as its latest value (`metric:`), or the least / greatest value of its history
+// (`metric-min:`, `metric-max:`, sorted on the server by Cairn's min(...)/max(...) order terms).
 
-export type ColumnKind = 'attr' | 'param' | 'metric' | 'tag';
+export type ColumnKind = 'attr' | 'param' | 'metric' | 'metric-min' | 'metric-max' | 'tag';
 
 export interface Column {
   id: string;
@@ -51,6 +53,14 @@ export function columnFor(id: string): Column | undefined {
         id, kind, key, label: key, width: 120, numeric: true, orderKey: `metrics.${quoteKey(key)}`,
         text: (r) => fmtNumber(r.data.metrics?.find((m) => m.key === key)?.value),
       };
+    case 'metric-min':
+    case 'metric-max': {
+      const end = kind === 'metric-min' ? 'min' : 'max';
+      return {
+        id, kind, key, label: `${key} (${end})`, width: 130, numeric: true, orderKey: `${end}(metrics.${quoteKey(key)})`,
+        text: (r) => fmtNumber(r.ranges?.[key]?.[end]),
+      };
+    }
     case 'param':
       return { id, kind, key, label: key, width: 120, orderKey: `params.${quoteKey(key)}`, text: (r) => r.data.params?.find((p) => p.key === key)?.value ?? '' };
     case 'tag':
@@ -59,6 +69,9 @@ export function columnFor(id: string): Column | undefined {
       return undefined;
   }
 }
+
+/** The metric keys whose min or max the columns show: what the runs search must return. */
+export const rangeKeys = (columns: Column[]) => [...new Set(columns.filter((c) => c.kind === 'metric-min' || c.kind === 'metric-max').map((c) => c.key))].sort();
 
 export const NAME_ORDER_KEY = 'attributes.run_name';
 export const nameOf = runName;

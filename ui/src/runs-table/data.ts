@@ -49,7 +49,8 @@ export function useRunsData(q: RunsQuery): RunsData {
           try {
             const r = await searchRunsOffset(q, p * PAGE, PAGE);
             if (state.current !== s) return;
-            s.pages.set(p, r.runs ?? []);
+            const ranges = r.metric_ranges;
+            s.pages.set(p, ranges ? (r.runs ?? []).map((run) => ({ ...run, ranges: ranges[run.info.run_id] })) : (r.runs ?? []));
             s.total = r.total_count;
             setError(undefined);
             bump();

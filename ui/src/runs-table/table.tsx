@@ -14,6 +14,15 @@ const CHECK_W = 40;
 const NAME_W = 240;
 const PIN_W = CHECK_W + NAME_W;
 
+const KIND_TITLES: Record<Column['kind'], string> = {
+  attr: 'attribute',
+  param: 'param',
+  metric: 'metric (latest value)',
+  'metric-min': 'metric (least value logged)',
+  'metric-max': 'metric (greatest value logged)',
+  tag: 'tag',
+};
+
 export interface TableProps {
   data: RunsData;
   columns: Column[];
@@ -137,7 +146,7 @@ export function RunsTable({ data, columns, sort, onSort, selected, onSelect, act
                 aria-sort={ariaSort(c.orderKey)}
                 data-col={c.id}
                 style={{ position: 'absolute', left: vc.start, width: c.width, height: HEAD_H }}
-                title={`${c.kind === 'attr' ? 'attribute' : c.kind}: ${c.key}`}
+                title={`${KIND_TITLES[c.kind]}: ${c.key}`}
               >
                 {c.orderKey ? (
                   <button className="rt-sort" onClick={() => onSort(c.orderKey!)}>
