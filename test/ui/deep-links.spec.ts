@@ -45,6 +45,8 @@ print("RESULT " + json.dumps({"run_id": run.info.run_id, "version": mv.version})
   const base = new URL(runUrl!).origin;
   await page.goto(`${base}/#/models/${encodeURIComponent(model)}/versions/${result.version}`);
   await expect(page.getByRole('heading', { name: `${model} · Version ${result.version}` })).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole('heading', { name: `${model} · Version ${result.version}` })).toBeVisible();
   await expect(page.getByRole('link', { name: result.run_id.slice(0, 12) })).toBeVisible();
   await page.getByRole('link', { name: result.run_id.slice(0, 12) }).click();
   await expect(page.getByTestId('run-name')).toHaveText('deep-link-run');

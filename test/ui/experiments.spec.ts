@@ -59,6 +59,7 @@ test('experiments list: search, counts, sort, create, rename, delete, restore', 
   const deleted = page.getByTestId('experiment-row').filter({ hasText: renamed });
   await expect(deleted).toBeVisible();
   await deleted.getByRole('button', { name: 'Restore' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Restore' }).click();
   await expect(deleted).toHaveCount(0);
   await page.getByRole('button', { name: 'Active' }).click();
   await expect(page.getByTestId('experiment-row').filter({ hasText: renamed })).toBeVisible();

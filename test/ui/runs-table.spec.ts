@@ -26,6 +26,7 @@ test.beforeAll(async () => {
       params: { optimizer: r.optimizer, lr: String(0.001 * (i + 1)) },
       metrics: { loss: r.loss, 'val/acc': 1 - r.loss },
       startTime: Date.now() - (N - i) * 60_000,
+      tags: { team: i % 2 ? 'odd' : 'even' },
     });
     runs.push({ id, ...r });
   }
@@ -65,14 +66,26 @@ test('filter with MLflow grammar and key completion; kept in the URL', async ({ 
   await expect(page.getByTestId('error-message')).toBeVisible();
 });
 
-test('quick filters: state and user', async ({ page }) => {
+test('quick filters: state, user and a tag, values listed by the server', async ({ page }) => {
   await page.goto(`/#/experiments/${expId}`);
   await page.getByLabel('State').selectOption('FAILED');
   await expect(page.getByTestId('run-total')).toHaveText(`${runs.filter((r) => r.status === 'FAILED').length} runs`);
-  await page.getByLabel('User').fill('alice');
-  await page.getByLabel('User').press('Enter');
+  await expect(page.getByLabel('User').locator('option')).toHaveText(['Any user', 'alice', 'bob']);
+  await page.getByLabel('User').selectOption('alice');
   await expect(page.getByTestId('run-total')).toHaveText(`${runs.filter((r) => r.status === 'FAILED' && r.user === 'alice').length} runs`);
   await expect(page).toHaveURL(/state=FAILED.*user=alice|user=alice.*state=FAILED/);
+
+  // Any tag: its key, then one of its values (system tags such as mlflow.user are not offered).
+  await page.getByLabel('State').selectOption('');
+  await page.getByLabel('User').selectOption('');
+  await expect(page.getByLabel('Tag', { exact: true }).locator('option')).toHaveText(['Any tag', 'team']);
+  await page.getByLabel('Tag', { exact: true }).selectOption('team');
+  await page.getByLabel('team value').selectOption('even');
+  await expect(page.getByTestId('run-total')).toHaveText(`${N / 2} runs`);
+  await expect(page).toHaveURL(/tag=team&tagv=even/);
+  await page.reload();
+  await expect(page.getByLabel('team value')).toHaveValue('even');
+  await expect(page.getByTestId('run-total')).toHaveText(`${N / 2} runs`);
 });
 
 test('column picker and server-side sort by a metric', async ({ page }) => {

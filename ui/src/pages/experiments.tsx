@@ -18,7 +18,7 @@ export function ExperimentsPage() {
   const sort = (query.get('sort') as SortKey) || 'activity';
   const desc = query.get('dir') !== 'asc';
   const list = useAsync(() => searchExperiments(view === 'deleted' ? 'DELETED_ONLY' : 'ACTIVE_ONLY'), [view]);
-  const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'rename' | 'delete'; exp: Experiment }>();
+  const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'rename' | 'delete' | 'restore'; exp: Experiment }>();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   // Counts are cached while the page is open, and fetched afresh each time it is opened.
   useState(() => invalidateExperimentStats());
@@ -145,7 +145,7 @@ export function ExperimentsPage() {
                             <button className="btn btn-sm" onClick={() => setDialog({ kind: 'delete', exp: e })}>Delete</button>
                           </>
                         ) : (
-                          <button className="btn btn-sm" onClick={() => restoreExperiment(e.experiment_id).then(list.reload, (err) => alert(err.message))}>
+                          <button className="btn btn-sm" onClick={() => setDialog({ kind: 'restore', exp: e })}>
                             Restore
                           </button>
                         )}
@@ -196,6 +196,20 @@ export function ExperimentsPage() {
           }}
         >
           <p className="muted">The experiment and its runs move to “Deleted”, from where they can be restored.</p>
+        </FormDialog>
+      )}
+      {dialog?.kind === 'restore' && (
+        <FormDialog
+          title={`Restore “${dialog.exp.name}”?`}
+          submitLabel="Restore"
+          fields={[]}
+          onClose={() => setDialog(undefined)}
+          onSubmit={async () => {
+            await restoreExperiment(dialog.exp.experiment_id);
+            list.reload();
+          }}
+        >
+          <p className="muted">The experiment and its runs become active again.</p>
         </FormDialog>
       )}
     </div>

@@ -7,12 +7,12 @@ import { useAsync } from '../hooks';
 import { href, setQuery, useLocation } from '../router';
 import { useColumnKeys } from '../runs-table/column-keys';
 import { ColumnPicker } from '../runs-table/column-picker';
-import { columnFor, DEFAULT_COLUMNS, rangeKeys } from '../runs-table/columns';
+import { columnFor, DEFAULT_COLUMNS, quoteKey, rangeKeys } from '../runs-table/columns';
 import { useRunsData } from '../runs-table/data';
 import { FilterBox } from '../runs-table/filter-box';
 import { GROUP_PRESETS, groupClause, GroupsTable, parseGroup } from '../runs-table/groups';
 import { RunsTable } from '../runs-table/table';
-import { TagValueFilter } from '../runs-table/tag-filter';
+import { TagFilter, ValueFilter } from '../runs-table/tag-filter';
 
 // The runs of one or several experiments. Everything that defines the view (filter, quick filters,
 // lifecycle, sort, columns, grouping) lives in the URL's query, so a copied link reproduces it.
@@ -29,6 +29,8 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
   const user = query.get('user') ?? '';
   const wgroup = query.get('wgroup') ?? '';
   const wjob = query.get('wjob') ?? '';
+  const tagKey = query.get('tag') ?? '';
+  const tagVal = query.get('tagv') ?? '';
   const view = query.get('view') && VIEWS[query.get('view')!] ? query.get('view')! : 'active';
   const sortRaw = query.get('sort') ?? 'attributes.start_time DESC';
   const sort = useMemo(() => {
@@ -53,6 +55,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
     user && `attributes.user_id = ${sq(user)}`,
     wgroup && `tags.\`wandb.group\` = ${sq(wgroup)}`,
     wjob && `tags.\`wandb.job_type\` = ${sq(wjob)}`,
+    tagKey && tagVal && `tags.${quoteKey(tagKey)} = ${sq(tagVal)}`,
   ].filter(Boolean).join(' and ');
   // Min/max columns are only ever chosen (never defaults), so the URL's columns say which ranges to fetch.
   const ranges = useMemo(() => rangeKeys((parsedCols ?? []).map(columnFor).filter((c) => !!c)), [parsedCols]);
@@ -135,22 +138,14 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
           <option value="">Any state</option>
           {STATES.map((s) => <option key={s} value={s}>{s.toLowerCase()}</option>)}
         </select>
-        <input
-          className="input"
-          style={{ width: 130 }}
-          aria-label="User"
-          placeholder="User"
-          defaultValue={user}
-          key={user}
-          onKeyDown={(e) => e.key === 'Enter' && update({ user: (e.target as HTMLInputElement).value.trim() || undefined })}
-          onBlur={(e) => e.target.value.trim() !== user && update({ user: e.target.value.trim() || undefined })}
-        />
+        <ValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} by={{ kind: 'attribute', key: 'user_id' }} label="User" value={user} onChange={(v) => update({ user: v || undefined })} />
         {(keys.tags.includes('wandb.group') || wgroup) && (
-          <TagValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} tagKey="wandb.group" label="W&B group" value={wgroup} onChange={(v) => update({ wgroup: v || undefined })} />
+          <ValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} by={{ kind: 'tag', key: 'wandb.group' }} label="W&B group" value={wgroup} onChange={(v) => update({ wgroup: v || undefined })} />
         )}
         {(keys.tags.includes('wandb.job_type') || wjob) && (
-          <TagValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} tagKey="wandb.job_type" label="Job type" value={wjob} onChange={(v) => update({ wjob: v || undefined })} />
+          <ValueFilter experimentIds={experimentIds} viewType={VIEWS[view]} by={{ kind: 'tag', key: 'wandb.job_type' }} label="Job type" value={wjob} onChange={(v) => update({ wjob: v || undefined })} />
         )}
+        <TagFilter experimentIds={experimentIds} viewType={VIEWS[view]} tags={keys.tags} tagKey={tagKey} value={tagVal} onChange={(k, v) => update({ tag: k || undefined, tagv: v || undefined })} />
         <div className="seg" role="group" aria-label="Lifecycle">
           {Object.keys(VIEWS).map((v) => (
             <button key={v} aria-pressed={view === v} onClick={() => update({ view: v === 'active' ? undefined : v })}>

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { Run } from '../api/types';
 import { href } from '../router';
 import { nameOf, NAME_ORDER_KEY, type Column } from './columns';
@@ -57,8 +57,9 @@ export function RunsTable({ data, columns, sort, onSort, selected, onSelect, act
   }, [first, last, data.rowCount, data.version]);
   const totalWidth = PIN_W + columns.reduce((n, c) => n + c.width, 0);
 
-  const allLoaded = data.loaded().map((r) => r.info.run_id);
-  const allSelected = allLoaded.length > 0 && allLoaded.every((id) => selected.has(id));
+  // Once per loaded page or selection change, not per scrolled frame (100,000 runs may be loaded).
+  const allLoaded = useMemo(() => data.loaded().map((r) => r.info.run_id), [data.version, data.rowCount]);
+  const allSelected = useMemo(() => allLoaded.length > 0 && allLoaded.every((id) => selected.has(id)), [allLoaded, selected]);
 
   const toggleRow = (i: number, shift: boolean) => {
     const r = data.row(i);
@@ -203,7 +204,7 @@ export function RunsTable({ data, columns, sort, onSort, selected, onSelect, act
                     style={{ position: 'absolute', left: vc.start, width: c.width, height: ROW_H }}
                     title={text}
                   >
-                    {!r ? null : c.id === 'attr:status' ? <span className={`badge status-${text.toLowerCase()}`}>{text}</span> : text}
+                    {!r ? null : c.id === 'attr:status' ? <span className={`badge status-${text.toLowerCase()}`}>{text}</span> : <span className="rt-text">{text}</span>}
                   </div>
                 );
               })}
