@@ -71,6 +71,14 @@ test('a new user sees what to run when no shown experiment has runs', async ({ p
   await expect(page.getByText('No runs yet')).toBeVisible();
   await expect(page.getByText(/MLFLOW_TRACKING_URI=http:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
   await expect(page.getByText(/WANDB_BASE_URL=http:\/\/127\.0\.0\.1:\d+/)).toBeVisible();
+  await shoot(page, 'experiments-first-run');
+  // An experiment without runs says what to run to log one into it.
+  const empty = unique('empty');
+  const id = await createExperiment(empty);
+  await page.goto(`/#/experiments/${id}`);
+  await expect(page.getByText('No runs yet')).toBeVisible();
+  await expect(page.getByText(`mlflow.set_experiment('${empty}')`)).toBeVisible();
+  await shoot(page, 'runs-empty');
 });
 
 test('keyboard: arrows move between experiments, enter opens one', async ({ page }) => {

@@ -23,6 +23,7 @@ test('models list: search, and prompts kept apart', async ({ page }) => {
   runPython(`
 import mlflow
 mlflow.genai.register_prompt(name=${JSON.stringify(prompt)}, template="Summarize: {{text}}", commit_message="first")
+mlflow.genai.register_prompt(name=${JSON.stringify(prompt)}, template="Summarize in one line: {{text}}", commit_message="shorter")
 `);
   await page.goto('/#/models');
   await expect(page.getByTestId('model-row').filter({ hasText: model })).toBeVisible();
@@ -34,7 +35,15 @@ mlflow.genai.register_prompt(name=${JSON.stringify(prompt)}, template="Summarize
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Prompts' }).click();
   const row = page.getByTestId('model-row').filter({ hasText: prompt });
   await expect(row).toBeVisible();
+  await shoot(page, 'prompts');
   await row.getByRole('link', { name: prompt }).click();
+  // Every version's template, newest first; a version's own link shows that version.
+  await expect(page.getByTestId('prompt-version')).toHaveCount(2);
+  await expect(page.getByTestId('prompt-version').first()).toContainText('Summarize in one line: {{text}}');
+  await expect(page.getByTestId('prompt-version').nth(1)).toContainText('Summarize: {{text}}');
+  await shoot(page, 'prompt');
+  await page.getByRole('link', { name: 'Version 1' }).click();
+  await expect(page.getByTestId('prompt-version')).toHaveCount(1);
   await expect(page.getByTestId('prompt-version')).toContainText('Summarize: {{text}}');
 });
 
@@ -53,6 +62,7 @@ test('model page: description, tags, versions; version page: stage, aliases, tag
   await page.getByLabel('Tag value').fill('vision');
   await page.getByRole('button', { name: 'Add tag' }).click();
   await expect(page.getByTestId('tags')).toContainText('team');
+  await shoot(page, 'model');
   rm = await call<Rm>('GET', `registered-models/get?name=${encodeURIComponent(model)}`);
   expect(rm.registered_model.tags?.find((t) => t.key === 'team')?.value).toBe('vision');
 
@@ -110,10 +120,36 @@ test('logged models list and page', async ({ page }) => {
   await page.goto('/#/logged-models');
   const row = page.getByTestId('logged-model-row').filter({ hasText: name });
   await expect(row).toBeVisible();
+  await shoot(page, 'logged-models');
   await row.getByRole('link', { name }).click();
   await expect(page.getByRole('heading', { name })).toBeVisible();
   await expect(page.getByText(id, { exact: true })).toBeVisible();
+  await shoot(page, 'logged-model');
   // MLflow 3's own UI path for the same page.
   await page.goto(`/#/experiments/${expId}/models/${id}`);
   await expect(page.getByRole('heading', { name })).toBeVisible();
+});
+
+test('keyboard in the registry tables: arrows move between rows, enter opens one', async ({ page }) => {
+  await call('POST', 'registered-models/create', { name: unique('kbd-model') });
+  await page.goto('/#/models');
+  const links = page.getByTestId('model-row').locator('td:first-child a');
+  expect(await links.count()).toBeGreaterThan(1);
+  await links.first().focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(links.nth(1)).toBeFocused();
+  await page.keyboard.press('k');
+  await expect(links.first()).toBeFocused();
+  await page.keyboard.press('End');
+  await expect(links.last()).toBeFocused();
+  const name = await links.last().textContent();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: name! })).toBeVisible();
+
+  // A model's versions table too.
+  await page.goto(`/#/models/${encodeURIComponent(model)}`);
+  const versions = page.getByTestId('version-row').locator('td:first-child a');
+  await versions.first().focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(versions.nth(1)).toBeFocused();
 });

@@ -2,6 +2,7 @@ import { useMemo, useState } from 'react';
 import { createExperiment, deleteExperiment, renameExperiment, restoreExperiment, searchExperiments } from '../api/mlflow';
 import type { Experiment } from '../api/types';
 import { FormDialog } from '../components/modal';
+import { rowKeys } from '../components/row-keys';
 import { PageHeader } from '../components/shell';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { fmtAgo, fmtTime } from '../format';
@@ -216,16 +217,6 @@ export function ExperimentsPage() {
   );
 }
 
-/** ↑/↓ (or j/k) move the focus between the rows' name links; Home/End jump to the ends. */
-function rowKeys(e: React.KeyboardEvent<HTMLTableSectionElement>) {
-  const links = [...e.currentTarget.querySelectorAll<HTMLAnchorElement>('tr td:nth-child(2) a')];
-  const at = links.findIndex((a) => a.closest('tr')?.contains(document.activeElement));
-  const to = { ArrowDown: at + 1, j: at + 1, ArrowUp: at - 1, k: at - 1, Home: 0, End: links.length - 1 }[e.key];
-  if (to === undefined || at < 0 || ((e.target as HTMLElement).tagName === 'INPUT' && e.key.length === 1)) return;
-  e.preventDefault();
-  links[Math.max(0, Math.min(links.length - 1, to))]?.focus();
-}
-
 function FirstRunHint({ hasExperiments = false }: { hasExperiments?: boolean }) {
   const origin = window.location.origin;
   return (
@@ -238,7 +229,7 @@ with mlflow.start_run(): mlflow.log_metric('loss', 0.5)"
 
 # W&B
 export WANDB_BASE_URL=${origin}
-export WANDB_API_KEY=$(cairn keys create --user you)
+export WANDB_API_KEY=$(node bin/cairn.js keys create --user you)
 python -c "import wandb; r = wandb.init(project='hello'); r.log({'loss': 0.5}); r.finish()"`}</pre>
     </Empty>
   );

@@ -6,6 +6,7 @@ import { fmtNumber, fmtTime } from '../format';
 import { useAsync } from '../hooks';
 import { href, setQuery, useLocation } from '../router';
 import { ModelTabs, RunRef } from './model-links';
+import { rowKeys } from '../components/row-keys';
 
 /** MLflow 3's logged models over every active experiment, newest first. */
 export function LoggedModelsPage() {
@@ -41,7 +42,7 @@ export function LoggedModelsPage() {
         <div className="table-wrap">
           <table className="table" data-testid="logged-models-table">
             <thead><tr><th>Name</th><th>Model ID</th><th>Experiment</th><th>Source run</th><th>Status</th><th>Created</th></tr></thead>
-            <tbody>
+            <tbody onKeyDown={rowKeys}>
               {rows.map((m) => (
                 <tr key={m.info.model_id} data-testid="logged-model-row">
                   <td><a href={href(`/logged-models/${m.info.model_id}`)}>{m.info.name}</a></td>

@@ -6,6 +6,7 @@ import { fmtTime } from '../format';
 import { useAsync } from '../hooks';
 import { href } from '../router';
 import { RunRef, stageBadge } from './model-links';
+import { rowKeys } from '../components/row-keys';
 
 
 /** A registered model: description, tags, aliases and its versions. */
@@ -50,7 +51,7 @@ export function ModelPage({ name }: { name: string }) {
             <thead>
               <tr><th>Version</th><th>Stage</th><th>Aliases</th><th>Created</th><th>Source run</th><th>Status</th><th>Description</th></tr>
             </thead>
-            <tbody>
+            <tbody onKeyDown={rowKeys}>
               {versions.data.map((v) => (
                 <tr key={v.version} data-testid="version-row">
                   <td><a href={href(`/models/${enc}/versions/${v.version}`)}>Version {v.version}</a></td>

@@ -7,6 +7,7 @@ import { fmtAgo, fmtTime } from '../format';
 import { useAsync, useDebounced } from '../hooks';
 import { href, setQuery, useLocation } from '../router';
 import { ModelTabs } from './model-links';
+import { rowKeys } from '../components/row-keys';
 
 export const isPrompt = (m: RegisteredModel) => tagValue(m.tags, 'mlflow.prompt.is_prompt') === 'true';
 export const PROMPT_CLAUSE = "tags.`mlflow.prompt.is_prompt` = 'true'";
@@ -64,7 +65,7 @@ mlflow.genai.register_prompt(name="summarize", template="Summarize: {{text}}")`}
                 <th>Description</th>
               </tr>
             </thead>
-            <tbody>
+            <tbody onKeyDown={rowKeys}>
               {rows.map((m) => {
                 const latest = Math.max(0, ...(m.latest_versions ?? []).map((v) => Number(v.version)));
                 return (

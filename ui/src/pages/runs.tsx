@@ -121,6 +121,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
   if (exps.error) return <div className="page"><ErrorBox error={exps.error} onRetry={exps.reload} /></div>;
   if (!experimentIds.length) return <div className="page"><Empty title="No experiment chosen">Pick experiments on the <a href={href('/experiments')}>experiments page</a>.</Empty></div>;
   const title = exps.data ? exps.data.map((e) => e.name).join(', ') : '…';
+  const expName = (exps.data?.[0]?.name ?? 'name').replace(/['"\\$`]/g, '');
   const compareHref = href('/compare-runs', { runs: JSON.stringify([...selected]), experiments: JSON.stringify(experimentIds) });
 
   return (
@@ -187,10 +188,16 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
           <Empty title="No run matches">Nothing matches <code>{fullFilter}</code>.</Empty>
         ) : (
           <Empty title="No runs yet">
-            <p>Log one into this experiment:</p>
-            <pre>{`export MLFLOW_TRACKING_URI=${window.location.origin}
-python -c "import mlflow; mlflow.set_experiment('${(exps.data?.[0]?.name ?? 'name').replace(/'/g, '')}')
-with mlflow.start_run(): mlflow.log_metric('loss', 0.5)"`}</pre>
+            <p>Log one into this experiment (a W&B project of the same name is this experiment):</p>
+            <pre>{`# MLflow
+export MLFLOW_TRACKING_URI=${window.location.origin}
+python -c "import mlflow; mlflow.set_experiment('${expName}')
+with mlflow.start_run(): mlflow.log_metric('loss', 0.5)"
+
+# W&B
+export WANDB_BASE_URL=${window.location.origin}
+export WANDB_API_KEY=$(node bin/cairn.js keys create --user you)
+python -c "import wandb; r = wandb.init(project='${expName}'); r.log({'loss': 0.5}); r.finish()"`}</pre>
           </Empty>
         )
       ) : (
