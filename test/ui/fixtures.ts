@@ -1,6 +1,5 @@
 import { test as base, expect, type Page } from '@playwright/test';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 
 // Shared by the UI specs: the server's URL as baseURL, a client for seeding data through the real
@@ -24,15 +23,7 @@ export async function call<T = Record<string, unknown>>(method: string, apiPath:
 }
 
 /** A free loopback port, for the specs that start a Cairn of their own (auth, W&B media). */
-export const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
+export { freePort } from './server.js';
 
 export const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 

@@ -32,10 +32,15 @@ export async function startCairn(args: string[]): Promise<RunningCairn> {
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
+  // A first start creates the embedded database (initdb); on a loaded 2-core machine that can take a minute.
+  const deadline = Date.now() + 180_000;
+  for (;;) {
     if (child.exitCode !== null) throw new Error(`Cairn exited during start-up:\n${log}`);
     if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
-    if (i > 600) throw new Error(`Cairn did not answer /health within 60 s:\n${log}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGTERM');
+      throw new Error(`Cairn did not answer /health within 180 s:\n${log}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {

@@ -9,6 +9,10 @@ import type { Run } from '../api/types';
 // load in order up to the one needed, and the row count grows as they arrive.
 
 export const PAGE = 200;
+/** Requests in flight at once: a fast scroll across 100,000 rows must not queue a request per page passed. */
+const CONCURRENT = 2;
+/** Pages kept in memory (offset mode): the farthest from the view are dropped and fetched again if needed. */
+const KEPT_PAGES = 50;
 
 export interface RunsData {
   rowCount: number;
@@ -26,9 +30,23 @@ export interface RunsData {
 
 let offsetMissing = false;
 
+function evict(s: { pages: Map<number, Run[]>; want: number[] }) {
+  while (s.pages.size > KEPT_PAGES) {
+    let far = -1;
+    let dist = -1;
+    for (const p of s.pages.keys()) {
+      const d = p < s.want[0] ? s.want[0] - p : p > s.want[1] ? p - s.want[1] : 0;
+      if (d > dist) [far, dist] = [p, d];
+    }
+    if (dist <= 1) return;
+    s.pages.delete(far);
+  }
+}
+
 export function useRunsData(q: RunsQuery): RunsData {
   const key = JSON.stringify(q);
-  const state = useRef({ key: '', pages: new Map<number, Run[]>(), inflight: new Set<number>(), total: undefined as number | undefined, tokens: [undefined] as (string | undefined)[], done: false });
+  const fresh = (k: string) => ({ key: k, pages: new Map<number, Run[]>(), inflight: new Set<number>(), queue: [] as number[], want: [0, 0], total: undefined as number | undefined, tokens: [undefined] as (string | undefined)[], done: false });
+  const state = useRef(fresh(''));
   const [version, setVersion] = useState(0);
   const [error, setError] = useState<Error>();
   const [sequential, setSequential] = useState(offsetMissing);
@@ -36,7 +54,7 @@ export function useRunsData(q: RunsQuery): RunsData {
   const bump = () => setVersion((v) => v + 1);
 
   if (state.current.key !== key + reloads) {
-    state.current = { key: key + reloads, pages: new Map(), inflight: new Set(), total: undefined, tokens: [undefined], done: false };
+    state.current = fresh(key + reloads);
   }
 
   const loadPage = useCallback(
@@ -51,6 +69,7 @@ export function useRunsData(q: RunsQuery): RunsData {
             if (state.current !== s) return;
             const ranges = r.metric_ranges;
             s.pages.set(p, ranges ? (r.runs ?? []).map((run) => ({ ...run, ranges: ranges[run.info.run_id] })) : (r.runs ?? []));
+            evict(s);
             s.total = r.total_count;
             setError(undefined);
             bump();
@@ -84,6 +103,19 @@ export function useRunsData(q: RunsQuery): RunsData {
     [key, reloads],
   );
 
+  // Queued pages start when a request slot frees, if they are still on screen (or next to it).
+  // Through a ref: a request of an earlier query that ends must start the current query's pages.
+  const load = useRef(loadPage);
+  load.current = loadPage;
+  const pump = useCallback(() => {
+    const s = state.current;
+    while (s.inflight.size < CONCURRENT && s.queue.length) {
+      const p = s.queue.shift()!;
+      if (p < s.want[0] - 1 || p > s.want[1] + 1 || s.pages.has(p)) continue;
+      void load.current(p).finally(pump);
+    }
+  }, []);
+
   useEffect(() => {
     setError(undefined);
     void loadPage(0);
@@ -98,7 +130,11 @@ export function useRunsData(q: RunsQuery): RunsData {
     row: (i) => s.pages.get(Math.floor(i / PAGE))?.[i % PAGE],
     loaded: () => [...s.pages.entries()].sort((a, b) => a[0] - b[0]).flatMap(([, p]) => p),
     ensure: (start, end) => {
-      for (let p = Math.floor(start / PAGE); p <= Math.floor(Math.max(start, end) / PAGE); p++) void loadPage(p);
+      const first = Math.floor(start / PAGE);
+      const last = Math.floor(Math.max(start, end) / PAGE);
+      s.want = [first, last];
+      for (let p = first; p <= last; p++) if (!s.pages.has(p) && !s.inflight.has(p) && !s.queue.includes(p)) s.queue.push(p);
+      pump();
     },
     error,
     loading: !s.pages.has(0) && !error,
