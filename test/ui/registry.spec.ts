@@ -134,7 +134,7 @@ test('keyboard in the registry tables: arrows move between rows, enter opens one
   await call('POST', 'registered-models/create', { name: unique('kbd-model') });
   await page.goto('/#/models');
   const links = page.getByTestId('model-row').locator('td:first-child a');
-  expect(await links.count()).toBeGreaterThan(1);
+  await expect(links.nth(1)).toBeVisible();
   await links.first().focus();
   await page.keyboard.press('ArrowDown');
   await expect(links.nth(1)).toBeFocused();
@@ -149,6 +149,7 @@ test('keyboard in the registry tables: arrows move between rows, enter opens one
   // A model's versions table too.
   await page.goto(`/#/models/${encodeURIComponent(model)}`);
   const versions = page.getByTestId('version-row').locator('td:first-child a');
+  await expect(versions.nth(1)).toBeVisible();
   await versions.first().focus();
   await page.keyboard.press('ArrowDown');
   await expect(versions.nth(1)).toBeFocused();

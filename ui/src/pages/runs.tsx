@@ -197,7 +197,9 @@ with mlflow.start_run(): mlflow.log_metric('loss', 0.5)"
 # W&B
 export WANDB_BASE_URL=${window.location.origin}
 export WANDB_API_KEY=$(node bin/cairn.js keys create --user you)
-python -c "import wandb; r = wandb.init(project='${expName}'); r.log({'loss': 0.5}); r.finish()"`}</pre>
+python -c "import wandb
+r = wandb.init(project='${expName}')
+r.log({'loss': 0.5}); r.finish()"`}</pre>
           </Empty>
         )
       ) : (
