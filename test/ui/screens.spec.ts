@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { call, createExperiment, createRun, expect, serverUrl, shoot, test } from './fixtures.js';
+import { logHistory } from './seed.js';
 
 // Screenshots of the main pages in both themes on realistic data (under test-results/screens; with
-// CAIRN_UPDATE_DOCS_IMG=1 the runs table also goes to docs/img for the README), and a laptop-sized
+// CAIRN_UPDATE_DOCS_IMG=1 the runs table and a run's charts also go to docs/img for the README), and a laptop-sized
 // window showing every page without horizontal scrolling of the page itself.
 
 const EXP = 'resnet-cifar10';
@@ -69,4 +70,33 @@ test('laptop window: no page-level horizontal scroll', async ({ page }) => {
   await expect(page.getByTestId('run-row').first()).toBeVisible();
   expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
   await page.screenshot({ path: 'test-results/screens/runs-table-laptop.png' });
+});
+
+test('a run page with training curves (the README's picture)', async ({ page }) => {
+  test.setTimeout(180_000);
+  const exp = await createExperiment(`${EXP}-curves-${Date.now().toString(36)}`);
+  const start = Date.now() - 3 * 3600_000;
+  const id = await createRun(exp, {
+    name: 'resnet50-adamw-lr3e-4',
+    user: 'maya',
+    startTime: start,
+    durationMs: 2 * 3600_000,
+    params: { model: 'resnet50', optimizer: 'adamw', lr: '3e-4', batch_size: '256', epochs: '90' },
+    tags: { 'mlflow.source.name': 'train.py', 'mlflow.source.git.commit': '3f2a9c1d4be07e1f' },
+  });
+  const N = 3000;
+  const noise = (i: number, k: number) => Math.sin(i * 12.9898 + k * 78.233) * 0.5;
+  await logHistory(id, 'train/loss', N, (i) => 2.3 * Math.exp(-i / 600) + 0.08 + 0.05 * noise(i, 1), start);
+  await logHistory(id, 'train/accuracy', N, (i) => 0.97 - 0.87 * Math.exp(-i / 700) + 0.01 * noise(i, 2), start);
+  await logHistory(id, 'val/loss', N, (i) => 2.2 * Math.exp(-i / 650) + 0.22 + 0.03 * noise(i, 3), start);
+  await logHistory(id, 'val/accuracy', N, (i) => 0.93 - 0.83 * Math.exp(-i / 750) + 0.008 * noise(i, 4), start);
+  await logHistory(id, 'learning_rate', N, (i) => 3e-4 * 0.5 * (1 + Math.cos((Math.PI * i) / N)), start);
+  await page.goto(`/#/experiments/${exp}/runs/${id}?tab=charts`);
+  for (const key of ['train/loss', 'train/accuracy', 'val/loss', 'val/accuracy', 'learning_rate']) {
+    await expect(page.locator(`[data-testid=metric-chart][data-key="${key}"]`)).toHaveAttribute('data-total-points', String(N));
+  }
+  await shoot(page, 'run-page');
+  if (process.env.CAIRN_UPDATE_DOCS_IMG === '1') {
+    fs.copyFileSync(path.resolve(import.meta.dirname, '../../test-results/screens/run-page-dark.png'), path.resolve(import.meta.dirname, '../../docs/img/run-page.png'));
+  }
 });
