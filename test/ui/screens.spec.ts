@@ -72,7 +72,7 @@ test('laptop window: no page-level horizontal scroll', async ({ page }) => {
   await page.screenshot({ path: 'test-results/screens/runs-table-laptop.png' });
 });
 
-test('a run page with training curves (the README's picture)', async ({ page }) => {
+test('a run page with training curves (the README picture)', async ({ page }) => {
   test.setTimeout(180_000);
   const exp = await createExperiment(`${EXP}-curves-${Date.now().toString(36)}`);
   const start = Date.now() - 3 * 3600_000;
