@@ -7,6 +7,7 @@ import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
 
 // The runs table's min/max metric columns: latest_metrics keeps each history's least and greatest
 // value (NaN left out), the UI search returns them on request and orders by min(...)/max(...).
+// Also the Duration column's order term, attributes.duration.
 
 let t: TestApp;
 let exp: string;
@@ -115,5 +116,28 @@ describe('metric ranges in POST /cairn/ui/runs/search', () => {
     const want = new Map([[runIds.a, [1, 5]], [runIds.b, [1, 9]], [runIds.c, [NaN, NaN]], [runIds.d, [-7, Infinity]]]);
     expect(got).toHaveLength(4);
     for (const g of got) expect([Number(g.lo), Number(g.hi)]).toEqual(want.get(g.run_id));
+  });
+});
+
+describe('attributes.duration in POST /cairn/ui/runs/search', () => {
+  it('orders by end_time - start_time, unfinished runs last in both directions; MLflow search refuses it', async () => {
+    const e = (await mlflow('experiments/create', { name: uniqueName('ui-duration') })).body.experiment_id;
+    for (const [name, start, end] of [['five', 100, 105], ['one', 200, 201], ['running', 300, undefined], ['ten', 50, 60]] as const) {
+      const id = (await mlflow('runs/create', { experiment_id: e, run_name: name, start_time: start })).body.run.info.run_id;
+      if (end !== undefined) expect((await mlflow('runs/update', { run_id: id, status: 'FINISHED', end_time: end })).status).toBe(200);
+    }
+    const order = async (term: string) => {
+      const res = await t.api.post('/api/2.0/cairn/ui/runs/search').send({ experiment_ids: [e], order_by: [term] });
+      expect(res.status).toBe(200);
+      return names(res.body.runs);
+    };
+    expect(await order('attributes.duration ASC')).toEqual(['one', 'five', 'ten', 'running']);
+    expect(await order('duration DESC')).toEqual(['ten', 'five', 'one', 'running']);
+    const refused = await mlflow('runs/search', { experiment_ids: [e], order_by: ['attributes.duration'] });
+    expect(refused.status).toBe(400);
+    // It is an order term only, not a filter.
+    const filtered = await t.api.post('/api/2.0/cairn/ui/runs/search').send({ experiment_ids: [e], filter: 'attributes.duration > 1' });
+    expect(filtered.status).toBe(400);
+    expect(filtered.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
   });
 });

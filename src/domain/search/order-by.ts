@@ -12,10 +12,13 @@ export interface OrderTerm {
   ascending: boolean;
   /**
    * Cairn's own term, not MLflow's grammar: `min(metrics.loss)` / `max(metrics.loss)` order by the
-   * least / greatest value of the metric's whole history. Only where the caller allows it.
+   * least / greatest value of the metric's whole history. Only where the caller allows it (uiTerms).
    */
   aggregate?: 'min' | 'max';
 }
+
+/** With uiTerms: `attributes.duration` orders by end_time - start_time (unfinished runs last). */
+export const UI_DURATION = 'duration';
 
 /** Each term is a join; far above any real request. */
 export const MAX_ORDER_TERMS = 20;
@@ -23,14 +26,14 @@ export const MAX_ORDER_TERMS = 20;
 export function parseOrderBy(
   clauses: readonly string[] | null | undefined,
   dialect: SearchDialect,
-  options: { metricRanges?: boolean } = {},
+  options: { uiTerms?: boolean } = {},
 ): OrderTerm[] {
   if (clauses != null && !Array.isArray(clauses)) throw invalidParam('Invalid order_by: expected a list of strings');
   if ((clauses?.length ?? 0) > MAX_ORDER_TERMS) throw invalidParam(`order_by has more than ${MAX_ORDER_TERMS} clauses`);
   const terms: OrderTerm[] = [];
   const seen = new Set<string>();
   for (const clause of clauses ?? []) {
-    const term = parseOrderClause(clause, dialect, options.metricRanges ?? false);
+    const term = parseOrderClause(clause, dialect, options.uiTerms ?? false);
     // As MLflow: ordering twice by the same field is a client mistake, not a silent no-op.
     const id = `${term.aggregate ?? ''}\u0000${term.entity}\u0000${term.key}`;
     if (seen.has(id)) throw invalidParam(`order_by contains duplicate fields: ${clip(clauses!.join(', '))}`);
@@ -40,13 +43,13 @@ export function parseOrderBy(
   return terms;
 }
 
-function parseOrderClause(clause: string, dialect: SearchDialect, metricRanges: boolean): OrderTerm {
+function parseOrderClause(clause: string, dialect: SearchDialect, uiTerms: boolean): OrderTerm {
   if (typeof clause !== 'string') throw invalidParam('Invalid order_by clause: expected a string');
   let tokens = tokenize(clause);
   let aggregate: OrderTerm['aggregate'];
   // min(<metric>) / max(<metric>): the function name is a one-segment identifier followed by '('.
   const [fn, open, , close] = tokens;
-  if (metricRanges && fn?.type === 'ident' && fn.segments.length === 1 && open?.type === 'lparen') {
+  if (uiTerms && fn?.type === 'ident' && fn.segments.length === 1 && open?.type === 'lparen') {
     const name = fn.segments[0].text.toLowerCase();
     if ((name !== 'min' && name !== 'max') || fn.segments[0].quote || close?.type !== 'rparen') {
       throw invalidParam(`Invalid order_by clause '${clip(clause)}'. Use min(metrics.<key>) or max(metrics.<key>).`);
@@ -70,6 +73,8 @@ function parseOrderClause(clause: string, dialect: SearchDialect, metricRanges: 
     throw invalidParam(`Invalid order_by clause '${clip(clause)}': ${aggregate}() applies to metrics only`);
   }
   if (entity === 'attribute') {
+    // Cairn's own attribute term: end_time - start_time (the runs table's Duration column).
+    if (uiTerms && key === UI_DURATION) return { entity, key, ascending };
     const canonical = lookup(dialect.orderBy.attributes, key);
     if (!canonical) {
       const valid = [...new Set(Object.values(dialect.orderBy.attributes))].join(', ');

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { numberArray, textArray } from '../../lib/pg-array.js';
-import { parseOrderBy } from './order-by.js';
+import { parseOrderBy, UI_DURATION } from './order-by.js';
 import {
   lookup,
   NUMERIC_OPS,
@@ -99,6 +99,9 @@ const RUN_COLUMNS: Readonly<Record<string, Column>> = {
   start_time: { sql: 'r.start_time', type: 'bigint' },
   end_time: { sql: 'r.end_time', type: 'bigint' },
 };
+
+// Only an order term (parseOrderBy lets it through for the UI's search alone), never a filter.
+const DURATION_COLUMN: Column = { sql: '(r.end_time - r.start_time)', type: 'bigint' };
 
 const KEYED_TABLES = { metric: 'latest_metrics', param: 'params', tag: 'run_tags' } as const;
 
@@ -209,11 +212,11 @@ export function runSearchQuery(input: {
   orderBy?: string[];
   offset: number;
   limit: number;
-  /** Allow Cairn's min(metrics.x) / max(metrics.x) order terms (the UI's search; not MLflow's). */
-  metricRanges?: boolean;
+  /** Allow Cairn's order terms min(metrics.x), max(metrics.x), attributes.duration (the UI's search; not MLflow's). */
+  uiTerms?: boolean;
 }): SQL {
   const comparisons = parseFilter(input.filter, RUN_SEARCH_DIALECT);
-  const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { metricRanges: input.metricRanges });
+  const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
   checkPage(input.offset, input.limit);
 
   const where: SQL[] = [experimentScope(input.experimentIds)];
@@ -230,7 +233,7 @@ export function runSearchQuery(input: {
   terms.forEach((t, i) => {
     const dir = direction(t.ascending);
     if (t.entity === 'attribute') {
-      const column = lookup(RUN_COLUMNS, t.key);
+      const column = t.key === UI_DURATION ? DURATION_COLUMN : lookup(RUN_COLUMNS, t.key);
       if (!column) throw invalidParam(`Invalid order_by attribute '${t.key}'`);
       // run_id keeps the default collation: ids are lowercase hex, and it matches the index.
       const collate = column.type === 'text' && t.key !== 'run_id' ? sql.raw(' COLLATE "C"') : sql.raw('');

@@ -39,7 +39,7 @@ export async function runsPage(
   const offset = input.offset ?? 0;
   const limit = input.limit ?? RUNS_PAGE_LIMITS.defaultLimit;
   // Both build (and so validate) the filter before either touches the database.
-  const page = runSearchQuery({ experimentIds, filter: input.filter, runViewType, orderBy: input.order_by, offset, limit, metricRanges: true });
+  const page = runSearchQuery({ experimentIds, filter: input.filter, runViewType, orderBy: input.order_by, offset, limit, uiTerms: true });
   const where = runMatchCondition({ experimentIds, filter: input.filter, runViewType });
   const [ids, counted] = await Promise.all([
     rows<{ run_id: string }>(deps.db, page),

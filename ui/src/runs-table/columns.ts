@@ -29,7 +29,7 @@ const ATTRS: Record<string, Omit<Column, 'id' | 'kind' | 'key'>> = {
   user_id: { label: 'User', width: 120, orderKey: 'attributes.user_id', text: (r) => r.info.user_id || tagValue(r.data.tags, 'mlflow.user') || '' },
   start_time: { label: 'Started', width: 150, orderKey: 'attributes.start_time', text: (r) => fmtTime(r.info.start_time) },
   end_time: { label: 'Ended', width: 150, orderKey: 'attributes.end_time', text: (r) => fmtTime(r.info.end_time) },
-  duration: { label: 'Duration', width: 96, text: (r) => fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING') },
+  duration: { label: 'Duration', width: 96, orderKey: 'attributes.duration', text: (r) => fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING') },
   run_id: { label: 'Run ID', width: 280, orderKey: 'attributes.run_id', text: (r) => r.info.run_id },
   experiment_id: { label: 'Experiment', width: 160, text: (r, c) => c.experimentName(r.info.experiment_id) },
   // Source and commit are the tags MLflow's client sets, so they sort as those tags.
