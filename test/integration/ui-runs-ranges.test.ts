@@ -119,7 +119,7 @@ describe('metric ranges in POST /cairn/ui/runs/search', () => {
   });
 });
 
-describe('attributes.duration in POST /cairn/ui/runs/search', () => {
+describe('attributes.duration and experiment_id in POST /cairn/ui/runs/search', () => {
   it('orders by end_time - start_time, unfinished runs last in both directions; MLflow search refuses it', async () => {
     const e = (await mlflow('experiments/create', { name: uniqueName('ui-duration') })).body.experiment_id;
     for (const [name, start, end] of [['five', 100, 105], ['one', 200, 201], ['running', 300, undefined], ['ten', 50, 60]] as const) {
@@ -135,6 +135,11 @@ describe('attributes.duration in POST /cairn/ui/runs/search', () => {
     expect(await order('duration DESC')).toEqual(['ten', 'five', 'one', 'running']);
     const refused = await mlflow('runs/search', { experiment_ids: [e], order_by: ['attributes.duration'] });
     expect(refused.status).toBe(400);
+    // experiment_id too (the table of several experiments), ties in the natural order.
+    const both = await t.api.post('/api/2.0/cairn/ui/runs/search').send({ experiment_ids: [exp, e], order_by: ['attributes.experiment_id DESC'] });
+    expect(both.status).toBe(200);
+    expect(names(both.body.runs)).toEqual(['running', 'one', 'five', 'ten', 'e', 'd', 'c', 'b', 'a']);
+    expect((await mlflow('runs/search', { experiment_ids: [e], order_by: ['attributes.experiment_id'] })).status).toBe(400);
     // It is an order term only, not a filter.
     const filtered = await t.api.post('/api/2.0/cairn/ui/runs/search').send({ experiment_ids: [e], filter: 'attributes.duration > 1' });
     expect(filtered.status).toBe(400);

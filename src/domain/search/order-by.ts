@@ -17,8 +17,11 @@ export interface OrderTerm {
   aggregate?: 'min' | 'max';
 }
 
-/** With uiTerms: `attributes.duration` orders by end_time - start_time (unfinished runs last). */
-export const UI_DURATION = 'duration';
+/**
+ * With uiTerms, two attributes MLflow's order_by lacks: `duration` (end_time - start_time, unfinished
+ * runs last) and `experiment_id` (the runs table of several experiments).
+ */
+export const UI_ORDER_ATTRIBUTES: readonly string[] = ['duration', 'experiment_id'];
 
 /** Each term is a join; far above any real request. */
 export const MAX_ORDER_TERMS = 20;
@@ -73,8 +76,7 @@ function parseOrderClause(clause: string, dialect: SearchDialect, uiTerms: boole
     throw invalidParam(`Invalid order_by clause '${clip(clause)}': ${aggregate}() applies to metrics only`);
   }
   if (entity === 'attribute') {
-    // Cairn's own attribute term: end_time - start_time (the runs table's Duration column).
-    if (uiTerms && key === UI_DURATION) return { entity, key, ascending };
+    if (uiTerms && UI_ORDER_ATTRIBUTES.includes(key)) return { entity, key, ascending };
     const canonical = lookup(dialect.orderBy.attributes, key);
     if (!canonical) {
       const valid = [...new Set(Object.values(dialect.orderBy.attributes))].join(', ');

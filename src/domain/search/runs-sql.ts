@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { numberArray, textArray } from '../../lib/pg-array.js';
-import { parseOrderBy, UI_DURATION } from './order-by.js';
+import { parseOrderBy } from './order-by.js';
 import {
   lookup,
   NUMERIC_OPS,
@@ -100,8 +100,11 @@ const RUN_COLUMNS: Readonly<Record<string, Column>> = {
   end_time: { sql: 'r.end_time', type: 'bigint' },
 };
 
-// Only an order term (parseOrderBy lets it through for the UI's search alone), never a filter.
-const DURATION_COLUMN: Column = { sql: '(r.end_time - r.start_time)', type: 'bigint' };
+// Order terms only (parseOrderBy lets them through for the UI's search alone), never filters.
+const UI_ORDER_COLUMNS: Readonly<Record<string, Column>> = {
+  duration: { sql: '(r.end_time - r.start_time)', type: 'bigint' },
+  experiment_id: { sql: 'r.experiment_id', type: 'bigint' },
+};
 
 const KEYED_TABLES = { metric: 'latest_metrics', param: 'params', tag: 'run_tags' } as const;
 
@@ -233,7 +236,7 @@ export function runSearchQuery(input: {
   terms.forEach((t, i) => {
     const dir = direction(t.ascending);
     if (t.entity === 'attribute') {
-      const column = t.key === UI_DURATION ? DURATION_COLUMN : lookup(RUN_COLUMNS, t.key);
+      const column = lookup(RUN_COLUMNS, t.key) ?? lookup(UI_ORDER_COLUMNS, t.key);
       if (!column) throw invalidParam(`Invalid order_by attribute '${t.key}'`);
       // run_id keeps the default collation: ids are lowercase hex, and it matches the index.
       const collate = column.type === 'text' && t.key !== 'run_id' ? sql.raw(' COLLATE "C"') : sql.raw('');

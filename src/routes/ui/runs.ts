@@ -21,7 +21,7 @@ export function runTableRoutes(r: Router): void {
     method: 'post', path: '/cairn/ui/runs/search', access: 'experiment:read', tag,
     summary:
       "A page of runs at any offset, with the number of runs matching the filter (MLflow's filter and order_by grammar, " +
-      'plus order_by terms min(metrics.<key>) and max(metrics.<key>) over the whole history, and attributes.duration)',
+      'plus order_by terms min(metrics.<key>) and max(metrics.<key>) over the whole history, attributes.duration and attributes.experiment_id)',
     input: z.object({
       ...search,
       order_by: repeated(z.string()).pipe(z.array(z.string()).max(20)).optional(),

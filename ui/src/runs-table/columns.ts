@@ -31,7 +31,7 @@ const ATTRS: Record<string, Omit<Column, 'id' | 'kind' | 'key'>> = {
   end_time: { label: 'Ended', width: 150, orderKey: 'attributes.end_time', text: (r) => fmtTime(r.info.end_time) },
   duration: { label: 'Duration', width: 96, orderKey: 'attributes.duration', text: (r) => fmtDuration(r.info.start_time, r.info.end_time, r.info.status === 'RUNNING') },
   run_id: { label: 'Run ID', width: 280, orderKey: 'attributes.run_id', text: (r) => r.info.run_id },
-  experiment_id: { label: 'Experiment', width: 160, text: (r, c) => c.experimentName(r.info.experiment_id) },
+  experiment_id: { label: 'Experiment', width: 160, orderKey: 'attributes.experiment_id', text: (r, c) => c.experimentName(r.info.experiment_id) },
   // Source and commit are the tags MLflow's client sets, so they sort as those tags.
   source: { label: 'Source', width: 180, orderKey: 'tags.`mlflow.source.name`', text: (r) => tagValue(r.data.tags, 'mlflow.source.name') ?? '' },
   git_commit: { label: 'Git commit', width: 100, orderKey: 'tags.`mlflow.source.git.commit`', text: (r) => (tagValue(r.data.tags, 'mlflow.source.git.commit') ?? '').slice(0, 10) },
