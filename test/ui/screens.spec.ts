@@ -86,11 +86,13 @@ test('a run page with training curves (the README picture)', async ({ page }) =>
   });
   const N = 3000;
   const noise = (i: number, k: number) => Math.sin(i * 12.9898 + k * 78.233) * 0.5;
-  await logHistory(id, 'train/loss', N, (i) => 2.3 * Math.exp(-i / 600) + 0.08 + 0.05 * noise(i, 1), start);
+  // One spike in the loss: the server's per-column min/max keeps it visible at any zoom.
+  await logHistory(id, 'train/loss', N, (i) => (i === 1500 ? 4.2 : 2.3 * Math.exp(-i / 600) + 0.08 + 0.05 * noise(i, 1)), start);
   await logHistory(id, 'train/accuracy', N, (i) => 0.97 - 0.87 * Math.exp(-i / 700) + 0.01 * noise(i, 2), start);
+  await logHistory(id, 'train/grad_norm', N, (i) => 1.9 * Math.exp(-i / 1200) + 0.35 + 0.25 * Math.abs(noise(i, 5)), start);
+  await logHistory(id, 'train/learning_rate', N, (i) => 3e-4 * 0.5 * (1 + Math.cos((Math.PI * i) / N)), start);
   await logHistory(id, 'val/loss', N, (i) => 2.2 * Math.exp(-i / 650) + 0.22 + 0.03 * noise(i, 3), start);
   await logHistory(id, 'val/accuracy', N, (i) => 0.93 - 0.83 * Math.exp(-i / 750) + 0.008 * noise(i, 4), start);
-  await logHistory(id, 'learning_rate', N, (i) => 3e-4 * 0.5 * (1 + Math.cos((Math.PI * i) / N)), start);
   await page.goto(`/#/experiments/${exp}/runs/${id}?tab=charts`);
   // Charts load as they scroll into view: the first screenful (three or more) drawn in full.
   await expect(page.locator(`[data-testid=metric-chart][data-total-points="${N}"]`).nth(2)).toBeVisible({ timeout: 30_000 });
