@@ -128,6 +128,14 @@ test('logged models list and page', async ({ page }) => {
   // MLflow 3's own UI path for the same page.
   await page.goto(`/#/experiments/${expId}/models/${id}`);
   await expect(page.getByRole('heading', { name })).toBeVisible();
+
+  // A model version registered from the logged model links to it.
+  const registered = unique('from-lm');
+  await call('POST', 'registered-models/create', { name: registered });
+  const mv = await call<{ model_version: { version: string } }>('POST', 'model-versions/create', { name: registered, source: `models:/${id}`, run_id: runId, model_id: id });
+  await page.goto(`/#/models/${encodeURIComponent(registered)}/versions/${mv.model_version.version}`);
+  await page.getByRole('link', { name: id }).click();
+  await expect(page.getByRole('heading', { name })).toBeVisible();
 });
 
 test('keyboard in the registry tables: arrows move between rows, enter opens one', async ({ page }) => {
