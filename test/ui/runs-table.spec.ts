@@ -211,6 +211,14 @@ test('runs of several experiments in one table, with an experiment column', asyn
   await expect(page.getByRole('columnheader', { name: 'Experiment' })).toBeVisible();
   await expect(page.getByTestId('run-row').filter({ hasText: 'from-a' })).toContainText(a);
   await expect(page.getByTestId('run-row').filter({ hasText: 'from-b' })).toContainText(b);
+  // The experiment column sorts on the server (by experiment id): ascending puts a's run first.
+  const header = page.getByRole('columnheader', { name: /^Experiment/ });
+  await header.getByRole('button').click();
+  await expect(header).toHaveAttribute('aria-sort', 'descending');
+  await expect(page.getByTestId('run-row').first()).toContainText('from-b');
+  await header.getByRole('button').click();
+  await expect(header).toHaveAttribute('aria-sort', 'ascending');
+  await expect(page.getByTestId('run-row').first()).toContainText('from-a');
 });
 
 test('W&B quick filters: group and job type', async ({ page }) => {
