@@ -7,7 +7,10 @@ import { authBanner, prepareAuth } from './auth/startup.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
 import { classifyDbError } from './db/faults.js';
-import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
+import { checkArtifactStores, createDeps, type Logger } from './deps.js';
+import { clusterScrape, serveClusterMetrics } from './observability/cluster-metrics.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics } from './observability/metrics.js';
 import { IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
@@ -90,7 +93,10 @@ async function runServer(config: Config): Promise<void> {
   // PGlite's WASM is compiled twice by default (a quick baseline, then optimised code); compiling it
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
-  const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
+  const metrics = config.exposePrometheus ? createMetrics(cairnVersion()) : undefined;
+  // Installed at start, not at the first scrape: the primary asks every worker at once.
+  if (metrics && isWorker) metrics.scrape = clusterScrape(metrics.registry);
+  const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16, metrics });
   if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));
   surviveDatabaseFaults(deps.log);
   const app = createApp(deps);
@@ -145,6 +151,8 @@ async function runPrimary(config: Config): Promise<void> {
   } finally {
     await deps.close();
   }
+  const log = createLogger({ level: config.logLevel });
+  if (config.exposePrometheus) serveClusterMetrics();
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
   let listening = 0;
@@ -162,7 +170,7 @@ async function runPrimary(config: Config): Promise<void> {
     startedAt.delete(worker.id);
     quickDeaths = lived < 10_000 ? quickDeaths + 1 : 0;
     const delay = quickDeaths === 0 ? 0 : Math.min(30_000, 250 * 2 ** (quickDeaths - 1));
-    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code, inMs: delay });
+    log.error('worker exited, starting another', { pid: worker.process.pid, code, inMs: delay });
     setTimeout(() => {
       if (!stopping) cluster.fork();
     }, delay);

@@ -24,6 +24,8 @@ export interface Database {
   /** Applies the committed SQL migrations in `migrations/`. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** The node-postgres pool's use now; undefined on PGlite (one connection, no pool). */
+  poolUse?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 export class StartupError extends Error {}
@@ -83,6 +85,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Told about connection faults the pool recovers from by itself. */
   onFault?: (what: string, err: unknown) => void;
+  /** Told how long each pool checkout waited, in seconds. */
+  onWait?: (seconds: number) => void;
   /**
    * Fail at once when Postgres cannot be reached (the default: a wrong URI is a start-up error).
    * A cluster worker, started after its primary reached the database, skips this: one replaced
@@ -117,7 +121,8 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
       close: () => client.close().finally(() => lock?.release()),
     };
   }
-  const pool = createPool(uri, { max: opts.poolSize ?? 10, timeoutMs: opts.timeoutMs ?? 30_000, onFault: opts.onFault });
+  const max = opts.poolSize ?? 10;
+  const pool = createPool(uri, { max, timeoutMs: opts.timeoutMs ?? 30_000, onFault: opts.onFault, onWait: opts.onWait });
   try {
     if (opts.probe !== false) await pool.query('select 1');
   } catch (err) {
@@ -125,7 +130,13 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
     throw new StartupError(`cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`);
   }
   const orm = drizzlePg({ client: pool, schema }) as unknown as Orm;
-  return { kind: 'postgres', orm, migrate: () => wrapMigration(() => migrateLocked(pool)), close: () => pool.end() };
+  return {
+    kind: 'postgres',
+    orm,
+    migrate: () => wrapMigration(() => migrateLocked(pool)),
+    close: () => pool.end(),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
+  };
 }
 
 // Several workers or hosts may start at once: a session advisory lock, held on one dedicated
