@@ -5,7 +5,8 @@ import { meteredBlobStore } from './blobs/metered.js';
 import { classifyDbError } from './db/faults.js';
 import { ensureDefaultExperiment } from './domain/experiments.js';
 import { createLogger, silentLogger, type Logger } from './observability/logger.js';
-import { noTelemetry, type Metrics, type Telemetry } from './observability/metrics.js';
+import type { Metrics } from './observability/metrics.js';
+import { noTelemetry, type Telemetry } from './observability/telemetry.js';
 
 export { silentLogger, type Logger };
 
@@ -52,7 +53,7 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     onWait: metrics ? (s) => telemetry.dbPoolWait(s) : undefined,
   });
   if (metrics && database.poolUse) metrics.setPoolSource(database.poolUse);
-  let { blobs, artifactRootBlobs } = createArtifactStores(config);
+  let { blobs, artifactRootBlobs } = await createArtifactStores(config);
   if (metrics) {
     blobs = meteredBlobStore(blobs, telemetry.artifactBytes);
     if (artifactRootBlobs) artifactRootBlobs = meteredBlobStore(artifactRootBlobs, telemetry.artifactBytes);
@@ -75,11 +76,11 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
 }
 
 // No network call here (see checkArtifactStores, which the server runs once at start).
-function createArtifactStores(config: Config): Pick<Deps, 'blobs' | 'artifactRootBlobs'> {
+async function createArtifactStores(config: Config): Promise<Pick<Deps, 'blobs' | 'artifactRootBlobs'>> {
   const s3 = { ...config.s3, timeoutMs: config.s3TimeoutMs };
-  const blobs = createBlobStore(parseStoreUri(config.artifactsDestination)!, s3);
+  const blobs = await createBlobStore(parseStoreUri(config.artifactsDestination)!, s3);
   const root = config.defaultArtifactRoot.startsWith('mlflow-artifacts:') ? undefined : parseStoreUri(config.defaultArtifactRoot);
-  return { blobs, artifactRootBlobs: root ? createBlobStore(root, s3) : undefined };
+  return { blobs, artifactRootBlobs: root ? await createBlobStore(root, s3) : undefined };
 }
 
 /**

@@ -8,9 +8,8 @@ import { ConfigError, isPglite, parseConfig, redact, type Config } from './confi
 import { StartupError } from './db/connect.js';
 import { classifyDbError } from './db/faults.js';
 import { checkArtifactStores, createDeps, type Logger } from './deps.js';
-import { clusterScrape, serveClusterMetrics } from './observability/cluster-metrics.js';
 import { createLogger } from './observability/logger.js';
-import { createMetrics } from './observability/metrics.js';
+import type { Metrics } from './observability/metrics.js';
 import { IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
@@ -95,9 +94,7 @@ async function runServer(config: Config): Promise<void> {
   // PGlite's WASM is compiled twice by default (a quick baseline, then optimised code); compiling it
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
-  const metrics = config.exposePrometheus ? createMetrics(cairnVersion()) : undefined;
-  // Installed at start, not at the first scrape: the primary asks every worker at once.
-  if (metrics && isWorker) metrics.scrape = clusterScrape(metrics.registry);
+  const metrics = config.exposePrometheus ? await startMetrics(isWorker) : undefined;
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16, metrics });
   if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));
   surviveDatabaseFaults(deps.log);
@@ -154,7 +151,7 @@ async function runPrimary(config: Config): Promise<void> {
     await deps.close();
   }
   const log = createLogger({ level: config.logLevel });
-  if (config.exposePrometheus) serveClusterMetrics();
+  if (config.exposePrometheus) (await import('./observability/cluster-metrics.js')).serveClusterMetrics();
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
   let listening = 0;
@@ -187,6 +184,18 @@ async function runPrimary(config: Config): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+// prom-client is loaded only with --expose-prometheus (it is a tenth of a second of start-up).
+async function startMetrics(isWorker: boolean): Promise<Metrics> {
+  const { createMetrics } = await import('./observability/metrics.js');
+  const metrics = createMetrics(cairnVersion());
+  if (isWorker) {
+    // Installed at start, not at the first scrape: the primary asks every worker at once.
+    const { clusterScrape } = await import('./observability/cluster-metrics.js');
+    metrics.scrape = clusterScrape(metrics.registry);
+  }
+  return metrics;
 }
 
 async function closeOnFailure(deps: { close(): Promise<void> }, step: Promise<void>): Promise<void> {

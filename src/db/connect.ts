@@ -12,6 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { isPglite, redact } from '../config.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { seedFromTemplate } from './pglite-template.js';
 import { createPool, withoutTimeout } from './pool.js';
 import * as schema from './schema/index.js';
 
@@ -104,8 +105,11 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
       if (dir) {
         fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
         lock = lockDataDir(path.resolve(dir));
-        fs.mkdirSync(dir, { recursive: true });
-        await initPgliteInWorker(dir);
+        // The folder is ours now (locked): a first start copies the database made at build time.
+        if (!seedFromTemplate(dir)) {
+          fs.mkdirSync(dir, { recursive: true });
+          await initPgliteInWorker(dir);
+        }
       }
       client = await PGlite.create(dir, { startParams: pgliteStartParams() });
     } catch (err) {

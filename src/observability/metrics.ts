@@ -1,26 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Telemetry } from './telemetry.js';
 
 // What `--expose-prometheus` serves on /metrics. The request metrics keep the names MLflow's
 // exporter (prometheus_flask_exporter with the `mlflow` prefix) gives them, so a dashboard built for
 // `mlflow server` reads Cairn unchanged; Cairn adds a `route` label (the route's pattern, never the
 // raw path, so the label set stays bounded) and its own `cairn_*` series for what MLflow has none of.
-
-/** What the domain reports into: counts of work done. A no-op when metrics are off. */
-export interface Telemetry {
-  metricPointsLogged(n: number): void;
-  fileStreamLines(n: number): void;
-  artifactBytes(direction: 'in' | 'out', n: number): void;
-  dbPoolWait(seconds: number): void;
-  dbFault(kind: string): void;
-}
-
-export const noTelemetry: Telemetry = {
-  metricPointsLogged: () => {},
-  fileStreamLines: () => {},
-  artifactBytes: () => {},
-  dbPoolWait: () => {},
-  dbFault: () => {},
-};
 
 export interface PoolUse {
   total: number;
