@@ -12,9 +12,7 @@ import base64
 import importlib.util as _ilu
 import json
 import pathlib
-import shutil
 import sys
-import tempfile
 import urllib.parse
 import uuid
 
@@ -27,7 +25,6 @@ _spec = _ilu.spec_from_file_location("compat_root_conftest", pathlib.Path(__file
 _root_conftest = _ilu.module_from_spec(_spec)
 sys.modules[_spec.name] = _root_conftest
 _spec.loader.exec_module(_root_conftest)
-CairnServer = _root_conftest.CairnServer
 from test_wandb import make_wandb_env, run_python  # noqa: E402
 
 ADMIN = f"ops-admin-{uuid.uuid4().hex[:8]}"
@@ -47,24 +44,21 @@ def _with_password(uri: str) -> tuple[str, str | None]:
 
 @pytest.fixture(scope="module")
 def ops_server():
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-compat-ops-"))
-    server = CairnServer(
-        workdir,
+    def with_db_password(server) -> None:
+        server.db_password = None
+        if server.backend_store_uri.startswith("postgres"):
+            server.backend_store_uri, server.db_password = _with_password(server.backend_store_uri)
+
+    with _root_conftest.running_server(
+        "cairn-compat-ops-",
         extra_args=[
             "--app-name", "basic-auth", "--auth-admin-username", ADMIN,
-            "--expose-prometheus", str(workdir / "prometheus"), "--log-level", "debug",
+            "--expose-prometheus", "prometheus-multiproc", "--log-level", "debug",
         ],
         extra_env={"MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD},
-    )
-    server.db_password = None
-    if server.backend_store_uri.startswith("postgres"):
-        server.backend_store_uri, server.db_password = _with_password(server.backend_store_uri)
-    server.start()
-    try:
+        before_start=with_db_password,
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def scrape(url: str) -> dict[tuple[str, frozenset], float]:

@@ -78,5 +78,5 @@ describe('cairn server start-up', () => {
     await db.exec('create table experiments (nonsense int)');
     await db.close();
     expectOneLineFailure(cairn(['server', '--backend-store-uri', `pglite://${path.join(dir, 'db')}`, '--port', '0']), /migration failed/);
-  });
+  }, 180_000); // initdb in WASM here, then the server: minutes on a loaded machine
 });
