@@ -55,11 +55,6 @@ export function helpOrVersion(argv: string[]): string | undefined {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  // The AWS SDK warns on Node < 22 that its releases after January 2027 will need Node 22. Cairn
-  // pins SDK releases that support Node 20 (package.json; README, "Node versions"), so on a
-  // supported Node the warning is about nothing Cairn runs, and a start-up failure stays one line.
-  // An empty value (as a test sets it) is unset, too.
-  if (!process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const help = helpOrVersion(argv);
   if (help) {
     console.log(help);
