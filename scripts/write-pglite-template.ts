@@ -18,7 +18,13 @@ if (!fs.existsSync(path.join(target, 'PG_VERSION'))) {
   await db.migrate();
   await db.close();
   fs.rmSync(`${staging}.lock`, { force: true });
-  fs.renameSync(staging, target);
+  try {
+    fs.renameSync(staging, target);
+  } catch (err) {
+    // Two builds at once (parallel test workers): the other one's template is as good as ours.
+    fs.rmSync(staging, { recursive: true, force: true });
+    if (!fs.existsSync(path.join(target, 'PG_VERSION'))) throw err;
+  }
 }
 for (const entry of fs.readdirSync(folder)) {
   if (entry !== key && !entry.startsWith('.') && !entry.includes('.tmp-')) fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
