@@ -105,6 +105,9 @@ describe('the start-up banner', () => {
     expect(text).toContain('web UI:    http://127.0.0.1:5001/p/');
     expect(text).toContain('artifacts: /tmp/cairn-cli-test/artifacts');
     expect(text).toContain('export MLFLOW_TRACKING_URI=http://127.0.0.1:5001/p');
+    expect(text).not.toContain('/metrics');
+    const withMetrics = startupBanner(parse(['--port', '5001', '--expose-prometheus', 'x']), 5001).join('\n');
+    expect(withMetrics).toContain('metrics:   http://127.0.0.1:5001/metrics (Prometheus)');
   });
 
   it('names a Postgres store without its password', () => {
