@@ -8,7 +8,7 @@ import { parseOptions, type Options } from './options.js';
 import { startCluster, type PgCluster } from './postgres.js';
 import { report, type PairResult, type ServerResult } from './report.js';
 import { SCENARIOS, type Ctx, type Row } from './scenarios.js';
-import { launch, type RunningServer, type ServerKind } from './servers.js';
+import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
 import { log } from './util.js';
 import { mlflowVenv } from './venv.js';
 
@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => {
       log(`${sig}: stopping servers and Postgres`);
-      void cleanup().finally(() => process.exit(130));
+      // A server still starting is not in `live` yet: launched ones are killed by their group.
+      killAllLaunched();
+      void cleanup().finally(() => process.exit(sig === 'SIGINT' ? 130 : 143));
     });
   }
 

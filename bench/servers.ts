@@ -71,6 +71,8 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
   const out = fs.openSync(logFile, 'a');
   const child = spawn(cmd, args, { cwd: dir, env, detached: true, stdio: ['ignore', out, out] });
   fs.closeSync(out);
+  launched.add(child);
+  child.on('exit', () => launched.delete(child));
   let spawnError: Error | undefined;
   child.on('error', (err) => (spawnError = err));
   const url = `http://127.0.0.1:${port}`;
@@ -118,6 +120,15 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// Every server process group started and not yet gone, including one still starting (not yet
+// handed to the caller), so an interrupted bench leaves none running.
+const launched = new Set<ChildProcess>();
+
+/** SIGKILLs every launched server's process group (the bench's SIGINT/SIGTERM handler). */
+export function killAllLaunched(): void {
+  for (const child of launched) killTree(child, 'SIGKILL');
 }
 
 export const cairnWorkers = () => Math.max(1, Math.floor(os.availableParallelism() / 2));

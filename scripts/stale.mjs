@@ -1,11 +1,14 @@
-// Which halves of `npm run build` are out of date: the server (tsc: src/ -> dist/src) and the UI
-// (vite: ui/ -> dist/ui). Plain JavaScript, so `npm start` can ask before anything is compiled.
+// Which parts of `npm run build` are out of date: the server (tsc: src/ -> dist/src), the UI
+// (vite: ui/ -> dist/ui) and the embedded database template (migrations/ -> dist/pglite-template).
+// Plain JavaScript, so `npm start` can ask before anything is compiled.
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const PARTS = {
   server: { output: 'dist/src/main.js', inputs: ['src', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'] },
   ui: { output: 'dist/ui/index.html', inputs: ['ui', 'package-lock.json'] },
+  // The embedded database a first start copies (src/db/pglite-template.ts).
+  template: { output: 'dist/pglite-template/.built', inputs: ['migrations', 'package-lock.json'] },
 };
 
 function newestMtime(abs) {

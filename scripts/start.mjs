@@ -9,6 +9,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stale = staleParts(root);
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 if (stale.includes('server')) execFileSync(npm, ['run', 'build:server', '--silent'], { cwd: root, stdio: 'inherit' });
+if (stale.includes('template')) execFileSync(npm, ['run', 'build:template', '--silent'], { cwd: root, stdio: 'inherit' });
 if (stale.includes('ui')) execFileSync(npm, ['run', 'build:ui', '--silent'], { cwd: root, stdio: 'inherit' });
 const { main } = await import(path.join(root, 'dist/src/main.js'));
 await main(['server', ...process.argv.slice(2)]);

@@ -2,7 +2,8 @@
 # The whole suite, from a fresh clone: Node deps, build, vitest on the embedded PGlite and, when
 # TEST_DATABASE_URL is set, again on that Postgres server; then the real Python clients against a
 # running Cairn (on TEST_DATABASE_URL when set, else PGlite), the web UI in Debian's chromium
-# (Playwright), a bounded fuzz run over the OpenAPI document (scripts/fuzz.sh), and the benchmark at --quick sizes.
+# (Playwright), a bounded fuzz run over the OpenAPI document (scripts/fuzz.sh), and the benchmark at --quick sizes
+# (bench/main.ts, then the start-up times of bench/startup.mjs).
 #
 # Parts that need something from the machine (a Postgres server, an S3 server, the Postgres server
 # binaries) are left out when it is missing, and the last line says which, loudly. In CI (CI=true,
@@ -59,3 +60,8 @@ if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb
 else
   not_run+=("bench --quick (no Postgres server binaries: apt-get install postgresql)")
 fi
+# Start-up times, one sample each (informational: --quick never fails on a missed target); on
+# TEST_DATABASE_URL too when it is set.
+echo "==> bench startup --quick" >&2
+node bench/startup.mjs --quick
+

@@ -1,7 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { randomUUID } from 'node:crypto';
 import { authentication } from './auth/authenticate.js';
 import { classifyDbError } from './db/faults.js';
 import { authRoutes } from './routes/auth/index.js';
@@ -17,6 +16,9 @@ import { uiRoutes } from './routes/ui/index.js';
 import { wandbRoutes } from './routes/wandb/index.js';
 import { unimplementedFamily } from './routes/unimplemented.js';
 import { uiStaticRoutes } from './routes/ui-static.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { requestObserver } from './observability/request-observer.js';
+import { routeLabel } from './observability/route-label.js';
 
 export const OPENAPI_INFO = {
   openapi: '3.0.3',
@@ -24,15 +26,21 @@ export const OPENAPI_INFO = {
     title: 'Cairn',
     version: '0.1.0',
     description:
-      "MLflow's REST API (tracking, model registry, proxied artifacts) and the W&B client's wire protocol " +
-      '(`POST /graphql` for the GraphQL API the wandb client and its public API use, `/files/...` file_stream ' +
-      'and upload URLs), on Postgres. `/health` is liveness, `/ready` readiness.',
+      "MLflow's REST API (tracking, model registry, logged models, proxied artifacts) and the W&B client's wire " +
+      'protocol, on Postgres. `POST /graphql` is one endpoint for two GraphQL schemas: a document whose root ' +
+      "fields are MLflow's (`mlflowGetRun`, `mlflowSearchRuns`, ... as MLflow's web UI sends them) runs against " +
+      "MLflow's schema, any other against the W&B schema the wandb client and its public API (`wandb.Api()`) use. " +
+      'The W&B run files go through `/files/{entity}/{project}/{run}/file_stream` and one-use upload URLs. ' +
+      '`/health` is liveness, `/ready` readiness, `/metrics` Prometheus metrics (with --expose-prometheus). ' +
+      'Responses carry `X-Request-Id` (the caller\'s, if it sent one), which the server\'s logs and 500 messages quote.',
   },
 };
 
 export function createApp(deps: Deps): OpenAPIHono {
   const app = new OpenAPIHono();
   const router: Router = { app, deps, knownPaths: new Set(), guarded: new WeakSet() };
+  // First, so every answer (a refusal by the origin checks or auth included) is counted and logged.
+  if (deps.log) app.use('*', requestObserver({ log: deps.log, metrics: deps.metrics, accessLog: deps.config?.accessLog ?? false }));
   app.use('*', browserOriginProtection(() => deps.config?.browserOrigin));
   app.use('*', authentication(deps));
   healthRoutes(router);
@@ -42,6 +50,7 @@ export function createApp(deps: Deps): OpenAPIHono {
   wandbRoutes(router);
   uiRoutes(router);
   authRoutes(router);
+  metricsRoutes(router);
   app.get('/openapi.json', guard(router, 'public', (c) => c.json(app.getOpenAPIDocument(OPENAPI_INFO))));
   uiStaticRoutes(router);
   assertEveryRouteGuarded(router);
@@ -65,17 +74,22 @@ export function createApp(deps: Deps): OpenAPIHono {
       return errorResponse(c, err.status, 'INVALID_PARAMETER_VALUE', err.message || 'Bad request');
     }
     const mapped = fromDatabaseError(err);
-    if (mapped) return errorResponse(c, mapped.status, mapped.code, mapped.message);
-    const requestId = randomUUID();
-    deps.log.error('unhandled error', { requestId, path: c.req.path, error: String((err as Error)?.stack ?? err) });
+    if (mapped) {
+      deps.telemetry?.dbFault(mapped.code === 'TEMPORARILY_UNAVAILABLE' ? 'unavailable' : 'client');
+      return errorResponse(c, mapped.status, mapped.code, mapped.message);
+    }
+    const requestId = deps.log.requestId() ?? 'unknown';
+    deps.log.error('unhandled error', { path: c.req.path, error: String((err as Error)?.stack ?? err) });
+    deps.metrics?.exception(c.req.method, routeLabel(c));
     return errorResponse(c, 500, 'INTERNAL_ERROR', `Internal error, request id ${requestId}`);
   });
-  return app;
-}
 
-function errorResponse(c: Context, status: number, code: ErrorCode, message: string) {
-  if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
-  return c.json(errorBody(code, message), status as 400);
+  function errorResponse(c: Context, status: number, code: ErrorCode, message: string) {
+    if (status === 503) c.header('Retry-After', RETRY_AFTER_SECONDS);
+    deps.metrics?.errorAnswered(code);
+    return c.json(errorBody(code, message), status as 400);
+  }
+  return app;
 }
 
 // Postgres rejects some values only the client could have sent (a bigint out of range, a NUL byte in

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { AUTH_FLAGS, AuthConfigError, authConfigSchema, rawAuthConfig } from './auth/config.js';
 import { parseStoreUri } from './blobs/index.js';
 import { parseAddressRange } from './http/trusted-proxies.js';
+import { LOG_LEVELS } from './observability/logger.js';
 import { ignoredFlagNotes, joinFlagValues, parseArgsOptions, SERVER_FLAGS } from './cli/server-flags.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
@@ -48,6 +49,9 @@ const configSchema = z.object({
   staticPrefix: z.string().regex(/^$|^\/[A-Za-z0-9._~\-/]*[^/]$/),
   /** Serve /metrics (mlflow's --expose-prometheus; its folder argument has no use here). */
   exposePrometheus: z.boolean(),
+  logLevel: z.enum(LOG_LEVELS),
+  /** A log line per request. */
+  accessLog: z.boolean(),
   /** Start-up notes: flags accepted for mlflow compatibility that have no effect, each with why. */
   ignoredFlags: z.array(z.string()),
 });
@@ -68,6 +72,7 @@ const EXPECTS: Record<string, string> = {
   wandbUploadUrlTtl: 'a number of seconds from 10 to 604800',
   host: 'a host name or address',
   staticPrefix: "a path that begins with '/' and does not end with '/', e.g. /mlflow",
+  logLevel: `one of ${LOG_LEVELS.join(', ')}`,
 };
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -121,6 +126,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     auth: authOrConfigError(values, env),
     staticPrefix: str('static-prefix') ?? env.MLFLOW_STATIC_PREFIX ?? '',
     exposePrometheus: (str('expose-prometheus') ?? env.MLFLOW_EXPOSE_PROMETHEUS) !== undefined,
+    logLevel: (str('log-level') ?? env.CAIRN_LOG_LEVEL ?? 'info').toLowerCase(),
+    accessLog: values['no-access-log'] ? false : !/^(false|0|no|off)$/i.test(env.CAIRN_ACCESS_LOG ?? ''),
     ignoredFlags: ignoredFlagNotes(values),
   };
   const parsed = configSchema.safeParse(raw);

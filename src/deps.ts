@@ -1,13 +1,14 @@
 import { createBlobStore, parseStoreUri, type BlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
-import { S3BlobStore } from './blobs/s3.js';
 import { connect, StartupError, type Database, type Orm } from './db/connect.js';
+import { meteredBlobStore } from './blobs/metered.js';
+import { classifyDbError } from './db/faults.js';
 import { ensureDefaultExperiment } from './domain/experiments.js';
+import { createLogger, silentLogger, type Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import { noTelemetry, type Telemetry } from './observability/telemetry.js';
 
-export interface Logger {
-  info(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
-}
+export { silentLogger, type Logger };
 
 /** Everything a request needs, passed in rather than imported, so tests can build as many as they like. */
 export interface Deps {
@@ -22,32 +23,42 @@ export interface Deps {
   artifactRootBlobs?: BlobStore;
   /** Set when a SIGTERM starts the drain: /ready answers 503 so load balancers stop sending traffic. */
   lifecycle: { draining: boolean };
+  /** The /metrics registry, with --expose-prometheus. */
+  metrics?: Metrics;
+  /** Counts of work done, reported by the domain (no-ops without --expose-prometheus). */
+  telemetry: Telemetry;
 }
-
-export const consoleLogger: Logger = {
-  info: (msg, fields) => console.log(JSON.stringify({ level: 'info', msg, ...fields })),
-  error: (msg, fields) => console.error(JSON.stringify({ level: 'error', msg, ...fields })),
-};
-
-export const silentLogger: Logger = { info: () => {}, error: () => {} };
 
 export interface CreateDepsOptions {
   log?: Logger;
   /** Skip migrations (a cluster worker whose primary already applied them). */
   migrate?: boolean;
   poolSize?: number;
+  /** Serve these metrics (--expose-prometheus); the server makes them, one-shot commands do not. */
+  metrics?: Metrics;
 }
 
 export async function createDeps(config: Config, opts: CreateDepsOptions = {}): Promise<Deps & { close(): Promise<void> }> {
-  const log = opts.log ?? consoleLogger;
+  const log = opts.log ?? createLogger({ level: config.logLevel });
+  const metrics = opts.metrics;
+  const telemetry = metrics?.telemetry ?? noTelemetry;
   const database = await connect(config.backendStoreUri, {
     poolSize: opts.poolSize,
     probe: opts.migrate !== false,
     timeoutMs: config.dbTimeoutMs,
-    onFault: (what, err) => log.error(what, { error: String((err as Error)?.message ?? err) }),
+    onFault: (what, err) => {
+      telemetry.dbFault(classifyDbError(err)?.kind ?? 'connection');
+      log.error(what, { error: String((err as Error)?.message ?? err) });
+    },
+    onWait: metrics ? (s) => telemetry.dbPoolWait(s) : undefined,
   });
-  const { blobs, artifactRootBlobs } = createArtifactStores(config);
-  const deps: Deps = { config, database, db: database.orm, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false } };
+  if (metrics && database.poolUse) metrics.setPoolSource(database.poolUse);
+  let { blobs, artifactRootBlobs } = await createArtifactStores(config);
+  if (metrics) {
+    blobs = meteredBlobStore(blobs, telemetry.artifactBytes);
+    if (artifactRootBlobs) artifactRootBlobs = meteredBlobStore(artifactRootBlobs, telemetry.artifactBytes);
+  }
+  const deps: Deps = { config, database, db: database.orm, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry };
   try {
     if (opts.migrate !== false) {
       await database.migrate();
@@ -65,11 +76,11 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
 }
 
 // No network call here (see checkArtifactStores, which the server runs once at start).
-function createArtifactStores(config: Config): Pick<Deps, 'blobs' | 'artifactRootBlobs'> {
+async function createArtifactStores(config: Config): Promise<Pick<Deps, 'blobs' | 'artifactRootBlobs'>> {
   const s3 = { ...config.s3, timeoutMs: config.s3TimeoutMs };
-  const blobs = createBlobStore(parseStoreUri(config.artifactsDestination)!, s3);
+  const blobs = await createBlobStore(parseStoreUri(config.artifactsDestination)!, s3);
   const root = config.defaultArtifactRoot.startsWith('mlflow-artifacts:') ? undefined : parseStoreUri(config.defaultArtifactRoot);
-  return { blobs, artifactRootBlobs: root ? createBlobStore(root, s3) : undefined };
+  return { blobs, artifactRootBlobs: root ? await createBlobStore(root, s3) : undefined };
 }
 
 /**
@@ -80,7 +91,7 @@ function createArtifactStores(config: Config): Pick<Deps, 'blobs' | 'artifactRoo
 export async function checkArtifactStores(deps: Pick<Deps, 'config' | 'blobs' | 'artifactRootBlobs'>): Promise<void> {
   const stores = [deps.config.serveArtifacts ? deps.blobs : undefined, deps.artifactRootBlobs];
   for (const store of stores) {
-    if (!(store instanceof S3BlobStore)) continue;
+    if (!store?.check) continue;
     try {
       await store.check();
     } catch (err) {

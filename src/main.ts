@@ -7,7 +7,9 @@ import { authBanner, prepareAuth } from './auth/startup.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
 import { classifyDbError } from './db/faults.js';
-import { checkArtifactStores, consoleLogger, createDeps, type Logger } from './deps.js';
+import { checkArtifactStores, createDeps, type Logger } from './deps.js';
+import { createLogger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
 import { IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
@@ -53,9 +55,6 @@ export function helpOrVersion(argv: string[]): string | undefined {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  // The AWS SDK nags on stderr about Node versions it will drop in future releases; Cairn supports
-  // the Node it runs on (package.json engines), and a start-up failure must stay one line.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const help = helpOrVersion(argv);
   if (help) {
     console.log(help);
@@ -90,7 +89,8 @@ async function runServer(config: Config): Promise<void> {
   // PGlite's WASM is compiled twice by default (a quick baseline, then optimised code); compiling it
   // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
   if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
-  const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16 });
+  const metrics = config.exposePrometheus ? await startMetrics(isWorker) : undefined;
+  const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16, metrics });
   if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));
   surviveDatabaseFaults(deps.log);
   const app = createApp(deps);
@@ -145,6 +145,8 @@ async function runPrimary(config: Config): Promise<void> {
   } finally {
     await deps.close();
   }
+  const log = createLogger({ level: config.logLevel });
+  if (config.exposePrometheus) (await import('./observability/cluster-metrics.js')).serveClusterMetrics();
   let stopping = false;
   for (let i = 0; i < config.workers; i++) cluster.fork();
   let listening = 0;
@@ -162,7 +164,7 @@ async function runPrimary(config: Config): Promise<void> {
     startedAt.delete(worker.id);
     quickDeaths = lived < 10_000 ? quickDeaths + 1 : 0;
     const delay = quickDeaths === 0 ? 0 : Math.min(30_000, 250 * 2 ** (quickDeaths - 1));
-    consoleLogger.error('worker exited, starting another', { pid: worker.process.pid, code, inMs: delay });
+    log.error('worker exited, starting another', { pid: worker.process.pid, code, inMs: delay });
     setTimeout(() => {
       if (!stopping) cluster.fork();
     }, delay);
@@ -177,6 +179,18 @@ async function runPrimary(config: Config): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+// prom-client is loaded only with --expose-prometheus (it is a tenth of a second of start-up).
+async function startMetrics(isWorker: boolean): Promise<Metrics> {
+  const { createMetrics } = await import('./observability/metrics.js');
+  const metrics = createMetrics(cairnVersion());
+  if (isWorker) {
+    // Installed at start, not at the first scrape: the primary asks every worker at once.
+    const { clusterScrape } = await import('./observability/cluster-metrics.js');
+    metrics.scrape = clusterScrape(metrics.registry);
+  }
+  return metrics;
 }
 
 async function closeOnFailure(deps: { close(): Promise<void> }, step: Promise<void>): Promise<void> {

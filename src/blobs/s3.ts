@@ -64,6 +64,7 @@ export class S3BlobStore implements BlobStore {
       settings.accessKeyId && settings.secretAccessKey
         ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, sessionToken: settings.sessionToken }
         : undefined;
+    quietNodeVersionWarning();
     this.client = new S3Client({
       region: settings.region,
       endpoint: settings.endpointUrl,
@@ -280,4 +281,15 @@ export class S3BlobStore implements BlobStore {
     const message = (err as Error)?.message || name || String(err);
     return storeUnavailable(this.location, name && !message.startsWith(name) ? `${name}: ${message}` : message);
   }
+}
+
+/**
+ * The AWS SDK warns once per process on Node < 22 that its releases after January 2027 will need
+ * Node 22. Cairn pins SDK releases that support Node 20 (package.json; README, "Node versions"), so
+ * on a supported Node the warning concerns nothing Cairn runs, and a start-up failure stays one
+ * line. Set here, where the client is made, so every entry point (server, workers, import, tests)
+ * is covered; an empty value counts as unset, and an operator's own setting is kept.
+ */
+function quietNodeVersionWarning(): void {
+  if (!process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED) process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 }

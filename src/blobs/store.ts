@@ -53,6 +53,8 @@ export interface BlobStore {
   readonly multipart?: MultipartUploads;
   /** Absent where the backend cannot hand out a presigned download URL. */
   presignGet?(key: string, ttlSeconds: number): Promise<{ url: string; size: number }>;
+  /** Where the backend can be unreachable or refuse (S3): confirms it answers, at start-up. */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -28,6 +28,7 @@ export function startupBanner(config: Config, port: number): string[] {
     `Cairn listening on http://${config.host}:${port}${config.staticPrefix} (backend: ${store}, workers: ${config.workers})`,
     `  web UI:    ${url}/`,
     `  artifacts: ${artifacts}`,
+    ...(config.exposePrometheus ? [`  metrics:   ${url}/metrics (Prometheus)`] : []),
     ...authBanner(config.auth, config.host).info,
     `  export MLFLOW_TRACKING_URI=${url}`,
     `  export WANDB_BASE_URL=${url} WANDB_API_KEY=$(${keys})`,

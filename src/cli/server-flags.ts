@@ -26,7 +26,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'workers', short: 'w', type: 'string', metavar: 'N', env: ['MLFLOW_WORKERS', 'CAIRN_WORKERS'], help: 'processes sharing the port (default: one per core; always 1 on the embedded database)' },
   { name: 'data-dir', type: 'string', metavar: 'DIR', env: ['CAIRN_DATA_DIR'], help: 'folder of the embedded database and local artifacts (default ./cairn-data)' },
   { name: 'static-prefix', type: 'string', metavar: '/PREFIX', env: ['MLFLOW_STATIC_PREFIX'], help: 'serve everything (API, UI, /health, /metrics) under this path, e.g. /mlflow' },
-  { name: 'expose-prometheus', type: 'string', metavar: 'DIR', env: ['MLFLOW_EXPOSE_PROMETHEUS'], help: 'accepted for mlflow compatibility', ignored: 'Cairn does not serve /metrics yet' },
+  { name: 'expose-prometheus', type: 'string', metavar: 'DIR', env: ['MLFLOW_EXPOSE_PROMETHEUS'], help: 'serve Prometheus metrics on /metrics, summed over --workers (DIR, where mlflow keeps its multiprocess files, is not needed)' },
   { name: 'app-name', type: 'string', metavar: 'basic-auth', help: 'basic-auth: accounts and permissions (see docs/security.md)' },
   { name: 'auth-default-permission', type: 'string', metavar: 'P', env: ['CAIRN_AUTH_DEFAULT_PERMISSION'], help: 'READ, EDIT, MANAGE or NO_PERMISSIONS, with --app-name basic-auth' },
   { name: 'auth-admin-username', type: 'string', metavar: 'NAME', env: ['CAIRN_AUTH_ADMIN_USERNAME'], help: 'the admin created on the first start with auth (default admin)' },
@@ -39,6 +39,8 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'db-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_DB_TIMEOUT'], help: 'bound on a database statement or connection wait before a 503 (default 30)' },
   { name: 's3-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_S3_TIMEOUT'], help: 'bound on an S3 call, or a silent S3 socket, before a 503 (default 30)' },
   { name: 'shutdown-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_SHUTDOWN_TIMEOUT'], help: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish (default 25)' },
+  { name: 'log-level', type: 'string', metavar: 'LEVEL', env: ['CAIRN_LOG_LEVEL'], help: 'debug, info, warn, error or silent (default info); logs are JSON lines on stdout' },
+  { name: 'no-access-log', type: 'boolean', env: ['CAIRN_ACCESS_LOG=false'], help: 'no log line per request (they are on by default)' },
   // mlflow server 3.18 flags that have no meaning here: accepted so scripts start unchanged.
   { name: 'registry-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'the registry lives in the --backend-store-uri database: model versions point at runs, and both are written in one transaction' },
   { name: 'read-replica-backend-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'reads and writes share --backend-store-uri; put a connection proxy (PgBouncer, HAProxy) in front of replicas' },

@@ -12,6 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { isPglite, redact } from '../config.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
+import { seedFromTemplate } from './pglite-template.js';
 import { createPool, withoutTimeout } from './pool.js';
 import * as schema from './schema/index.js';
 
@@ -24,6 +25,8 @@ export interface Database {
   /** Applies the committed SQL migrations in `migrations/`. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /** The node-postgres pool's use now; undefined on PGlite (one connection, no pool). */
+  poolUse?(): { total: number; idle: number; waiting: number; max: number };
 }
 
 export class StartupError extends Error {}
@@ -83,6 +86,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Told about connection faults the pool recovers from by itself. */
   onFault?: (what: string, err: unknown) => void;
+  /** Told how long each pool checkout waited, in seconds. */
+  onWait?: (seconds: number) => void;
   /**
    * Fail at once when Postgres cannot be reached (the default: a wrong URI is a start-up error).
    * A cluster worker, started after its primary reached the database, skips this: one replaced
@@ -100,8 +105,11 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
       if (dir) {
         fs.mkdirSync(path.dirname(path.resolve(dir)), { recursive: true });
         lock = lockDataDir(path.resolve(dir));
-        fs.mkdirSync(dir, { recursive: true });
-        await initPgliteInWorker(dir);
+        // The folder is ours now (locked): a first start copies the database made at build time.
+        if (!seedFromTemplate(dir)) {
+          fs.mkdirSync(dir, { recursive: true });
+          await initPgliteInWorker(dir);
+        }
       }
       client = await PGlite.create(dir, { startParams: pgliteStartParams() });
     } catch (err) {
@@ -117,7 +125,8 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
       close: () => client.close().finally(() => lock?.release()),
     };
   }
-  const pool = createPool(uri, { max: opts.poolSize ?? 10, timeoutMs: opts.timeoutMs ?? 30_000, onFault: opts.onFault });
+  const max = opts.poolSize ?? 10;
+  const pool = createPool(uri, { max, timeoutMs: opts.timeoutMs ?? 30_000, onFault: opts.onFault, onWait: opts.onWait });
   try {
     if (opts.probe !== false) await pool.query('select 1');
   } catch (err) {
@@ -125,7 +134,13 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
     throw new StartupError(`cannot connect to the database at ${redact(uri)}: ${(err as Error).message}`);
   }
   const orm = drizzlePg({ client: pool, schema }) as unknown as Orm;
-  return { kind: 'postgres', orm, migrate: () => wrapMigration(() => migrateLocked(pool)), close: () => pool.end() };
+  return {
+    kind: 'postgres',
+    orm,
+    migrate: () => wrapMigration(() => migrateLocked(pool)),
+    close: () => pool.end(),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max }),
+  };
 }
 
 // Several workers or hosts may start at once: a session advisory lock, held on one dedicated

@@ -6,6 +6,8 @@ export interface PoolOptions {
   timeoutMs: number;
   /** Told about connection faults that would otherwise go unseen (an idle connection dropped, a backend that stopped answering). */
   onFault?: (what: string, err: unknown) => void;
+  /** Told how long each checkout waited for a connection, in seconds (for /metrics). */
+  onWait?: (seconds: number) => void;
 }
 
 // Postgres refusing a new connection because all its slots are taken (53300) is a queue, not an
@@ -38,6 +40,7 @@ export function createPool(connectionString: string, opts: PoolOptions): pg.Pool
     keepAlive: true,
   } as pg.PoolConfig);
   pool.connectTimeoutMs = opts.timeoutMs;
+  if (opts.onWait) pool.onWait = opts.onWait;
   const fault = opts.onFault ?? (() => {});
   // An idle client losing its connection: the pool has already removed it.
   pool.on('error', (err) => fault('idle database connection lost', err));
@@ -53,6 +56,7 @@ type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefine
 
 class PatientPool extends pg.Pool {
   connectTimeoutMs = 10_000;
+  onWait?: (seconds: number) => void;
 
   // pg-pool's own query() calls connect() with a callback; drizzle's transactions call it without.
   override connect(): Promise<pg.PoolClient>;
@@ -67,6 +71,13 @@ class PatientPool extends pg.Pool {
   }
 
   private async connectPatiently(): Promise<pg.PoolClient> {
+    const started = performance.now();
+    const client = await this.connectWithRetries();
+    this.onWait?.((performance.now() - started) / 1000);
+    return client;
+  }
+
+  private async connectWithRetries(): Promise<pg.PoolClient> {
     const deadline = Date.now() + this.connectTimeoutMs;
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       try {

@@ -61,16 +61,18 @@ export async function logBatch(deps: Deps, runId: string, batch: BatchInput): Pr
   // Metrics alone (log-metric, a training loop's log-batch: the hot path) are one statement that also
   // checks the run, so Postgres sees one round trip instead of BEGIN, SELECT, INSERT, COMMIT.
   if (metrics.length && !paramValues.size && !tagValues.size) {
-    return withReplayFallback((replay) => logMetricsOnly(deps.db, runId, metrics, replay));
+    await withReplayFallback((replay) => logMetricsOnly(deps.db, runId, metrics, replay));
+  } else {
+    await withReplayFallback((replay) =>
+      deps.db.transaction(async (tx) => {
+        await activeRun(tx, runId);
+        if (paramValues.size) await insertParams(tx, runId, paramValues, replay, batch.singleParam === true);
+        if (tagValues.size) await upsertTags(tx, runId, tagValues);
+        if (metrics.length) await tx.execute(sql`with ${metricWrites(runId, metrics, replay)} select 1`);
+      }),
+    );
   }
-  await withReplayFallback((replay) =>
-    deps.db.transaction(async (tx) => {
-      await activeRun(tx, runId);
-      if (paramValues.size) await insertParams(tx, runId, paramValues, replay, batch.singleParam === true);
-      if (tagValues.size) await upsertTags(tx, runId, tagValues);
-      if (metrics.length) await tx.execute(sql`with ${metricWrites(runId, metrics, replay)} select 1`);
-    }),
-  );
+  if (metrics.length) deps.telemetry?.metricPointsLogged(metrics.length);
 }
 
 /**

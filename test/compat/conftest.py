@@ -123,6 +123,21 @@ class CairnServer:
         return "\n".join(lines[-n:])
 
 
+@contextlib.contextmanager
+def running_server(prefix: str, extra_args: list[str] | None = None, extra_env: dict[str, str] | None = None, before_start=None):
+    """A second server of a test module's own, in a temp folder removed afterwards; `before_start(server)` may adjust it."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    server = CairnServer(workdir, extra_args=extra_args, extra_env=extra_env)
+    if before_start:
+        before_start(server)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def cairn_server():
     """The running server (`.url`, `.restart()`, `.log_tail()`); stopped at the end of the session."""

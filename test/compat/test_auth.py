@@ -11,8 +11,6 @@ import json
 import os
 import pathlib
 import sys
-import shutil
-import tempfile
 import uuid
 
 import mlflow
@@ -29,7 +27,6 @@ _spec = _ilu.spec_from_file_location("compat_root_conftest", pathlib.Path(__file
 _root_conftest = _ilu.module_from_spec(_spec)
 sys.modules[_spec.name] = _root_conftest  # dataclasses look their module up there
 _spec.loader.exec_module(_root_conftest)
-CairnServer = _root_conftest.CairnServer
 from test_wandb import make_wandb_env, run_python
 
 ADMIN_PASSWORD = "compat-admin-password"
@@ -39,18 +36,12 @@ ADMIN = f"admin-{uuid.uuid4().hex[:8]}"
 
 @pytest.fixture(scope="module")
 def auth_server():
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-compat-auth-"))
-    server = CairnServer(
-        workdir,
+    with _root_conftest.running_server(
+        "cairn-compat-auth-",
         extra_args=["--app-name", "basic-auth", "--auth-default-permission", "READ", "--auth-admin-username", ADMIN],
         extra_env={"MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN_PASSWORD},
-    )
-    server.start()
-    try:
+    ) as server:
         yield server
-    finally:
-        server.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -5,7 +5,8 @@ import supertest from 'supertest';
 import { createApp } from '../../src/app.js';
 import { prepareAuth } from '../../src/auth/startup.js';
 import { parseConfig } from '../../src/config.js';
-import { createDeps, silentLogger, type Deps } from '../../src/deps.js';
+import { createDeps, silentLogger, type Deps, type Logger } from '../../src/deps.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 
 export interface TestApp {
   deps: Deps;
@@ -22,12 +23,17 @@ export interface TestAppOptions {
   env?: NodeJS.ProcessEnv;
   /** Drop open connections at close, for suites that leave uploads hanging. */
   closeAllConnections?: boolean;
+  /** Where the app logs (silent by default). */
+  log?: Logger;
+  /** Collect /metrics, as the server does with --expose-prometheus. */
+  metrics?: boolean;
 }
 
 /** The real app on a real database, served by a real Node HTTP server on a free loopback port. */
 export async function startTestApp(extraArgs: string[] = [], options: TestAppOptions = {}): Promise<TestApp> {
   const config = parseConfig(['--backend-store-uri', testBackend(), '--workers', '1', ...extraArgs], options.env ?? {});
-  const deps = await createDeps(config, { log: silentLogger, poolSize: 4 });
+  const metrics = options.metrics ? createMetrics('test') : undefined;
+  const deps = await createDeps(config, { log: options.log ?? silentLogger, poolSize: 4, metrics });
   await prepareAuth(deps);
   const app = createApp(deps);
   const server = http.createServer(prefixedListener(config.staticPrefix, getRequestListener(app.fetch)));

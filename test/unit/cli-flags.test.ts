@@ -39,11 +39,22 @@ describe('cairn server flags', () => {
     expect(cfg.port).toBe(5005);
     expect(cfg.staticPrefix).toBe('/mlflow');
     expect(cfg.exposePrometheus).toBe(true);
-    expect(cfg.ignoredFlags).toHaveLength(4);
+    expect(cfg.ignoredFlags).toHaveLength(3);
     expect(cfg.ignoredFlags.join('\n')).toMatch(/^cairn: --registry-store-uri is ignored: the registry lives in the --backend-store-uri database/m);
     expect(cfg.ignoredFlags.join('\n')).toContain('--gunicorn-opts is ignored: Cairn is a Node server');
     expect(cfg.ignoredFlags.join('\n')).toContain('--dev is ignored');
-    expect(cfg.ignoredFlags.join('\n')).toContain('--expose-prometheus is ignored: Cairn does not serve /metrics yet');
+    expect(cfg.ignoredFlags.join('\n')).not.toContain('--expose-prometheus');
+  });
+
+  it('takes the log level and the access-log switch from flags or the environment', () => {
+    expect(parse([]).logLevel).toBe('info');
+    expect(parse([]).accessLog).toBe(true);
+    expect(parse(['--log-level', 'DEBUG']).logLevel).toBe('debug');
+    expect(parse([], { CAIRN_LOG_LEVEL: 'warn' }).logLevel).toBe('warn');
+    expect(parse(['--log-level', 'error'], { CAIRN_LOG_LEVEL: 'warn' }).logLevel).toBe('error');
+    expect(parse(['--no-access-log']).accessLog).toBe(false);
+    expect(parse([], { CAIRN_ACCESS_LOG: 'false' }).accessLog).toBe(false);
+    expect(failure(['--log-level', 'loud'])).toBe("invalid value for --log-level: expected one of debug, info, warn, error, silent (got 'loud')");
   });
 
   it('takes --static-prefix and --expose-prometheus from the environment as mlflow does', () => {
@@ -94,6 +105,9 @@ describe('the start-up banner', () => {
     expect(text).toContain('web UI:    http://127.0.0.1:5001/p/');
     expect(text).toContain('artifacts: /tmp/cairn-cli-test/artifacts');
     expect(text).toContain('export MLFLOW_TRACKING_URI=http://127.0.0.1:5001/p');
+    expect(text).not.toContain('/metrics');
+    const withMetrics = startupBanner(parse(['--port', '5001', '--expose-prometheus', 'x']), 5001).join('\n');
+    expect(withMetrics).toContain('metrics:   http://127.0.0.1:5001/metrics (Prometheus)');
   });
 
   it('names a Postgres store without its password', () => {

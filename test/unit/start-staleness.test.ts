@@ -17,20 +17,25 @@ function write(file: string, at: number): void {
 }
 
 describe('scripts/stale.mjs', () => {
-  it('says what to rebuild: nothing built, then nothing changed, then a server or UI source edited', () => {
+  it('says what to rebuild: nothing built, then nothing changed, then a server, UI or migration source edited', () => {
     write('src/main.ts', 1000);
     write('src/db/connect.ts', 1000);
     write('ui/src/app.tsx', 1000);
     write('ui/node_modules/x.js', 9000); // not an input
     write('tsconfig.json', 1000);
-    expect(staleParts(root)).toEqual(['server', 'ui']);
+    write('migrations/0000_init.sql', 1000);
+    expect(staleParts(root)).toEqual(['server', 'ui', 'template']);
     write('dist/src/main.js', 2000);
     write('dist/ui/index.html', 2000);
+    write('dist/pglite-template/.built', 2000);
     expect(staleParts(root)).toEqual([]);
     write('src/db/connect.ts', 3000);
     expect(staleParts(root)).toEqual(['server']);
     write('dist/src/main.js', 4000);
     write('ui/src/app.tsx', 5000);
     expect(staleParts(root)).toEqual(['ui']);
+    write('dist/ui/index.html', 6000);
+    write('migrations/0001_next.sql', 7000);
+    expect(staleParts(root)).toEqual(['template']);
   });
 });

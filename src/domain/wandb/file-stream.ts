@@ -67,6 +67,7 @@ export async function applyFileStream(deps: Deps, path: { project: string; run: 
     await tx.execute(sql`update wandb_runs set heartbeat_at = ${deps.now()} where run_id = ${run.run_id}`);
     if (req.complete) await finishRun(txDeps, run.run_id, req.exitcode ?? 0);
   });
+  deps.telemetry?.fileStreamLines(Object.values(files).reduce((n, chunk) => n + (chunk?.content.length ?? 0), 0));
 }
 
 function parseLines(chunk: FileChunk, file: string): ParsedLine[] {

@@ -124,7 +124,7 @@ export async function runMlflowGraphql(
       status = 503;
       return cause.message;
     }
-    const requestId = randomUUID();
+    const requestId = deps.log.requestId() ?? randomUUID();
     deps.log.error('unhandled error in MLflow GraphQL', { requestId, path: e.path, error: String(cause.stack ?? cause) });
     return `Internal error, request id ${requestId}`;
   });

@@ -129,7 +129,7 @@ export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: G
       status = Math.max(status, 503);
       return { message: `Temporarily unavailable: ${cause.message}`, path: e.path };
     }
-    const requestId = randomUUID();
+    const requestId = deps.log.requestId() ?? randomUUID();
     deps.log.error('unhandled error in W&B GraphQL', { requestId, path: e.path, error: String(cause.stack ?? cause) });
     status = 500;
     return { message: `Internal error, request id ${requestId}`, path: e.path };
