@@ -6,6 +6,7 @@ grid sweep, bad configs refused with the client's own error, and the MLflow view
 from __future__ import annotations
 
 import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -85,3 +86,110 @@ def test_python_api_grid_sweep_runs_every_point_once_and_finishes(tmp_path, cair
     assert len(children) == 4
     assert all(c.data.tags["wandb.sweep_id"] == result["sweep_id"] for c in children)
     assert sorted((c.data.params["a"], c.data.params["opt.momentum"]) for c in children) == [("1", "0.5"), ("1", "0.9"), ("2", "0.5"), ("2", "0.9")]
+
+
+# The seed's sweep, verbatim.
+SEED_SWEEP_YAML = """\
+program: train.py
+method: bayes
+metric:
+  name: val_loss
+  goal: minimize
+parameters:
+  lr:
+    distribution: log_uniform_values
+    min: 0.0001
+    max: 0.1
+  batch_size:
+    values: [16, 32, 64]
+  dropout:
+    distribution: uniform
+    min: 0.0
+    max: 0.5
+early_terminate:
+  type: hyperband
+  min_iter: 3
+"""
+
+# The program the agent runs: `python train.py --lr=... --batch_size=... --dropout=...`, parsed
+# by wandb.init into wandb.config (the agent also writes them to the sweep param file).
+TRAIN_PY = """\
+import math, sys, time
+import wandb
+
+run = wandb.init()
+c = run.config
+base = abs(math.log10(c.lr) + 2.5) + abs(c.dropout - 0.2) + (0.1 if c.batch_size == 32 else 0.3)
+for epoch in range(int(sys.argv[-1]) if sys.argv[-1].isdigit() else 8):
+    run.log({"val_loss": base + 1.0 / (epoch + 1), "epoch": epoch})
+    time.sleep(0.7)
+with open("seen-%s.txt" % run.id, "w") as f:
+    f.write("%r %r %r\\n" % (c.lr, c.batch_size, c.dropout))
+run.finish()
+"""
+
+
+def agent_env(tmp_path, cairn_server, key):
+    env = make_wandb_env(tmp_path, cairn_server.url, key)
+    # The agent starts `/usr/bin/env python train.py`: that python must be the one with wandb.
+    env["PATH"] = f"{pathlib.Path(sys.executable).parent}:{env.get('PATH', '')}"
+    # The CLI's own messages (the sweep id and URL) are what the tests read.
+    env.pop("WANDB_SILENT")
+    return env
+
+
+def read_sweep(tmp_path, env, path: str) -> dict:
+    out = tmp_path / f"sweep-{time.monotonic_ns()}.json"
+    proc = run_python(tmp_path, env, """
+        import json, sys, wandb
+        s = wandb.Api().sweep(sys.argv[1])
+        runs = [{"id": r.id, "state": r.state, "config": {k: v for k, v in r.config.items() if not k.startswith("_")},
+                 "history": [h["val_loss"] for h in r.scan_history(keys=["val_loss"])] if s.config.get("metric", {}).get("name") == "val_loss" else []}
+                for r in s.runs]
+        json.dump({"state": s.state, "config": s.config, "runs": runs}, open(sys.argv[2], "w"))
+    """, path, str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+def test_seed_sweep_yaml_through_wandb_sweep_and_two_parallel_agents(tmp_path, cairn_server, wandb_key):
+    env = agent_env(tmp_path, cairn_server, wandb_key)
+    project = project_name("sweep-seed")
+    (tmp_path / "sweep.yaml").write_text(SEED_SWEEP_YAML)
+    (tmp_path / "train.py").write_text(TRAIN_PY)
+    created = wandb_cli(tmp_path, env, "sweep", "--project", project, "sweep.yaml")
+    assert created.returncode == 0, created.stderr
+    log = created.stdout + created.stderr
+    sweep_id = re.search(r"Creating sweep with ID: (\w+)", log).group(1)
+    url = re.search(r"View sweep at: (\S+)", log).group(1)
+    assert url == f"{cairn_server.url}/{ENTITY}/{project}/sweeps/{sweep_id}"
+    path = f"{ENTITY}/{project}/{sweep_id}"
+    assert f"wandb agent {path}" in log
+
+    agents = [
+        subprocess.Popen([sys.executable, "-m", "wandb", "agent", "--count", "3", path], cwd=tmp_path, env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    logs = [a.communicate(timeout=600)[0] for a in agents]
+    assert [a.returncode for a in agents] == [0, 0], logs
+
+    sweep = read_sweep(tmp_path, env, path)
+    runs = sweep["runs"]
+    assert len(runs) == 6 and len({r["id"] for r in runs}) == 6
+    for r in runs:
+        c = r["config"]
+        assert 0.0001 <= c["lr"] <= 0.1
+        assert c["batch_size"] in (16, 32, 64)
+        assert 0.0 <= c["dropout"] <= 0.5
+        # A run either ran its 8 epochs or was stopped by hyperband after its first bracket (3 logs).
+        assert (r["state"], len(r["history"])) in {("finished", 8)} or (r["state"] == "killed" and 3 <= len(r["history"]) < 8), r
+    # Each run's config is the suggestion it was started with (the program saw the same values).
+    seen = sorted(p.read_text() for p in tmp_path.glob("seen-*.txt"))
+    assert len(seen) == len([r for r in runs if r["state"] == "finished"])
+    assert sweep["config"] == yaml.safe_load(SEED_SWEEP_YAML)
+    assert sweep["state"] == "RUNNING"  # bayes has no end of its own: it runs until stopped
+
+    stopped = wandb_cli(tmp_path, env, "sweep", "--stop", path)
+    assert stopped.returncode == 0, stopped.stderr
+    assert read_sweep(tmp_path, env, path)["state"] == "FINISHED"
