@@ -135,6 +135,9 @@ def agent_env(tmp_path, cairn_server, key):
     env["PATH"] = f"{pathlib.Path(sys.executable).parent}:{env.get('PATH', '')}"
     # The CLI's own messages (the sweep id and URL) are what the tests read.
     env.pop("WANDB_SILENT")
+    # History reaches the server within a second (the default is 15 s), so hyperband sees a short
+    # test run's brackets while it is still running.
+    env["WANDB__FILE_STREAM_TRANSMIT_INTERVAL"] = "1"
     return env
 
 
@@ -193,3 +196,147 @@ def test_seed_sweep_yaml_through_wandb_sweep_and_two_parallel_agents(tmp_path, c
     stopped = wandb_cli(tmp_path, env, "sweep", "--stop", path)
     assert stopped.returncode == 0, stopped.stderr
     assert read_sweep(tmp_path, env, path)["state"] == "FINISHED"
+
+
+STAGED_PY = """\
+import sys, time
+import wandb
+
+run = wandb.init()
+for epoch in range(run.config.epochs):
+    run.log({"val_loss": run.config.quality + 1.0 / (epoch + 1)})
+    time.sleep(1.0)
+run.finish()
+"""
+
+
+def sweep_yaml(tmp_path, config: dict) -> str:
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump(config))
+    (tmp_path / "staged.py").write_text(STAGED_PY)
+    return "sweep.yaml"
+
+
+def create_sweep(tmp_path, env, project: str, config: dict) -> str:
+    created = wandb_cli(tmp_path, env, "sweep", "--project", project, sweep_yaml(tmp_path, config))
+    assert created.returncode == 0, created.stderr
+    return f"{ENTITY}/{project}/" + re.search(r"Creating sweep with ID: (\w+)", created.stdout + created.stderr).group(1)
+
+
+def test_hyperband_stops_the_run_that_falls_behind(tmp_path, cairn_server, wandb_key):
+    env = agent_env(tmp_path, cairn_server, wandb_key)
+    project = project_name("sweep-hyperband")
+    # Grid order is fixed: the good run (quality 0) finishes first, then the bad one (quality 5) is
+    # ranked against it at the first bracket (3 logs) and stopped.
+    path = create_sweep(tmp_path, env, project, {
+        "program": "staged.py",
+        "method": "grid",
+        "metric": {"name": "val_loss", "goal": "minimize"},
+        "parameters": {"quality": {"values": [0, 5]}, "epochs": {"value": 12}},
+        "early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 3},
+    })
+    agent = wandb_cli(tmp_path, env, "agent", "--count", "2", path)
+    assert agent.returncode == 0, agent.stdout + agent.stderr
+    runs = sorted(read_sweep(tmp_path, env, path)["runs"], key=lambda r: r["config"]["quality"])
+    assert [r["config"]["quality"] for r in runs] == [0, 5]
+    good, bad = runs
+    assert good["state"] == "finished" and len(good["history"]) == 12
+    assert bad["state"] == "killed", bad
+    assert 3 <= len(bad["history"]) < 12
+    # MLflow sees the stopped trial as KILLED.
+    exp = mlflow.get_experiment_by_name(project)
+    statuses = sorted((r.data.params["quality"], r.info.status) for r in mlflow.search_runs([exp.experiment_id], output_format="list") if "quality" in r.data.params)
+    assert statuses == [("0", "FINISHED"), ("5", "KILLED")]
+
+
+def test_pause_resume_and_cancel_with_an_agent_running(tmp_path, cairn_server, wandb_key):
+    env = agent_env(tmp_path, cairn_server, wandb_key)
+    project = project_name("sweep-control")
+    path = create_sweep(tmp_path, env, project, {
+        "program": "staged.py",
+        "method": "random",
+        "metric": {"name": "val_loss"},
+        "parameters": {"quality": {"min": 0.0, "max": 1.0}, "epochs": {"value": 300}},
+    })
+    agent = subprocess.Popen([sys.executable, "-m", "wandb", "agent", "--count", "1", path], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            sweep = read_sweep(tmp_path, env, path)
+            if sweep["runs"] and sweep["runs"][0]["history"]:
+                break
+            assert time.monotonic() < deadline, "the agent never started a run"
+            time.sleep(2)
+        assert sweep["state"] == "RUNNING"
+        for flag, state in [("--pause", "PAUSED"), ("--resume", "RUNNING")]:
+            done = wandb_cli(tmp_path, env, "sweep", flag, path)
+            assert done.returncode == 0, done.stderr
+            assert read_sweep(tmp_path, env, path)["state"] == state
+        cancel = wandb_cli(tmp_path, env, "sweep", "--cancel", path)
+        assert cancel.returncode == 0, cancel.stderr
+        # The agent's next heartbeat gets stop and exit: it kills its run and quits.
+        agent.communicate(timeout=120)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+    sweep = read_sweep(tmp_path, env, path)
+    assert sweep["state"] == "CANCELED"
+    assert len(sweep["runs"]) == 1 and len(sweep["runs"][0]["history"]) < 300
+    # An ended sweep stays ended, and says so through the client's own error.
+    again = wandb_cli(tmp_path, env, "sweep", "--resume", path)
+    assert again.returncode != 0 and "canceled" in (again.stdout + again.stderr)
+    exp = mlflow.get_experiment_by_name(project)
+    parent = [r for r in mlflow.search_runs([exp.experiment_id], output_format="list") if "mlflow.parentRunId" not in r.data.tags]
+    assert [p.info.status for p in parent] == ["KILLED"]
+
+
+BAD_CONFIGS = """
+    import json, sys, wandb
+    project, out = sys.argv[1], sys.argv[2]
+    cases = {
+        "no_method": {"parameters": {"x": {"values": [1, 2]}}},
+        "bayes_without_metric": {"method": "bayes", "parameters": {"x": {"min": 0.0, "max": 1.0}}},
+        "unknown_distribution": {"method": "random", "parameters": {"x": {"distribution": "zipf", "min": 1, "max": 3}}},
+        "min_above_max": {"method": "random", "parameters": {"x": {"min": 5, "max": 1}}},
+        "grid_of_a_continuous_range": {"method": "grid", "parameters": {"x": {"min": 0.0, "max": 1.0}}},
+        "ambiguous_bounds": {"method": "random", "parameters": {"x": {"min": 0, "max": 1.5}}},
+        "no_parameters": {"method": "random"},
+    }
+    errors = {}
+    for name, config in cases.items():
+        try:
+            wandb.sweep(config, project=project)
+            errors[name] = None
+        except Exception as e:
+            errors[name] = [type(e).__name__, str(e)]
+    json.dump(errors, open(out, "w"))
+"""
+
+
+def test_bad_sweep_configs_get_the_clients_own_error(tmp_path, cairn_server, wandb_key):
+    env = make_wandb_env(tmp_path, cairn_server.url, wandb_key)
+    project = project_name("sweep-bad")
+    out = tmp_path / "errors.json"
+    proc = run_python(tmp_path, env, BAD_CONFIGS, project, str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    errors = json.loads(out.read_text())
+    expected = {
+        "no_method": "'method' is required",
+        "bayes_without_metric": "needs a 'metric'",
+        "unknown_distribution": "unknown distribution 'zipf'",
+        "min_above_max": "min (5) is greater than max (1)",
+        "grid_of_a_continuous_range": "grid search needs discrete values",
+        "ambiguous_bounds": "ambiguous",
+        "no_parameters": "'parameters' must be a non-empty mapping",
+    }
+    for name, fragment in expected.items():
+        assert errors[name] is not None, name
+        assert fragment in errors[name][1], (name, errors[name])
+    # Nothing half-written: no sweep exists in the project (the project itself is not even created).
+    assert mlflow.get_experiment_by_name(project) is None
+
+    # Malformed YAML never leaves the client: `wandb sweep` reports its own parse error.
+    (tmp_path / "broken.yaml").write_text("method: grid\nparameters: [unclosed\n")
+    env.pop("WANDB_SILENT")
+    broken = wandb_cli(tmp_path, env, "sweep", "--project", project, "broken.yaml")
+    assert "Error in configuration file" in broken.stdout + broken.stderr
