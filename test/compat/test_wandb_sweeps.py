@@ -50,6 +50,7 @@ GRID_SWEEP = """
         "best_loss": sweep.best_loss,
         "expected": sweep.expected_run_count,
         "url": sweep.url,
+        "listed": [s.id for s in api.project(project, entity=api.default_entity).sweeps()],
     }, open(out, "w"))
 """
 
@@ -74,6 +75,7 @@ def test_python_api_grid_sweep_runs_every_point_once_and_finishes(tmp_path, cair
     assert result["best_loss"] == 1.8
     assert result["config"]["method"] == "grid"
     assert result["url"].endswith(f"/{project}/sweeps/{result['sweep_id']}")
+    assert result["listed"] == [result["sweep_id"]]
 
     # The MLflow view: one parent run for the sweep, each trial nested under it with the sweep id.
     exp = mlflow.get_experiment_by_name(project)
