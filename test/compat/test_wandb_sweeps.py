@@ -187,8 +187,9 @@ def test_seed_sweep_yaml_through_wandb_sweep_and_two_parallel_agents(tmp_path, c
         assert 0.0001 <= c["lr"] <= 0.1
         assert c["batch_size"] in (16, 32, 64)
         assert 0.0 <= c["dropout"] <= 0.5
-        # A run either ran its 8 epochs or was stopped by hyperband after its first bracket (3 logs).
-        assert (r["state"], len(r["history"])) in {("finished", 8)} or (r["state"] == "killed" and 3 <= len(r["history"]) < 8), r
+        # A run either ran its 8 epochs or was stopped by hyperband once past its first bracket (3
+        # logs); a stop can also land while a run that logged everything is still finishing.
+        assert (r["state"] == "finished" and len(r["history"]) == 8) or (r["state"] == "killed" and 3 <= len(r["history"]) <= 8), r
     # Each run's config is the suggestion it was started with (the program saw the same values).
     seen = sorted(p.read_text() for p in tmp_path.glob("seen-*.txt"))
     assert len(seen) == len([r for r in runs if r["state"] == "finished"])
@@ -233,7 +234,7 @@ def test_hyperband_stops_the_run_that_falls_behind(tmp_path, cairn_server, wandb
         "program": "staged.py",
         "method": "grid",
         "metric": {"name": "val_loss", "goal": "minimize"},
-        "parameters": {"quality": {"values": [0, 5]}, "epochs": {"value": 12}},
+        "parameters": {"quality": {"values": [0, 5]}, "epochs": {"value": 20}},
         "early_terminate": {"type": "hyperband", "min_iter": 3, "eta": 3},
     })
     agent = wandb_cli(tmp_path, env, "agent", "--count", "2", path)
@@ -241,9 +242,9 @@ def test_hyperband_stops_the_run_that_falls_behind(tmp_path, cairn_server, wandb
     runs = sorted(read_sweep(tmp_path, env, path)["runs"], key=lambda r: r["config"]["quality"])
     assert [r["config"]["quality"] for r in runs] == [0, 5]
     good, bad = runs
-    assert good["state"] == "finished" and len(good["history"]) == 12
+    assert good["state"] == "finished" and len(good["history"]) == 20
     assert bad["state"] == "killed", bad
-    assert 3 <= len(bad["history"]) < 12
+    assert 3 <= len(bad["history"]) < 20
     # MLflow sees the stopped trial as KILLED.
     exp = mlflow.get_experiment_by_name(project)
     statuses = sorted((r.data.params["quality"], r.info.status) for r in mlflow.search_runs([exp.experiment_id], output_format="list") if "quality" in r.data.params)
