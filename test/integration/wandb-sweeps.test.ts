@@ -171,6 +171,18 @@ describe('W&B sweeps: agents', () => {
     expect(byName[good.run_id].tags['wandb.sweep_id']).toBe(sweep);
   });
 
+  it('updates a config while the sweep is pending (wandb sweep --update), not once it runs', async () => {
+    const project = `sweep-update-${S}`;
+    const sweep = await createSweep(project, 'method: grid\nparameters:\n  a: {values: [1]}\n');
+    const { id } = await getSweep(project, sweep);
+    const updated = await w.gql(UPSERT_SWEEP, { id, config: 'method: random\nparameters:\n  a: {min: 0.0, max: 1.0, distribution: uniform}\n', projectName: project });
+    expect(updated.body.errors).toBeUndefined();
+    expect(await getSweep(project, sweep)).toMatchObject({ method: 'random', state: 'PENDING' });
+    await agent(project, sweep);
+    const refused = await w.gql(UPSERT_SWEEP, { id, config: 'method: grid\nparameters:\n  a: {values: [2]}\n', projectName: project });
+    expect(refused.body.errors?.[0].message).toMatch(/is running: pause it before changing its config/);
+  });
+
   it('refuses bad configs and unknown agents with a clear message, writing nothing', async () => {
     const project = `sweep-bad-${S}`;
     for (const [config, message] of [
