@@ -75,6 +75,10 @@ describe('sweep config', () => {
   it('refuses malformed configs with a message naming the problem', () => {
     expect(invalid('method: [unclosed')).toMatch(/not valid YAML/);
     expect(invalid('just a string')).toMatch(/expected a mapping/);
+    // "Billion laughs": nine levels of nine aliases each.
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 10; i++) bomb.push(`l${i}: &l${i} [${Array(9).fill(i === 1 ? '*a' : `*l${i - 1}`).join(', ')}]`);
+    expect(invalid(bomb.join('\n'))).toMatch(/too many YAML aliases/);
     expect(invalid({ parameters: { x: { values: [1] } } })).toMatch(/'method' is required/);
     expect(invalid({ method: 'hill-climb', parameters: { x: { values: [1] } } })).toMatch(/method 'hill-climb' is not supported/);
     expect(invalid({ method: 'bayes', parameters: { x: { values: [1] } } })).toMatch(/needs a 'metric'/);

@@ -59,9 +59,12 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 export function parseSweepYaml(text: string): Record<string, unknown> {
   let doc: unknown;
   try {
-    doc = parseYaml(text, { maxAliasCount: 100 });
+    // A bounded alias count refuses "billion laughs" documents; unknown tags stay plain values
+    // without a process warning each.
+    doc = parseYaml(text, { maxAliasCount: 100, logLevel: 'error' });
   } catch (err) {
     if (err instanceof YAMLParseError) throw bad(`not valid YAML: ${err.message.split('\n')[0]}`);
+    if (err instanceof ReferenceError) throw bad(`too many YAML aliases (${err.message})`);
     throw err;
   }
   if (!isPlainObject(doc)) throw bad('expected a mapping of sweep keys (method, metric, parameters, ...)');
