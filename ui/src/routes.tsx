@@ -36,6 +36,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/compare-runs', render: (_, q) => <ComparePage query={withList(q, 'runs')} /> },
   { pattern: '/wandb/:entity/:project', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} /> },
   { pattern: '/wandb/:entity/:project/runs/:run', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} run={p.run} /> },
+  { pattern: '/wandb/:entity/:project/sweeps/:sweep', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} sweep={p.sweep} /> },
 ];
 
 /** A JSON array of strings from the query (`?runs=["a","b"]`, MLflow's form), or a comma list. */

@@ -7,3 +7,4 @@ export * from './logged-models.js';
 export * from './wandb.js';
 export * from './auth.js';
 export * from './wandb-artifacts.js';
+export * from './wandb-sweeps.js';

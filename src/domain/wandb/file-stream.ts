@@ -7,6 +7,7 @@ import type { MetricInput } from '../run-logging.js';
 import { updateRun } from '../runs.js';
 import { isValidMlflowKey } from './config-params.js';
 import { logNewMetrics } from './metrics.js';
+import { stoppedBySweep } from './sweeps-store.js';
 import { flattenRow, numericLeaves, typeName } from './flatten.js';
 import { parseWandbObject } from './json.js';
 import { findProject } from './projects.js';
@@ -211,6 +212,8 @@ export async function finishRun(deps: Deps, runId: string, exitCode: number): Pr
   let end = start !== undefined && runtime !== undefined && Number.isFinite(runtime) ? start + Math.round(runtime * 1000) : (lastTs ?? deps.now());
   if (lastTs !== undefined) end = Math.max(end, lastTs);
   if (start !== undefined) end = Math.max(end, start);
-  await deps.db.execute(sql`update wandb_runs set state = ${exitCode === 0 ? 'finished' : 'failed'}, exit_code = ${exitCode} where run_id = ${runId}`);
-  await updateRun(deps, { run_id: runId, status: exitCode === 0 ? 'FINISHED' : 'FAILED', end_time: end });
+  // A run a sweep stopped early ends killed, whatever exit code the terminated process reported.
+  const [state, status] = (await stoppedBySweep(deps.db, runId)) ? ['killed', 'KILLED'] : exitCode === 0 ? ['finished', 'FINISHED'] : ['failed', 'FAILED'];
+  await deps.db.execute(sql`update wandb_runs set state = ${state}, exit_code = ${exitCode} where run_id = ${runId}`);
+  await updateRun(deps, { run_id: runId, status, end_time: end });
 }

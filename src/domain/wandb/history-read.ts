@@ -72,8 +72,10 @@ interface SampleSpec {
   maxStep?: number;
 }
 
-function parseSpec(text: string): SampleSpec {
+function parseSpec(text: string): SampleSpec | undefined {
   const spec = parseWandbJson(text, 'history spec');
+  // `{}` asks for no history: the sweep agent and `wandb sweep --stop` send it with SweepWithRuns.
+  if (isPlainObject(spec) && Object.keys(spec).length === 0) return undefined;
   if (!isPlainObject(spec) || !Array.isArray(spec.keys) || !spec.keys.every((k) => typeof k === 'string')) {
     throw invalidParam('A history spec needs "keys", a list of strings');
   }
@@ -89,6 +91,10 @@ export async function readSampledHistory(db: Orm, run: WandbRunRow, specs: strin
   const out: Record<string, unknown>[][] = [];
   for (const text of specs) {
     const spec = parseSpec(text);
+    if (!spec) {
+      out.push([]);
+      continue;
+    }
     const found = await rows<{ content: string }>(
       db,
       sql`select content from wandb_history where run_id = ${run.run_id}

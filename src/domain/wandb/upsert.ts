@@ -13,6 +13,7 @@ import { isPlainObject, parseWandbObject } from './json.js';
 import { DEFAULT_PROJECT, ensureProject, validateWandbName } from './projects.js';
 import { runById, runByName, runIdFromStorageId, type WandbRunRow } from './run-store.js';
 import { applySummary } from './summary.js';
+import { sweepLinkTags } from './sweeps-store.js';
 
 /** UpsertBucket's input; `null` or absent means "unchanged". */
 export interface UpsertRunInput {
@@ -93,7 +94,7 @@ export async function upsertWandbRun(
       job_type = ${set.job_type}, notes = ${set.notes}, host = ${set.host}, program = ${set.program}, commit = ${set.commit},
       repo = ${set.repo}, sweep = ${set.sweep}, tags = ${set.tags}, config = ${set.config}, heartbeat_at = ${deps.now()}
       where run_id = ${run.run_id}`);
-    await logBatch(txDeps, run.run_id, { tags: mlflowTags({ ...run, ...set }) });
+    await logBatch(txDeps, run.run_id, { tags: [...mlflowTags({ ...run, ...set }), ...(await sweepLinkTags(tx, experimentId, set.sweep))] });
     if (config) {
       await syncConfigParams(txDeps, run.run_id, config);
       await adoptClientStartTime(tx, run.run_id, config);

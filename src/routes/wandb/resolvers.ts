@@ -13,6 +13,7 @@ import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
 import { runFileResolvers } from './run-file-resolvers.js';
 import { artifactResolvers } from './artifact-resolvers.js';
+import { sweepResolvers } from './sweep-resolvers.js';
 
 export interface GqlContext {
   deps: Deps;
@@ -143,6 +144,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     markRunFilesUploaded: () => ({ success: true }),
     notifyScriptableRunAlert: () => ({ success: true }),
     ...(artifactResolvers.Mutation as Record<string, Resolver<never>>),
+    ...(sweepResolvers.Mutation as Record<string, Resolver<never>>),
   },
   Project: {
     id: (p: ProjectObj) => b64(`Project:${p.experimentId}`),
@@ -170,6 +172,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     run: (p: ProjectObj, args, ctx) => runIn(ctx, p, args.name),
     bucket: (p: ProjectObj, args, ctx) => runIn(ctx, p, args.name),
     ...(artifactResolvers.Project as Record<string, Resolver<never>>),
+    ...(sweepResolvers.Project as Record<string, Resolver<never>>),
   },
   Run: {
     id: ({ row }: RunObj) => storageId(row.run_id),
@@ -226,7 +229,9 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     parquetHistory: () => ({ parquetUrls: [], liveData: [] }),
     ...runFileResolvers.Run,
     ...(artifactResolvers.Run as Record<string, Resolver<never>>),
+    ...(sweepResolvers.Run as Record<string, Resolver<never>>),
   },
+  Sweep: sweepResolvers.Sweep,
   File: runFileResolvers.File,
   ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,
   Artifact: artifactResolvers.Artifact,

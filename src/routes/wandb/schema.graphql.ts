@@ -421,5 +421,7 @@ type Artifact {
 }
 `;
 
-/** The schema graphql.ts builds: the run protocol and public API, then artifacts (as extensions). */
-export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL;
+import { WANDB_SWEEPS_SDL } from './sweep-schema.graphql.js';
+
+/** The schema graphql.ts builds: the run protocol and public API, then artifacts and sweeps (as extensions). */
+export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL + WANDB_SWEEPS_SDL;

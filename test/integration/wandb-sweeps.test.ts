@@ -1,0 +1,204 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from '../harness/app.js';
+import { AGENT_LOST_MS } from '../../src/domain/wandb/sweeps-agent.js';
+import { line, runIdSuffix, startWandbApp, type Client } from './wandb-helpers.js';
+
+// The sweep protocol as wandb==0.31.0 sends it (wandb/apis/public/sweeps.py), driven directly so
+// races between agents and lost agents can be staged exactly.
+const UPSERT_SWEEP = `mutation UpsertSweep($id: ID, $config: String, $description: String, $entityName: String, $projectName: String,
+  $controller: JSONString, $scheduler: JSONString, $state: String, $priorRunsFilters: JSONString, $displayName: String) {
+  upsertSweep(input: {id: $id, config: $config, description: $description, entityName: $entityName, projectName: $projectName,
+    controller: $controller, scheduler: $scheduler, state: $state, priorRunsFilters: $priorRunsFilters, displayName: $displayName}) {
+    sweep { name project { id name entity { id name } } } configValidationWarnings } }`;
+const CREATE_AGENT = `mutation CreateAgent($host: String!, $projectName: String, $entityName: String, $sweep: String!) {
+  createAgent(input: {host: $host, projectName: $projectName, entityName: $entityName, sweep: $sweep}) { agent { id } } }`;
+const HEARTBEAT = `mutation Heartbeat($id: ID!, $metrics: JSONString, $runState: JSONString) {
+  agentHeartbeat(input: {id: $id, metrics: $metrics, runState: $runState}) { agent { id } commands } }`;
+const GET_SWEEP = `query GetSweep($name: String!, $project: String, $entity: String) { project(name: $project, entityName: $entity) {
+  sweep(sweepName: $name) { id name state method bestLoss config runCount runCountExpected
+    runs { edges { node { name state config shouldStop summaryMetrics sampledHistory(specs: ["{}"]) } } } } } }`;
+
+const S = runIdSuffix();
+let t: TestApp;
+let w: Client;
+beforeAll(async () => {
+  ({ t, w } = await startWandbApp('alice'));
+});
+afterAll(() => t.close());
+
+type Command = { type: 'run'; run_id: string; args: Record<string, { value: unknown }> } | { type: 'stop'; run_id: string } | { type: 'exit' };
+
+async function createSweep(project: string, config: string): Promise<string> {
+  const res = await w.gql(UPSERT_SWEEP, { config, projectName: project, entityName: 'alice' });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data.upsertSweep.sweep.name;
+}
+async function agent(project: string, sweep: string): Promise<string> {
+  const res = await w.gql(CREATE_AGENT, { host: 'test', projectName: project, entityName: 'alice', sweep });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data.createAgent.agent.id;
+}
+async function heartbeat(id: string, alive: string[] = []): Promise<Command[]> {
+  const res = await w.gql(HEARTBEAT, { id, metrics: '{}', runState: JSON.stringify(Object.fromEntries(alive.map((r) => [r, true]))) });
+  expect(res.body.errors).toBeUndefined();
+  return JSON.parse(res.body.data.agentHeartbeat.commands);
+}
+async function getSweep(project: string, name: string) {
+  const res = await w.gql(GET_SWEEP, { name, project, entity: 'alice' });
+  expect(res.body.errors).toBeUndefined();
+  return res.body.data.project.sweep;
+}
+/** What a training process does with a run command: init with the sweep, log, finish. */
+async function runTrial(project: string, sweep: string, run: string, values: number[], metric = 'loss') {
+  await w.upsert({ name: run, project, entity: 'alice', sweep, config: '{}' });
+  const lines = values.map((v, i) => line(i, `"${metric}":${v}`));
+  const res = await w.stream(project, run, {
+    files: { 'wandb-history.jsonl': { offset: 0, content: lines }, 'wandb-summary.json': { offset: 0, content: [`{"${metric}":${values.at(-1)}}`] } },
+  });
+  expect(res.status).toBe(200);
+}
+const finish = async (project: string, run: string) => expect((await w.stream(project, run, { complete: true, exitcode: 0 })).status).toBe(200);
+
+describe('W&B sweeps: agents', () => {
+  it('parallel agents racing for a grid never get the same point, and the grid finishes', async () => {
+    const project = `sweep-race-${S}`;
+    const sweep = await createSweep(project, 'method: grid\nparameters:\n  a: {values: [1, 2, 3]}\n  b: {values: [x, y]}\n');
+    const agents = await Promise.all(Array.from({ length: 4 }, () => agent(project, sweep)));
+    const got: Command[] = [];
+    // Every agent asks at once, over and over, reporting nothing alive, until all are told to exit.
+    for (let round = 0; round < 4; round++) got.push(...(await Promise.all(agents.map((a) => heartbeat(a)))).flat());
+    const runs = got.filter((c): c is Extract<Command, { type: 'run' }> => c.type === 'run');
+    const points = runs.map((r) => `${r.args.a.value}${r.args.b.value}`).sort();
+    expect(points).toEqual(['1x', '1y', '2x', '2y', '3x', '3y']);
+    expect(got.filter((c) => c.type === 'exit').length).toBeGreaterThan(0);
+    for (const r of runs) {
+      await runTrial(project, sweep, r.run_id, [Number(r.args.a.value)]);
+      await finish(project, r.run_id);
+    }
+    const s = await getSweep(project, sweep);
+    expect(s).toMatchObject({ state: 'FINISHED', method: 'grid', runCount: 6, runCountExpected: 6 });
+  });
+
+  it("hands a lost agent's run out again, with the same parameters", async () => {
+    const project = `sweep-lost-${S}`;
+    const sweep = await createSweep(project, 'method: grid\nmetric: {name: loss}\nparameters:\n  a: {values: [1, 2]}\n');
+    const [a, b] = [await agent(project, sweep), await agent(project, sweep)];
+    const [first] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+    const [second] = (await heartbeat(b)) as Extract<Command, { type: 'run' }>[];
+    expect([first.args.a.value, second.args.a.value]).toEqual([1, 2]);
+    await runTrial(project, sweep, second.run_id, [0.5]);
+    await finish(project, second.run_id);
+    // Agent a is silent (its machine died before its run started). While it might come back, the point stays its own.
+    expect(await heartbeat(b)).toEqual([{ type: 'exit' }]);
+    const realNow = t.deps.now;
+    t.deps.now = () => realNow() + AGENT_LOST_MS + 1000;
+    try {
+      const c = await agent(project, sweep);
+      const [retry] = (await heartbeat(c)) as Extract<Command, { type: 'run' }>[];
+      expect(retry).toMatchObject({ type: 'run', args: { a: { value: 1 } } });
+      expect(retry.run_id).not.toBe(first.run_id);
+      await runTrial(project, sweep, retry.run_id, [0.25]);
+      await finish(project, retry.run_id);
+      expect(await heartbeat(c)).toEqual([{ type: 'exit' }]);
+      expect(await getSweep(project, sweep)).toMatchObject({ state: 'FINISHED', bestLoss: 0.25 });
+    } finally {
+      t.deps.now = realNow;
+    }
+  });
+
+  it('honours run_cap, pause and cancel', async () => {
+    const project = `sweep-cap-${S}`;
+    const sweep = await createSweep(project, 'method: random\nrun_cap: 2\nparameters:\n  lr: {min: 0.1, max: 0.2}\n');
+    const a = await agent(project, sweep);
+    const runs: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const [cmd] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+      expect(cmd.type).toBe('run');
+      expect(cmd.args.lr.value as number).toBeGreaterThanOrEqual(0.1);
+      runs.push(cmd.run_id);
+    }
+    expect(await heartbeat(a)).toEqual([{ type: 'exit' }]);
+
+    const other = await createSweep(project, 'method: random\nparameters:\n  lr: {min: 0.1, max: 0.2}\n');
+    const b = await agent(project, other);
+    const [cmd] = (await heartbeat(b)) as Extract<Command, { type: 'run' }>[];
+    const id = (await getSweep(project, other)).id;
+    expect((await w.gql(UPSERT_SWEEP, { id, state: 'PAUSED' })).body.errors).toBeUndefined();
+    // Paused: no new run for an idle agent, and no exit either (it waits for resume).
+    expect(await heartbeat(b)).toEqual([]);
+    expect((await w.gql(UPSERT_SWEEP, { id, state: 'RUNNING' })).body.errors).toBeUndefined();
+    await runTrial(project, other, cmd.run_id, [1]);
+    expect((await w.gql(UPSERT_SWEEP, { id, state: 'CANCELED' })).body.errors).toBeUndefined();
+    expect(await heartbeat(b, [cmd.run_id])).toEqual([{ type: 'stop', run_id: cmd.run_id }, { type: 'exit' }]);
+    const s = await getSweep(project, other);
+    expect(s.state).toBe('CANCELED');
+    expect(s.runs.edges[0].node).toMatchObject({ name: cmd.run_id, state: 'killed', sampledHistory: [[]] });
+    const refused = await w.gql(UPSERT_SWEEP, { id, state: 'RUNNING' });
+    expect(refused.body.errors?.[0].message).toMatch(/already canceled/);
+  });
+
+  it('hyperband tells the agent to stop a run that falls behind, and the run ends killed', async () => {
+    const project = `sweep-hb-${S}`;
+    const sweep = await createSweep(
+      project,
+      'method: grid\nmetric: {name: loss, goal: minimize}\nparameters:\n  a: {values: [1, 2]}\nearly_terminate: {type: hyperband, min_iter: 2, eta: 2}\n',
+    );
+    const a = await agent(project, sweep);
+    const [good] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+    await runTrial(project, sweep, good.run_id, [1, 0.5, 0.25]);
+    await finish(project, good.run_id);
+    const [bad] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+    await runTrial(project, sweep, bad.run_id, [3]);
+    // One log: below the first bracket (2), nothing to compare yet.
+    expect(await heartbeat(a, [bad.run_id])).toEqual([]);
+    await w.stream(project, bad.run_id, { files: { 'wandb-history.jsonl': { offset: 1, content: [line(1, '"loss":2.9')] } } });
+    expect(await heartbeat(a, [bad.run_id])).toEqual([{ type: 'stop', run_id: bad.run_id }]);
+    const s = await getSweep(project, sweep);
+    const node = s.runs.edges.map((e: { node: { name: string } }) => e.node).find((n: { name: string }) => n.name === bad.run_id);
+    expect(node).toMatchObject({ state: 'killed', shouldStop: true });
+    const mlflowRuns = await t.api.post('/api/2.0/mlflow/runs/search').send({
+      experiment_ids: [String((await t.api.get('/api/2.0/mlflow/experiments/get-by-name').query({ experiment_name: project })).body.experiment.experiment_id)],
+    });
+    type MlflowRun = { info: { run_id: string; status: string }; data: { tags: { key: string; value: string }[] } };
+    const tagsOf = (r: MlflowRun) => Object.fromEntries(r.data.tags.map((x) => [x.key, x.value]));
+    const byName = Object.fromEntries((mlflowRuns.body.runs as MlflowRun[]).map((r) => [tagsOf(r)['wandb.run_id'] ?? 'parent', { ...r.info, tags: tagsOf(r) }]));
+    expect(byName[bad.run_id].status).toBe('KILLED');
+    expect(byName[good.run_id].status).toBe('FINISHED');
+    // Each trial is a child of the sweep's MLflow run, tagged with the sweep id.
+    expect(byName.parent.tags).toMatchObject({ 'wandb.sweep_id': sweep, 'wandb.sweep.method': 'grid' });
+    expect(byName[good.run_id].tags['mlflow.parentRunId']).toBe(byName.parent.run_id);
+    expect(byName[bad.run_id].tags['mlflow.parentRunId']).toBe(byName.parent.run_id);
+    expect(byName[good.run_id].tags['wandb.sweep_id']).toBe(sweep);
+  });
+
+  it('updates a config while the sweep is pending (wandb sweep --update), not once it runs', async () => {
+    const project = `sweep-update-${S}`;
+    const sweep = await createSweep(project, 'method: grid\nparameters:\n  a: {values: [1]}\n');
+    const { id } = await getSweep(project, sweep);
+    const updated = await w.gql(UPSERT_SWEEP, { id, config: 'method: random\nparameters:\n  a: {min: 0.0, max: 1.0, distribution: uniform}\n', projectName: project });
+    expect(updated.body.errors).toBeUndefined();
+    expect(await getSweep(project, sweep)).toMatchObject({ method: 'random', state: 'PENDING' });
+    await agent(project, sweep);
+    const refused = await w.gql(UPSERT_SWEEP, { id, config: 'method: grid\nparameters:\n  a: {values: [2]}\n', projectName: project });
+    expect(refused.body.errors?.[0].message).toMatch(/is running: pause it before changing its config/);
+  });
+
+  it('refuses bad configs and unknown agents with a clear message, writing nothing', async () => {
+    const project = `sweep-bad-${S}`;
+    for (const [config, message] of [
+      ['method: [', /not valid YAML/],
+      ['method: grid\nparameters:\n  a: {distribution: cauchy, min: 0, max: 1}\n', /unknown distribution 'cauchy'/],
+      ['method: random\nparameters:\n  a: {min: 3, max: 1}\n', /min \(3\) is greater than max \(1\)/],
+      ['method: random\ncontroller: {type: local}\nparameters:\n  a: {value: 1}\n', /local is not supported/],
+    ] as const) {
+      const res = await w.gql(UPSERT_SWEEP, { config, projectName: project, entityName: 'alice' });
+      expect(res.status).toBe(200);
+      expect(res.body.errors?.[0].message).toMatch(message);
+    }
+    expect((await t.api.get('/api/2.0/mlflow/experiments/get-by-name').query({ experiment_name: project })).status).toBe(404);
+    const res = await w.gql(HEARTBEAT, { id: '999999999', runState: '{}' });
+    expect(res.body.errors?.[0].message).toMatch(/Agent 999999999 not found/);
+    const missing = await w.gql(CREATE_AGENT, { host: 'h', projectName: project, sweep: 'nosuchsw' });
+    expect(missing.body.errors?.[0].message).toMatch(/not found/);
+  });
+});
