@@ -81,6 +81,8 @@ export function report(pairs: PairResult[], opts: Options): { text: string; fail
       // The bench proves Cairn works end to end: any Cairn error fails the run (timings never do).
       for (const f of c.failed) failures.push(`${c.label}: ${f}`);
       for (const r of c.rows) if (r.stats?.errors) failures.push(`${c.label}: ${r.name}: ${r.stats.errors} failed requests (first: ${r.stats.firstError})`);
+      // A search shape that failed (a whole scenario that failed is in c.failed already: its row is named for it).
+      for (const r of c.rows) if (r.error && r.name !== r.title) failures.push(`${c.label}: ${r.name}: ${r.error}`);
     }
     if (m?.failed.length) out.push(`\nMLflow scenarios that could not run: ${m.failed.join('; ')}`);
     const mErrors = (m?.rows ?? []).filter((r) => r.stats?.errors);

@@ -59,29 +59,32 @@ export const SHAPES: Shape[] = [
   },
 ];
 
-/** One row per shape at this size: p50 of `repeats` searches, one at a time, after a warm-up. */
+/**
+ * One row per shape at this size: p50 of `repeats` searches, one at a time, after a warm-up. A shape
+ * whose setup call fails is reported as failed and the others still run.
+ */
 export async function measureShapes(ctx: Ctx, exp: string, size: number, t0: number): Promise<Row[]> {
   const rows: Row[] = [];
   for (const shape of SHAPES) {
-    let body = shape.body(exp, size, t0);
-    if (shape.offset) {
-      const skip = shape.offset(size);
-      const first = await ctx.client.api<{ next_page_token?: string }>('POST', `${API}/runs/search`, { ...body, max_results: skip });
-      body = { ...body, page_token: first.next_page_token };
+    const name = `shape_${shape.id}_${size}`;
+    const title = `search_runs shape at ${fmtCount(size)} runs: ${shape.title}`;
+    try {
+      let body = shape.body(exp, size, t0);
+      if (shape.offset) {
+        const first = await ctx.client.api<{ next_page_token?: string }>('POST', `${API}/runs/search`, { ...body, max_results: shape.offset(size) });
+        body = { ...body, page_token: first.next_page_token };
+      }
+      const req: Req = { method: 'POST', path: `${API}/runs/search`, json: body };
+      const search = simpleLoop(() => req, { countOnly: true });
+      // Four first, so that each of MLflow's four workers has served one (its first is much slower).
+      await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
+      const stats = await drive(ctx.client, { seconds: 3600, requests: ctx.sizes.growthSearchRepeats, concurrency: 1 }, search);
+      rows.push({ name, title, unit: 'ms', value: stats.p50, stats, target: SHAPE_TARGET });
+      ctx.log(`  ${name}: p50 ${stats.p50} ms${stats.errors ? `, ${stats.errors} errors (${stats.firstError})` : ''}`);
+    } catch (err) {
+      ctx.log(`  ${name} FAILED: ${(err as Error).message}`);
+      rows.push({ name, title, unit: 'ms', target: SHAPE_TARGET, error: (err as Error).message });
     }
-    const req: Req = { method: 'POST', path: `${API}/runs/search`, json: body };
-    const search = simpleLoop(() => req, { countOnly: true });
-    // Four first, so that each of MLflow's four workers has served one (its first is much slower).
-    await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
-    const stats = await drive(ctx.client, { seconds: 3600, requests: ctx.sizes.growthSearchRepeats, concurrency: 1 }, search);
-    rows.push({
-      name: `shape_${shape.id}_${size}`,
-      title: `search_runs shape at ${fmtCount(size)} runs: ${shape.title}`,
-      unit: 'ms',
-      value: stats.p50,
-      stats,
-      target: SHAPE_TARGET,
-    });
   }
   return rows;
 }

@@ -115,7 +115,8 @@ export async function launch(spec: LaunchSpec): Promise<RunningServer> {
       } catch {
         // group already gone
       }
-      fs.rmSync(dir, { recursive: true, force: true });
+      // CAIRN_BENCH_KEEP=1 keeps the folder (the server's log) to find out why a scenario failed.
+      if (!process.env.CAIRN_BENCH_KEEP) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
