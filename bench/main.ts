@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       pairs.push(result);
       for (const kind of opts.servers) {
         const store = pair === 'postgres' ? { type: 'postgres' as const, url: cluster!.createDatabase(`bench_${kind}`) } : { type: 'embedded' as const };
-        const server = await launch({ kind, store, repo: REPO, venv, log, extraArgs: kind === 'cairn' ? opts.cairnArgs : [], nodeOptions: opts.cairnNodeOptions });
+        const server = await launch({ kind, store, repo: REPO, venv, log, extraArgs: kind === 'cairn' ? opts.cairnArgs : opts.mlflowArgs, nodeOptions: opts.cairnNodeOptions });
         live.add(server);
         try {
           const db = pair === 'postgres' ? `bench_${kind}` : undefined;

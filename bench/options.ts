@@ -89,6 +89,12 @@ export interface Options {
   out?: string;
   /** Extra flags for `cairn server` (e.g. --workers 1), to compare configurations. */
   cairnArgs: string[];
+  /**
+   * Extra flags for `mlflow server`. `--workers 1` keeps it alive on an overloaded machine: with
+   * several workers, uvicorn's supervisor kills a worker that misses its 5 s health check, and the
+   * requests it held fail with "other side closed".
+   */
+  mlflowArgs: string[];
   /** Flags for the node process that runs Cairn. */
   cairnNodeOptions: string[];
 }
@@ -103,7 +109,7 @@ export const CAIRN_NODE_OPTIONS = '--max-old-space-size=512';
 
 const USAGE = `usage: npm run bench -- [--quick] [--pairs postgres,laptop] [--servers mlflow,cairn] [--only a,b]
                       [--no-growth] [--growth-laptop] [--set key=value ...] [--out file.json]
-                      [--cairn-arg='--workers 2'] [--cairn-node-options='--max-old-space-size=512']
+                      [--cairn-arg='--workers 2'] [--mlflow-arg='--workers 1'] [--cairn-node-options='--max-old-space-size=512']
   --set overrides one size, e.g. --set searchRuns=10000 --set growthRuns=1000,10000 --set seconds=5`;
 
 export function parseOptions(argv: string[]): Options {
@@ -119,6 +125,7 @@ export function parseOptions(argv: string[]): Options {
       set: { type: 'string', multiple: true },
       out: { type: 'string' },
       'cairn-arg': { type: 'string', multiple: true },
+      'mlflow-arg': { type: 'string', multiple: true },
       'cairn-node-options': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -151,6 +158,7 @@ export function parseOptions(argv: string[]): Options {
     growthLaptop: !!values['growth-laptop'],
     out: values.out,
     cairnArgs: (values['cairn-arg'] ?? []).flatMap((a) => a.split(' ')),
+    mlflowArgs: (values['mlflow-arg'] ?? []).flatMap((a) => a.split(' ')),
     cairnNodeOptions: (values['cairn-node-options'] ?? CAIRN_NODE_OPTIONS).split(' ').filter(Boolean),
   };
 }
