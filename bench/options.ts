@@ -25,6 +25,8 @@ export interface Sizes {
   /** Growth: search_runs latency at these run counts, and ingestion up to this many metric points. */
   growthRuns: number[];
   growthSearchRepeats: number;
+  /** The growth sizes at which every search shape is timed (search-shapes.ts). */
+  shapeRuns: number[];
   growthPoints: number;
   growthSlices: number;
 }
@@ -48,6 +50,7 @@ export const FULL: Sizes = {
   mixedStepMs: 100,
   growthRuns: [1000, 10_000, 100_000],
   growthSearchRepeats: 10,
+  shapeRuns: [1000, 10_000, 100_000],
   growthPoints: 10_000_000,
   growthSlices: 10,
 };
@@ -71,6 +74,7 @@ export const QUICK: Sizes = {
   mixedStepMs: 100,
   growthRuns: [100, 300],
   growthSearchRepeats: 2,
+  shapeRuns: [300],
   growthPoints: 20_000,
   growthSlices: 2,
 };

@@ -318,7 +318,7 @@ const searchRunsScenario: Scenario = {
         await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
         const stats = await drive(ctx.client, { seconds: 3600, requests: s.growthSearchRepeats, concurrency: 1 }, search);
         rows.push({ name: `growth_search_${target}`, title: `growth: search_runs p50 at ${fmtCount(target)} runs`, unit: 'ms', value: stats.p50, stats });
-        rows.push(...(await measureShapes(ctx, exp, target, t0)));
+        if (s.shapeRuns.includes(target)) rows.push(...(await measureShapes(ctx, exp, target, t0)));
       }
       if (target === s.searchRuns) {
         const stats = await measure(ctx, 4, simpleLoop(() => post('/runs/search', body), { countOnly: true }));
