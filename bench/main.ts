@@ -46,7 +46,7 @@ async function main(): Promise<void> {
       pairs.push(result);
       for (const kind of opts.servers) {
         const store = pair === 'postgres' ? { type: 'postgres' as const, url: cluster!.createDatabase(`bench_${kind}`) } : { type: 'embedded' as const };
-        const server = await launch({ kind, store, repo: REPO, venv, log, extraArgs: kind === 'cairn' ? opts.cairnArgs : [], nodeOptions: opts.cairnNodeOptions });
+        const server = await launch({ kind, store, repo: REPO, venv, log, extraArgs: kind === 'cairn' ? opts.cairnArgs : opts.mlflowArgs, nodeOptions: opts.cairnNodeOptions });
         live.add(server);
         try {
           const db = pair === 'postgres' ? `bench_${kind}` : undefined;
@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     mlflow: mlflowVersion,
   };
   const finishedAt = new Date();
-  const { text, failures } = report(pairs, opts);
+  const { text, failures, missed } = report(pairs, opts);
   const outDir = path.join(REPO, 'bench', 'results');
   fs.mkdirSync(outDir, { recursive: true });
   const out = opts.out ?? path.join(outDir, opts.quick ? 'quick.json' : `${startedAt.toISOString().replace(/[:.]/g, '-').slice(0, 19)}.json`);
@@ -89,6 +89,11 @@ async function main(): Promise<void> {
   console.log(`\nRaw figures: ${path.relative(process.cwd(), out)} (${json.minutes} min)`);
   if (failures.length) {
     console.error(`\nbench: ${failures.length} failure(s):\n  ${failures.join('\n  ')}`);
+    process.exitCode = 1;
+  }
+  // A full run is the evidence for the targets: a miss must not pass silently.
+  if (missed.length && !opts.quick) {
+    console.error(`\nbench: ${missed.length} target(s) missed:\n  ${missed.join('\n  ')}`);
     process.exitCode = 1;
   }
 }

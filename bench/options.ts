@@ -25,6 +25,8 @@ export interface Sizes {
   /** Growth: search_runs latency at these run counts, and ingestion up to this many metric points. */
   growthRuns: number[];
   growthSearchRepeats: number;
+  /** The growth sizes at which every search shape is timed (search-shapes.ts). */
+  shapeRuns: number[];
   growthPoints: number;
   growthSlices: number;
 }
@@ -48,6 +50,7 @@ export const FULL: Sizes = {
   mixedStepMs: 100,
   growthRuns: [1000, 10_000, 100_000],
   growthSearchRepeats: 10,
+  shapeRuns: [1000, 10_000, 100_000],
   growthPoints: 10_000_000,
   growthSlices: 10,
 };
@@ -71,6 +74,7 @@ export const QUICK: Sizes = {
   mixedStepMs: 100,
   growthRuns: [100, 300],
   growthSearchRepeats: 2,
+  shapeRuns: [300],
   growthPoints: 20_000,
   growthSlices: 2,
 };
@@ -89,6 +93,12 @@ export interface Options {
   out?: string;
   /** Extra flags for `cairn server` (e.g. --workers 1), to compare configurations. */
   cairnArgs: string[];
+  /**
+   * Extra flags for `mlflow server`. `--workers 1` keeps it alive on an overloaded machine: with
+   * several workers, uvicorn's supervisor kills a worker that misses its 5 s health check, and the
+   * requests it held fail with "other side closed".
+   */
+  mlflowArgs: string[];
   /** Flags for the node process that runs Cairn. */
   cairnNodeOptions: string[];
 }
@@ -103,7 +113,7 @@ export const CAIRN_NODE_OPTIONS = '--max-old-space-size=512';
 
 const USAGE = `usage: npm run bench -- [--quick] [--pairs postgres,laptop] [--servers mlflow,cairn] [--only a,b]
                       [--no-growth] [--growth-laptop] [--set key=value ...] [--out file.json]
-                      [--cairn-arg='--workers 2'] [--cairn-node-options='--max-old-space-size=512']
+                      [--cairn-arg='--workers 2'] [--mlflow-arg='--workers 1'] [--cairn-node-options='--max-old-space-size=512']
   --set overrides one size, e.g. --set searchRuns=10000 --set growthRuns=1000,10000 --set seconds=5`;
 
 export function parseOptions(argv: string[]): Options {
@@ -119,6 +129,7 @@ export function parseOptions(argv: string[]): Options {
       set: { type: 'string', multiple: true },
       out: { type: 'string' },
       'cairn-arg': { type: 'string', multiple: true },
+      'mlflow-arg': { type: 'string', multiple: true },
       'cairn-node-options': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -151,6 +162,7 @@ export function parseOptions(argv: string[]): Options {
     growthLaptop: !!values['growth-laptop'],
     out: values.out,
     cairnArgs: (values['cairn-arg'] ?? []).flatMap((a) => a.split(' ')),
+    mlflowArgs: (values['mlflow-arg'] ?? []).flatMap((a) => a.split(' ')),
     cairnNodeOptions: (values['cairn-node-options'] ?? CAIRN_NODE_OPTIONS).split(' ').filter(Boolean),
   };
 }

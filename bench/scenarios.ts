@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { drive, parallel, simpleLoop, type Client, type Recorder, type Req, type Stats } from './load.js';
 import { API, createExperiment, createRun, createRunBody, logBatch, metricBatchJson, metricGrid, params, uniqueName } from './mlflow-api.js';
 import type { Sizes } from './options.js';
+import { measureShapes } from './search-shapes.js';
 import { sleep } from './util.js';
 
 export type Unit = 'req/s' | 'MiB/s' | 'points/s' | 'ms';
@@ -317,6 +318,7 @@ const searchRunsScenario: Scenario = {
         await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
         const stats = await drive(ctx.client, { seconds: 3600, requests: s.growthSearchRepeats, concurrency: 1 }, search);
         rows.push({ name: `growth_search_${target}`, title: `growth: search_runs p50 at ${fmtCount(target)} runs`, unit: 'ms', value: stats.p50, stats });
+        if (s.shapeRuns.includes(target)) rows.push(...(await measureShapes(ctx, exp, target, t0)));
       }
       if (target === s.searchRuns) {
         const stats = await measure(ctx, 4, simpleLoop(() => post('/runs/search', body), { countOnly: true }));
@@ -330,6 +332,7 @@ const searchRunsScenario: Scenario = {
 /**
  * Search run i, as bench/seed_mlflow.py writes it into MLflow's tables: 3 tags (user, source,
  * run name), 5 params, 3 metrics at step 0; acc is spread evenly over [0, 1) so half the runs match.
+ * Every 10th run has a dataset input (ds-0..ds-4, digests d0..d4, context training).
  */
 async function seedRunApi(c: Client, exp: string, i: number, t0: number): Promise<void> {
   const r = await c.api<{ run: { info: { run_id: string } } }>('POST', `${API}/runs/create`, {
@@ -355,6 +358,13 @@ async function seedRunApi(c: Client, exp: string, i: number, t0: number): Promis
       { key: 'layers', value: String(2 + (i % 6)) },
     ],
   });
+  if (i % 10 === 0) {
+    const k = (i / 10) % 5;
+    await c.api('POST', `${API}/runs/log-inputs`, {
+      run_id: r.run.info.run_id,
+      datasets: [{ tags: [{ key: 'mlflow.data.context', value: 'training' }], dataset: { name: `ds-${k}`, digest: `d${k}`, source_type: 'local', source: '{}' } }],
+    });
+  }
 }
 
 /** Growth: sustained log-batch ingestion (1000 points per request) while the metrics table fills up. */

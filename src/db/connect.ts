@@ -70,13 +70,14 @@ async function initPgliteInWorker(dir: string): Promise<void> {
 
 /**
  * Postgres' default 128 MB of shared buffers is memory PGlite touches when it starts, so it was
- * most of the embedded server's RSS (about 100 MiB of it). 32 MB holds the hot indexes of a laptop's
- * store; the rest of the data is read through the operating system's page cache.
- * CAIRN_PGLITE_SHARED_BUFFERS (e.g. 128MB) trades memory back for fewer reads.
+ * most of the embedded server's RSS (about 100 MiB of it). 16 MB holds the hot indexes of a laptop's
+ * store; the rest of the data is read through the operating system's page cache (32 MB measured
+ * ~25 MiB more at the laptop pair's peak, docs/bench.md). CAIRN_PGLITE_SHARED_BUFFERS (e.g. 128MB)
+ * trades memory back for fewer reads.
  */
 function pgliteStartParams(): string[] {
-  const sharedBuffers = process.env.CAIRN_PGLITE_SHARED_BUFFERS || '32MB';
-  if (!/^\d+(kB|MB|GB)?$/.test(sharedBuffers)) throw new StartupError(`CAIRN_PGLITE_SHARED_BUFFERS must be a size such as 32MB, not '${sharedBuffers}'`);
+  const sharedBuffers = process.env.CAIRN_PGLITE_SHARED_BUFFERS || '16MB';
+  if (!/^\d+(kB|MB|GB)?$/.test(sharedBuffers)) throw new StartupError(`CAIRN_PGLITE_SHARED_BUFFERS must be a size such as 16MB, not '${sharedBuffers}'`);
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
 }
 

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { artifactKey, joinKey } from '../blobs/keys.js';
 import { rows } from '../db/connect.js';
@@ -54,4 +55,27 @@ export async function openLoggedModelArtifact(deps: Deps, modelId: string, path:
   if (!path) throw new MlflowError('BAD_REQUEST', 'Request must include the "artifact_file_path" query parameter.');
   const model = await getLoggedModel(deps, modelId);
   return openUnder(deps, model.info.artifact_uri, path, 'model');
+}
+
+/** The UI's upload (`POST /ajax-api/2.0/mlflow/upload-artifact`) takes one file of at most this size, as MLflow's. */
+export const UI_UPLOAD_MAX_BYTES = 10 * 1024 * 1024;
+export const UI_UPLOAD_TOO_LARGE = 'Artifact size is too large. Max size is 10MB.';
+
+/** What the UI upload names, checked in MLflow's order before the body is read. */
+export function checkRunUpload(input: { run_id?: string; run_uuid?: string; path?: string }): { runId: string; rel: string } {
+  const runId = input.run_id || input.run_uuid;
+  if (!runId) throw invalidParam('Request must specify run_id or run_uuid.');
+  if (!input.path) throw invalidParam('Request must specify path.');
+  return { runId, rel: artifactKey(input.path, { decoded: true }) };
+}
+
+/**
+ * Stores one file below a run's artifact root, in the store Cairn was configured with for it (the
+ * UI's upload: evaluation tables and the like), once the route has read its body within the cap.
+ */
+export async function uploadRunArtifact(deps: Deps, target: { runId: string; rel: string }, data: Uint8Array): Promise<void> {
+  if (!data.length) throw invalidParam('Request must specify data.');
+  const { store, baseKey } = storeFor(deps, await runRoot(deps, target.runId), 'run');
+  const fileName = target.rel.slice(target.rel.lastIndexOf('/') + 1);
+  await store.put(joinKey(baseKey, target.rel), Readable.from([data]), guessContentType(fileName));
 }

@@ -26,11 +26,12 @@ const STATE_CHANGING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // MLflow exempts its probes from Host checks: load balancers call them by IP or service name.
 const HEALTH_PATHS = new Set(['/health', '/version']);
 // The JSON endpoints: MLflow's RPCs, W&B's GraphQL, file_stream and REST runs. Not among them: the
-// raw-bytes uploads (an MLflow artifact PUT, sent as application/octet-stream or a guessed type; a
-// W&B run file through its signed URL, sent untyped) and paths Cairn does not serve (OTLP's
+// raw-bytes uploads (an MLflow artifact PUT, sent as application/octet-stream or a guessed type; the
+// UI's upload-artifact, whose body is the file, which MLflow takes in any type; a W&B run file
+// through its signed URL, sent untyped) and paths Cairn does not serve (OTLP's
 // protobuf, wandb-core's telemetry probe), which keep their 404 or 501.
 const JSON_BODY_PATHS = /^\/(?:ajax-)?api\/|^\/graphql$|^\/files\//;
-const RAW_BODY_PATHS = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\//;
+const RAW_BODY_PATHS = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\/|^\/ajax-api\/2\.0\/mlflow\/upload-artifact$/;
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 const INVALID_HOST = 'Invalid Host header - possible DNS rebinding attack detected';
 const CROSS_ORIGIN_BLOCKED = 'Cross-origin request blocked';

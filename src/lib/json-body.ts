@@ -18,16 +18,29 @@ export function parseJsonLenient(text: string): unknown {
   }
 }
 
+// The JSON text each decoded body came from, for error messages that quote a value as the client
+// wrote it (src/lib/json-literal.ts).
+const sources = new WeakMap<object, string>();
+
+/** The JSON text `decoded` was parsed from, when it came from decodeRequestObject. */
+export const requestSource = (decoded: object): string | undefined => sources.get(decoded);
+
 /** A request body as MLflow reads it: empty means `{}`, a JSON string holding JSON is decoded again,
  * `null` fields are absent. Anything but an object is refused. */
 export function decodeRequestObject(text: string): Record<string, unknown> {
   if (text.trim() === '') return {};
+  let source = text;
   let value = parseJsonLenient(quoteLongIntegers(text));
-  if (typeof value === 'string') value = parseJsonLenient(value);
+  if (typeof value === 'string') {
+    source = value;
+    value = parseJsonLenient(value);
+  }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalidParam('The request body must be a JSON object.');
   }
-  return dropNulls(value, 0, '') as Record<string, unknown>;
+  const decoded = dropNulls(value, 0, '') as Record<string, unknown>;
+  sources.set(decoded, source);
+  return decoded;
 }
 
 // No MLflow request nests deeper than a handful of levels; a cap keeps hostile bodies from

@@ -7,12 +7,12 @@ import { decodeUtf8Body } from './storable-text.js';
 class BodyTooLarge extends Error {}
 
 /**
- * The request body as text, refused past `maxBytes` or when it is not UTF-8. Under @hono/node-server it is read straight
+ * The request body's bytes, refused past `maxBytes` (BodyTooLarge). Under @hono/node-server it is read straight
  * from the socket's IncomingMessage: going through `c.req.text()` builds a web Request, its
  * ReadableStream and AbortSignal for every call, which was a tenth of a small log call's CPU.
  * Elsewhere (app.request in tests) the web Request is all there is.
  */
-async function readBodyText(c: Context, maxBytes: number): Promise<string> {
+async function readBodyBytes(c: Context, maxBytes: number): Promise<Uint8Array> {
   const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
   let chunks: AsyncIterable<Uint8Array>;
   if (incoming instanceof Readable && !incoming.readableDidRead) {
@@ -22,7 +22,7 @@ async function readBodyText(c: Context, maxBytes: number): Promise<string> {
     chunks = incoming.iterator({ destroyOnReturn: false });
   } else {
     const body = c.req.raw.body;
-    if (!body) return '';
+    if (!body) return new Uint8Array(0);
     chunks = body as unknown as AsyncIterable<Uint8Array>;
   }
   const parts: Uint8Array[] = [];
@@ -32,7 +32,25 @@ async function readBodyText(c: Context, maxBytes: number): Promise<string> {
     if (size > maxBytes) throw new BodyTooLarge();
     parts.push(chunk);
   }
-  return decodeUtf8Body(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+}
+
+/** The body as text, refused past `maxBytes` or when it is not UTF-8. */
+async function readBodyText(c: Context, maxBytes: number): Promise<string> {
+  return decodeUtf8Body(await readBodyBytes(c, maxBytes));
+}
+
+/**
+ * The raw body, or undefined when it is over `maxBytes` (the rest is left unread: answer with
+ * `Connection: close`, as readBodyOrRefuse does).
+ */
+export async function readBodyCapped(c: Context, maxBytes: number): Promise<Uint8Array | undefined> {
+  try {
+    return await readBodyBytes(c, maxBytes);
+  } catch (err) {
+    if (err instanceof BodyTooLarge) return undefined;
+    throw err;
+  }
 }
 
 /**

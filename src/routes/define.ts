@@ -4,7 +4,8 @@ import type { Context, Handler } from 'hono';
 import { assertAccess, authorize, principalOf, type Access } from '../auth/policy.js';
 import type { Deps } from '../deps.js';
 import { invalidParam } from '../errors.js';
-import { decodeRequestObject } from '../lib/json-body.js';
+import { decodeRequestObject, requestSource } from '../lib/json-body.js';
+import { literalAt, pythonNumber } from '../lib/json-literal.js';
 import { readBodyOrRefuse } from '../lib/request-body.js';
 import { checkStorableJson } from '../lib/storable-text.js';
 
@@ -168,13 +169,25 @@ function describeIssue(issue: z.core.$ZodIssue, raw: Record<string, unknown>): s
   if (value === undefined || value === '' || (Array.isArray(value) && value.length === 0)) {
     return `Missing value for required parameter '${name}'. See the API docs for more information about request parameters.`;
   }
+  const shown = asPythonSees(value, raw, issue.path);
   if (issue.code === 'custom' || issue.code === 'too_big' || issue.code === 'too_small') {
-    return `Invalid value ${shortJson(value)} for parameter '${name}' supplied: ${issue.message}`;
+    return `Invalid value ${shown.text} for parameter '${name}' supplied: ${issue.message}`;
   }
   return (
-    `Invalid value ${shortJson(value)} for parameter '${name}' supplied:  Hint: Value was of type '${pyType(value)}'. ` +
+    `Invalid value ${shown.text} for parameter '${name}' supplied:  Hint: Value was of type '${shown.type}'. ` +
     'See the API docs for more information about request parameters.'
   );
+}
+
+// A number as the client wrote it (9.0 is a float to MLflow, and printed so), read back from the
+// body's text; a long integer that travelled as a string is still an int there.
+function asPythonSees(value: unknown, raw: Record<string, unknown>, path: readonly PropertyKey[]): { text: string; type: string } {
+  if (typeof value === 'number' || typeof value === 'string') {
+    const source = requestSource(raw);
+    const number = source === undefined ? undefined : pythonNumber(literalAt(source, path));
+    if (number) return number;
+  }
+  return { text: shortJson(value), type: pyType(value) };
 }
 
 function shortJson(v: unknown): string {

@@ -11,7 +11,6 @@ import contextlib
 import os
 import pathlib
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,16 +23,13 @@ os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 import mlflow  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
+from reference_servers import free_port as _free_port  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 # Generous: a fresh embedded database on a loaded CI machine can take a minute to come up.
 START_TIMEOUT_S = 180
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class CairnServer:

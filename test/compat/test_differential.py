@@ -8,32 +8,18 @@ from __future__ import annotations
 
 import os
 import pathlib
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
 
 import pytest
-import requests
 import yaml
 
+import reference_servers
 from differential.engine import Server, differences, send
 from differential.scenarios import FAMILIES
 
 HERE = pathlib.Path(__file__).resolve().parent
 ALLOWED = yaml.safe_load((HERE / "differential" / "allowed.yaml").read_text()) or {}
-START_TIMEOUT_S = 300
 SUFFIX = uuid.uuid4().hex[:8]
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -43,44 +29,8 @@ def mlflow_server():
     if os.environ.get("CAIRN_DIFF_MLFLOW_URL"):
         yield os.environ["CAIRN_DIFF_MLFLOW_URL"]
         return
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="mlflow-ref-"))
-    port = _free_port()
-    mlflow_bin = pathlib.Path(sys.executable).parent / "mlflow"
-    log = open(workdir / "mlflow.log", "wb")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
-    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    proc = subprocess.Popen(
-        [
-            str(mlflow_bin), "server", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-            "--artifacts-destination", str(workdir / "artifacts"),
-        ],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    try:
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                tail = (workdir / "mlflow.log").read_text(errors="replace")[-4000:]
-                pytest.fail(f"mlflow server did not start (exit {proc.poll()}):\n{tail}", pytrace=False)
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+    with reference_servers.mlflow_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
-        log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_allow_list_is_reviewed():

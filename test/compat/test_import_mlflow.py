@@ -7,7 +7,6 @@ imports into its own fresh Cairn store and reads it through a Cairn server start
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 import subprocess
@@ -19,9 +18,10 @@ import uuid
 import mlflow
 import numpy as np
 import pytest
-import requests
 from mlflow import MlflowClient
 from mlflow.entities import Metric
+
+import reference_servers
 
 # Both test/compat/conftest.py and test/compat/artifacts/conftest.py are "conftest" to Python: a
 # plain `from conftest import ...` gets whichever pytest imported last. Load this folder's by path.
@@ -33,48 +33,15 @@ sys.modules[_spec.name] = _root_conftest  # dataclasses look their module up the
 _spec.loader.exec_module(_root_conftest)
 REPO = _root_conftest.REPO
 CairnServer = _root_conftest.CairnServer
-_free_port = _root_conftest._free_port
+_free_port = reference_servers.free_port
 
-SERVER_START_TIMEOUT_S = 180
 
 
 @pytest.fixture(scope="module")
 def mlflow_source():
     """A real `mlflow server` on a sqlite file, with its artifacts served (the 3.x default)."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-src-"))
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(workdir / "mlflow.log", "ab")
-    proc = subprocess.Popen(
-        [
-            str(pathlib.Path(sys.executable).parent / "mlflow"), "server",
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-            "--artifacts-destination", str(workdir / "artifacts"),
-        ],
-        cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-        env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"MLFLOW_DISABLE_TELEMETRY": "true"},
-    )
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    try:
-        while True:
-            assert proc.poll() is None, (workdir / "mlflow.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "mlflow server did not start"
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            time.sleep(0.5)
+    with reference_servers.mlflow_server(prefix="cairn-import-src-") as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _log_source(url: str, tag: str, runs: int = 3, points: int = 300) -> dict:
@@ -163,29 +130,14 @@ def _snapshot(url: str, names: list[str], model: str) -> dict:
 
 @pytest.fixture
 def dest():
-    """A fresh destination store: its own PGlite folder, or its own database on TEST_DATABASE_URL's
-    server (a shared database would already hold the previous test's import, with its artifacts in
-    another test's folder)."""
+    """A fresh destination store (its own PGlite folder or Postgres database): a shared one would
+    already hold the previous test's import, with its artifacts in another test's folder."""
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-dst-"))
     server = CairnServer(workdir)
-    admin_url = os.environ.get("TEST_DATABASE_URL")
-    db_name = f"cairn_import_{uuid.uuid4().hex[:10]}"
-    if admin_url:
-        import psycopg2
-
-        def admin(statement: str) -> None:
-            conn = psycopg2.connect(admin_url)
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute(statement)
-            conn.close()
-
-        admin(f"create database {db_name}")
-        server.backend_store_uri = admin_url.rsplit("/", 1)[0] + "/" + db_name
-    yield server
-    server.stop()
-    if admin_url:
-        admin(f"drop database if exists {db_name} with (force)")
+    with reference_servers.fresh_backend_store(workdir) as uri:
+        server.backend_store_uri = uri
+        yield server
+        server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
 
 

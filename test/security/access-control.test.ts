@@ -144,6 +144,7 @@ const families: Record<string, Case[]> = {
   'mlflow-artifacts': [
     { name: 'overwrite an artifact', method: 'put', url: () => `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, body: () => 'mallory' },
     { name: 'delete an artifact', method: 'delete', url: () => `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}` },
+    { name: 'upload a file from the UI', method: 'post', url: () => `/ajax-api/2.0/mlflow/upload-artifact?run_id=${runId}&path=ui/mallory.txt`, body: () => ({ x: 1 }) },
     { name: 'start a multipart upload', method: 'post', url: () => `/api/2.0/mlflow-artifacts/mpu/create/${expId}/${runId}/artifacts`, body: () => ({ path: 'big.bin', num_parts: 2 }) },
     { name: 'download an artifact', method: 'get', url: () => `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, read: true },
     { name: 'list artifacts', method: 'get', url: () => '/api/2.0/mlflow-artifacts/artifacts', body: () => ({ path: `${expId}/${runId}/artifacts` }), read: true },

@@ -13,6 +13,11 @@ def _post(id_, path, body=None, **kw):
     return {"id": id_, "method": "POST", "path": path, "json": {} if body is None else body, **kw}
 
 
+def _upload(id_, params, data, content_type="text/plain", **kw):
+    """The UI's upload-artifact: the arguments in the query string, the file itself as the body."""
+    return {"id": id_, "method": "POST", "path": f"{AJ}/upload-artifact", "params": params, "data": data, "headers": {"Content-Type": content_type}, **kw}
+
+
 def _get(id_, path, params=None, **kw):
     step = {"id": id_, "method": "GET", "path": path, **kw}
     if params is not None:
@@ -58,6 +63,9 @@ RUNS = [
     _post("run.log-param.no-value", f"{A2}/runs/log-parameter", {"run_id": "<<run>>", "key": "q"}),
     _post("run.set-tag", f"{A2}/runs/set-tag", {"run_id": "<<run>>", "key": "t", "value": "v"}),
     _post("run.set-tag.empty", f"{A2}/runs/set-tag", {}),
+    # A number where a string belongs: quoted back as the client wrote it (9.0, 1e+20), typed float.
+    _post("run.log-param.float-value", f"{A2}/runs/log-parameter", {"run_id": "<<run>>", "key": "pf", "value": 9.0}),
+    _post("run.set-tag.float-value", f"{A2}/runs/set-tag", {"run_id": "<<run>>", "key": "tf", "value": 1e20}),
     _post("run.log-metric", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": 9.0, "timestamp": 1700000000001, "step": 0}),
     _post("run.log-metric.2", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": 7.5, "timestamp": 1700000000002, "step": 1}),
     _post("run.log-metric.no-timestamp", f"{A2}/runs/log-metric", {"run_id": "<<run>>", "key": "m", "value": 1.0}),
@@ -131,6 +139,14 @@ ARTIFACTS = [
     _get("art.get-artifact.traversal", "/get-artifact", {"run_id": "<<run>>", "path": "../x"}),
     _get("art.get-artifact.no-run", "/get-artifact", {"path": "a.txt"}),
     _get("art.proxy.download", "/api/2.0/mlflow-artifacts/artifacts/<<exp>>/<<run>>/artifacts/MLproject", compare_headers=["content-type", "content-disposition"]),
+    # The UI's one-file upload: arguments in the query string, the file as the body.
+    _upload("art.upload", {"run_id": "<<run>>", "path": "ui/table.json"}, '{"a": 1}', "application/octet-stream", compare_headers=["content-type"]),
+    _get("art.upload.read-back", "/get-artifact", {"run_id": "<<run>>", "path": "ui/table.json"}, compare_text=True),
+    _upload("art.upload.no-run", {"path": "x.txt"}, "x"),
+    _upload("art.upload.no-path", {"run_id": "<<run>>"}, "x"),
+    _upload("art.upload.empty", {"run_id": "<<run>>", "path": "empty.txt"}, ""),
+    _upload("art.upload.unknown-run", {"run_id": "0123456789abcdef0123456789abcdef", "path": "x.txt"}, "x"),
+    _upload("art.upload.traversal", {"run_id": "<<run>>", "path": "../x.txt"}, "x"),
     _post("art.rm.create", f"{A2}/registered-models/create", {"name": "diff-art-model-<<sfx>>"}),
     _post("art.mv.create", f"{A2}/model-versions/create", {"name": "diff-art-model-<<sfx>>", "source": "runs:/<<run>>/sub", "run_id": "<<run>>"}),
     _get("art.mv.get-artifact", "/model-versions/get-artifact", {"name": "diff-art-model-<<sfx>>", "version": "1", "path": "notes.txt"}, compare_text=True, compare_headers=["content-type", "content-disposition"]),

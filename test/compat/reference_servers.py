@@ -1,0 +1,105 @@
+"""The real `mlflow server` 3.18.0 (from the venv running the suite) as a reference or a peer, and
+fresh databases for extra Cairn stores: shared by the differential runner, the importer's and the
+mlflow-export-import round trip.
+
+A plain module rather than conftest.py: test/compat/artifacts/conftest.py shadows the root
+conftest for `from conftest import ...`, while this name is unambiguous wherever test/compat is on
+sys.path (pytest puts it there for every test module in the folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+
+import requests
+
+# A fresh `mlflow server` on a loaded machine takes a while (alembic migrations, the job runner).
+MLFLOW_START_TIMEOUT_S = 300
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def mlflow_server(*extra_args: str, prefix: str = "mlflow-ref-") -> Iterator[str]:
+    """Starts `mlflow server` on a fresh SQLite file in a temp folder and yields its URL; stops it and
+    deletes the folder afterwards. Artifacts are proxied into the folder unless `extra_args` say
+    otherwise (a later flag wins); `{workdir}` in an argument is replaced by the folder."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(workdir / "mlflow.log", "wb")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    args = [a.replace("{workdir}", str(workdir)) for a in extra_args]
+    if "--no-serve-artifacts" not in args:
+        args = ["--artifacts-destination", str(workdir / "artifacts"), *args]
+    proc = subprocess.Popen(
+        [
+            str(pathlib.Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1", "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}", *args,
+        ],
+        cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env,
+    )
+    deadline = time.monotonic() + MLFLOW_START_TIMEOUT_S
+    try:
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                tail = (workdir / "mlflow.log").read_text(errors="replace")[-4000:]
+                raise RuntimeError(f"mlflow server did not start (exit {proc.poll()}):\n{tail}")
+            try:
+                if requests.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=20)
+        log.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def fresh_backend_store(workdir: pathlib.Path) -> Iterator[str]:
+    """A backend store URI nobody else uses: a PGlite folder in `workdir`, or, when the suite runs on
+    TEST_DATABASE_URL, a new database on that server (dropped afterwards). A store shared with the
+    session's server would already hold other tests' data."""
+    admin_url = os.environ.get("TEST_DATABASE_URL")
+    if not admin_url:
+        yield f"pglite://{workdir / 'db'}"
+        return
+    import psycopg2
+
+    def admin(statement: str) -> None:
+        conn = psycopg2.connect(admin_url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(statement)
+        conn.close()
+
+    db_name = f"cairn_fresh_{uuid.uuid4().hex[:10]}"
+    admin(f"create database {db_name}")
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + db_name
+    finally:
+        admin(f"drop database if exists {db_name} with (force)")
