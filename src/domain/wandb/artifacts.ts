@@ -184,8 +184,8 @@ export async function commitArtifact(deps: Deps, artifact: ArtifactRow): Promise
     let size = 0;
     for (const f of manifest.files) {
       size += f.size;
-      await tx.execute(sql`insert into wandb_artifact_files (artifact_id, path, md5, size) values (${artifact.id}, ${f.path}, ${f.md5}, ${f.size})
-        on conflict (artifact_id, path) do update set md5 = excluded.md5, size = excluded.size`);
+      await tx.execute(sql`insert into wandb_artifact_files (artifact_id, path, md5, size, ref) values (${artifact.id}, ${f.path}, ${f.md5}, ${f.size}, ${f.ref ?? null})
+        on conflict (artifact_id, path) do update set md5 = excluded.md5, size = excluded.size, ref = excluded.ref`);
     }
     const [next] = await rows<{ n: number }>(tx, sql`select coalesce(max(version_index) + 1, 0)::int as n from wandb_artifacts where collection_id = ${artifact.collection_id}`);
     await tx.execute(sql`update wandb_artifacts set state = 'COMMITTED', version_index = ${Number(next.n)}, size = ${size}, file_count = ${manifest.entryCount},

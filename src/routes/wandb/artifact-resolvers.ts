@@ -324,9 +324,10 @@ async function filesOf({ a }: ArtifactObj, args: Args, ctx: GqlContext) {
       fileId: b64(`File:${a.id}:${f.path}`),
       name: f.path,
       size: f.size,
-      md5: f.md5,
+      md5: f.ref ? null : f.md5,
       uploadUrl: () => null,
-      directUrl: () => artifactFileUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
+      // A reference's bytes are wherever it points; the client loads it with its own handler.
+      directUrl: async () => f.ref ?? artifactFileUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
     };
     return { node, cursor: f.path };
   });
