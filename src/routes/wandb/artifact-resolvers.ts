@@ -12,7 +12,6 @@ import {
   runOutputs,
   type ArtifactPage,
   artifactByClientId,
-  artifactByName,
   artifactGid,
   collectionGid,
   commitArtifact,
@@ -23,6 +22,7 @@ import {
   requireArtifact,
   type ArtifactRow,
 } from '../../domain/wandb/artifacts.js';
+import { linkArtifact, memberByName, type LinkInfo, type Member } from '../../domain/wandb/artifact-links.js';
 import { artifactFileUrl, blobExists, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
@@ -40,9 +40,11 @@ const str = (v: unknown) => (typeof v === 'string' ? v : null);
 interface ArtifactObj {
   a: ArtifactRow;
   entity: string;
+  /** Set when the version was reached as a member of a portfolio (a linked version). */
+  link?: LinkInfo;
 }
 interface CollectionObj {
-  __typename: 'ArtifactSequence';
+  __typename: 'ArtifactSequence' | 'ArtifactPortfolio';
   id: number;
   name: string;
   experimentId: number;
@@ -68,15 +70,13 @@ function connection(page: ArtifactPage, entity: string, byVersion: boolean) {
   };
 }
 
-const wrap = (a: ArtifactRow, entity: string): ArtifactObj => ({ a, entity });
-const collectionOf = ({ a, entity }: ArtifactObj): CollectionObj => ({
-  __typename: 'ArtifactSequence',
-  id: a.collection_id,
-  name: a.collection_name,
-  experimentId: a.experiment_id,
-  project: a.project,
-  entity,
-});
+const wrap = (a: ArtifactRow, entity: string, link?: LinkInfo): ArtifactObj => ({ a, entity, link });
+/** The collection a version was reached through: its portfolio when linked, else its own. */
+const collectionOf = ({ a, entity, link }: ArtifactObj): CollectionObj =>
+  link
+    ? { __typename: 'ArtifactPortfolio', id: link.collectionId, name: link.name, experimentId: link.experimentId, project: link.project, entity }
+    : { __typename: 'ArtifactSequence', id: a.collection_id, name: a.collection_name, experimentId: a.experiment_id, project: a.project, entity };
+const memberObj = (m: Member | undefined, entity: string) => (m ? wrap(m.a, entity, m.link) : null);
 const projectObj = (c: { experimentId: number; project: string; entity: string }) => ({ experimentId: c.experimentId, name: c.project, entity: c.entity });
 
 async function artifactFor(ctx: GqlContext, gid: unknown, need: 'read' | 'edit'): Promise<ArtifactRow> {
@@ -215,6 +215,18 @@ export const artifactResolvers = {
       await editAliases(ctx.deps, a, [], i.aliases.filter((x) => x.artifactCollectionName === a.collection_name).map((x) => x.alias));
       return { success: true };
     },
+    linkArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'read');
+      const project = str(i.projectName);
+      const name = str(i.artifactPortfolioName);
+      if (!project || !name) throw invalidParam('linkArtifact needs projectName and artifactPortfolioName');
+      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const aliases = Array.isArray(i.aliases) ? (i.aliases as { alias: string }[]).map((x) => x.alias) : [];
+      const { link, projectCreated } = await linkArtifact(ctx.deps, a, { project, name, aliases });
+      await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, link.experimentId);
+      return { versionIndex: link.versionIndex, artifactMembership: wrap(a, str(i.entityName) ?? ctx.user.name, link) };
+    },
     useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
@@ -226,32 +238,31 @@ export const artifactResolvers = {
     },
   },
   Project: {
-    artifactCollectionMembership: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
-      const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
-      return a ? wrap(a, p.entity) : null;
-    },
+    artifactCollectionMembership: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) =>
+      memberObj(await memberByName(ctx.deps.db, p.experimentId, p.name, String(args.name)), p.entity),
     artifactCollection: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
       const c = await collectionByName(ctx.deps.db, p.experimentId, String(args.name));
-      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: p.experimentId, project: p.name, entity: p.entity } satisfies CollectionObj) : null;
+      const __typename = c?.portfolio ? 'ArtifactPortfolio' : 'ArtifactSequence';
+      return c ? ({ __typename, id: c.id, name: c.name, experimentId: p.experimentId, project: p.name, entity: p.entity } satisfies CollectionObj) : null;
     },
     artifactType: (p: { experimentId: number; name: string; entity: string }, args: Args) => ({ experimentId: p.experimentId, project: p.name, entity: p.entity, name: String(args.name) }),
-    artifact: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
-      const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
-      return a ? wrap(a, p.entity) : null;
+    artifact: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
+      const m = await memberByName(ctx.deps.db, p.experimentId, p.name, String(args.name));
+      return m ? wrap(m.a, p.entity) : null;
     },
   },
   ArtifactCollectionMembership: {
-    id: ({ a }: ArtifactObj) => b64(`ArtifactCollectionMembership:${a.id}`),
-    versionIndex: ({ a }: ArtifactObj) => a.version_index,
+    id: ({ a, link }: ArtifactObj) => b64(`ArtifactCollectionMembership:${link ? `${link.collectionId}:` : ''}${a.id}`),
+    versionIndex: ({ a, link }: ArtifactObj) => link?.versionIndex ?? a.version_index,
     createdAt: ({ a }: ArtifactObj) => isoTime(a.created_at),
     aliases: (o: ArtifactObj, _a: Args, ctx: GqlContext) => aliasObjs(o, ctx),
     artifactCollection: (o: ArtifactObj) => collectionOf(o),
-    artifact: (o: ArtifactObj) => o,
+    artifact: ({ a, entity }: ArtifactObj) => wrap(a, entity),
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
   Artifact: {
     id: ({ a }: ArtifactObj) => artifactGid(a.id),
-    artifactSequence: (o: ArtifactObj) => collectionOf(o),
+    artifactSequence: ({ a, entity }: ArtifactObj) => collectionOf(wrap(a, entity)),
     versionIndex: ({ a }: ArtifactObj) => a.version_index,
     artifactType: ({ a, entity }: ArtifactObj): TypeObj => ({ experimentId: a.experiment_id, project: a.project, entity, name: a.type }),
     description: ({ a }: ArtifactObj) => a.description,
@@ -291,10 +302,8 @@ export const artifactResolvers = {
     id: (c: CollectionObj) => collectionGid(c.id),
     name: (c: CollectionObj) => c.name,
     project: (c: CollectionObj) => projectObj(c),
-    artifactMembership: async (c: CollectionObj, args: Args, ctx: GqlContext) => {
-      const a = await artifactByName(ctx.deps.db, c.experimentId, `${c.name}:${String(args.aliasName)}`);
-      return a ? wrap(a, c.entity) : null;
-    },
+    artifactMembership: async (c: CollectionObj, args: Args, ctx: GqlContext) =>
+      memberObj(await memberByName(ctx.deps.db, c.experimentId, c.project, `${c.name}:${String(args.aliasName)}`), c.entity),
     latestArtifact: async (c: CollectionObj, _a: Args, ctx: GqlContext) => {
       const a = await latestOf(ctx.deps.db, c.id);
       return a ? wrap(a, c.entity) : null;
@@ -309,7 +318,7 @@ export const artifactResolvers = {
 
 async function aliasObjs(o: ArtifactObj, ctx: GqlContext) {
   const collection = collectionOf(o);
-  return (await aliasesOf(ctx.deps.db, o.a.id)).map((alias) => ({ alias, collection }));
+  return (await aliasesOf(ctx.deps.db, o.a.id, collection.id)).map((alias) => ({ alias, collection }));
 }
 
 /** A version's files by path, each with a signed download URL (what `artifact.download()` pages through). */

@@ -231,6 +231,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,
   Artifact: artifactResolvers.Artifact,
   ArtifactSequence: artifactResolvers.ArtifactSequence,
+  ArtifactPortfolio: (({ latestArtifact: _, ...rest }) => rest)(artifactResolvers.ArtifactSequence),
   ArtifactAlias: artifactResolvers.ArtifactAlias,
   ArtifactType: artifactResolvers.ArtifactType,
 } as Record<string, Record<string, Resolver<never>>>;

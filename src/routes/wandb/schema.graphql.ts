@@ -217,6 +217,7 @@ extend type Mutation {
   completeMultipartUploadArtifact(input: CompleteMultipartUploadArtifactInput!): CompleteMultipartUploadArtifactPayload
   commitArtifact(input: CommitArtifactInput!): CommitArtifactPayload
   useArtifact(input: UseArtifactInput!): UseArtifactPayload
+  linkArtifact(input: LinkArtifactInput!): LinkArtifactPayload
 }
 
 extend type Project {
@@ -385,6 +386,26 @@ type ArtifactSequence implements ArtifactCollection {
   artifacts(after: String, first: Int, order: String, filters: JSONString): VersionedArtifactConnection
   latestArtifact: Artifact
 }
+
+"A collection of versions linked from elsewhere (link_artifact / link_model)."
+type ArtifactPortfolio implements ArtifactCollection {
+  id: ID!
+  name: String!
+  project: Project
+  artifactMembership(aliasName: String!): ArtifactCollectionMembership
+  artifacts(after: String, first: Int, order: String, filters: JSONString): VersionedArtifactConnection
+}
+input LinkArtifactInput {
+  artifactID: ID
+  artifactPortfolioID: ID
+  artifactPortfolioName: String
+  clientID: ID
+  clientMutationId: String
+  entityName: String
+  projectName: String
+  aliases: [ArtifactAliasInput!]
+}
+type LinkArtifactPayload { versionIndex: Int artifactMembership: ArtifactCollectionMembership }
 
 type ArtifactCollectionMembership {
   id: ID!
