@@ -23,7 +23,7 @@ import {
   type ArtifactRow,
 } from '../../domain/wandb/artifacts.js';
 import { linkArtifact, memberByName, type LinkInfo, type Member } from '../../domain/wandb/artifact-links.js';
-import { artifactFileUrl, blobExists, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { artifactFileUrl, blobExists, md5Hex, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import type { GqlContext } from './resolvers.js';
@@ -334,11 +334,14 @@ async function filesOf({ a }: ArtifactObj, args: Args, ctx: GqlContext) {
       name: f.path,
       size: f.size,
       md5: f.ref ? null : f.md5,
+      digest: f.md5,
+      storagePath: f.ref ? null : `wandb-artifacts/md5/${md5Hex(f.md5)}`,
       uploadUrl: () => null,
       // A reference's bytes are wherever it points; the client loads it with its own handler.
       directUrl: async () => f.ref ?? artifactFileUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
     };
     return { node, cursor: f.path };
   });
-  return { edges, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
+  const totalCount = Array.isArray(args.names) ? page.files.length : a.file_count;
+  return { edges, totalCount, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
 }

@@ -128,12 +128,17 @@ type Run {
   files(names: [String], after: String, first: Int, pattern: String): FileConnection
 }
 
-type FileConnection { edges: [FileEdge!]! pageInfo: PageInfo! }
+type FileConnection { edges: [FileEdge!]! pageInfo: PageInfo! totalCount: Int }
 type FileEdge { node: File! cursor: String! }
 
 type File {
   id: ID!
   name: String!
+  displayName: String!
+  "Where the bytes are kept: the blob key of an artifact file, the path of a run file (null for a reference)."
+  storagePath: String
+  "The manifest digest of an artifact file (base64 MD5, or a reference's ETag / URL); a run file's MD5."
+  digest: String
   "A signed download URL (upload: true is accepted and answered the same way: uploads go through CreateRunFiles)."
   url(upload: Boolean): String
   directUrl: String!
