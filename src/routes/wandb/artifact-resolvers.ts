@@ -22,6 +22,7 @@ import {
   requireArtifact,
   type ArtifactRow,
 } from '../../domain/wandb/artifacts.js';
+import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
 import { linkArtifact, memberByName, type LinkInfo, type Member } from '../../domain/wandb/artifact-links.js';
 import { artifactFileUrl, blobExists, md5Hex, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
@@ -188,7 +189,10 @@ export const artifactResolvers = {
     commitArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
-      return { artifact: wrap(await commitArtifact(ctx.deps, a), ctx.user.name) };
+      const committed = await commitArtifact(ctx.deps, a);
+      // Also on a repeated commit: a copy cut short by a store fault is finished by the retry.
+      await mirrorToLoggingRun(ctx.deps, committed);
+      return { artifact: wrap(committed, ctx.user.name) };
     },
     deleteArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;

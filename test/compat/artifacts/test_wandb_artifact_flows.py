@@ -264,3 +264,36 @@ def test_bad_artifact_names_are_the_clients_errors(tmp_path, store):
     # '..' passes the client's own check; Cairn refuses it and the client raises the server's message.
     assert "Invalid artifact name 'a..b'" in got["a..b"]
     assert got["exists"] is False
+
+
+MLFLOW_VIEW = """
+    import json, sys
+    import wandb
+    project, out = sys.argv[1], sys.argv[2]
+    open("a.txt", "w").write("alpha\\n")
+    run = wandb.init(project=project, name="producer")
+    art = wandb.Artifact("data", type="dataset")
+    art.add_file("a.txt", name="sub/a.txt")
+    open("ref.txt", "w").write("referenced\\n")
+    art.add_reference("file://" + __import__("os").path.abspath("ref.txt"))
+    run.log_artifact(art).wait()
+    open("model.pt", "w").write("weights\\n")
+    run.log_model(path="model.pt", name="net")
+    json.dump({"run": run.id}, open(out, "w"))
+    run.finish()
+"""
+
+
+def test_mlflow_sees_a_wandb_artifact_as_files_of_the_logging_run(tmp_path, store):
+    import mlflow
+
+    got = _run(tmp_path, _env(tmp_path, store), MLFLOW_VIEW, project_name("artmlflow"))
+    client = mlflow.MlflowClient()
+    listed = sorted(f.path for f in client.list_artifacts(got["run"], "wandb-artifacts"))
+    assert listed == ["wandb-artifacts/data", "wandb-artifacts/net"]
+    # Stored files only: a reference's bytes stay where it points.
+    assert [f.path for f in client.list_artifacts(got["run"], "wandb-artifacts/data/v0")] == ["wandb-artifacts/data/v0/sub"]
+    path = mlflow.artifacts.download_artifacts(run_id=got["run"], artifact_path="wandb-artifacts/data/v0/sub/a.txt", dst_path=str(tmp_path / "m"))
+    assert open(path).read() == "alpha\n"
+    path = mlflow.artifacts.download_artifacts(run_id=got["run"], artifact_path="wandb-artifacts/net/v0/model.pt", dst_path=str(tmp_path / "m"))
+    assert open(path).read() == "weights\n"
