@@ -47,6 +47,12 @@ export const wandbArtifacts = pgTable(
      * databases (or kept across a database reset) never hands one version another's manifest.
      */
     manifestKey: text('manifest_key').notNull(),
+    /**
+     * INCREMENTAL or PATCH when the client uploaded only the changes against baseArtifactId
+     * (`Artifact(incremental=True)`); the commit merges them into a full manifest. Null: FULL.
+     */
+    manifestType: text('manifest_type'),
+    baseArtifactId: bigint('base_artifact_id', { mode: 'number' }),
     /** JSON list of the aliases asked for at creation, applied on commit. */
     pendingAliases: text('pending_aliases').notNull().default('[]'),
     size: bigint('size', { mode: 'number' }).notNull().default(0),

@@ -124,7 +124,10 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
  * The manifest's entries and their count. Files must have been uploaded (checked MD5); references
  * carry no bytes here, only their URI and the digest the client computed (ETag, MD5 or the URL).
  */
-export async function readManifest(deps: Deps, artifactId: number): Promise<{ files: ManifestFile[]; entryCount: number }> {
+type ManifestJson = { contents?: Record<string, { digest?: unknown; size?: unknown; ref?: unknown }> } & Record<string, unknown>;
+
+/** A version's uploaded manifest, parsed (bounded in size). */
+export async function readManifestJson(deps: Deps, artifactId: number): Promise<ManifestJson> {
   let obj: BlobObject;
   try {
     obj = await deps.blobs.get(await manifestKey(deps, artifactId));
@@ -135,12 +138,21 @@ export async function readManifest(deps: Deps, artifactId: number): Promise<{ fi
   if (obj.size > MAX_MANIFEST_BYTES) throw invalidParam(`Artifact manifest exceeds ${MAX_MANIFEST_BYTES} bytes`);
   const chunks: Buffer[] = [];
   for await (const c of obj.body) chunks.push(c as Buffer);
-  let manifest: { contents?: Record<string, { digest?: unknown; size?: unknown; ref?: unknown }> };
   try {
-    manifest = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as ManifestJson;
   } catch {
-    throw invalidParam(`Artifact ${artifactId} has a manifest that is not JSON`);
+    throw invalidParam(`Artifact ${artifactId} has a manifest that is not a JSON object`);
   }
+}
+
+export async function writeManifestJson(deps: Deps, artifactId: number, body: Readable): Promise<void> {
+  await deps.blobs.put(await manifestKey(deps, artifactId), body, 'application/json');
+}
+
+export async function readManifest(deps: Deps, artifactId: number): Promise<{ files: ManifestFile[]; entryCount: number }> {
+  const manifest = await readManifestJson(deps, artifactId);
   const contents = manifest.contents ?? {};
   const files: ManifestFile[] = [];
   for (const [path, entry] of Object.entries(contents)) {

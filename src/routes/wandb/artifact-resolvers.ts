@@ -22,6 +22,7 @@ import {
   requireArtifact,
   type ArtifactRow,
 } from '../../domain/wandb/artifacts.js';
+import { completePartialManifest, recordManifestBase } from '../../domain/wandb/artifact-manifest-merge.js';
 import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
 import { linkArtifact, memberByName, type LinkInfo, type Member } from '../../domain/wandb/artifact-links.js';
 import { artifactFileUrl, blobExists, md5Hex, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
@@ -151,6 +152,7 @@ export const artifactResolvers = {
     createArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
+      await recordManifestBase(ctx.deps, a, str(i.type), i.baseArtifactID ? parseArtifactGid(i.baseArtifactID) : null);
       return { artifactManifest: manifestObj(ctx, a, true) };
     },
     updateArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
@@ -189,6 +191,7 @@ export const artifactResolvers = {
     commitArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
+      if (a.state === 'PENDING') await completePartialManifest(ctx.deps, a);
       const committed = await commitArtifact(ctx.deps, a);
       // Also on a repeated commit: a copy cut short by a store fault is finished by the retry.
       await mirrorToLoggingRun(ctx.deps, committed);

@@ -297,3 +297,39 @@ def test_mlflow_sees_a_wandb_artifact_as_files_of_the_logging_run(tmp_path, stor
     assert open(path).read() == "alpha\n"
     path = mlflow.artifacts.download_artifacts(run_id=got["run"], artifact_path="wandb-artifacts/net/v0/model.pt", dst_path=str(tmp_path / "m"))
     assert open(path).read() == "weights\n"
+
+
+INCREMENTAL = """
+    import json, os, sys
+    import wandb
+    project, out = sys.argv[1], sys.argv[2]
+    for n in ["one", "two", "three"]:
+        open(f"{n}.txt", "w").write(n + "\\n")
+    listing = lambda a, d: sorted(os.listdir(a.download(root=d)))
+    result = {}
+    for i, name in enumerate(["one.txt", "two.txt"]):
+        run = wandb.init(project=project, name=f"inc-{i}")
+        art = wandb.Artifact("grow", type="dataset", incremental=True)
+        art.add_file(name)
+        run.log_artifact(art).wait()
+        run.finish()
+    api = wandb.Api()
+    grown = api.artifact(f"compat/{project}/grow:latest")
+    result["incremental"] = {"version": grown.version, "files": listing(grown, "g")}
+    draft = api.artifact(f"compat/{project}/grow:v0").new_draft()
+    draft.remove("one.txt")
+    draft.add_file("three.txt")
+    run = wandb.init(project=project, name="draft")
+    run.log_artifact(draft).wait()
+    run.finish()
+    edited = api.artifact(f"compat/{project}/grow:latest")
+    result["draft"] = {"version": edited.version, "files": listing(edited, "d")}
+    json.dump(result, open(out, "w"))
+"""
+
+
+def test_incremental_artifacts_and_new_draft(tmp_path, store):
+    got = _run(tmp_path, _env(tmp_path, store), INCREMENTAL, project_name("artinc"))
+    # incremental=True uploads only the new entry; the version holds its base's entries too.
+    assert got["incremental"] == {"version": "v1", "files": ["one.txt", "two.txt"]}
+    assert got["draft"] == {"version": "v2", "files": ["three.txt"]}
