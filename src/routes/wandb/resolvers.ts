@@ -98,7 +98,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     viewer: (_s, _a, ctx) => viewer(ctx.user),
     serverInfo: () => ({
       // Plain-text console logs, no gzip, client-side glob expansion. File connections carry
-      // totalCount, so the client can size `artifact.files()` / `run.files()` (len(), list()).
+      // totalCount, so the client can size `artifact.files()` (len(), list()).
       features: [{ name: 'TOTAL_COUNT_IN_FILE_CONNECTION', isEnabled: true }],
       cliVersionInfo: {},
       latestLocalVersionInfo: null,

@@ -42,8 +42,7 @@ export const runFileResolvers = {
       });
       const edges = page.files.map((file) => ({ node: { run: row, file } satisfies RunFileObj, cursor: file.path }));
       const endCursor = edges.at(-1)?.cursor ?? null;
-      const totalCount = () => countRunFiles(ctx.deps, row);
-      return { edges, totalCount, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
+      return { edges, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
     },
   },
   File: {
