@@ -39,7 +39,7 @@ const md5 = (s: string) => createHash('md5').update(s).digest('base64');
 const path = (url: string) => new URL(url).pathname;
 
 /** Logs `files` as artifact `name` in `project` the way wandb-core does; returns the artifact id. */
-async function logArtifact(project: string, run: string, name: string, files: Record<string, string>, aliases: string[] = [], refs: Record<string, string> = {}) {
+async function logArtifact(project: string, run: string, name: string, files: Record<string, string>, aliases: string[] = [], refs: Record<string, string> = {}, base?: string) {
   const contents: Record<string, { digest: string; size: number; ref?: string }> = Object.fromEntries(Object.entries(files).map(([p, body]) => [p, { digest: md5(body), size: body.length }]));
   for (const [p, ref] of Object.entries(refs)) contents[p] = { digest: `etag-${p}`, size: 7, ref };
   const digest = createHash('md5').update(JSON.stringify(contents)).digest('hex');
@@ -49,7 +49,8 @@ async function logArtifact(project: string, run: string, name: string, files: Re
   expect(created.body.errors).toBeUndefined();
   const art = created.body.data.createArtifact.artifact;
   if (art.state === 'COMMITTED') return { id: art.id as string, deduped: true };
-  const manifest = await w.gql(MANIFEST, { artifactID: art.id, name: 'wandb_manifest.json', digest, entityName: 'alice', projectName: project, runName: run, manifestType: 'FULL', includeUpload: true });
+  const manifestType = base ? 'INCREMENTAL' : 'FULL';
+  const manifest = await w.gql(MANIFEST, { artifactID: art.id, baseArtifactID: base, name: 'wandb_manifest.json', digest, entityName: 'alice', projectName: project, runName: run, manifestType, includeUpload: true });
   expect(manifest.body.errors).toBeUndefined();
   const specs = Object.entries(files).map(([p, body]) => ({ artifactID: art.id, name: p, md5: md5(body) }));
   const urls = await w.gql(FILES, { input: { storageLayout: 'V2', artifactFiles: specs } });
@@ -185,7 +186,7 @@ describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
     expect((await w.gql(UPDATE, { input: { artifactID: v0, tagsToAdd: [{ tagName: 't' }] } })).body.errors?.[0].message).toMatch(/tags/);
   });
 
-  it('keeps references with their URI and refuses schemes the client cannot load', async () => {
+  it('keeps references with their URI, merges an incremental manifest with its base, and refuses schemes the client cannot load', async () => {
     const project = uniqueName('artref');
     const run = `art007-${S}`;
     await w.upsert({ name: run, project });
@@ -196,9 +197,14 @@ describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
     expect(nodes.map((n: { name: string }) => n.name)).toEqual(['a.txt', 'remote.txt', 'web.txt']);
     // A reference's URL is where it points; the client loads it with its own handler.
     expect(nodes.slice(1).map((n: { directUrl: string }) => n.directUrl)).toEqual(['s3://bucket/key.txt', 'https://example.com/w.txt']);
+    // An incremental manifest holds only the changes; the commit adds its base's entries.
+    const grown = await logArtifact(project, run, 'r', { 'b.txt': 'beta' }, [], {}, ok.id);
+    expect(grown.commitError).toBeUndefined();
+    const v1 = await w.gql(FILE_URLS, { entity: 'alice', project, collection: 'r', alias: 'v1' });
+    expect(v1.body.data.project.artifactCollection.artifactMembership.files.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['a.txt', 'b.txt', 'remote.txt', 'web.txt']);
     const bad = await logArtifact(project, run, 'r', {}, [], { 'x.txt': 'ftp://example.com/x' });
     expect(bad.commitError).toMatch(/unsupported reference 'ftp:/);
-    expect((await w.gql(BY_NAME, { entity: 'alice', project, name: 'r:v1' })).body.data.project.artifactCollectionMembership).toBeNull();
+    expect((await w.gql(BY_NAME, { entity: 'alice', project, name: 'r:v2' })).body.data.project.artifactCollectionMembership).toBeNull();
   });
 
   it('links versions into a portfolio with its own numbers and aliases, and copies stored files to the logging run for MLflow', async () => {
