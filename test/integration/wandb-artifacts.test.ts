@@ -26,6 +26,7 @@ const RUN_ARTIFACTS = (field: string) => `query RunArtifacts($entity: String!, $
 const USE = `mutation UseArtifact($entityName: String!, $projectName: String!, $runName: String!, $artifactID: ID!) { useArtifact(input: {entityName: $entityName, projectName: $projectName, runName: $runName, artifactID: $artifactID}) { artifact { id } } }`;
 const DELETE = `mutation DeleteArtifact($input: DeleteArtifactInput!) { result: deleteArtifact(input: $input) { artifact { id } } }`;
 
+const LINK = `mutation LinkArtifact($input: LinkArtifactInput!) { result: linkArtifact(input: $input) { versionIndex } }`;
 const ADD_ALIASES = `mutation AddAliases($input: AddAliasesInput!) { result: addAliases(input: $input) { success } }`;
 const DELETE_ALIASES = `mutation DeleteAliases($input: DeleteAliasesInput!) { result: deleteAliases(input: $input) { success } }`;
 const UPDATE = `mutation UpdateArtifact($input: UpdateArtifactInput!) { result: updateArtifact(input: $input) { artifact { id description metadata } } }`;
@@ -38,8 +39,9 @@ const md5 = (s: string) => createHash('md5').update(s).digest('base64');
 const path = (url: string) => new URL(url).pathname;
 
 /** Logs `files` as artifact `name` in `project` the way wandb-core does; returns the artifact id. */
-async function logArtifact(project: string, run: string, name: string, files: Record<string, string>, aliases: string[] = []) {
-  const contents = Object.fromEntries(Object.entries(files).map(([p, body]) => [p, { digest: md5(body), size: body.length }]));
+async function logArtifact(project: string, run: string, name: string, files: Record<string, string>, aliases: string[] = [], refs: Record<string, string> = {}, base?: string) {
+  const contents: Record<string, { digest: string; size: number; ref?: string }> = Object.fromEntries(Object.entries(files).map(([p, body]) => [p, { digest: md5(body), size: body.length }]));
+  for (const [p, ref] of Object.entries(refs)) contents[p] = { digest: `etag-${p}`, size: 7, ref };
   const digest = createHash('md5').update(JSON.stringify(contents)).digest('hex');
   const created = await w.gql(CREATE, {
     input: { artifactTypeName: 'dataset', artifactCollectionNames: [name], entityName: 'alice', projectName: project, runName: run, digest, digestAlgorithm: 'MANIFEST_MD5', aliases: aliases.map((alias) => ({ alias, artifactCollectionName: name })), metadata: '{"k": 1}' },
@@ -47,7 +49,8 @@ async function logArtifact(project: string, run: string, name: string, files: Re
   expect(created.body.errors).toBeUndefined();
   const art = created.body.data.createArtifact.artifact;
   if (art.state === 'COMMITTED') return { id: art.id as string, deduped: true };
-  const manifest = await w.gql(MANIFEST, { artifactID: art.id, name: 'wandb_manifest.json', digest, entityName: 'alice', projectName: project, runName: run, manifestType: 'FULL', includeUpload: true });
+  const manifestType = base ? 'INCREMENTAL' : 'FULL';
+  const manifest = await w.gql(MANIFEST, { artifactID: art.id, baseArtifactID: base, name: 'wandb_manifest.json', digest, entityName: 'alice', projectName: project, runName: run, manifestType, includeUpload: true });
   expect(manifest.body.errors).toBeUndefined();
   const specs = Object.entries(files).map(([p, body]) => ({ artifactID: art.id, name: p, md5: md5(body) }));
   const urls = await w.gql(FILES, { input: { storageLayout: 'V2', artifactFiles: specs } });
@@ -62,8 +65,7 @@ async function logArtifact(project: string, run: string, name: string, files: Re
   const replay = await t.api.put(manifestUrl).send(JSON.stringify({ version: 1, contents: {} }));
   expect(replay.status).toBe(403);
   const commit = await w.gql(COMMIT, { artifactID: art.id });
-  expect(commit.body.errors).toBeUndefined();
-  return { id: art.id as string, deduped: false };
+  return { id: art.id as string, deduped: false, commitError: commit.body.errors?.[0].message as string | undefined };
 }
 
 // Once per blob store: the local folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set.
@@ -86,6 +88,7 @@ describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
     const v0 = await logArtifact(project, run, 'data', { 'a.txt': 'alpha', 'dir/b.txt': 'beta' }, ['best']);
     const again = await logArtifact(project, run, 'data', { 'a.txt': 'alpha', 'dir/b.txt': 'beta' });
     expect(again).toEqual({ id: v0.id, deduped: true });
+    expect(v0.commitError).toBeUndefined();
     const v1 = await logArtifact(project, run, 'data', { 'a.txt': 'alpha', 'dir/b.txt': 'beta 2' });
     expect(v1.id).not.toBe(v0.id);
 
@@ -181,5 +184,51 @@ describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
     expect(updated.body.data.result.artifact).toMatchObject({ description: 'first', metadata: '{"acc": 0.5}' });
     expect((await w.gql(UPDATE, { input: { artifactID: v0, metadata: '[1]' } })).body.errors?.[0].message).toMatch(/JSON object/);
     expect((await w.gql(UPDATE, { input: { artifactID: v0, tagsToAdd: [{ tagName: 't' }] } })).body.errors?.[0].message).toMatch(/tags/);
+  });
+
+  it('keeps references with their URI, merges an incremental manifest with its base, and refuses schemes the client cannot load', async () => {
+    const project = uniqueName('artref');
+    const run = `art007-${S}`;
+    await w.upsert({ name: run, project });
+    const ok = await logArtifact(project, run, 'r', { 'a.txt': 'alpha' }, [], { 'remote.txt': 's3://bucket/key.txt', 'web.txt': 'https://example.com/w.txt' });
+    expect(ok.commitError).toBeUndefined();
+    const urls = await w.gql(FILE_URLS, { entity: 'alice', project, collection: 'r', alias: 'latest' });
+    const nodes = urls.body.data.project.artifactCollection.artifactMembership.files.edges.map((e: { node: { name: string; directUrl: string } }) => e.node);
+    expect(nodes.map((n: { name: string }) => n.name)).toEqual(['a.txt', 'remote.txt', 'web.txt']);
+    // A reference's URL is where it points; the client loads it with its own handler.
+    expect(nodes.slice(1).map((n: { directUrl: string }) => n.directUrl)).toEqual(['s3://bucket/key.txt', 'https://example.com/w.txt']);
+    // An incremental manifest holds only the changes; the commit adds its base's entries.
+    const grown = await logArtifact(project, run, 'r', { 'b.txt': 'beta' }, [], {}, ok.id);
+    expect(grown.commitError).toBeUndefined();
+    const v1 = await w.gql(FILE_URLS, { entity: 'alice', project, collection: 'r', alias: 'v1' });
+    expect(v1.body.data.project.artifactCollection.artifactMembership.files.edges.map((e: { node: { name: string } }) => e.node.name)).toEqual(['a.txt', 'b.txt', 'remote.txt', 'web.txt']);
+    const bad = await logArtifact(project, run, 'r', {}, [], { 'x.txt': 'ftp://example.com/x' });
+    expect(bad.commitError).toMatch(/unsupported reference 'ftp:/);
+    expect((await w.gql(BY_NAME, { entity: 'alice', project, name: 'r:v2' })).body.data.project.artifactCollectionMembership).toBeNull();
+  });
+
+  it('links versions into a portfolio with its own numbers and aliases, and copies stored files to the logging run for MLflow', async () => {
+    const project = uniqueName('artlink');
+    const registry = uniqueName('registry');
+    const run = `art008-${S}`;
+    await w.upsert({ name: run, project });
+    const v0 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 0' }, ['best'])).id;
+    const v1 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 1' })).id;
+    const link = async (id: string, name: string, aliases: string[] = []) =>
+      w.gql(LINK, { input: { artifactID: id, artifactPortfolioName: name, entityName: 'alice', projectName: registry, aliases: aliases.map((alias) => ({ alias, artifactCollectionName: name })) } });
+    expect((await link(v0, 'reg', ['staging'])).body.data.result.versionIndex).toBe(0);
+    expect((await link(v1, 'reg')).body.data.result.versionIndex).toBe(1);
+    expect((await link(v0, 'reg')).body.data.result.versionIndex).toBe(0); // linking again keeps the number
+    const read = async (p: string, name: string) => (await w.gql(BY_NAME, { entity: 'alice', project: p, name })).body.data.project.artifactCollectionMembership;
+    expect(await read(registry, 'reg:latest')).toMatchObject({ versionIndex: 1, artifact: { id: v1, versionIndex: 1 } });
+    expect(await read(registry, 'reg:staging')).toMatchObject({ versionIndex: 0, aliases: [{ alias: 'staging' }], artifact: { id: v0 } });
+    expect((await read(project, 'm:v0')).aliases).toEqual([{ alias: 'best' }]);
+    // A collection of logged versions is not a portfolio.
+    const wrong = await w.gql(LINK, { input: { artifactID: v1, artifactPortfolioName: 'm', entityName: 'alice', projectName: project } });
+    expect(wrong.body.errors?.[0].message).toMatch(/holds logged versions/);
+
+    const listed = await t.api.get(`/api/2.0/mlflow/artifacts/list?run_id=${run}&path=wandb-artifacts/m/v1`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.files).toEqual([{ path: 'wandb-artifacts/m/v1/w.bin', is_dir: false, file_size: 9 }]);
   });
 });

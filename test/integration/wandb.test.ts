@@ -69,8 +69,9 @@ describe('W&B authentication', () => {
 });
 
 describe('W&B GraphQL', () => {
-  it('reports no server features', async () => {
-    expect((await w.gql(SERVER_FEATURES)).body).toEqual({ data: { serverInfo: { features: [] } } });
+  it('reports one server feature: totals on file connections (console, gzip and globs stay off)', async () => {
+    const features = (await w.gql(SERVER_FEATURES)).body.data.serverInfo.features;
+    expect(features).toEqual([{ name: 'TOTAL_COUNT_IN_FILE_CONNECTION', isEnabled: true }]);
   });
 
   it('answers an unknown field or operation with 200 and errors, never null data without errors', async () => {

@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
 
 // W&B Artifacts. A collection ("artifact sequence") is a name within a project (an MLflow
@@ -14,6 +14,8 @@ export const wandbArtifactCollections = pgTable(
       .references(() => experiments.experimentId, { onDelete: 'cascade' }),
     name: text('name').notNull(),
     type: text('type').notNull(),
+    /** A portfolio holds versions linked from other collections (wandb_artifact_links), not its own. */
+    portfolio: boolean('portfolio').notNull().default(false),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   },
   (t) => [unique('wandb_artifact_collections_name').on(t.experimentId, t.name)],
@@ -45,6 +47,12 @@ export const wandbArtifacts = pgTable(
      * databases (or kept across a database reset) never hands one version another's manifest.
      */
     manifestKey: text('manifest_key').notNull(),
+    /**
+     * INCREMENTAL or PATCH when the client uploaded only the changes against baseArtifactId
+     * (`Artifact(incremental=True)`); the commit merges them into a full manifest. Null: FULL.
+     */
+    manifestType: text('manifest_type'),
+    baseArtifactId: bigint('base_artifact_id', { mode: 'number' }),
     /** JSON list of the aliases asked for at creation, applied on commit. */
     pendingAliases: text('pending_aliases').notNull().default('[]'),
     size: bigint('size', { mode: 'number' }).notNull().default(0),
@@ -75,7 +83,7 @@ export const wandbArtifactAliases = pgTable(
   (t) => [primaryKey({ columns: [t.collectionId, t.alias] }), index('wandb_artifact_aliases_artifact_idx').on(t.artifactId)],
 );
 
-/** The entries of a committed version's manifest (files only; references have no bytes here). */
+/** The entries of a committed version's manifest: files, and references (`ref`, bytes stay where it points). */
 export const wandbArtifactFiles = pgTable(
   'wandb_artifact_files',
   {
@@ -83,9 +91,11 @@ export const wandbArtifactFiles = pgTable(
       .notNull()
       .references(() => wandbArtifacts.id, { onDelete: 'cascade' }),
     path: text('path').notNull(),
-    /** Base64 MD5, the manifest's `digest`; the blob key is derived from it. */
+    /** Base64 MD5, the manifest's `digest`; the blob key is derived from it. For a reference, its digest (ETag, URL, …). */
     md5: text('md5').notNull(),
     size: bigint('size', { mode: 'number' }).notNull(),
+    /** The URI a reference entry points at (`s3://…`, `file://…`, `https://…`); null for a stored file. */
+    ref: text('ref'),
   },
   (t) => [primaryKey({ columns: [t.artifactId, t.path] }), index('wandb_artifact_files_md5_idx').on(t.md5)],
 );
@@ -109,4 +119,24 @@ export const wandbArtifactUsage = pgTable(
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.artifactId] })],
+);
+
+/**
+ * Versions linked into a portfolio (`link_artifact` / `link_model`, e.g. a registered model in
+ * project `model-registry`): the portfolio numbers its members v0, v1, … on its own; the version
+ * itself stays in the collection that logged it.
+ */
+export const wandbArtifactLinks = pgTable(
+  'wandb_artifact_links',
+  {
+    collectionId: bigint('collection_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifactCollections.id, { onDelete: 'cascade' }),
+    artifactId: bigint('artifact_id', { mode: 'number' })
+      .notNull()
+      .references(() => wandbArtifacts.id, { onDelete: 'cascade' }),
+    versionIndex: integer('version_index').notNull(),
+    createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.collectionId, t.artifactId] }), unique('wandb_artifact_links_version').on(t.collectionId, t.versionIndex)],
 );

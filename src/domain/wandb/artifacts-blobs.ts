@@ -27,7 +27,13 @@ export interface ManifestFile {
   path: string;
   md5: string;
   size: number;
+  /** Set for a reference entry: the URI its bytes stay at (the client fetches them itself). */
+  ref?: string | null;
 }
+
+// The schemes wandb 0.31 has storage handlers for; a reference the client can never load is refused.
+const REF_SCHEME = /^(s3|gs|az|file|https?):\/\/./i;
+const MAX_REF = 4096;
 
 /**
  * Whether the bytes for an MD5 are stored: recorded after a checked upload AND still in the store.
@@ -114,8 +120,14 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
   await deps.db.execute(sql`insert into wandb_artifact_blobs (md5, size, created_at) values (${md5}, ${size}, ${deps.now()}) on conflict (md5) do nothing`);
 }
 
-/** The manifest's file entries (references carry no bytes and are left out) and its entry count. */
-export async function readManifest(deps: Deps, artifactId: number): Promise<{ files: ManifestFile[]; entryCount: number }> {
+/**
+ * The manifest's entries and their count. Files must have been uploaded (checked MD5); references
+ * carry no bytes here, only their URI and the digest the client computed (ETag, MD5 or the URL).
+ */
+type ManifestJson = { contents?: Record<string, { digest?: unknown; size?: unknown; ref?: unknown }> } & Record<string, unknown>;
+
+/** A version's uploaded manifest, parsed (bounded in size). */
+export async function readManifestJson(deps: Deps, artifactId: number): Promise<ManifestJson> {
   let obj: BlobObject;
   try {
     obj = await deps.blobs.get(await manifestKey(deps, artifactId));
@@ -126,16 +138,32 @@ export async function readManifest(deps: Deps, artifactId: number): Promise<{ fi
   if (obj.size > MAX_MANIFEST_BYTES) throw invalidParam(`Artifact manifest exceeds ${MAX_MANIFEST_BYTES} bytes`);
   const chunks: Buffer[] = [];
   for await (const c of obj.body) chunks.push(c as Buffer);
-  let manifest: { contents?: Record<string, { digest?: unknown; size?: unknown; ref?: unknown }> };
   try {
-    manifest = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as ManifestJson;
   } catch {
-    throw invalidParam(`Artifact ${artifactId} has a manifest that is not JSON`);
+    throw invalidParam(`Artifact ${artifactId} has a manifest that is not a JSON object`);
   }
+}
+
+export async function writeManifestJson(deps: Deps, artifactId: number, body: Readable): Promise<void> {
+  await deps.blobs.put(await manifestKey(deps, artifactId), body, 'application/json');
+}
+
+export async function readManifest(deps: Deps, artifactId: number): Promise<{ files: ManifestFile[]; entryCount: number }> {
+  const manifest = await readManifestJson(deps, artifactId);
   const contents = manifest.contents ?? {};
   const files: ManifestFile[] = [];
   for (const [path, entry] of Object.entries(contents)) {
-    if (entry.ref !== undefined && entry.ref !== null) continue;
+    if (entry.ref !== undefined && entry.ref !== null) {
+      if (typeof entry.ref !== 'string' || entry.ref.length > MAX_REF || !REF_SCHEME.test(entry.ref)) {
+        throw invalidParam(`Manifest entry '${path}' has an unsupported reference '${String(entry.ref).slice(0, 200)}'`);
+      }
+      const digest = typeof entry.digest === 'string' && entry.digest ? entry.digest.slice(0, MAX_REF) : entry.ref;
+      files.push({ path, md5: digest, size: typeof entry.size === 'number' ? entry.size : 0, ref: entry.ref });
+      continue;
+    }
     if (typeof entry.digest !== 'string' || !MD5_B64.test(entry.digest)) throw invalidParam(`Manifest entry '${path}' has no valid digest`);
     if (!(await blobExists(deps, entry.digest))) throw invalidParam(`Manifest entry '${path}' was never uploaded (md5 ${entry.digest})`);
     files.push({ path, md5: entry.digest, size: typeof entry.size === 'number' ? entry.size : 0 });
@@ -159,7 +187,7 @@ export async function openProjectFile(deps: Deps, experimentId: number, hex: str
   const found = await rows(
     deps.db,
     sql`select 1 from wandb_artifact_files f join wandb_artifacts a on a.id = f.artifact_id join wandb_artifact_collections c on c.id = a.collection_id
-        where f.md5 = ${md5} and c.experiment_id = ${experimentId} and a.state = 'COMMITTED' limit 1`,
+        where f.md5 = ${md5} and f.ref is null and c.experiment_id = ${experimentId} and a.state = 'COMMITTED' limit 1`,
   );
   if (!found.length) throw notFound('No such artifact file');
   return deps.blobs.get(fileKey(md5));
@@ -170,7 +198,7 @@ export async function openArtifactFile(deps: Deps, token: string): Promise<BlobO
   const grant = await verifyUpload(deps.db, token, deps.now(), 'artifact-read');
   const found = await rows(
     deps.db,
-    sql`select 1 from wandb_artifact_files f join wandb_artifacts a on a.id = f.artifact_id where f.artifact_id = ${Number(grant.runId)} and f.md5 = ${grant.path} and a.state = 'COMMITTED' limit 1`,
+    sql`select 1 from wandb_artifact_files f join wandb_artifacts a on a.id = f.artifact_id where f.artifact_id = ${Number(grant.runId)} and f.md5 = ${grant.path} and f.ref is null and a.state = 'COMMITTED' limit 1`,
   );
   if (!found.length) throw notFound('No such artifact file');
   return deps.blobs.get(fileKey(grant.path));
@@ -189,6 +217,6 @@ export async function listArtifactFiles(
   const conds = [sql`artifact_id = ${artifactId}`];
   if (names.length) conds.push(sql`path in (${sql.join(names.map((n) => sql`${n}`), sql`, `)})`);
   if (opts.after) conds.push(sql`path > ${opts.after}`);
-  const found = await rows<ManifestFile>(deps.db, sql`select path, md5, size from wandb_artifact_files where ${sql.join(conds, sql` and `)} order by path limit ${first + 1}`);
+  const found = await rows<ManifestFile>(deps.db, sql`select path, md5, size, ref from wandb_artifact_files where ${sql.join(conds, sql` and `)} order by path limit ${first + 1}`);
   return { files: found.slice(0, first).map((f) => ({ ...f, size: Number(f.size) })), hasNextPage: found.length > first };
 }

@@ -65,7 +65,7 @@ function normalize(r: ArtifactRow): ArtifactRow {
   return r;
 }
 
-async function select(db: Orm, where: ReturnType<typeof sql>): Promise<ArtifactRow[]> {
+export async function select(db: Orm, where: ReturnType<typeof sql>): Promise<ArtifactRow[]> {
   return (await rows<ArtifactRow>(db, sql`select ${COLUMNS} from ${FROM} where ${where}`)).map(normalize);
 }
 
@@ -91,19 +91,20 @@ export async function artifactByName(db: Orm, experimentId: number, spec: string
   const colon = spec.lastIndexOf(':');
   const name = colon < 0 ? spec : spec.slice(0, colon);
   const alias = colon < 0 ? 'latest' : spec.slice(colon + 1);
-  const inCollection = sql`c.experiment_id = ${experimentId} and c.name = ${name} and a.state = 'COMMITTED'`;
+  const inCollection = sql`c.experiment_id = ${experimentId} and c.name = ${name} and not c.portfolio and a.state = 'COMMITTED'`;
   const version = /^v(\d{1,9})$/.exec(alias);
   if (version) return (await select(db, sql`${inCollection} and a.version_index = ${Number(version[1])}`))[0];
   return (await select(db, sql`${inCollection} and a.id = (select al.artifact_id from wandb_artifact_aliases al where al.collection_id = c.id and al.alias = ${alias})`))[0];
 }
 
-export async function collectionByName(db: Orm, experimentId: number, name: string): Promise<{ id: number; name: string } | undefined> {
-  const found = await rows<{ id: number; name: string }>(db, sql`select id, name from wandb_artifact_collections where experiment_id = ${experimentId} and name = ${name}`);
-  return found[0] ? { id: Number(found[0].id), name: found[0].name } : undefined;
+export async function collectionByName(db: Orm, experimentId: number, name: string): Promise<{ id: number; name: string; portfolio: boolean } | undefined> {
+  const found = await rows<{ id: number; name: string; portfolio: boolean }>(db, sql`select id, name, portfolio from wandb_artifact_collections where experiment_id = ${experimentId} and name = ${name}`);
+  return found[0] ? { id: Number(found[0].id), name: found[0].name, portfolio: found[0].portfolio === true } : undefined;
 }
 
-export async function aliasesOf(db: Orm, artifactId: number): Promise<string[]> {
-  const found = await rows<{ alias: string }>(db, sql`select alias from wandb_artifact_aliases where artifact_id = ${artifactId} order by alias`);
+/** A version's aliases in one collection (its own, or a portfolio it is linked into). */
+export async function aliasesOf(db: Orm, artifactId: number, collectionId: number): Promise<string[]> {
+  const found = await rows<{ alias: string }>(db, sql`select alias from wandb_artifact_aliases where artifact_id = ${artifactId} and collection_id = ${collectionId} order by alias`);
   return found.map((r) => r.alias);
 }
 
@@ -162,7 +163,7 @@ export async function createArtifact(deps: Deps, input: CreateArtifactInput): Pr
   });
 }
 
-async function setAliases(tx: Orm, collectionId: number, artifactId: number, aliases: string[]): Promise<void> {
+export async function setAliases(tx: Orm, collectionId: number, artifactId: number, aliases: string[]): Promise<void> {
   for (const alias of aliases) {
     await tx.execute(sql`insert into wandb_artifact_aliases (collection_id, alias, artifact_id) values (${collectionId}, ${alias}, ${artifactId})
       on conflict (collection_id, alias) do update set artifact_id = excluded.artifact_id`);
@@ -184,8 +185,8 @@ export async function commitArtifact(deps: Deps, artifact: ArtifactRow): Promise
     let size = 0;
     for (const f of manifest.files) {
       size += f.size;
-      await tx.execute(sql`insert into wandb_artifact_files (artifact_id, path, md5, size) values (${artifact.id}, ${f.path}, ${f.md5}, ${f.size})
-        on conflict (artifact_id, path) do update set md5 = excluded.md5, size = excluded.size`);
+      await tx.execute(sql`insert into wandb_artifact_files (artifact_id, path, md5, size, ref) values (${artifact.id}, ${f.path}, ${f.md5}, ${f.size}, ${f.ref ?? null})
+        on conflict (artifact_id, path) do update set md5 = excluded.md5, size = excluded.size, ref = excluded.ref`);
     }
     const [next] = await rows<{ n: number }>(tx, sql`select coalesce(max(version_index) + 1, 0)::int as n from wandb_artifacts where collection_id = ${artifact.collection_id}`);
     await tx.execute(sql`update wandb_artifacts set state = 'COMMITTED', version_index = ${Number(next.n)}, size = ${size}, file_count = ${manifest.entryCount},
@@ -269,7 +270,7 @@ export async function collectionInProject(db: Orm, experimentId: number, type: s
 export async function deleteArtifact(deps: Deps, artifact: ArtifactRow, deleteAliases: boolean): Promise<ArtifactRow> {
   return deps.db.transaction(async (tx) => {
     await tx.execute(sql`select id from wandb_artifact_collections where id = ${artifact.collection_id} for update`);
-    const aliases = (await aliasesOf(tx, artifact.id)).filter((a) => a !== 'latest');
+    const aliases = (await aliasesOf(tx, artifact.id, artifact.collection_id)).filter((a) => a !== 'latest');
     if (aliases.length && !deleteAliases) {
       throw invalidParam(`Artifact ${artifact.collection_name}:v${artifact.version_index} has aliases (${aliases.join(', ')}); pass delete_aliases=True to delete it`);
     }

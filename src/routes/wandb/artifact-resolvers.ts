@@ -1,7 +1,6 @@
 import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
 import { invalidParam } from '../../errors.js';
 import {
-  aliasesOf,
   collectionByName,
   collectionInProject,
   deleteArtifact,
@@ -10,9 +9,7 @@ import {
   listVersions,
   runInputs,
   runOutputs,
-  type ArtifactPage,
   artifactByClientId,
-  artifactByName,
   artifactGid,
   collectionGid,
   commitArtifact,
@@ -20,82 +17,38 @@ import {
   latestOf,
   parseArtifactGid,
   recordUse,
-  requireArtifact,
   type ArtifactRow,
 } from '../../domain/wandb/artifacts.js';
-import { artifactFileUrl, blobExists, fileUploadUrl, listArtifactFiles, manifestDownloadUrl, manifestUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { completePartialManifest, recordManifestBase } from '../../domain/wandb/artifact-manifest-merge.js';
+import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
+import { linkArtifact, memberByName } from '../../domain/wandb/artifact-links.js';
+import { blobExists, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import type { GqlContext } from './resolvers.js';
-import type { ArtifactFileObj } from './run-file-resolvers.js';
+import {
+  aliasObjs,
+  b64,
+  artifactFor,
+  collectionOf,
+  connection,
+  filesOf,
+  manifestObj,
+  memberObj,
+  numArg,
+  projectObj,
+  str,
+  wrap,
+  type Args,
+  type ArtifactObj,
+  type CollectionObj,
+  type TypeObj,
+} from './artifact-objects.js';
 
 // W&B Artifacts over GraphQL. Every entry point checks the project it touches: reads need
 // experiment:read, logging and committing need experiment:edit (as run logging does). Fields of
 // objects reached through a checked entry point need no further check.
 
-type Args = Record<string, unknown>;
-const b64 = (s: string) => Buffer.from(s).toString('base64');
-const str = (v: unknown) => (typeof v === 'string' ? v : null);
-
-interface ArtifactObj {
-  a: ArtifactRow;
-  entity: string;
-}
-interface CollectionObj {
-  __typename: 'ArtifactSequence';
-  id: number;
-  name: string;
-  experimentId: number;
-  project: string;
-  entity: string;
-}
-
-interface TypeObj {
-  experimentId: number;
-  project: string;
-  entity: string;
-  name: string;
-}
-
-const numArg = (v: unknown) => (typeof v === 'number' ? v : null);
-
-function connection(page: ArtifactPage, entity: string, byVersion: boolean) {
-  const edges = page.artifacts.map((a) => ({ node: wrap(a, entity), version: `v${a.version_index}`, cursor: String(byVersion ? a.version_index : a.id) }));
-  return {
-    totalCount: page.total,
-    pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false },
-    edges,
-  };
-}
-
-const wrap = (a: ArtifactRow, entity: string): ArtifactObj => ({ a, entity });
-const collectionOf = ({ a, entity }: ArtifactObj): CollectionObj => ({
-  __typename: 'ArtifactSequence',
-  id: a.collection_id,
-  name: a.collection_name,
-  experimentId: a.experiment_id,
-  project: a.project,
-  entity,
-});
-const projectObj = (c: { experimentId: number; project: string; entity: string }) => ({ experimentId: c.experimentId, name: c.project, entity: c.entity });
-
-async function artifactFor(ctx: GqlContext, gid: unknown, need: 'read' | 'edit'): Promise<ArtifactRow> {
-  const a = await requireArtifact(ctx.deps.db, gid);
-  await checkProject(ctx.deps, ctx.principal, a.project, need);
-  return a;
-}
-
-function manifestObj(ctx: GqlContext, a: ArtifactRow, includeUpload: boolean) {
-  const file: ArtifactFileObj = {
-    fileId: b64(`File:manifest:${a.id}`),
-    name: 'wandb_manifest.json',
-    size: 0,
-    md5: null,
-    uploadUrl: () => (includeUpload && a.state === 'PENDING' ? manifestUploadUrl(ctx.deps, a.id, ctx.baseUrl) : null),
-    directUrl: () => manifestDownloadUrl(ctx.deps, a.id, ctx.baseUrl),
-  };
-  return { id: b64(`ArtifactManifest:${a.id}`), file };
-}
 
 function manifestArtifactId(gid: unknown): number {
   if (typeof gid !== 'string') throw invalidParam('artifactManifestID is required');
@@ -150,6 +103,7 @@ export const artifactResolvers = {
     createArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
+      await recordManifestBase(ctx.deps, a, str(i.type), i.baseArtifactID ? parseArtifactGid(i.baseArtifactID) : null);
       return { artifactManifest: manifestObj(ctx, a, true) };
     },
     updateArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
@@ -188,7 +142,11 @@ export const artifactResolvers = {
     commitArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
-      return { artifact: wrap(await commitArtifact(ctx.deps, a), ctx.user.name) };
+      if (a.state === 'PENDING') await completePartialManifest(ctx.deps, a);
+      const committed = await commitArtifact(ctx.deps, a);
+      // Also on a repeated commit: a copy cut short by a store fault is finished by the retry.
+      await mirrorToLoggingRun(ctx.deps, committed);
+      return { artifact: wrap(committed, ctx.user.name) };
     },
     deleteArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
@@ -215,6 +173,18 @@ export const artifactResolvers = {
       await editAliases(ctx.deps, a, [], i.aliases.filter((x) => x.artifactCollectionName === a.collection_name).map((x) => x.alias));
       return { success: true };
     },
+    linkArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as Args;
+      const a = await artifactFor(ctx, i.artifactID, 'read');
+      const project = str(i.projectName);
+      const name = str(i.artifactPortfolioName);
+      if (!project || !name) throw invalidParam('linkArtifact needs projectName and artifactPortfolioName');
+      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const aliases = Array.isArray(i.aliases) ? (i.aliases as { alias: string }[]).map((x) => x.alias) : [];
+      const { link, projectCreated } = await linkArtifact(ctx.deps, a, { project, name, aliases });
+      await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, link.experimentId);
+      return { versionIndex: link.versionIndex, artifactMembership: wrap(a, str(i.entityName) ?? ctx.user.name, link) };
+    },
     useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
@@ -226,32 +196,31 @@ export const artifactResolvers = {
     },
   },
   Project: {
-    artifactCollectionMembership: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
-      const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
-      return a ? wrap(a, p.entity) : null;
-    },
+    artifactCollectionMembership: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) =>
+      memberObj(await memberByName(ctx.deps.db, p.experimentId, p.name, String(args.name)), p.entity),
     artifactCollection: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
       const c = await collectionByName(ctx.deps.db, p.experimentId, String(args.name));
-      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: p.experimentId, project: p.name, entity: p.entity } satisfies CollectionObj) : null;
+      const __typename = c?.portfolio ? 'ArtifactPortfolio' : 'ArtifactSequence';
+      return c ? ({ __typename, id: c.id, name: c.name, experimentId: p.experimentId, project: p.name, entity: p.entity } satisfies CollectionObj) : null;
     },
     artifactType: (p: { experimentId: number; name: string; entity: string }, args: Args) => ({ experimentId: p.experimentId, project: p.name, entity: p.entity, name: String(args.name) }),
-    artifact: async (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => {
-      const a = await artifactByName(ctx.deps.db, p.experimentId, String(args.name));
-      return a ? wrap(a, p.entity) : null;
+    artifact: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
+      const m = await memberByName(ctx.deps.db, p.experimentId, p.name, String(args.name));
+      return m ? wrap(m.a, p.entity) : null;
     },
   },
   ArtifactCollectionMembership: {
-    id: ({ a }: ArtifactObj) => b64(`ArtifactCollectionMembership:${a.id}`),
-    versionIndex: ({ a }: ArtifactObj) => a.version_index,
+    id: ({ a, link }: ArtifactObj) => b64(`ArtifactCollectionMembership:${link ? `${link.collectionId}:` : ''}${a.id}`),
+    versionIndex: ({ a, link }: ArtifactObj) => link?.versionIndex ?? a.version_index,
     createdAt: ({ a }: ArtifactObj) => isoTime(a.created_at),
     aliases: (o: ArtifactObj, _a: Args, ctx: GqlContext) => aliasObjs(o, ctx),
     artifactCollection: (o: ArtifactObj) => collectionOf(o),
-    artifact: (o: ArtifactObj) => o,
+    artifact: ({ a, entity }: ArtifactObj) => wrap(a, entity),
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
   Artifact: {
     id: ({ a }: ArtifactObj) => artifactGid(a.id),
-    artifactSequence: (o: ArtifactObj) => collectionOf(o),
+    artifactSequence: ({ a, entity }: ArtifactObj) => collectionOf(wrap(a, entity)),
     versionIndex: ({ a }: ArtifactObj) => a.version_index,
     artifactType: ({ a, entity }: ArtifactObj): TypeObj => ({ experimentId: a.experiment_id, project: a.project, entity, name: a.type }),
     description: ({ a }: ArtifactObj) => a.description,
@@ -291,10 +260,8 @@ export const artifactResolvers = {
     id: (c: CollectionObj) => collectionGid(c.id),
     name: (c: CollectionObj) => c.name,
     project: (c: CollectionObj) => projectObj(c),
-    artifactMembership: async (c: CollectionObj, args: Args, ctx: GqlContext) => {
-      const a = await artifactByName(ctx.deps.db, c.experimentId, `${c.name}:${String(args.aliasName)}`);
-      return a ? wrap(a, c.entity) : null;
-    },
+    artifactMembership: async (c: CollectionObj, args: Args, ctx: GqlContext) =>
+      memberObj(await memberByName(ctx.deps.db, c.experimentId, c.project, `${c.name}:${String(args.aliasName)}`), c.entity),
     latestArtifact: async (c: CollectionObj, _a: Args, ctx: GqlContext) => {
       const a = await latestOf(ctx.deps.db, c.id);
       return a ? wrap(a, c.entity) : null;
@@ -306,29 +273,3 @@ export const artifactResolvers = {
     artifactCollection: (x: { collection: CollectionObj }) => x.collection,
   },
 };
-
-async function aliasObjs(o: ArtifactObj, ctx: GqlContext) {
-  const collection = collectionOf(o);
-  return (await aliasesOf(ctx.deps.db, o.a.id)).map((alias) => ({ alias, collection }));
-}
-
-/** A version's files by path, each with a signed download URL (what `artifact.download()` pages through). */
-async function filesOf({ a }: ArtifactObj, args: Args, ctx: GqlContext) {
-  const page = await listArtifactFiles(ctx.deps, a.id, {
-    after: str(args.after),
-    first: typeof args.first === 'number' ? args.first : null,
-    names: Array.isArray(args.names) ? (args.names as (string | null)[]) : null,
-  });
-  const edges = page.files.map((f) => {
-    const node: ArtifactFileObj = {
-      fileId: b64(`File:${a.id}:${f.path}`),
-      name: f.path,
-      size: f.size,
-      md5: f.md5,
-      uploadUrl: () => null,
-      directUrl: () => artifactFileUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
-    };
-    return { node, cursor: f.path };
-  });
-  return { edges, pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false } };
-}

@@ -98,8 +98,9 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   Query: {
     viewer: (_s, _a, ctx) => viewer(ctx.user),
     serverInfo: () => ({
-      // No optional feature is on: plain-text console logs, no gzip, client-side glob expansion.
-      features: [],
+      // Plain-text console logs, no gzip, client-side glob expansion. File connections carry
+      // totalCount, so the client can size `artifact.files()` (len(), list()).
+      features: [{ name: 'TOTAL_COUNT_IN_FILE_CONNECTION', isEnabled: true }],
       cliVersionInfo: {},
       latestLocalVersionInfo: null,
     }),
@@ -236,6 +237,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,
   Artifact: artifactResolvers.Artifact,
   ArtifactSequence: artifactResolvers.ArtifactSequence,
+  ArtifactPortfolio: (({ latestArtifact: _, ...rest }) => rest)(artifactResolvers.ArtifactSequence),
   ArtifactAlias: artifactResolvers.ArtifactAlias,
   ArtifactType: artifactResolvers.ArtifactType,
 } as Record<string, Record<string, Resolver<never>>>;

@@ -17,6 +17,8 @@ export interface ArtifactFileObj {
   name: string;
   size: number;
   md5: string | null;
+  digest?: string | null;
+  storagePath?: string | null;
   uploadUrl: () => Promise<string> | null;
   directUrl: () => Promise<string>;
 }
@@ -46,6 +48,9 @@ export const runFileResolvers = {
   File: {
     id: (f: FileObj) => (isArtifactFile(f) ? f.fileId : b64(`File:${storageId(f.run.run_id)}:${f.file.path}`)),
     name: (f: FileObj) => (isArtifactFile(f) ? f.name : f.file.path),
+    displayName: (f: FileObj) => (isArtifactFile(f) ? f.name : f.file.path),
+    storagePath: (f: FileObj) => (isArtifactFile(f) ? (f.storagePath ?? null) : f.file.path),
+    digest: (f: FileObj) => (isArtifactFile(f) ? (f.digest ?? f.md5) : f.file.md5),
     url: (f: FileObj, _a: Args, ctx: GqlContext) => (isArtifactFile(f) ? f.directUrl() : downloadUrl(ctx.deps, f.run, f.file.path, ctx.baseUrl)),
     directUrl: (f: FileObj, _a: Args, ctx: GqlContext) => (isArtifactFile(f) ? f.directUrl() : downloadUrl(ctx.deps, f.run, f.file.path, ctx.baseUrl)),
     sizeBytes: (f: FileObj) => (isArtifactFile(f) ? f.size : f.file.size),

@@ -128,12 +128,17 @@ type Run {
   files(names: [String], after: String, first: Int, pattern: String): FileConnection
 }
 
-type FileConnection { edges: [FileEdge!]! pageInfo: PageInfo! }
+type FileConnection { edges: [FileEdge!]! pageInfo: PageInfo! totalCount: Int }
 type FileEdge { node: File! cursor: String! }
 
 type File {
   id: ID!
   name: String!
+  displayName: String!
+  "Where the bytes are kept: the blob key of an artifact file, the path of a run file (null for a reference)."
+  storagePath: String
+  "The manifest digest of an artifact file (base64 MD5, or a reference's ETag / URL); a run file's MD5."
+  digest: String
   "A signed download URL (upload: true is accepted and answered the same way: uploads go through CreateRunFiles)."
   url(upload: Boolean): String
   directUrl: String!
@@ -217,6 +222,7 @@ extend type Mutation {
   completeMultipartUploadArtifact(input: CompleteMultipartUploadArtifactInput!): CompleteMultipartUploadArtifactPayload
   commitArtifact(input: CommitArtifactInput!): CommitArtifactPayload
   useArtifact(input: UseArtifactInput!): UseArtifactPayload
+  linkArtifact(input: LinkArtifactInput!): LinkArtifactPayload
 }
 
 extend type Project {
@@ -385,6 +391,26 @@ type ArtifactSequence implements ArtifactCollection {
   artifacts(after: String, first: Int, order: String, filters: JSONString): VersionedArtifactConnection
   latestArtifact: Artifact
 }
+
+"A collection of versions linked from elsewhere (link_artifact / link_model)."
+type ArtifactPortfolio implements ArtifactCollection {
+  id: ID!
+  name: String!
+  project: Project
+  artifactMembership(aliasName: String!): ArtifactCollectionMembership
+  artifacts(after: String, first: Int, order: String, filters: JSONString): VersionedArtifactConnection
+}
+input LinkArtifactInput {
+  artifactID: ID
+  artifactPortfolioID: ID
+  artifactPortfolioName: String
+  clientID: ID
+  clientMutationId: String
+  entityName: String
+  projectName: String
+  aliases: [ArtifactAliasInput!]
+}
+type LinkArtifactPayload { versionIndex: Int artifactMembership: ArtifactCollectionMembership }
 
 type ArtifactCollectionMembership {
   id: ID!
