@@ -359,7 +359,7 @@ async function main() {
   const server = spawn(process.execPath, ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', store, '--data-dir', dir], { cwd: root, stdio: 'ignore' });
   let ml;
   try {
-    await waitHealthy(url, 'Cairn', server, 120_000);
+    await waitHealthy(url, 'Cairn', server, 300_000);
     const ds = await seedCairn();
     let mlDs;
     if (withMlflow) {
