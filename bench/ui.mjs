@@ -246,7 +246,12 @@ async function startMlflow(store, dir) {
     } catch {
       /* gone */
     }
-    await new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r)));
+    // At most 15 s for a graceful exit, then the whole group goes.
+    await new Promise((r) => {
+      if (proc.exitCode !== null) return r();
+      const t = setTimeout(r, 15_000);
+      proc.once('exit', () => (clearTimeout(t), r()));
+    });
     try {
       process.kill(-proc.pid, 'SIGKILL'); // its uvicorn workers and job runner
     } catch {
