@@ -13,6 +13,7 @@ import pg from 'pg';
 import { isPglite, redact } from '../config.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 import { seedFromTemplate } from './pglite-template.js';
+import { startPgliteMaintenance } from './pglite-maintenance.js';
 import { createPool, withoutTimeout } from './pool.js';
 import * as schema from './schema/index.js';
 
@@ -119,11 +120,16 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
       throw new StartupError(`cannot open the embedded database in ${dir}: ${(err as Error).message}`);
     }
     const orm = drizzlePglite({ client, schema }) as unknown as Orm;
+    const maintenance = startPgliteMaintenance(client, { onError: (err) => opts.onFault?.('embedded database vacuum', err) });
     return {
       kind: 'pglite',
       orm,
       migrate: () => wrapMigration(() => migratePglite(orm as never, { migrationsFolder: findMigrations() })),
-      close: () => client.close().finally(() => lock?.release()),
+      close: () =>
+        maintenance
+          .stop()
+          .then(() => client.close())
+          .finally(() => lock?.release()),
     };
   }
   const max = opts.poolSize ?? 10;

@@ -222,6 +222,29 @@ test('run page: a running run updates its charts and console live', async ({ pag
   await expect(page.getByTestId('console-output')).toContainText('step 1 appended', { timeout: 20_000 });
 });
 
+test('run page: a running run whose series answer slower than the poll interval still draws', async ({ page }) => {
+  // The store is slow (as embedded PGlite is with 20 x 100,000 points): every series answer takes
+  // longer than the 5 s live poll. Polls used to overlap and each superseded the load before it, so
+  // the chart never drew. The requests go to the real server; only their answers are held back.
+  const exp = await createExperiment(unique('slow-live'));
+  const id = await createRun(exp, { name: 'slow-live-run', status: 'RUNNING' });
+  await logHistory(id, 'loss', 40, (i) => 1 / (i + 1));
+  let inFlight = 0;
+  let maxInFlight = 0;
+  await page.route('**/cairn/ui/metrics/series', async (route) => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    const res = await route.fetch();
+    await new Promise((r) => setTimeout(r, 6_000));
+    inFlight--;
+    await route.fulfill({ response: res });
+  });
+  await page.goto(`/#/experiments/${exp}/runs/${id}`);
+  await expect(page.locator('[data-testid=metric-chart][data-key=loss]')).toHaveAttribute('data-total-points', '40', { timeout: 30_000 });
+  // One chart on the page: never two of its loads at once.
+  expect(maxInFlight).toBe(1);
+});
+
 test('run page: an unknown run shows the API error', async ({ page }) => {
   await page.goto('/#/experiments/0/runs/0123456789abcdef0123456789abcdef');
   await expect(page.getByTestId('error-message')).toContainText('0123456789abcdef0123456789abcdef');

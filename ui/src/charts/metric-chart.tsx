@@ -10,6 +10,10 @@ import type { ChartSettings } from './settings';
 // pixel column (min/max kept per column), asks again for the selected x range when zoomed, and
 // polls while a run is running. It loads only once scrolled into view, so a page of many metrics
 // costs what is on screen.
+//
+// A poll is scheduled only once the previous load has answered, and waits at least twice as long as
+// that load took: a fixed interval let polls overlap on a slow store (embedded PGlite runs one query
+// at a time), each poll superseded the load before it, and a big running run never drew at all.
 
 export interface ChartRun {
   id: string;
@@ -71,6 +75,9 @@ export function MetricChart({ metricKey, runs, settings, height = 220, title }: 
   const [series, setSeries] = useState<MetricSeries[] | null>(null);
   const [error, setError] = useState<unknown>();
   const [tick, setTick] = useState(0);
+  // Loads answered (or failed) so far, and how long the last one took: the next poll waits on them.
+  const [answered, setAnswered] = useState(0);
+  const lastLoadMs = useRef(0);
   const seq = useRef(0);
   const live = runs.some((r) => r.running);
   const runKey = runs.map((r) => r.id).join(',');
@@ -94,22 +101,32 @@ export function MetricChart({ metricKey, runs, settings, height = 220, title }: 
       );
       return parts.flat();
     };
+    const started = performance.now();
+    const done = () => {
+      lastLoadMs.current = performance.now() - started;
+      setAnswered((n) => n + 1);
+    };
     load().then(
       (s) => {
         if (mine !== seq.current) return;
         setSeries(s);
         setError(undefined);
+        done();
       },
-      (e) => mine === seq.current && setError(e),
+      (e) => {
+        if (mine !== seq.current) return;
+        setError(e);
+        done();
+      },
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [inView, width > 0 ? Math.round(width / 100) : 0, runKey, metricKey, settings.xAxis, zoom, tick]);
 
   useEffect(() => {
-    if (!live || zoom || !inView) return;
-    const t = setInterval(() => setTick((n) => n + 1), POLL_MS);
-    return () => clearInterval(t);
-  }, [live, zoom, inView]);
+    if (!live || zoom || !inView || answered === 0) return;
+    const t = setTimeout(() => setTick((n) => n + 1), Math.max(POLL_MS, 2 * lastLoadMs.current));
+    return () => clearTimeout(t);
+  }, [live, zoom, inView, answered]);
 
   const onWidth = useCallback((w: number) => setWidth(w), []);
   const lines = series ? toLines(runs, series, settings.xAxis) : [];
