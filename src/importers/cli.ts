@@ -1,18 +1,24 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig } from '../config.js';
 import { createDeps, silentLogger } from '../deps.js';
-import { importFromMlflowServer, type ImportSummary } from './mlflow-import.js';
-import { MlflowRestSource, SourceError } from './mlflow-rest-source.js';
+import { MlflowFileSource } from './mlflow/file-source.js';
+import { importFromMlflow, type ImportSummary } from './mlflow/import.js';
+import { MlflowRestSource } from './mlflow/rest-source.js';
+import { SourceError, type MlflowSource } from './mlflow/source.js';
+import { MlflowSqlSource } from './mlflow/sql-source.js';
+import { verifyMlflowImport } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
-import { verifyMlflowImport } from './verify.js';
 
-export const IMPORT_USAGE = `cairn import mlflow <http(s)://tracking-server> [--username U --password P | --token T]
-                    [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]`;
+export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
+  <source>: http(s)://tracking-server [--username U --password P | --token T]
+            sqlite:///mlflow.db | postgresql://user@host/db   [--source-artifacts DIR]
+            ./mlruns (a file store folder)                      [--source-artifacts DIR]`;
 
 const IMPORT_FLAGS = {
   username: { type: 'string' },
   password: { type: 'string' },
   token: { type: 'string' },
+  'source-artifacts': { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
 } as const;
@@ -31,8 +37,8 @@ export async function importCommand(argv: string[]): Promise<number> {
   }
   const positional = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && rest[i - 1].startsWith('--') && !rest[i - 1].includes('=')));
   const [kind, url] = positional;
-  if (kind !== 'mlflow' || !url || !/^https?:\/\//.test(url)) {
-    throw new ConfigError(`expected a source: ${IMPORT_USAGE}\n(file stores, SQL databases, W&B and TensorBoard are not supported yet)`);
+  if (kind !== 'mlflow' || !url) {
+    throw new ConfigError(`expected a source: ${IMPORT_USAGE}\n(W&B and TensorBoard are not supported yet)`);
   }
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -41,17 +47,19 @@ export async function importCommand(argv: string[]): Promise<number> {
     throw new ConfigError((err as Error).message);
   }
   const config = parseConfig(rest.filter((a) => a !== kind && a !== url));
-  const src = new MlflowRestSource(url, {
-    username: (values.username as string) ?? process.env.MLFLOW_TRACKING_USERNAME,
-    password: (values.password as string) ?? process.env.MLFLOW_TRACKING_PASSWORD,
-    token: (values.token as string) ?? process.env.MLFLOW_TRACKING_TOKEN,
-  });
+  let src: MlflowSource;
+  try {
+    src = await openSource(url, values);
+  } catch (err) {
+    if (err instanceof SourceError) throw new ConfigError(err.message);
+    throw err;
+  }
   const deps = await createDeps(config, { log: silentLogger });
   try {
     const progress = createProgress();
     let summary: ImportSummary;
     try {
-      summary = await importFromMlflowServer(deps, src, { dryRun: !!values['dry-run'], progress });
+      summary = await importFromMlflow(deps, src, { dryRun: !!values['dry-run'], progress });
     } finally {
       progress.done();
     }
@@ -69,14 +77,30 @@ export async function importCommand(argv: string[]): Promise<number> {
     if (err instanceof SourceError) throw new ConfigError(err.message);
     throw err;
   } finally {
+    await src.close();
     await deps.close();
   }
+}
+
+/** The source by the form of its argument: a server URL, a database URI, or a file store folder. */
+async function openSource(arg: string, values: Record<string, string | boolean | undefined>): Promise<MlflowSource> {
+  const artifacts = values['source-artifacts'] as string | undefined;
+  if (/^https?:\/\//.test(arg)) {
+    return new MlflowRestSource(arg, {
+      username: (values.username as string) ?? process.env.MLFLOW_TRACKING_USERNAME,
+      password: (values.password as string) ?? process.env.MLFLOW_TRACKING_PASSWORD,
+      token: (values.token as string) ?? process.env.MLFLOW_TRACKING_TOKEN,
+    });
+  }
+  if (/^(sqlite|postgres(ql)?)(\+\w+)?:/.test(arg)) return MlflowSqlSource.open(arg, artifacts);
+  if (/^[a-z][\w+.-]*:\/\//i.test(arg) && !arg.startsWith('file:')) throw new SourceError(`${arg}: not an MLflow source (${IMPORT_USAGE.split('\n')[0]})`);
+  return MlflowFileSource.open(arg, artifacts);
 }
 
 function printSummary(s: ImportSummary, dryRun: boolean): void {
   const verb = dryRun ? 'would import' : 'imported';
   console.log(
-    `${verb}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.models} registered models, ${s.versions} versions`,
+    `${verb}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.loggedModels} logged models, ${s.models} registered models and prompts, ${s.versions} versions`,
   );
   if (s.skipped.length) {
     console.log(`skipped ${s.skipped.length}:`);

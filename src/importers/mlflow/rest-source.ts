@@ -1,75 +1,34 @@
 import { Readable } from 'node:stream';
-import { parseJsonLenient } from '../lib/json-body.js';
+import { parseJsonLenient } from '../../lib/json-body.js';
+import {
+  byVersion,
+  isPrompt,
+  SourceError,
+  type MlflowSource,
+  type SrcExperiment,
+  type SrcFile,
+  type SrcLoggedModel,
+  type SrcMetric,
+  type SrcModel,
+  type SrcRun,
+  type SrcRunInfo,
+  type SrcVersion,
+} from './source.js';
 
-/** A failure reading the source: one line naming the URL, shown to the user as is. */
-export class SourceError extends Error {}
-
-export interface KV {
-  key: string;
-  value?: string;
-}
-export interface SrcExperiment {
-  experiment_id: string;
-  name: string;
-  artifact_location?: string;
-  lifecycle_stage: string;
-  creation_time?: number;
-  last_update_time?: number;
-  tags?: KV[];
-}
-export interface SrcMetric {
-  key: string;
-  value: number | string;
-  timestamp: number;
-  step: number;
-}
-export interface SrcRun {
-  info: {
-    run_id: string;
-    run_name?: string;
-    experiment_id: string;
-    user_id?: string;
-    status: string;
-    start_time?: number;
-    end_time?: number;
-    artifact_uri: string;
-    lifecycle_stage: string;
-  };
-  data: { metrics?: SrcMetric[]; params?: KV[]; tags?: KV[] };
-  inputs?: { dataset_inputs?: { tags?: KV[]; dataset: { name: string; digest: string; source_type: string; source: string; schema?: string; profile?: string } }[] };
-}
-export interface SrcFile {
-  path: string;
-  is_dir: boolean;
-  file_size?: number;
-}
-export interface SrcModel {
-  name: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  description?: string;
-  tags?: KV[];
-  aliases?: { alias: string; version: string }[];
-}
-export interface SrcVersion {
-  name: string;
-  version: string;
-  creation_timestamp?: number;
-  last_updated_timestamp?: number;
-  description?: string;
-  current_stage?: string;
-  source: string;
-  run_id?: string;
-  run_link?: string;
-  tags?: KV[];
-  model_id?: string;
-}
+const WIRE_STATUS: Readonly<Record<string, string>> = {
+  LOGGED_MODEL_PENDING: 'PENDING',
+  LOGGED_MODEL_READY: 'READY',
+  LOGGED_MODEL_UPLOAD_FAILED: 'FAILED',
+  LOGGED_MODEL_STATUS_UNSPECIFIED: 'UNSPECIFIED',
+};
+const PROMPT_FILTER = "tags.`mlflow.prompt.is_prompt` = 'true'";
 
 /**
  * Reads an MLflow tracking server through its public REST API (any MLflow server, or Cairn),
  * page by page, so nothing is held in memory beyond one page.
  */
-export class MlflowRestSource {
+export class MlflowRestSource implements MlflowSource {
+  skip: (what: string, why: string) => void = () => {};
   private readonly base: string;
   private readonly headers: Record<string, string>;
 
@@ -86,9 +45,11 @@ export class MlflowRestSource {
     else if (username !== undefined) this.headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }
 
-  get url(): string {
+  get label(): string {
     return this.base;
   }
+
+  async close(): Promise<void> {}
 
   private async call(path: string, init: { method?: string; query?: Record<string, string | number | undefined>; body?: unknown } = {}): Promise<any> {
     const u = new URL(`${this.base}${path}`);
@@ -136,7 +97,8 @@ export class MlflowRestSource {
   }
 
   /** One metric's full history in pages (get-history pages at most 25,000 points at a time). */
-  async *metricHistory(runId: string, key: string): AsyncGenerator<SrcMetric[]> {
+  async *metricHistory(run: SrcRunInfo, key: string): AsyncGenerator<SrcMetric[]> {
+    const runId = run.run_id;
     let token: string | undefined;
     do {
       const page = await this.call('/api/2.0/mlflow/metrics/get-history', { query: { run_id: runId, metric_key: key, max_results: 25000, page_token: token } });
@@ -146,12 +108,16 @@ export class MlflowRestSource {
   }
 
   /** Every file below the run's artifact root, depth first. */
-  async *artifactFiles(runId: string, path = ''): AsyncGenerator<SrcFile> {
+  artifactFiles(run: SrcRunInfo): AsyncIterable<SrcFile> {
+    return this.listFiles('/api/2.0/mlflow/artifacts/list', (path) => ({ run_id: run.run_id, path }));
+  }
+
+  private async *listFiles(endpoint: string, query: (path: string | undefined) => Record<string, string | undefined>, path = ''): AsyncGenerator<SrcFile> {
     let token: string | undefined;
     do {
-      const page = await this.call('/api/2.0/mlflow/artifacts/list', { query: { run_id: runId, path: path || undefined, page_token: token } });
+      const page = await this.call(endpoint, { query: { ...query(path || undefined), page_token: token } });
       for (const f of (page.files ?? []) as SrcFile[]) {
-        if (f.is_dir) yield* this.artifactFiles(runId, f.path);
+        if (f.is_dir) yield* this.listFiles(endpoint, query, f.path);
         else yield f;
       }
       token = page.next_page_token || undefined;
@@ -159,10 +125,40 @@ export class MlflowRestSource {
   }
 
   /** The file's body as a stream (the server's get-artifact endpoint reads whatever store it uses). */
-  async openArtifact(runId: string, path: string): Promise<Readable> {
-    const u = new URL(`${this.base}/get-artifact`);
-    u.searchParams.set('path', path);
-    u.searchParams.set('run_uuid', runId);
+  openArtifact(run: SrcRunInfo, path: string): Promise<Readable> {
+    return this.download('/get-artifact', { path, run_uuid: run.run_id });
+  }
+
+  async *loggedModels(experimentId: string): AsyncGenerator<SrcLoggedModel> {
+    let token: string | undefined;
+    do {
+      const page = await this.call('/api/2.0/mlflow/logged-models/search', { method: 'POST', body: { experiment_ids: [experimentId], max_results: 100, page_token: token } });
+      for (const m of page.models ?? []) {
+        const i = m.info;
+        yield {
+          ...i,
+          artifact_uri: i.artifact_uri,
+          status: WIRE_STATUS[i.status] ?? 'READY',
+          lifecycle_stage: 'active',
+          params: m.data?.params ?? [],
+          metrics: (m.data?.metrics ?? []).map((p: SrcMetric & { run_id: string }) => ({ ...p, model_id: i.model_id })),
+        };
+      }
+      token = page.next_page_token || undefined;
+    } while (token);
+  }
+
+  loggedModelFiles(model: SrcLoggedModel): AsyncIterable<SrcFile> {
+    return this.listFiles(`/api/2.0/mlflow/logged-models/${encodeURIComponent(model.model_id)}/artifacts/directories`, (path) => ({ artifact_directory_path: path }));
+  }
+
+  openLoggedModelArtifact(model: SrcLoggedModel, path: string): Promise<Readable> {
+    return this.download(`/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(model.model_id)}/artifacts/files`, { artifact_file_path: path });
+  }
+
+  private async download(path: string, query: Record<string, string>): Promise<Readable> {
+    const u = new URL(`${this.base}${path}`);
+    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
     let res: Response;
     try {
       res = await fetch(u, { headers: this.headers });
@@ -173,28 +169,31 @@ export class MlflowRestSource {
     return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
   }
 
+  /** Models, then prompts (which a plain search leaves out); each read again with get for its aliases. */
   async *registeredModels(): AsyncGenerator<SrcModel> {
-    let token: string | undefined;
-    do {
-      const page = await this.call('/api/2.0/mlflow/registered-models/search', { query: { max_results: 1000, page_token: token } });
-      for (const m of page.registered_models ?? []) yield m;
-      token = page.next_page_token || undefined;
-    } while (token);
+    for (const filter of [undefined, PROMPT_FILTER]) {
+      let token: string | undefined;
+      do {
+        const page = await this.call('/api/2.0/mlflow/registered-models/search', { query: { filter, max_results: 1000, page_token: token } });
+        for (const m of page.registered_models ?? []) {
+          yield (await this.call('/api/2.0/mlflow/registered-models/get', { query: { name: m.name } })).registered_model;
+        }
+        token = page.next_page_token || undefined;
+      } while (token);
+    }
   }
 
-  async registeredModel(name: string): Promise<SrcModel> {
-    return (await this.call('/api/2.0/mlflow/registered-models/get', { query: { name } })).registered_model;
-  }
-
-  async versions(name: string): Promise<SrcVersion[]> {
+  async versions(model: SrcModel): Promise<SrcVersion[]> {
     const out: SrcVersion[] = [];
     let token: string | undefined;
+    // A prompt's versions, like the prompt itself, are found only by a filter that asks for prompts.
+    const prompt = isPrompt(model) ? ` AND ${PROMPT_FILTER}` : '';
     do {
-      const filter = `name='${name.replace(/'/g, "\\'")}'`;
+      const filter = `name='${model.name.replace(/'/g, "\\'")}'${prompt}`;
       const page = await this.call('/api/2.0/mlflow/model-versions/search', { query: { filter, max_results: 10000, page_token: token } });
       out.push(...(page.model_versions ?? []));
       token = page.next_page_token || undefined;
     } while (token);
-    return out.sort((a, b) => Number(a.version) - Number(b.version));
+    return out.sort(byVersion);
   }
 }
