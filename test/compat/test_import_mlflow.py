@@ -7,21 +7,24 @@ imports into its own fresh Cairn store and reads it through a Cairn server start
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 
 import mlflow
 import numpy as np
 import pytest
 import requests
 from mlflow import MlflowClient
-from mlflow.entities import Metric
+from mlflow.entities import LoggedModelStatus, Metric
 
 # Both test/compat/conftest.py and test/compat/artifacts/conftest.py are "conftest" to Python: a
 # plain `from conftest import ...` gets whichever pytest imported last. Load this folder's by path.
@@ -38,10 +41,27 @@ _free_port = _root_conftest._free_port
 SERVER_START_TIMEOUT_S = 180
 
 
-@pytest.fixture(scope="module")
-def mlflow_source():
-    """A real `mlflow server` on a sqlite file, with its artifacts served (the 3.x default)."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-src-"))
+@dataclass
+class Source:
+    """Where the real client logs and reads (a server URL or a file store URI), and what `cairn import` is given."""
+
+    url: str
+    args: list[str]
+
+
+def _admin(statement: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(os.environ["TEST_DATABASE_URL"])
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(statement)
+    conn.close()
+
+
+@contextlib.contextmanager
+def _mlflow_server(backend: str, workdir: pathlib.Path):
+    """A real `mlflow server` on `backend`, with its artifacts served (the 3.x default) from workdir/artifacts."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = open(workdir / "mlflow.log", "ab")
@@ -49,8 +69,7 @@ def mlflow_source():
         [
             str(pathlib.Path(sys.executable).parent / "mlflow"), "server",
             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-            "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-            "--artifacts-destination", str(workdir / "artifacts"),
+            "--backend-store-uri", backend, "--artifacts-destination", str(workdir / "artifacts"),
         ],
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
         env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")} | {"MLFLOW_DISABLE_TELEMETRY": "true"},
@@ -74,13 +93,61 @@ def mlflow_source():
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def sqlite_server():
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-src-"))
+    try:
+        with _mlflow_server(f"sqlite:///{workdir / 'mlflow.db'}", workdir) as url:
+            yield url, f"sqlite:///{workdir / 'mlflow.db'}", str(workdir / "artifacts")
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def postgres_server():
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-src-"))
+    db_name = f"cairn_mlflow_src_{uuid.uuid4().hex[:10]}"
+    _admin(f"create database {db_name}")
+    db_uri = os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0] + "/" + db_name
+    try:
+        with _mlflow_server(db_uri, workdir) as url:
+            yield url, db_uri, str(workdir / "artifacts")
+    finally:
+        _admin(f"drop database if exists {db_name} with (force)")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# Every source kind the importer reads: the server's REST API, its SQL database read directly (sqlite,
+# and Postgres when the suite has one), and a file store folder the client writes without a server.
+KINDS = ["rest", "sqlite", "filestore"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+@pytest.fixture(params=KINDS)
+def origin(request):
+    if request.param == "rest":
+        url, _, _ = request.getfixturevalue("sqlite_server")
+        yield Source(url, [url])
+    elif request.param in ("sqlite", "postgresql"):
+        url, db_uri, artifacts = request.getfixturevalue(f"{request.param}_server" if request.param == "postgresql" else "sqlite_server")
+        yield Source(url, [db_uri, "--source-artifacts", artifacts])
+    else:
+        folder = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-mlruns-"))
+        # MLflow 3.13+ writes a file store only when asked to (it is deprecated, not gone).
+        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+        try:
+            yield Source(folder.as_uri(), [str(folder)])
+        finally:
+            os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _log_source(url: str, tag: str, runs: int = 3, points: int = 300) -> dict:
-    """Every entity the importer carries, logged by the real client into the source server."""
+    """Every entity the importer carries, logged by the real client into the source (a server or a file store)."""
     mlflow.set_tracking_uri(url)
-    c = MlflowClient(url)
+    mlflow.set_registry_uri(url)
+    c = MlflowClient(url, url)
     exp_id = c.create_experiment(f"imp-{tag}", tags={"team": "vision", "tag": tag})
     run_ids = []
     for i in range(runs):
@@ -96,6 +163,17 @@ def _log_source(url: str, tag: str, runs: int = 3, points: int = 300) -> dict:
             mlflow.log_text("hello " * (i + 1), "notes/hello.txt")
             mlflow.log_dict({"i": i}, "config.json")
             run_ids.append(run.info.run_id)
+            if i == 0:
+                logged = mlflow.initialize_logged_model(
+                    name="net", source_run_id=run.info.run_id, model_type="custom", tags={"owner": "ml"}, params={"layers": "3"}
+                )
+                folder = pathlib.Path(tempfile.mkdtemp())
+                (folder / "MLmodel").write_text("flavors: {}\n")
+                (folder / "weights").mkdir()
+                (folder / "weights" / "w.bin").write_bytes(bytes(range(256)) * 8)
+                c.log_model_artifacts(logged.model_id, str(folder))
+                mlflow.log_metric("val_acc", 0.91, step=3, model_id=logged.model_id)
+                mlflow.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
     c.set_terminated(run_ids[1], status="FAILED")
     deleted_run = run_ids[2]
     c.delete_run(deleted_run)
@@ -109,23 +187,45 @@ def _log_source(url: str, tag: str, runs: int = 3, points: int = 300) -> dict:
     for rid in run_ids[:2]:
         src = c.get_run(rid).info.artifact_uri + "/notes"
         c.create_model_version(model, src, run_id=rid, tags={"from": rid[:6]}, description=f"from {rid}")
+    # Version 3 is the logged model (the MLflow 3 path: its source is models:/m-...).
+    mlflow.register_model(f"models:/{logged.model_id}", model)
     c.transition_model_version_stage(model, "1", "Production")
     c.set_registered_model_alias(model, "champion", "2")
-    return {"experiments": [exp_id, dead_exp], "runs": run_ids, "model": model}
+    c.set_registered_model_alias(model, "latest-logged", "3")
+    prompt = f"prompt-{tag}"
+    mlflow.genai.register_prompt(name=prompt, template="Hello {{person}}!", commit_message="first", tags={"lang": "en"})
+    mlflow.genai.register_prompt(name=prompt, template=[{"role": "user", "content": "Hi {{person}}"}], commit_message="chat")
+    mlflow.genai.set_prompt_alias(prompt, "production", 2)
+    return {"experiments": [exp_id, dead_exp], "runs": run_ids, "model": model, "prompt": prompt, "logged_model": logged.model_id}
 
 
-def _import(url: str, dest: CairnServer, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+def _import(source: list[str], dest: CairnServer, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`cairn import mlflow <source>`: a server URL, a database URI or a file store folder (and its flags)."""
     return subprocess.run(
-        ["node", str(REPO / "bin" / "cairn.js"), "import", "mlflow", url,
+        ["node", str(REPO / "bin" / "cairn.js"), "import", "mlflow", *source,
          "--backend-store-uri", dest.backend_store_uri, "--data-dir", str(dest.workdir),
          "--artifacts-destination", str(dest.workdir / "artifacts"), *extra],
         cwd=REPO, capture_output=True, text=True, check=check, timeout=300,
     )
 
 
-def _snapshot(url: str, names: list[str], model: str) -> dict:
-    """Everything the client reads back, in a form that can be compared across servers."""
-    c = MlflowClient(url)
+def _files(list_fn, download_fn) -> dict:
+    """Every file below an artifact root: path -> (size, bytes)."""
+    out, stack = {}, [""]
+    while stack:
+        for f in list_fn(stack.pop() or None):
+            if f.is_dir:
+                stack.append(f.path)
+            else:
+                out[f.path] = (f.file_size, pathlib.Path(download_fn(f.path)).read_bytes())
+    return out
+
+
+def _snapshot(url: str, src: dict, names: list[str]) -> dict:
+    """Everything the client reads back, in a form that can be compared across servers and stores."""
+    mlflow.set_tracking_uri(url)
+    mlflow.set_registry_uri(url)
+    c = MlflowClient(url, url)
     out: dict = {"experiments": {}, "model": None}
     for name in names:
         exp = c.get_experiment_by_name(name)
@@ -133,32 +233,62 @@ def _snapshot(url: str, names: list[str], model: str) -> dict:
         for r in c.search_runs([exp.experiment_id], run_view_type=mlflow.entities.ViewType.ALL):
             rid = r.info.run_id
             history = {k: sorted((m.step, m.timestamp, str(m.value)) for m in c.get_metric_history(rid, k)) for k in r.data.metrics}
-            artifacts = {}
-            stack = [""]
-            while stack:
-                for f in c.list_artifacts(rid, stack.pop() or None):
-                    if f.is_dir:
-                        stack.append(f.path)
-                    else:
-                        artifacts[f.path] = (f.file_size, pathlib.Path(c.download_artifacts(rid, f.path, tempfile.mkdtemp())).read_bytes())
             datasets = sorted((d.dataset.name, d.dataset.digest, d.dataset.source_type, d.dataset.schema, tuple(sorted((t.key, t.value) for t in d.tags))) for d in r.inputs.dataset_inputs)
             runs[rid] = {
                 "name": r.info.run_name, "status": r.info.status, "start": r.info.start_time, "end": r.info.end_time,
                 "user": r.info.user_id, "lifecycle": r.info.lifecycle_stage,
-                "params": r.data.params, "tags": r.data.tags, "history": history, "datasets": datasets, "artifacts": artifacts,
+                "params": r.data.params, "tags": r.data.tags, "history": history, "datasets": datasets,
+                "artifacts": _files(lambda p, rid=rid: c.list_artifacts(rid, p), lambda p, rid=rid: c.download_artifacts(rid, p, tempfile.mkdtemp())),
             }
+        logged = {}
+        if exp.lifecycle_stage == "active":
+            for lm in c.search_logged_models([exp.experiment_id]):
+                logged[lm.model_id] = {
+                    "name": lm.name, "status": str(lm.status), "type": lm.model_type, "run": lm.source_run_id,
+                    "created": lm.creation_timestamp, "updated": lm.last_updated_timestamp,
+                    "params": lm.params, "tags": lm.tags,
+                    "metrics": sorted((m.key, m.value, m.step, m.timestamp, m.run_id) for m in lm.metrics or []),
+                    "artifacts": _files(
+                        lambda p, mid=lm.model_id: c.list_logged_model_artifacts(mid, p),
+                        lambda p, root=mlflow.artifacts.download_artifacts(f"models:/{lm.model_id}", dst_path=tempfile.mkdtemp()): pathlib.Path(root) / p,
+                    ),
+                }
         out["experiments"][name] = {
-            "tags": exp.tags, "lifecycle": exp.lifecycle_stage, "created": exp.creation_time, "runs": runs,
+            "tags": exp.tags, "lifecycle": exp.lifecycle_stage, "created": exp.creation_time, "updated": exp.last_update_time,
+            "runs": runs, "logged_models": logged,
         }
-    m = c.get_registered_model(model)
+    m = c.get_registered_model(src["model"])
     versions = {}
-    for v in c.search_model_versions(f"name='{model}'"):
-        versions[v.version] = {
-            "stage": v.current_stage, "description": v.description, "tags": v.tags, "run_id": v.run_id,
-            "created": v.creation_timestamp, "source_tail": v.source.split("/artifacts/", 1)[-1],
+    for v in c.search_model_versions(f"name='{src['model']}'"):
+        versions[str(v.version)] = {  # the file store answers an int, servers a string
+            # A server answers "" for no description; the file store read directly answers None.
+            "stage": v.current_stage, "description": v.description or "", "tags": v.tags, "run_id": v.run_id,
+            "created": v.creation_timestamp, "updated": v.last_updated_timestamp, "source_tail": v.source.split("/artifacts/", 1)[-1],
         }
-    out["model"] = {"description": m.description, "tags": m.tags, "aliases": m.aliases, "created": m.creation_timestamp, "versions": versions}
+    out["model"] = {
+        "description": m.description, "tags": m.tags, "aliases": m.aliases, "created": m.creation_timestamp,
+        "updated": m.last_updated_timestamp, "versions": versions,
+    }
+    prompts = {}
+    for v in (1, 2):
+        p = mlflow.genai.load_prompt(f"prompts:/{src['prompt']}/{v}")
+        prompts[v] = {"template": p.template, "message": p.commit_message, "tags": p.tags, "created": p.creation_timestamp}
+    prompts["production"] = mlflow.genai.load_prompt(f"prompts:/{src['prompt']}@production").version
+    out["prompt"] = prompts
     return out
+
+
+def _diff(got, expected, path: str = "") -> list[str]:
+    """Where two snapshots differ, one line per leaf, so a failure names the field."""
+    if isinstance(got, dict) and isinstance(expected, dict):
+        out = []
+        for k in sorted(set(got) | set(expected), key=str):
+            if k not in got or k not in expected:
+                out.append(f"{path}/{k}: only in {'cairn' if k in got else 'source'}")
+            else:
+                out.extend(_diff(got[k], expected[k], f"{path}/{k}"))
+        return out
+    return [] if got == expected else [f"{path}: cairn {got!r:.200} != source {expected!r:.200}"]
 
 
 @pytest.fixture
@@ -189,28 +319,35 @@ def dest():
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-def test_import_from_server_keeps_everything_and_a_second_run_changes_nothing(mlflow_source, dest):
+def test_import_keeps_everything_and_a_second_run_changes_nothing(origin, dest):
     tag = uuid.uuid4().hex[:8]
-    src = _log_source(mlflow_source, tag)
+    src = _log_source(origin.url, tag)
     names = [f"imp-{tag}", f"imp-dead-{tag}"]
 
-    dry = _import(mlflow_source, dest, "--dry-run")
-    assert "would import" in dry.stdout and " 4 runs" in dry.stdout, dry.stdout
+    dry = _import(origin.args, dest, "--dry-run")
+    # The module's source server also holds the other tests' data: at least this test's 4 runs.
+    counts = re.search(r"would import: \d+ experiments, (\d+) runs, (\d+) metric points, \d+ artifacts \(\d+ bytes\), (\d+) logged models", dry.stdout)
+    assert counts and int(counts[1]) >= 4 and int(counts[2]) >= 3 * 302 + 1 and int(counts[3]) >= 1, dry.stdout
 
-    first = _import(mlflow_source, dest, "--verify")
+    first = _import(origin.args, dest, "--verify")
     assert "no difference" in first.stdout, first.stdout + first.stderr
     assert first.stderr == ""  # not a TTY: no progress output
 
     dest.start()
     try:
-        expected = _snapshot(mlflow_source, names, src["model"])
-        got = _snapshot(dest.url, names, src["model"])
-        # Deleted experiments are not readable by name on either side once deleted? Both are: same snapshot.
-        assert got == expected
+        expected = _snapshot(origin.url, src, names)
+        got = _snapshot(dest.url, src, names)
+        assert not _diff(got, expected)
         exp = got["experiments"][names[0]]
         assert set(exp["runs"]) == set(src["runs"])  # original run ids
         assert len(exp["runs"][src["runs"][0]]["history"]["loss"]) == 300
-        assert got["model"]["aliases"] == {"champion": "2"}
+        assert got["model"]["aliases"] == {"champion": "2", "latest-logged": "3"}
+        # The logged model keeps its id (version 3's models:/ source still resolves), files and metrics.
+        lm = exp["logged_models"][src["logged_model"]]
+        assert lm["status"] == "READY" and lm["artifacts"]["weights/w.bin"][0] == 2048
+        assert [m[:3] for m in lm["metrics"]] == [("val_acc", 0.91, 3)]
+        assert got["model"]["versions"]["3"]["source_tail"] == f"models:/{src['logged_model']}"
+        assert got["prompt"]["production"] == 2 and got["prompt"][1]["template"] == "Hello {{person}}!"
         assert got["model"]["versions"]["1"]["stage"] == "Production"
         # The version's source points into Cairn's copy of the run's artifacts, which it can read.
         v1 = MlflowClient(dest.url).get_model_version(src["model"], "1")
@@ -218,22 +355,22 @@ def test_import_from_server_keeps_everything_and_a_second_run_changes_nothing(ml
     finally:
         dest.stop()
 
-    again = _import(mlflow_source, dest, "--verify")
+    again = _import(origin.args, dest, "--verify")
     assert "no difference" in again.stdout, again.stdout
     dest.start()
     try:
-        assert _snapshot(dest.url, names, src["model"]) == got
+        assert not _diff(_snapshot(dest.url, src, names), got)
     finally:
         dest.stop()
 
 
-def test_import_killed_mid_run_resumes_without_duplicates(mlflow_source, dest):
+def test_import_killed_mid_run_resumes_without_duplicates(origin, dest):
     tag = uuid.uuid4().hex[:8]
-    src = _log_source(mlflow_source, tag, runs=3, points=2000)
+    src = _log_source(origin.url, tag, runs=3, points=2000)
     names = [f"imp-{tag}", f"imp-dead-{tag}"]
     artifacts = dest.workdir / "artifacts"
     proc = subprocess.Popen(
-        ["node", str(REPO / "bin" / "cairn.js"), "import", "mlflow", mlflow_source,
+        ["node", str(REPO / "bin" / "cairn.js"), "import", "mlflow", *origin.args,
          "--backend-store-uri", dest.backend_store_uri, "--data-dir", str(dest.workdir), "--artifacts-destination", str(artifacts)],
         cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
@@ -244,18 +381,18 @@ def test_import_killed_mid_run_resumes_without_duplicates(mlflow_source, dest):
     proc.kill()
     assert proc.wait() == -9, "the import finished before it could be interrupted"
 
-    resumed = _import(mlflow_source, dest, "--verify")
+    resumed = _import(origin.args, dest, "--verify")
     assert "no difference" in resumed.stdout, resumed.stdout
     dest.start()
     try:
-        assert _snapshot(dest.url, names, src["model"]) == _snapshot(mlflow_source, names, src["model"])
+        assert not _diff(_snapshot(dest.url, src, names), _snapshot(origin.url, src, names))
     finally:
         dest.stop()
 
 
 def test_unreachable_server_is_one_clear_line(dest):
     port = _free_port()
-    r = _import(f"http://127.0.0.1:{port}", dest, check=False)
+    r = _import([f"http://127.0.0.1:{port}"], dest, check=False)
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], r.stderr
