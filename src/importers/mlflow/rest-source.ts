@@ -1,9 +1,8 @@
-import { Readable } from 'node:stream';
-import { parseJsonLenient } from '../../lib/json-body.js';
+import type { Readable } from 'node:stream';
+import { MlflowRestClient, type Fetch, type RestAuth } from './rest-client.js';
 import {
   byVersion,
   isPrompt,
-  SourceError,
   type MlflowSource,
   type SrcExperiment,
   type SrcFile,
@@ -29,50 +28,21 @@ const PROMPT_FILTER = "tags.`mlflow.prompt.is_prompt` = 'true'";
  */
 export class MlflowRestSource implements MlflowSource {
   skip: (what: string, why: string) => void = () => {};
-  private readonly base: string;
-  private readonly headers: Record<string, string>;
+  private readonly http: MlflowRestClient;
 
-  constructor(url: string, auth: { username?: string; password?: string; token?: string } = {}) {
-    const u = new URL(url);
-    // Credentials in the URL (http://user:pass@host) are the same basic auth as --username/--password.
-    const username = auth.username ?? (u.username ? decodeURIComponent(u.username) : undefined);
-    const password = auth.password ?? (u.password ? decodeURIComponent(u.password) : undefined);
-    u.username = '';
-    u.password = '';
-    this.base = u.toString().replace(/\/+$/, '');
-    this.headers = {};
-    if (auth.token) this.headers.authorization = `Bearer ${auth.token}`;
-    else if (username !== undefined) this.headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
+  /** `target`: a URL, or a client already made (an export reads its destination with the same calls). */
+  constructor(target: string | MlflowRestClient, auth: RestAuth = {}, fetchImpl?: Fetch) {
+    this.http = typeof target === 'string' ? new MlflowRestClient(target, auth, fetchImpl) : target;
   }
 
   get label(): string {
-    return this.base;
+    return this.http.base;
   }
 
   async close(): Promise<void> {}
 
-  private async call(path: string, init: { method?: string; query?: Record<string, string | number | undefined>; body?: unknown } = {}): Promise<any> {
-    const u = new URL(`${this.base}${path}`);
-    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) u.searchParams.set(k, String(v));
-    let res: Response;
-    try {
-      res = await fetch(u, {
-        method: init.method ?? 'GET',
-        headers: { ...this.headers, ...(init.body ? { 'content-type': 'application/json' } : {}) },
-        body: init.body ? JSON.stringify(init.body) : undefined,
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new SourceError(`cannot reach ${u.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
-    }
-    const text = await res.text();
-    if (res.status === 401 || res.status === 403) throw new SourceError(`${u.origin} refused the credentials (HTTP ${res.status}); check --username/--password`);
-    if (!res.ok) throw new SourceError(`${u.toString()} answered HTTP ${res.status}: ${text.slice(0, 200).replace(/\s+/g, ' ')}`);
-    try {
-      return text ? parseJsonLenient(text) : {};
-    } catch {
-      throw new SourceError(`${u.toString()} did not answer JSON`);
-    }
+  private call(path: string, init?: Parameters<MlflowRestClient['call']>[1]): Promise<any> {
+    return this.http.call(path, init);
   }
 
   async *experiments(): AsyncGenerator<SrcExperiment> {
@@ -156,17 +126,8 @@ export class MlflowRestSource implements MlflowSource {
     return this.download(`/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(model.model_id)}/artifacts/files`, { artifact_file_path: path });
   }
 
-  private async download(path: string, query: Record<string, string>): Promise<Readable> {
-    const u = new URL(`${this.base}${path}`);
-    for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
-    let res: Response;
-    try {
-      res = await fetch(u, { headers: this.headers });
-    } catch (err) {
-      throw new SourceError(`cannot reach ${u.origin}: ${(err as Error).message}`);
-    }
-    if (!res.ok || !res.body) throw new SourceError(`${u.toString()} answered HTTP ${res.status}`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  private download(path: string, query: Record<string, string>): Promise<Readable> {
+    return this.http.download(path, query);
   }
 
   /** Models, then prompts (which a plain search leaves out); each read again with get for its aliases. */

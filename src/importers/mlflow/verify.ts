@@ -13,20 +13,28 @@ export interface VerifyRow {
 }
 
 type Point = { step: number | string | bigint; timestamp: number | string | bigint; value: number | string };
-const pointLine = (p: Point) => `${Number(p.step)},${Number(p.timestamp)},${Number(p.value)}`;
-const digest = (lines: string[]) => createHash('sha256').update(lines.sort().join('\n')).digest('hex').slice(0, 16);
+export const pointLine = (p: Point) => `${Number(p.step)},${Number(p.timestamp)},${Number(p.value)}`;
+export const digest = (lines: string[]) => createHash('sha256').update(lines.sort().join('\n')).digest('hex').slice(0, 16);
+
+/** A checker that counts every comparison and keeps the ones that differ. */
+export function checker() {
+  const differences: VerifyRow[] = [];
+  let checked = 0;
+  return {
+    check(what: string, a: unknown, b: unknown) {
+      checked++;
+      if (String(a) !== String(b)) differences.push({ what, source: String(a), cairn: String(b) });
+    },
+    result: () => ({ checked, differences }),
+  };
+}
 
 /**
  * Compares the source with Cairn: runs per experiment, params and tags per run, each metric's point
  * count and a checksum of its points, each artifact's size; returns only the rows that differ.
  */
 export async function verifyMlflowImport(deps: Deps, src: MlflowSource): Promise<{ checked: number; differences: VerifyRow[] }> {
-  const differences: VerifyRow[] = [];
-  let checked = 0;
-  const check = (what: string, a: unknown, b: unknown) => {
-    checked++;
-    if (String(a) !== String(b)) differences.push({ what, source: String(a), cairn: String(b) });
-  };
+  const { check, result } = checker();
   for await (const exp of src.experiments()) {
     const dest = await rows<{ experiment_id: number | string }>(deps.db, sql`select experiment_id from experiments where name = ${exp.name}`);
     check(`experiment '${exp.name}' exists`, true, dest.length > 0);
@@ -88,5 +96,5 @@ export async function verifyMlflowImport(deps: Deps, src: MlflowSource): Promise
     );
     check(`model '${m.name}' versions`, versions.length, dest[0].n);
   }
-  return { checked, differences };
+  return result();
 }
