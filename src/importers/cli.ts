@@ -97,7 +97,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const deps = await createDeps(config, { log: silentLogger });
   try {
     const app = createApp(deps);
-    const src = new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => app.fetch(new Request(u, init)));
+    // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
+    const src = new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
+      const req = new Request(u, init);
+      req.headers.set('host', '127.0.0.1');
+      return app.fetch(req);
+    });
     const dst = new MlflowRestClient(where, restAuth(values));
     return await oneLine(async () => {
       const summary = await withProgress((progress) => exportToMlflow(src, dst, { dryRun: !!values['dry-run'], progress }));

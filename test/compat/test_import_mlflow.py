@@ -396,3 +396,136 @@ def test_unreachable_server_is_one_clear_line(dest):
     assert r.returncode != 0
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and f"127.0.0.1:{port}" in lines[0], r.stderr
+
+
+
+def test_file_store_with_a_corrupt_meta_and_a_bad_metric_line_imports_the_rest(dest):
+    """Bad input named in one line each, in the summary of what was skipped; good data still imported."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-mlruns-"))
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    try:
+        url = folder.as_uri()
+        mlflow.set_tracking_uri(url)
+        c = MlflowClient(url)
+        exp_id = c.create_experiment(f"bad-{uuid.uuid4().hex[:8]}")
+        ids = []
+        for i in range(2):
+            with mlflow.start_run(experiment_id=exp_id) as run:
+                for step in range(10):
+                    mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+                ids.append(run.info.run_id)
+        broken_meta = folder / exp_id / ids[1] / "meta.yaml"
+        broken_meta.write_text("run_id: [unclosed\n")
+        metric_file = folder / exp_id / ids[0] / "metrics" / "loss"
+        with metric_file.open("a") as f:
+            f.write("not-a-timestamp 1.0 3\n")
+
+        r = _import([str(folder)], dest, "--verify")
+        assert "imported: " in r.stdout and " 1 runs, 10 metric points" in r.stdout, r.stdout
+        assert f"{broken_meta}: corrupt YAML" in r.stdout, r.stdout
+        assert f"{metric_file}:11: malformed metric line 'not-a-timestamp 1.0 3'" in r.stdout, r.stdout
+        assert "no difference" in r.stdout
+        dest.start()
+        try:
+            assert len(MlflowClient(dest.url).get_metric_history(ids[0], "loss")) == 10
+        finally:
+            dest.stop()
+    finally:
+        os.environ.pop("MLFLOW_ALLOW_FILE_STORE", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+SOURCE_RUN_TAG = "cairn.export.source_run_id"
+SOURCE_MODEL_TAG = "cairn.export.source_model_id"
+
+
+def _as_source(snap: dict) -> dict:
+    """An exported snapshot in the source's terms: REST gives the destination new run and logged-model
+    ids (each carries the source's in a tag) and its own creation times for experiments, registered
+    models, versions and prompts; everything else must be equal."""
+    runs_back, models_back = {}, {}
+    for exp in snap["experiments"].values():
+        for rid, run in exp["runs"].items():
+            runs_back[rid] = run["tags"].pop(SOURCE_RUN_TAG)
+        for mid, lm in exp["logged_models"].items():
+            models_back[mid] = lm["tags"].pop(SOURCE_MODEL_TAG)
+    for exp in snap["experiments"].values():
+        exp.pop("created"), exp.pop("updated")
+        exp["runs"] = {runs_back[rid]: run for rid, run in exp["runs"].items()}
+        for lm in exp["logged_models"].values():
+            lm.pop("created"), lm.pop("updated")
+            lm["run"] = runs_back.get(lm["run"], lm["run"])
+            lm["metrics"] = [(k, v, s, t, runs_back.get(r, r)) for k, v, s, t, r in lm["metrics"]]
+        exp["logged_models"] = {models_back[mid]: lm for mid, lm in exp["logged_models"].items()}
+    snap["model"].pop("created"), snap["model"].pop("updated")
+    for v in snap["model"]["versions"].values():
+        v.pop("created"), v.pop("updated")
+        v["run_id"] = runs_back.get(v["run_id"], v["run_id"])
+        if v["source_tail"].startswith("models:/"):
+            v["source_tail"] = "models:/" + models_back[v["source_tail"][len("models:/"):]]
+    for v in (1, 2):
+        snap["prompt"][v].pop("created")
+    return snap
+
+
+def _source_view(snap: dict) -> dict:
+    """The source snapshot without the times REST cannot set (see _as_source)."""
+    for exp in snap["experiments"].values():
+        exp.pop("created"), exp.pop("updated")
+        for lm in exp["logged_models"].values():
+            lm.pop("created"), lm.pop("updated")
+    snap["model"].pop("created"), snap["model"].pop("updated")
+    for v in snap["model"]["versions"].values():
+        v.pop("created"), v.pop("updated")
+    for v in (1, 2):
+        snap["prompt"][v].pop("created")
+    return snap
+
+
+def _export(url: str, store: CairnServer, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["node", str(REPO / "bin" / "cairn.js"), "export", "mlflow", url,
+         "--backend-store-uri", store.backend_store_uri, "--data-dir", str(store.workdir),
+         "--artifacts-destination", str(store.workdir / "artifacts"), *extra],
+        cwd=REPO, capture_output=True, text=True, check=check, timeout=600,
+    )
+
+
+def test_export_to_a_fresh_server_killed_and_resumed_keeps_everything(sqlite_server, dest):
+    """MLflow server -> cairn import -> cairn export (SIGKILLed once, resumed) -> a fresh MLflow server;
+    the real client reads the first and the last server and compares."""
+    url, _, _ = sqlite_server
+    tag = uuid.uuid4().hex[:8]
+    src = _log_source(url, tag, runs=3, points=2000)
+    names = [f"imp-{tag}", f"imp-dead-{tag}"]
+    _import([url], dest)
+    target_dir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-export-dst-"))
+    try:
+        with _mlflow_server(f"sqlite:///{target_dir / 'mlflow.db'}", target_dir) as target:
+            dry = _export(target, dest, "--dry-run")
+            assert re.search(r"would export: \d+ experiments, \d+ runs", dry.stdout), dry.stdout
+            assert not requests.get(f"{target}/api/2.0/mlflow/experiments/get-by-name", params={"experiment_name": names[0]}, timeout=10).ok
+
+            proc = subprocess.Popen(
+                ["node", str(REPO / "bin" / "cairn.js"), "export", "mlflow", target,
+                 "--backend-store-uri", dest.backend_store_uri, "--data-dir", str(dest.workdir), "--artifacts-destination", str(dest.workdir / "artifacts")],
+                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            )
+            uploaded = target_dir / "artifacts"
+            deadline = time.monotonic() + 300
+            while proc.poll() is None and time.monotonic() < deadline and not any(p.is_file() for p in uploaded.rglob("*")):
+                time.sleep(0.02)
+            proc.kill()
+            assert proc.wait() == -9, "the export finished before it could be interrupted"
+
+            resumed = _export(target, dest, "--verify")
+            assert "no difference" in resumed.stdout, resumed.stdout
+            expected = _source_view(_snapshot(url, src, names))
+            got = _as_source(_snapshot(target, src, names))
+            assert not _diff(got, expected)
+            assert len(got["experiments"][names[0]]["runs"][src["runs"][0]]["history"]["loss"]) == 2000
+
+            again = _export(target, dest, "--verify")
+            assert "no difference" in again.stdout, again.stdout
+            assert not _diff(_as_source(_snapshot(target, src, names)), expected)
+    finally:
+        shutil.rmtree(target_dir, ignore_errors=True)

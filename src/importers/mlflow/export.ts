@@ -182,7 +182,9 @@ async function logMetrics(dst: MlflowRestClient, runId: string, points: SrcMetri
       value: typeof p.value === 'number' && !Number.isFinite(p.value) ? String(p.value) : p.value,
       timestamp: p.timestamp,
       step: p.step ?? 0,
-      ...(p.model_id ? { model_id: modelIds?.get(p.model_id) ?? p.model_id } : {}),
+      // A run's own history names no model: the destination's model does not exist yet (its id is new),
+      // and the logged model's points are sent again with its new id once it does.
+      ...(p.model_id && modelIds?.has(p.model_id) ? { model_id: modelIds.get(p.model_id) } : {}),
       ...(p.dataset_name ? { dataset_name: p.dataset_name, dataset_digest: p.dataset_digest } : {}),
     }));
     await logBatch(dst, runId, { metrics });
