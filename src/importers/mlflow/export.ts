@@ -212,7 +212,8 @@ async function exportLoggedModel(ctx: Ctx, m: SrcLoggedModel, destExperimentId: 
           model_type: m.model_type,
           source_run_id: m.source_run_id ? ctx.runIds.get(m.source_run_id) : undefined,
           params: m.params,
-          tags: [...(m.tags ?? []).filter((t) => t.key !== 'mlflow.modelVersions'), { key: SOURCE_MODEL_TAG, value: m.model_id }],
+          // mlflow.modelVersions comes as it is: the destination adds a version to it only when not listed.
+          tags: [...(m.tags ?? []), { key: SOURCE_MODEL_TAG, value: m.model_id }],
         },
       })
     ).model.info;
