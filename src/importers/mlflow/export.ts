@@ -7,6 +7,7 @@ import { SourceError, type KV, type MlflowSource, type SrcExperiment, type SrcFi
 export const SOURCE_RUN_TAG = 'cairn.export.source_run_id';
 export const SOURCE_MODEL_TAG = 'cairn.export.source_model_id';
 
+const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 const BATCH = { metrics: 1000, params: 100, tags: 100 };
 
 export interface ExportSummary {
@@ -33,6 +34,8 @@ interface Ctx {
   artifactUris: Map<string, string>;
   runIds: Map<string, string>;
   modelIds: Map<string, string>;
+  /** destination logged model id -> the source's mlflow.modelVersions tag, set again once versions exist */
+  versionTags: Map<string, string>;
 }
 
 const skippable = (err: unknown) => err instanceof SourceError;
@@ -48,7 +51,7 @@ const skippable = (err: unknown) => err instanceof SourceError;
 export async function exportToMlflow(src: MlflowSource, dst: MlflowRestClient, opts: { dryRun: boolean; progress: Progress }): Promise<ExportSummary> {
   const summary: ExportSummary = { experiments: 0, runs: 0, metricPoints: 0, artifacts: 0, artifactBytes: 0, loggedModels: 0, models: 0, versions: 0, skipped: [] };
   src.skip = (what, why) => summary.skipped.push({ what, why });
-  const ctx: Ctx = { src, dst, dstRead: new MlflowRestSource(dst), dryRun: opts.dryRun, progress: opts.progress, summary, artifactUris: new Map(), runIds: new Map(), modelIds: new Map() };
+  const ctx: Ctx = { src, dst, dstRead: new MlflowRestSource(dst), dryRun: opts.dryRun, progress: opts.progress, summary, artifactUris: new Map(), runIds: new Map(), modelIds: new Map(), versionTags: new Map() };
   const experiments: SrcExperiment[] = [];
   for await (const e of src.experiments()) experiments.push(e);
   opts.progress.phase('experiments', experiments.length);
@@ -72,6 +75,10 @@ export async function exportToMlflow(src: MlflowSource, dst: MlflowRestClient, o
       summary.skipped.push({ what: `registered model '${model.name}'`, why: (err as Error).message });
     }
     opts.progress.tick();
+  }
+  // Registering a version rewrites a logged model's mlflow.modelVersions on the destination: the source's value wins.
+  for (const [modelId, value] of ctx.versionTags) {
+    await dst.call(`/api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}/tags`, { method: 'PATCH', body: { model_id: modelId, tags: [{ key: MODEL_VERSIONS_TAG, value }] } });
   }
   return summary;
 }
@@ -219,6 +226,8 @@ async function exportLoggedModel(ctx: Ctx, m: SrcLoggedModel, destExperimentId: 
     ).model.info;
   }
   ctx.modelIds.set(m.model_id, dest!.model_id);
+  const versionsTag = m.tags?.find((t) => t.key === MODEL_VERSIONS_TAG)?.value;
+  if (versionsTag !== undefined) ctx.versionTags.set(dest!.model_id, versionsTag);
   ctx.artifactUris.set(m.artifact_uri, dest!.artifact_uri);
   await uploadFiles(ctx, src.loggedModelFiles(m), (p) => src.openLoggedModelArtifact(m, p), dest!.artifact_uri, ctx.dstRead.loggedModelFiles({ ...m, model_id: dest!.model_id }), `logged model ${m.model_id}`);
   const byRun = new Map<string, SrcMetric[]>();
