@@ -106,7 +106,7 @@ def sqlite_server():
 
 
 @pytest.fixture(scope="module")
-def postgres_server():
+def postgresql_server():
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-src-"))
     db_name = f"cairn_mlflow_src_{uuid.uuid4().hex[:10]}"
     _admin(f"create database {db_name}")
@@ -130,7 +130,7 @@ def origin(request):
         url, _, _ = request.getfixturevalue("sqlite_server")
         yield Source(url, [url])
     elif request.param in ("sqlite", "postgresql"):
-        url, db_uri, artifacts = request.getfixturevalue(f"{request.param}_server" if request.param == "postgresql" else "sqlite_server")
+        url, db_uri, artifacts = request.getfixturevalue(f"{request.param}_server")
         yield Source(url, [db_uri, "--source-artifacts", artifacts])
     else:
         folder = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-mlruns-"))
