@@ -10,7 +10,7 @@ import { classifyDbError } from './db/faults.js';
 import { checkArtifactStores, createDeps, type Logger } from './deps.js';
 import { createLogger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
-import { IMPORT_USAGE, importCommand } from './importers/cli.js';
+import { EXPORT_USAGE, exportCommand, IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
 import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
 import { flagsUsage, SERVER_FLAGS } from './cli/server-flags.js';
@@ -40,6 +40,8 @@ commands:
                 ${KEYS_USAGE.replace(/\n\s*/g, '\n                ')}
   import        bring history in from another tool:
                 ${IMPORT_USAGE.replace(/\n\s*/g, '\n                ')}
+  export        copy Cairn's store out to an MLflow tracking server:
+                ${EXPORT_USAGE.replace(/\n\s*/g, '\n                ')}
 
 Every command takes --help and --version.`;
 
@@ -65,6 +67,7 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
     if (command === 'keys') return await keysCommand(rest);
     if (command === 'import') return void (process.exitCode = await importCommand(rest));
+    if (command === 'export') return void (process.exitCode = await exportCommand(rest));
     throw new ConfigError(`unknown command '${argv.join(' ')}'\n${USAGE}`);
   } catch (err) {
     // Start-up failures are one clear line, never a stack trace.

@@ -1,87 +1,167 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, parseConfig } from '../config.js';
+import { createApp } from '../app.js';
+import { ConfigError, parseConfig, type Config } from '../config.js';
 import { createDeps, silentLogger } from '../deps.js';
-import { importFromMlflowServer, type ImportSummary } from './mlflow-import.js';
-import { MlflowRestSource, SourceError } from './mlflow-rest-source.js';
+import { exportToMlflow } from './mlflow/export.js';
+import { MlflowFileSource } from './mlflow/file-source.js';
+import { importFromMlflow } from './mlflow/import.js';
+import { MlflowRestClient } from './mlflow/rest-client.js';
+import { MlflowRestSource } from './mlflow/rest-source.js';
+import { SourceError, type MlflowSource } from './mlflow/source.js';
+import { MlflowSqlSource } from './mlflow/sql-source.js';
+import { verifyMlflowExport } from './mlflow/verify-export.js';
+import { verifyMlflowImport, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
-import { verifyMlflowImport } from './verify.js';
 
-export const IMPORT_USAGE = `cairn import mlflow <http(s)://tracking-server> [--username U --password P | --token T]
+export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
+  <source>: http(s)://tracking-server [--username U --password P | --token T]
+            sqlite:///mlflow.db | postgresql://user@host/db   [--source-artifacts DIR]
+            ./mlruns (a file store folder)                      [--source-artifacts DIR]`;
+export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
                     [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]`;
 
-const IMPORT_FLAGS = {
+const FLAGS = {
   username: { type: 'string' },
   password: { type: 'string' },
   token: { type: 'string' },
+  'source-artifacts': { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
 } as const;
 
-/** `cairn import mlflow <url>`: returns the exit code (1 when --verify finds a difference). */
-export async function importCommand(argv: string[]): Promise<number> {
-  const ownNames = new Set(Object.keys(IMPORT_FLAGS).map((k) => `--${k}`));
+type Values = Record<string, string | boolean | undefined>;
+
+/** Splits `mlflow <where> [own flags] [store flags]`: the store flags are the same as `cairn server`'s. */
+function parseCommand(argv: string[], usage: string): { where: string; values: Values; config: Config } {
+  const ownNames = new Set(Object.keys(FLAGS).map((k) => `--${k}`));
   const own: string[] = [];
   const rest: string[] = [];
-  // Import's own flags are taken out; the rest are the same store flags as `cairn server`.
   for (let i = 0; i < argv.length; i++) {
     const [flag] = argv[i].split('=');
     const target = ownNames.has(flag) ? own : rest;
     target.push(argv[i]);
-    if (ownNames.has(flag) && !argv[i].includes('=') && IMPORT_FLAGS[flag.slice(2) as keyof typeof IMPORT_FLAGS].type === 'string') own.push(argv[++i]);
+    if (ownNames.has(flag) && !argv[i].includes('=') && FLAGS[flag.slice(2) as keyof typeof FLAGS].type === 'string') own.push(argv[++i]);
   }
   const positional = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && rest[i - 1].startsWith('--') && !rest[i - 1].includes('=')));
-  const [kind, url] = positional;
-  if (kind !== 'mlflow' || !url || !/^https?:\/\//.test(url)) {
-    throw new ConfigError(`expected a source: ${IMPORT_USAGE}\n(file stores, SQL databases, W&B and TensorBoard are not supported yet)`);
-  }
-  let values: Record<string, string | boolean | undefined>;
+  const [kind, where] = positional;
+  if (kind !== 'mlflow' || !where) throw new ConfigError(`expected: ${usage}\n(W&B and TensorBoard are not supported yet)`);
+  let values: Values;
   try {
-    ({ values } = parseArgs({ args: own, options: IMPORT_FLAGS, strict: true }));
+    ({ values } = parseArgs({ args: own, options: FLAGS, strict: true }));
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  const config = parseConfig(rest.filter((a) => a !== kind && a !== url));
-  const src = new MlflowRestSource(url, {
-    username: (values.username as string) ?? process.env.MLFLOW_TRACKING_USERNAME,
-    password: (values.password as string) ?? process.env.MLFLOW_TRACKING_PASSWORD,
-    token: (values.token as string) ?? process.env.MLFLOW_TRACKING_TOKEN,
-  });
-  const deps = await createDeps(config, { log: silentLogger });
+  return { where, values, config: parseConfig(rest.filter((a) => a !== kind && a !== where)) };
+}
+
+const restAuth = (values: Values) => ({
+  username: (values.username as string) ?? process.env.MLFLOW_TRACKING_USERNAME,
+  password: (values.password as string) ?? process.env.MLFLOW_TRACKING_PASSWORD,
+  token: (values.token as string) ?? process.env.MLFLOW_TRACKING_TOKEN,
+});
+
+/** A failure to open a source or reach a server is one line (exit status 2), as a bad flag is. */
+async function oneLine<T>(f: () => Promise<T>): Promise<T> {
   try {
-    const progress = createProgress();
-    let summary: ImportSummary;
-    try {
-      summary = await importFromMlflowServer(deps, src, { dryRun: !!values['dry-run'], progress });
-    } finally {
-      progress.done();
-    }
-    printSummary(summary, !!values['dry-run']);
-    if (!values.verify) return 0;
-    const { checked, differences } = await verifyMlflowImport(deps, src);
-    if (!differences.length) {
-      console.log(`verify: ${checked} checks, no difference`);
-      return 0;
-    }
-    console.log(table(['what', 'source', 'cairn'], differences.map((d) => [d.what, d.source, d.cairn])));
-    console.log(`verify: ${differences.length} of ${checked} checks differ`);
-    return 1;
+    return await f();
   } catch (err) {
     if (err instanceof SourceError) throw new ConfigError(err.message);
     throw err;
+  }
+}
+
+/** `cairn import mlflow <source>`: returns the exit code (1 when --verify finds a difference). */
+export async function importCommand(argv: string[]): Promise<number> {
+  const { where, values, config } = parseCommand(argv, IMPORT_USAGE);
+  const src = await oneLine(() => openSource(where, values));
+  const deps = await createDeps(config, { log: silentLogger });
+  try {
+    return await oneLine(async () => {
+      const summary = await withProgress((progress) => importFromMlflow(deps, src, { dryRun: !!values['dry-run'], progress }));
+      printSummary(summary, !!values['dry-run']);
+      return values.verify ? report(await verifyMlflowImport(deps, src)) : 0;
+    });
+  } finally {
+    await src.close();
+    await deps.close();
+  }
+}
+
+/**
+ * `cairn export mlflow <url>`: Cairn's store is read through its own API, served in this process
+ * without a socket, so the export reads exactly what any MLflow client would.
+ */
+export async function exportCommand(argv: string[]): Promise<number> {
+  const { where, values, config } = parseCommand(argv, EXPORT_USAGE);
+  if (!/^https?:\/\//.test(where)) throw new ConfigError(`expected a tracking server URL: ${EXPORT_USAGE}`);
+  const deps = await createDeps(config, { log: silentLogger });
+  try {
+    const app = createApp(deps);
+    // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
+    const src = new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
+      const req = new Request(u, init);
+      req.headers.set('host', '127.0.0.1');
+      return app.fetch(req);
+    });
+    const dst = new MlflowRestClient(where, restAuth(values));
+    return await oneLine(async () => {
+      const summary = await withProgress((progress) => exportToMlflow(src, dst, { dryRun: !!values['dry-run'], progress }));
+      printSummary(summary, !!values['dry-run'], 'export');
+      return values.verify ? report(await verifyMlflowExport(src, new MlflowRestSource(dst))) : 0;
+    });
   } finally {
     await deps.close();
   }
 }
 
-function printSummary(s: ImportSummary, dryRun: boolean): void {
-  const verb = dryRun ? 'would import' : 'imported';
+async function withProgress<T>(f: (progress: ReturnType<typeof createProgress>) => Promise<T>): Promise<T> {
+  const progress = createProgress();
+  try {
+    return await f(progress);
+  } finally {
+    progress.done();
+  }
+}
+
+/** The source by the form of its argument: a server URL, a database URI, or a file store folder. */
+async function openSource(arg: string, values: Values): Promise<MlflowSource> {
+  const artifacts = values['source-artifacts'] as string | undefined;
+  if (/^https?:\/\//.test(arg)) return new MlflowRestSource(arg, restAuth(values));
+  if (/^(sqlite|postgres(ql)?)(\+\w+)?:/.test(arg)) return MlflowSqlSource.open(arg, artifacts);
+  if (/^[a-z][\w+.-]*:\/\//i.test(arg) && !arg.startsWith('file:')) throw new SourceError(`${arg}: not an MLflow source (${IMPORT_USAGE.split('\n')[0]})`);
+  return MlflowFileSource.open(arg, artifacts);
+}
+
+interface Summary {
+  experiments: number;
+  runs: number;
+  metricPoints: number;
+  artifacts: number;
+  artifactBytes: number;
+  loggedModels: number;
+  models: number;
+  versions: number;
+  skipped: { what: string; why: string }[];
+}
+
+function printSummary(s: Summary, dryRun: boolean, verb: 'import' | 'export' = 'import'): void {
   console.log(
-    `${verb}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.models} registered models, ${s.versions} versions`,
+    `${dryRun ? `would ${verb}` : `${verb}ed`}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.loggedModels} logged models, ${s.models} registered models and prompts, ${s.versions} versions`,
   );
   if (s.skipped.length) {
     console.log(`skipped ${s.skipped.length}:`);
     for (const k of s.skipped) console.log(`  ${k.what}: ${k.why}`);
   }
+}
+
+function report({ checked, differences }: { checked: number; differences: VerifyRow[] }): number {
+  if (!differences.length) {
+    console.log(`verify: ${checked} checks, no difference`);
+    return 0;
+  }
+  console.log(table(['what', 'source', 'destination'], differences.map((d) => [d.what, d.source, d.cairn])));
+  console.log(`verify: ${differences.length} of ${checked} checks differ`);
+  return 1;
 }
 
 function table(head: string[], body: string[][]): string {

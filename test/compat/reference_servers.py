@@ -34,14 +34,19 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def mlflow_server(*extra_args: str, prefix: str = "mlflow-ref-") -> Iterator[str]:
+def mlflow_server(
+    *extra_args: str, prefix: str = "mlflow-ref-", backend: str | None = None, workdir: pathlib.Path | None = None
+) -> Iterator[str]:
     """Starts `mlflow server` on a fresh SQLite file in a temp folder and yields its URL; stops it and
     deletes the folder afterwards. Artifacts are proxied into the folder unless `extra_args` say
-    otherwise (a later flag wins); `{workdir}` in an argument is replaced by the folder."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    otherwise (a later flag wins); `{workdir}` in an argument is replaced by the folder. A caller
+    that passes `workdir` owns it (it is kept), and `backend` replaces the SQLite file."""
+    owned = workdir is None
+    workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    backend = backend or f"sqlite:///{workdir / 'mlflow.db'}"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(workdir / "mlflow.log", "wb")
+    log = open(workdir / "mlflow.log", "ab")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
     args = [a.replace("{workdir}", str(workdir)) for a in extra_args]
@@ -50,7 +55,7 @@ def mlflow_server(*extra_args: str, prefix: str = "mlflow-ref-") -> Iterator[str
     proc = subprocess.Popen(
         [
             str(pathlib.Path(sys.executable).parent / "mlflow"), "server", "--host", "127.0.0.1", "--port", str(port),
-            "--workers", "1", "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}", *args,
+            "--workers", "1", "--backend-store-uri", backend, *args,
         ],
         cwd=workdir, stdout=log, stderr=subprocess.STDOUT, env=env,
     )
@@ -76,7 +81,8 @@ def mlflow_server(*extra_args: str, prefix: str = "mlflow-ref-") -> Iterator[str
             proc.kill()
             proc.wait(timeout=20)
         log.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if owned:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MlflowRestSource, SourceError } from '../../src/importers/mlflow-rest-source.js';
+import { MlflowRestSource } from '../../src/importers/mlflow/rest-source.js';
+import { SourceError } from '../../src/importers/mlflow/source.js';
 
 // A server that stands in for `mlflow server --app-name basic-auth`: only admin:secret may list.
 let server: http.Server;
@@ -36,7 +37,7 @@ describe('MlflowRestSource credentials', () => {
   it('takes credentials written in the URL, and does not send them in the URL', async () => {
     const withCreds = url.replace('http://', 'http://admin:s3cr%3Aet@');
     const src = new MlflowRestSource(withCreds);
-    expect(src.url).toBe(url);
+    expect(src.label).toBe(url);
     expect(await names(src)).toEqual(['Default']);
   });
 
