@@ -138,20 +138,23 @@ export function recordCalls(page: Page, base: string): { calls: () => Promise<Ca
   const calls = new Set<Call>();
   let inflight = 0;
   let lastChange = Date.now();
-  const own = (req: Request) => {
+  // The server's requests (blob: URLs of image previews are the page's own). Static files count
+  // towards quiet (a lazy chunk still loading means more calls to come) but are not recorded.
+  const toServer = (req: Request) => {
     const u = new URL(req.url());
-    return u.origin === new URL(base).origin && !u.pathname.startsWith('/static-files/') && u.pathname !== '/' ? u : undefined;
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === new URL(base).origin ? u : undefined;
   };
+  const recorded = (u: URL) => !u.pathname.startsWith('/static-files/') && u.pathname !== '/';
   page.on('request', (req) => {
-    if (!own(req)) return;
+    if (!toServer(req)) return;
     inflight++;
     lastChange = Date.now();
   });
   const done = async (req: Request, failed: boolean) => {
-    const u = own(req);
+    const u = toServer(req);
     if (!u) return;
     const res = failed ? null : await req.response();
-    calls.add(`${req.method()} ${normalisePath(u.pathname)} ${res ? res.status() : 'FAILED'}`);
+    if (recorded(u)) calls.add(`${req.method()} ${normalisePath(u.pathname)} ${res ? res.status() : 'FAILED'}`);
     inflight--;
     lastChange = Date.now();
   };

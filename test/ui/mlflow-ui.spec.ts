@@ -23,7 +23,7 @@ const PAGES: PageCase[] = [
   { name: 'experiments list', route: () => '/#/experiments', shows: (p) => p.getByText('mlflow-ui-demo').first() },
   { name: 'runs table', route: (s) => `/#/experiments/${s.experiment_id}/runs`, shows: (p) => p.getByText('trial-2').first() },
   { name: 'runs charts', route: (s) => `/#/experiments/${s.experiment_id}/runs?compareRunsMode=CHART`, shows: (p) => p.getByText('accuracy').first() },
-  { name: 'experiment overview', route: (s) => `/#/experiments/${s.experiment_id}/overview`, shows: (p) => p.getByText('mlflow-ui-demo').first() },
+  { name: 'experiment overview', route: (s) => `/#/experiments/${s.experiment_id}/overview`, shows: (p) => p.getByText(/Send your first trace/).first() },
   { name: 'run overview', route: (s) => `/#/experiments/${s.experiment_id}/runs/${s.runs[0]}`, shows: (p) => p.getByText('optimizer').first() },
   { name: 'run model metrics', route: (s) => `/#/experiments/${s.experiment_id}/runs/${s.runs[0]}/model-metrics`, shows: (p) => p.getByText('loss', { exact: true }).first() },
   { name: 'run system metrics', route: (s) => `/#/experiments/${s.experiment_id}/runs/${s.runs[0]}/system-metrics`, shows: (p) => p.getByText(/cpu_utilization/).first() },
@@ -121,5 +121,46 @@ test("MLflow's UI on Cairn: every page works as on the real mlflow server", asyn
       const onlyReal = differs(onReal, onCairn, real.ids.experiment_id);
       expect.soft({ onlyCairn, onlyReal }, `${pc.name}: network logs differ (Cairn: ${onCairn.join(', ')})`).toEqual({ onlyCairn: [], onlyReal: [] });
     });
+  }
+});
+
+test("Cairn's own UI moves to /cairn/ and still reaches the API at the server's root", async ({ page }) => {
+  const calls = recordCalls(page, cairn.url);
+  await page.goto(`${cairn.url}/cairn/#/experiments`);
+  await expect(page.getByRole('heading', { name: 'Experiments' })).toBeVisible();
+  await expect(page.getByText('mlflow-ui-demo')).toBeVisible();
+  const made = await calls.calls();
+  expect(made.filter(isFailure)).toEqual([]);
+  expect(made.some((c) => c.startsWith('POST /api/2.0/mlflow/experiments/search '))).toBe(true);
+  // The W&B run links the wandb client prints land in Cairn's UI, MLflow's having no such page.
+  await page.goto(`${cairn.url}/alice/mnist/runs/abc`);
+  expect(new URL(page.url()).pathname).toBe('/cairn/alice/mnist/runs/abc');
+});
+
+// With accounts on, as with MLflow's basic-auth server: the API asks the browser for credentials
+// (a Basic challenge), and a signed-in user's pages load with every API request answered.
+test("MLflow's UI on Cairn with --app-name basic-auth: the browser signs in with HTTP Basic", async ({ browser }) => {
+  test.setTimeout(600_000);
+  const admin = { username: 'admin', password: 'admin-password-1' };
+  const server = await startCairn(['--app-name', 'basic-auth'], { MLFLOW_AUTH_ADMIN_PASSWORD: admin.password });
+  try {
+    const ids = seed(server.url, { MLFLOW_TRACKING_USERNAME: admin.username, MLFLOW_TRACKING_PASSWORD: admin.password });
+    const refused = await fetch(`${server.url}/ajax-api/2.0/mlflow/experiments/search?max_results=25`);
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toMatch(/^Basic /);
+
+    const context = await browser.newContext({ httpCredentials: admin });
+    for (const pc of PAGES.filter((p) => ['experiments list', 'runs table', 'run overview', 'run artifacts, image preview', 'model version', 'prompt'].includes(p.name))) {
+      const page = await context.newPage();
+      const recorder = recordCalls(page, server.url);
+      await page.goto(server.url + pc.route(ids));
+      await expect.soft(pc.shows(page), pc.name).toBeVisible({ timeout: 30_000 });
+      const failed = (await recorder.calls()).filter(isFailure);
+      expect.soft(failed, `${pc.name}: failed requests with credentials`).toEqual([]);
+      await page.close();
+    }
+    await context.close();
+  } finally {
+    await server.stop();
   }
 });
