@@ -57,10 +57,10 @@ export const CAIRN_UI_MOUNT = '/cairn';
 
 export function uiStaticRoutes(router: Router, uiDir = findUiDir()): void {
   const { app, deps } = router;
-  const { staticPrefix: prefix } = deps.config;
-  const mlflowUi = deps.config.ui === 'mlflow' ? deps.config.mlflowUi : undefined;
   // The app shell and its assets are public, as MLflow's UI is: the data it loads is what is guarded.
   app.on(['GET', 'HEAD'], '*', guard(router, 'public', async (c, next) => {
+    const { staticPrefix: prefix, ui, mlflowUi: found } = deps.config;
+    const mlflowUi = ui === 'mlflow' ? found : undefined;
     let p = c.req.path;
     if (isApiPath(p) || router.knownPaths.has(p)) return next();
     if (mlflowUi) {
