@@ -6,7 +6,7 @@ import { isFailure, recordCalls, seed, startCairn, startRealMlflow, withoutStatu
 // served by Cairn, page by page, beside the real `mlflow server` 3.18.0 holding the same data logged
 // by the real mlflow client. On each page: what the page shows is there, no request fails on Cairn
 // that the real server answers, and the API requests (method, path, status) are the same, but for
-// the differences listed in EXPECTED_DIFFERENCES with their reasons.
+// the differences listed in EXPECTED_DIFFERENCES and TIMING_DEPENDENT with their reasons.
 //
 // Without the compat venv (no mlflow installed) these tests fail, saying how to build it: they
 // never pass without having looked at the UI.
