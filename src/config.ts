@@ -6,6 +6,7 @@ import { AUTH_FLAGS, AuthConfigError, authConfigSchema, rawAuthConfig } from './
 import { parseStoreUri } from './blobs/index.js';
 import { parseAddressRange } from './http/trusted-proxies.js';
 import { LOG_LEVELS } from './observability/logger.js';
+import { locateMlflowUi, MlflowUiNotFound, type MlflowUi } from './cli/mlflow-ui.js';
 import { ignoredFlagNotes, joinFlagValues, parseArgsOptions, SERVER_FLAGS } from './cli/server-flags.js';
 
 // One schema for flags and env, parsed once at start. Flag names and env vars mirror `mlflow server`
@@ -47,6 +48,10 @@ const configSchema = z.object({
   auth: authConfigSchema,
   /** '' or '/a/b': every route, the UI included, is served under it (mlflow's --static-prefix). */
   staticPrefix: z.string().regex(/^$|^\/[A-Za-z0-9._~\-/]*[^/]$/),
+  /** Which web UI answers at '/': Cairn's own, or MLflow's (Cairn's then lives under /cairn/). */
+  ui: z.enum(['cairn', 'mlflow']),
+  /** With ui 'mlflow': the build folder found in the user's Python mlflow (see src/cli/mlflow-ui.ts). */
+  mlflowUi: z.object({ dir: z.string(), version: z.string().optional() }).optional(),
   /** Serve /metrics (mlflow's --expose-prometheus; its folder argument has no use here). */
   exposePrometheus: z.boolean(),
   logLevel: z.enum(LOG_LEVELS),
@@ -73,6 +78,7 @@ const EXPECTS: Record<string, string> = {
   host: 'a host name or address',
   staticPrefix: "a path that begins with '/' and does not end with '/', e.g. /mlflow",
   logLevel: `one of ${LOG_LEVELS.join(', ')}`,
+  ui: "'cairn' or 'mlflow'",
 };
 
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
@@ -125,6 +131,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     },
     auth: authOrConfigError(values, env),
     staticPrefix: str('static-prefix') ?? env.MLFLOW_STATIC_PREFIX ?? '',
+    ui: (str('ui') ?? env.CAIRN_UI ?? 'cairn').toLowerCase(),
     exposePrometheus: (str('expose-prometheus') ?? env.MLFLOW_EXPOSE_PROMETHEUS) !== undefined,
     logLevel: (str('log-level') ?? env.CAIRN_LOG_LEVEL ?? 'info').toLowerCase(),
     accessLog: values['no-access-log'] ? false : !/^(false|0|no|off)$/i.test(env.CAIRN_ACCESS_LOG ?? ''),
@@ -146,6 +153,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   }
   checkArtifactUris(cfg);
   checkForwardedAllowIps(cfg.forwardedAllowIps);
+  const mlflowUiPath = str('mlflow-ui-path') ?? env.CAIRN_MLFLOW_UI_PATH;
+  if (cfg.ui === 'mlflow') cfg.mlflowUi = mlflowUiOrConfigError(mlflowUiPath, env);
+  else if (str('mlflow-ui-path') !== undefined) throw new ConfigError('--mlflow-ui-path is for --ui mlflow');
   // PGlite is an in-process database: a second process cannot open the same folder.
   if (isPglite(cfg.backendStoreUri)) cfg.workers = 1;
   return cfg;
@@ -183,6 +193,15 @@ function authOrConfigError(values: Record<string, string | boolean | undefined>,
     return rawAuthConfig(values, env);
   } catch (err) {
     if (err instanceof AuthConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+function mlflowUiOrConfigError(given: string | undefined, env: NodeJS.ProcessEnv): MlflowUi {
+  try {
+    return locateMlflowUi(given, env);
+  } catch (err) {
+    if (err instanceof MlflowUiNotFound) throw new ConfigError(err.message);
     throw err;
   }
 }

@@ -26,7 +26,9 @@ export function startupBanner(config: Config, port: number): string[] {
   const keys = keysCreateCommand(config);
   const lines = [
     `Cairn listening on http://${config.host}:${port}${config.staticPrefix} (backend: ${store}, workers: ${config.workers})`,
-    `  web UI:    ${url}/`,
+    ...(config.mlflowUi
+      ? [`  web UI:    ${url}/ (MLflow's UI, mlflow ${config.mlflowUi.version ?? '(version unknown)'} at ${config.mlflowUi.dir}); Cairn's UI: ${url}/cairn/`]
+      : [`  web UI:    ${url}/`]),
     `  artifacts: ${artifacts}`,
     ...(config.exposePrometheus ? [`  metrics:   ${url}/metrics (Prometheus)`] : []),
     ...authBanner(config.auth, config.host).info,

@@ -26,6 +26,8 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'workers', short: 'w', type: 'string', metavar: 'N', env: ['MLFLOW_WORKERS', 'CAIRN_WORKERS'], help: 'processes sharing the port (default: one per core; always 1 on the embedded database)' },
   { name: 'data-dir', type: 'string', metavar: 'DIR', env: ['CAIRN_DATA_DIR'], help: 'folder of the embedded database and local artifacts (default ./cairn-data)' },
   { name: 'static-prefix', type: 'string', metavar: '/PREFIX', env: ['MLFLOW_STATIC_PREFIX'], help: 'serve everything (API, UI, /health, /metrics) under this path, e.g. /mlflow' },
+  { name: 'ui', type: 'string', metavar: 'cairn|mlflow', env: ['CAIRN_UI'], help: "the web UI at '/': cairn (default) or mlflow (MLflow's own, from your Python mlflow; Cairn's moves to /cairn/)" },
+  { name: 'mlflow-ui-path', type: 'string', metavar: 'PATH', env: ['CAIRN_MLFLOW_UI_PATH'], help: 'with --ui mlflow: the mlflow package folder, its site-packages or a Python that imports it (default: python3 on PATH)' },
   { name: 'expose-prometheus', type: 'string', metavar: 'DIR', env: ['MLFLOW_EXPOSE_PROMETHEUS'], help: 'serve Prometheus metrics on /metrics, summed over --workers (DIR, where mlflow keeps its multiprocess files, is not needed)' },
   { name: 'app-name', type: 'string', metavar: 'basic-auth', help: 'basic-auth: accounts and permissions (see docs/security.md)' },
   { name: 'auth-default-permission', type: 'string', metavar: 'P', env: ['CAIRN_AUTH_DEFAULT_PERMISSION'], help: 'READ, EDIT, MANAGE or NO_PERMISSIONS, with --app-name basic-auth' },

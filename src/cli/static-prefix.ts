@@ -15,6 +15,13 @@ export function prefixedListener(prefix: string, listener: RequestListener): Req
       res.end(JSON.stringify({ error_code: 'ENDPOINT_NOT_FOUND', message: `Cairn serves everything under ${prefix}/` }));
       return;
     }
+    // `/p` alone is the web UI's page: moved to `/p/` (as Flask does), so the relative URLs the
+    // page makes (MLflow's UI: `static-files/...`, `ajax-api/...`) resolve under the prefix.
+    if (rest === '' && (req.method === 'GET' || req.method === 'HEAD')) {
+      res.writeHead(308, { Location: `${prefix}/` });
+      res.end();
+      return;
+    }
     req.url = rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
     const outer = req.headers['x-forwarded-prefix'];
     req.headers['x-forwarded-prefix'] = `${typeof outer === 'string' ? outer.replace(/\/+$/, '') : ''}${prefix}`;

@@ -103,6 +103,10 @@ describe('MLflow UI support', () => {
     expect(mv.status).toBe(200);
     expect(mv.text).toBe('hello');
     expect(mv.headers['content-disposition']).toBe('attachment; filename=notes.txt');
+    // Cairn presigns nothing (server-info says so): asked anyway, it answers as the real server on a store that cannot sign.
+    const presigned = await t.api.get('/model-versions/get-artifact').query({ name, version: '1', path: 'notes.txt', presigned: 'true' });
+    expect(presigned.status).toBe(501);
+    expect(presigned.body).toMatchObject({ error_code: 'NOT_IMPLEMENTED', message: 'Presigned download is not supported for the current artifact repository' });
   });
 
   it('answers the bulk history, dataset summaries and empty-store endpoints the UI calls', async () => {

@@ -30,6 +30,12 @@ describe('--static-prefix', () => {
     }
   });
 
+  it('moves a page request for the bare prefix to prefix/, so the UI\'s relative URLs stay under it', async () => {
+    const res = await t.api.get('/mlflow');
+    expect([res.status, res.headers.location]).toEqual([308, '/mlflow/']);
+    expect((await t.api.post('/mlflow').send({})).status).not.toBe(308);
+  });
+
   it('stores and serves artifacts through the prefixed proxy', async () => {
     const put = await t.api.put('/mlflow/api/2.0/mlflow-artifacts/artifacts/0/prefix-test/a.txt').send('hello');
     expect(put.status).toBe(200);

@@ -11,6 +11,13 @@ import { useEffect, useState } from 'react';
  */
 export const BASE_PATH = new URL(document.baseURI).pathname.replace(/[^/]*$/, '');
 
+/**
+ * Where the API answers: the server's root ('/' or the --static-prefix), written by the server into
+ * a meta tag. It differs from BASE_PATH only under `cairn server --ui mlflow`, where MLflow's UI has
+ * '/' and this app lives under '/cairn/'.
+ */
+export const API_ROOT = document.querySelector('meta[name="cairn-api-root"]')?.getAttribute('content') ?? BASE_PATH;
+
 export interface Location {
   path: string;
   query: URLSearchParams;

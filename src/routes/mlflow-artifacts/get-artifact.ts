@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { openLoggedModelArtifact, openModelVersionArtifact, openRunArtifact } from '../../domain/artifacts-owned.js';
 import type { ArtifactDownload } from '../../domain/artifacts.js';
 import type { Access } from '../../auth/policy.js';
+import { MlflowError } from '../../errors.js';
 import { guard, type Router } from '../define.js';
 import { errorResponse, tag } from './paths.js';
 import { sendArtifact } from './proxy.js';
@@ -29,8 +30,13 @@ export function ownedArtifactRoutes(r: Router): void {
     (c) => openRunArtifact(deps, { run_id: c.req.query('run_id'), run_uuid: c.req.query('run_uuid'), path: c.req.query('path') }),
     'experiment:read', (c) => ({ run_id: c.req.query('run_id'), run_uuid: c.req.query('run_uuid') }));
   route('/model-versions/get-artifact', '/model-versions/get-artifact', "Download one of a model version's files",
-    z.object({ name: z.string(), version: z.string(), path: z.string() }),
-    (c) => openModelVersionArtifact(deps, { name: c.req.query('name'), version: c.req.query('version'), path: c.req.query('path') }),
+    z.object({ name: z.string(), version: z.string(), path: z.string(), presigned: z.enum(['true', 'false']).optional() }),
+    (c) => {
+      // server-info says no presigned model-artifact URLs are handed out; a caller asking anyway gets
+      // the real server's answer for a store that cannot sign, not the file's bytes.
+      if (c.req.query('presigned') === 'true') throw new MlflowError('NOT_IMPLEMENTED', 'Presigned download is not supported for the current artifact repository');
+      return openModelVersionArtifact(deps, { name: c.req.query('name'), version: c.req.query('version'), path: c.req.query('path') });
+    },
     'model:read', (c) => ({ name: c.req.query('name') }));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     route(`${prefix}/mlflow/logged-models/:model_id/artifacts/files`, `${prefix}/mlflow/logged-models/{model_id}/artifacts/files`,

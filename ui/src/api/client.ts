@@ -1,4 +1,4 @@
-import { BASE_PATH } from '../router';
+import { API_ROOT } from '../router';
 // The one way the UI talks to Cairn: JSON over fetch, with the API's own error message surfaced.
 
 export class ApiError extends Error {
@@ -26,7 +26,7 @@ function queryString(q?: Query): string {
 }
 
 export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, query?: Query): Promise<T> {
-  const url = `${BASE_PATH}api/${path}${queryString(query)}`;
+  const url = `${API_ROOT}api/${path}${queryString(query)}`;
   let res: Response;
   try {
     res = await fetch(url, {

@@ -1,4 +1,5 @@
 import { get, post } from './client';
+import { API_ROOT } from '../router';
 
 // Cairn's UI endpoints used by the run and compare pages (see /api/2.0/cairn/ui/* in openapi/).
 
@@ -61,7 +62,7 @@ export interface MediaItem {
 export const runMedia = (runId: string) => get<{ items: MediaItem[]; truncated: boolean }>(`${U}/runs/media`, { run_id: runId });
 
 /** A file below the run's artifact root (artifacts, W&B media), streamed by Cairn. */
-export const runFileUrl = (runId: string, path: string) => `/api/${U}/runs/file?${new URLSearchParams({ run_id: runId, path })}`;
+export const runFileUrl = (runId: string, path: string) => `${API_ROOT}api/${U}/runs/file?${new URLSearchParams({ run_id: runId, path })}`;
 
 export interface ArtifactFile {
   path: string;
