@@ -210,7 +210,8 @@ describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
   it('links versions into a portfolio with its own numbers and aliases, and copies stored files to the logging run for MLflow', async () => {
     const project = uniqueName('artlink');
     const registry = uniqueName('registry');
-    const run = `art008-${S}`;
+    // Per backend: both share one database on Postgres, and the MLflow run id is the W&B one only while it is free.
+    const run = `art008-${backend.name}-${S}`;
     await w.upsert({ name: run, project });
     const v0 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 0' }, ['best'])).id;
     const v1 = (await logArtifact(project, run, 'm', { 'w.bin': 'weights 1' })).id;
