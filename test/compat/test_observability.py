@@ -139,7 +139,16 @@ def drive_clients(server, monkeypatch, tmp_path) -> dict[str, str]:
     }
 
 
-def test_metrics_move_and_logs_keep_secrets(ops_server, monkeypatch, tmp_path):
+@pytest.fixture
+def own_tracking_uri():
+    """drive_clients points mlflow's process-wide tracking URI at this module's server; the modules
+    after this one expect the session's server back."""
+    previous = mlflow.get_tracking_uri()
+    yield
+    mlflow.set_tracking_uri(previous)
+
+
+def test_metrics_move_and_logs_keep_secrets(ops_server, own_tracking_uri, monkeypatch, tmp_path):
     before = scrape(ops_server.url)
     secrets = drive_clients(ops_server, monkeypatch, tmp_path)
     after = scrape(ops_server.url)
