@@ -169,6 +169,8 @@ def tracking_uri(_client_env, cairn_server, monkeypatch):
     """Every test talks to Cairn and starts with no active run or experiment."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", _client_env)
     mlflow.set_tracking_uri(_client_env)
+    # The registry URI is process-wide too, and the importer's tests point it at their source servers.
+    mlflow.set_registry_uri(_client_env)
     yield _client_env
     if cairn_server.proc is None or cairn_server.proc.poll() is not None:
         # The server died during this test: say so with its log, and bring it back for the rest.

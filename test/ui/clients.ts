@@ -26,7 +26,8 @@ export function runPython(script: string, env: Record<string, string> = {}): str
     const res = spawnSync(clientPython(), ['-c', script], {
       cwd: dir,
       encoding: 'utf8',
-      timeout: 120_000,
+      // A guard against a hung client, not a timing check: on a loaded 2-core machine the MLflow UI seed (models, a prompt) takes minutes.
+      timeout: 600_000,
       env: {
         ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WANDB_') && !k.startsWith('MLFLOW_'))),
         HOME: dir,
