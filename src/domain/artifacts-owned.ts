@@ -39,9 +39,14 @@ export async function openRunArtifact(deps: Deps, input: { run_id?: string; run_
   return openUnder(deps, await runRoot(deps, runId), input.path, 'run');
 }
 
-export async function openModelVersionArtifact(deps: Deps, input: { name?: string; version?: string; path?: string }): Promise<ArtifactDownload> {
+/** Refuses a request naming no version, and 404s a version that does not exist. */
+export async function checkModelVersionArtifact(deps: Deps, input: { name?: string; version?: string }): Promise<string> {
   if (!input.name || !input.version) throw invalidParam('Registered model name and version are required.');
-  let uri = await getDownloadUri(deps, input.name, input.version);
+  return getDownloadUri(deps, input.name, input.version);
+}
+
+export async function openModelVersionArtifact(deps: Deps, input: { name?: string; version?: string; path?: string }): Promise<ArtifactDownload> {
+  let uri = await checkModelVersionArtifact(deps, input);
   // A version registered from `runs:/<id>/<path>` lives in that run's artifacts.
   const runsUri = /^runs:\/([^/]+)\/?(.*)$/.exec(uri);
   if (runsUri) {

@@ -107,6 +107,10 @@ describe('MLflow UI support', () => {
     const presigned = await t.api.get('/model-versions/get-artifact').query({ name, version: '1', path: 'notes.txt', presigned: 'true' });
     expect(presigned.status).toBe(501);
     expect(presigned.body).toMatchObject({ error_code: 'NOT_IMPLEMENTED', message: 'Presigned download is not supported for the current artifact repository' });
+    // A version that does not exist is a 404 first, as on the real server, never the 501.
+    const missing = await t.api.get('/model-versions/get-artifact').query({ name, version: '99', path: 'notes.txt', presigned: 'true' });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
   });
 
   it('answers the bulk history, dataset summaries and empty-store endpoints the UI calls', async () => {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { openLoggedModelArtifact, openModelVersionArtifact, openRunArtifact } from '../../domain/artifacts-owned.js';
+import { checkModelVersionArtifact, openLoggedModelArtifact, openModelVersionArtifact, openRunArtifact } from '../../domain/artifacts-owned.js';
 import type { ArtifactDownload } from '../../domain/artifacts.js';
 import type { Access } from '../../auth/policy.js';
 import { MlflowError } from '../../errors.js';
@@ -34,8 +34,12 @@ export function ownedArtifactRoutes(r: Router): void {
     (c) => {
       // server-info says no presigned model-artifact URLs are handed out; a caller asking anyway gets
       // the real server's answer for a store that cannot sign, not the file's bytes.
-      if (c.req.query('presigned') === 'true') throw new MlflowError('NOT_IMPLEMENTED', 'Presigned download is not supported for the current artifact repository');
-      return openModelVersionArtifact(deps, { name: c.req.query('name'), version: c.req.query('version'), path: c.req.query('path') });
+      // The version is looked up first, as the real server does: a missing one is a 404, not the 501.
+      const input = { name: c.req.query('name'), version: c.req.query('version'), path: c.req.query('path') };
+      if (c.req.query('presigned') !== 'true') return openModelVersionArtifact(deps, input);
+      return checkModelVersionArtifact(deps, input).then(() => {
+        throw new MlflowError('NOT_IMPLEMENTED', 'Presigned download is not supported for the current artifact repository');
+      });
     },
     'model:read', (c) => ({ name: c.req.query('name') }));
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
