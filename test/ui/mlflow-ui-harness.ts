@@ -37,12 +37,21 @@ async function waitUp(url: string, child: ChildProcess, log: () => string, what:
 
 async function start(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, port: number, dir: string): Promise<Omit<Server, 'ids'>> {
   // Its own process group: `mlflow server` runs uvicorn as a child, and stopping it must stop both.
-  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let log = '';
-  child.stdout!.on('data', (d) => (log = (log + d).slice(-20_000)));
-  child.stderr!.on('data', (d) => (log = (log + d).slice(-20_000)));
+  // Output goes to a file, not a pipe: the seed runs through spawnSync, which blocks this process's
+  // event loop, so a pipe would fill with the server's access log and stall the server mid-seed.
+  const logPath = path.join(dir, 'server.log');
+  const fd = fs.openSync(logPath, 'a');
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, fd], detached: true });
+  fs.closeSync(fd);
+  const log = () => {
+    try {
+      return fs.readFileSync(logPath, 'utf8').slice(-20_000);
+    } catch {
+      return '';
+    }
+  };
   const url = `http://127.0.0.1:${port}`;
-  await waitUp(url, child, () => log, what);
+  await waitUp(url, child, log, what);
   return {
     url,
     stop: async () => {
