@@ -164,14 +164,24 @@ def _client_env(cairn_server):
         yield cairn_server.url
 
 
+def _forget_registry_uri() -> None:
+    import mlflow.tracking._model_registry.utils as registry_utils
+
+    registry_utils._registry_uri = None
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
+
+
 @pytest.fixture(autouse=True)
 def tracking_uri(_client_env, cairn_server, monkeypatch):
     """Every test talks to Cairn and starts with no active run or experiment."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", _client_env)
     mlflow.set_tracking_uri(_client_env)
-    # The registry URI is process-wide too, and the importer's tests point it at their source servers.
-    mlflow.set_registry_uri(_client_env)
+    # The registry URI is process-wide too (a module global and an env var), and the importer's tests
+    # point it at their source servers. Unset, it follows the tracking URI, which is what a test that
+    # switches servers (test_auth's login, MlflowClient(other_url)) expects.
+    _forget_registry_uri()
     yield _client_env
+    _forget_registry_uri()
     if cairn_server.proc is None or cairn_server.proc.poll() is not None:
         # The server died during this test: say so with its log, and bring it back for the rest.
         tail = cairn_server.log_tail()
