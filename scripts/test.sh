@@ -5,6 +5,14 @@
 # (Playwright), a bounded fuzz run over the OpenAPI document (scripts/fuzz.sh), and the benchmark at --quick sizes
 # (bench/main.ts, then the start-up times of bench/startup.mjs).
 #
+# Two lanes run side by side, because most of the time goes to waiting on servers and browsers:
+#   lane A: vitest (PGlite, then Postgres), fuzz, bench --quick, bench startup --quick
+#   lane B: compat (the real clients), then playwright (its deep-link tests use compat's venv)
+# Lane B streams to the terminal; lane A writes to a log that is printed when it ends. Every part
+# runs even after another failed, and the last lines list what failed. Lane B gets a database of its
+# own on the TEST_DATABASE_URL server, so the two lanes never see each other's rows.
+# CAIRN_TEST_SERIAL=1 runs the lanes one after the other (for a slow machine or to read one log).
+#
 # Parts that need something from the machine (a Postgres server, an S3 server, the Postgres server
 # binaries) are left out when it is missing, and the last line says which, loudly. In CI (CI=true,
 # as .ci/run sets it) a part left out is a failure.
@@ -12,56 +20,95 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 not_run=()
+[ -n "${TEST_DATABASE_URL:-}" ] || not_run+=("vitest and compat on Postgres (TEST_DATABASE_URL unset: PGlite only)")
+[ -n "${CAIRN_TEST_S3_ENDPOINT:-}" ] || not_run+=("vitest S3 variants of the artifact suites (CAIRN_TEST_S3_ENDPOINT unset: eval \"\$(bash scripts/s3-server.sh start)\")")
+has_chromium=0
+if [ -x "${CAIRN_CHROMIUM:-/usr/bin/chromium}" ]; then has_chromium=1; else not_run+=("playwright UI tests (no chromium: apt-get install chromium)"); fi
+has_pg_bin=0
+if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; then has_pg_bin=1; else not_run+=("bench --quick (no Postgres server binaries: apt-get install postgresql)"); fi
+
+logdir="$(mktemp -d "${TMPDIR:-/tmp}/cairn-test.XXXXXX")"
+lane_a_pid=''
 summary() {
   local rc=$?
+  [ -z "$lane_a_pid" ] || kill -- "$lane_a_pid" 2>/dev/null || true
+  local failed=()
+  [ ! -s "$logdir/failed" ] || mapfile -t failed < "$logdir/failed"
+  echo >&2
+  echo "---- parts ----" >&2
+  cat "$logdir/timings" 2>/dev/null >&2 || true
+  if [ "${#failed[@]}" -gt 0 ]; then
+    echo "!!!! FAILED (${#failed[@]}): $(IFS=';'; echo "${failed[*]}" | sed 's/;/; /g')" >&2
+    [ "$rc" -ne 0 ] || rc=1
+  fi
   if [ "${#not_run[@]}" -gt 0 ]; then
-    echo >&2
     echo "!!!! NOT RUN (${#not_run[@]}): $(IFS=';'; echo "${not_run[*]}" | sed 's/;/; /g')" >&2
     if [ "${CI:-}" = true ]; then
       echo "!!!! CI=true: every part must run; failing." >&2
       [ "$rc" -ne 0 ] || rc=1
     fi
-  else
-    [ "$rc" -ne 0 ] || echo "==> every part of the suite ran" >&2
+  elif [ "$rc" -eq 0 ]; then
+    echo "==> every part of the suite ran" >&2
   fi
   exit "$rc"
 }
 trap summary EXIT
 
-[ -n "${TEST_DATABASE_URL:-}" ] || not_run+=("vitest and compat on Postgres (TEST_DATABASE_URL unset: PGlite only)")
-[ -n "${CAIRN_TEST_S3_ENDPOINT:-}" ] || not_run+=("vitest S3 variants of the artifact suites (CAIRN_TEST_S3_ENDPOINT unset: eval \"\$(bash scripts/s3-server.sh start)\")")
+# part NAME CMD...: runs one part, records its time and, if it fails, its name; never stops the lane.
+part() {
+  local name=$1 start=$SECONDS rc=0
+  shift
+  echo "==> $name" >&2
+  "$@" || rc=$?
+  printf '%5ss  %s%s\n' "$((SECONDS - start))" "$name" "$([ "$rc" -eq 0 ] || echo "  (FAILED, exit $rc)")" >> "$logdir/timings"
+  echo "<== $name: $((SECONDS - start))s, exit $rc" >&2
+  [ "$rc" -eq 0 ] || echo "$name" >> "$logdir/failed"
+}
 
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# Built once, before the lanes start: nothing may rebuild dist/ while the other lane runs from it.
 npm run build --silent
-# The first pass also runs test/faults, once: they start their own Postgres cluster and S3 server.
-echo "==> vitest on PGlite (and test/faults)" >&2
-env -u TEST_DATABASE_URL npx vitest run "$@"
-if [ -n "${TEST_DATABASE_URL:-}" ]; then
-  echo "==> vitest on Postgres" >&2
-  npx vitest run test/integration test/security "$@"
-fi
-echo "==> compat: the real clients" >&2
-bash scripts/compat.sh
-# After compat: the UI's deep-link tests run the same pinned clients, from the venv compat.sh builds.
-if [ -x "${CAIRN_CHROMIUM:-/usr/bin/chromium}" ]; then
-  echo "==> playwright: the web UI in chromium" >&2
-  npx playwright test
-else
-  not_run+=("playwright UI tests (no chromium: apt-get install chromium)")
-fi
-# Every OpenAPI operation fuzzed by schemathesis for a fixed time (120 s); any response >= 500 fails.
-echo "==> fuzz: schemathesis over /openapi.json" >&2
-FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-120}" bash scripts/fuzz.sh
-# The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster,
-# so it runs where the server binaries are installed (CI installs them through .ci/run).
-if compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null; then
-  echo "==> bench --quick" >&2
-  npm run bench --silent -- --quick --out bench/results/quick-ci.json
-else
-  not_run+=("bench --quick (no Postgres server binaries: apt-get install postgresql)")
-fi
-# Start-up times, one sample each (informational: --quick never fails on a missed target); on
-# TEST_DATABASE_URL too when it is set.
-echo "==> bench startup --quick" >&2
-node bench/startup.mjs --quick
+npx tsc -p bench/tsconfig.json
 
+lane_a() {
+  # The first pass also runs test/faults, once: they start their own Postgres cluster and S3 server.
+  part "vitest on PGlite (and test/faults)" env -u TEST_DATABASE_URL npx vitest run "$@"
+  if [ -n "${TEST_DATABASE_URL:-}" ]; then
+    part "vitest on Postgres" npx vitest run test/integration test/security "$@"
+  fi
+  # Every OpenAPI operation fuzzed by schemathesis for a fixed time (120 s); any response >= 500 fails.
+  part "fuzz: schemathesis over /openapi.json" env FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-120}" bash scripts/fuzz.sh
+  # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster.
+  if [ "$has_pg_bin" = 1 ]; then
+    part "bench --quick" node dist/bench/main.js --quick --out bench/results/quick-ci.json
+  fi
+  # Start-up times, one sample each (informational: --quick never fails on a missed target).
+  part "bench startup --quick" node bench/startup.mjs --quick
+}
+
+lane_b() {
+  if [ -n "${TEST_DATABASE_URL:-}" ]; then
+    local url
+    url="$(node scripts/fresh-database.mjs "$TEST_DATABASE_URL" lane_b)"
+    export TEST_DATABASE_URL="$url"
+  fi
+  part "compat: the real clients" env COMPAT_SKIP_BUILD=1 bash scripts/compat.sh
+  if [ "$has_chromium" = 1 ]; then
+    part "playwright: the web UI in chromium" npx playwright test
+  fi
+}
+
+if [ "${CAIRN_TEST_SERIAL:-}" = 1 ]; then
+  lane_a "$@"
+  lane_b
+else
+  echo "==> lane A (vitest, fuzz, bench) runs in the background; its log follows lane B's" >&2
+  ( lane_a "$@" ) > "$logdir/lane-a.log" 2>&1 &
+  lane_a_pid=$!
+  lane_b
+  wait "$lane_a_pid" || true
+  lane_a_pid=''
+  echo "==> lane A's log" >&2
+  cat "$logdir/lane-a.log" >&2
+fi
+[ ! -s "$logdir/failed" ]

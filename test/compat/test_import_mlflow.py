@@ -81,7 +81,7 @@ def postgresql_server():
     _admin(f"create database {db_name}")
     # mlflow 3.18 takes a bare postgresql:// as psycopg 3, which the venv does not have; the driver
     # suffix is SQLAlchemy's spelling, and cairn import accepts it as is.
-    db_uri = os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg2://") + "/" + db_name
+    db_uri = re.sub(r"^postgres(ql)?://", "postgresql+psycopg2://", os.environ["TEST_DATABASE_URL"].rsplit("/", 1)[0]) + "/" + db_name
     try:
         with _mlflow_server(db_uri, workdir) as url:
             yield url, db_uri, str(workdir / "artifacts")
