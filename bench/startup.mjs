@@ -78,6 +78,21 @@ function groupCpuMs(pgid) {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
+function groupAlive(pgid) {
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // A zombie (state Z) holds nothing any more.
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
+}
+
 /** Wall-clock ms from spawn to the first 200 from /health, and the CPU ms used by then; then the server is stopped. */
 async function timeToHealth(cmd, args) {
   const port = await freePort();
@@ -95,7 +110,11 @@ async function timeToHealth(cmd, args) {
   child.on('exit', (code) => (exited = code));
   try {
     for (;;) {
-      if (exited !== undefined) throw new Error(`${cmd} ${args.join(' ')} exited (${exited}); see ${scratch}/server.log`);
+      if (exited !== undefined) {
+        // The scratch folder is removed on exit: say why it failed here.
+        const tail = fs.readFileSync(path.join(scratch, 'server.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+        throw new Error(`${cmd} ${args.join(' ')} exited (${exited}); the end of its log:\n${tail}`);
+      }
       if (performance.now() - started > 180_000) throw new Error(`${cmd} did not answer /health within 180 s`);
       try {
         const res = await fetch(`http://127.0.0.1:${port}/health`);
@@ -106,9 +125,12 @@ async function timeToHealth(cmd, args) {
       await new Promise((r) => setTimeout(r, 10));
     }
   } finally {
+    // The whole group must be gone before the next start: `npm start` exits before its server has
+    // closed the embedded database, and a second server on the same folder is refused (exit 2).
     killGroup(child, 'SIGTERM');
-    for (let i = 0; i < 100 && exited === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 200 && groupAlive(child.pid); i++) await new Promise((r) => setTimeout(r, 50));
     killGroup(child, 'SIGKILL');
+    for (let i = 0; i < 100 && groupAlive(child.pid); i++) await new Promise((r) => setTimeout(r, 50));
     live.delete(child);
   }
 }
