@@ -4,6 +4,7 @@ import type { Deps } from '../deps.js';
 import { invalidParam, notFound } from '../errors.js';
 import type { Int64 } from '../lib/int64.js';
 import { nullableTextArray, numberArray, textArray } from '../lib/pg-array.js';
+import { blockWrites } from './metric-blocks.js';
 import { checkRunId } from './ids.js';
 import { activeRun, RUN_NAME_TAG } from './runs.js';
 import { LIMITS, truncate, validateKey } from './validation.js';
@@ -179,10 +180,12 @@ async function upsertTags(tx: Orm, runId: string, values: Map<string, string>): 
     on conflict (run_id, key) do update set value = excluded.value`);
 }
 
-// History and latest value as the CTEs `input`, `ins`, `range` and `latest` of one statement: the
+// History, block summaries and latest value as the CTEs `input`, `ins`, `blocks`, `range` and
+// `latest` of one statement: the
 // history insert ignores replayed points (in replay mode), the latest row moves only forward in
 // (step, timestamp, value) order, and its min/max widen to the batch's (a replay changes neither).
-// `gate`, when given, must hold for anything to be written.
+// `gate`, when given, must hold for anything to be written. A new latest row starts blocks_ready:
+// its history's blocks are complete from the first point.
 const newer = sql.raw('(excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)');
 
 /**
@@ -224,14 +227,16 @@ function metricWrites(runId: string, metrics: MetricInput[], replay: boolean, ga
       insert into metrics (run_id, key, step, timestamp, value${linkColumns})
       select ${hasLinks ? sql`distinct on (key, step, timestamp, value) ` : sql``}${runId}, key, step, timestamp, value${linkColumns} from input
       order by key, step, timestamp, value
-      ${onConflict}),
+      ${onConflict}
+      returning key, step, timestamp, value, (xmax = 0) as fresh),
+    ${blockWrites(runId)},
     range as (
       select key, coalesce(min(value) filter (where value <> 'NaN'::float8), 'NaN'::float8) as lo,
                   coalesce(max(value) filter (where value <> 'NaN'::float8), 'NaN'::float8) as hi
       from input group by key),
     latest as (
-      insert into latest_metrics (run_id, key, step, timestamp, value, min_value, max_value)
-      select distinct on (i.key) ${runId}, i.key, i.step, i.timestamp, i.value, g.lo, g.hi from input i join range g on g.key = i.key
+      insert into latest_metrics (run_id, key, step, timestamp, value, min_value, max_value, blocks_ready)
+      select distinct on (i.key) ${runId}, i.key, i.step, i.timestamp, i.value, g.lo, g.hi, true from input i join range g on g.key = i.key
       order by i.key, i.step desc, i.timestamp desc, i.value desc
       on conflict (run_id, key) do update set
         step = case when ${newer} then excluded.step else latest_metrics.step end,

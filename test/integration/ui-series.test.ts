@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { byRule } from './series-rule.js';
 
 let t: TestApp;
 let experimentId: string;
@@ -157,36 +158,7 @@ describe('POST /cairn/ui/metrics/series', () => {
       data.set(run, list);
       await logPoints(run, 'r', list.map((p) => ({ ...p, value: Number.isNaN(p.value) ? 'NaN' : p.value })));
     }
-    const greater = (a: number[], b: number[]) => {
-      for (let k = 0; k < 3; k++) {
-        const [x, y] = [Number.isNaN(a[k]) ? Infinity : a[k], Number.isNaN(b[k]) ? Infinity : b[k]];
-        if (x !== y || (Number.isNaN(a[k]) !== Number.isNaN(b[k]))) return Number.isNaN(a[k]) || (!Number.isNaN(b[k]) && x > y);
-      }
-      return false;
-    };
-    const wire = (v: number) => (Number.isNaN(v) ? 'NaN' : v);
-    const expected = (run: string, buckets: number, lo?: number, hi?: number) => {
-      const pts = data.get(run)!.filter((p) => (lo === undefined || p.step >= Math.ceil(lo)) && (hi === undefined || p.step <= Math.floor(hi)));
-      const l = lo ?? Math.min(...pts.map((p) => p.step));
-      const h = hi ?? Math.max(...pts.map((p) => p.step));
-      const scale = buckets / (h - l);
-      const cols = new Map<number, { last: number[]; min?: number; max?: number; count: number }>();
-      for (const p of pts) {
-        const b = Math.min(buckets - 1, Math.max(0, Math.floor((p.step - l) * scale)));
-        const c = cols.get(b) ?? { last: [-Infinity, 0, 0], count: 0 };
-        const me = [p.step, p.timestamp, p.value];
-        if (greater(me, c.last)) c.last = me;
-        if (!Number.isNaN(p.value)) {
-          c.min = c.min === undefined ? p.value : Math.min(c.min, p.value);
-          c.max = c.max === undefined ? p.value : Math.max(c.max, p.value);
-        }
-        c.count++;
-        cols.set(b, c);
-      }
-      return [...cols.entries()].sort(([a], [b]) => a - b).map(([, c]) => ({
-        x: c.last[0], step: c.last[0], timestamp: c.last[1], value: wire(c.last[2]), min: c.min ?? 'NaN', max: c.max ?? 'NaN', count: c.count,
-      }));
-    };
+    const expected = (run: string, buckets: number, lo?: number, hi?: number) => byRule(data.get(run)!, buckets, lo, hi);
     for (const [buckets, lo, hi] of [[50, undefined, undefined], [37, undefined, undefined], [20, 100.5, 700], [200, undefined, undefined]] as const) {
       const res = (await series({ run_ids: runs, keys: ['r'], buckets, x_min: lo, x_max: hi })).body.series;
       expect(res).toHaveLength(2);

@@ -22,6 +22,27 @@ test('a 1,000,000-point metric draws from the downsampled series and refines on 
 
   // The spike at step 777,777 survives downsampling: the band's max edge reaches up to it.
   expect(Number(await chart.getAttribute('data-y-max'))).toBeGreaterThan(50);
+  // And it is drawn: in the plot's upper 80% (the rest of the curve stays below 1 on a 0-50+ scale)
+  // the pixel columns around step 777,777 are painted on many rows, those around step 300,000 only
+  // where horizontal grid lines cross.
+  const painted = await chart.evaluate((el) => {
+    const canvas = el.querySelector('canvas')!;
+    const over = el.querySelector('.u-over')!.getBoundingClientRect();
+    const box = canvas.getBoundingClientRect();
+    const ratio = canvas.width / box.width;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const rows = (fraction: number) => {
+      const x0 = Math.floor((over.left - box.left + over.width * (fraction - 0.01)) * ratio);
+      const x1 = Math.ceil((over.left - box.left + over.width * (fraction + 0.01)) * ratio);
+      let n = 0;
+      for (let y = Math.floor((over.top - box.top) * ratio); y < (over.top - box.top + over.height * 0.8) * ratio; y++) {
+        for (let x = x0; x <= x1; x++) if (data[(y * canvas.width + x) * 4 + 3] > 0) { n++; break; }
+      }
+      return { n, of: Math.round(over.height * 0.8 * ratio) };
+    };
+    return { spike: rows(0.777777), calm: rows(0.3) };
+  });
+  expect(painted.spike.n).toBeGreaterThan(painted.calm.n + painted.spike.of / 2);
 
   const box = (await chart.locator('.u-over').boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2);

@@ -65,6 +65,7 @@ export function copySql(experimentId: string, t: number, n: number, base: number
     child('params'),
     child('latest_metrics'),
     child('metrics'),
+    child('metric_blocks'),
     `drop table cairn_copy`,
     `analyze`,
   ];

@@ -1,4 +1,4 @@
-import { bigint, doublePrecision, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, integer, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 // Metric history is append-only. The primary key makes a replayed point a no-op (clients retry),
 // and doubles as the keyset index for reading one metric's history in (step, timestamp) order.
@@ -32,6 +32,30 @@ export const latestMetrics = pgTable(
     value: doublePrecision('value').notNull(),
     minValue: doublePrecision('min_value'),
     maxValue: doublePrecision('max_value'),
+    // True when metric_blocks holds this whole history: set on the row's first write. Rows from before
+    // the summary table are false until the chart endpoint builds their blocks (src/domain/ui/metric-blocks.ts).
+    blocksReady: boolean('blocks_ready').notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.runId, t.key] }), index('latest_metrics_key_value_idx').on(t.key, t.value)],
+);
+
+// A summary of each fixed block of METRIC_BLOCK_STEPS steps of one history (block = floor(step / 32)):
+// point count, least and greatest value (NaN left out; null when the block holds only NaN) and its
+// last point in (step, timestamp, value) order. Kept by the statement that inserts the points, from
+// the rows it really inserted (a replay adds nothing), so a chart of 1,000,000 points reads ~31,000
+// summaries plus the raw points at its columns' edges instead of every point.
+export const metricBlocks = pgTable(
+  'metric_blocks',
+  {
+    runId: text('run_id').notNull(),
+    key: text('key').notNull(),
+    block: bigint('block', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+    minValue: doublePrecision('min_value'),
+    maxValue: doublePrecision('max_value'),
+    lastStep: bigint('last_step', { mode: 'number' }).notNull(),
+    lastTimestamp: bigint('last_timestamp', { mode: 'number' }).notNull(),
+    lastValue: doublePrecision('last_value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.key, t.block] })],
 );

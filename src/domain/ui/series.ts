@@ -5,6 +5,7 @@ import { invalidParam } from '../../errors.js';
 import { int64Out, type Int64 } from '../../lib/int64.js';
 import { wireDouble } from '../../lib/json-body.js';
 import { numberArray, textArray } from '../../lib/pg-array.js';
+import { BLOCK_SHIFT, BLOCK_STEPS, readyBlocks, seriesId } from '../metric-blocks.js';
 import { withoutJit } from './no-jit.js';
 import { requireRuns } from './runs-exist.js';
 
@@ -72,6 +73,8 @@ export async function metricSeries(deps: Deps, input: SeriesInput): Promise<{ se
     throw invalidParam(`x_min (${input.x_min}) must not be greater than x_max (${input.x_max})`);
   }
   await requireRuns(deps.db, runIds);
+  // Only the step axis reads block summaries; histories from before them get theirs built here, once.
+  const ready = axis === 'step' ? await readyBlocks(deps, runIds.flatMap((runId) => keys.map((key) => ({ runId, key })))) : new Set<string>();
 
   const series: Series[] = [];
   for (const runId of runIds) for (const key of keys) series.push({ runId, key, lo: input.x_min ?? null, hi: input.x_max ?? null });
@@ -81,7 +84,7 @@ export async function metricSeries(deps: Deps, input: SeriesInput): Promise<{ se
   return withoutJit(deps, async (db) => {
     if (input.x_min === undefined || input.x_max === undefined) await fillOwnBounds(db, axis, series, rangeLo, rangeHi);
 
-    const aggregated = await bucketed(db, axis, series, buckets, rangeLo, rangeHi);
+    const aggregated = await bucketed(db, axis, series, buckets, rangeLo, rangeHi, ready);
     const out: SeriesWire[] = series.map((s, i) => {
       const points = aggregated.get(i) ?? [];
       const total = points.reduce((n, p) => n + p.count, 0);
@@ -136,6 +139,7 @@ async function bucketed(
   buckets: number,
   rangeLo: number | null,
   rangeHi: number | null,
+  ready: Set<string>,
 ): Promise<Map<number, SeriesPoint[]>> {
   const out = new Map<number, SeriesPoint[]>();
   const live = series.map((s, i) => ({ s, i })).filter(({ s }) => s.lo !== null && s.hi !== null);
@@ -148,22 +152,29 @@ async function bucketed(
   // aggregate over the history (measured on 1,000,000 points, Postgres 15). Short histories and the
   // time axis (no index on timestamp) take the hash aggregate, which costs per point, not per column.
   const ranged = axis === 'step' ? live.filter(({ s }) => s.hi! - s.lo! >= RANGED_MIN_STEPS_PER_BUCKET * buckets) : [];
+  // Wide columns of a summarized history add up the blocks of 32 steps that lie wholly inside them
+  // and read raw points only at their two edges: 1,000,000 points in 1,000 columns read ~31,000
+  // summaries and ~32,000 points instead of 1,000,000.
+  const blocked = ranged.filter(({ s }) => ready.has(seriesId(s.runId, s.key)) && s.hi! - s.lo! >= BLOCKED_MIN_BLOCKS_PER_BUCKET * BLOCK_STEPS * buckets);
+  const probed = ranged.filter((l) => !blocked.includes(l));
   const hashed = live.filter((l) => !ranged.includes(l));
   const found: BucketRow[] = [];
-  if (ranged.length) {
+  const columns = (todo: typeof live) => sql`
+    unnest(${numberArray(todo.map(({ i }) => i))}::int[], ${textArray(todo.map(({ s }) => s.runId))}::text[],
+           ${textArray(todo.map(({ s }) => s.key))}::text[], ${numberArray(todo.map(({ s }) => s.lo!))}::float8[],
+           ${numberArray(todo.map(({ s }) => scale(s)))}::float8[], ${numberArray(todo.map(({ s }) => Math.floor(s.hi!)))}::bigint[])
+      as s(i, run_id, key, lo, scale, hi)
+    cross join lateral (
+      select c.b, ${firstStepOf(sql`c.b`)} as a,
+             case when c.b = ${buckets - 1} then s.hi + 1 else ${firstStepOf(sql`c.b + 1`)} end as z
+      from generate_series(0, ${buckets - 1}) as c(b)) e`;
+  if (probed.length) {
     found.push(
       ...(await rows<BucketRow>(
         db,
         sql`select s.i, g.n, g.vmin::text as vmin, g.vmax::text as vmax,
                    array[l.step::float8, l.timestamp::float8, l.value]::text as last
-            from unnest(${numberArray(ranged.map(({ i }) => i))}::int[], ${textArray(ranged.map(({ s }) => s.runId))}::text[],
-                        ${textArray(ranged.map(({ s }) => s.key))}::text[], ${numberArray(ranged.map(({ s }) => s.lo!))}::float8[],
-                        ${numberArray(ranged.map(({ s }) => scale(s)))}::float8[], ${numberArray(ranged.map(({ s }) => Math.floor(s.hi!)))}::bigint[])
-                   as s(i, run_id, key, lo, scale, hi)
-            cross join lateral (
-              select c.b, ${firstStepOf(sql`c.b`)} as a,
-                     case when c.b = ${buckets - 1} then s.hi + 1 else ${firstStepOf(sql`c.b + 1`)} end as z
-              from generate_series(0, ${buckets - 1}) as c(b)) e
+            from ${columns(probed)}
             cross join lateral (
               select count(*) as n,
                      min(m.value) filter (where m.value <> 'NaN'::float8) as vmin,
@@ -173,6 +184,36 @@ async function bucketed(
               select m.step, m.timestamp, m.value from metrics m
               where m.run_id = s.run_id and m.key = s.key and m.step >= e.a and m.step < e.z
               order by m.step desc, m.timestamp desc, m.value desc limit 1) l
+            order by s.i, e.b`,
+      )),
+    );
+  }
+  if (blocked.length) {
+    const shift = sql.raw(String(BLOCK_SHIFT));
+    // Column [a, z): blocks ka..kz-1 (ka = ceil(a / 32), kz = floor(z / 32)) from the summaries, the
+    // steps [a, ka * 32) and [kz * 32, z) raw; a column without a whole block is read raw. Each part's
+    // last point is its greatest [step, timestamp, value] array, the column's the greatest of the three.
+    const edge = (from: SQL, to: SQL) => sql`(
+      select count(*) as n, min(m.value) filter (where m.value <> 'NaN'::float8) as vmin,
+             max(m.value) filter (where m.value <> 'NaN'::float8) as vmax,
+             max(array[m.step::float8, m.timestamp::float8, m.value]) as last
+      from metrics m where m.run_id = s.run_id and m.key = s.key and m.step >= ${from} and m.step < ${to})`;
+    found.push(
+      ...(await rows<BucketRow>(
+        db,
+        sql`select s.i, h.n + k.n + t.n as n, least(h.vmin, k.vmin, t.vmin)::text as vmin,
+                   greatest(h.vmax, k.vmax, t.vmax)::text as vmax, greatest(h.last, k.last, t.last)::text as last
+            from ${columns(blocked)}
+            cross join lateral (select -((-e.a) >> ${shift}) as ka, e.z >> ${shift} as kz) w
+            cross join lateral (select case when w.ka < w.kz then w.ka << ${shift} else e.z end as hz,
+                                       case when w.ka < w.kz then w.kz << ${shift} else e.z end as ta) c
+            cross join lateral ${edge(sql`e.a`, sql`c.hz`)} h
+            cross join lateral (
+              select coalesce(sum(mb.count), 0) as n, min(mb.min_value) as vmin, max(mb.max_value) as vmax,
+                     max(array[mb.last_step::float8, mb.last_timestamp::float8, mb.last_value]) as last
+              from metric_blocks mb where mb.run_id = s.run_id and mb.key = s.key and mb.block >= w.ka and mb.block < w.kz) k
+            cross join lateral ${edge(sql`c.ta`, sql`e.z`)} t
+            where h.n + k.n + t.n > 0
             order by s.i, e.b`,
       )),
     );
@@ -221,6 +262,8 @@ async function bucketed(
 
 /** Below this many steps per column on average, columns are mostly one or two points: hash them. */
 const RANGED_MIN_STEPS_PER_BUCKET = 4;
+/** Columns narrower than this many blocks are mostly edges: probe them as above. */
+const BLOCKED_MIN_BLOCKS_PER_BUCKET = 4;
 
 /**
  * The first integer step of column `b` under the bucket rule (floor((step - lo) * scale) >= b): the
