@@ -36,7 +36,7 @@ summary() {
   [ ! -s "$logdir/failed" ] || mapfile -t failed < "$logdir/failed"
   echo >&2
   echo "---- parts ----" >&2
-  cat "$logdir/timings" 2>/dev/null >&2 || true
+  cat "$logdir/timings" >&2 2>/dev/null || true
   if [ "${#failed[@]}" -gt 0 ]; then
     echo "!!!! FAILED (${#failed[@]}): $(IFS=';'; echo "${failed[*]}" | sed 's/;/; /g')" >&2
     [ "$rc" -ne 0 ] || rc=1
