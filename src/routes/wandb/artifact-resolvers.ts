@@ -22,7 +22,8 @@ import {
 import { completePartialManifest, recordManifestBase } from '../../domain/wandb/artifact-manifest-merge.js';
 import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
 import { linkArtifact, memberByName } from '../../domain/wandb/artifact-links.js';
-import { blobExists, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { blobExists, fileKey, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { completeMultipartUpload, startMultipartUpload } from '../../domain/wandb/artifact-multipart.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import type { GqlContext } from './resolvers.js';
@@ -112,7 +113,7 @@ export const artifactResolvers = {
       return { artifactManifest: manifestObj(ctx, a, true) };
     },
     createArtifactFiles: async (_s: unknown, args: Args, ctx: GqlContext) => {
-      const i = args.input as { artifactFiles: { artifactID: string; name: string; md5: string }[] };
+      const i = args.input as { artifactFiles: { artifactID: string; name: string; md5: string; uploadPartsInput?: unknown[] | null }[] };
       const checked = new Map<number, ArtifactRow>();
       const edges = [];
       for (const f of i.artifactFiles) {
@@ -124,20 +125,25 @@ export const artifactResolvers = {
         }
         // Bytes already stored (any version, any project) need no upload: a null URL says so.
         const exists = await blobExists(ctx.deps, f.md5);
+        // A file the client split into parts (2 GiB and more) gets a URL per part; the single
+        // upload URL is still given, as the client reads a null one as "already stored".
+        const multipart = !exists && f.uploadPartsInput?.length ? await startMultipartUpload(ctx.deps, a.id, f.md5, f.uploadPartsInput, ctx.baseUrl) : null;
         edges.push({
           node: {
-            storagePath: `wandb-artifacts/md5/${Buffer.from(f.md5, 'base64').toString('hex')}`,
+            storagePath: fileKey(f.md5),
             uploadUrl: exists ? null : await fileUploadUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
             uploadHeaders: [],
-            uploadMultipartUrls: null,
+            uploadMultipartUrls: multipart,
             artifact: wrap(a, ctx.user.name),
           },
         });
       }
       return { files: { edges } };
     },
-    completeMultipartUploadArtifact: () => {
-      throw invalidParam('Multipart artifact uploads are not offered by this server');
+    completeMultipartUploadArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactID: string; uploadID: string; storagePath: string; completedParts: unknown };
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      return completeMultipartUpload(ctx.deps, a.id, i);
     },
     commitArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
