@@ -30,6 +30,9 @@ export interface ArtifactRow {
   history_step: number | null;
   created_at: number;
   updated_at: number;
+  /** JSON list. */
+  tags: string;
+  ttl_seconds: number | null;
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -56,12 +59,13 @@ export function validateArtifactName(kind: 'artifact' | 'type' | 'alias', name: 
 }
 
 const COLUMNS = sql`a.id, a.collection_id, c.name as collection_name, c.experiment_id, e.name as project, a.version_index, a.state, a.digest,
-  a.type, a.description, a.metadata, a.run_id, a.client_id, a.size, a.file_count, a.history_step, a.created_at, a.updated_at`;
+  a.type, a.description, a.metadata, a.run_id, a.client_id, a.size, a.file_count, a.history_step, a.created_at, a.updated_at, a.tags, a.ttl_seconds`;
 const FROM = sql`wandb_artifacts a join wandb_artifact_collections c on c.id = a.collection_id join experiments e on e.experiment_id = c.experiment_id`;
 
 function normalize(r: ArtifactRow): ArtifactRow {
   for (const k of ['id', 'collection_id', 'experiment_id', 'size', 'created_at', 'updated_at'] as const) r[k] = Number(r[k]);
   if (r.history_step !== null) r.history_step = Number(r.history_step);
+  if (r.ttl_seconds !== null) r.ttl_seconds = Number(r.ttl_seconds);
   return r;
 }
 

@@ -10,6 +10,7 @@ import {
   runInputs,
   runOutputs,
   artifactByClientId,
+  artifactById,
   artifactGid,
   collectionGid,
   commitArtifact,
@@ -23,6 +24,7 @@ import { completePartialManifest, recordManifestBase } from '../../domain/wandb/
 import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
 import { linkArtifact, memberByName } from '../../domain/wandb/artifact-links.js';
 import { blobExists, fileKey, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { editTagsAndTtl, ttlFields } from '../../domain/wandb/artifact-tags-ttl.js';
 import { completeMultipartUpload, startMultipartUpload } from '../../domain/wandb/artifact-multipart.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
@@ -98,8 +100,9 @@ export const artifactResolvers = {
         sequenceClientId: str(i.sequenceClientID),
         historyStep: typeof i.historyStep === 'number' ? i.historyStep : null,
       });
+      await editTagsAndTtl(ctx.deps, artifact.id, { add: i.tags, ttl: i.ttlDurationSeconds });
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, artifact.experiment_id);
-      return { artifact: wrap(artifact, str(i.entityName) ?? ctx.user.name) };
+      return { artifact: wrap((await artifactById(ctx.deps.db, artifact.id)) ?? artifact, str(i.entityName) ?? ctx.user.name) };
     },
     createArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
@@ -162,9 +165,7 @@ export const artifactResolvers = {
     updateArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
-      if ((Array.isArray(i.tagsToAdd) && i.tagsToAdd.length) || (Array.isArray(i.tagsToDelete) && i.tagsToDelete.length)) {
-        throw invalidParam('Artifact tags are not supported by this server');
-      }
+      await editTagsAndTtl(ctx.deps, a.id, { add: i.tagsToAdd, remove: i.tagsToDelete, ttl: i.ttlDurationSeconds });
       return { artifact: wrap(await updateArtifact(ctx.deps, a, { description: str(i.description), metadata: str(i.metadata) }), ctx.user.name) };
     },
     addAliases: async (_s: unknown, args: Args, ctx: GqlContext) => {
@@ -231,9 +232,9 @@ export const artifactResolvers = {
     artifactType: ({ a, entity }: ArtifactObj): TypeObj => ({ experimentId: a.experiment_id, project: a.project, entity, name: a.type }),
     description: ({ a }: ArtifactObj) => a.description,
     metadata: ({ a }: ArtifactObj) => a.metadata,
-    ttlDurationSeconds: () => -1,
-    ttlIsInherited: () => true,
-    tags: () => [],
+    ttlDurationSeconds: ({ a }: ArtifactObj) => ttlFields(a.ttl_seconds).ttlDurationSeconds,
+    ttlIsInherited: ({ a }: ArtifactObj) => ttlFields(a.ttl_seconds).ttlIsInherited,
+    tags: ({ a }: ArtifactObj) => (JSON.parse(a.tags) as string[]).map((name) => ({ id: b64(`Tag:${a.id}:${name}`), name })),
     historyStep: ({ a }: ArtifactObj) => a.history_step,
     state: ({ a }: ArtifactObj) => a.state,
     size: ({ a }: ArtifactObj) => a.size,

@@ -1,0 +1,43 @@
+"""Artifact tags and TTL with the real wandb==0.31.0 client: `run.log_artifact(art, tags=[…])` with
+`art.ttl` set before logging, read back by `api.artifact`, then edited with `artifact.save()`
+(tags added and removed, the TTL disabled with `ttl = None`, then inherited again)."""
+
+from __future__ import annotations
+
+from test_wandb_artifact_flows import _env, _run, project_name
+
+TAGS = """
+    import sys, json, wandb
+    from datetime import timedelta
+    from wandb.sdk.artifacts.artifact_ttl import ArtifactTTL
+    project, out = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, name="tagger")
+    art = wandb.Artifact("tagged", type="dataset")
+    with art.new_file("f.txt") as f:
+        f.write("x")
+    art.ttl = timedelta(days=3)
+    run.log_artifact(art, tags=["raw", "q1"]).wait()
+    path = f"{run.entity}/{project}/tagged:v0"
+    run.finish()
+    api = wandb.Api()
+    read = lambda: api.artifact(path)
+    a = read()
+    result = {"logged": {"tags": sorted(a.tags), "ttl": a.ttl.total_seconds()}}
+    a.tags = ["q1", "clean"]
+    a.ttl = None
+    a.save()
+    b = read()
+    result["edited"] = {"tags": sorted(b.tags), "ttl": b.ttl, "inherited": b._ttl_is_inherited}
+    b.ttl = ArtifactTTL.INHERIT
+    b.save()
+    c = read()
+    result["inherited"] = {"tags": sorted(c.tags), "ttl": c.ttl, "inherited": c._ttl_is_inherited}
+    json.dump(result, open(out, "w"))
+"""
+
+
+def test_tags_and_ttl_are_logged_read_and_edited(tmp_path, cairn_server):
+    got = _run(tmp_path, _env(tmp_path, cairn_server), TAGS, project_name("arttags"))
+    assert got["logged"] == {"tags": ["q1", "raw"], "ttl": 3 * 24 * 3600.0}
+    assert got["edited"] == {"tags": ["clean", "q1"], "ttl": None, "inherited": False}
+    assert got["inherited"] == {"tags": ["clean", "q1"], "ttl": None, "inherited": True}
