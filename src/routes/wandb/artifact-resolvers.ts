@@ -28,6 +28,7 @@ import { editTagsAndTtl, ttlFields } from '../../domain/wandb/artifact-tags-ttl.
 import { completeMultipartUpload, startMultipartUpload } from '../../domain/wandb/artifact-multipart.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
+import { artifactLineageResolvers } from './artifact-lineage-resolvers.js';
 import type { GqlContext } from './resolvers.js';
 import {
   aliasObjs,
@@ -226,6 +227,7 @@ export const artifactResolvers = {
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
   Artifact: {
+    ...artifactLineageResolvers,
     id: ({ a }: ArtifactObj) => artifactGid(a.id),
     artifactSequence: ({ a, entity }: ArtifactObj) => collectionOf(wrap(a, entity)),
     versionIndex: ({ a }: ArtifactObj) => a.version_index,

@@ -444,7 +444,12 @@ type Artifact {
   aliases: [ArtifactAlias!]!
   currentManifest: ArtifactManifest
   files(names: [String], after: String, first: Int): FileConnection
+  "The logging run (artifact.logged_by())."
+  createdBy: ArtifactCreator
+  "Runs that used the version (artifact.used_by()), readable ones only."
+  usedBy(after: String, first: Int): RunConnection!
 }
+union ArtifactCreator = Run | User
 `;
 
 import { WANDB_SWEEPS_SDL } from './sweep-schema.graphql.js';

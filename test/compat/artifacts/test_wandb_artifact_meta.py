@@ -1,6 +1,7 @@
-"""Artifact tags and TTL with the real wandb==0.31.0 client: `run.log_artifact(art, tags=[…])` with
-`art.ttl` set before logging, read back by `api.artifact`, then edited with `artifact.save()`
-(tags added and removed, the TTL disabled with `ttl = None`, then inherited again)."""
+"""Artifact tags, TTL and lineage with the real wandb==0.31.0 client: `run.log_artifact(art,
+tags=[…])` with `art.ttl` set before logging, read back by `api.artifact`, then edited with
+`artifact.save()` (tags added and removed, the TTL disabled with `ttl = None`, then inherited
+again); `artifact.logged_by()` and `artifact.used_by()`."""
 
 from __future__ import annotations
 
@@ -41,3 +42,33 @@ def test_tags_and_ttl_are_logged_read_and_edited(tmp_path, cairn_server):
     assert got["logged"] == {"tags": ["q1", "raw"], "ttl": 3 * 24 * 3600.0}
     assert got["edited"] == {"tags": ["clean", "q1"], "ttl": None, "inherited": False}
     assert got["inherited"] == {"tags": ["clean", "q1"], "ttl": None, "inherited": True}
+
+
+LINEAGE = """
+    import sys, json, wandb
+    project, out = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, name="maker")
+    art = wandb.Artifact("lineage", type="dataset")
+    with art.new_file("f.txt") as f:
+        f.write("lineage")
+    run.log_artifact(art).wait()
+    maker = run.id
+    run.finish()
+    users = []
+    for name in ["user-a", "user-b"]:
+        r = wandb.init(project=project, name=name)
+        r.use_artifact("lineage:latest")
+        users.append(r.id)
+        r.finish()
+    a = wandb.Api().artifact(f"compat/{project}/lineage:v0")
+    by = a.logged_by()
+    json.dump({"maker": maker, "users": users, "logged_by": [by.id, by.name, by.project],
+               "used_by": sorted(r.id for r in a.used_by())}, open(out, "w"))
+"""
+
+
+def test_logged_by_and_used_by_name_the_runs(tmp_path, cairn_server):
+    project = project_name("artlineage")
+    got = _run(tmp_path, _env(tmp_path, cairn_server), LINEAGE, project)
+    assert got["logged_by"] == [got["maker"], "maker", project]  # Run.name is the display name
+    assert got["used_by"] == sorted(got["users"])
