@@ -16,7 +16,11 @@ export const wandbArtifactCollections = pgTable(
     type: text('type').notNull(),
     /** A portfolio holds versions linked from other collections (wandb_artifact_links), not its own. */
     portfolio: boolean('portfolio').notNull().default(false),
+    /** `ArtifactCollection.description` and `.tags` (a JSON list), set by `collection.save()`. */
+    description: text('description'),
+    tags: text('tags').notNull().default('[]'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }),
   },
   (t) => [unique('wandb_artifact_collections_name').on(t.experimentId, t.name)],
 );

@@ -29,6 +29,7 @@ import { completeMultipartUpload, startMultipartUpload } from '../../domain/wand
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
 import { artifactLineageResolvers } from './artifact-lineage-resolvers.js';
+import { collectionFieldResolvers, collectionResolvers } from './artifact-collection-resolvers.js';
 import type { GqlContext } from './resolvers.js';
 import {
   aliasObjs,
@@ -80,6 +81,7 @@ export const artifactResolvers = {
     },
   },
   Mutation: {
+    ...collectionResolvers.Mutation,
     createArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
@@ -204,6 +206,7 @@ export const artifactResolvers = {
     },
   },
   Project: {
+    ...collectionResolvers.Project,
     artifactCollectionMembership: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) =>
       memberObj(await memberByName(ctx.deps.db, p.experimentId, p.name, String(args.name)), p.entity),
     artifactCollection: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
@@ -251,6 +254,7 @@ export const artifactResolvers = {
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
   ArtifactType: {
+    ...collectionResolvers.ArtifactType,
     id: (t: TypeObj) => b64(`ArtifactType:${t.experimentId}:${t.name}`),
     name: (t: TypeObj) => t.name,
     artifactCollection: async (t: TypeObj, args: Args, ctx: GqlContext) => {
@@ -265,6 +269,7 @@ export const artifactResolvers = {
       connection(await runInputs(ctx.deps.db, row.run_id, str(args.after), numArg(args.first)), row.entity, false),
   },
   ArtifactSequence: {
+    ...collectionFieldResolvers,
     artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) => connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
     id: (c: CollectionObj) => collectionGid(c.id),
     name: (c: CollectionObj) => c.name,

@@ -72,3 +72,47 @@ def test_logged_by_and_used_by_name_the_runs(tmp_path, cairn_server):
     got = _run(tmp_path, _env(tmp_path, cairn_server), LINEAGE, project)
     assert got["logged_by"] == [got["maker"], "maker", project]  # Run.name is the display name
     assert got["used_by"] == sorted(got["users"])
+
+
+COLLECTIONS = """
+    import sys, json, wandb
+    project, out = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, name="collector")
+    for name, kind in [("raw-a", "dataset"), ("raw-b", "dataset"), ("net", "model")]:
+        art = wandb.Artifact(name, type=kind)
+        with art.new_file("f.txt") as f:
+            f.write(name)
+        run.log_artifact(art).wait()
+    run.finish()
+    api = wandb.Api()
+    result = {"datasets": sorted(c.name for c in api.artifact_collections(project, "dataset")),
+              "models": [c.name for c in api.artifact_collections(project, "model")]}
+    c = api.artifact_collection("dataset", f"compat/{project}/raw-a")
+    result["loaded"] = {"name": c.name, "type": c.type, "description": c.description, "tags": c.tags, "sequence": c.is_sequence()}
+    c.description = "the raw data"
+    c.tags = ["raw", "v1 data"]
+    c.save()
+    c = api.artifact_collection("dataset", f"compat/{project}/raw-a")
+    result["saved"] = {"description": c.description, "tags": sorted(c.tags)}
+    c.tags = ["raw"]
+    c.save()
+    result["untagged"] = api.artifact_collection("dataset", f"compat/{project}/raw-a").tags
+    api.artifact_collection("dataset", f"compat/{project}/raw-b").delete()
+    result["after_delete"] = sorted(c.name for c in api.artifact_collections(project, "dataset"))
+    try:
+        api.artifact(f"compat/{project}/raw-b:v0")
+        result["deleted_version"] = "found"
+    except Exception as e:
+        result["deleted_version"] = type(e).__name__
+    json.dump(result, open(out, "w"))
+"""
+
+
+def test_collections_are_listed_described_tagged_and_deleted(tmp_path, cairn_server):
+    got = _run(tmp_path, _env(tmp_path, cairn_server), COLLECTIONS, project_name("artcoll"))
+    assert got["datasets"] == ["raw-a", "raw-b"] and got["models"] == ["net"]
+    assert got["loaded"] == {"name": "raw-a", "type": "dataset", "description": None, "tags": [], "sequence": True}
+    assert got["saved"] == {"description": "the raw data", "tags": ["raw", "v1 data"]}
+    assert got["untagged"] == ["raw"]
+    assert got["after_delete"] == ["raw-a"]
+    assert got["deleted_version"] != "found"
