@@ -22,7 +22,7 @@ import {
 } from '../../domain/wandb/artifacts.js';
 import { completePartialManifest, recordManifestBase } from '../../domain/wandb/artifact-manifest-merge.js';
 import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
-import { linkArtifact, memberByName } from '../../domain/wandb/artifact-links.js';
+import { linkArtifact, listPortfolio, memberByName } from '../../domain/wandb/artifact-links.js';
 import { blobExists, fileKey, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
 import { editTagsAndTtl, ttlFields } from '../../domain/wandb/artifact-tags-ttl.js';
 import { completeMultipartUpload, startMultipartUpload } from '../../domain/wandb/artifact-multipart.js';
@@ -37,6 +37,7 @@ import {
   artifactFor,
   collectionOf,
   connection,
+  portfolioConnection,
   filesOf,
   manifestObj,
   memberObj,
@@ -259,7 +260,8 @@ export const artifactResolvers = {
     name: (t: TypeObj) => t.name,
     artifactCollection: async (t: TypeObj, args: Args, ctx: GqlContext) => {
       const c = await collectionInProject(ctx.deps.db, t.experimentId, t.name, String(args.name));
-      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: t.experimentId, project: t.project, entity: t.entity } satisfies CollectionObj) : null;
+      const __typename = c?.portfolio ? 'ArtifactPortfolio' : 'ArtifactSequence';
+      return c ? ({ __typename, id: c.id, name: c.name, experimentId: t.experimentId, project: t.project, entity: t.entity } satisfies CollectionObj) : null;
     },
   },
   Run: {
@@ -270,7 +272,10 @@ export const artifactResolvers = {
   },
   ArtifactSequence: {
     ...collectionFieldResolvers,
-    artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) => connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
+    artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) =>
+      c.__typename === 'ArtifactPortfolio'
+        ? portfolioConnection(await listPortfolio(ctx.deps.db, c, str(args.after), numArg(args.first)), c.entity)
+        : connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
     id: (c: CollectionObj) => collectionGid(c.id),
     name: (c: CollectionObj) => c.name,
     project: (c: CollectionObj) => projectObj(c),

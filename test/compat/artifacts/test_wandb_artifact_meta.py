@@ -116,3 +116,29 @@ def test_collections_are_listed_described_tagged_and_deleted(tmp_path, cairn_ser
     assert got["untagged"] == ["raw"]
     assert got["after_delete"] == ["raw-a"]
     assert got["deleted_version"] != "found"
+
+
+PORTFOLIO = """
+    import sys, json, wandb
+    project, out = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, name="linker")
+    for body in ["first", "second"]:
+        art = wandb.Artifact("clf", type="model")
+        with art.new_file("model.txt") as f:
+            f.write(body)
+        run.log_artifact(art).wait()
+        run.link_artifact(art, f"compat/model-registry/portfolio-{project}", aliases=["candidate"] if body == "second" else [])
+    run.finish()
+    api = wandb.Api()
+    listed = api.artifacts("model", f"compat/model-registry/portfolio-{project}")
+    json.dump([{"version": a.version, "source": a.source_name, "is_link": a.is_link, "aliases": sorted(a.aliases)} for a in listed], open(out, "w"))
+"""
+
+
+def test_api_artifacts_lists_a_portfolio_s_linked_versions(tmp_path, cairn_server):
+    project = project_name("artport")
+    got = _run(tmp_path, _env(tmp_path, cairn_server), PORTFOLIO, project)
+    assert got == [
+        {"version": "v1", "source": "clf:v1", "is_link": True, "aliases": ["candidate", "latest"]},
+        {"version": "v0", "source": "clf:v0", "is_link": True, "aliases": []},
+    ]
