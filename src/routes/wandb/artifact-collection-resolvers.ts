@@ -1,5 +1,5 @@
 import { checkProject } from '../../auth/wandb.js';
-import { notFound } from '../../errors.js';
+import { invalidParam, notFound } from '../../errors.js';
 import { findProject } from '../../domain/wandb/projects.js';
 import {
   collectionById,
@@ -88,7 +88,16 @@ export const collectionFieldResolvers = {
   state: (c: WithRow & { deleted?: boolean }) => (c.deleted ? 'DELETED' : 'READY'),
 };
 
+export const REGISTRY_NOT_IMPLEMENTED =
+  "The W&B Registry (organizations and 'wandb-registry-*' projects) is not implemented by Cairn: link artifacts into a project of your own entity instead, such as 'model-registry' (run.link_model / artifact.link('<entity>/model-registry/<name>'))";
+
 export const collectionResolvers = {
+  // Asked only by the client's organization lookup, which runs for Registry paths alone.
+  Entity: {
+    user: () => {
+      throw invalidParam(REGISTRY_NOT_IMPLEMENTED);
+    },
+  },
   Project: {
     artifactCollections: (p: { experimentId: number; entity: string }, args: Args, ctx: GqlContext) => page(ctx, p, null, args),
   },

@@ -60,6 +60,12 @@ type ArtifactCollectionPayload { artifactCollection: ArtifactCollection }
 type CreateArtifactCollectionTagAssignmentsPayload { tags: [Tag!]! }
 type DeleteArtifactCollectionTagAssignmentsPayload { success: Boolean! }
 
+# The W&B Registry (organizations, wandb-registry-* projects) is not served: these fields exist so
+# the client's organization lookup is valid GraphQL and gets Cairn's own refusal, not a schema error.
+extend type Entity { user: User }
+extend type User { organizations: [Organization!]! }
+extend type Organization { orgEntity: Entity }
+
 extend type Mutation {
   updateArtifactSequence(input: UpdateArtifactSequenceInput!): ArtifactCollectionPayload
   updateArtifactPortfolio(input: UpdateArtifactPortfolioInput!): ArtifactCollectionPayload

@@ -1,7 +1,9 @@
 """Artifact tags, TTL and lineage with the real wandb==0.31.0 client: `run.log_artifact(art,
 tags=[…])` with `art.ttl` set before logging, read back by `api.artifact`, then edited with
 `artifact.save()` (tags added and removed, the TTL disabled with `ttl = None`, then inherited
-again); `artifact.logged_by()` and `artifact.used_by()`."""
+again); `artifact.logged_by()` and `artifact.used_by()`; collections (`api.artifact_collections`,
+`api.artifact_collection`, description / tags / delete); `api.artifacts` over a portfolio; and the
+clear refusal of the W&B Registry."""
 
 from __future__ import annotations
 
@@ -142,3 +144,35 @@ def test_api_artifacts_lists_a_portfolio_s_linked_versions(tmp_path, cairn_serve
         {"version": "v1", "source": "clf:v1", "is_link": True, "aliases": ["candidate", "latest"]},
         {"version": "v0", "source": "clf:v0", "is_link": True, "aliases": []},
     ]
+
+
+REGISTRY = """
+    import sys, json, wandb
+    project, out = sys.argv[1], sys.argv[2]
+    result = {}
+    api = wandb.Api()
+    def attempt(key, fn):
+        try:
+            fn()
+            result[key] = "ok"
+        except Exception as e:
+            result[key] = str(e)
+    attempt("registries", lambda: list(api.registries()))
+    run = wandb.init(project=project, name="registry")
+    art = wandb.Artifact("m", type="model")
+    with art.new_file("f.txt") as f:
+        f.write("m")
+    run.log_artifact(art).wait()
+    attempt("link", lambda: run.link_artifact(art, "wandb-registry-model/coll"))
+    run.finish()
+    attempt("get", lambda: api.artifact("wandb-registry-model/coll:latest"))
+    json.dump(result, open(out, "w"))
+"""
+
+
+def test_the_w_and_b_registry_is_refused_with_a_clear_message(tmp_path, cairn_server):
+    got = _run(tmp_path, _env(tmp_path, cairn_server), REGISTRY, project_name("artreg"))
+    # The client itself checks the server's features before searching registries.
+    assert "Registry search API is not enabled" in got["registries"]
+    for key in ("link", "get"):
+        assert "The W&B Registry (organizations and 'wandb-registry-*' projects) is not implemented by Cairn" in got[key], got[key]
