@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
-import { invalidParam, MlflowError } from '../../errors.js';
+import { invalidParam, MlflowError, notFound } from '../../errors.js';
 import { blobExists, fileKey, hashing, MD5_B64, md5Hex, recordBlob } from './artifacts-blobs.js';
 import { signUpload, verifyUpload } from './upload-tokens.js';
 
@@ -84,6 +86,8 @@ export async function startMultipartUpload(
  */
 export async function storeArtifactPart(deps: Deps, token: string, body: Readable): Promise<string> {
   const grant = await verifyUpload(deps.db, token, deps.now(), 'artifact-part');
+  const found = await rows<{ state: string }>(deps.db, sql`select state from wandb_artifacts where id = ${Number(grant.runId)}`);
+  if (!found.length || found[0].state === 'DELETED') throw notFound(`Artifact ${grant.runId} not found`);
   const claim = JSON.parse(grant.path) as PartClaim;
   const key = partKey(claim.folder, claim.part);
   const h = hashing(body);
