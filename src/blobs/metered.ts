@@ -25,8 +25,8 @@ export function meteredBlobStore(store: BlobStore, count: (direction: 'in' | 'ou
       return store.multipart;
     },
     put: (key, body, contentType) => store.put(key, counted(body, 'in'), contentType),
-    get: async (key) => {
-      const object = await store.get(key);
+    get: async (key, range) => {
+      const object = await store.get(key, range);
       return { ...object, body: counted(object.body, 'out') };
     },
     head: (key) => store.head(key),

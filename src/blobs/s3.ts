@@ -16,7 +16,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
-import { storeCall, storeUnavailable, type BlobEntry, type BlobObject, type BlobStore, type CompletedPart, type MultipartUploads, type PresignedPart } from './store.js';
+import { storeCall, storeUnavailable, type BlobEntry, type BlobObject, type BlobStore, type ByteRange, type CompletedPart, type MultipartUploads, type PresignedPart } from './store.js';
 
 /** What MLflow users already export for boto3, read once by config.ts. */
 export interface S3Settings {
@@ -108,8 +108,9 @@ export class S3BlobStore implements BlobStore {
     await this.call(() => upload.done(), key);
   }
 
-  async get(key: string): Promise<BlobObject> {
-    const res = await this.call((abortSignal) => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }), { abortSignal }), key);
+  async get(key: string, range?: ByteRange): Promise<BlobObject> {
+    const Range = range ? `bytes=${range.start}-${range.end}` : undefined;
+    const res = await this.call((abortSignal) => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range }), { abortSignal }), key);
     return { body: res.Body as Readable, size: Number(res.ContentLength ?? 0) };
   }
 

@@ -11,7 +11,14 @@ export interface BlobEntry {
 
 export interface BlobObject {
   body: Readable;
+  /** Bytes in body: the object's size, or the range's length when one was asked for. */
   size: number;
+}
+
+/** Inclusive byte offsets, as in an HTTP Range header; the caller checks them against the size. */
+export interface ByteRange {
+  start: number;
+  end: number;
 }
 
 export interface PresignedPart {
@@ -42,7 +49,7 @@ export interface BlobStore {
   /** Stores the whole body under key (replacing any object there); nothing is visible until it succeeds. */
   put(key: string, body: Readable, contentType?: string): Promise<void>;
   /** Throws RESOURCE_DOES_NOT_EXIST when there is no object (a folder is not an object). */
-  get(key: string): Promise<BlobObject>;
+  get(key: string, range?: ByteRange): Promise<BlobObject>;
   /** Size of the object, RESOURCE_DOES_NOT_EXIST when there is none. */
   head(key: string): Promise<{ size: number }>;
   /** Immediate children of a folder, sorted by name; [] for a file or a missing folder. */

@@ -32,7 +32,7 @@ const SCRUBS: [RegExp, string][] = [
   // Presigned URL query parameters (AWS SigV4 and V2, GCS, Azure SAS)
   [/([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|AWSAccessKeyId|X-Goog-Signature|sig)=)[^&\s"']+/gi, '$1***'],
   // W&B upload and download URLs carry their grant in the path
-  [/(\/wandb-(?:upload|download)\/)[^/?\s"']+/g, '$1***'],
+  [/(\/wandb-(?:upload|download|artifact-upload|artifact-part|artifact-file|artifact-manifest)\/)[^/?\s"']+/g, '$1***'],
   // Cairn API keys as `cairn keys create` prints them
   [/\bcairn-[0-9a-f]{40}\b/g, 'cairn-***'],
 ];

@@ -183,7 +183,16 @@ describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
     const updated = await w.gql(UPDATE, { input: { artifactID: v0, description: 'first', metadata: '{"acc": 0.5}' } });
     expect(updated.body.data.result.artifact).toMatchObject({ description: 'first', metadata: '{"acc": 0.5}' });
     expect((await w.gql(UPDATE, { input: { artifactID: v0, metadata: '[1]' } })).body.errors?.[0].message).toMatch(/JSON object/);
-    expect((await w.gql(UPDATE, { input: { artifactID: v0, tagsToAdd: [{ tagName: 't' }] } })).body.errors?.[0].message).toMatch(/tags/);
+    // Tags and the TTL: stored, reported as W&B reports them, refused when malformed (nothing changes then).
+    const TAGGED = `mutation UpdateArtifact($input: UpdateArtifactInput!) { result: updateArtifact(input: $input) { artifact { tags { name } ttlDurationSeconds ttlIsInherited } } }`;
+    const tagged = await w.gql(TAGGED, { input: { artifactID: v0, tagsToAdd: [{ tagName: 't' }, { tagName: 'u v' }], ttlDurationSeconds: 3600 } });
+    expect(tagged.body.data.result.artifact).toEqual({ tags: [{ name: 't' }, { name: 'u v' }], ttlDurationSeconds: 3600, ttlIsInherited: false });
+    for (const input of [{ tagsToAdd: [{ tagName: 'a/b' }], ttlDurationSeconds: -2 }, { tagsToDelete: [{ tagName: 't' }], ttlDurationSeconds: 0 }]) {
+      const res = await w.gql(TAGGED, { input: { artifactID: v0, ...input } });
+      expect(res.body.errors?.[0].message, JSON.stringify(input)).toMatch(/Invalid tag|Invalid ttlDurationSeconds/);
+    }
+    const inherited = await w.gql(TAGGED, { input: { artifactID: v0, tagsToDelete: [{ tagName: 't' }], ttlDurationSeconds: -1 } });
+    expect(inherited.body.data.result.artifact).toEqual({ tags: [{ name: 'u v' }], ttlDurationSeconds: -1, ttlIsInherited: true });
   });
 
   it('keeps references with their URI, merges an incremental manifest with its base, and refuses schemes the client cannot load', async () => {

@@ -10,6 +10,8 @@ describe('scrubSecrets', () => {
     ['key cairn-0123456789abcdef0123456789abcdef01234567 made', '0123456789abcdef0123', 'cairn-***'],
     ['GET https://b.s3.amazonaws.com/k?X-Amz-Credential=AKIAX%2F&X-Amz-Signature=deadbeefcafe&X-Amz-Expires=60', 'deadbeefcafe', 'X-Amz-Signature=***'],
     ['PUT http://h/wandb-upload/eyJydW4iOiJ4In0.c2lnbmF0dXJl', 'eyJydW4iOiJ4In0', '/wandb-upload/***'],
+    ['PUT http://h/wandb-artifact-part/eyJydW4iOiJ4In0.c2lnbmF0dXJl', 'eyJydW4iOiJ4In0', '/wandb-artifact-part/***'],
+    ['GET http://h/wandb-artifact-file/eyJydW4iOiJ4In0.c2lnbmF0dXJl', 'eyJydW4iOiJ4In0', '/wandb-artifact-file/***'],
   ])('masks the secret in %s', (text, secret, masked) => {
     const out = scrubSecrets(text);
     expect(out).not.toContain(secret);

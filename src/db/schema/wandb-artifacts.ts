@@ -16,7 +16,11 @@ export const wandbArtifactCollections = pgTable(
     type: text('type').notNull(),
     /** A portfolio holds versions linked from other collections (wandb_artifact_links), not its own. */
     portfolio: boolean('portfolio').notNull().default(false),
+    /** `ArtifactCollection.description` and `.tags` (a JSON list), set by `collection.save()`. */
+    description: text('description'),
+    tags: text('tags').notNull().default('[]'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    updatedAt: bigint('updated_at', { mode: 'number' }),
   },
   (t) => [unique('wandb_artifact_collections_name').on(t.experimentId, t.name)],
 );
@@ -57,6 +61,13 @@ export const wandbArtifacts = pgTable(
     pendingAliases: text('pending_aliases').notNull().default('[]'),
     size: bigint('size', { mode: 'number' }).notNull().default(0),
     fileCount: integer('file_count').notNull().default(0),
+    /** JSON list of the version's tags (`artifact.tags`). */
+    tags: text('tags').notNull().default('[]'),
+    /**
+     * `artifact.ttl` in seconds; -2 when the TTL is disabled (`ttl = None`); null when inherited
+     * (W&B's default): reported as -1, as W&B does.
+     */
+    ttlSeconds: bigint('ttl_seconds', { mode: 'number' }),
     historyStep: bigint('history_step', { mode: 'number' }),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),

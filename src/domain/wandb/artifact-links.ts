@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
-import { artifactByName, collectionByName, select, setAliases, validateArtifactName, type ArtifactRow } from './artifacts.js';
+import { afterId, artifactByName, collectionByName, pageSize, select, setAliases, validateArtifactName, type ArtifactRow } from './artifacts.js';
 import { ensureProject } from './projects.js';
 
 // Portfolios: collections that hold versions logged elsewhere (`artifact.link()`, `run.link_artifact`,
@@ -82,4 +82,31 @@ export async function linkArtifact(
     return { cid, index };
   });
   return { link: { collectionId: versionIndex.cid, name, experimentId, project: target.project, versionIndex: versionIndex.index }, projectCreated };
+}
+
+/**
+ * A portfolio's members, newest link first (`api.artifacts(type, "<entity>/model-registry/<name>")`);
+ * the cursor is a portfolio version number.
+ */
+export async function listPortfolio(
+  db: Orm,
+  c: { id: number; name: string; experimentId: number; project: string },
+  after: string | null,
+  first: number | null,
+): Promise<{ members: Member[]; total: number; hasNextPage: boolean }> {
+  const n = pageSize(first);
+  const from = sql`wandb_artifact_links l join wandb_artifacts a on a.id = l.artifact_id where l.collection_id = ${c.id} and a.state = 'COMMITTED'`;
+  const [{ total }] = await rows<{ total: number }>(db, sql`select count(*)::int as total from ${from}`);
+  const cursor = afterId(after);
+  const links = await rows<{ artifact_id: number; version_index: number }>(
+    db,
+    sql`select l.artifact_id, l.version_index from ${from} ${cursor === null ? sql`` : sql`and l.version_index < ${cursor}`} order by l.version_index desc limit ${n + 1}`,
+  );
+  const shown = links.slice(0, n);
+  const byId = new Map((shown.length ? await select(db, sql`a.id in (${sql.join(shown.map((l) => sql`${Number(l.artifact_id)}`), sql`, `)})`) : []).map((a) => [a.id, a]));
+  const members = shown.flatMap((l) => {
+    const a = byId.get(Number(l.artifact_id));
+    return a ? [{ a, link: { collectionId: c.id, name: c.name, experimentId: c.experimentId, project: c.project, versionIndex: Number(l.version_index) } }] : [];
+  });
+  return { members, total: Number(total), hasNextPage: links.length > n };
 }

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
+import { openRanged } from '../../blobs/range.js';
 import type { BlobObject } from '../../blobs/store.js';
+
+type RangedObject = Awaited<ReturnType<typeof openRanged>>;
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, MlflowError, notFound } from '../../errors.js';
@@ -14,14 +17,14 @@ import { releaseUpload, signUpload, spendUpload, verifyUpload } from './upload-t
 
 const PREFIX = 'wandb-artifacts';
 export const md5Hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
-const fileKey = (md5: string) => `${PREFIX}/md5/${md5Hex(md5)}`;
+export const fileKey = (md5: string) => `${PREFIX}/md5/${md5Hex(md5)}`;
 async function manifestKey(deps: Deps, artifactId: number): Promise<string> {
   const found = await rows<{ manifest_key: string }>(deps.db, sql`select manifest_key from wandb_artifacts where id = ${artifactId}`);
   if (!found.length) throw notFound(`Artifact ${artifactId} not found`);
   return found[0].manifest_key;
 }
 const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
-const MD5_B64 = /^[A-Za-z0-9+/]{22}==$/;
+export const MD5_B64 = /^[A-Za-z0-9+/]{22}==$/;
 
 export interface ManifestFile {
   path: string;
@@ -70,7 +73,7 @@ export async function manifestDownloadUrl(deps: Deps, artifactId: number, baseUr
   return `${baseUrl}/wandb-artifact-manifest/${await signUpload(deps.db, String(artifactId), 'manifest', deps.now(), deps.config.wandbUploadUrlTtl * 1000, 'manifest-read')}`;
 }
 
-function hashing(body: Readable): { stream: Transform; result: () => { md5: string; size: number } } {
+export function hashing(body: Readable): { stream: Transform; result: () => { md5: string; size: number } } {
   const hash = createHash('md5');
   let size = 0;
   const stream = new Transform({
@@ -117,6 +120,11 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
     if (!(await blobExists(deps, grant.path))) await deps.blobs.delete(key);
     throw invalidParam(`Digest mismatch: the uploaded bytes have MD5 ${md5}, the file was announced with ${grant.path}`);
   }
+  await recordBlob(deps, md5, size);
+}
+
+/** Marks the bytes for an MD5 as stored: only after they were checked against it. */
+export async function recordBlob(deps: Deps, md5: string, size: number): Promise<void> {
   await deps.db.execute(sql`insert into wandb_artifact_blobs (md5, size, created_at) values (${md5}, ${size}, ${deps.now()}) on conflict (md5) do nothing`);
 }
 
@@ -181,7 +189,7 @@ export async function openManifest(deps: Deps, token: string): Promise<BlobObjec
  * A file of a committed version in a project, by MD5 hex (the client's artifactsV2 download path):
  * only bytes some version of that project lists are served.
  */
-export async function openProjectFile(deps: Deps, experimentId: number, hex: string): Promise<BlobObject> {
+export async function openProjectFile(deps: Deps, experimentId: number, hex: string, range?: string): Promise<RangedObject> {
   if (!/^[0-9a-f]{32}$/.test(hex)) throw notFound('No such artifact file');
   const md5 = Buffer.from(hex, 'hex').toString('base64');
   const found = await rows(
@@ -190,18 +198,21 @@ export async function openProjectFile(deps: Deps, experimentId: number, hex: str
         where f.md5 = ${md5} and f.ref is null and c.experiment_id = ${experimentId} and a.state = 'COMMITTED' limit 1`,
   );
   if (!found.length) throw notFound('No such artifact file');
-  return deps.blobs.get(fileKey(md5));
+  return openRanged(deps.blobs, fileKey(md5), range);
 }
 
-/** GET behind a file URL of `Artifact.files`: the bytes, while the version still lists them. */
-export async function openArtifactFile(deps: Deps, token: string): Promise<BlobObject> {
+/**
+ * GET behind a file URL of `Artifact.files`: the bytes, while the version still lists them. The
+ * client fetches a file of 2 GiB or more in parallel 100 MiB ranges, so a Range is honoured.
+ */
+export async function openArtifactFile(deps: Deps, token: string, range?: string): Promise<RangedObject> {
   const grant = await verifyUpload(deps.db, token, deps.now(), 'artifact-read');
   const found = await rows(
     deps.db,
     sql`select 1 from wandb_artifact_files f join wandb_artifacts a on a.id = f.artifact_id where f.artifact_id = ${Number(grant.runId)} and f.md5 = ${grant.path} and f.ref is null and a.state = 'COMMITTED' limit 1`,
   );
   if (!found.length) throw notFound('No such artifact file');
-  return deps.blobs.get(fileKey(grant.path));
+  return openRanged(deps.blobs, fileKey(grant.path), range);
 }
 
 const MAX_PAGE = 10_000;

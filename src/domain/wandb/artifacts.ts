@@ -30,6 +30,9 @@ export interface ArtifactRow {
   history_step: number | null;
   created_at: number;
   updated_at: number;
+  /** JSON list. */
+  tags: string;
+  ttl_seconds: number | null;
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -56,12 +59,13 @@ export function validateArtifactName(kind: 'artifact' | 'type' | 'alias', name: 
 }
 
 const COLUMNS = sql`a.id, a.collection_id, c.name as collection_name, c.experiment_id, e.name as project, a.version_index, a.state, a.digest,
-  a.type, a.description, a.metadata, a.run_id, a.client_id, a.size, a.file_count, a.history_step, a.created_at, a.updated_at`;
+  a.type, a.description, a.metadata, a.run_id, a.client_id, a.size, a.file_count, a.history_step, a.created_at, a.updated_at, a.tags, a.ttl_seconds`;
 const FROM = sql`wandb_artifacts a join wandb_artifact_collections c on c.id = a.collection_id join experiments e on e.experiment_id = c.experiment_id`;
 
 function normalize(r: ArtifactRow): ArtifactRow {
   for (const k of ['id', 'collection_id', 'experiment_id', 'size', 'created_at', 'updated_at'] as const) r[k] = Number(r[k]);
   if (r.history_step !== null) r.history_step = Number(r.history_step);
+  if (r.ttl_seconds !== null) r.ttl_seconds = Number(r.ttl_seconds);
   return r;
 }
 
@@ -216,13 +220,13 @@ export async function experimentOf(deps: Deps, project: string): Promise<number 
 
 const MAX_LIST = 1000;
 
-function pageSize(first: number | null): number {
+export function pageSize(first: number | null): number {
   const n = first ?? 50;
   if (!Number.isInteger(n) || n < 1 || n > MAX_LIST) throw invalidParam(`first must be between 1 and ${MAX_LIST}, got ${n}`);
   return n;
 }
 
-function afterId(after: string | null): number | null {
+export function afterId(after: string | null): number | null {
   if (after === null) return null;
   if (!/^\d{1,15}$/.test(after)) throw invalidParam(`Invalid cursor '${after.slice(0, 40)}'`);
   return Number(after);
@@ -257,9 +261,9 @@ export function runInputs(db: Orm, runId: string, after: string | null, first: n
   return page(db, sql`a.state = 'COMMITTED' and a.id in (select u.artifact_id from wandb_artifact_usage u where u.run_id = ${runId})`, sql`a.id`, sql`a.id`, afterId(after), first, false);
 }
 
-export async function collectionInProject(db: Orm, experimentId: number, type: string, name: string): Promise<{ id: number; name: string } | undefined> {
-  const found = await rows<{ id: number; name: string }>(db, sql`select id, name from wandb_artifact_collections where experiment_id = ${experimentId} and name = ${name} and type = ${type}`);
-  return found[0] ? { id: Number(found[0].id), name: found[0].name } : undefined;
+export async function collectionInProject(db: Orm, experimentId: number, type: string, name: string): Promise<{ id: number; name: string; portfolio: boolean } | undefined> {
+  const found = await rows<{ id: number; name: string; portfolio: boolean }>(db, sql`select id, name, portfolio from wandb_artifact_collections where experiment_id = ${experimentId} and name = ${name} and type = ${type}`);
+  return found[0] ? { id: Number(found[0].id), name: found[0].name, portfolio: found[0].portfolio === true } : undefined;
 }
 
 /**

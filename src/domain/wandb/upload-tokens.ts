@@ -26,7 +26,7 @@ export interface UploadGrant {
  * What a token lets its bearer do. Upload tokens carry no kind (those already handed out stay
  * valid); others name theirs, so a download URL can never be replayed as an upload and back.
  */
-export type GrantKind = 'upload' | 'download' | 'artifact-file' | 'artifact-manifest' | 'manifest-read' | 'artifact-read';
+export type GrantKind = 'upload' | 'download' | 'artifact-file' | 'artifact-manifest' | 'manifest-read' | 'artifact-read' | 'artifact-part' | 'artifact-multipart';
 
 const secrets = new WeakMap<Orm, Promise<Buffer>>();
 

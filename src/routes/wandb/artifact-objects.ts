@@ -44,6 +44,16 @@ export function connection(page: ArtifactPage, entity: string, byVersion: boolea
   };
 }
 
+/** A portfolio's members: each reached through the portfolio, numbered as it numbers them. */
+export function portfolioConnection(page: { members: Member[]; total: number; hasNextPage: boolean }, entity: string) {
+  const edges = page.members.map((m) => ({ node: wrap(m.a, entity, m.link), version: `v${m.link!.versionIndex}`, cursor: String(m.link!.versionIndex) }));
+  return {
+    totalCount: page.total,
+    pageInfo: { startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null, hasNextPage: page.hasNextPage, hasPreviousPage: false },
+    edges,
+  };
+}
+
 export const wrap = (a: ArtifactRow, entity: string, link?: LinkInfo): ArtifactObj => ({ a, entity, link });
 /** The collection a version was reached through: its portfolio when linked, else its own. */
 export const collectionOf = ({ a, entity, link }: ArtifactObj): CollectionObj =>

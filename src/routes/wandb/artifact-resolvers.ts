@@ -10,6 +10,7 @@ import {
   runInputs,
   runOutputs,
   artifactByClientId,
+  artifactById,
   artifactGid,
   collectionGid,
   commitArtifact,
@@ -21,10 +22,14 @@ import {
 } from '../../domain/wandb/artifacts.js';
 import { completePartialManifest, recordManifestBase } from '../../domain/wandb/artifact-manifest-merge.js';
 import { mirrorToLoggingRun } from '../../domain/wandb/artifact-mlflow-view.js';
-import { linkArtifact, memberByName } from '../../domain/wandb/artifact-links.js';
-import { blobExists, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { linkArtifact, listPortfolio, memberByName } from '../../domain/wandb/artifact-links.js';
+import { blobExists, fileKey, fileUploadUrl } from '../../domain/wandb/artifacts-blobs.js';
+import { editTagsAndTtl, ttlFields } from '../../domain/wandb/artifact-tags-ttl.js';
+import { completeMultipartUpload, startMultipartUpload } from '../../domain/wandb/artifact-multipart.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { requireRun } from '../../domain/wandb/run-store.js';
+import { artifactLineageResolvers } from './artifact-lineage-resolvers.js';
+import { collectionFieldResolvers, collectionResolvers } from './artifact-collection-resolvers.js';
 import type { GqlContext } from './resolvers.js';
 import {
   aliasObjs,
@@ -32,6 +37,7 @@ import {
   artifactFor,
   collectionOf,
   connection,
+  portfolioConnection,
   filesOf,
   manifestObj,
   memberObj,
@@ -76,6 +82,7 @@ export const artifactResolvers = {
     },
   },
   Mutation: {
+    ...collectionResolvers.Mutation,
     createArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
@@ -97,8 +104,9 @@ export const artifactResolvers = {
         sequenceClientId: str(i.sequenceClientID),
         historyStep: typeof i.historyStep === 'number' ? i.historyStep : null,
       });
+      await editTagsAndTtl(ctx.deps, artifact.id, { add: i.tags, ttl: i.ttlDurationSeconds });
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, artifact.experiment_id);
-      return { artifact: wrap(artifact, str(i.entityName) ?? ctx.user.name) };
+      return { artifact: wrap((await artifactById(ctx.deps.db, artifact.id)) ?? artifact, str(i.entityName) ?? ctx.user.name) };
     },
     createArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
@@ -112,7 +120,7 @@ export const artifactResolvers = {
       return { artifactManifest: manifestObj(ctx, a, true) };
     },
     createArtifactFiles: async (_s: unknown, args: Args, ctx: GqlContext) => {
-      const i = args.input as { artifactFiles: { artifactID: string; name: string; md5: string }[] };
+      const i = args.input as { artifactFiles: { artifactID: string; name: string; md5: string; uploadPartsInput?: unknown[] | null }[] };
       const checked = new Map<number, ArtifactRow>();
       const edges = [];
       for (const f of i.artifactFiles) {
@@ -124,20 +132,25 @@ export const artifactResolvers = {
         }
         // Bytes already stored (any version, any project) need no upload: a null URL says so.
         const exists = await blobExists(ctx.deps, f.md5);
+        // A file the client split into parts (2 GiB and more) gets a URL per part; the single
+        // upload URL is still given, as the client reads a null one as "already stored".
+        const multipart = !exists && f.uploadPartsInput?.length ? await startMultipartUpload(ctx.deps, a.id, f.md5, f.uploadPartsInput, ctx.baseUrl) : null;
         edges.push({
           node: {
-            storagePath: `wandb-artifacts/md5/${Buffer.from(f.md5, 'base64').toString('hex')}`,
+            storagePath: fileKey(f.md5),
             uploadUrl: exists ? null : await fileUploadUrl(ctx.deps, a.id, f.md5, ctx.baseUrl),
             uploadHeaders: [],
-            uploadMultipartUrls: null,
+            uploadMultipartUrls: multipart,
             artifact: wrap(a, ctx.user.name),
           },
         });
       }
       return { files: { edges } };
     },
-    completeMultipartUploadArtifact: () => {
-      throw invalidParam('Multipart artifact uploads are not offered by this server');
+    completeMultipartUploadArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
+      const i = args.input as { artifactID: string; uploadID: string; storagePath: string; completedParts: unknown };
+      const a = await artifactFor(ctx, i.artifactID, 'edit');
+      return completeMultipartUpload(ctx.deps, a.id, i);
     },
     commitArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
@@ -156,9 +169,7 @@ export const artifactResolvers = {
     updateArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const a = await artifactFor(ctx, i.artifactID, 'edit');
-      if ((Array.isArray(i.tagsToAdd) && i.tagsToAdd.length) || (Array.isArray(i.tagsToDelete) && i.tagsToDelete.length)) {
-        throw invalidParam('Artifact tags are not supported by this server');
-      }
+      await editTagsAndTtl(ctx.deps, a.id, { add: i.tagsToAdd, remove: i.tagsToDelete, ttl: i.ttlDurationSeconds });
       return { artifact: wrap(await updateArtifact(ctx.deps, a, { description: str(i.description), metadata: str(i.metadata) }), ctx.user.name) };
     },
     addAliases: async (_s: unknown, args: Args, ctx: GqlContext) => {
@@ -196,6 +207,7 @@ export const artifactResolvers = {
     },
   },
   Project: {
+    ...collectionResolvers.Project,
     artifactCollectionMembership: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) =>
       memberObj(await memberByName(ctx.deps.db, p.experimentId, p.name, String(args.name)), p.entity),
     artifactCollection: async (p: { experimentId: number; name: string; entity: string }, args: Args, ctx: GqlContext) => {
@@ -219,15 +231,16 @@ export const artifactResolvers = {
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
   Artifact: {
+    ...artifactLineageResolvers,
     id: ({ a }: ArtifactObj) => artifactGid(a.id),
     artifactSequence: ({ a, entity }: ArtifactObj) => collectionOf(wrap(a, entity)),
     versionIndex: ({ a }: ArtifactObj) => a.version_index,
     artifactType: ({ a, entity }: ArtifactObj): TypeObj => ({ experimentId: a.experiment_id, project: a.project, entity, name: a.type }),
     description: ({ a }: ArtifactObj) => a.description,
     metadata: ({ a }: ArtifactObj) => a.metadata,
-    ttlDurationSeconds: () => -1,
-    ttlIsInherited: () => true,
-    tags: () => [],
+    ttlDurationSeconds: ({ a }: ArtifactObj) => ttlFields(a.ttl_seconds).ttlDurationSeconds,
+    ttlIsInherited: ({ a }: ArtifactObj) => ttlFields(a.ttl_seconds).ttlIsInherited,
+    tags: ({ a }: ArtifactObj) => (JSON.parse(a.tags) as string[]).map((name) => ({ id: b64(`Tag:${a.id}:${name}`), name })),
     historyStep: ({ a }: ArtifactObj) => a.history_step,
     state: ({ a }: ArtifactObj) => a.state,
     size: ({ a }: ArtifactObj) => a.size,
@@ -242,11 +255,13 @@ export const artifactResolvers = {
     files: (o: ArtifactObj, args: Args, ctx: GqlContext) => filesOf(o, args, ctx),
   },
   ArtifactType: {
+    ...collectionResolvers.ArtifactType,
     id: (t: TypeObj) => b64(`ArtifactType:${t.experimentId}:${t.name}`),
     name: (t: TypeObj) => t.name,
     artifactCollection: async (t: TypeObj, args: Args, ctx: GqlContext) => {
       const c = await collectionInProject(ctx.deps.db, t.experimentId, t.name, String(args.name));
-      return c ? ({ __typename: 'ArtifactSequence', id: c.id, name: c.name, experimentId: t.experimentId, project: t.project, entity: t.entity } satisfies CollectionObj) : null;
+      const __typename = c?.portfolio ? 'ArtifactPortfolio' : 'ArtifactSequence';
+      return c ? ({ __typename, id: c.id, name: c.name, experimentId: t.experimentId, project: t.project, entity: t.entity } satisfies CollectionObj) : null;
     },
   },
   Run: {
@@ -256,7 +271,11 @@ export const artifactResolvers = {
       connection(await runInputs(ctx.deps.db, row.run_id, str(args.after), numArg(args.first)), row.entity, false),
   },
   ArtifactSequence: {
-    artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) => connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
+    ...collectionFieldResolvers,
+    artifacts: async (c: CollectionObj, args: Args, ctx: GqlContext) =>
+      c.__typename === 'ArtifactPortfolio'
+        ? portfolioConnection(await listPortfolio(ctx.deps.db, c, str(args.after), numArg(args.first)), c.entity)
+        : connection(await listVersions(ctx.deps.db, c.id, str(args.after), numArg(args.first)), c.entity, true),
     id: (c: CollectionObj) => collectionGid(c.id),
     name: (c: CollectionObj) => c.name,
     project: (c: CollectionObj) => projectObj(c),

@@ -13,6 +13,7 @@ import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
 import { runFileResolvers } from './run-file-resolvers.js';
 import { artifactResolvers } from './artifact-resolvers.js';
+import { collectionResolvers } from './artifact-collection-resolvers.js';
 import { sweepResolvers } from './sweep-resolvers.js';
 
 export interface GqlContext {
@@ -232,6 +233,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     ...(artifactResolvers.Run as Record<string, Resolver<never>>),
     ...(sweepResolvers.Run as Record<string, Resolver<never>>),
   },
+  Entity: collectionResolvers.Entity,
   Sweep: sweepResolvers.Sweep,
   File: runFileResolvers.File,
   ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,

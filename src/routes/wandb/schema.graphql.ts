@@ -444,10 +444,16 @@ type Artifact {
   aliases: [ArtifactAlias!]!
   currentManifest: ArtifactManifest
   files(names: [String], after: String, first: Int): FileConnection
+  "The logging run (artifact.logged_by())."
+  createdBy: ArtifactCreator
+  "Runs that used the version (artifact.used_by()), readable ones only."
+  usedBy(after: String, first: Int): RunConnection!
 }
+union ArtifactCreator = Run | User
 `;
 
+import { WANDB_ARTIFACT_COLLECTIONS_SDL } from './artifact-collection-schema.graphql.js';
 import { WANDB_SWEEPS_SDL } from './sweep-schema.graphql.js';
 
 /** The schema graphql.ts builds: the run protocol and public API, then artifacts and sweeps (as extensions). */
-export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL + WANDB_SWEEPS_SDL;
+export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL + WANDB_ARTIFACT_COLLECTIONS_SDL + WANDB_SWEEPS_SDL;
