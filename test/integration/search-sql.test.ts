@@ -177,7 +177,8 @@ describe('runs search SQL', () => {
       [undefined, ['metrics.loss DESC']],
       [undefined, ['metrics.loss', 'params.model DESC']],
       [undefined, ['metrics.nothing DESC']],
-      ["params.model != 'x'", ['metrics.acc DESC']],
+      ['metrics.acc >= 0', ['metrics.loss DESC']],
+      ["attributes.status != 'x'", ['metrics.acc DESC']],
     ];
     for (const [filter, orderBy] of cases) {
       expect(firstOrderMetric(filter, orderBy)).not.toBeNull();
@@ -194,6 +195,7 @@ describe('runs search SQL', () => {
     // A filter that bounds the ordering metric already walks its index: no tiers.
     expect(firstOrderMetric('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
     expect(firstOrderMetric(undefined, ['params.model'])).toBeNull();
+    expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 
   it('orders by params, tags and attributes with missing values last', async () => {
