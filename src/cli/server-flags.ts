@@ -44,7 +44,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'log-level', type: 'string', metavar: 'LEVEL', env: ['CAIRN_LOG_LEVEL'], help: 'debug, info, warn, error or silent (default info); logs are JSON lines on stdout' },
   { name: 'no-access-log', type: 'boolean', env: ['CAIRN_ACCESS_LOG=false'], help: 'no log line per request (they are on by default)' },
   // mlflow server 3.18 flags that have no meaning here: accepted so scripts start unchanged.
-  { name: 'registry-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'the registry lives in the --backend-store-uri database: model versions point at runs, and both are written in one transaction' },
+  { name: 'registry-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'the registry lives in the --backend-store-uri database: the runs:/ and models:/ source of a model version is resolved from the runs and logged models of that database, and registered-model permissions have foreign keys to its users table' },
   { name: 'read-replica-backend-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'reads and writes share --backend-store-uri; put a connection proxy (PgBouncer, HAProxy) in front of replicas' },
   { name: 'artifacts-only', type: 'boolean', help: 'accepted for mlflow compatibility', ignored: 'Cairn serves tracking and artifacts from one process; run one behind a path-routing proxy to split them' },
   { name: 'artifacts-presigned-only', type: 'boolean', help: 'accepted for mlflow compatibility', ignored: 'artifacts are proxied through the server (or written directly with --no-serve-artifacts)' },

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
+import { searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { runSearchQuery } from '../../src/domain/search/runs-sql.js';
+import { firstOrderMetric, runSearchQuery } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -166,6 +167,35 @@ describe('runs search SQL', () => {
     expect(await search(undefined, ['metrics.acc DESC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
     expect(await search(undefined, ['metrics.loss'])).toEqual(['r6', 'r1', 'r2', 'r3']);
     expect(await search(undefined, ['metrics.loss DESC'])).toEqual(['r1', 'r6', 'r2', 'r3']);
+  });
+
+  it('pages a metric ordering in tiers (numbers, then NaN and missing) exactly as one query orders it', async () => {
+    // searchRunIds splits these searches in two statements; every page of every size must be the
+    // matching slice of the untiered order, including pages that straddle the tiers or start past the first.
+    const cases: Array<[string | undefined, string[]]> = [
+      [undefined, ['metrics.acc ASC']],
+      [undefined, ['metrics.loss DESC']],
+      [undefined, ['metrics.loss', 'params.model DESC']],
+      [undefined, ['metrics.nothing DESC']],
+      ['metrics.acc >= 0', ['metrics.loss DESC']],
+      ["attributes.status != 'x'", ['metrics.acc DESC']],
+    ];
+    for (const [filter, orderBy] of cases) {
+      expect(firstOrderMetric(filter, orderBy)).not.toBeNull();
+      const whole = await search(filter, orderBy, { runViewType: 'ALL', experimentIds: [expA, expB] });
+      expect(whole.length).toBeGreaterThan(0);
+      for (let limit = 1; limit <= whole.length + 1; limit++) {
+        for (let offset = 0; offset <= whole.length + 1; offset++) {
+          const query = { experimentIds: [expA, expB], filter, orderBy, runViewType: 'ALL' as const };
+          const page = (await searchRunIds(db.orm, query, offset, limit)).map((r) => r.run_id);
+          expect(page, `${orderBy.join()} offset ${offset} limit ${limit}`).toEqual(whole.slice(offset, offset + limit));
+        }
+      }
+    }
+    // A filter that bounds the ordering metric already walks its index: no tiers.
+    expect(firstOrderMetric('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
+    expect(firstOrderMetric(undefined, ['params.model'])).toBeNull();
+    expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 
   it('orders by params, tags and attributes with missing values last', async () => {
