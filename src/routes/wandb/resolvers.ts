@@ -1,5 +1,6 @@
 import type { Principal } from '../../auth/principal.js';
-import { afterProjectWrite, checkEntity, checkProject } from '../../auth/wandb.js';
+import { checkEntity } from '../../auth/teams.js';
+import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
 import { assignExperiment } from '../../domain/teams/teams.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';

@@ -1,5 +1,6 @@
 import { readablePredicate } from '../../auth/grants.js';
-import { checkProject, checkTeamAdmin } from '../../auth/wandb.js';
+import { checkTeamAdmin } from '../../auth/teams.js';
+import { checkProject } from '../../auth/wandb.js';
 import { findUser, getUser } from '../../auth/accounts.js';
 import { alreadyExists, invalidParam, notFound } from '../../errors.js';
 import { setRunLifecycle } from '../../domain/runs.js';
