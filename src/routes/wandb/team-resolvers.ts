@@ -114,6 +114,7 @@ export const teamResolvers = {
     codeSavingEnabled: () => false,
     defaultAccess: () => 'MEMBERS',
     isPaid: () => false,
+    limits: () => '{}',
     members: async (e: EntityObj, _a: Args, ctx: GqlContext) => {
       const team = await findTeam(ctx.deps.db, e.name);
       if (!team || !(await seesMembers(ctx, team.id))) return [];

@@ -26,6 +26,7 @@ extend type Entity {
   codeSavingEnabled: Boolean!
   defaultAccess: String!
   isPaid: Boolean
+  limits: JSONString
   members: [Member!]!
 }
 
