@@ -12,6 +12,7 @@ import { createLogger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { EXPORT_USAGE, exportCommand, IMPORT_USAGE, importCommand } from './importers/cli.js';
 import { KEYS_USAGE, keysCommand } from './routes/wandb/keys-cli.js';
+import { TEAMS_USAGE, teamsCommand } from './cli/teams-cli.js';
 import { MLFLOW_COMPAT_VERSION } from './routes/health.js';
 import { flagsUsage, SERVER_FLAGS } from './cli/server-flags.js';
 import { prefixedServerFactory } from './cli/static-prefix.js';
@@ -38,6 +39,8 @@ commands:
   db migrate    apply the database migrations and exit
   keys          create, list and revoke API keys:
                 ${KEYS_USAGE.replace(/\n\s*/g, '\n                ')}
+  teams         create teams and manage their members and roles:
+                ${TEAMS_USAGE.replace(/\n\s*/g, '\n                ')}
   import        bring history in from another tool:
                 ${IMPORT_USAGE.replace(/\n\s*/g, '\n                ')}
   export        copy Cairn's store out to an MLflow tracking server:
@@ -52,6 +55,7 @@ export function helpOrVersion(argv: string[]): string | undefined {
   if (argv[0] === 'server') return SERVER_USAGE;
   if (argv[0] === 'db') return MIGRATE_USAGE;
   if (argv[0] === 'keys') return `usage: ${KEYS_USAGE}`;
+  if (argv[0] === 'teams') return `usage: ${TEAMS_USAGE}`;
   return USAGE;
 }
 
@@ -66,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'server' || command === undefined || command.startsWith('-')) return await runServer(parseConfig(command?.startsWith('-') ? argv : rest));
     if (command === 'db' && rest[0] === 'migrate') return await migrateOnly(parseConfig(rest.slice(1)));
     if (command === 'keys') return await keysCommand(rest);
+    if (command === 'teams') return await teamsCommand(rest);
     if (command === 'import') return void (process.exitCode = await importCommand(rest));
     if (command === 'export') return void (process.exitCode = await exportCommand(rest));
     throw new ConfigError(`unknown command '${argv.join(' ')}'\n${USAGE}`);

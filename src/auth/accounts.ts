@@ -50,6 +50,9 @@ export async function getUser(deps: Deps, username: string): Promise<UserRow> {
 export async function createUser(deps: Deps, username: unknown, password: unknown, isAdmin = false): Promise<UserRow> {
   const name = validateUsername(username);
   const hash = await hashPassword(validatePassword(password));
+  // An account's name is its W&B entity, which a team's name may already be.
+  const team = await rows(deps.db, sql`select 1 from teams where name = ${name}`);
+  if (team.length) throw alreadyExists(`'${name}' is a team's name: choose another username`);
   const created = await rows<Raw>(
     deps.db,
     sql`insert into users (username, password_hash, is_admin, created_at) values (${name}, ${hash}, ${isAdmin}, ${deps.now()})

@@ -30,3 +30,4 @@ export async function checkProject(deps: Deps, p: Principal, project: string | u
 export async function afterProjectWrite(deps: Deps, p: Principal, created: boolean, experimentId: number): Promise<void> {
   if (created) await grantCreator(deps, p, 'experiment', experimentId);
 }
+

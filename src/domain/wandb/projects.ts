@@ -62,3 +62,28 @@ export async function ensureProject(deps: Deps, project: string): Promise<{ expe
   }
   return { experimentId: found.experimentId, created };
 }
+
+export interface EntityProject extends ProjectRow {
+  createdAt: number;
+}
+
+/**
+ * The projects of an entity: those a team owns, and those holding runs logged under the entity's
+ * name (entities were labels on runs before teams; docs/teams.md).
+ */
+export async function entityProjects(deps: Deps, entity: string): Promise<EntityProject[]> {
+  const found = await rows<{ experiment_id: number | string; name: string; creation_time: number | string }>(
+    deps.db,
+    sql`select e.experiment_id, e.name, e.creation_time from experiments e
+        where e.lifecycle_stage = 'active'
+          and (exists (select 1 from wandb_runs w where w.experiment_id = e.experiment_id and w.entity = ${entity})
+               or e.experiment_id in (select te.experiment_id from team_experiments te join teams t on t.id = te.team_id where t.name = ${entity}))
+        order by e.name`,
+  );
+  return found.map((r) => ({ experimentId: Number(r.experiment_id), name: r.name, lifecycleStage: 'active', createdAt: Number(r.creation_time) }));
+}
+
+export async function projectCreatedAt(deps: Deps, experimentId: number): Promise<number | null> {
+  const found = await rows<{ creation_time: number | string }>(deps.db, sql`select creation_time from experiments where experiment_id = ${experimentId}`);
+  return found.length ? Number(found[0].creation_time) : null;
+}

@@ -1,11 +1,13 @@
 import type { Principal } from '../../auth/principal.js';
+import { checkEntity } from '../../auth/teams.js';
 import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
+import { assignExperiment } from '../../domain/teams/teams.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { historyKeys, latestSystemMetrics, readEvents, readHistory, readSampledHistory, tail } from '../../domain/wandb/history-read.js';
 import { isPlainObject, parseWandbJson, stringifyWandbJson } from '../../domain/wandb/json.js';
-import { findProject } from '../../domain/wandb/projects.js';
+import { findProject, projectCreatedAt } from '../../domain/wandb/projects.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { uploadUrls } from '../../domain/wandb/run-files.js';
 import { countRuns, listRuns } from '../../domain/wandb/run-list.js';
@@ -15,6 +17,8 @@ import { runFileResolvers } from './run-file-resolvers.js';
 import { artifactResolvers } from './artifact-resolvers.js';
 import { collectionResolvers } from './artifact-collection-resolvers.js';
 import { sweepResolvers } from './sweep-resolvers.js';
+import { teamResolvers } from './team-resolvers.js';
+import { b64, entityObject, userObject } from './wire-objects.js';
 
 export interface GqlContext {
   deps: Deps;
@@ -49,26 +53,9 @@ interface RunObj {
 type Args = Record<string, unknown>;
 type Resolver<S> = (source: S, args: Args, ctx: GqlContext) => unknown;
 
-const b64 = (s: string) => Buffer.from(s).toString('base64');
 const str = (v: unknown) => (typeof v === 'string' ? v : null);
-
-function viewer(user: Pick<WandbUser, 'name'>) {
-  return {
-    id: b64(`User:${user.name}`),
-    name: user.name,
-    username: user.name,
-    email: null,
-    entity: user.name,
-    admin: false,
-    flags: '{}',
-    deletedAt: null,
-    photoUrl: null,
-    teams: { edges: [] },
-    apiKeys: { edges: [] },
-  };
-}
-
-const entity = (name: string) => ({ id: b64(`Entity:${name}`), name, isTeam: false, organization: null, xxhashDigestsEnabled: false });
+const viewer = userObject;
+const entity = entityObject;
 
 async function project(ctx: GqlContext, args: Args): Promise<ProjectObj | null> {
   const name = str(args.name);
@@ -109,11 +96,14 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     model: (_s, args, ctx) => project(ctx, args),
     entity: (_s, args) => (typeof args.name === 'string' ? entity(args.name) : null),
     ...(artifactResolvers.Query as Record<string, Resolver<never>>),
+    ...(teamResolvers.Query as Record<string, Resolver<never>>),
   },
   Mutation: {
     upsertBucket: async (_s, args, ctx) => {
       const i = args.input as Record<string, never>;
       const check = (project: string) => checkProject(ctx.deps, ctx.principal, project, 'edit');
+      // Logging into a team's entity is for its members and admins; nothing is written otherwise.
+      const team = await checkEntity(ctx.deps, ctx.principal, str(i.entityName) ?? undefined, 'edit');
       const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
         id: i.id,
         name: i.name,
@@ -135,6 +125,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
         summaryMetrics: i.summaryMetrics,
       }, check);
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
+      if (team && projectCreated) await assignExperiment(ctx.deps.db, team.id, run.experiment_id);
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {
@@ -147,6 +138,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     notifyScriptableRunAlert: () => ({ success: true }),
     ...(artifactResolvers.Mutation as Record<string, Resolver<never>>),
     ...(sweepResolvers.Mutation as Record<string, Resolver<never>>),
+    ...(teamResolvers.Mutation as Record<string, Resolver<never>>),
   },
   Project: {
     id: (p: ProjectObj) => b64(`Project:${p.experimentId}`),
@@ -156,7 +148,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     entity: (p: ProjectObj) => entity(p.entity),
     description: () => null,
     readOnly: () => false,
-    createdAt: () => null,
+    createdAt: async (p: ProjectObj, _a, ctx) => isoTime((await projectCreatedAt(ctx.deps, p.experimentId)) ?? 0),
     runCount: (p: ProjectObj, args, ctx) => countRuns(ctx.deps, p.experimentId, str(args.filters)),
     runs: async (p: ProjectObj, args, ctx) => {
       const page = await listRuns(ctx.deps, p.experimentId, {
@@ -175,6 +167,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     bucket: (p: ProjectObj, args, ctx) => runIn(ctx, p, args.name),
     ...(artifactResolvers.Project as Record<string, Resolver<never>>),
     ...(sweepResolvers.Project as Record<string, Resolver<never>>),
+    ...(teamResolvers.Project as Record<string, Resolver<never>>),
   },
   Run: {
     id: ({ row }: RunObj) => storageId(row.run_id),
@@ -233,8 +226,9 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
     ...(artifactResolvers.Run as Record<string, Resolver<never>>),
     ...(sweepResolvers.Run as Record<string, Resolver<never>>),
   },
-  Entity: collectionResolvers.Entity,
+  Entity: { ...collectionResolvers.Entity, ...teamResolvers.Entity },
   Sweep: sweepResolvers.Sweep,
+  User: teamResolvers.User,
   File: runFileResolvers.File,
   ArtifactCollectionMembership: artifactResolvers.ArtifactCollectionMembership,
   Artifact: artifactResolvers.Artifact,

@@ -454,6 +454,7 @@ union ArtifactCreator = Run | User
 
 import { WANDB_ARTIFACT_COLLECTIONS_SDL } from './artifact-collection-schema.graphql.js';
 import { WANDB_SWEEPS_SDL } from './sweep-schema.graphql.js';
+import { WANDB_TEAMS_SDL } from './team-schema.graphql.js';
 
-/** The schema graphql.ts builds: the run protocol and public API, then artifacts and sweeps (as extensions). */
-export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL + WANDB_ARTIFACT_COLLECTIONS_SDL + WANDB_SWEEPS_SDL;
+/** The schema graphql.ts builds: the run protocol and public API, then artifacts, sweeps and teams (as extensions). */
+export const WANDB_SDL = WANDB_CORE_SDL + WANDB_ARTIFACTS_SDL + WANDB_ARTIFACT_COLLECTIONS_SDL + WANDB_SWEEPS_SDL + WANDB_TEAMS_SDL;

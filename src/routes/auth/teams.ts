@@ -1,0 +1,89 @@
+import { z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { checkTeamAdmin } from '../../auth/teams.js';
+import { createTeam, getTeam, listMembers, listTeams, removeMember, roleIn, ROLES, setMember, teamsOf } from '../../domain/teams/teams.js';
+import type { Deps } from '../../deps.js';
+import { permissionDenied, principalOf } from '../../auth/policy.js';
+import { requiredString } from '../../lib/zod-wire.js';
+import { defineRoute, type Router } from '../define.js';
+import { caller, requireAuthOn, requireSelfOrAdmin } from './access.js';
+
+const tag = 'Teams';
+const teamOut = z.object({ id: z.number().int(), name: z.string(), created_at: z.number().int(), role: z.enum(ROLES).optional() });
+const memberOut = z.object({ username: z.string(), role: z.enum(ROLES) });
+
+/** Team admins see and change their team; members see it; server admins do everything. */
+async function mayRead(c: Context, deps: Deps, teamId: number): Promise<void> {
+  const me = caller(c);
+  if (me.isAdmin) return;
+  if (!(await roleIn(deps.db, teamId, me.id))) throw permissionDenied(`'${me.username}' is not a member of this team`);
+}
+
+/** Teams over HTTP (`cairn teams …` does the same directly on Postgres); docs/teams.md. */
+export function teamRoutes(r: Router): void {
+  defineRoute(r, {
+    method: 'post', path: '/cairn/teams/create', access: 'authenticated', tag,
+    summary: 'Create a team; you (or `admin`, when a server admin asks) become its first admin',
+    input: z.object({ name: requiredString, admin: z.string().optional() }),
+    output: z.object({ team: teamOut }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const me = input.admin === undefined ? caller(c) : requireSelfOrAdmin(c, input.admin);
+      const team = await createTeam(deps, input.name, input.admin ?? me.username);
+      return { team: { id: team.id, name: team.name, created_at: team.createdAt } };
+    },
+  });
+  defineRoute(r, {
+    method: 'post', path: '/cairn/teams/members/set', access: 'authenticated', tag,
+    summary: "Add a user to a team or change their role (admin, member, viewer): the team's admins",
+    input: z.object({ team: requiredString, username: requiredString, role: requiredString }),
+    output: z.object({ member: memberOut }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      await checkTeamAdmin(deps, principalOf(c), await getTeam(deps, input.team));
+      const m = await setMember(deps, input.team, input.username, input.role);
+      return { member: { username: m.username, role: m.role } };
+    },
+  });
+  defineRoute(r, {
+    method: 'post', path: '/cairn/teams/members/remove', access: 'authenticated', tag,
+    summary: "Remove a user from a team: the team's admins, or the user leaving",
+    input: z.object({ team: requiredString, username: requiredString }),
+    output: z.object({}),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      if (caller(c).username !== input.username) await checkTeamAdmin(deps, principalOf(c), await getTeam(deps, input.team));
+      await removeMember(deps, input.team, input.username);
+      return {};
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/cairn/teams/get', access: 'authenticated', tag,
+    summary: 'A team and its members (for its members and server admins)',
+    input: z.object({ name: requiredString }),
+    output: z.object({ team: teamOut, members: z.array(memberOut) }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const team = await getTeam(deps, input.name);
+      await mayRead(c, deps, team.id);
+      const members = await listMembers(deps.db, team.id);
+      return { team: { id: team.id, name: team.name, created_at: team.createdAt }, members: members.map((m) => ({ username: m.username, role: m.role })) };
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/cairn/teams/list', access: 'authenticated', tag,
+    summary: "A user's teams with their role (yours, or `username`'s as an admin); all teams for an admin without `username`",
+    input: z.object({ username: z.string().optional() }),
+    output: z.object({ teams: z.array(teamOut) }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const me = caller(c);
+      if (input.username === undefined && me.isAdmin) {
+        return { teams: (await listTeams(deps.db)).map((t) => ({ id: t.id, name: t.name, created_at: t.createdAt })) };
+      }
+      const who = input.username ?? me.username;
+      requireSelfOrAdmin(c, who);
+      return { teams: (await teamsOf(deps.db, who)).map((t) => ({ id: t.id, name: t.name, created_at: t.createdAt, role: t.role })) };
+    },
+  });
+}
