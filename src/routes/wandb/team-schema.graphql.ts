@@ -30,7 +30,7 @@ extend type Entity {
   members: [Member!]!
 }
 
-extend type Organization { orgEntity: Entity }
+# Organization.orgEntity is declared with the Registry refusal (artifact-collection-schema.graphql.ts).
 
 extend type Project {
   isBenchmark: Boolean!
