@@ -125,8 +125,9 @@ def read_sweep(tmp_path, env, path: str) -> dict:
     proc = run_python(tmp_path, env, """
         import json, sys, wandb
         s = wandb.Api().sweep(sys.argv[1])
+        m = s.config.get("metric", {}).get("name")
         runs = [{"id": r.id, "state": r.state, "config": {k: v for k, v in r.config.items() if not k.startswith("_")},
-                 "history": [h["val_loss"] for h in r.scan_history(keys=["val_loss"])] if s.config.get("metric", {}).get("name") == "val_loss" else []}
+                 "history": [h[m] for h in r.scan_history(keys=[m])] if m else []}
                 for r in s.runs]
         json.dump({"state": s.state, "config": s.config, "runs": runs}, open(sys.argv[2], "w"))
     """, path, str(out))
