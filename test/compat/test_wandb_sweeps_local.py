@@ -70,8 +70,9 @@ def test_wandb_controller_cli_schedules_a_grid_that_an_agent_runs(tmp_path, cair
         "metric": {"name": "loss", "goal": "minimize"},
         "parameters": {"x": {"values": [0.1, 0.3, 0.5]}},
     })
-    # No controller yet: the server does not search a local sweep itself, so the agent gets nothing.
-    controller = start(tmp_path, env, "controller", path)
+    # 0.31's `wandb controller` takes the bare sweep id (it does not split entity/project/id as
+    # `wandb agent` does): the project and entity come from the environment, as in W&B's docs.
+    controller = start(tmp_path, {**env, "WANDB_PROJECT": project, "WANDB_ENTITY": ENTITY}, "controller", path.split("/")[-1])
     agent = start(tmp_path, env, "agent", "--count", "3", path)
     assert finish(agent) == 0, logs(tmp_path)
     # The controller sees the grid done and the sweep finished, and returns.
