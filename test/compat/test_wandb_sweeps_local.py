@@ -97,13 +97,15 @@ CUSTOM_SWEEP = """
         tried.append(x)
         return sweeps.SweepRun(config={"x": {"value": x}})
 
-    tuner = wandb.controller({
-        "program": "quick.py",
-        "method": search,
-        "controller": {"type": "local"},
-        "metric": {"name": "loss"},
-        "parameters": {"x": {"min": 0.0, "max": 1.0}},
-    }, project=project)
+    # configure_search(function) makes the method custom. (0.31's own schema check refuses a
+    # function given as "method" in a config dict, before anything is sent.)
+    tuner = wandb.controller(project=project)
+    tuner.configure_search(search)
+    tuner.configure_program("quick.py")
+    tuner.configure_controller(type="local")
+    tuner.configure_metric("loss")
+    tuner.configure_parameter("x", min=0.0, max=1.0)
+    tuner.create()
     tuner.run(print_status=False)
     api = wandb.Api()
     s = api.sweep(f"{api.default_entity}/{project}/{tuner.sweep_id}")
