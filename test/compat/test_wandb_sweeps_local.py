@@ -210,7 +210,7 @@ run = wandb.init()
 first = not os.path.exists("first-started")
 if first:
     with open("first-started", "w") as f:
-        f.write(run.id)
+        f.write(str(os.getpid()))
 for i in range(600 if first else 3):
     run.log({"loss": run.config.x + 1.0 / (i + 1)})
     time.sleep(0.5)
@@ -218,6 +218,24 @@ run.finish()
 """
 
 AGENT_TIMEOUT_S = 10
+
+
+def kill_training_process(pid: int) -> None:
+    """SIGKILLs the training process and the wandb-core that serves it (started with `--pid <pid>`)."""
+    victims = [pid]
+    for proc in pathlib.Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                args = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(a.endswith(b"wandb-core") for a in args) and b"--pid" in args and args[args.index(b"--pid") + 1] == str(pid).encode():
+                victims.append(int(proc.name))
+    for victim in victims:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture(scope="module")
@@ -246,8 +264,10 @@ def test_killed_agents_run_is_marked_crashed_and_a_second_agent_takes_it_over(tm
                 break
             assert time.monotonic() < deadline, "the first agent never started its run"
             time.sleep(1)
-        # The agent and its training process die at once, as when a machine is lost.
+        # The agent, its training process and that process's wandb-core die at once, as when a
+        # machine is lost (the agent starts the training process in a process group of its own).
         os.killpg(first.pid, signal.SIGKILL)
+        kill_training_process(int((tmp_path / "first-started").read_text()))
         first.wait(timeout=30)
     finally:
         if first.poll() is None:
