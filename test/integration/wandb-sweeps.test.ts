@@ -92,6 +92,8 @@ describe('W&B sweeps: agents', () => {
     const realNow = t.deps.now;
     t.deps.now = () => realNow() + t.deps.config.wandbAgentTimeoutMs + 1000;
     try {
+      // Reading the sweep before any agent asks again must not finish it: the lost point is still owed.
+      expect((await getSweep(project, sweep)).state).toBe('RUNNING');
       const c = await agent(project, sweep);
       const [retry] = (await heartbeat(c)) as Extract<Command, { type: 'run' }>[];
       expect(retry).toMatchObject({ type: 'run', args: { a: { value: 1 } } });

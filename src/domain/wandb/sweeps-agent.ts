@@ -242,7 +242,9 @@ export async function settleSweepState(deps: Deps, sweep: SweepRow): Promise<Swe
   if (!scheduled && config.method !== 'grid' && config.runCap === undefined) return sweep;
   const now = deps.now();
   const trials = await sweepTrials(deps.db, sweep.name);
-  if (trials.some((t) => isOutstanding(t, now, deps.config.wandbAgentTimeoutMs) || t.state === 'lost')) return sweep;
+  const lostAfter = deps.config.wandbAgentTimeoutMs;
+  // A lost trial (marked so or not yet: only a heartbeat marks it) will be handed out again.
+  if (trials.some((t) => isOutstanding(t, now, lostAfter) || t.state === 'lost' || isLost(t, now, lostAfter))) return sweep;
   if (scheduled) {
     // The local controller waits for this: it stops once the sweep is no longer running.
     const controller = parseController(sweep.controller);
