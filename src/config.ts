@@ -35,6 +35,8 @@ const configSchema = z.object({
   forwardedAllowIps: z.array(z.string().min(1)),
   /** How long a W&B upload URL stays usable, in seconds. */
   wandbUploadUrlTtl: z.coerce.number().int().min(10).max(7 * 24 * 3600),
+  /** A sweep agent silent this long is gone: its unfinished run is marked crashed and handed out again. */
+  wandbAgentTimeoutMs: z.coerce.number().int().min(1000).max(24 * 3_600_000),
   /** On SIGTERM, how long in-flight requests get to finish before the process exits anyway (ms). */
   shutdownTimeoutMs: z.coerce.number().int().min(0).max(3_600_000),
   s3: z.object({
@@ -75,6 +77,7 @@ const EXPECTS: Record<string, string> = {
   s3TimeoutMs: 'a number of seconds between 0.1 and 3600',
   shutdownTimeoutMs: 'a number of seconds from 0 to 3600',
   wandbUploadUrlTtl: 'a number of seconds from 10 to 604800',
+  wandbAgentTimeoutMs: 'a number of seconds from 1 to 86400',
   host: 'a host name or address',
   staticPrefix: "a path that begins with '/' and does not end with '/', e.g. /mlflow",
   logLevel: `one of ${LOG_LEVELS.join(', ')}`,
@@ -120,6 +123,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
     },
     forwardedAllowIps: list(str('forwarded-allow-ips') ?? env.FORWARDED_ALLOW_IPS) ?? ['127.0.0.1', '::1'],
     wandbUploadUrlTtl: str('wandb-upload-url-ttl') ?? env.CAIRN_WANDB_UPLOAD_URL_TTL ?? '900',
+    wandbAgentTimeoutMs: seconds(str('wandb-agent-timeout') ?? env.CAIRN_WANDB_AGENT_TIMEOUT ?? '120'),
     shutdownTimeoutMs: seconds(str('shutdown-timeout') ?? env.CAIRN_SHUTDOWN_TIMEOUT ?? '25'),
     s3: {
       endpointUrl: env.MLFLOW_S3_ENDPOINT_URL || undefined,
@@ -226,7 +230,12 @@ export function redact(uri: string): string {
   return uri.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 }
 
-const TIMEOUT_FLAGS: Record<string, string> = { dbTimeoutMs: 'db-timeout', s3TimeoutMs: 's3-timeout', shutdownTimeoutMs: 'shutdown-timeout' };
+const TIMEOUT_FLAGS: Record<string, string> = {
+  dbTimeoutMs: 'db-timeout',
+  s3TimeoutMs: 's3-timeout',
+  shutdownTimeoutMs: 'shutdown-timeout',
+  wandbAgentTimeoutMs: 'wandb-agent-timeout',
+};
 
 // Timeouts are given in seconds (fractions allowed, as gunicorn's --timeout) and kept in ms.
 const seconds = (text: string) => (/^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : NaN);

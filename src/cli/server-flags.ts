@@ -38,6 +38,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'x-frame-options', type: 'string', metavar: 'VALUE', env: ['MLFLOW_SERVER_X_FRAME_OPTIONS'], help: 'X-Frame-Options header value' },
   { name: 'forwarded-allow-ips', type: 'string', metavar: 'IPS', env: ['FORWARDED_ALLOW_IPS'], help: 'proxies whose X-Forwarded-* headers are believed (default 127.0.0.1,::1)' },
   { name: 'wandb-upload-url-ttl', type: 'string', metavar: 'SECONDS', env: ['CAIRN_WANDB_UPLOAD_URL_TTL'], help: 'how long a W&B upload URL works, once (default 900)' },
+  { name: 'wandb-agent-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_WANDB_AGENT_TIMEOUT'], help: 'a sweep agent silent this long is gone: its run is marked crashed and handed to another agent (default 120)' },
   { name: 'db-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_DB_TIMEOUT'], help: 'bound on a database statement or connection wait before a 503 (default 30)' },
   { name: 's3-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_S3_TIMEOUT'], help: 'bound on an S3 call, or a silent S3 socket, before a 503 (default 30)' },
   { name: 'shutdown-timeout', type: 'string', metavar: 'SECONDS', env: ['CAIRN_SHUTDOWN_TIMEOUT'], help: 'on SIGTERM/SIGINT, how long in-flight requests may take to finish (default 25)' },

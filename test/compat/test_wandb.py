@@ -30,11 +30,15 @@ NAN_STEP = 1000
 
 @pytest.fixture(scope="session")
 def wandb_key(cairn_server) -> str:
+    return create_wandb_key(cairn_server)
+
+
+def create_wandb_key(server) -> str:
     """A key for user `compat`, created with the CLI against the server's own database."""
     out = subprocess.run(
         [
             "node", str(REPO / "bin" / "cairn.js"), "keys", "create", "--user", ENTITY,
-            "--backend-store-uri", cairn_server.backend_store_uri, "--data-dir", str(cairn_server.workdir),
+            "--backend-store-uri", server.backend_store_uri, "--data-dir", str(server.workdir),
         ],
         cwd=REPO, capture_output=True, text=True, timeout=120,
         env={k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},

@@ -17,18 +17,15 @@ import yaml
 
 from test_wandb import ENTITY, make_wandb_env, project_name, run_python, wandb_cli, wandb_key  # noqa: F401  (wandb_key is a fixture)
 
+# Shared with test/unit/wandb-sweeps.test.ts: the seed's sweep YAML, a nested grid and bad configs.
+FIXTURE_PATH = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "wandb-sweep-configs.json"
+FIXTURE = json.loads(FIXTURE_PATH.read_text())
+
 # The agent heartbeats every 5 s and gets one run per idle heartbeat; runs are kept short.
 GRID_SWEEP = """
     import json, sys, wandb
-    project, out = sys.argv[1], sys.argv[2]
-    config = {
-        "method": "grid",
-        "metric": {"name": "score", "goal": "maximize"},
-        "parameters": {
-            "a": {"values": [1, 2]},
-            "opt": {"parameters": {"name": {"value": "sgd"}, "momentum": {"values": [0.5, 0.9]}}},
-        },
-    }
+    project, out, fixture = sys.argv[1], sys.argv[2], sys.argv[3]
+    config = json.load(open(fixture))["nested_grid"]
     sweep_id = wandb.sweep(config, project=project)
     seen = []
     def train():
@@ -59,7 +56,7 @@ def test_python_api_grid_sweep_runs_every_point_once_and_finishes(tmp_path, cair
     env = make_wandb_env(tmp_path, cairn_server.url, wandb_key)
     project = project_name("sweep-grid")
     out = tmp_path / "out.json"
-    proc = run_python(tmp_path, env, GRID_SWEEP, project, str(out))
+    proc = run_python(tmp_path, env, GRID_SWEEP, project, str(out), str(FIXTURE_PATH))
     assert proc.returncode == 0, proc.stderr[-4000:]
     result = json.loads(out.read_text())
     # Four grid points, each run once (count=5 leaves the agent asking; the exhausted grid says exit).
@@ -91,27 +88,7 @@ def test_python_api_grid_sweep_runs_every_point_once_and_finishes(tmp_path, cair
 
 
 # The seed's sweep, verbatim.
-SEED_SWEEP_YAML = """\
-program: train.py
-method: bayes
-metric:
-  name: val_loss
-  goal: minimize
-parameters:
-  lr:
-    distribution: log_uniform_values
-    min: 0.0001
-    max: 0.1
-  batch_size:
-    values: [16, 32, 64]
-  dropout:
-    distribution: uniform
-    min: 0.0
-    max: 0.5
-early_terminate:
-  type: hyperband
-  min_iter: 3
-"""
+SEED_SWEEP_YAML = FIXTURE["seed_yaml"]
 
 # The program the agent runs: `python train.py --lr=... --batch_size=... --dropout=...`, parsed
 # by wandb.init into wandb.config (the agent also writes them to the sweep param file).
@@ -148,8 +125,9 @@ def read_sweep(tmp_path, env, path: str) -> dict:
     proc = run_python(tmp_path, env, """
         import json, sys, wandb
         s = wandb.Api().sweep(sys.argv[1])
+        m = s.config.get("metric", {}).get("name")
         runs = [{"id": r.id, "state": r.state, "config": {k: v for k, v in r.config.items() if not k.startswith("_")},
-                 "history": [h["val_loss"] for h in r.scan_history(keys=["val_loss"])] if s.config.get("metric", {}).get("name") == "val_loss" else []}
+                 "history": [h[m] for h in r.scan_history(keys=[m])] if m else []}
                 for r in s.runs]
         json.dump({"state": s.state, "config": s.config, "runs": runs}, open(sys.argv[2], "w"))
     """, path, str(out))
@@ -296,17 +274,9 @@ def test_pause_resume_and_cancel_with_an_agent_running(tmp_path, cairn_server, w
 
 
 BAD_CONFIGS = """
-    import json, sys, wandb
-    project, out = sys.argv[1], sys.argv[2]
-    cases = {
-        "no_method": {"parameters": {"x": {"values": [1, 2]}}},
-        "bayes_without_metric": {"method": "bayes", "parameters": {"x": {"min": 0.0, "max": 1.0}}},
-        "unknown_distribution": {"method": "random", "parameters": {"x": {"distribution": "zipf", "min": 1, "max": 3}}},
-        "min_above_max": {"method": "random", "parameters": {"x": {"min": 5, "max": 1}}},
-        "grid_of_a_continuous_range": {"method": "grid", "parameters": {"x": {"min": 0.0, "max": 1.0}}},
-        "ambiguous_bounds": {"method": "random", "parameters": {"x": {"min": 0, "max": 1.5}}},
-        "no_parameters": {"method": "random"},
-    }
+    import json, sys, wandb, yaml
+    project, out, fixture = sys.argv[1], sys.argv[2], sys.argv[3]
+    cases = {name: yaml.safe_load(case["yaml"]) for name, case in json.load(open(fixture))["bad"].items()}
     errors = {}
     for name, config in cases.items():
         try:
@@ -322,18 +292,11 @@ def test_bad_sweep_configs_get_the_clients_own_error(tmp_path, cairn_server, wan
     env = make_wandb_env(tmp_path, cairn_server.url, wandb_key)
     project = project_name("sweep-bad")
     out = tmp_path / "errors.json"
-    proc = run_python(tmp_path, env, BAD_CONFIGS, project, str(out))
+    proc = run_python(tmp_path, env, BAD_CONFIGS, project, str(out), str(FIXTURE_PATH))
     assert proc.returncode == 0, proc.stderr[-3000:]
     errors = json.loads(out.read_text())
-    expected = {
-        "no_method": "'method' is required",
-        "bayes_without_metric": "needs a 'metric'",
-        "unknown_distribution": "unknown distribution 'zipf'",
-        "min_above_max": "min (5) is greater than max (1)",
-        "grid_of_a_continuous_range": "grid search needs discrete values",
-        "ambiguous_bounds": "ambiguous",
-        "no_parameters": "'parameters' must be a non-empty mapping",
-    }
+    expected = {name: case["error"] for name, case in FIXTURE["bad"].items()}
+    assert len(expected) >= 7
     for name, fragment in expected.items():
         assert errors[name] is not None, name
         assert fragment in errors[name][1], (name, errors[name])

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestApp } from '../harness/app.js';
-import { AGENT_LOST_MS } from '../../src/domain/wandb/sweeps-agent.js';
 import { line, runIdSuffix, startWandbApp, type Client } from './wandb-helpers.js';
 
 // The sweep protocol as wandb==0.31.0 sends it (wandb/apis/public/sweeps.py), driven directly so
@@ -91,8 +90,10 @@ describe('W&B sweeps: agents', () => {
     // Agent a is silent (its machine died before its run started). While it might come back, the point stays its own.
     expect(await heartbeat(b)).toEqual([{ type: 'exit' }]);
     const realNow = t.deps.now;
-    t.deps.now = () => realNow() + AGENT_LOST_MS + 1000;
+    t.deps.now = () => realNow() + t.deps.config.wandbAgentTimeoutMs + 1000;
     try {
+      // Reading the sweep before any agent asks again must not finish it: the lost point is still owed.
+      expect((await getSweep(project, sweep)).state).toBe('RUNNING');
       const c = await agent(project, sweep);
       const [retry] = (await heartbeat(c)) as Extract<Command, { type: 'run' }>[];
       expect(retry).toMatchObject({ type: 'run', args: { a: { value: 1 } } });
@@ -189,7 +190,8 @@ describe('W&B sweeps: agents', () => {
       ['method: [', /not valid YAML/],
       ['method: grid\nparameters:\n  a: {distribution: cauchy, min: 0, max: 1}\n', /unknown distribution 'cauchy'/],
       ['method: random\nparameters:\n  a: {min: 3, max: 1}\n', /min \(3\) is greater than max \(1\)/],
-      ['method: random\ncontroller: {type: local}\nparameters:\n  a: {value: 1}\n', /local is not supported/],
+      ['method: random\ncontroller: {type: remote}\nparameters:\n  a: {value: 1}\n', /type local or cloud/],
+      ['method: custom\nearly_terminate: {type: custom}\n', /needs controller type local/],
     ] as const) {
       const res = await w.gql(UPSERT_SWEEP, { config, projectName: project, entityName: 'alice' });
       expect(res.status).toBe(200);
@@ -200,5 +202,78 @@ describe('W&B sweeps: agents', () => {
     expect(res.body.errors?.[0].message).toMatch(/Agent 999999999 not found/);
     const missing = await w.gql(CREATE_AGENT, { host: 'h', projectName: project, sweep: 'nosuchsw' });
     expect(missing.body.errors?.[0].message).toMatch(/not found/);
+    const prior = await w.gql(UPSERT_SWEEP, { config: 'method: grid\nparameters:\n  a: {values: [1]}\n', projectName: project, priorRunsFilters: '{"$or": [{"name": "nosuchrun"}]}' });
+    expect(prior.body.errors?.[0].message).toMatch(/Prior run nosuchrun not found in project/);
+    expect((await t.api.get('/api/2.0/mlflow/experiments/get-by-name').query({ experiment_name: project })).status).toBe(404);
+  });
+});
+
+describe('W&B sweeps: local controller, custom method and prior runs', () => {
+  const schedule = (entries: [string, Record<string, { value: unknown }> | null][], earlystop: string[] = []) =>
+    JSON.stringify({ schedule: entries.map(([id, args]) => ({ id, data: { args } })), earlystop });
+
+  it("hands out only the controller's schedule, once each, stops what it lists, and finishes when it says done", async () => {
+    const project = `sweep-local-${S}`;
+    const config = 'method: bayes\ncontroller: {type: local}\nmetric: {name: loss}\nparameters:\n  x: {min: 0.0, max: 1.0}\n';
+    const sweep = await createSweep(project, config);
+    const [a, b] = [await agent(project, sweep), await agent(project, sweep)];
+    // Nothing scheduled yet: the agents wait (no run, no exit), the server never searches itself.
+    expect(await heartbeat(a)).toEqual([]);
+    const { id } = await getSweep(project, sweep);
+    const send = async (controller: string) => expect((await w.gql(UPSERT_SWEEP, { id, config, controller, projectName: project })).body.errors).toBeUndefined();
+    await send(schedule([['s1', { x: { value: 0.25 } }]]));
+    const [run] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+    expect(run).toMatchObject({ type: 'run', args: { x: { value: 0.25 } } });
+    // The entry is given to one agent only, and the controller reads which run took it.
+    expect(await heartbeat(b)).toEqual([]);
+    const read = await w.gql(`query { project(name: "${project}", entityName: "alice") { sweep(sweepName: "${sweep}") { controller scheduler } } }`);
+    expect(JSON.parse(read.body.data.project.sweep.scheduler)).toEqual({ scheduled: [{ id: 's1', runid: run.run_id }] });
+    await runTrial(project, sweep, run.run_id, [0.9, 0.8]);
+    await send(schedule([], [run.run_id]));
+    expect(await heartbeat(a, [run.run_id])).toEqual([{ type: 'stop', run_id: run.run_id }]);
+    const stopped = (await getSweep(project, sweep)).runs.edges[0].node;
+    expect(stopped).toMatchObject({ state: 'killed', shouldStop: true });
+    await send(schedule([['s2', null]]));
+    expect(await heartbeat(b)).toEqual([{ type: 'exit' }]);
+    expect((await getSweep(project, sweep)).state).toBe('FINISHED');
+  });
+
+  it('runs a custom sweep only from its schedule', async () => {
+    const project = `sweep-custom-${S}`;
+    const sweep = await createSweep(project, 'method: custom\n');
+    const a = await agent(project, sweep);
+    expect(await heartbeat(a)).toEqual([]);
+    const { id } = await getSweep(project, sweep);
+    const res = await w.gql(UPSERT_SWEEP, { id, controller: schedule([['c1', { lr: { value: 0.1 } }], ['c2', null]]), projectName: project });
+    expect(res.body.errors).toBeUndefined();
+    const [run] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+    expect(run.args).toEqual({ lr: { value: 0.1 } });
+    await runTrial(project, sweep, run.run_id, [1]);
+    await finish(project, run.run_id);
+    expect(await heartbeat(a)).toEqual([{ type: 'exit' }]);
+    expect((await getSweep(project, sweep)).state).toBe('FINISHED');
+  });
+
+  it('counts prior runs: their grid points are skipped and the runs join the sweep', async () => {
+    const project = `sweep-prior-${S}`;
+    const old = `prior${S}`.slice(0, 24);
+    await w.upsert({ name: old, project, entity: 'alice', config: JSON.stringify({ a: { value: 1 } }) });
+    await finish(project, old);
+    const res = await w.gql(UPSERT_SWEEP, {
+      config: 'method: grid\nparameters:\n  a: {values: [1, 2]}\n',
+      projectName: project,
+      entityName: 'alice',
+      priorRunsFilters: JSON.stringify({ $or: [{ name: old }] }),
+    });
+    expect(res.body.errors).toBeUndefined();
+    const sweep = res.body.data.upsertSweep.sweep.name;
+    const a = await agent(project, sweep);
+    const [run] = (await heartbeat(a)) as Extract<Command, { type: 'run' }>[];
+    expect(run.args).toEqual({ a: { value: 2 } });
+    await runTrial(project, sweep, run.run_id, [1]);
+    await finish(project, run.run_id);
+    expect(await heartbeat(a)).toEqual([{ type: 'exit' }]);
+    const s = await getSweep(project, sweep);
+    expect(s).toMatchObject({ state: 'FINISHED', runCount: 2 });
   });
 });

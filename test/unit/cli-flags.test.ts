@@ -65,12 +65,19 @@ describe('cairn server flags', () => {
     expect(parse([]).staticPrefix).toBe('');
   });
 
+  it('takes the sweep agent timeout in seconds, from the flag or CAIRN_WANDB_AGENT_TIMEOUT', () => {
+    expect(parse([]).wandbAgentTimeoutMs).toBe(120_000);
+    expect(parse(['--wandb-agent-timeout', '7.5']).wandbAgentTimeoutMs).toBe(7500);
+    expect(parse([], { CAIRN_WANDB_AGENT_TIMEOUT: '30' }).wandbAgentTimeoutMs).toBe(30_000);
+  });
+
   it('names the flag and what it expects when a value is wrong', () => {
     expect(failure(['--port', 'abc'])).toBe("invalid value for --port: expected a whole number from 0 to 65535 (got 'abc')");
     expect(failure(['--workers', '0'])).toBe("invalid value for --workers: expected a whole number from 1 to 256 (got '0')");
     expect(failure(['--static-prefix', 'mlflow'])).toContain("--static-prefix: expected a path that begins with '/' and does not end with '/'");
     expect(failure(['--static-prefix', '/mlflow/'])).toContain('--static-prefix');
     expect(failure(['--db-timeout', 'soon'])).toContain('--db-timeout: expected a number of seconds');
+    expect(failure(['--wandb-agent-timeout', '0'])).toContain('--wandb-agent-timeout: expected a number of seconds from 1 to 86400');
     expect(failure(['--bogus'])).toBe('unknown flag --bogus: cairn server --help lists the flags');
     expect(failure(['--port'])).toBe('--port needs a value: cairn server --help says which');
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MlflowError } from '../../src/errors.js';
 import { parseSweepYaml, validateSweepConfig, type ParamSpec } from '../../src/domain/wandb/sweeps-config.js';
@@ -24,28 +25,13 @@ const invalid = (raw: unknown) => {
   throw new Error('accepted');
 };
 
-// The seed's sweep, as its README writes it.
-const SEED_YAML = `
-program: train.py
-method: bayes
-metric:
-  name: val_loss
-  goal: minimize
-parameters:
-  lr:
-    distribution: log_uniform_values
-    min: 0.0001
-    max: 0.1
-  batch_size:
-    values: [16, 32, 64]
-  dropout:
-    distribution: uniform
-    min: 0.0
-    max: 0.5
-early_terminate:
-  type: hyperband
-  min_iter: 3
-`;
+// Shared with the compat tests: the seed's sweep as its README writes it, and bad configs with the
+// error each must get.
+const FIXTURE = JSON.parse(readFileSync(new URL('../fixtures/wandb-sweep-configs.json', import.meta.url), 'utf8')) as {
+  seed_yaml: string;
+  bad: Record<string, { yaml: string; error: string; by?: 'client' }>;
+};
+const SEED_YAML = FIXTURE.seed_yaml;
 
 describe('sweep config', () => {
   it("accepts the seed's sweep YAML and fills in each distribution", () => {
@@ -95,6 +81,12 @@ describe('sweep config', () => {
     expect(invalid({ method: 'random', metric: { name: 'l' }, parameters: { x: { value: 1 } }, early_terminate: { type: 'hyperband' } })).toMatch(/min_iter, or max_iter/);
     expect(invalid({ method: 'random', metric: { name: 'l' }, parameters: { x: { value: 1 } }, early_terminate: { type: 'median' } })).toMatch(/use hyperband/);
     expect(invalid({ method: 'random', parameters: { x: { value: 1 } }, run_cap: 0 })).toMatch(/run_cap/);
+  });
+
+  it('refuses the shared bad configs as the compat tests expect', () => {
+    const serverSide = Object.entries(FIXTURE.bad).filter(([, c]) => c.by !== 'client');
+    expect(serverSide.length).toBeGreaterThan(4);
+    for (const [name, { yaml, error }] of serverSide) expect([name, invalid(yaml)]).toEqual([name, expect.stringContaining(error)]);
   });
 });
 

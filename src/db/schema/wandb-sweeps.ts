@@ -22,6 +22,13 @@ export const wandbSweeps = pgTable(
     state: text('state').notNull(),
     displayName: text('display_name'),
     description: text('description'),
+    /**
+     * A local controller's commands as it last sent them (`{schedule: [{id, data: {args}}],
+     * earlystop: [run, ...]}`): only the client writes it.
+     */
+    controller: text('controller'),
+    /** The server's answer to `controller`: `{scheduled: [{id, runid}]}`, schedule entries handed out. */
+    scheduler: text('scheduler'),
     parentRunId: text('parent_run_id').references(() => runs.runId, { onDelete: 'set null' }),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),

@@ -41,7 +41,10 @@ export interface Hyperband {
 }
 
 export interface SweepConfig {
-  method: 'grid' | 'random' | 'bayes';
+  /** custom: the server never chooses; runs come only from a client's schedule (sweeps-schedule.ts). */
+  method: 'grid' | 'random' | 'bayes' | 'custom';
+  /** local: `wandb controller` / `wandb.controller(...).run()` chooses on the client and schedules runs. */
+  controller?: 'local' | 'cloud';
   metric?: { name: string; goal: Goal; target?: number };
   parameters: Record<string, ParamSpec>;
   earlyTerminate?: Hyperband;
@@ -73,19 +76,29 @@ export function parseSweepYaml(text: string): Record<string, unknown> {
 
 export function validateSweepConfig(raw: Record<string, unknown>): SweepConfig {
   const method = raw.method;
-  if (method === undefined) throw bad("'method' is required: one of grid, random, bayes");
-  if (method !== 'grid' && method !== 'random' && method !== 'bayes') {
-    throw bad(`method '${String(method)}' is not supported: use grid, random or bayes`);
+  if (method === undefined) throw bad("'method' is required: one of grid, random, bayes, custom");
+  if (method !== 'grid' && method !== 'random' && method !== 'bayes' && method !== 'custom') {
+    throw bad(`method '${String(method)}' is not supported: use grid, random, bayes or custom`);
   }
   const metric = raw.metric === undefined ? undefined : validateMetric(raw.metric);
   if (method === 'bayes' && !metric) throw bad("method 'bayes' needs a 'metric' with a 'name' to optimise");
-  if (!isPlainObject(raw.parameters) || Object.keys(raw.parameters).length === 0) throw bad("'parameters' must be a non-empty mapping");
-  const parameters = validateParameters(raw.parameters, 'parameters');
+  // A custom search (a function on the client) may describe its space itself.
+  const noParameters = method === 'custom' && (raw.parameters === undefined || raw.parameters === null);
+  if (!noParameters && (!isPlainObject(raw.parameters) || Object.keys(raw.parameters).length === 0)) throw bad("'parameters' must be a non-empty mapping");
+  const parameters = noParameters ? {} : validateParameters(raw.parameters as Record<string, unknown>, 'parameters');
   if (method === 'grid') checkGridable(parameters, '');
   const config: SweepConfig = { method, metric, parameters };
+  if (raw.controller !== undefined && raw.controller !== null) {
+    const type = isPlainObject(raw.controller) ? raw.controller.type : undefined;
+    if (type !== 'local' && type !== 'cloud') throw bad("'controller' must be a mapping with type local or cloud");
+    config.controller = type;
+  }
   if (raw.early_terminate !== undefined && raw.early_terminate !== null) {
-    if (!metric) throw bad("'early_terminate' needs a 'metric' to compare runs by");
-    config.earlyTerminate = validateHyperband(raw.early_terminate);
+    const custom = isPlainObject(raw.early_terminate) && raw.early_terminate.type === 'custom';
+    // A custom stopping rule runs in the local controller, which names the runs to stop itself.
+    if (custom && config.controller !== 'local') throw bad("early_terminate type 'custom' needs controller type local");
+    if (!custom && !metric) throw bad("'early_terminate' needs a 'metric' to compare runs by");
+    if (!custom) config.earlyTerminate = validateHyperband(raw.early_terminate);
   }
   if (raw.run_cap !== undefined && raw.run_cap !== null) {
     if (!Number.isSafeInteger(raw.run_cap) || (raw.run_cap as number) < 1) throw bad(`run_cap must be a positive integer, got ${JSON.stringify(raw.run_cap)}`);

@@ -9,6 +9,7 @@ import type { WandbUser } from './api-keys.js';
 import { DEFAULT_PROJECT, ensureProject, findProject, validateWandbName } from './projects.js';
 import { newWandbRunId } from './upsert.js';
 import { parseSweepYaml, validateSweepConfig, type SweepConfig } from './sweeps-config.js';
+import { attachPriorRuns, findPriorRuns, priorRunNames } from './sweeps-prior.js';
 
 // Sweeps in Postgres: creation (with the MLflow parent run), state changes, agents, and the
 // lookups the GraphQL resolvers need. The search itself is in sweeps-agent.ts.
@@ -27,6 +28,8 @@ export interface SweepRow {
   state: SweepState;
   display_name: string | null;
   description: string | null;
+  controller: string | null;
+  scheduler: string | null;
   parent_run_id: string | null;
   created_at: number;
   updated_at: number;
@@ -62,16 +65,14 @@ export interface UpsertSweepInput {
   state?: string | null;
   displayName?: string | null;
   description?: string | null;
+  /** A local controller's commands (JSON, see sweeps-schedule.ts). */
+  controller?: string | null;
+  /** `{"$or": [{"name": run id}]}`: existing runs to attach to a new sweep. */
+  priorRunsFilters?: string | null;
 }
 
-/** Parses and validates a config; the local controller (a client-side search) is not offered. */
-export function parseConfig(yamlText: string): { raw: Record<string, unknown>; config: SweepConfig } {
-  const raw = parseSweepYaml(yamlText);
-  const controller = raw.controller as { type?: unknown } | undefined;
-  if (controller && typeof controller === 'object' && controller.type === 'local') {
-    throw invalidParam('Invalid sweep config: controller type local is not supported by Cairn; leave it out and the server chooses the parameters');
-  }
-  return { raw, config: validateSweepConfig(raw) };
+export function parseConfig(yamlText: string): SweepConfig {
+  return validateSweepConfig(parseSweepYaml(yamlText));
 }
 
 /**
@@ -92,10 +93,12 @@ export async function upsertSweep(
     return { sweep: await updateSweep(deps, existing.name, input), projectCreated: false };
   }
   if (!input.config) throw invalidParam('Invalid sweep config: the config is empty');
-  const { config } = parseConfig(input.config);
+  const config = parseConfig(input.config);
   const project = validateWandbName('project', input.projectName || DEFAULT_PROJECT);
   const entity = validateWandbName('entity', input.entityName || user.name);
   await beforeWrite?.(project);
+  // Checked before anything is written: a missing prior run refuses the whole sweep.
+  const priorRuns = await findPriorRuns(deps.db, (await findProject(deps, project))?.experimentId, project, priorRunNames(input.priorRunsFilters));
   const { experimentId, created } = await ensureProject(deps, project);
   const name = newWandbRunId();
   const now = deps.now();
@@ -114,9 +117,10 @@ export async function upsertSweep(
     ]);
     const parentRunId = await insertRun(tx, root, { runIds: [newRunId()], experimentId, name: title, userId: user.name, startTime: now, tags });
     await tx.execute(sql`insert into wandb_sweeps (name, experiment_id, entity, project, config_yaml, config, method, state, display_name,
-        description, parent_run_id, created_at, updated_at)
+        description, controller, parent_run_id, created_at, updated_at)
       values (${name}, ${experimentId}, ${entity}, ${project}, ${input.config!}, ${JSON.stringify(config)}, ${config.method}, 'PENDING',
-        ${input.displayName ?? null}, ${input.description ?? config.description ?? null}, ${parentRunId ?? null}, ${now}, ${now})`);
+        ${input.displayName ?? null}, ${input.description ?? config.description ?? null}, ${input.controller ?? null}, ${parentRunId ?? null}, ${now}, ${now})`);
+    await attachPriorRuns(tx, name, parentRunId, priorRuns);
     return (await sweepByName(tx, name))!;
   });
   return { sweep, projectCreated: created };
@@ -126,13 +130,15 @@ async function updateSweep(deps: Deps, name: string, input: UpsertSweepInput): P
   return deps.db.transaction(async (tx) => {
     const sweep = (await sweepByName(tx, name, true))!;
     const txDeps = { ...deps, db: tx };
-    if (input.config) {
+    // The local controller sends the config back unchanged with each of its commands.
+    const config = input.config ? parseConfig(input.config) : undefined;
+    if (config && JSON.stringify(config) !== sweep.config) {
       if (sweep.state !== 'PENDING' && sweep.state !== 'PAUSED') throw invalidParam(`Sweep ${name} is ${sweep.state.toLowerCase()}: pause it before changing its config`);
-      const { config } = parseConfig(input.config);
       await tx.execute(sql`update wandb_sweeps set config_yaml = ${input.config}, config = ${JSON.stringify(config)}, method = ${config.method},
         updated_at = ${deps.now()} where name = ${name}`);
     }
     if (input.state) await setState(txDeps, sweep, input.state.toUpperCase());
+    if (input.controller) await tx.execute(sql`update wandb_sweeps set controller = ${input.controller}, updated_at = ${deps.now()} where name = ${name}`);
     if (input.displayName) await tx.execute(sql`update wandb_sweeps set display_name = ${input.displayName} where name = ${name}`);
     return (await sweepByName(tx, name))!;
   });

@@ -75,7 +75,17 @@ export const sweepResolvers = {
       const { sweep, projectCreated } = await upsertSweep(
         ctx.deps,
         ctx.user,
-        { id: i.id, config: i.config, entityName: i.entityName, projectName: i.projectName, state: i.state, displayName: i.displayName, description: i.description },
+        {
+          id: i.id,
+          config: i.config,
+          entityName: i.entityName,
+          projectName: i.projectName,
+          state: i.state,
+          displayName: i.displayName,
+          description: i.description,
+          controller: i.controller,
+          priorRunsFilters: i.priorRunsFilters,
+        },
         (project) => checkProject(ctx.deps, ctx.principal, project, 'edit'),
       );
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, sweep.experiment_id);
@@ -122,8 +132,8 @@ export const sweepResolvers = {
     heartbeatAt: ({ row }: SweepObj) => isoTime(row.updated_at),
     earlyStopJobRunning: () => false,
     bestLoss: async ({ row }: SweepObj, _a: Args, ctx: GqlContext) => bestLoss(row, await sweepRuns(ctx, row)),
-    controller: () => null,
-    scheduler: () => null,
+    controller: ({ row }: SweepObj) => row.controller,
+    scheduler: ({ row }: SweepObj) => row.scheduler,
     runCount: async ({ row }: SweepObj, _a: Args, ctx: GqlContext) => (await sweepRuns(ctx, row)).length,
     runCountExpected: ({ row }: SweepObj) => expectedRunCount(sweepConfig(row)),
     project: ({ row }: SweepObj) => ({ experimentId: row.experiment_id, name: row.project, entity: row.entity }) satisfies ProjectObj,

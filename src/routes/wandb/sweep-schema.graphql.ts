@@ -51,7 +51,9 @@ type Sweep {
   earlyStopJobRunning: Boolean
   "The best value of the sweep metric among its runs (the highest when the goal is maximize)."
   bestLoss: Float
+  "A local controller's commands: {schedule: [{id, data: {args}}], earlystop: [run names]}."
   controller: JSONString
+  "Schedule entries handed to agents: {scheduled: [{id, runid}]}."
   scheduler: JSONString
   runCount: Int!
   runCountExpected: Int
