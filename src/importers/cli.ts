@@ -12,11 +12,16 @@ import { MlflowSqlSource } from './mlflow/sql-source.js';
 import { verifyMlflowExport } from './mlflow/verify-export.js';
 import { verifyMlflowImport, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
+import { importFromWandb } from './wandb/import.js';
+import { WandbServerSource } from './wandb/server-source.js';
 
 export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
   <source>: http(s)://tracking-server [--username U --password P | --token T]
             sqlite:///mlflow.db | postgresql://user@host/db   [--source-artifacts DIR]
-            ./mlruns (a file store folder)                      [--source-artifacts DIR]`;
+            ./mlruns (a file store folder)                      [--source-artifacts DIR]
+cairn import wandb <https://api.wandb.ai | http://other-cairn> [--api-key K] [--entity E] [--project P]
+                   [--dry-run] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
+  the key defaults to WANDB_API_KEY; without --project, every project of the entity (the key's own by default)`;
 export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
                     [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]`;
 
@@ -25,6 +30,9 @@ const FLAGS = {
   password: { type: 'string' },
   token: { type: 'string' },
   'source-artifacts': { type: 'string' },
+  'api-key': { type: 'string' },
+  entity: { type: 'string' },
+  project: { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
 } as const;
@@ -32,7 +40,7 @@ const FLAGS = {
 type Values = Record<string, string | boolean | undefined>;
 
 /** Splits `mlflow <where> [own flags] [store flags]`: the store flags are the same as `cairn server`'s. */
-function parseCommand(argv: string[], usage: string): { where: string; values: Values; config: Config } {
+function parseCommand(argv: string[], usage: string, kinds = ['mlflow']): { kind: string; where: string; values: Values; config: Config } {
   const ownNames = new Set(Object.keys(FLAGS).map((k) => `--${k}`));
   const own: string[] = [];
   const rest: string[] = [];
@@ -44,14 +52,14 @@ function parseCommand(argv: string[], usage: string): { where: string; values: V
   }
   const positional = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && rest[i - 1].startsWith('--') && !rest[i - 1].includes('=')));
   const [kind, where] = positional;
-  if (kind !== 'mlflow' || !where) throw new ConfigError(`expected: ${usage}\n(W&B and TensorBoard are not supported yet)`);
+  if (!kinds.includes(kind) || !where) throw new ConfigError(`expected: ${usage}\n(TensorBoard is not supported yet)`);
   let values: Values;
   try {
     ({ values } = parseArgs({ args: own, options: FLAGS, strict: true }));
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  return { where, values, config: parseConfig(rest.filter((a) => a !== kind && a !== where)) };
+  return { kind, where, values, config: parseConfig(rest.filter((a) => a !== kind && a !== where)) };
 }
 
 const restAuth = (values: Values) => ({
@@ -72,7 +80,8 @@ async function oneLine<T>(f: () => Promise<T>): Promise<T> {
 
 /** `cairn import mlflow <source>`: returns the exit code (1 when --verify finds a difference). */
 export async function importCommand(argv: string[]): Promise<number> {
-  const { where, values, config } = parseCommand(argv, IMPORT_USAGE);
+  const { kind, where, values, config } = parseCommand(argv, IMPORT_USAGE, ['mlflow', 'wandb']);
+  if (kind === 'wandb') return importWandbCommand(where, values, config);
   const src = await oneLine(() => openSource(where, values));
   const deps = await createDeps(config, { log: silentLogger });
   try {
@@ -83,6 +92,27 @@ export async function importCommand(argv: string[]): Promise<number> {
     });
   } finally {
     await src.close();
+    await deps.close();
+  }
+}
+
+/** `cairn import wandb <server url>`: runs of one project or of a whole entity, through W&B's public API. */
+async function importWandbCommand(where: string, values: Values, config: Config): Promise<number> {
+  if (!/^https?:\/\//.test(where)) throw new ConfigError(`expected a W&B server URL: ${IMPORT_USAGE}`);
+  const key = (values['api-key'] as string) ?? process.env.WANDB_API_KEY;
+  if (!key) throw new ConfigError('cairn import wandb: pass --api-key or set WANDB_API_KEY');
+  const src = new WandbServerSource(where, key);
+  const entity = await oneLine(async () => (values.entity as string) ?? (await src.defaultEntity()));
+  const deps = await createDeps(config, { log: silentLogger });
+  try {
+    return await oneLine(async () => {
+      const dryRun = !!values['dry-run'];
+      const s = await withProgress((progress) => importFromWandb(deps, src, { dryRun, progress, entity, project: values.project as string | undefined }));
+      console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes)`);
+      printSkipped(s.skipped);
+      return 0;
+    });
+  } finally {
     await deps.close();
   }
 }
@@ -148,10 +178,13 @@ function printSummary(s: Summary, dryRun: boolean, verb: 'import' | 'export' = '
   console.log(
     `${dryRun ? `would ${verb}` : `${verb}ed`}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.loggedModels} logged models, ${s.models} registered models and prompts, ${s.versions} versions`,
   );
-  if (s.skipped.length) {
-    console.log(`skipped ${s.skipped.length}:`);
-    for (const k of s.skipped) console.log(`  ${k.what}: ${k.why}`);
-  }
+  printSkipped(s.skipped);
+}
+
+function printSkipped(skipped: { what: string; why: string }[]): void {
+  if (!skipped.length) return;
+  console.log(`skipped ${skipped.length}:`);
+  for (const k of skipped) console.log(`  ${k.what}: ${k.why}`);
 }
 
 function report({ checked, differences }: { checked: number; differences: VerifyRow[] }): number {

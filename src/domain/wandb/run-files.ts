@@ -78,6 +78,21 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
   const key = fileKey(grant.path);
   if (!target || !key) throw notFound(`Run ${grant.runId} has no artifact store Cairn can write to`);
   await spendUpload(deps.db, grant, deps.now());
+  try {
+    if (broken || body.destroyed) throw broken ?? new Error('The upload was aborted');
+    const size = await storeRunFile(deps, grant.runId, target, key, body);
+    return { runId: grant.runId, path: key, size };
+  } catch (err) {
+    await releaseUpload(deps.db, grant).catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Streams one run file into the run's store and records it (size and MD5, as the public API's File
+ * reports them). Shared by the client's uploads and `cairn import wandb`; rewriting a file replaces it.
+ */
+export async function storeRunFile(deps: Deps, runId: string, target: { store: BlobStore; baseKey: string }, key: string, body: Readable): Promise<number> {
   let size = 0;
   // The MD5 is what the public API's File.md5 reports; hashing while streaming costs no extra read.
   const md5 = createHash('md5');
@@ -92,15 +107,15 @@ export async function storeUpload(deps: Deps, token: string, body: Readable): Pr
   // The store attaches its own consumer only after some I/O of its own; a body that fails before
   // then must not make `counter` emit an 'error' nobody listens to. The store still sees it.
   counter.on('error', () => {});
-  try {
-    if (broken || body.destroyed) throw broken ?? new Error('The upload was aborted');
-    await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
-  } catch (err) {
-    await releaseUpload(deps.db, grant).catch(() => {});
-    throw err;
-  }
+  await target.store.put(joinKey(target.baseKey, key), body.pipe(counter));
   const digest = md5.digest('base64');
-  await deps.db.execute(sql`insert into wandb_files (run_id, path, size, md5, updated_at) values (${grant.runId}, ${key}, ${size}, ${digest}, ${deps.now()})
+  await deps.db.execute(sql`insert into wandb_files (run_id, path, size, md5, updated_at) values (${runId}, ${key}, ${size}, ${digest}, ${deps.now()})
     on conflict (run_id, path) do update set size = excluded.size, md5 = excluded.md5, updated_at = excluded.updated_at`);
-  return { runId: grant.runId, path: key, size };
+  return size;
+}
+
+/** The sizes of the files a run has, by path (an import skips those already there). */
+export async function runFileSizes(deps: Deps, runId: string): Promise<Map<string, number>> {
+  const found = await rows<{ path: string; size: number | string }>(deps.db, sql`select path, size from wandb_files where run_id = ${runId}`);
+  return new Map(found.map((r) => [r.path, Number(r.size)]));
 }
