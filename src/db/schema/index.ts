@@ -8,3 +8,4 @@ export * from './wandb.js';
 export * from './auth.js';
 export * from './wandb-artifacts.js';
 export * from './wandb-sweeps.js';
+export * from './traces.js';

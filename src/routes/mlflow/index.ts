@@ -3,6 +3,7 @@ import { experimentRoutes } from './experiments.js';
 import { loggingRoutes } from './logging.js';
 import { metricRoutes } from './metrics.js';
 import { runRoutes } from './runs.js';
+import { traceRoutes } from './traces.js';
 import { uiSupportRoutes } from './ui-support.js';
 
 export function mlflowTrackingRoutes(r: Router): void {
@@ -10,5 +11,6 @@ export function mlflowTrackingRoutes(r: Router): void {
   runRoutes(r);
   loggingRoutes(r);
   metricRoutes(r);
+  traceRoutes(r);
   uiSupportRoutes(r);
 }

@@ -46,9 +46,6 @@ export function uiSupportRoutes(r: Router): void {
       if (i.dimensions?.length || !i.aggregations?.some((a) => a.aggregation_type === 'COUNT')) return {};
       return { data_points: [{ metric_name: i.metric_name ?? '', values: { COUNT: 0 } }] };
     });
-  empty('post', '/mlflow/traces/search', '3.0', 'Trace search: none stored yet',
-    z.object({ locations: z.array(anyObject).refine((v) => v.length > 0, 'Missing value') }).passthrough(), () => ({}));
-  empty('get', '/mlflow/traces', '2.0', 'Trace search (MLflow 2): none stored yet', anyObject, () => ({}));
   empty('get', '/mlflow/scorers/list', '3.0', 'Registered scorers: none', anyObject, () => ({}));
   empty('post', '/mlflow/issues/search', '3.0', 'Detected issues: none', anyObject, () => ({ next_page_token: '' }));
   empty('get', '/mlflow/assistant/config', '3.0', 'The UI assistant: not available in Cairn', anyObject,
