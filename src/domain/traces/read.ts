@@ -75,3 +75,14 @@ export async function searchTraces(
   const traces = await loadTraceInfos(deps.db, page);
   return found.length > limit ? { traces, next_page_token: encodeOffsetToken(offset + limit) } : { traces };
 }
+
+/** How many traces the experiments hold, optionally requested in [start, end) ms (the UI's Overview "trace_count"). */
+export async function countTraces(deps: Deps, experimentIds: string[], range: { start?: number; end?: number } = {}): Promise<number> {
+  const ids = experimentIds.map(experimentIdOf);
+  const found = await rows<{ n: string | number }>(
+    deps.db,
+    sql`select count(*) as n from traces where experiment_id = any(${`{${ids.join(',')}}`}::bigint[])
+        ${range.start === undefined ? sql`` : sql`and request_time >= ${range.start}`} ${range.end === undefined ? sql`` : sql`and request_time < ${range.end}`}`,
+  );
+  return Number(found[0].n);
+}

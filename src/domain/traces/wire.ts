@@ -91,3 +91,18 @@ export function checkTraceId(id: string): string {
   if (!TRACE_ID.test(id)) throw invalidParam(`Invalid trace ID: '${id.slice(0, 100)}'`);
   return id;
 }
+
+/** The MLflow 2 shape of a trace's info (GET /api/2.0/mlflow/traces, which MLflow's UI still calls). */
+export function traceInfoV2(v3: TraceInfoWire, requestTimeMs: number) {
+  const pairs = (m: Record<string, string>) => Object.entries(m).map(([key, value]) => ({ key, value }));
+  const duration = v3.execution_duration === undefined ? undefined : Math.round(Number(v3.execution_duration.slice(0, -1)) * 1000);
+  return {
+    request_id: v3.trace_id,
+    experiment_id: v3.trace_location.mlflow_experiment.experiment_id,
+    timestamp_ms: requestTimeMs,
+    ...(duration === undefined ? {} : { execution_time_ms: duration }),
+    status: v3.state === 'STATE_UNSPECIFIED' ? 'TRACE_STATUS_UNSPECIFIED' : v3.state,
+    request_metadata: pairs(v3.trace_metadata),
+    tags: pairs(v3.tags),
+  };
+}

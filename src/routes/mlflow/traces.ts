@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { getTraceInfo, searchTraces } from '../../domain/traces/read.js';
 import { deleteTraces, deleteTraceTag, experimentOfLocation, setTraceTag, startTrace } from '../../domain/traces/write.js';
+import { traceInfoV2 } from '../../domain/traces/wire.js';
 import { int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { definePathRoute } from '../registry/path-route.js';
@@ -35,7 +36,28 @@ export function traceRoutes(r: Router): void {
       page_token: z.string().optional(),
     }),
     output: z.object({ traces: z.array(traceInfoOut).optional(), next_page_token: z.string().optional() }),
-    handle: (deps, input) => searchTraces(deps, { ...input, experimentIds: input.locations.map(experimentOfLocation) }),
+    handle: async (deps, input) => {
+      const found = await searchTraces(deps, { ...input, experimentIds: input.locations.map(experimentOfLocation) });
+      // As the real server: no traces is `{}`, not an empty list.
+      return found.traces.length ? found : {};
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/traces', access: 'experiment:read', tag,
+    summary: 'Search traces, MLflow 2 shape (MLflow UI); same filters and order as the v3 search',
+    input: z.object({
+      experiment_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value'),
+      filter: z.string().optional(),
+      max_results: int64.optional(),
+      order_by: repeated(z.string()).optional(),
+      page_token: z.string().optional(),
+    }),
+    output: z.object({ traces: z.array(anyObject).optional(), next_page_token: z.string().optional() }),
+    handle: async (deps, input) => {
+      const found = await searchTraces(deps, { ...input, experimentIds: input.experiment_ids });
+      const traces = found.traces.map((t) => traceInfoV2(t, Date.parse(t.request_time)));
+      return { ...(traces.length ? { traces } : {}), ...(found.next_page_token ? { next_page_token: found.next_page_token } : {}) };
+    },
   });
   const deleteInput = z.object({
     experiment_id: requiredString,
