@@ -1,4 +1,4 @@
-import { bigint, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
 
 // MLflow 3 traces (TraceInfoV3). Only the trace's summary lives here; its spans are the
@@ -54,4 +54,21 @@ export const traceMetadata = pgTable(
     value: text('value').notNull(),
   },
   (t) => [primaryKey({ columns: [t.traceId, t.key] })],
+);
+
+/**
+ * Assessments (feedback and expectations) on a trace, kept as the client's proto JSON: the server
+ * only reads their ids, the trace and `valid` (cleared when an override replaces one).
+ */
+export const assessments = pgTable(
+  'assessments',
+  {
+    assessmentId: text('assessment_id').primaryKey(),
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    body: jsonb('body').notNull(),
+    createTime: bigint('create_time', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('assessments_trace_idx').on(t.traceId, t.createTime)],
 );

@@ -5,6 +5,7 @@ import { invalidParam, notFound } from '../../errors.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../../lib/page-token.js';
 import { textArray } from '../../lib/pg-array.js';
 import { experimentIdOf } from '../ids.js';
+import { assessmentsOf } from './assessments.js';
 import { traceSearchQuery } from '../search/traces-sql.js';
 import { ARTIFACT_LOCATION_TAG, checkTraceId, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
 
@@ -22,9 +23,10 @@ export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
 async function loadTraceInfos(db: Orm, found: (TraceRow & { artifact_location: string })[]): Promise<TraceInfoWire[]> {
   if (!found.length) return [];
   const ids = textArray(found.map((r) => r.trace_id));
-  const [tags, metadata] = await Promise.all([
+  const [tags, metadata, assessed] = await Promise.all([
     rows<{ trace_id: string; key: string; value: string }>(db, sql`select trace_id, key, value from trace_tags where trace_id = any(${ids}::text[])`),
     rows<{ trace_id: string; key: string; value: string }>(db, sql`select trace_id, key, value from trace_metadata where trace_id = any(${ids}::text[])`),
+    assessmentsOf(db, found.map((r) => r.trace_id), ids),
   ]);
   const group = (list: { trace_id: string; key: string; value: string }[]) => {
     const by = new Map<string, Record<string, string>>();
@@ -39,7 +41,9 @@ async function loadTraceInfos(db: Orm, found: (TraceRow & { artifact_location: s
   const metadataBy = group(metadata);
   return found.map((r) => {
     const t = { ...(tagsBy.get(r.trace_id) ?? {}), [ARTIFACT_LOCATION_TAG]: r.artifact_location };
-    return traceInfoToWire(r, t, { ...(metadataBy.get(r.trace_id) ?? {}) });
+    const wire = traceInfoToWire(r, t, { ...(metadataBy.get(r.trace_id) ?? {}) });
+    const list = assessed.get(r.trace_id);
+    return list ? { ...wire, assessments: list } : wire;
   });
 }
 

@@ -22,6 +22,7 @@ export interface TraceInfoWire {
   state: string;
   trace_metadata: Record<string, string>;
   tags: Record<string, string>;
+  assessments?: Record<string, unknown>[];
 }
 
 export interface TraceRow {

@@ -1,4 +1,5 @@
 import type { Router } from '../define.js';
+import { assessmentRoutes } from './assessments.js';
 import { experimentRoutes } from './experiments.js';
 import { loggingRoutes } from './logging.js';
 import { metricRoutes } from './metrics.js';
@@ -12,5 +13,6 @@ export function mlflowTrackingRoutes(r: Router): void {
   loggingRoutes(r);
   metricRoutes(r);
   traceRoutes(r);
+  assessmentRoutes(r);
   uiSupportRoutes(r);
 }
