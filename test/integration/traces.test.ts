@@ -51,6 +51,17 @@ describe('traces', () => {
     expect(got.body.trace.trace_info).toEqual(out);
   });
 
+  it('stores the assessments logged while the trace was open, sent inside its info', async () => {
+    const assessment = { assessment_id: `a-${Date.now().toString(16).padStart(32, '0')}`, assessment_name: 'correct', feedback: { value: true }, source: { source_type: 'HUMAN', source_id: 'me' } };
+    const sent = info({ assessments: [assessment] });
+    expect((await start(sent)).status).toBe(200);
+    expect((await start(sent)).status).toBe(200); // a retried export replaces, never duplicates
+    const got = (await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}`)).body.trace.trace_info;
+    expect(got.assessments).toEqual([{ ...assessment, trace_id: sent.trace_id, valid: true }]);
+    const one = await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}/assessments/${assessment.assessment_id}`);
+    expect(one.body.assessment.feedback).toEqual({ value: true });
+  });
+
   it('answers GET traces/get as a missing trace named "get", which the client reads as unsupported', async () => {
     const res = await t.api.get('/api/3.0/mlflow/traces/get').query({ trace_id: 'tr-1' });
     expect(res.status).toBe(404);

@@ -116,3 +116,22 @@ export async function assessmentsOf(db: Orm, traceIds: string[], idsArray: strin
   }
   return out;
 }
+
+/**
+ * Assessments logged while the trace was still open travel inside StartTraceV3's trace info, with
+ * ids the client assigned: stored (or, on a retried export, replaced) in the export's transaction.
+ */
+export async function storeExportedAssessments(tx: Orm, traceId: string, list: unknown, now: number): Promise<void> {
+  if (list === undefined || list === null) return;
+  if (!Array.isArray(list)) throw invalidParam("Invalid value for 'assessments': expected a list");
+  for (const a of list) {
+    if (!isObj(a) || typeof a.assessment_id !== 'string' || !/^[A-Za-z0-9_.:-]{1,128}$/.test(a.assessment_id)) {
+      throw invalidParam('Each exported assessment needs an assessment_id');
+    }
+    checkBody(a);
+    const body = { valid: true, ...a, trace_id: traceId };
+    await tx.execute(sql`
+      insert into assessments (assessment_id, trace_id, body, create_time) values (${a.assessment_id}, ${traceId}, ${JSON.stringify(body)}::jsonb, ${now})
+      on conflict (assessment_id) do update set body = excluded.body where assessments.trace_id = ${traceId}`);
+  }
+}

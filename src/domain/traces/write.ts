@@ -8,6 +8,7 @@ import { proxyStore } from '../artifacts.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
+import { storeExportedAssessments } from './assessments.js';
 import { getTraceInfo, lockTrace } from './read.js';
 import { ARTIFACT_LOCATION_TAG, checkTraceId, durationMs, timestampMs, traceState, type TraceInfoWire } from './wire.js';
 
@@ -97,6 +98,7 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
     tags.delete(ARTIFACT_LOCATION_TAG);
     await upsertKeyValues(tx, 'trace_tags', traceId, tags);
     await upsertKeyValues(tx, 'trace_metadata', traceId, metadata);
+    await storeExportedAssessments(tx, traceId, info.assessments, deps.now());
   });
   return getTraceInfo(deps, traceId);
 }
