@@ -14,7 +14,7 @@ import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { wandbRoutes } from './routes/wandb/index.js';
-import { unimplementedFamily } from './routes/unimplemented.js';
+import { unimplementedFamily, unimplementedMessage } from './routes/unimplemented.js';
 import { uiStaticRoutes } from './routes/ui-static.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { requestObserver } from './observability/request-observer.js';
@@ -60,7 +60,7 @@ export function createApp(deps: Deps): OpenAPIHono {
     // Flask answers a wrong method on a known path with 405; the client maps it to an error, not a fallback.
     if (router.knownPaths.has(path)) return errorResponse(c, 405, 'ENDPOINT_NOT_FOUND', `Method ${c.req.method} not allowed on ${path}`);
     const family = unimplementedFamily(path);
-    if (family) return errorResponse(c, 501, 'NOT_IMPLEMENTED', `Cairn does not implement ${family} yet: ${c.req.method} ${path}`);
+    if (family) return errorResponse(c, 501, 'NOT_IMPLEMENTED', unimplementedMessage(family, `${c.req.method} ${path}`));
     return errorResponse(c, 404, 'ENDPOINT_NOT_FOUND', `No API endpoint at ${c.req.method} ${path}`);
   });
 

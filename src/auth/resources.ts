@@ -33,6 +33,8 @@ async function experimentByName(deps: Deps, name: string): Promise<number | unde
  * matches nothing resolves to nothing.
  */
 export async function experimentsOf(deps: Deps, input: Input): Promise<number[]> {
+  const traced = await traceExperiments(deps, input);
+  if (traced) return traced;
   const expId = str(input.experiment_id);
   if (expId !== undefined) return isId(expId) ? [Number(expId)] : [];
   // Calls over several experiments at once (the UI's runs table): every one of them is checked.
@@ -59,6 +61,30 @@ export async function experimentsOf(deps: Deps, input: Input): Promise<number[]>
   }
   // A call that names no experiment (runs/create without experiment_id) is about the Default one.
   return [0];
+}
+
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const locationExperiment = (loc: unknown) => str(obj(obj(loc)?.mlflow_experiment)?.experiment_id);
+
+/**
+ * Trace calls name their experiment in a trace location (StartTraceV3's `trace.trace_info`,
+ * SearchTracesV3's `locations`) or by a trace id (`trace_id`, v2's `request_id`): a trace's reads and
+ * writes follow its experiment's permissions. undefined when the input is not a trace call.
+ */
+async function traceExperiments(deps: Deps, input: Input): Promise<number[] | undefined> {
+  const info = obj(obj(input.trace)?.trace_info);
+  if (info) {
+    const e = locationExperiment(info.trace_location);
+    return e !== undefined && isId(e) ? [Number(e)] : [];
+  }
+  if (Array.isArray(input.locations)) {
+    return input.locations.map(locationExperiment).filter((v): v is string => v !== undefined && isId(v)).map(Number);
+  }
+  const traceId = str(input.trace_id) ?? (input.experiment_id === undefined ? str(input.request_id) : undefined);
+  if (traceId === undefined) return undefined;
+  const found = await rows<{ experiment_id: string | number }>(deps.db, sql`select experiment_id from traces where trace_id = ${traceId}`);
+  return found.length ? [Number(found[0].experiment_id)] : [];
 }
 
 export async function registeredModelIdByName(deps: Deps, name: string): Promise<number | undefined> {

@@ -34,6 +34,15 @@ const project = uniqueName('alice-project');
 const wandbRun = `r${Date.now().toString(36)}`;
 let loggedModelId = '';
 let artifactPath = '';
+let assessmentId = '';
+const traceId = `tr-${Date.now().toString(16).padStart(32, '0')}`;
+const traceInfo = () => ({
+  trace_id: traceId,
+  trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: expId } },
+  request_time: '2026-01-01T00:00:00Z',
+  state: 'OK',
+  tags: { owner: 'alice' },
+});
 
 async function call(method: 'get' | 'post' | 'patch' | 'delete' | 'put', url: string, auth: string | undefined, body?: unknown) {
   let req = t.api[method](url);
@@ -69,6 +78,9 @@ beforeAll(async () => {
   await ok('post', '/api/2.0/mlflow/runs/set-tag', as('alice'), { run_id: runId, key: 'owner', value: 'alice' });
   await ok('post', '/api/2.0/mlflow/registered-models/create', as('alice'), { name: modelName });
   loggedModelId = (await ok('post', '/api/2.0/mlflow/logged-models', as('alice'), { experiment_id: expId, name: 'm' })).model.info.model_id;
+  await ok('post', '/api/3.0/mlflow/traces', as('alice'), { trace: { trace_info: traceInfo() } });
+  const logged = await ok('post', `/api/3.0/mlflow/traces/${traceId}/assessments`, as('alice'), { assessment: { assessment_name: 'q', feedback: { value: 1 } } });
+  assessmentId = logged.assessment.assessment_id;
   artifactPath = `${expId}/${runId}/artifacts/secret.txt`;
   await ok('put', `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, as('alice'), 'alice-secret');
   // carol may do nothing with alice's experiment and model (the default would let her read).
@@ -140,6 +152,29 @@ const families: Record<string, Case[]> = {
     { name: 'tag a logged model', method: 'patch', url: () => `/api/2.0/mlflow/logged-models/${loggedModelId}/tags`, body: () => ({ tags: [{ key: 'k', value: 'v' }] }) },
     { name: 'delete a logged model', method: 'delete', url: () => `/api/2.0/mlflow/logged-models/${loggedModelId}` },
     { name: 'read a logged model', method: 'get', url: () => `/api/2.0/mlflow/logged-models/${loggedModelId}`, read: true },
+  ],
+  'MLflow traces': [
+    { name: 'overwrite a trace', method: 'post', url: () => '/api/3.0/mlflow/traces', body: () => ({ trace: { trace_info: { ...traceInfo(), state: 'ERROR' } } }) },
+    { name: 'tag a trace', method: 'patch', url: () => `/api/2.0/mlflow/traces/${traceId}/tags`, body: () => ({ key: 'owner', value: 'mallory' }) },
+    { name: 'delete a trace tag', method: 'delete', url: () => `/api/2.0/mlflow/traces/${traceId}/tags`, body: () => ({ key: 'owner' }) },
+    { name: 'delete traces', method: 'post', url: () => '/api/2.0/mlflow/traces/delete-traces', body: () => ({ experiment_id: expId, request_ids: [traceId] }) },
+    { name: 'log an assessment', method: 'post', url: () => `/api/3.0/mlflow/traces/${traceId}/assessments`, body: () => ({ assessment: { assessment_name: 'q', feedback: { value: 0 } } }) },
+    {
+      name: 'update an assessment',
+      method: 'patch',
+      url: () => `/api/3.0/mlflow/traces/${traceId}/assessments/${assessmentId}`,
+      body: () => ({ assessment: { feedback: { value: 0 } }, update_mask: 'feedback' }),
+    },
+    { name: 'delete an assessment', method: 'delete', url: () => `/api/3.0/mlflow/traces/${traceId}/assessments/${assessmentId}` },
+    { name: 'read an assessment', method: 'get', url: () => `/api/3.0/mlflow/traces/${traceId}/assessments/${assessmentId}`, read: true },
+    { name: 'read a trace', method: 'get', url: () => `/api/3.0/mlflow/traces/${traceId}`, read: true },
+    {
+      name: 'search traces',
+      method: 'post',
+      url: () => '/api/3.0/mlflow/traces/search',
+      body: () => ({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: expId } }] }),
+      read: true,
+    },
   ],
   'mlflow-artifacts': [
     { name: 'overwrite an artifact', method: 'put', url: () => `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, body: () => 'mallory' },
@@ -231,6 +266,9 @@ describe('after every refusal', () => {
     expect(model.latest_versions ?? []).toEqual([]);
     const lm = (await ok('get', `/api/2.0/mlflow/logged-models/${loggedModelId}`, as('alice'))).model;
     expect(lm.info.tags ?? []).toEqual([]);
+    const trace = (await ok('get', `/api/3.0/mlflow/traces/${traceId}`, as('alice'))).trace.trace_info;
+    expect([trace.state, trace.tags.owner]).toEqual(['OK', 'alice']);
+    expect(trace.assessments.map((a: { feedback: unknown }) => a.feedback)).toEqual([{ value: 1 }]);
     const art = await call('get', `/api/2.0/mlflow-artifacts/artifacts/${artifactPath}`, as('alice'));
     expect(art.text ?? art.body.toString()).toBe('alice-secret');
     const w = await ok('post', '/graphql', wandbAuth(aliceKey), { query: RUN, variables: { entity: names.alice, project, name: wandbRun } });

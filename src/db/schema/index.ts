@@ -9,3 +9,4 @@ export * from './auth.js';
 export * from './wandb-artifacts.js';
 export * from './wandb-sweeps.js';
 export * from './teams.js';
+export * from './traces.js';

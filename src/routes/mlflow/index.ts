@@ -1,8 +1,10 @@
 import type { Router } from '../define.js';
+import { assessmentRoutes } from './assessments.js';
 import { experimentRoutes } from './experiments.js';
 import { loggingRoutes } from './logging.js';
 import { metricRoutes } from './metrics.js';
 import { runRoutes } from './runs.js';
+import { traceRoutes } from './traces.js';
 import { uiSupportRoutes } from './ui-support.js';
 
 export function mlflowTrackingRoutes(r: Router): void {
@@ -10,5 +12,7 @@ export function mlflowTrackingRoutes(r: Router): void {
   runRoutes(r);
   loggingRoutes(r);
   metricRoutes(r);
+  traceRoutes(r);
+  assessmentRoutes(r);
   uiSupportRoutes(r);
 }

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { searchDatasetSummaries } from '../../domain/dataset-summaries.js';
 import { getMetricHistoryBulk } from '../../domain/metric-history-bulk.js';
+import { countTraces } from '../../domain/traces/read.js';
 import { int64, repeated } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { metricOut } from './schemas.js';
@@ -39,16 +40,18 @@ export function uiSupportRoutes(r: Router): void {
 
   // Required fields are checked as MLflow checks them, so a malformed call is still refused.
   const experimentIds = z.object({ experiment_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value') });
-  empty('post', '/mlflow/traces/metrics', '3.0', 'Trace metrics: no traces are stored, so a count is 0 and other aggregates are absent',
-    experimentIds.extend({ metric_name: z.string().optional(), aggregations: z.array(z.object({ aggregation_type: z.string().optional() }).passthrough()).optional(), dimensions: z.array(z.string()).optional() }).passthrough(),
-    (input) => {
-      const i = input as { metric_name?: string; aggregations?: { aggregation_type?: string }[]; dimensions?: string[] };
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/traces/metrics', version: '3.0', access: 'experiment:read', tag,
+    summary: 'Trace metrics: trace_count (COUNT, no dimensions, in the time range; filters not applied); other aggregates are absent',
+    input: experimentIds.extend({ metric_name: z.string().optional(), aggregations: z.array(z.object({ aggregation_type: z.string().optional() }).passthrough()).optional(), dimensions: z.array(z.string()).optional(), start_time_ms: int64.optional(), end_time_ms: int64.optional() }).passthrough(),
+    output: anyObject,
+    handle: async (deps, i) => {
       if (i.dimensions?.length || !i.aggregations?.some((a) => a.aggregation_type === 'COUNT')) return {};
-      return { data_points: [{ metric_name: i.metric_name ?? '', values: { COUNT: 0 } }] };
-    });
-  empty('post', '/mlflow/traces/search', '3.0', 'Trace search: none stored yet',
-    z.object({ locations: z.array(anyObject).refine((v) => v.length > 0, 'Missing value') }).passthrough(), () => ({}));
-  empty('get', '/mlflow/traces', '2.0', 'Trace search (MLflow 2): none stored yet', anyObject, () => ({}));
+      // Spans and assessments are not counted server-side yet: their COUNT stays the empty store's 0.
+      const count = i.metric_name === 'trace_count' ? await countTraces(deps, i.experiment_ids, { start: i.start_time_ms, end: i.end_time_ms }) : 0;
+      return { data_points: [{ metric_name: i.metric_name ?? '', values: { COUNT: count } }] };
+    },
+  });
   empty('get', '/mlflow/scorers/list', '3.0', 'Registered scorers: none', anyObject, () => ({}));
   empty('post', '/mlflow/issues/search', '3.0', 'Detected issues: none', anyObject, () => ({ next_page_token: '' }));
   empty('get', '/mlflow/assistant/config', '3.0', 'The UI assistant: not available in Cairn', anyObject,

@@ -15,6 +15,8 @@ type Method = 'get' | 'post' | 'patch' | 'delete';
 export interface PathRouteDef<S extends z.ZodType, R> {
   method: Method;
   path: string;
+  /** API version of the prefix; MLflow 3's trace routes live under /api/3.0. */
+  version?: '2.0' | '3.0';
   summary: string;
   tag: string;
   input: S;
@@ -29,7 +31,8 @@ const MAX_BODY = 16 * 1024 * 1024;
 export function definePathRoute<S extends z.ZodType, R>(router: Router, def: PathRouteDef<S, R>): void {
   const { app, deps } = router;
   const names = [...def.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1]);
-  const docPath = `/api/2.0${def.path.replace(/\{(\w+)\+\}/g, '{$1}')}`;
+  const version = def.version ?? '2.0';
+  const docPath = `/api/${version}${def.path.replace(/\{(\w+)\+\}/g, '{$1}')}`;
   const honoPath = def.path.replace(/\{(\w+)\+\}/g, ':$1{.+}').replace(/\{(\w+)\}/g, ':$1');
   const isQuery = def.method === 'get';
   assertAccess(def.access, `${def.method.toUpperCase()} ${docPath}`);
@@ -59,7 +62,7 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
     return result instanceof Response ? result : c.json(result ?? {});
   };
   router.guarded.add(handler);
-  for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
+  for (const prefix of [`/api/${version}`, `/ajax-api/${version}`]) {
     if (isQuery) app.on('GET', `${prefix}${honoPath}`, handler);
     else app.on(def.method.toUpperCase(), `${prefix}${honoPath}`, handler);
   }

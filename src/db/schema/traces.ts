@@ -1,0 +1,74 @@
+import { bigint, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { experiments } from './experiments.js';
+
+// MLflow 3 traces (TraceInfoV3). Only the trace's summary lives here; its spans are the
+// `traces.json` the client uploads to the blob store under the trace's artifact location, so a row
+// stays small whatever the size of the inputs and outputs it recorded.
+export const traces = pgTable(
+  'traces',
+  {
+    traceId: text('trace_id').primaryKey(),
+    experimentId: bigint('experiment_id', { mode: 'number' })
+      .notNull()
+      .references(() => experiments.experimentId, { onDelete: 'cascade' }),
+    clientRequestId: text('client_request_id'),
+    /** Epoch milliseconds (the wire's Timestamp, rounded). */
+    requestTime: bigint('request_time', { mode: 'number' }).notNull(),
+    /** Milliseconds; null while a trace is IN_PROGRESS without one. */
+    executionDuration: bigint('execution_duration', { mode: 'number' }),
+    /** OK | ERROR | IN_PROGRESS | STATE_UNSPECIFIED */
+    state: text('state').notNull(),
+    requestPreview: text('request_preview'),
+    responsePreview: text('response_preview'),
+    artifactLocation: text('artifact_location').notNull(),
+  },
+  // search_traces' natural order is request time DESC within experiments; state is its commonest filter.
+  (t) => [
+    index('traces_experiment_time_idx').on(t.experimentId, t.requestTime.desc(), t.traceId),
+    index('traces_experiment_state_idx').on(t.experimentId, t.state),
+  ],
+);
+
+export const traceTags = pgTable(
+  'trace_tags',
+  {
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  // No (key, value) index: values run to 8000 characters, past a btree entry's limit; filters are
+  // experiment-scoped and probe this primary key per candidate trace.
+  (t) => [primaryKey({ columns: [t.traceId, t.key] })],
+);
+
+/** trace_metadata (request metadata): immutable after the trace is written, e.g. mlflow.sourceRun. */
+export const traceMetadata = pgTable(
+  'trace_metadata',
+  {
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    key: text('key').notNull(),
+    value: text('value').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.key] })],
+);
+
+/**
+ * Assessments (feedback and expectations) on a trace, kept as the client's proto JSON: the server
+ * only reads their ids, the trace and `valid` (cleared when an override replaces one).
+ */
+export const assessments = pgTable(
+  'assessments',
+  {
+    assessmentId: text('assessment_id').primaryKey(),
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    body: jsonb('body').notNull(),
+    createTime: bigint('create_time', { mode: 'number' }).notNull(),
+  },
+  (t) => [index('assessments_trace_idx').on(t.traceId, t.createTime)],
+);

@@ -1,0 +1,92 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Orm } from '../../db/connect.js';
+import type { Deps } from '../../deps.js';
+import { invalidParam, notFound } from '../../errors.js';
+import { decodeOffsetToken, encodeOffsetToken } from '../../lib/page-token.js';
+import { textArray } from '../../lib/pg-array.js';
+import { experimentIdOf } from '../ids.js';
+import { assessmentsOf } from './assessments.js';
+import { traceSearchQuery } from '../search/traces-sql.js';
+import { ARTIFACT_LOCATION_TAG, checkTraceId, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
+
+const SELECT_TRACE = sql`select trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
+  request_preview, response_preview, artifact_location from traces`;
+
+export const traceNotFound = (traceId: string) => notFound(`Trace with ID '${traceId.slice(0, 200)}' not found.`);
+
+/** Locks a trace row for a write on it; a missing trace is a 404. */
+export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
+  const found = await rows(tx, sql`select 1 from traces where trace_id = ${traceId} for update`);
+  if (!found.length) throw traceNotFound(traceId);
+}
+
+async function loadTraceInfos(db: Orm, found: (TraceRow & { artifact_location: string })[]): Promise<TraceInfoWire[]> {
+  if (!found.length) return [];
+  const ids = textArray(found.map((r) => r.trace_id));
+  const [tags, metadata, assessed] = await Promise.all([
+    rows<{ trace_id: string; key: string; value: string }>(db, sql`select trace_id, key, value from trace_tags where trace_id = any(${ids}::text[])`),
+    rows<{ trace_id: string; key: string; value: string }>(db, sql`select trace_id, key, value from trace_metadata where trace_id = any(${ids}::text[])`),
+    assessmentsOf(db, found.map((r) => r.trace_id), ids),
+  ]);
+  const group = (list: { trace_id: string; key: string; value: string }[]) => {
+    const by = new Map<string, Record<string, string>>();
+    for (const { trace_id, key, value } of list) {
+      let m = by.get(trace_id);
+      if (!m) by.set(trace_id, (m = Object.create(null) as Record<string, string>));
+      m[key] = value;
+    }
+    return by;
+  };
+  const tagsBy = group(tags);
+  const metadataBy = group(metadata);
+  return found.map((r) => {
+    const t = { ...(tagsBy.get(r.trace_id) ?? {}), [ARTIFACT_LOCATION_TAG]: r.artifact_location };
+    const wire = traceInfoToWire(r, t, { ...(metadataBy.get(r.trace_id) ?? {}) });
+    const list = assessed.get(r.trace_id);
+    return list ? { ...wire, assessments: list } : wire;
+  });
+}
+
+export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceInfoWire> {
+  checkTraceId(traceId);
+  const found = await rows<TraceRow & { artifact_location: string }>(deps.db, sql`${SELECT_TRACE} where trace_id = ${traceId}`);
+  if (!found.length) throw traceNotFound(traceId);
+  return (await loadTraceInfos(deps.db, found))[0];
+}
+
+/** The experiment a trace belongs to, for access checks; undefined when there is no such trace. */
+export async function experimentOfTrace(deps: Deps, traceId: string): Promise<number | undefined> {
+  const found = await rows<{ experiment_id: string | number }>(deps.db, sql`select experiment_id from traces where trace_id = ${traceId}`);
+  return found.length ? Number(found[0].experiment_id) : undefined;
+}
+
+export const SEARCH_TRACES_MAX_RESULTS = 500;
+
+export async function searchTraces(
+  deps: Deps,
+  input: { experimentIds: string[]; filter?: string; max_results?: number; order_by?: string[]; page_token?: string },
+): Promise<{ traces: TraceInfoWire[]; next_page_token?: string }> {
+  if (!input.experimentIds.length) throw invalidParam('At least one experiment location is required to search traces');
+  const experimentIds = input.experimentIds.map(experimentIdOf);
+  const limit = input.max_results ?? 100;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > SEARCH_TRACES_MAX_RESULTS) {
+    throw invalidParam(`Invalid value for max_results: it must be between 1 and ${SEARCH_TRACES_MAX_RESULTS}, got ${limit}`);
+  }
+  const offset = decodeOffsetToken(input.page_token);
+  const query = traceSearchQuery({ experimentIds, filter: input.filter, orderBy: input.order_by, offset, limit: limit + 1 });
+  const found = await rows<TraceRow & { artifact_location: string }>(deps.db, query);
+  const page = found.slice(0, limit);
+  const traces = await loadTraceInfos(deps.db, page);
+  return found.length > limit ? { traces, next_page_token: encodeOffsetToken(offset + limit) } : { traces };
+}
+
+/** How many traces the experiments hold, optionally requested in [start, end) ms (the UI's Overview "trace_count"). */
+export async function countTraces(deps: Deps, experimentIds: string[], range: { start?: number; end?: number } = {}): Promise<number> {
+  const ids = experimentIds.map(experimentIdOf);
+  const found = await rows<{ n: string | number }>(
+    deps.db,
+    sql`select count(*) as n from traces where experiment_id = any(${`{${ids.join(',')}}`}::bigint[])
+        ${range.start === undefined ? sql`` : sql`and request_time >= ${range.start}`} ${range.end === undefined ? sql`` : sql`and request_time < ${range.end}`}`,
+  );
+  return Number(found[0].n);
+}

@@ -1,0 +1,109 @@
+import { invalidParam } from '../../errors.js';
+
+// TraceInfoV3 as the client reads and writes it: proto JSON, so times are a google.protobuf
+// Timestamp (RFC 3339 text) and Duration ("1.500s"), enums are names, maps are JSON objects.
+
+export const TRACE_STATES = ['STATE_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS'] as const;
+export type TraceState = (typeof TRACE_STATES)[number];
+
+/** The tag that tells the client where to upload (and later find) the trace's spans, `traces.json`. */
+export const ARTIFACT_LOCATION_TAG = 'mlflow.artifactLocation';
+/** The metadata key the client writes when a trace is created inside an active run. */
+export const SOURCE_RUN_METADATA = 'mlflow.sourceRun';
+
+export interface TraceInfoWire {
+  trace_id: string;
+  client_request_id?: string;
+  trace_location: { type: 'MLFLOW_EXPERIMENT'; mlflow_experiment: { experiment_id: string } };
+  request_preview?: string;
+  response_preview?: string;
+  request_time: string;
+  execution_duration?: string;
+  state: string;
+  trace_metadata: Record<string, string>;
+  tags: Record<string, string>;
+  assessments?: Record<string, unknown>[];
+}
+
+export interface TraceRow {
+  trace_id: string;
+  experiment_id: string | number;
+  client_request_id: string | null;
+  request_time: string | number;
+  execution_duration: string | number | null;
+  state: string;
+  request_preview: string | null;
+  response_preview: string | null;
+}
+
+export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, metadata: Record<string, string>): TraceInfoWire {
+  const out: TraceInfoWire = {
+    trace_id: row.trace_id,
+    trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(row.experiment_id) } },
+    request_time: new Date(Number(row.request_time)).toISOString(),
+    state: row.state,
+    trace_metadata: metadata,
+    tags,
+  };
+  if (row.client_request_id != null) out.client_request_id = row.client_request_id;
+  if (row.request_preview != null) out.request_preview = row.request_preview;
+  if (row.response_preview != null) out.response_preview = row.response_preview;
+  if (row.execution_duration != null) out.execution_duration = `${(Number(row.execution_duration) / 1000).toFixed(3)}s`;
+  return out;
+}
+
+/** Epoch ms of a proto Timestamp in JSON (RFC 3339), or of the epoch ms some callers send instead. */
+export function timestampMs(value: unknown, field: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string') {
+    if (/^\d{1,15}$/.test(value)) return Number(value);
+    // Date.parse keeps milliseconds; finer digits (the client writes nanoseconds) are dropped first.
+    const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
+    if (m) {
+      const ms = Date.parse(`${m[1]}${(m[2] ?? '').slice(0, 4)}${m[3]}`);
+      if (Number.isFinite(ms) && ms >= 0) return ms;
+    }
+  }
+  throw invalidParam(`Invalid value for '${field}': expected an RFC 3339 timestamp, got ${JSON.stringify(value)?.slice(0, 100)}`);
+}
+
+/** Milliseconds of a proto Duration in JSON ("0.120s"). */
+export function durationMs(value: unknown, field: string): number {
+  if (typeof value === 'string') {
+    const m = /^(\d{1,12})(\.\d{1,9})?s$/.exec(value);
+    if (m) return Math.round(Number(`${m[1]}${m[2] ?? ''}`) * 1000);
+  }
+  throw invalidParam(`Invalid value for '${field}': expected a duration such as "1.5s", got ${JSON.stringify(value)?.slice(0, 100)}`);
+}
+
+/** The state as a name, from the name or number the client sends. */
+export function traceState(value: unknown): TraceState {
+  if (value === undefined || value === null) return 'STATE_UNSPECIFIED';
+  if (typeof value === 'number' && TRACE_STATES[value]) return TRACE_STATES[value];
+  if (typeof value === 'string' && (TRACE_STATES as readonly string[]).includes(value)) return value as TraceState;
+  throw invalidParam(`Invalid trace state ${JSON.stringify(value)?.slice(0, 100)}. Valid values are ${TRACE_STATES.join(', ')}`);
+}
+
+// Ids become blob paths (<experiment>/traces/<id>/artifacts): a closed alphabet keeps them one
+// harmless path segment. The client's ids are "tr-" and 32 hex digits.
+const TRACE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+
+export function checkTraceId(id: string): string {
+  if (!TRACE_ID.test(id)) throw invalidParam(`Invalid trace ID: '${id.slice(0, 100)}'`);
+  return id;
+}
+
+/** The MLflow 2 shape of a trace's info (GET /api/2.0/mlflow/traces, which MLflow's UI still calls). */
+export function traceInfoV2(v3: TraceInfoWire, requestTimeMs: number) {
+  const pairs = (m: Record<string, string>) => Object.entries(m).map(([key, value]) => ({ key, value }));
+  const duration = v3.execution_duration === undefined ? undefined : Math.round(Number(v3.execution_duration.slice(0, -1)) * 1000);
+  return {
+    request_id: v3.trace_id,
+    experiment_id: v3.trace_location.mlflow_experiment.experiment_id,
+    timestamp_ms: requestTimeMs,
+    ...(duration === undefined ? {} : { execution_time_ms: duration }),
+    status: v3.state === 'STATE_UNSPECIFIED' ? 'TRACE_STATUS_UNSPECIFIED' : v3.state,
+    request_metadata: pairs(v3.trace_metadata),
+    tags: pairs(v3.tags),
+  };
+}

@@ -1,0 +1,168 @@
+import { sql } from 'drizzle-orm';
+import { rows, type Orm } from '../../db/connect.js';
+import type { Deps } from '../../deps.js';
+import { invalidParam } from '../../errors.js';
+import { textArray } from '../../lib/pg-array.js';
+import { checkStorableText } from '../../lib/storable-text.js';
+import { proxyStore } from '../artifacts.js';
+import { proxiedKeyOf } from '../artifacts-location.js';
+import { activeExperimentRoot } from '../experiments.js';
+import { experimentIdOf } from '../ids.js';
+import { storeExportedAssessments } from './assessments.js';
+import { getTraceInfo, lockTrace } from './read.js';
+import { ARTIFACT_LOCATION_TAG, checkTraceId, durationMs, timestampMs, traceState, type TraceInfoWire } from './wire.js';
+
+// Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
+// tags, and deletion. MLflow's limits: keys up to 250 characters, values up to 8000.
+
+const MAX_KEY = 250;
+const MAX_VALUE = 8000;
+// The client cuts previews to 1000 characters; other writers (OTLP, scripts) get some slack.
+const MAX_PREVIEW = 10_000;
+const MAX_ENTRIES = 1000;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function stringMap(value: unknown, field: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (value === undefined || value === null) return out;
+  if (!isObj(value)) throw invalidParam(`Invalid value for '${field}': expected an object of strings`);
+  const entries = Object.entries(value);
+  if (entries.length > MAX_ENTRIES) throw invalidParam(`'${field}' has more than ${MAX_ENTRIES} entries`);
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string') throw invalidParam(`Invalid value for '${field}.${k.slice(0, 100)}': expected a string`);
+    checkKeyValue(k, v, field);
+    out.set(k, v);
+  }
+  return out;
+}
+
+function checkKeyValue(key: string, value: string, what: string): void {
+  if (!key || key.length > MAX_KEY) throw invalidParam(`Invalid ${what} key '${key.slice(0, 100)}': it must have 1 to ${MAX_KEY} characters`);
+  if (value.length > MAX_VALUE) throw invalidParam(`The ${what} value of '${key.slice(0, 100)}' exceeds the maximum length of ${MAX_VALUE} characters`);
+  checkStorableText(key, `${what} key`);
+  checkStorableText(value, `${what} value`);
+}
+
+function optionalText(value: unknown, field: string, max: number): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw invalidParam(`Invalid value for '${field}': expected a string`);
+  if (value.length > max) throw invalidParam(`'${field}' exceeds the maximum length of ${max} characters`);
+  checkStorableText(value, field);
+  return value;
+}
+
+/** The experiment a trace_location names (only MLFLOW_EXPERIMENT locations exist outside Databricks). */
+export function experimentOfLocation(location: unknown): string {
+  const id = isObj(location) && isObj(location.mlflow_experiment) ? location.mlflow_experiment.experiment_id : undefined;
+  if (typeof id !== 'string' || !id) {
+    throw invalidParam("Invalid trace location: only 'MLFLOW_EXPERIMENT' locations with an experiment_id are supported");
+  }
+  return id;
+}
+
+/**
+ * Stores (or, for a retried call, replaces) a trace's info and answers it with the artifact location
+ * tag, where the client then uploads the spans as `traces.json`.
+ */
+export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> {
+  if (typeof info.trace_id !== 'string' || !info.trace_id) throw invalidParam("Missing value for required parameter 'trace.trace_info.trace_id'");
+  const traceId = checkTraceId(info.trace_id);
+  const shownExperiment = experimentOfLocation(info.trace_location);
+  const experimentId = experimentIdOf(shownExperiment);
+  const requestTime = timestampMs(info.request_time ?? 0, 'request_time');
+  const duration = info.execution_duration == null ? null : durationMs(info.execution_duration, 'execution_duration');
+  const state = traceState(info.state);
+  const tags = stringMap(info.tags, 'tags');
+  const metadata = stringMap(info.trace_metadata, 'trace_metadata');
+  const requestPreview = optionalText(info.request_preview, 'request_preview', MAX_PREVIEW);
+  const responsePreview = optionalText(info.response_preview, 'response_preview', MAX_PREVIEW);
+  const clientRequestId = optionalText(info.client_request_id, 'client_request_id', MAX_KEY);
+  await deps.db.transaction(async (tx) => {
+    const root = await activeExperimentRoot(tx, experimentId, shownExperiment);
+    const artifactLocation = `${root}/traces/${traceId}/artifacts`;
+    const existing = await rows<{ experiment_id: string | number }>(tx, sql`select experiment_id from traces where trace_id = ${traceId} for update`);
+    if (existing.length && Number(existing[0].experiment_id) !== experimentId) {
+      throw invalidParam(`Trace ${traceId} already exists in another experiment`);
+    }
+    await tx.execute(sql`
+      insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
+                          request_preview, response_preview, artifact_location)
+      values (${traceId}, ${experimentId}, ${clientRequestId}, ${requestTime}, ${duration}, ${state},
+              ${requestPreview}, ${responsePreview}, ${artifactLocation})
+      on conflict (trace_id) do update set client_request_id = excluded.client_request_id, request_time = excluded.request_time,
+        execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
+        response_preview = excluded.response_preview`);
+    // The server owns the artifact location: a client's own value would point uploads elsewhere.
+    tags.delete(ARTIFACT_LOCATION_TAG);
+    await upsertKeyValues(tx, 'trace_tags', traceId, tags);
+    await upsertKeyValues(tx, 'trace_metadata', traceId, metadata);
+    await storeExportedAssessments(tx, traceId, info.assessments, deps.now());
+  });
+  return getTraceInfo(deps, traceId);
+}
+
+async function upsertKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', traceId: string, values: Map<string, string>): Promise<void> {
+  if (!values.size) return;
+  const keys = [...values.keys()];
+  await tx.execute(sql`
+    insert into ${sql.raw(table)} (trace_id, key, value)
+    select ${traceId}, k, v from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(k, v)
+    on conflict (trace_id, key) do update set value = excluded.value`);
+}
+
+export async function setTraceTag(deps: Deps, traceId: string, key: string, value: string): Promise<void> {
+  checkKeyValue(key, value, 'tag');
+  if (key === ARTIFACT_LOCATION_TAG) throw invalidParam(`The tag '${ARTIFACT_LOCATION_TAG}' is set by the server`);
+  await deps.db.transaction(async (tx) => {
+    await lockTrace(tx, checkTraceId(traceId));
+    await upsertKeyValues(tx, 'trace_tags', traceId, new Map([[key, value]]));
+  });
+}
+
+export async function deleteTraceTag(deps: Deps, traceId: string, key: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    await lockTrace(tx, checkTraceId(traceId));
+    const gone = await rows(tx, sql`delete from trace_tags where trace_id = ${traceId} and key = ${key} returning key`);
+    if (!gone.length) throw invalidParam(`No trace tag with key '${key.slice(0, 250)}' for trace with ID '${traceId}'`);
+  });
+}
+
+const MAX_DELETE_IDS = 100;
+
+/**
+ * DeleteTraces: by ids, or those older than `max_timestamp_millis` (oldest first, at most
+ * `max_traces`), never both. Rows go first, then their blobs: a crash between leaves an
+ * unreferenced folder, never a trace whose spans are missing.
+ */
+export async function deleteTraces(
+  deps: Deps,
+  input: { experiment_id: string; max_timestamp_millis?: number; max_traces?: number; request_ids?: string[] },
+): Promise<number> {
+  const experimentId = experimentIdOf(input.experiment_id);
+  const ids = input.request_ids ?? [];
+  const byTime = input.max_timestamp_millis !== undefined;
+  if (byTime === (ids.length > 0)) throw invalidParam('Exactly one of max_timestamp_millis and request_ids must be specified.');
+  if (!byTime && input.max_traces !== undefined) throw invalidParam('max_traces can only be specified with max_timestamp_millis.');
+  if (ids.length > MAX_DELETE_IDS) throw invalidParam(`request_ids may name at most ${MAX_DELETE_IDS} traces`);
+  if (input.max_traces !== undefined && input.max_traces <= 0) throw invalidParam('max_traces must be a positive integer.');
+  const which = byTime
+    ? sql`trace_id in (select trace_id from traces where experiment_id = ${experimentId} and request_time <= ${input.max_timestamp_millis!}
+                       order by request_time, trace_id ${input.max_traces === undefined ? sql`` : sql`limit ${input.max_traces}`})`
+    : sql`experiment_id = ${experimentId} and trace_id = any(${textArray(ids)}::text[])`;
+  const deleted = await rows<{ artifact_location: string }>(deps.db, sql`delete from traces where ${which} returning artifact_location`);
+  await freeTraceBlobs(deps, deleted.map((d) => d.artifact_location));
+  return deleted.length;
+}
+
+/** Deletes the spans (and attachments) of traces whose folder is in Cairn's own store. */
+async function freeTraceBlobs(deps: Deps, locations: string[]): Promise<void> {
+  const store = proxyStore(deps);
+  for (const location of locations) {
+    const key = proxiedKeyOf(location);
+    // `<exp>/traces/<id>/artifacts` -> the trace's whole folder; anything else is not ours to delete.
+    const folder = key && /^(.+\/traces\/[^/]+)\/artifacts$/.exec(key)?.[1];
+    if (folder) await store.delete(folder);
+  }
+}

@@ -1,0 +1,108 @@
+import { z } from '@hono/zod-openapi';
+import { getTraceInfo, searchTraces } from '../../domain/traces/read.js';
+import { deleteTraces, deleteTraceTag, experimentOfLocation, setTraceTag, startTrace } from '../../domain/traces/write.js';
+import { traceInfoV2 } from '../../domain/traces/wire.js';
+import { int64, repeated, requiredString } from '../../lib/zod-wire.js';
+import { defineRoute, type Router } from '../define.js';
+import { definePathRoute } from '../registry/path-route.js';
+import { empty } from './schemas.js';
+
+// MLflow 3 tracing, the way the 3.18 client exports a trace to an HTTP tracking server: StartTraceV3
+// stores the trace's info and answers where its spans go (the `mlflow.artifactLocation` tag); the
+// client then uploads them as `traces.json` through the artifact proxy, and reads them back from there.
+
+const tag = 'Traces';
+const anyObject = z.object({}).passthrough();
+const traceInfoOut = anyObject.openapi('TraceInfoV3');
+const traceOut = z.object({ trace: z.object({ trace_info: traceInfoOut }) });
+const kv = { key: requiredString, value: z.string().default('') };
+
+export function traceRoutes(r: Router): void {
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/traces', version: '3.0', access: 'experiment:edit', tag,
+    summary: 'Store a finished trace (StartTraceV3); the answer names where to upload its spans',
+    input: z.object({ trace: z.object({ trace_info: anyObject }) }),
+    output: traceOut,
+    handle: async (deps, input) => ({ trace: { trace_info: await startTrace(deps, input.trace.trace_info) } }),
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/traces/search', version: '3.0', access: 'experiment:read', tag,
+    summary: 'Search traces of experiments (filter, order_by, paging); newest first by default',
+    input: z.object({
+      locations: z.array(anyObject).refine((v) => v.length > 0, 'Missing value'),
+      filter: z.string().optional(),
+      max_results: int64.optional(),
+      order_by: repeated(z.string()).optional(),
+      page_token: z.string().optional(),
+    }),
+    output: z.object({ traces: z.array(traceInfoOut).optional(), next_page_token: z.string().optional() }),
+    handle: async (deps, input) => {
+      const found = await searchTraces(deps, { ...input, experimentIds: input.locations.map(experimentOfLocation) });
+      // As the real server: no traces is `{}`, not an empty list.
+      return found.traces.length ? found : {};
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/traces', access: 'experiment:read', tag,
+    summary: 'Search traces, MLflow 2 shape (MLflow UI); same filters and order as the v3 search',
+    input: z.object({
+      experiment_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value'),
+      filter: z.string().optional(),
+      max_results: int64.optional(),
+      order_by: repeated(z.string()).optional(),
+      page_token: z.string().optional(),
+    }),
+    output: z.object({ traces: z.array(anyObject).optional(), next_page_token: z.string().optional() }),
+    handle: async (deps, input) => {
+      const found = await searchTraces(deps, { ...input, experimentIds: input.experiment_ids });
+      const traces = found.traces.map((t) => traceInfoV2(t, Date.parse(t.request_time)));
+      return { ...(traces.length ? { traces } : {}), ...(found.next_page_token ? { next_page_token: found.next_page_token } : {}) };
+    },
+  });
+  const deleteInput = z.object({
+    experiment_id: requiredString,
+    max_timestamp_millis: int64.optional(),
+    max_traces: int64.optional(),
+    request_ids: repeated(z.string()).optional(),
+  });
+  for (const version of ['2.0', '3.0'] as const) {
+    defineRoute(r, {
+      method: 'post', path: '/mlflow/traces/delete-traces', version, access: 'experiment:manage', tag,
+      summary: 'Delete traces by id, or the oldest before a time; their spans are deleted from the store',
+      input: deleteInput,
+      output: z.object({ traces_deleted: z.number() }),
+      handle: async (deps, input) => ({ traces_deleted: await deleteTraces(deps, input) }),
+    });
+  }
+  // GET /traces/get (spans kept in the tracking store) is not served: it falls to this route and is
+  // answered "Trace with ID 'get' not found", which the client reads as "not supported here".
+  definePathRoute(r, {
+    method: 'get', path: '/mlflow/traces/{trace_id}', version: '3.0', access: 'experiment:read', tag,
+    summary: "Get a trace's info (its spans are the traces.json at its artifact location)",
+    input: z.object({ trace_id: requiredString }),
+    output: traceOut,
+    handle: async (deps, input) => ({ trace: { trace_info: await getTraceInfo(deps, input.trace_id) } }),
+  });
+  // The client sets and deletes tags on the v2 path; the v3 one exists in the proto too.
+  for (const [version, id] of [['2.0', 'request_id'], ['3.0', 'trace_id']] as const) {
+    const path = `/mlflow/traces/{${id}}/tags`;
+    definePathRoute(r, {
+      method: 'patch', path, version, access: 'experiment:edit', tag, summary: 'Set a trace tag',
+      input: z.object({ [id]: requiredString, ...kv }),
+      output: empty,
+      handle: async (deps, input) => {
+        await setTraceTag(deps, String((input as Record<string, unknown>)[id]), input.key, input.value);
+        return {};
+      },
+    });
+    definePathRoute(r, {
+      method: 'delete', path, version, access: 'experiment:edit', tag, summary: 'Delete a trace tag',
+      input: z.object({ [id]: requiredString, key: requiredString }),
+      output: empty,
+      handle: async (deps, input) => {
+        await deleteTraceTag(deps, String((input as Record<string, unknown>)[id]), input.key);
+        return {};
+      },
+    });
+  }
+}

@@ -1,0 +1,233 @@
+"""MLflow 3 tracing with the real client: export (StartTraceV3 + traces.json upload), reading,
+search, tags and deletion. The client's async export queue is flushed before each read."""
+
+import asyncio
+import pathlib
+import time
+
+import mlflow
+import pytest
+import requests
+from mlflow.entities import SpanEvent, SpanType
+
+mlflow.tracing.enable()
+
+
+def _flush():
+    mlflow.flush_trace_async_logging()
+
+
+@mlflow.trace
+def add(a, b):
+    return a + b
+
+
+@mlflow.trace(name="async_double", span_type=SpanType.LLM)
+async def async_double(x):
+    await asyncio.sleep(0)
+    return 2 * x
+
+
+@mlflow.trace
+def countdown(n):
+    for i in range(n, 0, -1):
+        yield i
+
+
+def test_trace_decorator_sync_async_and_generator(client, experiment_id):
+    mlflow.set_experiment(experiment_id=experiment_id)
+    assert add(2, 3) == 5
+    sync_id = mlflow.get_last_active_trace_id()
+    assert asyncio.run(async_double(21)) == 42
+    async_id = mlflow.get_last_active_trace_id()
+    assert list(countdown(3)) == [3, 2, 1]
+    gen_id = mlflow.get_last_active_trace_id()
+    _flush()
+
+    sync = client.get_trace(sync_id)
+    assert sync.info.experiment_id == experiment_id
+    assert sync.info.state.value == "OK"
+    assert sync.info.tags["mlflow.artifactLocation"].endswith(f"/{experiment_id}/traces/{sync_id}/artifacts")
+    [span] = sync.data.spans
+    assert span.name == "add"
+    assert span.inputs == {"a": 2, "b": 3}
+    assert span.outputs == 5
+    assert sync.info.execution_duration is not None and sync.info.execution_duration >= 0
+
+    [aspan] = client.get_trace(async_id).data.spans
+    assert (aspan.name, aspan.span_type, aspan.outputs) == ("async_double", SpanType.LLM, 42)
+
+    [gspan] = client.get_trace(gen_id).data.spans
+    assert gspan.name == "countdown"
+    assert gspan.outputs == [3, 2, 1]
+
+
+def test_nested_spans_attributes_events_and_exception(client, experiment_id):
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with pytest.raises(ValueError):
+        with mlflow.start_span("outer", span_type=SpanType.CHAIN) as outer:
+            outer.set_inputs({"question": "why?"})
+            outer.set_attributes({"model": "m1", "temperature": 0.5})
+            outer.add_event(SpanEvent("checkpoint", attributes={"step": 1}))
+            with mlflow.start_span("inner") as inner:
+                inner.set_attribute("k", "v")
+                raise ValueError("boom")
+    trace_id = mlflow.get_last_active_trace_id()
+    _flush()
+
+    trace = client.get_trace(trace_id)
+    assert trace.info.state.value == "ERROR"
+    spans = {s.name: s for s in trace.data.spans}
+    assert set(spans) == {"outer", "inner"}
+    outer, inner = spans["outer"], spans["inner"]
+    assert inner.parent_id == outer.span_id
+    assert outer.inputs == {"question": "why?"}
+    assert outer.get_attribute("model") == "m1"
+    assert outer.get_attribute("temperature") == 0.5
+    assert [e.name for e in outer.events if e.name == "checkpoint"] == ["checkpoint"]
+    assert inner.get_attribute("k") == "v"
+    assert inner.status.status_code.value == "ERROR"
+    exception = [e for e in inner.events if e.name == "exception"]
+    assert exception and "boom" in exception[0].attributes["exception.message"]
+
+
+def test_update_current_trace_and_run_link(client, experiment_id):
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_run() as run:
+
+        @mlflow.trace
+        def answer(q):
+            mlflow.update_current_trace(tags={"team": "search", "priority": "high"}, metadata={"customer": "c-42"})
+            return q.upper()
+
+        answer("hello")
+        trace_id = mlflow.get_last_active_trace_id()
+    _flush()
+
+    info = client.get_trace(trace_id).info
+    assert info.tags["team"] == "search"
+    assert info.tags["priority"] == "high"
+    assert info.trace_metadata["customer"] == "c-42"
+    assert info.trace_metadata["mlflow.sourceRun"] == run.info.run_id
+    # The run's traces, as the client asks for them (attribute.run_id).
+    listed = mlflow.search_traces(run_id=run.info.run_id, return_type="list")
+    assert [t.info.trace_id for t in listed] == [trace_id]
+    assert listed[0].data.spans[0].outputs == "HELLO"
+
+
+def _make_traces(experiment_id, n):
+    mlflow.set_experiment(experiment_id=experiment_id)
+    ids = []
+    for i in range(n):
+        with mlflow.start_span(f"step-{i}") as span:
+            span.set_inputs({"i": i})
+            mlflow.update_current_trace(tags={"parity": "even" if i % 2 == 0 else "odd"}, metadata={"index": str(i)})
+            span.set_outputs(i * i)
+        ids.append(mlflow.get_last_active_trace_id())
+        time.sleep(0.002)  # distinct request times, so the default order (newest first) is known
+    _flush()
+    return ids
+
+
+def test_search_traces_filters_order_and_paging(client, experiment_id):
+    ids = _make_traces(experiment_id, 5)
+
+    df = mlflow.search_traces(locations=[experiment_id])
+    assert list(df["trace_id"]) == list(reversed(ids))
+    assert {"request", "response", "spans", "tags", "trace_metadata", "state"} <= set(df.columns)
+
+    even = mlflow.search_traces(locations=[experiment_id], filter_string="tags.parity = 'even'", return_type="list")
+    assert sorted(t.info.trace_id for t in even) == sorted(ids[0::2])
+    assert all(t.data.spans for t in even)
+
+    third = mlflow.search_traces(locations=[experiment_id], filter_string="metadata.index = '3'", return_type="list")
+    assert [t.info.trace_id for t in third] == [ids[3]]
+
+    ok = mlflow.search_traces(locations=[experiment_id], filter_string="trace.status = 'OK'", return_type="list")
+    assert len(ok) == 5
+    assert mlflow.search_traces(locations=[experiment_id], filter_string="trace.status = 'ERROR'", return_type="list") == []
+
+    first = client.get_trace(ids[0]).info.request_time
+    later = mlflow.search_traces(locations=[experiment_id], filter_string=f"trace.timestamp_ms > {first}", return_type="list")
+    assert ids[0] not in {t.info.trace_id for t in later} and len(later) == 4
+
+    oldest_first = mlflow.search_traces(locations=[experiment_id], order_by=["timestamp_ms ASC"], return_type="list")
+    assert [t.info.trace_id for t in oldest_first] == ids
+
+    page1 = client.search_traces(locations=[experiment_id], max_results=2, order_by=["timestamp_ms ASC"])
+    assert [t.info.trace_id for t in page1] == ids[:2] and page1.token
+    page2 = client.search_traces(locations=[experiment_id], max_results=2, order_by=["timestamp_ms ASC"], page_token=page1.token)
+    assert [t.info.trace_id for t in page2] == ids[2:4]
+    page3 = client.search_traces(locations=[experiment_id], max_results=2, order_by=["timestamp_ms ASC"], page_token=page2.token)
+    assert [t.info.trace_id for t in page3] == ids[4:] and not page3.token
+
+
+def test_search_traces_bad_filter_is_400(experiment_id):
+    with pytest.raises(mlflow.MlflowException) as err:
+        mlflow.search_traces(locations=[experiment_id], filter_string="nosuch.thing = 'x'")
+    assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_trace_tags_set_and_delete(client, experiment_id):
+    [trace_id] = _make_traces(experiment_id, 1)
+    client.set_trace_tag(trace_id, "reviewed", "yes")
+    assert client.get_trace(trace_id).info.tags["reviewed"] == "yes"
+    client.delete_trace_tag(trace_id, "reviewed")
+    assert "reviewed" not in client.get_trace(trace_id).info.tags
+    with pytest.raises(mlflow.MlflowException) as err:
+        client.set_trace_tag("tr-" + "0" * 32, "k", "v")
+    assert err.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_delete_traces_by_id_and_time_frees_blobs(client, experiment_id, cairn_server):
+    ids = _make_traces(experiment_id, 4)
+    folder = pathlib.Path(cairn_server.workdir) / "artifacts" / experiment_id / "traces"
+    # The compat server keeps artifacts in a folder: the spans are there, and deleting frees them.
+    assert (folder / ids[0] / "artifacts" / "traces.json").is_file()
+
+    assert client.delete_traces(experiment_id, trace_ids=[ids[0]]) == 1
+    with pytest.raises(mlflow.MlflowException) as err:
+        client.get_trace(ids[0])
+    assert err.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    assert not (folder / ids[0]).exists()
+
+    # Oldest first, at most max_traces of those at or before the time.
+    cutoff = client.get_trace(ids[3]).info.request_time
+    assert client.delete_traces(experiment_id, max_timestamp_millis=cutoff, max_traces=2) == 2
+    left = mlflow.search_traces(locations=[experiment_id], return_type="list")
+    assert [t.info.trace_id for t in left] == [ids[3]]
+    assert sorted(p.name for p in folder.iterdir()) == [ids[3]]
+
+
+def test_otlp_endpoint_answers_the_phrase_that_stops_span_export(server_url, experiment_id):
+    # Until OTLP ingestion lands, /v1/traces says so in the words the exporter checks for, so the
+    # client stops sending spans one by one (they still arrive in traces.json).
+    resp = requests.post(f"{server_url}/v1/traces", data=b"", headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id})
+    assert resp.status_code == 501
+    assert "REST OTLP span logging is not supported" in resp.json()["message"]
+
+
+def test_trace_bad_input_is_refused_in_mlflow_shape(server_url, experiment_id):
+    base = f"{server_url}/api/3.0/mlflow/traces"
+    info = {
+        "trace_id": "tr-" + "a" * 32,
+        "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "999999999"}},
+        "request_time": "2026-01-01T00:00:00Z",
+        "state": "OK",
+    }
+    missing = requests.post(base, json={"trace": {"trace_info": info}})
+    assert missing.status_code == 404 and missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+    bad_time = {**info, "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}, "request_time": "yesterday"}
+    resp = requests.post(base, json={"trace": {"trace_info": bad_time}})
+    assert resp.status_code == 400 and resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+    bad_id = {**bad_time, "request_time": "2026-01-01T00:00:00Z", "trace_id": "../../etc"}
+    resp = requests.post(base, json={"trace": {"trace_info": bad_id}})
+    assert resp.status_code == 400
+    # Nothing partial was stored.
+    found = requests.post(f"{base}/search", json={"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": experiment_id}}]})
+    assert found.status_code == 200 and found.json().get("traces", []) == []
+
+    unknown = requests.get(f"{base}/tr-{'b' * 32}")
+    assert unknown.status_code == 404 and unknown.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+
+// MLflow 3 traces over HTTP, as the client's exporter and MLflow's UI call them (the full client
+// round trip, spans included, is test/compat/test_tracing.py).
+
+let t: TestApp;
+let experimentId: string;
+beforeAll(async () => {
+  t = await startTestApp();
+  experimentId = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces') })).body.experiment_id;
+});
+afterAll(() => t.close());
+
+const location = (id: string) => ({ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: id } });
+let n = 0;
+const newTraceId = () => `tr-${(++n).toString(16).padStart(8, '0')}${Date.now().toString(16).padStart(24, '0')}`;
+
+async function start(info: Record<string, unknown>) {
+  return t.api.post('/api/3.0/mlflow/traces').send({ trace: { trace_info: info } });
+}
+const info = (over: Record<string, unknown> = {}) => ({
+  trace_id: newTraceId(),
+  trace_location: location(experimentId),
+  request_time: '2026-03-01T10:00:00.250Z',
+  execution_duration: '1.500s',
+  state: 'OK',
+  request_preview: '{"q": 1}',
+  trace_metadata: { 'mlflow.trace_schema.version': '3' },
+  tags: { 'mlflow.traceName': 'fn' },
+  ...over,
+});
+
+describe('traces', () => {
+  it('stores a trace and answers it with the artifact location its spans go to', async () => {
+    const sent = info();
+    const res = await start(sent);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const out = res.body.trace.trace_info;
+    expect(out).toMatchObject({
+      trace_id: sent.trace_id,
+      trace_location: location(experimentId),
+      request_time: '2026-03-01T10:00:00.250Z',
+      execution_duration: '1.500s',
+      state: 'OK',
+      request_preview: '{"q": 1}',
+      trace_metadata: { 'mlflow.trace_schema.version': '3' },
+    });
+    expect(out.tags['mlflow.artifactLocation']).toBe(`mlflow-artifacts:/${experimentId}/traces/${sent.trace_id}/artifacts`);
+    const got = await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}`);
+    expect(got.body.trace.trace_info).toEqual(out);
+  });
+
+  it('stores the assessments logged while the trace was open, sent inside its info', async () => {
+    const assessment = { assessment_id: `a-${Date.now().toString(16).padStart(32, '0')}`, assessment_name: 'correct', feedback: { value: true }, source: { source_type: 'HUMAN', source_id: 'me' } };
+    const sent = info({ assessments: [assessment] });
+    expect((await start(sent)).status).toBe(200);
+    expect((await start(sent)).status).toBe(200); // a retried export replaces, never duplicates
+    const got = (await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}`)).body.trace.trace_info;
+    expect(got.assessments).toEqual([{ ...assessment, trace_id: sent.trace_id, valid: true }]);
+    const one = await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}/assessments/${assessment.assessment_id}`);
+    expect(one.body.assessment.feedback).toEqual({ value: true });
+  });
+
+  it('answers GET traces/get as a missing trace named "get", which the client reads as unsupported', async () => {
+    const res = await t.api.get('/api/3.0/mlflow/traces/get').query({ trace_id: 'tr-1' });
+    expect(res.status).toBe(404);
+    expect(res.body.message).toContain("Trace with ID 'get' not found");
+  });
+
+  it('a retried export replaces the trace instead of failing; a client cannot move its artifact location', async () => {
+    const sent = info({ tags: { 'mlflow.artifactLocation': 's3://elsewhere/x' } });
+    expect((await start(sent)).status).toBe(200);
+    const again = await start({ ...sent, state: 'ERROR' });
+    expect(again.body.trace.trace_info.state).toBe('ERROR');
+    expect(again.body.trace.trace_info.tags['mlflow.artifactLocation']).toMatch(/^mlflow-artifacts:\//);
+  });
+
+  it('refuses bad input in MLflow shape and stores nothing', async () => {
+    const other = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-bad') })).body.experiment_id;
+    const cases: [Record<string, unknown>, number][] = [
+      [info({ trace_location: location(other), trace_id: '../x' }), 400],
+      [info({ trace_location: location(other), request_time: 'soon' }), 400],
+      [info({ trace_location: location(other), execution_duration: '5 minutes' }), 400],
+      [info({ trace_location: location(other), state: 'DONE' }), 400],
+      [info({ trace_location: location(other), tags: { k: 'v'.repeat(8001) } }), 400],
+      [info({ trace_location: location(other), trace_metadata: { k: 1 } }), 400],
+      [info({ trace_location: {} }), 400],
+      [info({ trace_location: location('987654321') }), 404],
+    ];
+    for (const [body, status] of cases) {
+      const res = await start(body);
+      expect(res.status, JSON.stringify(body).slice(0, 200)).toBe(status);
+      expect(res.body.error_code).toBe(status === 404 ? 'RESOURCE_DOES_NOT_EXIST' : 'INVALID_PARAMETER_VALUE');
+    }
+    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(other)] });
+    expect(found.body).toEqual({});
+  });
+
+  it('searches with filters, order and pages, in both the v3 and the UI v2 shape', async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-search') })).body.experiment_id;
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const sent = info({
+        trace_location: location(exp),
+        request_time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        execution_duration: `${i}.000s`,
+        state: i === 4 ? 'ERROR' : 'OK',
+        tags: { 'mlflow.traceName': `fn${i}`, parity: i % 2 ? 'odd' : 'even' },
+        trace_metadata: { 'mlflow.sourceRun': i < 2 ? 'run-a' : 'run-b' },
+      });
+      expect((await start(sent)).status).toBe(200);
+      ids.push(sent.trace_id as string);
+    }
+    const search = async (body: Record<string, unknown>) => {
+      const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], ...body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body as { traces?: { trace_id: string }[]; next_page_token?: string };
+    };
+    const idsOf = (b: { traces?: { trace_id: string }[] }) => (b.traces ?? []).map((x) => x.trace_id);
+    expect(idsOf(await search({}))).toEqual([...ids].reverse());
+    expect(idsOf(await search({ filter: "status = 'ERROR'" }))).toEqual([ids[4]]);
+    expect(idsOf(await search({ filter: "tags.parity = 'odd'", order_by: ['timestamp_ms ASC'] }))).toEqual([ids[1], ids[3]]);
+    expect(idsOf(await search({ filter: "attribute.run_id = 'run-a'", order_by: ['timestamp ASC'] }))).toEqual([ids[0], ids[1]]);
+    expect(idsOf(await search({ filter: "metadata.`mlflow.sourceRun` = 'run-b' AND execution_time_ms >= 3000", order_by: ['execution_time DESC'] }))).toEqual([ids[4], ids[3]]);
+    expect(idsOf(await search({ filter: "name = 'fn2'" }))).toEqual([ids[2]]);
+    expect(idsOf(await search({ filter: `trace.timestamp_ms < ${Date.UTC(2026, 0, 1, 0, 0, 2)}`, order_by: ['timestamp_ms ASC'] }))).toEqual(ids.slice(0, 2));
+    const p1 = await search({ max_results: 3, order_by: ['timestamp_ms ASC'] });
+    expect(idsOf(p1)).toEqual(ids.slice(0, 3));
+    const p2 = await search({ max_results: 3, order_by: ['timestamp_ms ASC'], page_token: p1.next_page_token });
+    expect(idsOf(p2)).toEqual(ids.slice(3));
+    expect(p2.next_page_token).toBeUndefined();
+
+    const v2 = await t.api.get('/ajax-api/2.0/mlflow/traces').query({ experiment_ids: exp, filter: "status = 'ERROR'" });
+    expect(v2.body.traces).toEqual([
+      expect.objectContaining({ request_id: ids[4], experiment_id: exp, timestamp_ms: Date.UTC(2026, 0, 1, 0, 0, 4), execution_time_ms: 4000, status: 'ERROR' }),
+    ]);
+    const count = await t.api.post('/ajax-api/3.0/mlflow/traces/metrics').send({ experiment_ids: [exp], metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }] });
+    expect(count.body).toEqual({ data_points: [{ metric_name: 'trace_count', values: { COUNT: 5 } }] });
+
+    for (const [filter, why] of [["nosuch.x = 'a'", 'entity'], ["status > 'OK'", 'comparator'], ['tags.a = ', 'syntax'], ["timestamp_ms = 'x'", 'type']]) {
+      const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], filter });
+      expect(res.status, why).toBe(400);
+      expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    }
+    const bad = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], max_results: 100000 });
+    expect(bad.status).toBe(400);
+  });
+
+  it('sets and deletes tags, and deletes traces by id and by time', async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-delete') })).body.experiment_id;
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString() });
+      await start(sent);
+      ids.push(sent.trace_id as string);
+    }
+    expect((await t.api.patch(`/api/2.0/mlflow/traces/${ids[0]}/tags`).send({ key: 'k', value: 'v' })).status).toBe(200);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/${ids[0]}`)).body.trace.trace_info.tags.k).toBe('v');
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[0]}/tags`).send({ key: 'k' })).status).toBe(200);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/${ids[0]}`)).body.trace.trace_info.tags.k).toBeUndefined();
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[0]}/tags`).send({ key: 'k' })).status).toBe(400);
+    expect((await t.api.patch('/api/2.0/mlflow/traces/tr-missing/tags').send({ key: 'k', value: 'v' })).status).toBe(404);
+
+    const both = await t.api.post('/api/2.0/mlflow/traces/delete-traces').send({ experiment_id: exp, max_timestamp_millis: 1, request_ids: [ids[0]] });
+    expect(both.status).toBe(400);
+    const byId = await t.api.post('/api/2.0/mlflow/traces/delete-traces').send({ experiment_id: exp, request_ids: [ids[0]] });
+    expect(byId.body).toEqual({ traces_deleted: 1 });
+    expect((await t.api.get(`/api/3.0/mlflow/traces/${ids[0]}`)).status).toBe(404);
+    const byTime = await t.api
+      .post('/api/2.0/mlflow/traces/delete-traces')
+      .send({ experiment_id: exp, max_timestamp_millis: Date.UTC(2026, 1, 1, 0, 0, 3), max_traces: 2 });
+    expect(byTime.body).toEqual({ traces_deleted: 2 });
+    const left = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)] });
+    expect(left.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([ids[3]]);
+  });
+});
