@@ -12,11 +12,13 @@ import { MlflowSqlSource } from './mlflow/sql-source.js';
 import { verifyMlflowExport } from './mlflow/verify-export.js';
 import { verifyMlflowImport, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
+import { TensorBoardSource } from './tensorboard/source.js';
 
 export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
   <source>: http(s)://tracking-server [--username U --password P | --token T]
             sqlite:///mlflow.db | postgresql://user@host/db   [--source-artifacts DIR]
-            ./mlruns (a file store folder)                      [--source-artifacts DIR]`;
+            ./mlruns (a file store folder)                      [--source-artifacts DIR]
+cairn import tensorboard <logdir> [--experiment NAME] [--dry-run] [--verify] [store flags as above]`;
 export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
                     [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]`;
 
@@ -27,12 +29,13 @@ const FLAGS = {
   'source-artifacts': { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
+  experiment: { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
 
 /** Splits `mlflow <where> [own flags] [store flags]`: the store flags are the same as `cairn server`'s. */
-function parseCommand(argv: string[], usage: string): { where: string; values: Values; config: Config } {
+function parseCommand(argv: string[], usage: string, kinds = ['mlflow']): { kind: string; where: string; values: Values; config: Config } {
   const ownNames = new Set(Object.keys(FLAGS).map((k) => `--${k}`));
   const own: string[] = [];
   const rest: string[] = [];
@@ -44,14 +47,14 @@ function parseCommand(argv: string[], usage: string): { where: string; values: V
   }
   const positional = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && rest[i - 1].startsWith('--') && !rest[i - 1].includes('=')));
   const [kind, where] = positional;
-  if (kind !== 'mlflow' || !where) throw new ConfigError(`expected: ${usage}\n(W&B and TensorBoard are not supported yet)`);
+  if (!kinds.includes(kind) || !where) throw new ConfigError(`expected: ${usage}`);
   let values: Values;
   try {
     ({ values } = parseArgs({ args: own, options: FLAGS, strict: true }));
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
-  return { where, values, config: parseConfig(rest.filter((a) => a !== kind && a !== where)) };
+  return { kind, where, values, config: parseConfig(rest.filter((a) => a !== kind && a !== where)) };
 }
 
 const restAuth = (values: Values) => ({
@@ -70,10 +73,11 @@ async function oneLine<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `cairn import mlflow <source>`: returns the exit code (1 when --verify finds a difference). */
+/** `cairn import mlflow|tensorboard <source>`: returns the exit code (1 when --verify finds a difference). */
 export async function importCommand(argv: string[]): Promise<number> {
-  const { where, values, config } = parseCommand(argv, IMPORT_USAGE);
-  const src = await oneLine(() => openSource(where, values));
+  const { kind, where, values, config } = parseCommand(argv, IMPORT_USAGE, ['mlflow', 'tensorboard']);
+  // A TensorBoard log folder is read as an MLflow source with one experiment: the import is the same.
+  const src = await oneLine(() => (kind === 'tensorboard' ? TensorBoardSource.open(where, values.experiment as string) : openSource(where, values)));
   const deps = await createDeps(config, { log: silentLogger });
   try {
     return await oneLine(async () => {
