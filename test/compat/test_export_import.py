@@ -12,8 +12,6 @@ imports into keep artifacts in a local `--default-artifact-root` (`--no-serve-ar
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import pathlib
@@ -46,23 +44,8 @@ STAGES = "Production,Staging,Archived,None"
 
 @pytest.fixture(scope="module")
 def export_import() -> pathlib.Path:
-    """The tool, installed once into a folder under the venv cache keyed by its pins (a lock makes
-    concurrent runs take turns; the folder is marked complete only when the install finished)."""
-    cache = pathlib.Path(os.environ.get("CAIRN_CACHE") or pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "cairn")
-    target = cache / f"export-import-{hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]}"
-    cache.mkdir(parents=True, exist_ok=True)
-    if not (target / ".complete").exists():
-        with open(f"{target}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (target / ".complete").exists():
-                shutil.rmtree(target, ignore_errors=True)
-                subprocess.run(
-                    [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                     "--target", str(target), "-r", str(REQUIREMENTS)],
-                    check=True, timeout=600,
-                )
-                (target / ".complete").touch()
-    return target
+    """The tool, installed once beside the venv (reference_servers.pip_target)."""
+    return reference_servers.pip_target(REQUIREMENTS)
 
 
 def _tool(tool_dir: pathlib.Path, module: str, tracking_uri: str, *args: str) -> str:

@@ -52,7 +52,9 @@ export class TensorBoardSource implements MlflowSource {
     const root = resolve(logdir);
     const found = await stat(root).catch(() => undefined);
     if (!found?.isDirectory()) throw new SourceError(`${root} is not a folder (a TensorBoard --logdir)`);
-    return new TensorBoardSource(root, root, experimentName || basename(root));
+    const src = new TensorBoardSource(root, root, experimentName || basename(root));
+    await src.dirs(); // a folder without event files is refused before anything is written
+    return src;
   }
 
   async close(): Promise<void> {}
