@@ -9,9 +9,9 @@ import { MlflowRestClient } from './mlflow/rest-client.js';
 import { MlflowRestSource } from './mlflow/rest-source.js';
 import { SourceError, type MlflowSource } from './mlflow/source.js';
 import { MlflowSqlSource } from './mlflow/sql-source.js';
-import { verifyMlflowExport } from './mlflow/verify-export.js';
-import { verifyMlflowImport, type VerifyRow } from './mlflow/verify.js';
+import { verifyMove, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
+import type { TransferSummary } from './transfer.js';
 import { TensorBoardSource } from './tensorboard/source.js';
 
 export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
@@ -83,7 +83,7 @@ export async function importCommand(argv: string[]): Promise<number> {
     return await oneLine(async () => {
       const summary = await withProgress((progress) => importFromMlflow(deps, src, { dryRun: !!values['dry-run'], progress }));
       printSummary(summary, !!values['dry-run']);
-      return values.verify ? report(await verifyMlflowImport(deps, src)) : 0;
+      return values.verify ? report(await verifyMove(src, cairnSource(deps))) : 0;
     });
   } finally {
     await src.close();
@@ -100,22 +100,30 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!/^https?:\/\//.test(where)) throw new ConfigError(`expected a tracking server URL: ${EXPORT_USAGE}`);
   const deps = await createDeps(config, { log: silentLogger });
   try {
-    const app = createApp(deps);
-    // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
-    const src = new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
-      const req = new Request(u, init);
-      req.headers.set('host', '127.0.0.1');
-      return app.fetch(req);
-    });
+    const src = cairnSource(deps);
     const dst = new MlflowRestClient(where, restAuth(values));
     return await oneLine(async () => {
       const summary = await withProgress((progress) => exportToMlflow(src, dst, { dryRun: !!values['dry-run'], progress }));
       printSummary(summary, !!values['dry-run'], 'export');
-      return values.verify ? report(await verifyMlflowExport(src, new MlflowRestSource(dst))) : 0;
+      return values.verify ? report(await verifyMove(src, new MlflowRestSource(dst))) : 0;
     });
   } finally {
     await deps.close();
   }
+}
+
+/**
+ * Cairn's store read through its own API, served in this process without a socket: an export
+ * reads, and a verify compares, exactly what any MLflow client would see.
+ */
+function cairnSource(deps: Awaited<ReturnType<typeof createDeps>>): MlflowRestSource {
+  const app = createApp(deps);
+  // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
+  return new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
+    const req = new Request(u, init);
+    req.headers.set('host', '127.0.0.1');
+    return app.fetch(req);
+  });
 }
 
 async function withProgress<T>(f: (progress: ReturnType<typeof createProgress>) => Promise<T>): Promise<T> {
@@ -136,19 +144,7 @@ async function openSource(arg: string, values: Values): Promise<MlflowSource> {
   return MlflowFileSource.open(arg, artifacts);
 }
 
-interface Summary {
-  experiments: number;
-  runs: number;
-  metricPoints: number;
-  artifacts: number;
-  artifactBytes: number;
-  loggedModels: number;
-  models: number;
-  versions: number;
-  skipped: { what: string; why: string }[];
-}
-
-function printSummary(s: Summary, dryRun: boolean, verb: 'import' | 'export' = 'import'): void {
+function printSummary(s: TransferSummary, dryRun: boolean, verb: 'import' | 'export' = 'import'): void {
   console.log(
     `${dryRun ? `would ${verb}` : `${verb}ed`}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.loggedModels} logged models, ${s.models} registered models and prompts, ${s.versions} versions`,
   );
@@ -163,7 +159,7 @@ function report({ checked, differences }: { checked: number; differences: Verify
     console.log(`verify: ${checked} checks, no difference`);
     return 0;
   }
-  console.log(table(['what', 'source', 'destination'], differences.map((d) => [d.what, d.source, d.cairn])));
+  console.log(table(['what', 'source', 'destination'], differences.map((d) => [d.what, d.source, d.destination])));
   console.log(`verify: ${differences.length} of ${checked} checks differ`);
   return 1;
 }

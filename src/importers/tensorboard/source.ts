@@ -2,12 +2,11 @@ import { createHash } from 'node:crypto';
 import { opendir, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
-import { SourceError, type KV, type MlflowSource, type SrcExperiment, type SrcFile, type SrcMetric, type SrcRun, type SrcRunInfo } from '../mlflow/source.js';
+import { PAGE, SourceError, type KV, type MlflowSource, type SrcExperiment, type SrcFile, type SrcMetric, type SrcRun, type SrcRunInfo } from '../mlflow/source.js';
 import { decodeEvent, sessionStartHparams, type TbEvent, type TbHisto, type TbValue } from './events.js';
 import { readRecords, RecordError } from './records.js';
 import { ProtobufError } from './protobuf.js';
 
-const PAGE = 1000;
 const EVENT_FILE = /tfevents/;
 
 /** What one run folder holds, read in one pass over its event files (one run at a time is kept). */
