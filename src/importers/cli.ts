@@ -3,6 +3,7 @@ import { createApp } from '../app.js';
 import { ConfigError, parseConfig, type Config } from '../config.js';
 import { createDeps, silentLogger } from '../deps.js';
 import { exportToMlflow } from './mlflow/export.js';
+import { exportToFolder } from './mlflow/export-folder.js';
 import { MlflowFileSource } from './mlflow/file-source.js';
 import { importFromMlflow } from './mlflow/import.js';
 import { MlflowRestClient } from './mlflow/rest-client.js';
@@ -20,7 +21,8 @@ export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify]
             ./mlruns (a file store folder)                      [--source-artifacts DIR]
 cairn import tensorboard <logdir> [--experiment NAME] [--dry-run] [--verify] [store flags as above]`;
 export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
-                    [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]`;
+                    [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
+cairn export mlflow-export-import <folder> [--dry-run] [store flags as above]`;
 
 const FLAGS = {
   username: { type: 'string' },
@@ -96,7 +98,8 @@ export async function importCommand(argv: string[]): Promise<number> {
  * without a socket, so the export reads exactly what any MLflow client would.
  */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { where, values, config } = parseCommand(argv, EXPORT_USAGE);
+  const { kind, where, values, config } = parseCommand(argv, EXPORT_USAGE, ['mlflow', 'mlflow-export-import']);
+  if (kind === 'mlflow-export-import') return exportFolderCommand(where, values, config);
   if (!/^https?:\/\//.test(where)) throw new ConfigError(`expected a tracking server URL: ${EXPORT_USAGE}`);
   const deps = await createDeps(config, { log: silentLogger });
   try {
@@ -107,6 +110,19 @@ export async function exportCommand(argv: string[]): Promise<number> {
       printSummary(summary, !!values['dry-run'], 'export');
       return values.verify ? report(await verifyMove(src, new MlflowRestSource(dst))) : 0;
     });
+  } finally {
+    await deps.close();
+  }
+}
+
+/** `cairn export mlflow-export-import <folder>`: the folder that tool's import commands read. */
+async function exportFolderCommand(folder: string, values: Values, config: Config): Promise<number> {
+  if (values.verify) throw new ConfigError('--verify compares with a tracking server; import the folder into one and export from Cairn with --verify to compare');
+  const deps = await createDeps(config, { log: silentLogger });
+  try {
+    const summary = await oneLine(() => withProgress((progress) => exportToFolder(cairnSource(deps), folder, { dryRun: !!values['dry-run'], progress })));
+    printSummary(summary, !!values['dry-run'], 'export');
+    return 0;
   } finally {
     await deps.close();
   }
