@@ -133,3 +133,21 @@ def fresh_backend_store(workdir: pathlib.Path) -> Iterator[str]:
         yield admin_url.rsplit("/", 1)[0] + "/" + db_name
     finally:
         admin(f"drop database if exists {db_name} with (force)")
+
+
+@contextlib.contextmanager
+def fresh_cairn(server_class, prefix: str) -> Iterator:
+    """A Cairn server (the root conftest's CairnServer, not started) on a store of its own in a new
+    folder, for a destination a test imports into and then reads: a shared store would already hold
+    the previous test's data. Stopped and removed afterwards."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    server = server_class(workdir)
+    try:
+        with fresh_backend_store(workdir) as uri:
+            server.backend_store_uri = uri
+            try:
+                yield server
+            finally:
+                server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -264,15 +264,9 @@ def _diff(got, expected, path: str = "") -> list[str]:
 
 @pytest.fixture
 def dest():
-    """A fresh destination store (its own PGlite folder or Postgres database): a shared one would
-    already hold the previous test's import, with its artifacts in another test's folder."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-dst-"))
-    server = CairnServer(workdir)
-    with reference_servers.fresh_backend_store(workdir) as uri:
-        server.backend_store_uri = uri
+    """A fresh destination store (its own PGlite folder or Postgres database)."""
+    with reference_servers.fresh_cairn(CairnServer, "cairn-import-dst-") as server:
         yield server
-        server.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_import_keeps_everything_and_a_second_run_changes_nothing(origin, dest):

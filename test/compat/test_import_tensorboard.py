@@ -48,13 +48,8 @@ def tbx():
 @pytest.fixture
 def dest():
     """A fresh destination store (its own PGlite folder or Postgres database)."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-tb-"))
-    server = CairnServer(workdir)
-    with reference_servers.fresh_backend_store(workdir) as uri:
-        server.backend_store_uri = uri
+    with reference_servers.fresh_cairn(CairnServer, "cairn-import-tb-") as server:
         yield server
-        server.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
