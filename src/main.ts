@@ -43,7 +43,7 @@ commands:
                 ${TEAMS_USAGE.replace(/\n\s*/g, '\n                ')}
   import        bring history in from another tool:
                 ${IMPORT_USAGE.replace(/\n\s*/g, '\n                ')}
-  export        copy Cairn's store out to an MLflow tracking server:
+  export        copy Cairn's store out to an MLflow tracking server or an mlflow-export-import folder:
                 ${EXPORT_USAGE.replace(/\n\s*/g, '\n                ')}
 
 Every command takes --help and --version.`;

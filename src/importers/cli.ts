@@ -3,17 +3,19 @@ import { createApp } from '../app.js';
 import { ConfigError, parseConfig, type Config } from '../config.js';
 import { createDeps, silentLogger } from '../deps.js';
 import { exportToMlflow } from './mlflow/export.js';
+import { exportToFolder } from './mlflow/export-folder.js';
 import { MlflowFileSource } from './mlflow/file-source.js';
 import { importFromMlflow } from './mlflow/import.js';
 import { MlflowRestClient } from './mlflow/rest-client.js';
 import { MlflowRestSource } from './mlflow/rest-source.js';
 import { SourceError, type MlflowSource } from './mlflow/source.js';
 import { MlflowSqlSource } from './mlflow/sql-source.js';
-import { verifyMlflowExport } from './mlflow/verify-export.js';
-import { verifyMlflowImport, type VerifyRow } from './mlflow/verify.js';
+import { verifyMove, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
 import { importFromWandb } from './wandb/import.js';
 import { WandbServerSource } from './wandb/server-source.js';
+import type { TransferSummary } from './transfer.js';
+import { TensorBoardSource } from './tensorboard/source.js';
 
 export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
   <source>: http(s)://tracking-server [--username U --password P | --token T]
@@ -21,9 +23,11 @@ export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify]
             ./mlruns (a file store folder)                      [--source-artifacts DIR]
 cairn import wandb <https://api.wandb.ai | http://other-cairn> [--api-key K] [--entity E] [--project P]
                    [--dry-run] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
-  the key defaults to WANDB_API_KEY; without --project, every project of the entity (the key's own by default)`;
+  the key defaults to WANDB_API_KEY; without --project, every project of the entity (the key's own by default)
+cairn import tensorboard <logdir> [--experiment NAME] [--dry-run] [--verify] [store flags as above]`;
 export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
-                    [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]`;
+                    [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
+cairn export mlflow-export-import <folder> [--dry-run] [store flags as above]`;
 
 const FLAGS = {
   username: { type: 'string' },
@@ -35,6 +39,7 @@ const FLAGS = {
   project: { type: 'string' },
   'dry-run': { type: 'boolean' },
   verify: { type: 'boolean' },
+  experiment: { type: 'string' },
 } as const;
 
 type Values = Record<string, string | boolean | undefined>;
@@ -52,7 +57,7 @@ function parseCommand(argv: string[], usage: string, kinds = ['mlflow']): { kind
   }
   const positional = rest.filter((a, i) => !a.startsWith('-') && !(i > 0 && rest[i - 1].startsWith('--') && !rest[i - 1].includes('=')));
   const [kind, where] = positional;
-  if (!kinds.includes(kind) || !where) throw new ConfigError(`expected: ${usage}\n(TensorBoard is not supported yet)`);
+  if (!kinds.includes(kind) || !where) throw new ConfigError(`expected: ${usage}`);
   let values: Values;
   try {
     ({ values } = parseArgs({ args: own, options: FLAGS, strict: true }));
@@ -78,17 +83,18 @@ async function oneLine<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `cairn import mlflow <source>`: returns the exit code (1 when --verify finds a difference). */
+/** `cairn import mlflow|tensorboard <source>`: returns the exit code (1 when --verify finds a difference). */
 export async function importCommand(argv: string[]): Promise<number> {
-  const { kind, where, values, config } = parseCommand(argv, IMPORT_USAGE, ['mlflow', 'wandb']);
+  const { kind, where, values, config } = parseCommand(argv, IMPORT_USAGE, ['mlflow', 'wandb', 'tensorboard']);
   if (kind === 'wandb') return importWandbCommand(where, values, config);
-  const src = await oneLine(() => openSource(where, values));
+  // A TensorBoard log folder is read as an MLflow source with one experiment: the import is the same.
+  const src = await oneLine(() => (kind === 'tensorboard' ? TensorBoardSource.open(where, values.experiment as string) : openSource(where, values)));
   const deps = await createDeps(config, { log: silentLogger });
   try {
     return await oneLine(async () => {
       const summary = await withProgress((progress) => importFromMlflow(deps, src, { dryRun: !!values['dry-run'], progress }));
       printSummary(summary, !!values['dry-run']);
-      return values.verify ? report(await verifyMlflowImport(deps, src)) : 0;
+      return values.verify ? report(await verifyMove(src, cairnSource(deps))) : 0;
     });
   } finally {
     await src.close();
@@ -122,26 +128,48 @@ async function importWandbCommand(where: string, values: Values, config: Config)
  * without a socket, so the export reads exactly what any MLflow client would.
  */
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { where, values, config } = parseCommand(argv, EXPORT_USAGE);
+  const { kind, where, values, config } = parseCommand(argv, EXPORT_USAGE, ['mlflow', 'mlflow-export-import']);
+  if (kind === 'mlflow-export-import') return exportFolderCommand(where, values, config);
   if (!/^https?:\/\//.test(where)) throw new ConfigError(`expected a tracking server URL: ${EXPORT_USAGE}`);
   const deps = await createDeps(config, { log: silentLogger });
   try {
-    const app = createApp(deps);
-    // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
-    const src = new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
-      const req = new Request(u, init);
-      req.headers.set('host', '127.0.0.1');
-      return app.fetch(req);
-    });
+    const src = cairnSource(deps);
     const dst = new MlflowRestClient(where, restAuth(values));
     return await oneLine(async () => {
       const summary = await withProgress((progress) => exportToMlflow(src, dst, { dryRun: !!values['dry-run'], progress }));
       printSummary(summary, !!values['dry-run'], 'export');
-      return values.verify ? report(await verifyMlflowExport(src, new MlflowRestSource(dst))) : 0;
+      return values.verify ? report(await verifyMove(src, new MlflowRestSource(dst))) : 0;
     });
   } finally {
     await deps.close();
   }
+}
+
+/** `cairn export mlflow-export-import <folder>`: the folder that tool's import commands read. */
+async function exportFolderCommand(folder: string, values: Values, config: Config): Promise<number> {
+  if (values.verify) throw new ConfigError('--verify compares with a tracking server; import the folder into one and export from Cairn with --verify to compare');
+  const deps = await createDeps(config, { log: silentLogger });
+  try {
+    const summary = await oneLine(() => withProgress((progress) => exportToFolder(cairnSource(deps), folder, { dryRun: !!values['dry-run'], progress })));
+    printSummary(summary, !!values['dry-run'], 'export');
+    return 0;
+  } finally {
+    await deps.close();
+  }
+}
+
+/**
+ * Cairn's store read through its own API, served in this process without a socket: an export
+ * reads, and a verify compares, exactly what any MLflow client would see.
+ */
+function cairnSource(deps: Awaited<ReturnType<typeof createDeps>>): MlflowRestSource {
+  const app = createApp(deps);
+  // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
+  return new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
+    const req = new Request(u, init);
+    req.headers.set('host', '127.0.0.1');
+    return app.fetch(req);
+  });
 }
 
 async function withProgress<T>(f: (progress: ReturnType<typeof createProgress>) => Promise<T>): Promise<T> {
@@ -162,19 +190,7 @@ async function openSource(arg: string, values: Values): Promise<MlflowSource> {
   return MlflowFileSource.open(arg, artifacts);
 }
 
-interface Summary {
-  experiments: number;
-  runs: number;
-  metricPoints: number;
-  artifacts: number;
-  artifactBytes: number;
-  loggedModels: number;
-  models: number;
-  versions: number;
-  skipped: { what: string; why: string }[];
-}
-
-function printSummary(s: Summary, dryRun: boolean, verb: 'import' | 'export' = 'import'): void {
+function printSummary(s: TransferSummary, dryRun: boolean, verb: 'import' | 'export' = 'import'): void {
   console.log(
     `${dryRun ? `would ${verb}` : `${verb}ed`}: ${s.experiments} experiments, ${s.runs} runs, ${s.metricPoints} metric points, ${s.artifacts} artifacts (${s.artifactBytes} bytes), ${s.loggedModels} logged models, ${s.models} registered models and prompts, ${s.versions} versions`,
   );
@@ -192,7 +208,7 @@ function report({ checked, differences }: { checked: number; differences: Verify
     console.log(`verify: ${checked} checks, no difference`);
     return 0;
   }
-  console.log(table(['what', 'source', 'destination'], differences.map((d) => [d.what, d.source, d.cairn])));
+  console.log(table(['what', 'source', 'destination'], differences.map((d) => [d.what, d.source, d.destination])));
   console.log(`verify: ${differences.length} of ${checked} checks differ`);
   return 1;
 }

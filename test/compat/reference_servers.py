@@ -10,6 +10,8 @@ sys.path (pytest puts it there for every test module in the folder).
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import os
 import pathlib
 import shutil
@@ -22,6 +24,28 @@ import uuid
 from collections.abc import Iterator
 
 import requests
+
+def pip_target(requirements: pathlib.Path) -> pathlib.Path:
+    """Tools a test runs but the pinned venv does not carry (mlflow-export-import, tensorboardX),
+    installed with --no-deps into a folder under the venv cache keyed by their pins, once: a lock
+    makes concurrent runs take turns, and the folder is marked complete only when the install
+    finished. Put it on PYTHONPATH (or sys.path). Their own dependencies are already in the venv."""
+    cache = pathlib.Path(os.environ.get("CAIRN_CACHE") or pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "cairn")
+    target = cache / f"{requirements.stem}-{hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]}"
+    cache.mkdir(parents=True, exist_ok=True)
+    if not (target / ".complete").exists():
+        with open(f"{target}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (target / ".complete").exists():
+                shutil.rmtree(target, ignore_errors=True)
+                subprocess.run(
+                    [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+                     "--target", str(target), "-r", str(requirements)],
+                    check=True, timeout=600,
+                )
+                (target / ".complete").touch()
+    return target
+
 
 # A fresh `mlflow server` on a loaded machine takes a while (alembic migrations, the job runner).
 MLFLOW_START_TIMEOUT_S = 300
@@ -109,3 +133,21 @@ def fresh_backend_store(workdir: pathlib.Path) -> Iterator[str]:
         yield admin_url.rsplit("/", 1)[0] + "/" + db_name
     finally:
         admin(f"drop database if exists {db_name} with (force)")
+
+
+@contextlib.contextmanager
+def fresh_cairn(server_class, prefix: str) -> Iterator:
+    """A Cairn server (the root conftest's CairnServer, not started) on a store of its own in a new
+    folder, for a destination a test imports into and then reads: a shared store would already hold
+    the previous test's data. Stopped and removed afterwards."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix=prefix))
+    server = server_class(workdir)
+    try:
+        with fresh_backend_store(workdir) as uri:
+            server.backend_store_uri = uri
+            try:
+                yield server
+            finally:
+                server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

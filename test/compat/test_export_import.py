@@ -12,9 +12,8 @@ imports into keep artifacts in a local `--default-artifact-root` (`--no-serve-ar
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
+import math
 import os
 import pathlib
 import shutil
@@ -46,23 +45,8 @@ STAGES = "Production,Staging,Archived,None"
 
 @pytest.fixture(scope="module")
 def export_import() -> pathlib.Path:
-    """The tool, installed once into a folder under the venv cache keyed by its pins (a lock makes
-    concurrent runs take turns; the folder is marked complete only when the install finished)."""
-    cache = pathlib.Path(os.environ.get("CAIRN_CACHE") or pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "cairn")
-    target = cache / f"export-import-{hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()[:12]}"
-    cache.mkdir(parents=True, exist_ok=True)
-    if not (target / ".complete").exists():
-        with open(f"{target}.lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            if not (target / ".complete").exists():
-                shutil.rmtree(target, ignore_errors=True)
-                subprocess.run(
-                    [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                     "--target", str(target), "-r", str(REQUIREMENTS)],
-                    check=True, timeout=600,
-                )
-                (target / ".complete").touch()
-    return target
+    """The tool, installed once beside the venv (reference_servers.pip_target)."""
+    return reference_servers.pip_target(REQUIREMENTS)
 
 
 def _tool(tool_dir: pathlib.Path, module: str, tracking_uri: str, *args: str) -> str:
@@ -114,8 +98,8 @@ def _log_source(url: str, tag: str) -> dict:
     return {"experiment": f"exim-{tag}", "runs": runs, "model": model}
 
 
-def _snapshot(url: str, experiment: str, model: str) -> dict:
-    """What the real client reads back, keyed by names (ids and run times are the tool's own)."""
+def _experiment_snapshot(url: str, experiment: str) -> dict:
+    """An experiment as the real client reads it back, keyed by names (ids and run times are the tool's own)."""
     c = MlflowClient(url)
     exp = c.get_experiment_by_name(experiment)
     runs = {}
@@ -135,6 +119,12 @@ def _snapshot(url: str, experiment: str, model: str) -> dict:
             "history": {k: sorted((m.step, m.timestamp, m.value) for m in c.get_metric_history(rid, k)) for k in r.data.metrics},
             "artifacts": artifacts,
         }
+    return {"tags": exp.tags, "lifecycle": exp.lifecycle_stage, "runs": runs}
+
+
+def _snapshot(url: str, experiment: str, model: str) -> dict:
+    """The experiment and the registered model as the real client reads them back."""
+    c = MlflowClient(url)
     m = c.get_registered_model(model)
     versions = {}
     for v in c.search_model_versions(f"name='{model}'"):
@@ -143,7 +133,7 @@ def _snapshot(url: str, experiment: str, model: str) -> dict:
         assert v.run_id in v.source, (v.source, v.run_id)
         versions[v.version] = {"stage": v.current_stage, "description": v.description, "tags": v.tags, "run": run.info.run_name}
     return {
-        "experiment": {"tags": exp.tags, "lifecycle": exp.lifecycle_stage, "runs": runs},
+        "experiment": _experiment_snapshot(url, experiment),
         "model": {"description": m.description, "tags": m.tags, "versions": versions},
     }
 
@@ -191,3 +181,39 @@ def test_round_trip_through_mlflow_server_and_back(export_import, server_url, pe
 
     _import(export_import, peer_cairn.url, tmp_path / "from-mlflow")
     assert _snapshot(peer_cairn.url, src["experiment"], src["model"]) == original
+
+
+def test_cairn_export_writes_the_tools_folder_layout(export_import, tmp_path):
+    """`cairn export mlflow-export-import <folder>`: the tool's own `import-experiments` reads the folder
+    into a real `mlflow server`, and the client finds the same runs, params, tags, every metric point
+    (original timestamps) and artifact bytes there as in Cairn."""
+    workdir = tmp_path / "cairn"
+    workdir.mkdir()
+    store = CairnServer(workdir)
+    out = tmp_path / "folder"
+    with reference_servers.fresh_backend_store(workdir) as uri:
+        store.backend_store_uri = uri
+        store.start()
+        try:
+            src = _log_source(store.url, uuid.uuid4().hex[:8])
+            MlflowClient(store.url).log_metric(src["runs"]["run-0"], "odd", float("nan"), step=3, timestamp=1_700_000_000_123)
+            original = _experiment_snapshot(store.url, src["experiment"])
+        finally:
+            store.stop()
+        r = subprocess.run(
+            ["node", str(_root_conftest.REPO / "bin" / "cairn.js"), "export", "mlflow-export-import", str(out),
+             "--backend-store-uri", uri, "--data-dir", str(workdir), "--artifacts-destination", str(workdir / "artifacts")],
+            cwd=_root_conftest.REPO, capture_output=True, text=True, timeout=300,
+        )
+    assert r.returncode == 0 and "exported: 2 experiments, 3 runs" in r.stdout, r.stdout + r.stderr
+    assert f"registered model '{src['model']}': registered models are not written" in r.stdout, r.stdout
+    assert math.isnan(original["runs"]["run-0"]["history"]["odd"][0][2])
+
+    with reference_servers.mlflow_server(prefix="cairn-exim-folder-") as mlflow_url:
+        _tool(export_import, "import_experiments", mlflow_url, "--input-dir", str(out))
+        got = _experiment_snapshot(mlflow_url, src["experiment"])
+    # NaN is not equal to itself: compare the NaN point by its text, the rest as is.
+    for snap in (original, got):
+        snap["runs"]["run-0"]["history"]["odd"] = [(s, t, repr(v)) for s, t, v in snap["runs"]["run-0"]["history"]["odd"]]
+        snap["runs"]["run-0"]["metrics"]["odd"] = repr(snap["runs"]["run-0"]["metrics"]["odd"])
+    assert got == original

@@ -264,15 +264,9 @@ def _diff(got, expected, path: str = "") -> list[str]:
 
 @pytest.fixture
 def dest():
-    """A fresh destination store (its own PGlite folder or Postgres database): a shared one would
-    already hold the previous test's import, with its artifacts in another test's folder."""
-    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-import-dst-"))
-    server = CairnServer(workdir)
-    with reference_servers.fresh_backend_store(workdir) as uri:
-        server.backend_store_uri = uri
+    """A fresh destination store (its own PGlite folder or Postgres database)."""
+    with reference_servers.fresh_cairn(CairnServer, "cairn-import-dst-") as server:
         yield server
-        server.stop()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 def test_import_keeps_everything_and_a_second_run_changes_nothing(origin, dest):
@@ -316,8 +310,15 @@ def test_import_keeps_everything_and_a_second_run_changes_nothing(origin, dest):
     dest.start()
     try:
         assert not _diff(_snapshot(dest.url, src, names), got)
+        # A point the source does not have: --verify (which reads both sides through the same calls,
+        # whatever the source kind) must name it and fail.
+        MlflowClient(dest.url).log_metric(src["runs"][0], "loss", 42.0, step=99_999)
     finally:
         dest.stop()
+    drift = _import(origin.args, dest, "--verify", check=False)
+    assert drift.returncode == 1, drift.stdout + drift.stderr
+    assert re.search(rf"run {src['runs'][0]} metric 'loss' points\s+300\s+301", drift.stdout), drift.stdout
+    assert "verify: 2 of" in drift.stdout, drift.stdout  # the count and the checksum
 
 
 def test_import_killed_mid_run_resumes_without_duplicates(origin, dest):

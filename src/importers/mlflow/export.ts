@@ -1,4 +1,5 @@
 import type { Progress } from '../progress.js';
+import { attempt, countFile, emptySummary, repointArtifacts, runPhases, type TransferSummary } from '../transfer.js';
 import { MlflowRestClient, RestError } from './rest-client.js';
 import { MlflowRestSource } from './rest-source.js';
 import { SourceError, type KV, type MlflowSource, type SrcExperiment, type SrcFile, type SrcLoggedModel, type SrcMetric, type SrcModel, type SrcRun } from './source.js';
@@ -10,17 +11,7 @@ export const SOURCE_MODEL_TAG = 'cairn.export.source_model_id';
 const MODEL_VERSIONS_TAG = 'mlflow.modelVersions';
 const BATCH = { metrics: 1000, params: 100, tags: 100 };
 
-export interface ExportSummary {
-  experiments: number;
-  runs: number;
-  metricPoints: number;
-  artifacts: number;
-  artifactBytes: number;
-  loggedModels: number;
-  models: number;
-  versions: number;
-  skipped: { what: string; why: string }[];
-}
+export type ExportSummary = TransferSummary;
 
 interface Ctx {
   src: MlflowSource;
@@ -49,33 +40,9 @@ const skippable = (err: unknown) => err instanceof SourceError;
  * and a run's deletion is its last step, so a killed export is resumed by running it again.
  */
 export async function exportToMlflow(src: MlflowSource, dst: MlflowRestClient, opts: { dryRun: boolean; progress: Progress }): Promise<ExportSummary> {
-  const summary: ExportSummary = { experiments: 0, runs: 0, metricPoints: 0, artifacts: 0, artifactBytes: 0, loggedModels: 0, models: 0, versions: 0, skipped: [] };
-  src.skip = (what, why) => summary.skipped.push({ what, why });
+  const summary = emptySummary();
   const ctx: Ctx = { src, dst, dstRead: new MlflowRestSource(dst), dryRun: opts.dryRun, progress: opts.progress, summary, artifactUris: new Map(), runIds: new Map(), modelIds: new Map(), versionTags: new Map() };
-  const experiments: SrcExperiment[] = [];
-  for await (const e of src.experiments()) experiments.push(e);
-  opts.progress.phase('experiments', experiments.length);
-  for (const exp of experiments) {
-    try {
-      await exportExperiment(ctx, exp);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `experiment '${exp.name}'`, why: (err as Error).message });
-    }
-    opts.progress.tick();
-  }
-  const models: SrcModel[] = [];
-  for await (const m of src.registeredModels()) models.push(m);
-  opts.progress.phase('registered models and prompts', models.length);
-  for (const model of models) {
-    try {
-      await exportModel(ctx, model);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `registered model '${model.name}'`, why: (err as Error).message });
-    }
-    opts.progress.tick();
-  }
+  await runPhases(src, summary, { progress: opts.progress, skippable }, { experiment: (e) => exportExperiment(ctx, e), model: (m) => exportModel(ctx, m) });
   // Registering a version rewrites a logged model's mlflow.modelVersions on the destination: the source's value wins.
   for (const [modelId, value] of ctx.versionTags) {
     await dst.call(`/api/2.0/mlflow/logged-models/${encodeURIComponent(modelId)}/tags`, { method: 'PATCH', body: { model_id: modelId, tags: [{ key: MODEL_VERSIONS_TAG, value }] } });
@@ -109,22 +76,12 @@ async function exportExperiment(ctx: Ctx, exp: SrcExperiment): Promise<void> {
   }
   const deferred: { run: SrcRun; destRunId: string }[] = [];
   for await (const run of ctx.src.runs(exp.experiment_id)) {
-    try {
+    await attempt(summary, skippable, `run ${run.info.run_id}`, async () => {
       const done = await exportRun(ctx, run, destId, existingRuns.get(run.info.run_id));
       if (done) deferred.push(done);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `run ${run.info.run_id}`, why: (err as Error).message });
-    }
+    });
   }
-  for (const m of loggedModels) {
-    try {
-      await exportLoggedModel(ctx, m, destId);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `logged model ${m.model_id}`, why: (err as Error).message });
-    }
-  }
+  for (const m of loggedModels) await attempt(summary, skippable, `logged model ${m.model_id}`, () => exportLoggedModel(ctx, m, destId));
   // Runs end after their logged models' metrics are in (a finished run still takes them; a deleted one does not).
   for (const { run, destRunId } of deferred) await finishRun(ctx, run, destRunId);
   if (!ctx.dryRun && destId && exp.lifecycle_stage === 'deleted') await dst.call('/api/2.0/mlflow/experiments/delete', { method: 'POST', body: { experiment_id: destId } });
@@ -141,7 +98,7 @@ async function exportRun(ctx: Ctx, run: SrcRun, destExperimentId: string | undef
   summary.runs++;
   if (ctx.dryRun || !destExperimentId) {
     for (const m of data.metrics ?? []) for await (const page of src.metricHistory(info, m.key)) summary.metricPoints += page.length;
-    for await (const f of src.artifactFiles(info)) count(summary, f);
+    for await (const f of src.artifactFiles(info)) countFile(summary, f);
     return undefined;
   }
   let dest = found?.info;
@@ -202,7 +159,7 @@ async function exportLoggedModel(ctx: Ctx, m: SrcLoggedModel, destExperimentId: 
   const { dst, src, summary } = ctx;
   summary.loggedModels++;
   if (ctx.dryRun || !destExperimentId) {
-    for await (const f of src.loggedModelFiles(m)) count(summary, f);
+    for await (const f of src.loggedModelFiles(m)) countFile(summary, f);
     return;
   }
   let dest: { model_id: string; artifact_uri: string } | undefined;
@@ -242,11 +199,6 @@ async function exportLoggedModel(ctx: Ctx, m: SrcLoggedModel, destExperimentId: 
   }
 }
 
-function count(summary: ExportSummary, f: SrcFile): void {
-  summary.artifacts++;
-  summary.artifactBytes += Number(f.file_size ?? 0);
-}
-
 /** Uploads through the destination's proxied artifact API (`mlflow server`'s default); same size = already there. */
 async function uploadFiles(
   ctx: Ctx,
@@ -269,7 +221,7 @@ async function uploadFiles(
       const path = `/api/2.0/mlflow-artifacts/artifacts/${m[1].replace(/\/+$/, '')}/${f.path.split('/').map(encodeURIComponent).join('/')}`;
       await ctx.dst.upload(path, await open(f.path), size);
     }
-    count(ctx.summary, f);
+    countFile(ctx.summary, f);
   }
 }
 
@@ -324,8 +276,5 @@ async function exportModel(ctx: Ctx, model: SrcModel): Promise<void> {
 function repoint(source: string, ctx: Ctx): string {
   const m = /^models:\/(m-[\w-]+)$/.exec(source);
   if (m) return `models:/${ctx.modelIds.get(m[1]) ?? m[1]}`;
-  for (const [from, to] of ctx.artifactUris) {
-    if (source === from || source.startsWith(`${from}/`)) return to + source.slice(from.length);
-  }
-  return source;
+  return repointArtifacts(source, ctx.artifactUris);
 }

@@ -6,38 +6,20 @@ import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { parse as parseYaml } from 'yaml';
 import { LocalArtifacts } from './local-artifacts.js';
-import {
-  byVersion,
-  LOGGED_MODEL_STATUS_BY_NUMBER,
-  RUN_STATUS_BY_NUMBER,
-  SourceError,
-  type KV,
-  type MlflowSource,
-  type SrcDatasetInput,
-  type SrcExperiment,
-  type SrcFile,
-  type SrcLoggedModel,
-  type SrcMetric,
-  type SrcModel,
-  type SrcRun,
-  type SrcRunInfo,
-  type SrcVersion,
-} from './source.js';
+import type * as S from './source.js';
+import { byVersion, LOGGED_MODEL_STATUS_BY_NUMBER, optionalNumber, optionalString, PAGE, RUN_STATUS_BY_NUMBER, SourceError } from './source.js';
 
-const PAGE = 1000;
 // Folders inside an experiment that are not runs (FileStore's reserved folders).
 const NOT_RUNS = new Set(['tags', 'datasets', 'traces', 'models']);
 
 type Yaml = Record<string, unknown>;
-const str = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
-const num = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : Number(v));
 
 /**
  * An MLflow file store folder (`./mlruns`) read as MLflow's FileStore writes it: meta.yaml per
  * experiment, run, logged model, registered model and version; one file per param and tag (keys with
  * '/' are sub-folders); one line per metric point. Deleted experiments are under `.trash/`.
  */
-export class MlflowFileSource implements MlflowSource {
+export class MlflowFileSource implements S.MlflowSource {
   readonly label: string;
   skip: (what: string, why: string) => void = () => {};
   private readonly root: string;
@@ -79,13 +61,13 @@ export class MlflowFileSource implements MlflowSource {
   }
 
   /** One value per file below `dir`, keyed by the relative path ('/'-joined): params and tags. */
-  private async keyFiles(dir: string): Promise<KV[]> {
-    const out: KV[] = [];
+  private async keyFiles(dir: string): Promise<S.KV[]> {
+    const out: S.KV[] = [];
     for (const key of await listKeys(dir)) out.push({ key, value: await readFile(join(dir, ...key.split('/')), 'utf8') });
     return out;
   }
 
-  async *experiments(): AsyncGenerator<SrcExperiment> {
+  async *experiments(): AsyncGenerator<S.SrcExperiment> {
     const folders = [...(await subfolders(this.root)).filter((n) => n !== 'models' && !n.startsWith('.')).map((n) => join(this.root, n))];
     folders.push(...(await subfolders(join(this.root, '.trash'))).map((n) => join(this.root, '.trash', n)));
     for (const dir of folders) {
@@ -96,19 +78,19 @@ export class MlflowFileSource implements MlflowSource {
       yield {
         experiment_id: id,
         name: String(meta.name),
-        artifact_location: str(meta.artifact_location),
-        lifecycle_stage: str(meta.lifecycle_stage) ?? 'active',
-        creation_time: num(meta.creation_time),
-        last_update_time: num(meta.last_update_time),
+        artifact_location: optionalString(meta.artifact_location),
+        lifecycle_stage: optionalString(meta.lifecycle_stage) ?? 'active',
+        creation_time: optionalNumber(meta.creation_time),
+        last_update_time: optionalNumber(meta.last_update_time),
         tags: await this.keyFiles(join(dir, 'tags')),
       };
     }
   }
 
-  async *runs(experimentId: string): AsyncGenerator<SrcRun> {
+  async *runs(experimentId: string): AsyncGenerator<S.SrcRun> {
     const expDir = this.experimentDirs.get(experimentId);
     if (!expDir) return;
-    const runs: SrcRun[] = [];
+    const runs: S.SrcRun[] = [];
     for (const name of await subfolders(expDir)) {
       if (NOT_RUNS.has(name)) continue;
       const dir = join(expDir, name);
@@ -119,14 +101,14 @@ export class MlflowFileSource implements MlflowSource {
       runs.push({
         info: {
           run_id: runId,
-          run_name: str(meta.run_name) || tags.find((t) => t.key === 'mlflow.runName')?.value,
+          run_name: optionalString(meta.run_name) || tags.find((t) => t.key === 'mlflow.runName')?.value,
           experiment_id: experimentId,
-          user_id: str(meta.user_id),
+          user_id: optionalString(meta.user_id),
           status: RUN_STATUS_BY_NUMBER[String(meta.status)] ?? String(meta.status ?? 'FINISHED'),
-          start_time: num(meta.start_time),
-          end_time: num(meta.end_time),
-          artifact_uri: str(meta.artifact_uri) ?? join(dir, 'artifacts'),
-          lifecycle_stage: str(meta.lifecycle_stage) ?? 'active',
+          start_time: optionalNumber(meta.start_time),
+          end_time: optionalNumber(meta.end_time),
+          artifact_uri: optionalString(meta.artifact_uri) ?? join(dir, 'artifacts'),
+          lifecycle_stage: optionalString(meta.lifecycle_stage) ?? 'active',
         },
         data: { metrics: (await listKeys(join(dir, 'metrics'))).map((key) => ({ key })), params: await this.keyFiles(join(dir, 'params')), tags },
         inputs: { dataset_inputs: await this.datasetInputs(expDir, dir) },
@@ -137,8 +119,8 @@ export class MlflowFileSource implements MlflowSource {
     yield* runs;
   }
 
-  private async datasetInputs(expDir: string, runDir: string): Promise<SrcDatasetInput[]> {
-    const out: SrcDatasetInput[] = [];
+  private async datasetInputs(expDir: string, runDir: string): Promise<S.SrcDatasetInput[]> {
+    const out: S.SrcDatasetInput[] = [];
     for (const id of await subfolders(join(runDir, 'inputs'))) {
       const input = await this.readMeta(join(runDir, 'inputs', id));
       if (!input || input.source_type !== 'DATASET') continue;
@@ -147,25 +129,25 @@ export class MlflowFileSource implements MlflowSource {
       const tags = Object.entries((input.tags as Yaml | null) ?? {}).map(([key, value]) => ({ key, value: String(value) }));
       out.push({
         tags,
-        dataset: { name: String(ds.name), digest: String(ds.digest), source_type: String(ds.source_type), source: String(ds.source), schema: str(ds.schema), profile: str(ds.profile) },
+        dataset: { name: String(ds.name), digest: String(ds.digest), source_type: String(ds.source_type), source: String(ds.source), schema: optionalString(ds.schema), profile: optionalString(ds.profile) },
       });
     }
     return out;
   }
 
-  private runDir(run: SrcRunInfo): string {
+  private runDir(run: S.SrcRunInfo): string {
     const expDir = this.experimentDirs.get(run.experiment_id);
     if (!expDir) throw new SourceError(`experiment ${run.experiment_id} of run ${run.run_id} was not listed`);
     return join(expDir, run.run_id);
   }
 
-  metricHistory(run: SrcRunInfo, key: string): AsyncIterable<SrcMetric[]> {
+  metricHistory(run: S.SrcRunInfo, key: string): AsyncIterable<S.SrcMetric[]> {
     return this.metricLines(join(this.runDir(run), 'metrics', ...key.split('/')), key);
   }
 
   /** "<timestamp> <value> [<step> [<dataset name> <digest>]]", or with a run id when under a logged model. */
-  private async *metricLines(file: string, key: string, modelId?: string): AsyncGenerator<(SrcMetric & { run_id?: string })[]> {
-    let page: (SrcMetric & { run_id?: string })[] = [];
+  private async *metricLines(file: string, key: string, modelId?: string): AsyncGenerator<(S.SrcMetric & { run_id?: string })[]> {
+    let page: (S.SrcMetric & { run_id?: string })[] = [];
     let n = 0;
     let lines;
     try {
@@ -180,7 +162,7 @@ export class MlflowFileSource implements MlflowSource {
           this.skip(`${file}:${n}`, `malformed metric line '${line.slice(0, 80)}'`);
           continue;
         }
-        const point: SrcMetric & { run_id?: string } = { key, value, timestamp, step: Number(parts[2] ?? 0) };
+        const point: S.SrcMetric & { run_id?: string } = { key, value, timestamp, step: Number(parts[2] ?? 0) };
         if (modelId) {
           point.model_id = modelId;
           point.run_id = parts[3];
@@ -200,15 +182,15 @@ export class MlflowFileSource implements MlflowSource {
     if (page.length) yield page;
   }
 
-  artifactFiles(run: SrcRunInfo): AsyncIterable<SrcFile> {
+  artifactFiles(run: S.SrcRunInfo): AsyncIterable<S.SrcFile> {
     return this.artifacts.files(run.artifact_uri);
   }
 
-  openArtifact(run: SrcRunInfo, path: string): Promise<Readable> {
+  openArtifact(run: S.SrcRunInfo, path: string): Promise<Readable> {
     return this.artifacts.open(run.artifact_uri, path);
   }
 
-  async *loggedModels(experimentId: string): AsyncGenerator<SrcLoggedModel> {
+  async *loggedModels(experimentId: string): AsyncGenerator<S.SrcLoggedModel> {
     const expDir = this.experimentDirs.get(experimentId);
     if (!expDir) return;
     for (const id of await subfolders(join(expDir, 'models'))) {
@@ -216,24 +198,24 @@ export class MlflowFileSource implements MlflowSource {
       const meta = await this.readMeta(dir);
       if (!meta) continue;
       const modelId = String(meta.model_id ?? id);
-      const metrics: (SrcMetric & { run_id: string })[] = [];
+      const metrics: (S.SrcMetric & { run_id: string })[] = [];
       for (const key of await listKeys(join(dir, 'metrics'))) {
         for await (const page of this.metricLines(join(dir, 'metrics', ...key.split('/')), key, modelId)) {
-          for (const p of page) if (p.run_id) metrics.push(p as SrcMetric & { run_id: string });
+          for (const p of page) if (p.run_id) metrics.push(p as S.SrcMetric & { run_id: string });
         }
       }
       yield {
         model_id: modelId,
         experiment_id: experimentId,
         name: String(meta.name ?? modelId),
-        artifact_uri: str(meta.artifact_location) ?? join(dir, 'artifacts'),
-        creation_timestamp_ms: num(meta.creation_timestamp),
-        last_updated_timestamp_ms: num(meta.last_updated_timestamp),
+        artifact_uri: optionalString(meta.artifact_location) ?? join(dir, 'artifacts'),
+        creation_timestamp_ms: optionalNumber(meta.creation_timestamp),
+        last_updated_timestamp_ms: optionalNumber(meta.last_updated_timestamp),
         status: LOGGED_MODEL_STATUS_BY_NUMBER[String(meta.status)] ?? 'READY',
-        lifecycle_stage: str(meta.lifecycle_stage) ?? 'active',
-        model_type: str(meta.model_type),
-        source_run_id: str(meta.source_run_id),
-        status_message: str(meta.status_message),
+        lifecycle_stage: optionalString(meta.lifecycle_stage) ?? 'active',
+        model_type: optionalString(meta.model_type),
+        source_run_id: optionalString(meta.source_run_id),
+        status_message: optionalString(meta.status_message),
         tags: await this.keyFiles(join(dir, 'tags')),
         params: await this.keyFiles(join(dir, 'params')),
         metrics,
@@ -241,15 +223,15 @@ export class MlflowFileSource implements MlflowSource {
     }
   }
 
-  loggedModelFiles(model: SrcLoggedModel): AsyncIterable<SrcFile> {
+  loggedModelFiles(model: S.SrcLoggedModel): AsyncIterable<S.SrcFile> {
     return this.artifacts.files(model.artifact_uri);
   }
 
-  openLoggedModelArtifact(model: SrcLoggedModel, path: string): Promise<Readable> {
+  openLoggedModelArtifact(model: S.SrcLoggedModel, path: string): Promise<Readable> {
     return this.artifacts.open(model.artifact_uri, path);
   }
 
-  async *registeredModels(): AsyncGenerator<SrcModel> {
+  async *registeredModels(): AsyncGenerator<S.SrcModel> {
     const modelsDir = join(this.root, 'models');
     for (const name of await subfolders(modelsDir)) {
       const dir = join(modelsDir, name);
@@ -258,19 +240,19 @@ export class MlflowFileSource implements MlflowSource {
       const aliases = Object.entries((meta.aliases as Yaml | null) ?? {}).map(([alias, version]) => ({ alias, version: String(version) }));
       yield {
         name: String(meta.name ?? name),
-        creation_timestamp: num(meta.creation_timestamp),
-        last_updated_timestamp: num(meta.last_updated_timestamp),
-        description: str(meta.description),
+        creation_timestamp: optionalNumber(meta.creation_timestamp),
+        last_updated_timestamp: optionalNumber(meta.last_updated_timestamp),
+        description: optionalString(meta.description),
         tags: await this.keyFiles(join(dir, 'tags')),
         aliases,
       };
     }
   }
 
-  async versions(model: SrcModel): Promise<SrcVersion[]> {
+  async versions(model: S.SrcModel): Promise<S.SrcVersion[]> {
     const name = model.name;
     const dir = join(this.root, 'models', name);
-    const out: SrcVersion[] = [];
+    const out: S.SrcVersion[] = [];
     for (const folder of await subfolders(dir)) {
       if (!folder.startsWith('version-')) continue;
       const meta = await this.readMeta(join(dir, folder));
@@ -278,14 +260,14 @@ export class MlflowFileSource implements MlflowSource {
       out.push({
         name,
         version: String(meta.version),
-        creation_timestamp: num(meta.creation_timestamp),
-        last_updated_timestamp: num(meta.last_updated_timestamp),
-        description: str(meta.description),
-        current_stage: str(meta.current_stage),
+        creation_timestamp: optionalNumber(meta.creation_timestamp),
+        last_updated_timestamp: optionalNumber(meta.last_updated_timestamp),
+        description: optionalString(meta.description),
+        current_stage: optionalString(meta.current_stage),
         source: String(meta.source ?? ''),
-        run_id: str(meta.run_id),
-        run_link: str(meta.run_link),
-        model_id: str(meta.model_id),
+        run_id: optionalString(meta.run_id),
+        run_link: optionalString(meta.run_link),
+        model_id: optionalString(meta.model_id),
         tags: await this.keyFiles(join(dir, folder, 'tags')),
       });
     }

@@ -20,6 +20,7 @@ import { createRegisteredModel, setAlias } from '../../domain/registry/registere
 import { getRegisteredModel } from '../../domain/registry/read.js';
 import { LIMITS } from '../../domain/validation.js';
 import type { Progress } from '../progress.js';
+import { attempt, countFile, emptySummary, repointArtifacts, runPhases, type TransferSummary } from '../transfer.js';
 import { SourceError, type MlflowSource, type SrcExperiment, type SrcFile, type SrcLoggedModel, type SrcMetric, type SrcModel, type SrcRun } from './source.js';
 
 export interface ImportOptions {
@@ -27,17 +28,7 @@ export interface ImportOptions {
   progress: Progress;
 }
 
-export interface ImportSummary {
-  experiments: number;
-  runs: number;
-  metricPoints: number;
-  artifacts: number;
-  artifactBytes: number;
-  loggedModels: number;
-  models: number;
-  versions: number;
-  skipped: { what: string; why: string }[];
-}
+export type ImportSummary = TransferSummary;
 
 /** A domain call made as if the clock read `at`: creation and update times keep the source's values. */
 const at = (deps: Deps, time: number | undefined): Deps => (time ? { ...deps, now: () => Number(time) } : deps);
@@ -61,33 +52,9 @@ interface Ctx {
  * later continues without duplicating anything.
  */
 export async function importFromMlflow(deps: Deps, src: MlflowSource, opts: ImportOptions): Promise<ImportSummary> {
-  const summary: ImportSummary = { experiments: 0, runs: 0, metricPoints: 0, artifacts: 0, artifactBytes: 0, loggedModels: 0, models: 0, versions: 0, skipped: [] };
-  src.skip = (what, why) => summary.skipped.push({ what, why });
+  const summary = emptySummary();
   const ctx: Ctx = { deps, src, opts, summary, artifactUris: new Map() };
-  const experiments: SrcExperiment[] = [];
-  for await (const e of src.experiments()) experiments.push(e);
-  opts.progress.phase('experiments', experiments.length);
-  for (const exp of experiments) {
-    try {
-      await importExperiment(ctx, exp);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `experiment '${exp.name}'`, why: err instanceof Error ? err.message : String(err) });
-    }
-    opts.progress.tick();
-  }
-  const models: SrcModel[] = [];
-  for await (const m of src.registeredModels()) models.push(m);
-  opts.progress.phase('registered models and prompts', models.length);
-  for (const model of models) {
-    try {
-      await importModel(ctx, model);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `registered model '${model.name}'`, why: (err as Error).message });
-    }
-    opts.progress.tick();
-  }
+  await runPhases(src, summary, { progress: opts.progress, skippable }, { experiment: (e) => importExperiment(ctx, e), model: (m) => importModel(ctx, m) });
   return summary;
 }
 
@@ -111,21 +78,9 @@ async function importExperiment(ctx: Ctx, exp: SrcExperiment): Promise<void> {
   const linked = new Map<string, SrcMetric[]>();
   for (const m of loggedModels) for (const p of m.metrics ?? []) linked.set(p.run_id, [...(linked.get(p.run_id) ?? []), p]);
   for await (const run of src.runs(exp.experiment_id)) {
-    try {
-      await importRun(ctx, run, destId, linked.get(run.info.run_id) ?? []);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `run ${run.info.run_id}`, why: (err as Error).message });
-    }
+    await attempt(summary, skippable, `run ${run.info.run_id}`, () => importRun(ctx, run, destId, linked.get(run.info.run_id) ?? []));
   }
-  for (const m of loggedModels) {
-    try {
-      await importLoggedModel(ctx, m, destId);
-    } catch (err) {
-      if (!skippable(err)) throw err;
-      summary.skipped.push({ what: `logged model ${m.model_id}`, why: (err as Error).message });
-    }
-  }
+  for (const m of loggedModels) await attempt(summary, skippable, `logged model ${m.model_id}`, () => importLoggedModel(ctx, m, destId));
   if (!opts.dryRun && destId) {
     const created = Number(exp.creation_time ?? deps.now());
     await setExperimentTimes(deps, destId, created, Number(exp.last_update_time ?? created));
@@ -215,11 +170,6 @@ async function importLoggedModel(ctx: Ctx, m: SrcLoggedModel, destExperimentId: 
   await setLoggedModelUpdated(deps, m.model_id, Number(m.last_updated_timestamp_ms ?? created));
 }
 
-function countFile(summary: ImportSummary, f: SrcFile): void {
-  summary.artifacts++;
-  summary.artifactBytes += Number(f.file_size ?? 0);
-}
-
 /** Streams each file into Cairn's store under `destUri`; a file of the same size came over in an earlier pass. */
 async function copyFiles(
   blobs: Deps['blobs'],
@@ -268,7 +218,7 @@ async function importModel(ctx: Ctx, model: SrcModel): Promise<void> {
     if (have.has(Number(v.version))) continue;
     const created = await createModelVersion(at(deps, v.creation_timestamp), {
       name: v.name,
-      source: repoint(v.source, artifactUris),
+      source: repointArtifacts(v.source, artifactUris),
       run_id: v.run_id || undefined,
       run_link: v.run_link,
       description: v.description,
@@ -291,12 +241,4 @@ async function importModel(ctx: Ctx, model: SrcModel): Promise<void> {
   for (const a of model.aliases ?? []) await setAlias(deps, model.name, a.alias, a.version);
   const created = Number(model.creation_timestamp ?? deps.now());
   await setRegisteredModelTimes(deps, model.name, created, Number(model.last_updated_timestamp ?? created));
-}
-
-/** A version's source below an imported run's or logged model's artifacts now points at the copy in Cairn. */
-function repoint(source: string, artifactUris: Map<string, string>): string {
-  for (const [from, to] of artifactUris) {
-    if (source === from || source.startsWith(`${from}/`)) return to + source.slice(from.length);
-  }
-  return source;
 }

@@ -1,18 +1,7 @@
 import type { Readable } from 'node:stream';
 import { MlflowRestClient, type Fetch, type RestAuth } from './rest-client.js';
-import {
-  byVersion,
-  isPrompt,
-  type MlflowSource,
-  type SrcExperiment,
-  type SrcFile,
-  type SrcLoggedModel,
-  type SrcMetric,
-  type SrcModel,
-  type SrcRun,
-  type SrcRunInfo,
-  type SrcVersion,
-} from './source.js';
+import type * as S from './source.js';
+import { byVersion, isPrompt } from './source.js';
 
 const WIRE_STATUS: Readonly<Record<string, string>> = {
   LOGGED_MODEL_PENDING: 'PENDING',
@@ -26,7 +15,7 @@ const PROMPT_FILTER = "tags.`mlflow.prompt.is_prompt` = 'true'";
  * Reads an MLflow tracking server through its public REST API (any MLflow server, or Cairn),
  * page by page, so nothing is held in memory beyond one page.
  */
-export class MlflowRestSource implements MlflowSource {
+export class MlflowRestSource implements S.MlflowSource {
   skip: (what: string, why: string) => void = () => {};
   private readonly http: MlflowRestClient;
 
@@ -45,7 +34,7 @@ export class MlflowRestSource implements MlflowSource {
     return this.http.call(path, init);
   }
 
-  async *experiments(): AsyncGenerator<SrcExperiment> {
+  async *experiments(): AsyncGenerator<S.SrcExperiment> {
     let token: string | undefined;
     do {
       const page = await this.call('/api/2.0/mlflow/experiments/search', { method: 'POST', body: { max_results: 1000, view_type: 'ALL', page_token: token } });
@@ -54,7 +43,7 @@ export class MlflowRestSource implements MlflowSource {
     } while (token);
   }
 
-  async *runs(experimentId: string): AsyncGenerator<SrcRun> {
+  async *runs(experimentId: string): AsyncGenerator<S.SrcRun> {
     let token: string | undefined;
     do {
       const page = await this.call('/api/2.0/mlflow/runs/search', {
@@ -67,7 +56,7 @@ export class MlflowRestSource implements MlflowSource {
   }
 
   /** One metric's full history in pages (get-history pages at most 25,000 points at a time). */
-  async *metricHistory(run: SrcRunInfo, key: string): AsyncGenerator<SrcMetric[]> {
+  async *metricHistory(run: S.SrcRunInfo, key: string): AsyncGenerator<S.SrcMetric[]> {
     const runId = run.run_id;
     let token: string | undefined;
     do {
@@ -78,15 +67,15 @@ export class MlflowRestSource implements MlflowSource {
   }
 
   /** Every file below the run's artifact root, depth first. */
-  artifactFiles(run: SrcRunInfo): AsyncIterable<SrcFile> {
+  artifactFiles(run: S.SrcRunInfo): AsyncIterable<S.SrcFile> {
     return this.listFiles('/api/2.0/mlflow/artifacts/list', (path) => ({ run_id: run.run_id, path }));
   }
 
-  private async *listFiles(endpoint: string, query: (path: string | undefined) => Record<string, string | undefined>, path = ''): AsyncGenerator<SrcFile> {
+  private async *listFiles(endpoint: string, query: (path: string | undefined) => Record<string, string | undefined>, path = ''): AsyncGenerator<S.SrcFile> {
     let token: string | undefined;
     do {
       const page = await this.call(endpoint, { query: { ...query(path || undefined), page_token: token } });
-      for (const f of (page.files ?? []) as SrcFile[]) {
+      for (const f of (page.files ?? []) as S.SrcFile[]) {
         if (f.is_dir) yield* this.listFiles(endpoint, query, f.path);
         else yield f;
       }
@@ -95,11 +84,11 @@ export class MlflowRestSource implements MlflowSource {
   }
 
   /** The file's body as a stream (the server's get-artifact endpoint reads whatever store it uses). */
-  openArtifact(run: SrcRunInfo, path: string): Promise<Readable> {
+  openArtifact(run: S.SrcRunInfo, path: string): Promise<Readable> {
     return this.download('/get-artifact', { path, run_uuid: run.run_id });
   }
 
-  async *loggedModels(experimentId: string): AsyncGenerator<SrcLoggedModel> {
+  async *loggedModels(experimentId: string): AsyncGenerator<S.SrcLoggedModel> {
     let token: string | undefined;
     do {
       const page = await this.call('/api/2.0/mlflow/logged-models/search', { method: 'POST', body: { experiment_ids: [experimentId], max_results: 100, page_token: token } });
@@ -111,18 +100,18 @@ export class MlflowRestSource implements MlflowSource {
           status: WIRE_STATUS[i.status] ?? 'READY',
           lifecycle_stage: 'active',
           params: m.data?.params ?? [],
-          metrics: (m.data?.metrics ?? []).map((p: SrcMetric & { run_id: string }) => ({ ...p, model_id: i.model_id })),
+          metrics: (m.data?.metrics ?? []).map((p: S.SrcMetric & { run_id: string }) => ({ ...p, model_id: i.model_id })),
         };
       }
       token = page.next_page_token || undefined;
     } while (token);
   }
 
-  loggedModelFiles(model: SrcLoggedModel): AsyncIterable<SrcFile> {
+  loggedModelFiles(model: S.SrcLoggedModel): AsyncIterable<S.SrcFile> {
     return this.listFiles(`/api/2.0/mlflow/logged-models/${encodeURIComponent(model.model_id)}/artifacts/directories`, (path) => ({ artifact_directory_path: path }));
   }
 
-  openLoggedModelArtifact(model: SrcLoggedModel, path: string): Promise<Readable> {
+  openLoggedModelArtifact(model: S.SrcLoggedModel, path: string): Promise<Readable> {
     return this.download(`/ajax-api/2.0/mlflow/logged-models/${encodeURIComponent(model.model_id)}/artifacts/files`, { artifact_file_path: path });
   }
 
@@ -131,7 +120,7 @@ export class MlflowRestSource implements MlflowSource {
   }
 
   /** Models, then prompts (which a plain search leaves out); each read again with get for its aliases. */
-  async *registeredModels(): AsyncGenerator<SrcModel> {
+  async *registeredModels(): AsyncGenerator<S.SrcModel> {
     for (const filter of [undefined, PROMPT_FILTER]) {
       let token: string | undefined;
       do {
@@ -144,8 +133,8 @@ export class MlflowRestSource implements MlflowSource {
     }
   }
 
-  async versions(model: SrcModel): Promise<SrcVersion[]> {
-    const out: SrcVersion[] = [];
+  async versions(model: S.SrcModel): Promise<S.SrcVersion[]> {
+    const out: S.SrcVersion[] = [];
     let token: string | undefined;
     // A prompt's versions, like the prompt itself, are found only by a filter that asks for prompts.
     const prompt = isPrompt(model) ? ` AND ${PROMPT_FILTER}` : '';

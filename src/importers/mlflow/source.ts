@@ -1,5 +1,11 @@
 import type { Readable } from 'node:stream';
 
+/** Rows, files and metric points are read this many at a time. */
+export const PAGE = 1000;
+/** A stored value that may be absent (null, undefined, or an empty field) as text or a number. */
+export const optionalString = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
+export const optionalNumber = (v: unknown) => (v === null || v === undefined || v === '' ? undefined : Number(v));
+
 /** A failure reading the source: one line naming the URL or file, shown to the user as is. */
 export class SourceError extends Error {}
 

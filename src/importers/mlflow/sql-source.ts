@@ -1,31 +1,17 @@
 import type { Readable } from 'node:stream';
 import { LocalArtifacts } from './local-artifacts.js';
 import { openPostgres, openSqlite, type Row, type SqlReader } from './sql-readers.js';
-import {
-  LOGGED_MODEL_STATUS_BY_NUMBER,
-  type KV,
-  type MlflowSource,
-  type SrcExperiment,
-  type SrcFile,
-  type SrcLoggedModel,
-  type SrcMetric,
-  type SrcModel,
-  type SrcRun,
-  type SrcRunInfo,
-  type SrcVersion,
-} from './source.js';
+import type * as S from './source.js';
+import { LOGGED_MODEL_STATUS_BY_NUMBER, optionalNumber, optionalString, PAGE } from './source.js';
 
-const PAGE = 1000;
 const RUN_PAGE = 200;
-const str = (v: unknown) => (v === null || v === undefined ? undefined : String(v));
-const num = (v: unknown) => (v === null || v === undefined ? undefined : Number(v));
-const kv = (list: Row[]): KV[] => list.map((r) => ({ key: String(r.key), value: r.value === null ? '' : String(r.value) }));
+const kv = (list: Row[]): S.KV[] => list.map((r) => ({ key: String(r.key), value: r.value === null ? '' : String(r.value) }));
 
 /**
  * An MLflow SQL database read directly with MLflow's schema (2.x and 3.x: tables a version lacks,
  * such as logged_models before 3.0 or aliases before 2.3, read as empty). Rows are read page by page.
  */
-export class MlflowSqlSource implements MlflowSource {
+export class MlflowSqlSource implements S.MlflowSource {
   skip: (what: string, why: string) => void = () => {};
   private readonly tables = new Map<string, boolean>();
 
@@ -50,21 +36,21 @@ export class MlflowSqlSource implements MlflowSource {
     return this.tables.get(table)!;
   }
 
-  async *experiments(): AsyncGenerator<SrcExperiment> {
+  async *experiments(): AsyncGenerator<S.SrcExperiment> {
     for (const e of await this.db.all('select * from experiments order by experiment_id')) {
       yield {
         experiment_id: String(e.experiment_id),
         name: String(e.name),
-        artifact_location: str(e.artifact_location),
-        lifecycle_stage: str(e.lifecycle_stage) ?? 'active',
-        creation_time: num(e.creation_time),
-        last_update_time: num(e.last_update_time),
+        artifact_location: optionalString(e.artifact_location),
+        lifecycle_stage: optionalString(e.lifecycle_stage) ?? 'active',
+        creation_time: optionalNumber(e.creation_time),
+        last_update_time: optionalNumber(e.last_update_time),
         tags: kv(await this.db.all('select key, value from experiment_tags where experiment_id = ? order by key', [Number(e.experiment_id)])),
       };
     }
   }
 
-  async *runs(experimentId: string): AsyncGenerator<SrcRun> {
+  async *runs(experimentId: string): AsyncGenerator<S.SrcRun> {
     for (let offset = 0; ; offset += RUN_PAGE) {
       const page = await this.db.all('select * from runs where experiment_id = ? order by start_time, run_uuid limit ? offset ?', [Number(experimentId), RUN_PAGE, offset]);
       for (const r of page) yield await this.run(r, experimentId);
@@ -72,26 +58,26 @@ export class MlflowSqlSource implements MlflowSource {
     }
   }
 
-  private async run(r: Row, experimentId: string): Promise<SrcRun> {
+  private async run(r: Row, experimentId: string): Promise<S.SrcRun> {
     const id = String(r.run_uuid);
     const tags = kv(await this.db.all('select key, value from tags where run_uuid = ? order by key', [id]));
-    const info: SrcRunInfo = {
+    const info: S.SrcRunInfo = {
       run_id: id,
-      run_name: str(r.name) || tags.find((t) => t.key === 'mlflow.runName')?.value,
+      run_name: optionalString(r.name) || tags.find((t) => t.key === 'mlflow.runName')?.value,
       experiment_id: experimentId,
-      user_id: str(r.user_id),
-      status: str(r.status) ?? 'FINISHED',
-      start_time: num(r.start_time),
-      end_time: num(r.end_time),
-      artifact_uri: str(r.artifact_uri) ?? '',
-      lifecycle_stage: str(r.lifecycle_stage) ?? 'active',
+      user_id: optionalString(r.user_id),
+      status: optionalString(r.status) ?? 'FINISHED',
+      start_time: optionalNumber(r.start_time),
+      end_time: optionalNumber(r.end_time),
+      artifact_uri: optionalString(r.artifact_uri) ?? '',
+      lifecycle_stage: optionalString(r.lifecycle_stage) ?? 'active',
     };
     const metrics = (await this.db.all('select distinct key from metrics where run_uuid = ? order by key', [id])).map((m) => ({ key: String(m.key) }));
     const params = kv(await this.db.all('select key, value from params where run_uuid = ? order by key', [id]));
     return { info, data: { metrics, params, tags }, inputs: { dataset_inputs: await this.datasetInputs(id) } };
   }
 
-  private async datasetInputs(runId: string): Promise<NonNullable<SrcRun['inputs']>['dataset_inputs']> {
+  private async datasetInputs(runId: string): Promise<NonNullable<S.SrcRun['inputs']>['dataset_inputs']> {
     if (!(await this.has('inputs'))) return [];
     const inputs = await this.db.all(
       `select i.input_uuid, d.name, d.digest, d.dataset_source_type, d.dataset_source, d.dataset_schema, d.dataset_profile
@@ -104,14 +90,14 @@ export class MlflowSqlSource implements MlflowSource {
       const tags = await this.db.all('select name as key, value from input_tags where input_uuid = ?', [i.input_uuid]);
       out.push({
         tags: kv(tags),
-        dataset: { name: String(i.name), digest: String(i.digest), source_type: String(i.dataset_source_type), source: String(i.dataset_source), schema: str(i.dataset_schema), profile: str(i.dataset_profile) },
+        dataset: { name: String(i.name), digest: String(i.digest), source_type: String(i.dataset_source_type), source: String(i.dataset_source), schema: optionalString(i.dataset_schema), profile: optionalString(i.dataset_profile) },
       });
     }
     return out;
   }
 
   /** Keyset pages in the order of the primary key's tail, so a long history is never read whole. */
-  async *metricHistory(run: SrcRunInfo, key: string): AsyncGenerator<SrcMetric[]> {
+  async *metricHistory(run: S.SrcRunInfo, key: string): AsyncGenerator<S.SrcMetric[]> {
     let after: [number, number, number, number] | undefined;
     for (;;) {
       const page = await this.db.all(
@@ -133,15 +119,15 @@ export class MlflowSqlSource implements MlflowSource {
     return [s, t, this.db.engine === 'postgresql' ? n === 1 : n, v];
   }
 
-  artifactFiles(run: SrcRunInfo): AsyncIterable<SrcFile> {
+  artifactFiles(run: S.SrcRunInfo): AsyncIterable<S.SrcFile> {
     return this.artifacts.files(run.artifact_uri);
   }
 
-  openArtifact(run: SrcRunInfo, path: string): Promise<Readable> {
+  openArtifact(run: S.SrcRunInfo, path: string): Promise<Readable> {
     return this.artifacts.open(run.artifact_uri, path);
   }
 
-  async *loggedModels(experimentId: string): AsyncGenerator<SrcLoggedModel> {
+  async *loggedModels(experimentId: string): AsyncGenerator<S.SrcLoggedModel> {
     if (!(await this.has('logged_models'))) return;
     for (const m of await this.db.all('select * from logged_models where experiment_id = ? order by creation_timestamp_ms, model_id', [Number(experimentId)])) {
       const id = String(m.model_id);
@@ -151,13 +137,13 @@ export class MlflowSqlSource implements MlflowSource {
         experiment_id: experimentId,
         name: String(m.name),
         artifact_uri: String(m.artifact_location),
-        creation_timestamp_ms: num(m.creation_timestamp_ms),
-        last_updated_timestamp_ms: num(m.last_updated_timestamp_ms),
+        creation_timestamp_ms: optionalNumber(m.creation_timestamp_ms),
+        last_updated_timestamp_ms: optionalNumber(m.last_updated_timestamp_ms),
         status: LOGGED_MODEL_STATUS_BY_NUMBER[String(m.status)] ?? 'READY',
-        lifecycle_stage: str(m.lifecycle_stage) ?? 'active',
-        model_type: str(m.model_type),
-        source_run_id: str(m.source_run_id),
-        status_message: str(m.status_message),
+        lifecycle_stage: optionalString(m.lifecycle_stage) ?? 'active',
+        model_type: optionalString(m.model_type),
+        source_run_id: optionalString(m.source_run_id),
+        status_message: optionalString(m.status_message),
         tags: kv(await this.db.all('select tag_key as key, tag_value as value from logged_model_tags where model_id = ? order by tag_key', [id])),
         params: kv(await this.db.all('select param_key as key, param_value as value from logged_model_params where model_id = ? order by param_key', [id])),
         metrics: metrics.map((p) => ({
@@ -167,52 +153,52 @@ export class MlflowSqlSource implements MlflowSource {
           step: Number(p.metric_step),
           run_id: String(p.run_id),
           model_id: id,
-          dataset_name: str(p.dataset_name),
-          dataset_digest: str(p.dataset_digest),
+          dataset_name: optionalString(p.dataset_name),
+          dataset_digest: optionalString(p.dataset_digest),
         })),
       };
     }
   }
 
-  loggedModelFiles(model: SrcLoggedModel): AsyncIterable<SrcFile> {
+  loggedModelFiles(model: S.SrcLoggedModel): AsyncIterable<S.SrcFile> {
     return this.artifacts.files(model.artifact_uri);
   }
 
-  openLoggedModelArtifact(model: SrcLoggedModel, path: string): Promise<Readable> {
+  openLoggedModelArtifact(model: S.SrcLoggedModel, path: string): Promise<Readable> {
     return this.artifacts.open(model.artifact_uri, path);
   }
 
-  async *registeredModels(): AsyncGenerator<SrcModel> {
+  async *registeredModels(): AsyncGenerator<S.SrcModel> {
     const hasAliases = await this.has('registered_model_aliases');
     for (const m of await this.db.all('select * from registered_models order by name')) {
       const name = String(m.name);
       const aliases = hasAliases ? await this.db.all('select alias, version from registered_model_aliases where name = ? order by alias', [name]) : [];
       yield {
         name,
-        creation_timestamp: num(m.creation_time),
-        last_updated_timestamp: num(m.last_updated_time),
-        description: str(m.description),
+        creation_timestamp: optionalNumber(m.creation_time),
+        last_updated_timestamp: optionalNumber(m.last_updated_time),
+        description: optionalString(m.description),
         tags: kv(await this.db.all('select key, value from registered_model_tags where name = ? order by key', [name])),
         aliases: aliases.map((a) => ({ alias: String(a.alias), version: String(a.version) })),
       };
     }
   }
 
-  async versions(model: SrcModel): Promise<SrcVersion[]> {
+  async versions(model: S.SrcModel): Promise<S.SrcVersion[]> {
     const name = model.name;
-    const out: SrcVersion[] = [];
+    const out: S.SrcVersion[] = [];
     for (const v of await this.db.all(`select * from model_versions where name = ? and current_stage <> 'Deleted_Internal' order by version`, [name])) {
-      const source = str(v.source) ?? '';
+      const source = optionalString(v.source) ?? '';
       out.push({
         name,
         version: String(v.version),
-        creation_timestamp: num(v.creation_time),
-        last_updated_timestamp: num(v.last_updated_time),
-        description: str(v.description),
-        current_stage: str(v.current_stage),
+        creation_timestamp: optionalNumber(v.creation_time),
+        last_updated_timestamp: optionalNumber(v.last_updated_time),
+        description: optionalString(v.description),
+        current_stage: optionalString(v.current_stage),
         source,
-        run_id: str(v.run_id) || undefined,
-        run_link: str(v.run_link) || undefined,
+        run_id: optionalString(v.run_id) || undefined,
+        run_link: optionalString(v.run_link) || undefined,
         tags: kv(await this.db.all('select key, value from model_version_tags where name = ? and version = ? order by key', [name, Number(v.version)])),
       });
     }
