@@ -91,12 +91,24 @@ async function migrateOnly(config: Config): Promise<void> {
   console.log(`cairn: migrations applied to ${redact(config.backendStoreUri)}`);
 }
 
+/**
+ * How V8 compiles PGlite's Postgres (a large WASM module). V8's default compiles it twice (a quick
+ * baseline, then optimised code for hot functions); optimised code only took 2-3 s of every start
+ * and baseline code only holds ~30 MiB less than either, for queries measured 10-40% slower on
+ * CPU-heavy work (docs/bench.md, "Start-up"). Baseline is the default: a laptop server starts and
+ * stays small; `CAIRN_PGLITE_WASM=optimized` (or `tiered`, V8's own default) for heavy embedded use.
+ */
+function pgliteWasmFlag(choice: string | undefined): string {
+  const flags: Record<string, string> = { baseline: '--liftoff-only', optimized: '--no-liftoff', tiered: '--liftoff' };
+  const flag = flags[choice || 'baseline'];
+  if (!flag) throw new StartupError(`CAIRN_PGLITE_WASM must be baseline, optimized or tiered, not '${choice}'`);
+  return flag;
+}
+
 async function runServer(config: Config): Promise<void> {
   if (cluster.isPrimary && config.workers > 1) return runPrimary(config);
   const isWorker = !cluster.isPrimary;
-  // PGlite's WASM is compiled twice by default (a quick baseline, then optimised code); compiling it
-  // optimised only costs about a second at start and keeps ~50 MiB of code out of the embedded server.
-  if (isPglite(config.backendStoreUri)) v8.setFlagsFromString('--no-liftoff');
+  if (isPglite(config.backendStoreUri)) v8.setFlagsFromString(pgliteWasmFlag(process.env.CAIRN_PGLITE_WASM));
   const metrics = config.exposePrometheus ? await startMetrics(isWorker) : undefined;
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16, metrics });
   if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));

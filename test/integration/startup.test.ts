@@ -71,6 +71,16 @@ describe('cairn server start-up', () => {
     expectOneLineFailure(res, /CAIRN_PGLITE_SHARED_BUFFERS must be a size/);
   });
 
+  it('refuses an unknown CAIRN_PGLITE_WASM', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-wasm-'));
+    const res = spawnSync(process.execPath, ['bin/cairn.js', 'server', '--backend-store-uri', `pglite://${dir}/db`, '--port', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, MLFLOW_PORT: '', CAIRN_PGLITE_WASM: 'fastest' },
+    });
+    expectOneLineFailure(res, /CAIRN_PGLITE_WASM must be baseline, optimized or tiered, not 'fastest'/);
+  });
+
   it('stops when a migration fails', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-badmig-'));
     const db = await PGlite.create(path.join(dir, 'db'));
