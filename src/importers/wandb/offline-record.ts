@@ -22,8 +22,7 @@ export interface OfflineRunRecord {
   host: string;
   tags: string[];
   config: KeyedValue[];
-  /** seconds since the epoch */
-  startTime?: number;
+  startTime?: Timestamp;
 }
 
 export type OfflineRecord =
@@ -31,7 +30,7 @@ export type OfflineRecord =
   | { kind: 'history'; items: KeyedValue[]; step?: number }
   | { kind: 'summary'; update: KeyedValue[]; remove: string[][] }
   | { kind: 'config'; update: KeyedValue[]; remove: string[][] }
-  | { kind: 'stats'; items: KeyedValue[]; timestamp?: number }
+  | { kind: 'stats'; items: KeyedValue[]; timestamp?: Timestamp }
   | { kind: 'exit'; exitCode: number }
   | { kind: 'other' };
 
@@ -50,15 +49,24 @@ function keyed(f: Field): KeyedValue {
   return { path: nested.length ? nested : [key], valueJson };
 }
 
-/** A google.protobuf.Timestamp as seconds. */
-function timestamp(f: Field): number {
+/** A google.protobuf.Timestamp: seconds and nanoseconds, kept apart so differences stay exact. */
+export interface Timestamp {
+  s: number;
+  n: number;
+}
+
+export const seconds = (t: Timestamp) => t.s + t.n / 1e9;
+/** Seconds from `from` to `to`, to the nanosecond (as the client's sync computes a stats row's _runtime). */
+export const elapsed = (from: Timestamp, to: Timestamp) => Number((to.s - from.s + (to.n - from.n) / 1e9).toFixed(9));
+
+function timestamp(f: Field): Timestamp {
   let s = 0;
   let n = 0;
   for (const g of sub(f)) {
     if (g.no === 1 && g.type === 0) s = int64(g);
     else if (g.no === 2 && g.type === 0) n = int64(g);
   }
-  return s + n / 1e9;
+  return { s, n };
 }
 
 function updates(f: Field): { update: KeyedValue[]; remove: string[][] } {
@@ -105,7 +113,7 @@ export function decodeRecord(buf: Uint8Array): OfflineRecord {
         return { kind: 'config', ...updates(f) };
       case 7: {
         const items: KeyedValue[] = [];
-        let ts: number | undefined;
+        let ts: Timestamp | undefined;
         for (const g of sub(f)) {
           if (g.no === 3 && g.type === 2) items.push(keyed(g));
           else if (g.no === 2 && g.type === 2) ts = timestamp(g);

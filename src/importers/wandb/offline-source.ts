@@ -4,7 +4,7 @@ import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SourceError } from '../mlflow/source.js';
 import { ProtobufError } from '../tensorboard/protobuf.js';
-import { decodeRecord, type KeyedValue } from './offline-record.js';
+import { decodeRecord, elapsed, seconds, type KeyedValue, type Timestamp } from './offline-record.js';
 import { readRecordLog } from './record-log.js';
 import type { WandbSrcFile, WandbSrcRun } from './server-source.js';
 
@@ -108,7 +108,7 @@ async function readRun(folder: string): Promise<OfflineRun> {
   const run: OfflineRun = { folder, entity: '', project: '', name: '', tags: [], historyLines: [], eventLines: [] };
   const config: Record<string, unknown> = {};
   const summary: Record<string, unknown> = {};
-  let start: number | undefined;
+  let start: Timestamp | undefined;
   let last: number | undefined;
   let exitCode: number | undefined;
   for (const [i, buf] of log.records.entries()) {
@@ -135,8 +135,9 @@ async function readRun(folder: string): Promise<OfflineRun> {
         // As the client's file_stream sends them: system.<key>, flagged _wandb, timed from the run's start.
         const row: Record<string, unknown> = {};
         for (const it of rec.items) row[`system.${it.path.join('.')}`] = JSON.parse(it.valueJson);
-        Object.assign(row, { _wandb: true, _timestamp: rec.timestamp, _runtime: start !== undefined && rec.timestamp !== undefined ? rec.timestamp - start : undefined });
-        if (rec.timestamp !== undefined) last = Math.max(last ?? 0, rec.timestamp);
+        const ts = rec.timestamp;
+        Object.assign(row, { _wandb: true, _timestamp: ts && seconds(ts), _runtime: start && ts && elapsed(start, ts) });
+        if (ts) last = Math.max(last ?? 0, seconds(ts));
         run.eventLines.push(JSON.stringify(row));
       } else if (rec.kind === 'exit') exitCode = rec.exitCode;
     } catch (err) {
@@ -149,8 +150,8 @@ async function readRun(folder: string): Promise<OfflineRun> {
   // W&B's server keeps config values as {value, desc}: the shape UpsertBucket receives.
   run.config = JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { desc: null, value: v }])));
   run.summaryMetrics = JSON.stringify(summary);
-  run.createdAt = iso(start);
-  run.heartbeatAt = iso(last ?? start);
+  run.createdAt = iso(start && seconds(start));
+  run.heartbeatAt = iso(last ?? (start && seconds(start)));
   // No exit record: the process died before finishing (or the log was cut), as W&B calls it, crashed.
   run.state = exitCode === undefined ? 'crashed' : exitCode === 0 ? 'finished' : 'failed';
   run.damage = damage;
