@@ -12,7 +12,9 @@ import { SourceError, type MlflowSource } from './mlflow/source.js';
 import { MlflowSqlSource } from './mlflow/sql-source.js';
 import { verifyMove, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
-import { importFromWandb } from './wandb/import.js';
+import { existsSync } from 'node:fs';
+import { importFromWandb, importWandbOffline, type WandbImportSummary } from './wandb/import.js';
+import { WandbOfflineSource } from './wandb/offline-source.js';
 import { WandbServerSource } from './wandb/server-source.js';
 import type { TransferSummary } from './transfer.js';
 import { TensorBoardSource } from './tensorboard/source.js';
@@ -24,6 +26,8 @@ export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify]
 cairn import wandb <https://api.wandb.ai | http://other-cairn> [--api-key K] [--entity E] [--project P]
                    [--dry-run] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
   the key defaults to WANDB_API_KEY; without --project, every project of the entity (the key's own by default)
+cairn import wandb <./wandb/offline-run-* | ./wandb> [--entity E] [--project P] [--dry-run] [store flags as above]
+  offline runs, as \`wandb sync\` would send them; --entity/--project replace the runs' own
 cairn import tensorboard <logdir> [--experiment NAME] [--dry-run] [--verify] [store flags as above]`;
 export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
                     [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
@@ -104,6 +108,7 @@ export async function importCommand(argv: string[]): Promise<number> {
 
 /** `cairn import wandb <server url>`: runs of one project or of a whole entity, through W&B's public API. */
 async function importWandbCommand(where: string, values: Values, config: Config): Promise<number> {
+  if (!/^https?:\/\//.test(where) && existsSync(where)) return importWandbOfflineCommand(where, values, config);
   if (!/^https?:\/\//.test(where)) throw new ConfigError(`expected a W&B server URL: ${IMPORT_USAGE}`);
   const key = (values['api-key'] as string) ?? process.env.WANDB_API_KEY;
   if (!key) throw new ConfigError('cairn import wandb: pass --api-key or set WANDB_API_KEY');
@@ -114,13 +119,32 @@ async function importWandbCommand(where: string, values: Values, config: Config)
     return await oneLine(async () => {
       const dryRun = !!values['dry-run'];
       const s = await withProgress((progress) => importFromWandb(deps, src, { dryRun, progress, entity, project: values.project as string | undefined }));
-      console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes)`);
-      printSkipped(s.skipped);
-      return 0;
+      return printWandbSummary(s, dryRun);
     });
   } finally {
     await deps.close();
   }
+}
+
+/** `cairn import wandb <folder>`: offline runs' record logs, written as `wandb sync` would send them. */
+async function importWandbOfflineCommand(where: string, values: Values, config: Config): Promise<number> {
+  const src = await oneLine(() => WandbOfflineSource.open(where));
+  const deps = await createDeps(config, { log: silentLogger });
+  try {
+    return await oneLine(async () => {
+      const dryRun = !!values['dry-run'];
+      const opts = { dryRun, entity: values.entity as string | undefined, project: values.project as string | undefined };
+      return printWandbSummary(await withProgress((progress) => importWandbOffline(deps, src, { ...opts, progress })), dryRun);
+    });
+  } finally {
+    await deps.close();
+  }
+}
+
+function printWandbSummary(s: WandbImportSummary, dryRun: boolean): number {
+  console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes)`);
+  printSkipped(s.skipped);
+  return 0;
 }
 
 /**

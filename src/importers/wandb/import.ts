@@ -5,7 +5,11 @@ import { fileKey, runArtifactStore, runFileSizes, storeRunFile } from '../../dom
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
 import type { Progress } from '../progress.js';
 import { SourceError } from '../mlflow/source.js';
+import type { WandbOfflineSource } from './offline-source.js';
 import type { WandbServerSource, WandbSrcRun } from './server-source.js';
+
+/** What copying one run reads: a W&B server, or an offline run folder decoded into the same shapes. */
+type WandbRunSource = Pick<WandbServerSource, 'history' | 'events' | 'files' | 'openFile'>;
 
 export interface WandbImportOptions {
   dryRun: boolean;
@@ -25,6 +29,8 @@ export interface WandbImportSummary {
   skipped: { what: string; why: string }[];
 }
 
+const emptySummary = (): WandbImportSummary => ({ projects: 0, runs: 0, historyRows: 0, eventRows: 0, files: 0, fileBytes: 0, skipped: [] });
+
 /** A domain call made as if the clock read `at`: creation and heartbeat times keep the source's values. */
 const at = (deps: Deps, iso: string | null | undefined): Deps => {
   const t = iso ? Date.parse(iso.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`) : NaN;
@@ -41,7 +47,7 @@ const skippable = (err: unknown) => err instanceof MlflowError || err instanceof
  * (its state) is written last, so an interrupted import resumed later continues where it stopped.
  */
 export async function importFromWandb(deps: Deps, src: WandbServerSource, opts: WandbImportOptions): Promise<WandbImportSummary> {
-  const summary: WandbImportSummary = { projects: 0, runs: 0, historyRows: 0, eventRows: 0, files: 0, fileBytes: 0, skipped: [] };
+  const summary = emptySummary();
   const projects: string[] = [];
   if (opts.project) projects.push(opts.project);
   else for await (const p of src.projects(opts.entity)) projects.push(p);
@@ -63,7 +69,38 @@ export async function importFromWandb(deps: Deps, src: WandbServerSource, opts: 
   return summary;
 }
 
-async function importRun(deps: Deps, src: WandbServerSource, run: WandbSrcRun, opts: WandbImportOptions, summary: WandbImportSummary): Promise<void> {
+/**
+ * Copies offline runs (`wandb/offline-run-*` folders) as `wandb sync` would: the same writes as a server
+ * import, from the decoded record log. `project`/`entity` replace the run's own (an offline run often
+ * has no entity). A run whose log is cut or corrupt keeps what was read before the damage, and says so.
+ */
+export async function importWandbOffline(
+  deps: Deps,
+  src: WandbOfflineSource,
+  opts: Omit<WandbImportOptions, 'entity'> & { entity?: string },
+): Promise<WandbImportSummary> {
+  const summary = emptySummary();
+  const projects = new Set<string>();
+  opts.progress.phase(`runs of ${src.label}`, 0);
+  for await (const run of src.runs()) {
+    run.project = opts.project ?? (run.project || 'uncategorized');
+    run.entity = opts.entity ?? run.entity;
+    if (!run.entity) throw new SourceError(`${run.folder}: the run names no entity; pass --entity`);
+    projects.add(run.project);
+    try {
+      await importRun(deps, src, run, { ...opts, entity: run.entity }, summary);
+    } catch (err) {
+      if (!skippable(err)) throw err;
+      summary.skipped.push({ what: `run ${run.folder}`, why: (err as Error).message });
+    }
+    if (run.damage) summary.skipped.push({ what: `the rest of ${run.folder}`, why: run.damage });
+    opts.progress.tick();
+  }
+  summary.projects = projects.size;
+  return summary;
+}
+
+async function importRun(deps: Deps, src: WandbRunSource, run: WandbSrcRun, opts: WandbImportOptions, summary: WandbImportSummary): Promise<void> {
   summary.runs++;
   if (opts.dryRun) {
     for await (const page of src.history(run)) summary.historyRows += page.length;
@@ -109,7 +146,7 @@ async function importRun(deps: Deps, src: WandbServerSource, run: WandbSrcRun, o
   });
 }
 
-async function copyFiles(deps: Deps, src: WandbServerSource, run: WandbSrcRun, runId: string, artifactUri: string, summary: WandbImportSummary): Promise<void> {
+async function copyFiles(deps: Deps, src: WandbRunSource, run: WandbSrcRun, runId: string, artifactUri: string, summary: WandbImportSummary): Promise<void> {
   const target = runArtifactStore(deps, artifactUri);
   const have = await runFileSizes(deps, runId);
   for await (const f of src.files(run)) {
