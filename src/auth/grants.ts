@@ -5,7 +5,7 @@ import { alreadyExists, invalidParam, notFound } from '../errors.js';
 import { getUser } from './accounts.js';
 import { parsePermission, type Permission } from './permissions.js';
 import type { Principal } from './principal.js';
-import { teamPermission, teamPermissions } from '../domain/teams/teams.js';
+import { teamPermission, teamPermissions } from '../domain/teams/team-grants.js';
 
 // Per-user permissions on experiments and registered models. No row means the configured default.
 // The table and column come from this closed map, never from a request.
@@ -27,11 +27,11 @@ export async function explicitPermission(deps: Deps, kind: ResourceKind, resourc
 export async function effectivePermission(deps: Deps, p: Principal, kind: ResourceKind, resourceId: number): Promise<Permission> {
   if (p.kind === 'open' || (p.kind === 'user' && p.isAdmin)) return 'MANAGE';
   if (p.kind !== 'user') return 'NO_PERMISSIONS';
-  // A user's own row wins (a deliberate per-user decision), then their team role on a team's
-  // experiment (docs/teams.md), then the default.
+  // A user's own row wins (a deliberate per-user decision), then what their teams give them (the
+  // owning team's role, or a share with one of their teams; docs/teams.md), then the default.
   const own = await explicitPermission(deps, kind, resourceId, p.id);
   if (own) return own;
-  const viaTeam = kind === 'experiment' ? await teamPermission(deps.db, resourceId, p.id) : undefined;
+  const viaTeam = await teamPermission(deps.db, kind, resourceId, p.id);
   return viaTeam ?? deps.config.auth.defaultPermission;
 }
 
@@ -44,7 +44,7 @@ export async function readablePredicate(deps: Deps, p: Principal, kind: Resource
   if (p.kind !== 'user') return () => false;
   const { table, column } = TABLES[kind];
   const found = await rows<{ id: number | string; permission: string }>(deps.db, sql`select ${column} as id, permission from ${table} where user_id = ${p.id}`);
-  const explicit = new Map<number, string>(kind === 'experiment' ? await teamPermissions(deps.db, p.id) : []);
+  const explicit = new Map<number, string>(await teamPermissions(deps.db, kind, p.id));
   for (const r of found) explicit.set(Number(r.id), r.permission);
   const byDefault = deps.config.auth.defaultPermission !== 'NO_PERMISSIONS';
   return (id) => {

@@ -6,7 +6,7 @@ export const PERMISSIONS = ['READ', 'EDIT', 'MANAGE', 'NO_PERMISSIONS'] as const
 export type Permission = (typeof PERMISSIONS)[number];
 export type Need = 'read' | 'edit' | 'manage';
 
-const RANK: Record<Permission, number> = { NO_PERMISSIONS: 0, READ: 1, EDIT: 2, MANAGE: 3 };
+export const RANK: Record<Permission, number> = { NO_PERMISSIONS: 0, READ: 1, EDIT: 2, MANAGE: 3 };
 const NEEDED: Record<Need, number> = { read: 1, edit: 2, manage: 3 };
 
 export const allows = (p: Permission, need: Need) => RANK[p] >= NEEDED[need];

@@ -204,3 +204,46 @@ def test_team_roles_for_both_clients_and_public_api(auth_server, login, three, t
     assert found[0].data.tags["mlflow.note.content"] == "what we tried"
     deleted = mlflow.search_runs([exp_id], filter_string=f"tags.`wandb.run_id` = '{ids[1]}'", run_view_type=mlflow.entities.ViewType.DELETED_ONLY, output_format="list")
     assert len(deleted) == 1 and deleted[0].info.lifecycle_stage == "deleted"
+
+
+def test_team_registered_models_and_sharing_with_mlflow(auth_server, login, three):
+    """A model created with the `cairn.team` tag is the team's; projects and models are shared at a level."""
+    alice, bob, carol = three
+    team = f"team-{uuid.uuid4().hex[:8]}"
+    url = auth_server.url
+
+    def call(who, path, body):
+        return requests.post(f"{url}/api/2.0/cairn/teams/{path}", json=body, auth=(who, f"{who}-pw"), timeout=30)
+
+    assert call(alice, "create", {"name": team}).status_code == 200
+    for who, role in ((bob, "member"), (carol, "viewer")):
+        assert call(alice, "members/set", {"team": team, "username": who, "role": role}).status_code == 200
+
+    # bob (member) registers the team's model; carol (viewer) may read it but not change it.
+    model = f"detector-{uuid.uuid4().hex[:8]}"
+    login(carol, f"{carol}-pw")
+    with pytest.raises(MlflowException, match="you are a viewer"):
+        mlflow.MlflowClient().create_registered_model(model, tags={"cairn.team": team})
+    login(bob, f"{bob}-pw")
+    mlflow.MlflowClient().create_registered_model(model, tags={"cairn.team": team})
+    login(carol, f"{carol}-pw")
+    assert mlflow.MlflowClient().get_registered_model(model).tags == {"cairn.team": team}
+    with pytest.raises(MlflowException, match="PERMISSION_DENIED|403"):
+        mlflow.MlflowClient().update_registered_model(model, description="viewer edit")
+    # alice (team admin → MANAGE) shares it with carol at EDIT: her own permission wins over her role.
+    assert call(carol, "share", {"resource_type": "registered_model", "resource_id": model, "username": carol, "permission": "EDIT"}).status_code == 403
+    assert call(alice, "share", {"resource_type": "registered_model", "resource_id": model, "username": carol, "permission": "EDIT"}).json() == {"permission": "EDIT"}
+    assert mlflow.MlflowClient().update_registered_model(model, description="now carol edits").description == "now carol edits"
+
+    # carol's own experiment shared with the team at EDIT: bob logs to it, and stops when unshared.
+    exp_id = mlflow.MlflowClient().create_experiment(f"carols-{uuid.uuid4().hex[:8]}")
+    login(bob, f"{bob}-pw")
+    with pytest.raises(MlflowException, match="PERMISSION_DENIED|403"):
+        mlflow.MlflowClient().create_run(exp_id)
+    target = {"resource_type": "experiment", "resource_id": exp_id, "team": team}
+    assert call(carol, "share", {**target, "permission": "EDIT"}).status_code == 200
+    run = mlflow.MlflowClient().create_run(exp_id)
+    mlflow.MlflowClient().log_metric(run.info.run_id, "acc", 0.9)
+    assert call(carol, "unshare", target).status_code == 200
+    with pytest.raises(MlflowException, match="PERMISSION_DENIED|403"):
+        mlflow.MlflowClient().create_run(exp_id)

@@ -62,4 +62,41 @@ describe('cairn teams', () => {
       await t.close();
     }
   }, 120_000);
+
+  it('shares an experiment with a team and a user, and unshares it; the server applies it', async () => {
+    const [owner, member, reader, team] = [uniqueName('owner'), uniqueName('member'), uniqueName('reader'), uniqueName('team')];
+    const auth = (u: string) => basic(u, `${u}-pw`);
+    const noDefault = [...args, '--auth-default-permission', 'NO_PERMISSIONS'];
+    let t = await startTestApp(noDefault, { env });
+    let exp: string;
+    try {
+      for (const u of [owner, member, reader]) {
+        expect((await t.api.post('/api/2.0/mlflow/users/create').set('Authorization', basic(ADMIN, 'admin-pw')).send({ username: u, password: `${u}-pw` })).status).toBe(200);
+      }
+      exp = (await t.api.post('/api/2.0/mlflow/experiments/create').set('Authorization', auth(owner)).send({ name: uniqueName('cli-shared') })).body.experiment_id;
+    } finally {
+      await t.close();
+    }
+    await cli('create', team, '--admin', member);
+    await expect(cli('share', 'experiment', exp, '--team', team, '--permission', 'OWNER')).rejects.toThrow(/Invalid share level 'OWNER'/);
+    await cli('share', 'experiment', exp, '--team', team, '--permission', 'EDIT');
+    await cli('share', 'experiment', exp, '--user', reader, '--permission', 'READ');
+    const createRun = (u: string) => t.api.post('/api/2.0/mlflow/runs/create').set('Authorization', auth(u)).send({ experiment_id: exp });
+    t = await startTestApp(noDefault, { env });
+    try {
+      expect((await createRun(member)).status).toBe(200);
+      expect((await createRun(reader)).status).toBe(403);
+      expect((await t.api.get('/api/2.0/mlflow/experiments/get').set('Authorization', auth(reader)).query({ experiment_id: exp })).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+    await cli('unshare', 'experiment', exp, '--team', team);
+    await expect(cli('unshare', 'experiment', exp, '--team', team)).rejects.toThrow(/is not shared with team/);
+    t = await startTestApp(noDefault, { env });
+    try {
+      expect((await createRun(member)).status).toBe(403);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });

@@ -114,27 +114,3 @@ export async function roleIn(db: Orm, teamId: number, userId: number): Promise<R
   const found = await rows<{ role: Role }>(db, sql`select role from team_members where team_id = ${teamId} and user_id = ${userId}`);
   return found[0]?.role;
 }
-
-/** Records that the team owns an experiment (first logged to with the team as entity). */
-export async function assignExperiment(db: Orm, teamId: number, experimentId: number): Promise<void> {
-  await db.execute(sql`insert into team_experiments (experiment_id, team_id) values (${experimentId}, ${teamId}) on conflict do nothing`);
-}
-
-/** The permission team membership gives `userId` on an experiment, if its team has them as a member. */
-export async function teamPermission(db: Orm, experimentId: number, userId: number): Promise<Permission | undefined> {
-  const found = await rows<{ role: Role }>(
-    db,
-    sql`select m.role from team_experiments e join team_members m on m.team_id = e.team_id
-        where e.experiment_id = ${experimentId} and m.user_id = ${userId}`,
-  );
-  return found.length ? ROLE_PERMISSION[found[0].role] : undefined;
-}
-
-/** Every experiment a user's teams give them a permission on (for filtering search results). */
-export async function teamPermissions(db: Orm, userId: number): Promise<Map<number, Permission>> {
-  const found = await rows<{ experiment_id: number | string; role: Role }>(
-    db,
-    sql`select e.experiment_id, m.role from team_experiments e join team_members m on m.team_id = e.team_id where m.user_id = ${userId}`,
-  );
-  return new Map(found.map((r) => [Number(r.experiment_id), ROLE_PERMISSION[r.role]]));
-}

@@ -3,7 +3,8 @@ import type { Context } from 'hono';
 import { checkTeamAdmin } from '../../auth/teams.js';
 import { createTeam, getTeam, listMembers, listTeams, removeMember, roleIn, ROLES, setMember, teamsOf } from '../../domain/teams/teams.js';
 import type { Deps } from '../../deps.js';
-import { permissionDenied, principalOf } from '../../auth/policy.js';
+import { authorize, permissionDenied, principalOf } from '../../auth/policy.js';
+import { share, shareTarget, unshare, type ShareRequest } from '../../auth/sharing.js';
 import { requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { caller, requireAuthOn, requireSelfOrAdmin } from './access.js';
@@ -18,6 +19,21 @@ async function mayRead(c: Context, deps: Deps, teamId: number): Promise<void> {
   if (me.isAdmin) return;
   if (!(await roleIn(deps.db, teamId, me.id))) throw permissionDenied(`'${me.username}' is not a member of this team`);
 }
+
+/** Sharing a resource is managing it: MANAGE on it (its creator, its team's admins, server admins). */
+async function mayShare(c: Context, deps: Deps, req: ShareRequest): Promise<void> {
+  requireAuthOn(deps);
+  const { kind } = await shareTarget(deps, req);
+  const need = kind === 'experiment' ? { access: 'experiment:manage' as const, input: { experiment_id: req.resource_id } } : { access: 'model:manage' as const, input: { name: req.resource_id } };
+  await authorize(deps, principalOf(c), need.access, need.input);
+}
+
+const shareIn = z.object({
+  resource_type: requiredString.openapi({ description: '`experiment` or `registered_model`' }),
+  resource_id: requiredString.openapi({ description: "The experiment's id, or the registered model's name" }),
+  team: z.string().optional(),
+  username: z.string().optional(),
+});
 
 /** Teams over HTTP (`cairn teams …` does the same directly on Postgres); docs/teams.md. */
 export function teamRoutes(r: Router): void {
@@ -84,6 +100,27 @@ export function teamRoutes(r: Router): void {
       const who = input.username ?? me.username;
       requireSelfOrAdmin(c, who);
       return { teams: (await teamsOf(deps.db, who)).map((t) => ({ id: t.id, name: t.name, created_at: t.createdAt, role: t.role })) };
+    },
+  });
+  defineRoute(r, {
+    method: 'post', path: '/cairn/teams/share', access: 'authenticated', tag,
+    summary: 'Share an experiment or registered model with a team or a user at READ, EDIT or MANAGE (needs MANAGE on it)',
+    input: shareIn.extend({ permission: requiredString }),
+    output: z.object({ permission: z.enum(['READ', 'EDIT', 'MANAGE']) }),
+    handle: async (deps, input, c) => {
+      await mayShare(c, deps, input);
+      return { permission: await share(deps, input) };
+    },
+  });
+  defineRoute(r, {
+    method: 'post', path: '/cairn/teams/unshare', access: 'authenticated', tag,
+    summary: 'End the share of an experiment or registered model with a team or a user (needs MANAGE on it)',
+    input: shareIn,
+    output: z.object({}),
+    handle: async (deps, input, c) => {
+      await mayShare(c, deps, input);
+      await unshare(deps, input);
+      return {};
     },
   });
 }

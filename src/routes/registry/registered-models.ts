@@ -3,6 +3,8 @@ import { filterByModelName } from '../../auth/filters.js';
 import { grantCreator } from '../../auth/grants.js';
 import { principalOf } from '../../auth/policy.js';
 import { requireModel } from '../../auth/resources.js';
+import { refuseTeamTagChange, teamOfNewModel } from '../../auth/teams.js';
+import { assignToTeam } from '../../domain/teams/team-grants.js';
 import {
   createRegisteredModel,
   deleteAlias,
@@ -37,8 +39,11 @@ export function registeredModelRoutes(r: Router): void {
     }),
     output: modelOut,
     handle: async (deps, input, c) => {
+      const team = await teamOfNewModel(deps, principalOf(c), input.tags);
       const created = await createRegisteredModel(deps, input);
-      await grantCreator(deps, principalOf(c), 'registered_model', await requireModel(deps, input.name));
+      const id = await requireModel(deps, input.name);
+      await grantCreator(deps, principalOf(c), 'registered_model', id);
+      if (team) await assignToTeam(deps.db, 'registered_model', team.id, id);
       return { registered_model: created };
     },
   });
@@ -84,13 +89,19 @@ export function registeredModelRoutes(r: Router): void {
     method: 'post', path: '/mlflow/registered-models/set-tag', access: 'model:edit', tag, summary: 'Set a registered model tag',
     input: z.object({ name: requiredString, key: requiredString, value: z.string().optional() }),
     output: empty,
-    handle: (deps, input) => setRegisteredModelTag(deps, input.name, input.key, input.value ?? ''),
+    handle: async (deps, input) => {
+      refuseTeamTagChange(input.key);
+      return setRegisteredModelTag(deps, input.name, input.key, input.value ?? '');
+    },
   });
   defineRoute(r, {
     method: 'delete', path: '/mlflow/registered-models/delete-tag', access: 'model:edit', tag, summary: 'Delete a registered model tag',
     input: z.object({ name: requiredString, key: requiredString }),
     output: empty,
-    handle: (deps, input) => deleteRegisteredModelTag(deps, input.name, input.key),
+    handle: async (deps, input) => {
+      refuseTeamTagChange(input.key);
+      return deleteRegisteredModelTag(deps, input.name, input.key);
+    },
   });
   const latestInput = z.object({ name: requiredString, stages: repeated(z.string()).optional() });
   const latestOutput = z.object({ model_versions: z.array(modelVersionOut).optional() });

@@ -1,7 +1,7 @@
 import type { Principal } from '../../auth/principal.js';
 import { checkEntity } from '../../auth/teams.js';
 import { afterProjectWrite, checkProject } from '../../auth/wandb.js';
-import { assignExperiment } from '../../domain/teams/teams.js';
+import { assignToTeam } from '../../domain/teams/team-grants.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
@@ -125,7 +125,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
         summaryMetrics: i.summaryMetrics,
       }, check);
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
-      if (team && projectCreated) await assignExperiment(ctx.deps.db, team.id, run.experiment_id);
+      if (team && projectCreated) await assignToTeam(ctx.deps.db, 'experiment', team.id, run.experiment_id);
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {
