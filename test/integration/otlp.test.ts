@@ -1,6 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { uniqueName, type TestApp } from '../harness/app.js';
+import { artifactBackends, startArtifactApp } from './artifacts-backends.js';
 
 // OTLP/HTTP trace export (POST /v1/traces) in JSON and protobuf, read back the way the mlflow client
 // reads a trace: its info, then the traces.json at its artifact location. The real OpenTelemetry
@@ -8,11 +9,6 @@ import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
 
 let t: TestApp;
 let experimentId: string;
-beforeAll(async () => {
-  t = await startTestApp();
-  experimentId = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('otlp') })).body.experiment_id;
-});
-afterAll(() => t.close());
 
 let n = 0;
 const traceHex = () => `${(++n).toString(16).padStart(8, '0')}${Date.now().toString(16).padStart(24, '0')}`;
@@ -88,7 +84,14 @@ async function spansOf(traceId: string) {
   return JSON.parse(res.body as string).spans as Record<string, any>[];
 }
 
-describe('POST /v1/traces', () => {
+// Once per blob store (the folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set): traces.json is read back and merged there.
+describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => {
+  beforeAll(async () => {
+    t = await startArtifactApp(backend);
+    experimentId = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('otlp') })).body.experiment_id;
+  });
+  afterAll(() => t.close());
+
   it('stores a JSON export as a trace the client can read', async () => {
     const hex = traceHex();
     const res = await post(JSON.stringify(jsonRequest(hex)), 'application/json', { 'x-mlflow-run-id': 'run-1' });
