@@ -158,6 +158,17 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect(found.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([`tr-${hex}`]);
   });
 
+  it('keeps every span when requests for one new trace arrive together', async () => {
+    const hex = traceHex();
+    const spans = Array.from({ length: 8 }, (_, i) => ({
+      traceId: hex, spanId: `00000000000001${i.toString(16).padStart(2, '0')}`, parentSpanId: '00000000000000a1', name: `c${i}`,
+      startTimeUnixNano: '1772359200300000000', endTimeUnixNano: '1772359200400000000',
+    }));
+    const results = await Promise.all(spans.map((span) => post(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }), 'application/json')));
+    expect(results.map((r) => r.status)).toEqual(spans.map(() => 200));
+    expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(spans.map((sp) => sp.name));
+  });
+
   it("tells the mlflow client's span-by-span export to stop, in the phrase it checks", async () => {
     const res = await post(protoRequest(traceHex()), 'application/x-protobuf', { 'User-Agent': 'mlflow-python-client/3.18.0' });
     expect(res.status).toBe(501);

@@ -222,7 +222,8 @@ export async function ingestOtlp(deps: Deps, shownExperiment: string, runId: str
   let count = 0;
   await deps.db.transaction(async (tx) => {
     const root = await activeExperimentRoot(tx, experimentId, shownExperiment);
-    for (const [traceId, spans] of byTrace) {
+    // Sorted, so two requests naming the same traces take their locks in one order (no deadlock).
+    for (const [traceId, spans] of [...byTrace].sort(([a], [b]) => (a < b ? -1 : 1))) {
       count += spans.length;
       await storeTrace(deps, tx, { experimentId, root, traceId, spans, runId });
     }
@@ -235,6 +236,9 @@ async function storeTrace(
   tx: Orm,
   t: { experimentId: number; root: string; traceId: string; spans: MlflowSpan[]; runId: string | undefined },
 ): Promise<void> {
+  // Two requests for a trace not yet stored find no row to lock; without this lock both would write
+  // traces.json from their own spans alone and one request's spans would be lost.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`otlp:${t.traceId}`}))`);
   const existing = await rows<{ experiment_id: string | number; artifact_location: string }>(
     tx,
     sql`select experiment_id, artifact_location from traces where trace_id = ${t.traceId} for update`,
