@@ -28,8 +28,8 @@ const HEALTH_PATHS = new Set(['/health', '/version']);
 // The JSON endpoints: MLflow's RPCs, W&B's GraphQL, file_stream and REST runs. Not among them: the
 // raw-bytes uploads (an MLflow artifact PUT, sent as application/octet-stream or a guessed type; the
 // UI's upload-artifact, whose body is the file, which MLflow takes in any type; a W&B run file
-// through its signed URL, sent untyped) and paths Cairn does not serve (OTLP's
-// protobuf, wandb-core's telemetry probe), which keep their 404 or 501.
+// through its signed URL, sent untyped), OTLP's `/v1/traces` (protobuf or JSON, checked by its route)
+// and paths Cairn does not serve (wandb-core's telemetry probe), which keep their 404 or 501.
 const JSON_BODY_PATHS = /^\/(?:ajax-)?api\/|^\/graphql$|^\/files\//;
 const RAW_BODY_PATHS = /^\/(?:ajax-)?api\/2\.0\/mlflow-artifacts\/artifacts\/|^\/ajax-api\/2\.0\/mlflow\/upload-artifact$/;
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';

@@ -199,12 +199,60 @@ def test_delete_traces_by_id_and_time_frees_blobs(client, experiment_id, cairn_s
     assert sorted(p.name for p in folder.iterdir()) == [ids[3]]
 
 
-def test_otlp_endpoint_answers_the_phrase_that_stops_span_export(server_url, experiment_id):
-    # Until OTLP ingestion lands, /v1/traces says so in the words the exporter checks for, so the
-    # client stops sending spans one by one (they still arrive in traces.json).
-    resp = requests.post(f"{server_url}/v1/traces", data=b"", headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id})
+def test_otlp_refuses_the_clients_span_by_span_export_in_its_phrase(server_url, experiment_id):
+    # The mlflow client also uploads whole traces (StartTraceV3 + traces.json): its span-by-span
+    # offers are refused in the words its exporter checks for, so each span is not written twice.
+    resp = requests.post(
+        f"{server_url}/v1/traces",
+        data=b"",
+        headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id, "User-Agent": "mlflow-python-client/3.18.0"},
+    )
     assert resp.status_code == 501
     assert "REST OTLP span logging is not supported" in resp.json()["message"]
+    # Any other sender with a bad body gets a 400 in MLflow's shape.
+    resp = requests.post(f"{server_url}/v1/traces", data=b"\x0f", headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id})
+    assert resp.status_code == 400
+    assert resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_opentelemetry_sdk_exporter_sends_to_v1_traces(server_url, client, experiment_id):
+    # A plain OpenTelemetry SDK (not mlflow's) with the OTLP/HTTP protobuf exporter, as any
+    # instrumented service would send; the trace is then read with the mlflow client.
+    from opentelemetry.exporter.otlp.proto.http import Compression
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.trace import Status, StatusCode
+
+    # Two exporters, plain and gzipped: every span arrives twice, and the merge by span id keeps one.
+    provider = TracerProvider(resource=Resource.create({"service.name": "otel-compat"}))
+    for compression in (Compression.NoCompression, Compression.Gzip):
+        exporter = OTLPSpanExporter(endpoint=f"{server_url}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id}, compression=compression)
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("compat")
+    with tracer.start_as_current_span("otel-root") as root:
+        root.set_attribute("user", "ada")
+        with tracer.start_as_current_span("otel-child") as child:
+            child.set_attribute("n", 3)
+            child.add_event("checkpoint", {"step": 1})
+            child.set_status(Status(StatusCode.ERROR, "bad"))
+    provider.shutdown()
+    trace_id = "tr-" + format(root.get_span_context().trace_id, "032x")
+
+    trace = client.get_trace(trace_id)
+    assert trace.info.state == "OK"
+    assert trace.info.tags["mlflow.traceName"] == "otel-root"
+    assert trace.info.experiment_id == experiment_id
+    spans = {s.name: s for s in trace.data.spans}
+    assert set(spans) == {"otel-root", "otel-child"}
+    assert spans["otel-root"].attributes["user"] == "ada"
+    assert spans["otel-child"].parent_id == spans["otel-root"].span_id
+    assert spans["otel-child"].attributes["n"] == 3
+    assert spans["otel-child"].status.status_code == "ERROR"
+    assert [e.name for e in spans["otel-child"].events] == ["checkpoint"]
+    found = mlflow.search_traces(locations=[experiment_id], filter_string="trace.name = 'otel-root'", return_type="list")
+    assert [t.info.trace_id for t in found] == [trace_id]
 
 
 def test_trace_bad_input_is_refused_in_mlflow_shape(server_url, experiment_id):

@@ -44,8 +44,8 @@ const traceInfo = () => ({
   tags: { owner: 'alice' },
 });
 
-async function call(method: 'get' | 'post' | 'patch' | 'delete' | 'put', url: string, auth: string | undefined, body?: unknown) {
-  let req = t.api[method](url);
+async function call(method: 'get' | 'post' | 'patch' | 'delete' | 'put', url: string, auth: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
+  let req = t.api[method](url).set(headers);
   if (auth) req = req.set('Authorization', auth);
   if (method === 'get') return req.query((body ?? {}) as Record<string, string>);
   if (method === 'put') return req.set('Content-Type', 'application/octet-stream').send(body as string);
@@ -125,6 +125,7 @@ interface Case {
   body?: () => unknown;
   /** Reads are allowed to the READ user (bob): only the others are refused. */
   read?: boolean;
+  headers?: () => Record<string, string>;
 }
 
 const families: Record<string, Case[]> = {
@@ -157,6 +158,11 @@ const families: Record<string, Case[]> = {
     { name: 'overwrite a trace', method: 'post', url: () => '/api/3.0/mlflow/traces', body: () => ({ trace: { trace_info: { ...traceInfo(), state: 'ERROR' } } }) },
     { name: 'tag a trace', method: 'patch', url: () => `/api/2.0/mlflow/traces/${traceId}/tags`, body: () => ({ key: 'owner', value: 'mallory' }) },
     { name: 'delete a trace tag', method: 'delete', url: () => `/api/2.0/mlflow/traces/${traceId}/tags`, body: () => ({ key: 'owner' }) },
+    {
+      name: 'export OTLP spans into the experiment', method: 'post', url: () => '/v1/traces',
+      headers: () => ({ 'x-mlflow-experiment-id': expId, 'Content-Type': 'application/json' }),
+      body: () => ({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: traceId.slice(3), spanId: '00000000000000ff', name: 'evil', startTimeUnixNano: '1' }] }] }] }),
+    },
     { name: 'delete traces', method: 'post', url: () => '/api/2.0/mlflow/traces/delete-traces', body: () => ({ experiment_id: expId, request_ids: [traceId] }) },
     { name: 'log an assessment', method: 'post', url: () => `/api/3.0/mlflow/traces/${traceId}/assessments`, body: () => ({ assessment: { assessment_name: 'q', feedback: { value: 0 } } }) },
     {
@@ -240,7 +246,7 @@ describe.each(Object.entries(families))('%s refuses', (family, cases) => {
       if (c.read && who === 'READ user') continue;
       it(`${c.name}: ${who}`, async () => {
         const auth = family === 'W&B' ? wandbCaller(who, callers()[who]) : callers()[who];
-        const res = await call(c.method, c.url(), auth, c.body?.());
+        const res = await call(c.method, c.url(), auth, c.body?.(), c.headers?.());
         const [status, code] = expected[who];
         expect(res.status, JSON.stringify(res.body)).toBe(status);
         if (family !== 'W&B') expect(res.body.error_code).toBe(code);

@@ -103,7 +103,7 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
   return getTraceInfo(deps, traceId);
 }
 
-async function upsertKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', traceId: string, values: Map<string, string>): Promise<void> {
+export async function upsertKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', traceId: string, values: Map<string, string>): Promise<void> {
   if (!values.size) return;
   const keys = [...values.keys()];
   await tx.execute(sql`

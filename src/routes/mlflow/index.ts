@@ -3,6 +3,7 @@ import { assessmentRoutes } from './assessments.js';
 import { experimentRoutes } from './experiments.js';
 import { loggingRoutes } from './logging.js';
 import { metricRoutes } from './metrics.js';
+import { otlpRoutes } from './otlp.js';
 import { runRoutes } from './runs.js';
 import { traceRoutes } from './traces.js';
 import { uiSupportRoutes } from './ui-support.js';
@@ -13,6 +14,7 @@ export function mlflowTrackingRoutes(r: Router): void {
   loggingRoutes(r);
   metricRoutes(r);
   traceRoutes(r);
+  otlpRoutes(r);
   assessmentRoutes(r);
   uiSupportRoutes(r);
 }

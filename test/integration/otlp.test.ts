@@ -1,0 +1,209 @@
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueName, type TestApp } from '../harness/app.js';
+import { artifactBackends, startArtifactApp } from './artifacts-backends.js';
+
+// OTLP/HTTP trace export (POST /v1/traces) in JSON and protobuf, read back the way the mlflow client
+// reads a trace: its info, then the traces.json at its artifact location. The real OpenTelemetry
+// exporter is driven in test/compat/test_tracing.py.
+
+let t: TestApp;
+let experimentId: string;
+
+let n = 0;
+const traceHex = () => `${(++n).toString(16).padStart(8, '0')}${Date.now().toString(16).padStart(24, '0')}`;
+const s = (stringValue: string) => ({ stringValue });
+
+function jsonRequest(trace: string) {
+  return {
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: s('svc') }] },
+      scopeSpans: [{
+        spans: [
+          {
+            traceId: trace, spanId: '00000000000000a1', name: 'root', kind: 2,
+            startTimeUnixNano: '1772359200250000000', endTimeUnixNano: '1772359201750000000',
+            attributes: [{ key: 'mlflow.spanInputs', value: s('{"q": 1}') }, { key: 'n', value: { intValue: '7' } }],
+            status: { code: 1 },
+          },
+          {
+            traceId: trace, spanId: '00000000000000b2', parentSpanId: '00000000000000a1', name: 'child',
+            startTimeUnixNano: '1772359200300000000', endTimeUnixNano: '1772359200400000000',
+            attributes: [{ key: 'tags', value: { arrayValue: { values: [s('a'), { boolValue: true }] } } }],
+            events: [{ name: 'exception', timeUnixNano: '1772359200350000000', attributes: [{ key: 'exception.message', value: s('boom') }] }],
+            status: { code: 'STATUS_CODE_ERROR', message: 'boom' },
+          },
+        ],
+      }],
+    }],
+  };
+}
+
+// A minimal protobuf writer for the test's bodies (field numbers from opentelemetry-proto).
+const varint = (v: bigint): number[] => {
+  const out: number[] = [];
+  do {
+    out.push(Number(v & 0x7fn) | (v > 0x7fn ? 0x80 : 0));
+    v >>= 7n;
+  } while (v > 0n);
+  return out;
+};
+const len = (no: number, bytes: Buffer | number[]) => Buffer.from([...varint(BigInt((no << 3) | 2)), ...varint(BigInt(bytes.length)), ...bytes]);
+const str = (no: number, v: string) => len(no, Buffer.from(v));
+const fixed64 = (no: number, v: bigint) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(v);
+  return Buffer.concat([Buffer.from(varint(BigInt((no << 3) | 1))), b]);
+};
+const enumField = (no: number, v: number) => Buffer.from([...varint(BigInt(no << 3)), ...varint(BigInt(v))]);
+const kv = (key: string, value: Buffer) => Buffer.concat([str(1, key), len(2, value)]);
+
+function protoRequest(trace: string): Buffer {
+  const span = Buffer.concat([
+    len(1, Buffer.from(trace, 'hex')), len(2, Buffer.from('00000000000000c3', 'hex')), str(5, 'proto-root'), enumField(6, 3),
+    fixed64(7, 1772359200000000000n), fixed64(8, 1772359200500000000n),
+    len(9, kv('k', str(1, 'v'))), len(9, kv('i', enumField(3, 42))),
+    len(15, Buffer.concat([str(2, ''), enumField(3, 1)])),
+  ]);
+  const scopeSpans = len(2, span);
+  const resourceSpans = Buffer.concat([len(1, len(1, kv('service.name', str(1, 'svc')))), len(2, scopeSpans)]);
+  return len(1, resourceSpans);
+}
+
+const post = (body: string | Buffer, type: string, headers: Record<string, string> = {}) =>
+  t.api.post('/v1/traces').set({ 'Content-Type': type, 'x-mlflow-experiment-id': experimentId, ...headers }).send(body);
+
+async function spansOf(traceId: string) {
+  const res = await t.api.get(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/${traceId}/artifacts/traces.json`)
+    .buffer(true).parse((r, done) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => done(null, Buffer.concat(chunks).toString()));
+    });
+  expect(res.status).toBe(200);
+  return JSON.parse(res.body as string).spans as Record<string, any>[];
+}
+
+// Once per blob store (the folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set): traces.json is read back and merged there.
+describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => {
+  beforeAll(async () => {
+    t = await startArtifactApp(backend);
+    experimentId = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('otlp') })).body.experiment_id;
+  });
+  afterAll(() => t.close());
+
+  it('stores a JSON export as a trace the client can read', async () => {
+    const hex = traceHex();
+    const res = await post(JSON.stringify(jsonRequest(hex)), 'application/json', { 'x-mlflow-run-id': 'run-1' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toEqual({});
+    const info = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
+    expect(info).toMatchObject({
+      trace_id: `tr-${hex}`,
+      trace_location: { mlflow_experiment: { experiment_id: experimentId } },
+      request_time: '2026-03-01T10:00:00.250Z',
+      execution_duration: '1.500s',
+      state: 'OK',
+      request_preview: '"{\\"q\\": 1}"',
+      tags: { 'mlflow.traceName': 'root' },
+      trace_metadata: { 'mlflow.sourceRun': 'run-1', 'mlflow.trace_schema.version': '3' },
+    });
+    const spans = await spansOf(`tr-${hex}`);
+    expect(spans).toHaveLength(2);
+    const [root, child] = spans;
+    expect(root).toMatchObject({
+      trace_id: Buffer.from(hex, 'hex').toString('base64'),
+      span_id: Buffer.from('00000000000000a1', 'hex').toString('base64'),
+      parent_span_id: null,
+      kind: 'SPAN_KIND_SERVER',
+      start_time_unix_nano: '1772359200250000000',
+      status: { code: 'STATUS_CODE_OK' },
+      attributes: { n: '7', 'mlflow.traceRequestId': `"tr-${hex}"` },
+    });
+    expect(child).toMatchObject({
+      parent_span_id: Buffer.from('00000000000000a1', 'hex').toString('base64'),
+      kind: 'SPAN_KIND_INTERNAL',
+      status: { code: 'STATUS_CODE_ERROR', message: 'boom' },
+      attributes: { tags: '["a",true]' },
+      events: [{ name: 'exception', time_unix_nano: '1772359200350000000', attributes: { 'exception.message': 'boom' } }],
+    });
+  });
+
+  it('stores a protobuf export (gzip too) and answers in protobuf', async () => {
+    const hex = traceHex();
+    const res = await post(gzipSync(protoRequest(hex)), 'application/x-protobuf', { 'Content-Encoding': 'gzip' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/x-protobuf/);
+    const info = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
+    expect(info).toMatchObject({ state: 'OK', execution_duration: '0.500s', tags: { 'mlflow.traceName': 'proto-root' } });
+    const [span] = await spansOf(`tr-${hex}`);
+    expect(span).toMatchObject({ name: 'proto-root', kind: 'SPAN_KIND_CLIENT', attributes: { k: '"v"', i: '42' }, end_time_unix_nano: '1772359200500000000' });
+  });
+
+  it('merges a trace sent over several requests, children before the root', async () => {
+    const hex = traceHex();
+    const [root, child] = jsonRequest(hex).resourceSpans[0].scopeSpans[0].spans;
+    const only = (span: object) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] });
+    expect((await post(only(child), 'application/json')).status).toBe(200);
+    const partial = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
+    expect(partial.state).toBe('IN_PROGRESS');
+    expect((await post(only(root), 'application/json')).status).toBe(200);
+    const whole = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
+    expect(whole).toMatchObject({ state: 'OK', execution_duration: '1.500s', tags: { 'mlflow.traceName': 'root' } });
+    expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+      filter: `trace.trace_id = 'tr-${hex}'`,
+    });
+    expect(found.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([`tr-${hex}`]);
+  });
+
+  it('keeps every span when requests for one new trace arrive together', async () => {
+    const hex = traceHex();
+    const spans = Array.from({ length: 8 }, (_, i) => ({
+      traceId: hex, spanId: `00000000000001${i.toString(16).padStart(2, '0')}`, parentSpanId: '00000000000000a1', name: `c${i}`,
+      startTimeUnixNano: '1772359200300000000', endTimeUnixNano: '1772359200400000000',
+    }));
+    const results = await Promise.all(spans.map((span) => post(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }), 'application/json')));
+    expect(results.map((r) => r.status)).toEqual(spans.map(() => 200));
+    expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(spans.map((sp) => sp.name));
+  });
+
+  it("tells the mlflow client's span-by-span export to stop, in the phrase it checks", async () => {
+    const res = await post(protoRequest(traceHex()), 'application/x-protobuf', { 'User-Agent': 'mlflow-python-client/3.18.0' });
+    expect(res.status).toBe(501);
+    expect(res.body.message).toContain('REST OTLP span logging is not supported');
+  });
+
+  it('refuses bad input with a 400 in MLflow shape and stores nothing', async () => {
+    const hex = traceHex();
+    const good = jsonRequest(hex);
+    const cases: [string | Buffer, string, Record<string, string>?][] = [
+      ['{', 'application/json'],
+      [JSON.stringify({ resourceSpans: [] }), 'application/json'],
+      [JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ ...good.resourceSpans[0].scopeSpans[0].spans[0], traceId: 'xyz' }] }] }] }), 'application/json'],
+      // The second span is malformed: the first, valid one must not be stored either.
+      [JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [good.resourceSpans[0].scopeSpans[0].spans[0], { traceId: hex, spanId: '1', name: 'x' }] }] }] }), 'application/json'],
+      [Buffer.from([0x0a, 0xff, 0x01]), 'application/x-protobuf'],
+      [Buffer.from([0x0f]), 'application/x-protobuf'],
+      [JSON.stringify(good), 'text/plain'],
+      [JSON.stringify(good), 'application/json', { 'Content-Encoding': 'gzip' }],
+      [JSON.stringify(good), 'application/json', { 'x-mlflow-experiment-id': '' }],
+    ];
+    for (const [body, type, headers] of cases) {
+      const res = await post(body, type, headers);
+      expect(res.status, `${type} ${String(body).slice(0, 80)}`).toBe(400);
+      expect(res.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
+    }
+    expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).status).toBe(404);
+    const missing = await post(JSON.stringify(good), 'application/json', { 'x-mlflow-experiment-id': '987654321' });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
+  });
+
+  it('refuses a compressed body that expands past the size limit', async () => {
+    const res = await post(gzipSync(Buffer.alloc(16 * 1024 * 1024 + 1, 0x20)), 'application/json', { 'Content-Encoding': 'gzip' });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/expands past/) });
+  });
+});
