@@ -14,11 +14,32 @@ import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { wandbRoutes } from './routes/wandb/index.js';
-import { unimplementedFamily, unimplementedMessage } from './routes/unimplemented.js';
+import { isNamedCall, unimplementedFamily, unimplementedMessage } from './routes/unimplemented.js';
 import { uiStaticRoutes } from './routes/ui-static.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { requestObserver } from './observability/request-observer.js';
+
 import { routeLabel } from './observability/route-label.js';
+
+const API_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE']);
+
+/** A matcher for each API route with path parameters (`/traces/:trace_id/tags`), middleware left out. */
+function templatedRoutes(routes: { method: string; path: string }[]): RegExp[] {
+  const paths = new Set(routes.filter((r) => r.method !== 'ALL' && r.path.includes('/:') && isApiRoute(r.path)).map((r) => r.path));
+  return [...paths].map((p) => {
+    const source = p
+      .split(/(:\w+(?:\{[^}]+\})?)/)
+      .map((part) => {
+        const param = /^:\w+(?:\{([^}]+)\})?$/.exec(part);
+        if (param) return param[1] ? `(?:${param[1]})` : '[^/]+';
+        return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('');
+    return new RegExp(`^${source}$`);
+  });
+}
+
+const isApiRoute = (p: string) => /^\/(ajax-)?api\//.test(p);
 
 export const OPENAPI_INFO = {
   openapi: '3.0.3',
@@ -55,12 +76,20 @@ export function createApp(deps: Deps): OpenAPIHono {
   uiStaticRoutes(router);
   assertEveryRouteGuarded(router);
 
+  const templated = templatedRoutes(app.routes);
   app.notFound((c) => {
     const path = c.req.path;
     // Flask answers a wrong method on a known path with 405; the client maps it to an error, not a fallback.
     if (router.knownPaths.has(path)) return errorResponse(c, 405, 'ENDPOINT_NOT_FOUND', `Method ${c.req.method} not allowed on ${path}`);
+    // A family not built yet answers its calls with 501. Only the methods MLflow's REST API uses are
+    // such calls: PUT (artifact uploads only), TRACE or OPTIONS on these paths are a client's mistake.
+    // A path with parameters that a route of another method serves is a 405 as a literal path is.
     const family = unimplementedFamily(path);
-    if (family) return errorResponse(c, 501, 'NOT_IMPLEMENTED', unimplementedMessage(family, `${c.req.method} ${path}`));
+    const servedByAnother = templated.some((re) => re.test(path));
+    if (family && API_METHODS.has(c.req.method) && (!servedByAnother || isNamedCall(path))) {
+      return errorResponse(c, 501, 'NOT_IMPLEMENTED', unimplementedMessage(family, `${c.req.method} ${path}`));
+    }
+    if (family || servedByAnother) return errorResponse(c, 405, 'ENDPOINT_NOT_FOUND', `Method ${c.req.method} not allowed on ${path}`);
     return errorResponse(c, 404, 'ENDPOINT_NOT_FOUND', `No API endpoint at ${c.req.method} ${path}`);
   });
 

@@ -14,3 +14,11 @@ export function unimplementedFamily(path: string): string | undefined {
 export function unimplementedMessage(family: string, call: string): string {
   return `Cairn does not implement ${family} yet: ${call}`;
 }
+
+// Calls of these families whose last segment is a name, not an id: a route with a parameter in that
+// place (GET /api/3.0/mlflow/traces/:trace_id) must not turn them into a 405.
+const NAMED_CALLS = new Set(['link-prompts', 'link-to-run', 'calculate-filter-correlation', 'batchGetInfos', 'batchGet', 'get']);
+
+export function isNamedCall(path: string): boolean {
+  return NAMED_CALLS.has(path.slice(path.lastIndexOf('/') + 1));
+}

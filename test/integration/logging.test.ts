@@ -165,10 +165,24 @@ describe('server endpoints', () => {
   });
 
   it('answers unimplemented families with 501 NOT_IMPLEMENTED', async () => {
-    for (const path of ['/api/2.0/mlflow/webhooks', '/api/2.0/mlflow/traces/link-to-run', '/api/3.0/mlflow/scorers/register']) {
+    for (const path of ['/api/2.0/mlflow/webhooks', '/api/2.0/mlflow/traces/link-to-run', '/api/3.0/mlflow/traces/link-prompts', '/api/3.0/mlflow/scorers/register']) {
       const res = await t.api.post(path).send({});
       expect(res.status, path).toBe(501);
       expect(res.body.error_code).toBe('NOT_IMPLEMENTED');
     }
+    // A method MLflow's API does not use there is a client error, not a missing endpoint (the fuzzer
+    // sends PUT and TRACE).
+    for (const res of [
+      await t.api.put('/api/3.0/mlflow/traces/tr-0/assessments').send({}),
+      await t.api.options('/api/3.0/mlflow/traces/tr-0'),
+      await t.api.put('/api/2.0/mlflow/traces/tr-0/tags').send({}),
+      await t.api.post('/api/3.0/mlflow/traces/tr-0/tags').send({}),
+    ]) {
+      expect(res.status).toBe(405);
+      expect(res.body.error_code).toBe('ENDPOINT_NOT_FOUND');
+    }
+    expect((await t.api.put('/api/2.0/mlflow/webhooks/w-0').send({})).status).toBe(405);
+    // Outside those families too: a path with parameters that another method serves is a 405, not a 404.
+    expect((await t.api.put('/api/wandb/runs/e/p/r/history').send({})).status).toBe(405);
   });
 });
