@@ -161,6 +161,22 @@ describe('distribution sampling', () => {
     }
     expect(normalPpf(0.975)).toBeCloseTo(1.95996, 4);
   });
+
+  it('keeps a bounded value within its bounds at the ends of the unit interval', () => {
+    // exp(log(0.0001) + (log(0.1) - log(0.0001))) is 0.10000000000000006 in floating point.
+    const [lr, drop, inv] = leaves(params({
+      lr: { distribution: 'log_uniform_values', min: 0.0001, max: 0.1 },
+      drop: { distribution: 'uniform', min: 0.1, max: 0.7 },
+      inv: { distribution: 'inv_log_uniform_values', min: 0.0001, max: 0.1 },
+    }));
+    for (const leaf of [lr, drop, inv]) {
+      for (const u of [0, 1]) {
+        const v = decodeLeaf(leaf.spec, u) as number;
+        expect(v).toBeGreaterThanOrEqual((leaf.spec as { min: number }).min);
+        expect(v).toBeLessThanOrEqual((leaf.spec as { max: number }).max);
+      }
+    }
+  });
 });
 
 describe('grid search', () => {

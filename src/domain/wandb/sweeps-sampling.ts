@@ -94,11 +94,13 @@ export function decodeLeaf(spec: Leaf['spec'], u: number): unknown {
   if (spec.kind === 'categorical') return spec.values[Math.min(spec.values.length - 1, Math.floor(u * spec.values.length))];
   const { min, max, mu, sigma, q } = spec;
   const logUniform = (lo: number, hi: number) => Math.exp(lo + u * (hi - lo));
+  // exp(log(max)) can be max plus a rounding error: a value the user bounded stays within its bounds.
+  const bounded = (x: number) => Math.min(max, Math.max(min, x));
   switch (spec.distribution) {
     case 'int_uniform':
       return Math.min(max, min + Math.floor(u * (max - min + 1)));
     case 'uniform':
-      return min + u * (max - min);
+      return bounded(min + u * (max - min));
     case 'q_uniform':
       return quantize(min + u * (max - min), q);
     // log_uniform's min/max are natural-log exponents; the _values forms give the values themselves.
@@ -107,14 +109,14 @@ export function decodeLeaf(spec: Leaf['spec'], u: number): unknown {
     case 'q_log_uniform':
       return quantize(logUniform(min, max), q);
     case 'log_uniform_values':
-      return logUniform(Math.log(min), Math.log(max));
+      return bounded(logUniform(Math.log(min), Math.log(max)));
     case 'q_log_uniform_values':
       return quantize(logUniform(Math.log(min), Math.log(max)), q);
     // log(1/X) is uniform: X = 1 / e^(uniform in [min, max]).
     case 'inv_log_uniform':
       return 1 / Math.exp(min + (1 - u) * (max - min));
     case 'inv_log_uniform_values':
-      return 1 / Math.exp(Math.log(1 / max) + (1 - u) * (Math.log(1 / min) - Math.log(1 / max)));
+      return bounded(1 / Math.exp(Math.log(1 / max) + (1 - u) * (Math.log(1 / min) - Math.log(1 / max))));
     case 'normal':
       return mu + sigma * normalPpf(clamp01(u));
     case 'q_normal':
