@@ -18,7 +18,6 @@ import { isNamedCall, unimplementedFamily, unimplementedMessage } from './routes
 import { uiStaticRoutes } from './routes/ui-static.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { requestObserver } from './observability/request-observer.js';
-
 import { routeLabel } from './observability/route-label.js';
 
 const API_METHODS = new Set(['GET', 'POST', 'PATCH', 'DELETE']);
