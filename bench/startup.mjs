@@ -53,45 +53,40 @@ const freePort = () =>
     });
   });
 
+/**
+ * The /proc stat fields (from field 3, the state, on) of each process in the group. fields[0] is the
+ * state, fields[2] the pgrp (field 5), fields[11..14] utime..cstime (fields 14-17).
+ */
+function groupStats(pgid) {
+  const stats = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid) stats.push(fields);
+  }
+  return stats;
+}
+
 // CPU time the process group has used (Linux /proc; utime + stime of each process, and of its
 // waited-for children). On a machine shared with other jobs the wall-clock figure says more about
 // the load than about Cairn; the CPU time is what a quiet machine would need, if it ran on one core.
 function groupCpuMs(pgid) {
-  let ticks = 0;
   try {
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      let stat;
-      try {
-        stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      } catch {
-        continue;
-      }
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // fields[0] is field 3 (state): pgrp is field 5, utime..cstime fields 14-17.
-      if (Number(fields[2]) !== pgid) continue;
-      ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-    }
+    const ticks = groupStats(pgid).reduce((sum, f) => sum + Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]), 0);
+    return ticks * 10; // USER_HZ is 100 on Linux
   } catch {
     return NaN;
   }
-  return ticks * 10; // USER_HZ is 100 on Linux
 }
 
-function groupAlive(pgid) {
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // A zombie (state Z) holds nothing any more.
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return false;
-}
+// A zombie (state Z) holds nothing any more.
+const groupAlive = (pgid) => groupStats(pgid).some((f) => f[0] !== 'Z');
 
 /** Wall-clock ms from spawn to the first 200 from /health, and the CPU ms used by then; then the server is stopped. */
 async function timeToHealth(cmd, args) {
