@@ -30,7 +30,9 @@ export const params = pgTable(
     key: text('key').notNull(),
     value: text('value').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('params_key_value_idx').on(t.key, t.value)],
+  // text_pattern_ops: on a database whose collation is not C (Postgres' default C.UTF-8, en_US...),
+  // only this operator class lets `value LIKE 'prefix%'` use the index; `=` uses it as before.
+  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('params_key_value_idx').on(t.key, t.value.op('text_pattern_ops'))],
 );
 
 export const runTags = pgTable(
@@ -42,5 +44,5 @@ export const runTags = pgTable(
     key: text('key').notNull(),
     value: text('value').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('run_tags_key_value_idx').on(t.key, t.value)],
+  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('run_tags_key_value_idx').on(t.key, t.value.op('text_pattern_ops'))],
 );

@@ -224,6 +224,8 @@ export function runSearchQuery(input: {
    * the untiered result (which ranks numbers before NaN before missing).
    */
   tier?: 'valued' | 'unvalued';
+  /** One param/tag filter (its index among the parsed filter's comparisons) rendered by its matches: see Narrowing. */
+  narrow?: Narrowing;
 }): SQL {
   const comparisons = parseFilter(input.filter, RUN_SEARCH_DIALECT);
   const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
@@ -294,14 +296,54 @@ export function runSearchQuery(input: {
     }
   });
   let subqueries = 0;
-  for (const c of comparisons) {
-    if (!moved.has(c)) where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
-  }
+  comparisons.forEach((c, i) => {
+    if (moved.has(c)) return;
+    if (input.narrow?.index === i) where.push(narrowedCondition(c, input.narrow));
+    else where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+  });
   // MLflow's tie-breakers: its natural order (start_time DESC) unless ordered by it, then run_id.
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'start_time')) order.push(sql`r.start_time DESC NULLS LAST`);
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'run_id')) order.push(sql`r.run_id ASC`);
 
   return sql`SELECT r.run_id FROM runs r${sql.join(joins, sql``)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${input.limit} OFFSET ${input.offset}`;
+}
+
+/**
+ * How one param/tag filter is rendered once its number of matching rows is known (searchRunIds counts
+ * them first through the (key, value) index). Postgres estimates `key = 'seed' AND value = '5'` from
+ * the two columns apart and cannot know where the matches lie in the run order, so as a plain EXISTS
+ * it may walk every run looking for a page (100k runs: 0.5 s for one match of `seed = '5'`, 0.8 s
+ * for `seed LIKE '1%'`, whose 11k matches are the oldest runs). Instead:
+ * - 'ids': the few matching run ids themselves, sent as an array: Postgres fetches just those runs.
+ * - 'hashed': the matches as an uncorrelated IN kept out of the join search (the `OR FALSE`), which
+ *   Postgres runs once into a hash table and probes per run: bounded by one pass over the matches
+ *   and one over the runs whatever the estimates.
+ * Many matches (an unselective filter) keep the EXISTS, whose walk stops at the first page.
+ */
+export type Narrowing = { index: number; form: 'ids'; runIds: readonly string[] } | { index: number; form: 'hashed' };
+
+function narrowedCondition(c: Comparison, narrow: Narrowing): SQL {
+  if (narrow.form === 'ids') return sql`r.run_id = ANY(${textArray(narrow.runIds)}::text[])`;
+  return sql`(r.run_id IN (${keyedMatches(c)}) OR FALSE)`;
+}
+
+/** The filters that can be narrowed: = or LIKE on a param or tag value, which the (key, value) index serves. */
+export function narrowable(filter: string | undefined): { index: number; comparison: Comparison }[] {
+  const out: { index: number; comparison: Comparison }[] = [];
+  parseFilter(filter, RUN_SEARCH_DIALECT).forEach((c, index) => {
+    if ((c.entity === 'param' || c.entity === 'tag') && (c.op === '=' || c.op === 'LIKE') && c.operand.kind === 'string') out.push({ index, comparison: c });
+  });
+  return out;
+}
+
+export function keyedFilterCount(filter: string | undefined): number {
+  return parseFilter(filter, RUN_SEARCH_DIALECT).filter((c) => c.entity === 'param' || c.entity === 'tag').length;
+}
+
+/** `SELECT run_id` of the param/tag rows that pass one narrowable comparison, in any experiment. */
+export function keyedMatches(c: Comparison): SQL {
+  const table = sql.raw(KEYED_TABLES[c.entity as 'param' | 'tag']);
+  return sql`SELECT k.run_id FROM ${table} k WHERE k.key = ${c.key} AND ${predicate(sql.raw('k.value'), c.op, c.operand, 'text')}`;
 }
 
 // `> -Infinity` holds for every number and for no NaN: the valued tier's bound.
@@ -313,14 +355,17 @@ const NUMBER_BOUND: Comparison = { entity: 'metric', key: '', op: '>=', operand:
  * (every match read and sorted, 0.7 s for 25k matches of 100k runs). Split into a valued tier, which
  * can walk the (key, value) index in order and stop at the page (30 ms there), and the rest after it.
  */
-export function firstOrderMetric(filter: string | undefined, orderBy: string[] | undefined): string | null {
+export function firstOrderMetric(filter: string | undefined, orderBy: string[] | undefined, keyedFiltersProbed = false): string | null {
   const first = parseOrderBy(orderBy, RUN_SEARCH_DIALECT)[0];
   if (!first || first.entity !== 'metric' || first.aggregate) return null;
   const comparisons = parseFilter(filter, RUN_SEARCH_DIALECT);
-  // Not with a param, tag or dataset filter: Postgres estimates `key = 'seed' AND value = '5'` from
-  // the two columns apart ('5' is a common value of another key), expects thousands of matches where
-  // there is one, and walks the whole index looking for the page (100k runs: 46 ms became 1.1 s).
-  if (comparisons.some((c) => c.entity === 'param' || c.entity === 'tag' || c.entity === 'dataset')) return null;
+  // Not with a dataset filter, nor with a param or tag filter whose matches were not counted first
+  // (searchRunIds' narrowing): Postgres estimates `key = 'seed' AND value = '5'` from the two columns
+  // apart ('5' is a common value of another key), expects thousands of matches where there is one,
+  // and walks the whole index looking for the page (100k runs: 46 ms became 1.1 s). Counted, a rare
+  // filter becomes a list of run ids and a common one keeps a walk short.
+  if (comparisons.some((c) => c.entity === 'dataset')) return null;
+  if (!keyedFiltersProbed && comparisons.some((c) => c.entity === 'param' || c.entity === 'tag')) return null;
   return boundedMetrics(comparisons).has(first.key) ? null : first.key;
 }
 
