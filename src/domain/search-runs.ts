@@ -61,7 +61,7 @@ const PROBED_FILTERS = 3;
  * The most selective narrowable param/tag filter and how to render it, from capped counts of its rows
  * on the (key, value) index (across experiments: a guide to the plan, never to the result).
  */
-async function chooseNarrowing(db: Db, filter: string | undefined, t: NarrowThresholds): Promise<{ narrow?: Narrowing; probedAll: boolean }> {
+export async function chooseNarrowing(db: Db, filter: string | undefined, t: NarrowThresholds): Promise<{ narrow?: Narrowing; probedAll: boolean }> {
   const candidates = narrowable(filter);
   const probed = candidates.slice(0, PROBED_FILTERS);
   let best: { index: number; n: number; comparison: Comparison } | undefined;

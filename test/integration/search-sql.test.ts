@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
-import { searchRunIds } from '../../src/domain/search-runs.js';
+import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
 import { firstOrderMetric, runSearchQuery } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
@@ -196,6 +196,44 @@ describe('runs search SQL', () => {
     expect(firstOrderMetric('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
     expect(firstOrderMetric(undefined, ['params.model'])).toBeNull();
     expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'])).toBeNull();
+  });
+
+  it('returns the same runs whichever way searchRunIds renders a counted param or tag filter', async () => {
+    // searchRunIds counts the rows of up to three `=`/LIKE param or tag filters first and renders the
+    // rarest as a list of run ids or a hashed IN; the thresholds here force each form on this seed.
+    const forms = { ids: { ids: 1000, hashed: 2000 }, hashed: { ids: 0, hashed: 1000 }, exists: { ids: 0, hashed: 0 } };
+    const cases: Array<[string, string[] | undefined]> = [
+      ["params.model = 'tree'", undefined],
+      ["params.model LIKE 'T%'", undefined],
+      ["params.model LIKE '%ree' AND tags.team = 'vision'", undefined],
+      ["tags.team LIKE 'V%' AND params.model = 'tree' AND metrics.acc > 0", ['metrics.loss DESC']],
+      ["params.model = 'nothing'", undefined],
+      ["params.model ILIKE 'tree' AND params.lr = '0.1'", ['metrics.acc']],
+      ["params.model = 'Tree'", ['metrics.loss DESC']],
+    ];
+    for (const [filter, orderBy] of cases) {
+      const query = { experimentIds: [expA, expB], filter, orderBy, runViewType: 'ALL' as const };
+      const whole = await search(filter, orderBy, { experimentIds: [expA, expB], runViewType: 'ALL' });
+      for (const [name, thresholds] of Object.entries(forms)) {
+        const { narrow } = await chooseNarrowing(db.orm, filter, thresholds);
+        // No match at all is a list of no ids unless the thresholds leave no list.
+        const expected = name === 'exists' ? undefined : filter.includes('nothing') ? 'ids' : name;
+        expect(narrow?.form, `${filter} ${name}`).toBe(expected);
+        for (let offset = 0; offset <= whole.length; offset++) {
+          const page = (await searchRunIds(db.orm, query, offset, 2, thresholds)).map((r) => r.run_id);
+          expect(page, `${filter} as ${name}, offset ${offset}`).toEqual(whole.slice(offset, offset + 2));
+        }
+      }
+    }
+    // The rarest of the counted filters is the one rendered by its matches (counting stops at a filter
+    // with few enough rows for a list).
+    const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000 });
+    expect(narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
+    // Metric orderings are tiered once the param/tag filters were counted, not otherwise.
+    expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'], true)).toBe('acc');
+    expect(firstOrderMetric("params.model ILIKE 'tree'", ['metrics.acc'], true)).toBe('acc');
+    expect((await chooseNarrowing(db.orm, "params.model ILIKE 'tree'", forms.ids)).probedAll).toBe(false);
+    expect((await chooseNarrowing(db.orm, "params.model = 'tree'", forms.ids)).probedAll).toBe(true);
   });
 
   it('orders by params, tags and attributes with missing values last', async () => {
