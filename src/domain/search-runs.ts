@@ -46,8 +46,9 @@ export async function searchRunIds(
 
 /**
  * Up to `ids` matching rows: the run ids go into the query itself; up to `hashed`: hashed (see
- * Narrowing in runs-sql.ts). 100k runs, `seed LIKE '1%'` (11k matches, the oldest runs): 0.8 s as an
- * EXISTS, ~50 ms hashed; `optimizer = 'adam'` (50k matches) stays an EXISTS (3 ms; 130 ms hashed).
+ * Narrowing in runs-sql.ts). 100k runs (docs/bench.md): `seed LIKE '1%'` (11k matches, the oldest
+ * runs) 0.6 s as an EXISTS, 22–35 ms hashed; `seed = '5'` 0.5–0.8 s, 1–4 ms as ids; `optimizer =
+ * 'adam'` (50k matches) stays an EXISTS (3–5 ms; 130 ms hashed). The count costs ~3 ms at most.
  */
 export interface NarrowThresholds {
   ids: number;

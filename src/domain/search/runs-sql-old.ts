@@ -1,0 +1,366 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { invalidParam } from '../../errors.js';
+import { numberArray, textArray } from '../../lib/pg-array.js';
+import { parseOrderBy } from './order-by.js';
+import {
+  lookup,
+  NUMERIC_OPS,
+  parseFilter,
+  type Comparator,
+  type Comparison,
+  type NamedField,
+  type Operand,
+  type SearchDialect,
+} from './parse.js';
+
+// search_runs: MLflow filter + order_by -> one parameterised SELECT of run ids. Client text only
+// ever travels as bind parameters; table, column and operator text comes from the allow-lists here.
+
+const STRING_ATTR_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
+const KEYED_STRING_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'];
+const SET_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
+
+const str = (key: string, ops = STRING_ATTR_OPS): NamedField => ({ key, type: 'string', ops });
+const num = (key: string): NamedField => ({ key, type: 'number', ops: NUMERIC_OPS });
+
+export const RUN_SEARCH_DIALECT: SearchDialect = {
+  subject: 'runs',
+  prefixes: {
+    metric: 'metric',
+    metrics: 'metric',
+    parameter: 'param',
+    parameters: 'param',
+    param: 'param',
+    params: 'param',
+    tag: 'tag',
+    tags: 'tag',
+    attribute: 'attribute',
+    attributes: 'attribute',
+    attr: 'attribute',
+    run: 'attribute',
+    dataset: 'dataset',
+    datasets: 'dataset',
+  },
+  openEntities: {
+    metric: { type: 'number', ops: NUMERIC_OPS },
+    param: { type: 'string', ops: KEYED_STRING_OPS },
+    tag: { type: 'string', ops: KEYED_STRING_OPS },
+  },
+  namedFields: {
+    // lifecycle_stage and experiment_id are not searchable in MLflow (run_view_type / experiment_ids
+    // cover them), so they are absent here too.
+    attribute: {
+      run_id: str('run_id', SET_OPS),
+      run_name: str('run_name'),
+      'run name': str('run_name'),
+      'Run name': str('run_name'),
+      'Run Name': str('run_name'),
+      status: str('status'),
+      user_id: str('user_id'),
+      artifact_uri: str('artifact_uri'),
+      start_time: num('start_time'),
+      end_time: num('end_time'),
+      created: num('start_time'),
+      Created: num('start_time'),
+    },
+    dataset: { name: str('name', SET_OPS), digest: str('digest', SET_OPS), context: str('context', SET_OPS) },
+  },
+  orderBy: {
+    openEntities: ['metric', 'param', 'tag'],
+    attributes: {
+      run_id: 'run_id',
+      run_name: 'run_name',
+      'run name': 'run_name',
+      'Run name': 'run_name',
+      'Run Name': 'run_name',
+      status: 'status',
+      user_id: 'user_id',
+      artifact_uri: 'artifact_uri',
+      start_time: 'start_time',
+      end_time: 'end_time',
+      created: 'start_time',
+      Created: 'start_time',
+    },
+  },
+};
+
+type ColumnType = 'text' | 'bigint' | 'float8';
+interface Column {
+  sql: string;
+  type: ColumnType;
+}
+
+const RUN_COLUMNS: Readonly<Record<string, Column>> = {
+  run_id: { sql: 'r.run_id', type: 'text' },
+  run_name: { sql: 'r.name', type: 'text' },
+  status: { sql: 'r.status', type: 'text' },
+  user_id: { sql: 'r.user_id', type: 'text' },
+  artifact_uri: { sql: 'r.artifact_uri', type: 'text' },
+  start_time: { sql: 'r.start_time', type: 'bigint' },
+  end_time: { sql: 'r.end_time', type: 'bigint' },
+};
+
+// Order terms only (parseOrderBy lets them through for the UI's search alone), never filters.
+const UI_ORDER_COLUMNS: Readonly<Record<string, Column>> = {
+  duration: { sql: '(r.end_time - r.start_time)', type: 'bigint' },
+  experiment_id: { sql: 'r.experiment_id', type: 'bigint' },
+};
+
+const KEYED_TABLES = { metric: 'latest_metrics', param: 'params', tag: 'run_tags' } as const;
+
+const SQL_OPERATORS: Readonly<Partial<Record<Comparator, string>>> = {
+  '=': '=',
+  '!=': '<>',
+  '<': '<',
+  '<=': '<=',
+  '>': '>',
+  '>=': '>=',
+  LIKE: 'LIKE',
+  ILIKE: 'ILIKE',
+};
+
+/**
+ * `<column> <op> <operand>` for one comparison, shared by every search renderer. Numbers are sent as
+ * text cast to the column's type, so fractions, ±Infinity (1e999) and huge integers reach Postgres
+ * the same way through both drivers; anything a bigint cannot hold is compared as float8.
+ */
+export function predicate(column: SQL, op: Comparator, operand: Operand, type: ColumnType): SQL {
+  switch (operand.kind) {
+    case 'none':
+      return op === 'IS NULL' ? sql`${column} IS NULL` : sql`${column} IS NOT NULL`;
+    case 'list': {
+      const values = sql`${textArray(operand.values)}::text[]`;
+      return op === 'IN' ? sql`${column} = ANY(${values})` : sql`${column} <> ALL(${values})`;
+    }
+    case 'string':
+      return sql`${column} ${operator(op)} ${operand.value}::text`;
+    case 'number': {
+      const asBigint = type === 'bigint' && Number.isSafeInteger(operand.value);
+      const value = asBigint ? sql`${String(operand.value)}::bigint` : sql`${String(operand.value)}::float8`;
+      return sql`${column} ${operator(op)} ${value}`;
+    }
+  }
+}
+
+function operator(op: Comparator): SQL {
+  const text = SQL_OPERATORS[op];
+  if (!text) throw invalidParam(`Invalid comparator '${op}'`);
+  return sql.raw(text);
+}
+
+// Planning cost, not execution, is what grows with the number of clauses: every EXISTS becomes a
+// semi-join on run_id and every ordering key a join, and Postgres' planner slows down sharply past a
+// dozen of them (50 filters and 10 order keys took seconds to plan). Up to these limits they stay
+// joins, which is what makes the common one-to-three-clause search fast; beyond them, filters get an
+// OFFSET 0 fence (run per candidate row via the (run_id, key) primary key) and ordering keys become
+// correlated scalar subqueries.
+export const JOINED_FILTERS = 8;
+const JOINED_ORDER_KEYS = 4;
+
+/** SQL for one comparison on runs `r`; `fenced` keeps a subquery out of the planner's join search. */
+export function runCondition(c: Comparison, fenced = false): SQL {
+  if (c.entity === 'attribute') {
+    const column = lookup(RUN_COLUMNS, c.key);
+    if (!column) throw invalidParam(`Invalid attribute key '${c.key}'`);
+    return predicate(sql.raw(column.sql), c.op, c.operand, column.type);
+  }
+  const fence = sql.raw(fenced ? ' OFFSET 0' : '');
+  if (c.entity === 'dataset') return sql`EXISTS (${datasetSubquery(c)}${fence})`;
+  if (c.entity === 'metadata') throw invalidParam(`Invalid entity type 'metadata' for runs`);
+  const table = sql.raw(KEYED_TABLES[c.entity]);
+  const base = sql`SELECT 1 FROM ${table} k WHERE k.run_id = r.run_id AND k.key = ${c.key}`;
+  // A run without the key never matches, except IS NULL; so `!=` also requires the key to exist.
+  if (c.op === 'IS NULL') return sql`NOT EXISTS (${base}${fence})`;
+  if (c.op === 'IS NOT NULL') return sql`EXISTS (${base}${fence})`;
+  let test = predicate(sql.raw('k.value'), c.op, c.operand, c.entity === 'metric' ? 'float8' : 'text');
+  // Postgres orders NaN above every number; MLflow's NaN never satisfies < <= = > >= (IEEE), so
+  // keep NaN out of the two comparisons where Postgres would let it through.
+  if (c.entity === 'metric' && (c.op === '>' || c.op === '>=')) test = sql`${test} AND k.value <> 'NaN'::float8`;
+  return sql`EXISTS (${base} AND ${test}${fence})`;
+}
+
+// A run matches when any one of its dataset inputs matches (so `!=` and NOT IN mean "has an input
+// that is not ..."). The context is the input tag mlflow.data.context, kept in its own column.
+function datasetSubquery(c: Comparison): SQL {
+  if (c.key === 'context') {
+    const test = predicate(sql.raw('i.context'), c.op, c.operand, 'text');
+    return sql`SELECT 1 FROM run_dataset_inputs i WHERE i.run_id = r.run_id AND ${test}`;
+  }
+  const column = c.key === 'name' ? 'd.name' : c.key === 'digest' ? 'd.digest' : null;
+  if (!column) throw invalidParam(`Invalid dataset key '${c.key}'`);
+  const test = predicate(sql.raw(column), c.op, c.operand, 'text');
+  return sql`SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_id = r.run_id AND ${test}`;
+}
+
+export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
+
+/** lifecycle_stage predicate for a view type, or null for ALL. */
+export function stageCondition(column: SQL, viewType: ViewType): SQL | null {
+  if (viewType === 'ACTIVE_ONLY') return sql`${column} = 'active'`;
+  if (viewType === 'DELETED_ONLY') return sql`${column} = 'deleted'`;
+  if (viewType === 'ALL') return null;
+  throw invalidParam(`Invalid view type '${String(viewType)}'`);
+}
+
+export function checkPage(offset: number, limit: number): void {
+  if (!Number.isSafeInteger(offset) || offset < 0) throw invalidParam(`Invalid offset ${offset}`);
+  if (!Number.isSafeInteger(limit) || limit < 0) throw invalidParam(`Invalid max_results ${limit}`);
+}
+
+export const direction = (ascending: boolean): SQL => sql.raw(ascending ? 'ASC' : 'DESC');
+
+export function runSearchQuery(input: {
+  experimentIds: number[];
+  filter?: string;
+  runViewType: ViewType;
+  orderBy?: string[];
+  offset: number;
+  limit: number;
+  /** Allow Cairn's order terms min(metrics.x), max(metrics.x), attributes.duration (the UI's search; not MLflow's). */
+  uiTerms?: boolean;
+  /**
+   * When the first order term is a plain metric (see firstOrderMetric): 'valued' keeps only the runs
+   * with a number for it, 'unvalued' only those with NaN or none. Together, in that order, they are
+   * the untiered result (which ranks numbers before NaN before missing).
+   */
+  tier?: 'valued' | 'unvalued';
+}): SQL {
+  const comparisons = parseFilter(input.filter, RUN_SEARCH_DIALECT);
+  const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
+  checkPage(input.offset, input.limit);
+
+  const where: SQL[] = [experimentScope(input.experimentIds)];
+  const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
+  if (stage) where.push(stage);
+  const bounded = boundedMetrics(comparisons);
+  const moved = new Set<Comparison>();
+  if (input.tier) {
+    const first = terms[0];
+    if (!first || first.entity !== 'metric' || first.aggregate) throw new Error('a search tier needs a metric as the first order term');
+    // The valued tier is the bounded case below with a bound that every number passes.
+    if (input.tier === 'valued') bounded.set(first.key, [...(bounded.get(first.key) ?? []), NUMBER_BOUND]);
+  }
+
+  // Missing values sort last in both directions (NULLS LAST); a NaN metric sorts after every number
+  // but before a missing one. Text sorts by code point (COLLATE "C") so that PGlite and any Postgres
+  // server, whatever its locale, return the same order.
+  const joins: SQL[] = [];
+  const order: SQL[] = [];
+  terms.forEach((t, i) => {
+    const dir = direction(t.ascending);
+    if (t.entity === 'attribute') {
+      const column = lookup(RUN_COLUMNS, t.key) ?? lookup(UI_ORDER_COLUMNS, t.key);
+      if (!column) throw invalidParam(`Invalid order_by attribute '${t.key}'`);
+      // run_id keeps the default collation: ids are lowercase hex, and it matches the index.
+      const collate = column.type === 'text' && t.key !== 'run_id' ? sql.raw(' COLLATE "C"') : sql.raw('');
+      order.push(sql`${sql.raw(column.sql)}${collate} ${dir} NULLS LAST`);
+      return;
+    }
+    if (t.entity !== 'metric' && t.entity !== 'param' && t.entity !== 'tag') {
+      throw invalidParam(`Invalid order_by entity '${t.entity}'`);
+    }
+    const table = sql.raw(KEYED_TABLES[t.entity]);
+    // latest_metrics keeps the history's min and max next to the latest value.
+    const field = sql.raw(t.aggregate ? `${t.aggregate}_value` : 'value');
+    let value: SQL;
+    if (joins.length < JOINED_ORDER_KEYS) {
+      const alias = sql.raw(`o${i}`);
+      const filters = t.entity === 'metric' && !t.aggregate ? bounded.get(t.key)?.filter((c) => !moved.has(c)) : undefined;
+      if (filters?.length) {
+        // Ordered by a metric that the filter bounds ("metrics.acc > 0.5 ... ORDER BY metrics.acc"):
+        // every match has the metric and it is not NaN, so no missing/NaN ranks are needed. An inner
+        // join with the bound on it, ordered by the bare value, lets Postgres walk the (key, value)
+        // index in order and stop at the page instead of sorting every match (25k runs: ~4x faster).
+        joins.push(sql` JOIN ${table} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
+        for (const c of filters) {
+          where.push(predicate(sql`${alias}.value`, c.op, c.operand, 'float8'));
+          moved.add(c);
+        }
+        where.push(sql`${alias}.value <> 'NaN'::float8`);
+        order.push(sql`${alias}.value ${dir}`);
+        return;
+      }
+      joins.push(sql` LEFT JOIN ${table} ${alias} ON ${alias}.run_id = r.run_id AND ${alias}.key = ${t.key}`);
+      value = sql`${alias}.${field}`;
+      if (i === 0 && input.tier === 'unvalued') where.push(sql`(${value} IS NULL OR ${value} = 'NaN'::float8)`);
+    } else {
+      value = sql`(SELECT o.${field} FROM ${table} o WHERE o.run_id = r.run_id AND o.key = ${t.key})`;
+    }
+    if (t.entity === 'metric') {
+      order.push(sql`CASE WHEN ${value} IS NULL THEN 2 WHEN ${value} = 'NaN'::float8 THEN 1 ELSE 0 END`);
+      order.push(sql`${value} ${dir}`);
+    } else {
+      order.push(sql`${value} COLLATE "C" ${dir} NULLS LAST`);
+    }
+  });
+  let subqueries = 0;
+  for (const c of comparisons) {
+    if (!moved.has(c)) where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+  }
+  // MLflow's tie-breakers: its natural order (start_time DESC) unless ordered by it, then run_id.
+  if (!terms.some((t) => t.entity === 'attribute' && t.key === 'start_time')) order.push(sql`r.start_time DESC NULLS LAST`);
+  if (!terms.some((t) => t.entity === 'attribute' && t.key === 'run_id')) order.push(sql`r.run_id ASC`);
+
+  return sql`SELECT r.run_id FROM runs r${sql.join(joins, sql``)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${input.limit} OFFSET ${input.offset}`;
+}
+
+// `> -Infinity` holds for every number and for no NaN: the valued tier's bound.
+const NUMBER_BOUND: Comparison = { entity: 'metric', key: '', op: '>=', operand: { kind: 'number', value: -Infinity } };
+
+/**
+ * The first order term's metric key when it is a plain metric (not min/max) that no filter bounds:
+ * the searches that rank runs numbers-NaN-missing with a CASE, which Postgres can only sort in full
+ * (every match read and sorted, 0.7 s for 25k matches of 100k runs). Split into a valued tier, which
+ * can walk the (key, value) index in order and stop at the page (30 ms there), and the rest after it.
+ */
+export function firstOrderMetric(filter: string | undefined, orderBy: string[] | undefined): string | null {
+  const first = parseOrderBy(orderBy, RUN_SEARCH_DIALECT)[0];
+  if (!first || first.entity !== 'metric' || first.aggregate) return null;
+  const comparisons = parseFilter(filter, RUN_SEARCH_DIALECT);
+  // Not with a param, tag or dataset filter: Postgres estimates `key = 'seed' AND value = '5'` from
+  // the two columns apart ('5' is a common value of another key), expects thousands of matches where
+  // there is one, and walks the whole index looking for the page (100k runs: 46 ms became 1.1 s).
+  if (comparisons.some((c) => c.entity === 'param' || c.entity === 'tag' || c.entity === 'dataset')) return null;
+  return boundedMetrics(comparisons).has(first.key) ? null : first.key;
+}
+
+// Comparisons that only a present, non-NaN metric value can pass (Postgres ranks NaN above every
+// number, so `>`/`>=` get an explicit NaN test where they are rendered). By metric key.
+const BOUNDING_OPS: ReadonlySet<Comparator> = new Set(['>', '>=', '<', '<=', '=']);
+
+function boundedMetrics(comparisons: readonly Comparison[]): Map<string, Comparison[]> {
+  const out = new Map<string, Comparison[]>();
+  for (const c of comparisons) {
+    if (c.entity !== 'metric' || !BOUNDING_OPS.has(c.op) || c.operand.kind !== 'number' || !Number.isFinite(c.operand.value)) continue;
+    const list = out.get(c.key) ?? [];
+    list.push(c);
+    out.set(c.key, list);
+  }
+  return out;
+}
+
+// One experiment (the common case) is a plain equality so the (experiment_id, lifecycle_stage,
+// start_time DESC, run_id) index can return the natural order without a sort.
+function experimentScope(ids: readonly number[]): SQL {
+  for (const id of ids) {
+    if (!Number.isSafeInteger(id)) throw invalidParam(`Invalid experiment id '${String(id)}'`);
+  }
+  if (ids.length === 0) return sql`FALSE`;
+  if (ids.length === 1) return sql`r.experiment_id = ${String(ids[0])}::bigint`;
+  return sql`r.experiment_id = ANY(${numberArray(ids)}::bigint[])`;
+}
+
+/**
+ * The WHERE of runSearchQuery without its ordering (runs `r` matching the experiments, view type
+ * and filter), for callers that count or group the matches: the same rows the search pages through.
+ */
+export function runMatchCondition(input: { experimentIds: number[]; filter?: string; runViewType: ViewType }): SQL {
+  const where: SQL[] = [experimentScope(input.experimentIds)];
+  const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
+  if (stage) where.push(stage);
+  let subqueries = 0;
+  for (const c of parseFilter(input.filter, RUN_SEARCH_DIALECT)) {
+    where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+  }
+  return sql.join(where, sql` AND `);
+}
