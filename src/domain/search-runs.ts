@@ -5,7 +5,7 @@ import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
 import { loadRuns, type RunWire } from './run-read.js';
-import { firstOrderMetric, keyedFilterCount, keyedMatches, narrowable, runSearchQuery, type Narrowing } from './search/runs-sql.js';
+import { tieredOrderKey, keyedFilterCount, keyedMatches, narrowable, runSearchQuery, type Narrowing } from './search/runs-sql.js';
 import type { Comparison } from './search/parse.js';
 import { LIMITS, validateMaxResults } from './validation.js';
 
@@ -40,7 +40,7 @@ export async function searchRunIds(
 ): Promise<{ run_id: string }[]> {
   const { narrow, probedAll } = await chooseNarrowing(db, query.filter, thresholds);
   const narrowed = { ...query, narrow };
-  if (firstOrderMetric(query.filter, query.orderBy, probedAll)) return tieredIds(db, narrowed, offset, limit);
+  if (tieredOrderKey(query.filter, query.orderBy, probedAll)) return tieredIds(db, narrowed, offset, limit);
   return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
 }
 
@@ -80,8 +80,8 @@ export async function chooseNarrowing(db: Db, filter: string | undefined, t: Nar
 }
 
 /**
- * Ordered by a metric first: the runs with a number for it, then (only when the page reaches past
- * them) those with NaN or none, as runSearchQuery's `tier` describes. The same rows and order as one
+ * Ordered by a metric, param or tag first: the runs with a number (a value) for it, then (only when
+ * the page reaches past them) those with NaN or none, as runSearchQuery's `tier` describes. The same rows and order as one
  * untiered query; usually one statement, two when the page straddles the tiers, and a count of the
  * first tier when the page starts beyond it.
  */

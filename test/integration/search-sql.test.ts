@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
 import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { firstOrderMetric, runSearchQuery } from '../../src/domain/search/runs-sql.js';
+import { tieredOrderKey, runSearchQuery } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -169,7 +169,7 @@ describe('runs search SQL', () => {
     expect(await search(undefined, ['metrics.loss DESC'])).toEqual(['r1', 'r6', 'r2', 'r3']);
   });
 
-  it('pages a metric ordering in tiers (numbers, then NaN and missing) exactly as one query orders it', async () => {
+  it('pages a metric, param or tag ordering in tiers (values, then NaN and missing) exactly as one query orders it', async () => {
     // searchRunIds splits these searches in two statements; every page of every size must be the
     // matching slice of the untiered order, including pages that straddle the tiers or start past the first.
     const cases: Array<[string | undefined, string[]]> = [
@@ -179,9 +179,14 @@ describe('runs search SQL', () => {
       [undefined, ['metrics.nothing DESC']],
       ['metrics.acc >= 0', ['metrics.loss DESC']],
       ["attributes.status != 'x'", ['metrics.acc DESC']],
+      [undefined, ['params.model']],
+      [undefined, ['params.model DESC', 'metrics.acc']],
+      [undefined, ['tags.team DESC', 'run_id DESC']],
+      ["attributes.status != 'x'", ['tags.team']],
+      [undefined, ['tags.nothing']],
     ];
     for (const [filter, orderBy] of cases) {
-      expect(firstOrderMetric(filter, orderBy)).not.toBeNull();
+      expect(tieredOrderKey(filter, orderBy)).not.toBeNull();
       const whole = await search(filter, orderBy, { runViewType: 'ALL', experimentIds: [expA, expB] });
       expect(whole.length).toBeGreaterThan(0);
       for (let limit = 1; limit <= whole.length + 1; limit++) {
@@ -193,9 +198,9 @@ describe('runs search SQL', () => {
       }
     }
     // A filter that bounds the ordering metric already walks its index: no tiers.
-    expect(firstOrderMetric('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
-    expect(firstOrderMetric(undefined, ['params.model'])).toBeNull();
-    expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'])).toBeNull();
+    expect(tieredOrderKey('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
+    expect(tieredOrderKey(undefined, ['attributes.run_name'])).toBeNull();
+    expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 
   it('returns the same runs whichever way searchRunIds renders a counted param or tag filter', async () => {
@@ -230,8 +235,8 @@ describe('runs search SQL', () => {
     const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000 });
     expect(narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
     // Metric orderings are tiered once the param/tag filters were counted, not otherwise.
-    expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'], true)).toBe('acc');
-    expect(firstOrderMetric("params.model ILIKE 'tree'", ['metrics.acc'], true)).toBe('acc');
+    expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'], true)).toBe('acc');
+    expect(tieredOrderKey("params.model ILIKE 'tree'", ['metrics.acc'], true)).toBe('acc');
     expect((await chooseNarrowing(db.orm, "params.model ILIKE 'tree'", forms.ids)).probedAll).toBe(false);
     expect((await chooseNarrowing(db.orm, "params.model = 'tree'", forms.ids)).probedAll).toBe(true);
   });
