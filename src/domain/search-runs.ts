@@ -5,7 +5,8 @@ import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
 import { loadRuns, type RunWire } from './run-read.js';
-import { tieredOrderKey, keyedFilterCount, keyedMatches, narrowable, runSearchQuery, type Narrowing } from './search/runs-sql.js';
+import { tieredOrderTerm, keyedFilterCount, keyedWalkLength, keyedMatches, narrowable, runSearchQuery, type Narrowing } from './search/runs-sql.js';
+import type { OrderTerm } from './search/order-by.js';
 import type { Comparison } from './search/parse.js';
 import { LIMITS, validateMaxResults } from './validation.js';
 
@@ -40,8 +41,21 @@ export async function searchRunIds(
 ): Promise<{ run_id: string }[]> {
   const { narrow, probedAll } = await chooseNarrowing(db, query.filter, thresholds);
   const narrowed = { ...query, narrow };
-  if (tieredOrderKey(query.filter, query.orderBy, probedAll)) return tieredIds(db, narrowed, offset, limit);
+  const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
+  if (tiered && (tiered.entity === 'metric' || (await shortWalk(db, tiered, offset + limit)))) return tieredIds(db, narrowed, offset, limit);
   return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
+}
+
+// A param or tag order is walked (tiered) only when the walk to the page's end reads few rows more
+// than the page's position; a long run of equal values is sorted instead (see keyedWalkLength).
+// Deep pages are sorted too: a walk to offset 50,000 reads as much as a sort and joins every row read.
+const WALKED_POSITIONS = 10_000;
+
+async function shortWalk(db: Db, term: OrderTerm, position: number): Promise<boolean> {
+  if (position > WALKED_POSITIONS) return false;
+  const cap = 2 * position + 5000;
+  const [{ n }] = await rows<{ n: number }>(db, keyedWalkLength(term, position, cap));
+  return n < cap;
 }
 
 /**

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
 import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { tieredOrderKey, runSearchQuery } from '../../src/domain/search/runs-sql.js';
+import { keyedWalkLength, runSearchQuery, tieredOrderKey } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -200,6 +200,15 @@ describe('runs search SQL', () => {
     // A filter that bounds the ordering metric already walks its index: no tiers.
     expect(tieredOrderKey('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
     expect(tieredOrderKey(undefined, ['attributes.run_name'])).toBeNull();
+    // A param or tag order is walked only when few index rows lie before the page's end, ties
+    // included: 'Vision' < 'vision' (code points), so two rows reach the second one, one the first.
+    const walk = async (ascending: boolean, position: number, cap = 100) =>
+      (await exec(keyedWalkLength({ entity: 'tag', key: 'team', ascending }, position, cap)))[0].n;
+    expect(await walk(true, 0)).toBe(1);
+    expect(await walk(true, 1)).toBe(2);
+    expect(await walk(false, 0)).toBe(1);
+    expect(await walk(true, 1, 1)).toBe(1);
+    expect(await walk(true, 5)).toBe(0);
     expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 

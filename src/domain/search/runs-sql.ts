@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { numberArray, textArray } from '../../lib/pg-array.js';
-import { parseOrderBy } from './order-by.js';
+import { parseOrderBy, type OrderTerm } from './order-by.js';
 import {
   lookup,
   NUMERIC_OPS,
@@ -376,6 +376,10 @@ const TIERED_ENTITIES: ReadonlySet<string> = new Set(['metric', 'param', 'tag'])
  * which can walk the (key, value) index in order and stop at the page (30 ms there), and the rest.
  */
 export function tieredOrderKey(filter: string | undefined, orderBy: string[] | undefined, keyedFiltersProbed = false): string | null {
+  return tieredOrderTerm(filter, orderBy, keyedFiltersProbed)?.key ?? null;
+}
+
+export function tieredOrderTerm(filter: string | undefined, orderBy: string[] | undefined, keyedFiltersProbed = false): OrderTerm | null {
   const first = parseOrderBy(orderBy, RUN_SEARCH_DIALECT)[0];
   if (!first || !TIERED_ENTITIES.has(first.entity) || first.aggregate) return null;
   const comparisons = parseFilter(filter, RUN_SEARCH_DIALECT);
@@ -386,8 +390,22 @@ export function tieredOrderKey(filter: string | undefined, orderBy: string[] | u
   // filter becomes a list of run ids and a common one keeps a walk short.
   if (comparisons.some((c) => c.entity === 'dataset')) return null;
   if (!keyedFiltersProbed && comparisons.some((c) => c.entity === 'param' || c.entity === 'tag')) return null;
-  if (first.entity !== 'metric') return first.key;
-  return boundedMetrics(comparisons).has(first.key) ? null : first.key;
+  if (first.entity !== 'metric') return first;
+  return boundedMetrics(comparisons).has(first.key) ? null : first;
+}
+
+/**
+ * The number of (key, value) index rows, up to `cap`, that a walk in this param or tag order reads
+ * to pass its first `position` rows: ties with the value at that position included, since a walk
+ * must read a whole group of equal values to order it by the tie-breakers (start_time, run_id).
+ * Every run with the same `mlflow.user` is one group: walking it cost 1.1 s at 100k runs, sorting 0.2 s.
+ */
+export function keyedWalkLength(term: OrderTerm, position: number, cap: number): SQL {
+  const table = sql.raw(KEYED_TABLES[term.entity as 'param' | 'tag']);
+  const dir = direction(term.ascending);
+  const reached = sql`(SELECT v.value COLLATE "C" FROM ${table} v WHERE v.key = ${term.key} ORDER BY v.value COLLATE "C" ${dir} LIMIT 1 OFFSET ${position})`;
+  const within = sql.raw(term.ascending ? '<=' : '>=');
+  return sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table} k WHERE k.key = ${term.key} AND k.value COLLATE "C" ${within} ${reached} LIMIT ${cap}) m`;
 }
 
 // Comparisons that only a present, non-NaN metric value can pass (Postgres ranks NaN above every
