@@ -42,12 +42,13 @@ export async function searchRunIds(
   const { narrow, probedAll } = await chooseNarrowing(db, query.filter, thresholds);
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
-  if (tiered && (tiered.entity === 'metric' || (await shortWalk(db, tiered, offset + limit)))) return tieredIds(db, narrowed, offset, limit);
+  if (tiered && (await shortWalk(db, tiered, offset + limit))) return tieredIds(db, narrowed, offset, limit);
   return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
 }
 
-// A param or tag order is walked (tiered) only when the walk to the page's end reads few rows more
-// than the page's position; a long run of equal values is sorted instead (see keyedWalkLength).
+// An order is walked (tiered) only when the walk to the page's end reads few rows more than the
+// page's position; a long run of equal values is sorted instead (see keyedWalkLength): 100k runs
+// ordered by metrics.lr, the same value in every run, took 0.87 s walked.
 // Deep pages are sorted too: a walk to offset 50,000 reads as much as a sort and joins every row read.
 const WALKED_POSITIONS = 10_000;
 

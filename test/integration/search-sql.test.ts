@@ -209,6 +209,14 @@ describe('runs search SQL', () => {
     expect(await walk(false, 0)).toBe(1);
     expect(await walk(true, 1, 1)).toBe(1);
     expect(await walk(true, 5)).toBe(0);
+    // A metric's walk never stops at NaN but reads it first in descending order (NaN > every number
+    // in Postgres): acc is 0.7, 0.8, 0.9, 0.95 and NaN across the seed's experiments.
+    const metricWalk = async (ascending: boolean, position: number) =>
+      (await exec(keyedWalkLength({ entity: 'metric', key: 'acc', ascending }, position, 100)))[0].n;
+    expect(await metricWalk(true, 0)).toBe(1);
+    expect(await metricWalk(true, 3)).toBe(4);
+    expect(await metricWalk(false, 0)).toBe(2);
+    expect(await metricWalk(true, 4)).toBe(0);
     expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 

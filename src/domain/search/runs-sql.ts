@@ -395,17 +395,21 @@ export function tieredOrderTerm(filter: string | undefined, orderBy: string[] | 
 }
 
 /**
- * The number of (key, value) index rows, up to `cap`, that a walk in this param or tag order reads
- * to pass its first `position` rows: ties with the value at that position included, since a walk
- * must read a whole group of equal values to order it by the tie-breakers (start_time, run_id).
- * Every run with the same `mlflow.user` is one group: walking it cost 1.1 s at 100k runs, sorting 0.2 s.
+ * The number of (key, value) index rows, up to `cap`, that a walk in this metric, param or tag order
+ * reads to pass its first `position` values: ties with the value at that position included, since a
+ * walk must read a whole group of equal values to order it by the tie-breakers (start_time, run_id),
+ * and for a metric in descending order the NaN rows it skips first. Every run with the same
+ * `mlflow.user` is one group: walking it took 1.1 s at 100k runs, sorting 0.2 s.
  */
 export function keyedWalkLength(term: OrderTerm, position: number, cap: number): SQL {
-  const table = sql.raw(KEYED_TABLES[term.entity as 'param' | 'tag']);
-  const dir = direction(term.ascending);
-  const reached = sql`(SELECT v.value COLLATE "C" FROM ${table} v WHERE v.key = ${term.key} ORDER BY v.value COLLATE "C" ${dir} LIMIT 1 OFFSET ${position})`;
+  if (!TIERED_ENTITIES.has(term.entity)) throw new Error('a walk needs a metric, param or tag');
+  const table = sql.raw(KEYED_TABLES[term.entity as 'metric' | 'param' | 'tag']);
+  const metric = term.entity === 'metric';
+  const value = (alias: string) => sql.raw(metric ? `${alias}.value` : `${alias}.value COLLATE "C"`);
+  const numbers = sql.raw(metric ? ` AND v.value <> 'NaN'::float8` : '');
+  const reached = sql`(SELECT ${value('v')} FROM ${table} v WHERE v.key = ${term.key}${numbers} ORDER BY ${value('v')} ${direction(term.ascending)} LIMIT 1 OFFSET ${position})`;
   const within = sql.raw(term.ascending ? '<=' : '>=');
-  return sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table} k WHERE k.key = ${term.key} AND k.value COLLATE "C" ${within} ${reached} LIMIT ${cap}) m`;
+  return sql`SELECT count(*)::int AS n FROM (SELECT 1 FROM ${table} k WHERE k.key = ${term.key} AND ${value('k')} ${within} ${reached} LIMIT ${cap}) m`;
 }
 
 // Comparisons that only a present, non-NaN metric value can pass (Postgres ranks NaN above every
