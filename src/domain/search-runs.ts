@@ -5,10 +5,12 @@ import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
 import { loadRuns, type RunWire } from './run-read.js';
-import { firstOrderMetric, runSearchQuery } from './search/runs-sql.js';
+import { tieredOrderTerm, keyedFilterCount, keyedWalkLength, keyedMatches, narrowable, runSearchQuery, type Narrowing } from './search/runs-sql.js';
+import type { OrderTerm } from './search/order-by.js';
+import type { Comparison } from './search/parse.js';
 import { LIMITS, validateMaxResults } from './validation.js';
 
-export type RunQuery = Omit<Parameters<typeof runSearchQuery>[0], 'offset' | 'limit' | 'tier'>;
+export type RunQuery = Omit<Parameters<typeof runSearchQuery>[0], 'offset' | 'limit' | 'tier' | 'narrow'>;
 type Db = Deps['db'];
 
 export async function searchRuns(
@@ -30,18 +32,75 @@ export async function searchRuns(
 }
 
 /** The ids of one page of a run search, in order. */
-export async function searchRunIds(db: Db, query: RunQuery, offset: number, limit: number): Promise<{ run_id: string }[]> {
-  if (firstOrderMetric(query.filter, query.orderBy)) return tieredIds(db, query, offset, limit);
-  return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit }));
+export async function searchRunIds(
+  db: Db,
+  query: RunQuery,
+  offset: number,
+  limit: number,
+  thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+): Promise<{ run_id: string }[]> {
+  const { narrow, probedAll } = await chooseNarrowing(db, query.filter, thresholds);
+  const narrowed = { ...query, narrow };
+  const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
+  if (tiered && (await shortWalk(db, tiered, offset + limit))) return tieredIds(db, narrowed, offset, limit);
+  return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
+}
+
+// An order is walked (tiered) only when the walk to the page's end reads few rows more than the
+// page's position; a long run of equal values is sorted instead (see keyedWalkLength): 100k runs
+// ordered by metrics.lr, the same value in every run, took 0.87 s walked.
+// Deep pages are sorted too: a walk to offset 50,000 reads as much as a sort and joins every row read.
+const WALKED_POSITIONS = 10_000;
+
+async function shortWalk(db: Db, term: OrderTerm, position: number): Promise<boolean> {
+  if (position > WALKED_POSITIONS) return false;
+  const cap = 2 * position + 5000;
+  const [{ n }] = await rows<{ n: number }>(db, keyedWalkLength(term, position, cap));
+  return n < cap;
 }
 
 /**
- * Ordered by a metric first: the runs with a number for it, then (only when the page reaches past
- * them) those with NaN or none, as runSearchQuery's `tier` describes. The same rows and order as one
+ * Up to `ids` matching rows: the run ids go into the query itself; up to `hashed`: hashed (see
+ * Narrowing in runs-sql.ts). 100k runs (docs/bench.md): `seed LIKE '1%'` (11k matches, the oldest
+ * runs) 0.6 s as an EXISTS, 22–35 ms hashed; `seed = '5'` 0.5–0.8 s, 1–4 ms as ids; `optimizer =
+ * 'adam'` (50k matches) stays an EXISTS (3–5 ms; 130 ms hashed). The count costs ~3 ms at most.
+ */
+export interface NarrowThresholds {
+  ids: number;
+  hashed: number;
+}
+export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000 };
+// Counting stops at the first of these that a filter reaches; three filters probed at most.
+const PROBED_FILTERS = 3;
+
+/**
+ * The most selective narrowable param/tag filter and how to render it, from capped counts of its rows
+ * on the (key, value) index (across experiments: a guide to the plan, never to the result).
+ */
+export async function chooseNarrowing(db: Db, filter: string | undefined, t: NarrowThresholds): Promise<{ narrow?: Narrowing; probedAll: boolean }> {
+  const candidates = narrowable(filter);
+  const probed = candidates.slice(0, PROBED_FILTERS);
+  let best: { index: number; n: number; comparison: Comparison } | undefined;
+  for (const { index, comparison } of probed) {
+    // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
+    const [{ n }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(comparison)} LIMIT ${t.hashed}) m`);
+    if (!best || n < best.n) best = { index, n, comparison };
+    if (n <= t.ids) break;
+  }
+  const probedAll = candidates.length === probed.length && candidates.length === keyedFilterCount(filter);
+  if (!best || best.n >= t.hashed) return { probedAll };
+  if (best.n > t.ids) return { narrow: { index: best.index, form: 'hashed' }, probedAll };
+  const found = await rows<{ run_id: string }>(db, keyedMatches(best.comparison));
+  return { narrow: { index: best.index, form: 'ids', runIds: found.map((r) => r.run_id) }, probedAll };
+}
+
+/**
+ * Ordered by a metric, param or tag first: the runs with a number (a value) for it, then (only when
+ * the page reaches past them) those with NaN or none, as runSearchQuery's `tier` describes. The same rows and order as one
  * untiered query; usually one statement, two when the page straddles the tiers, and a count of the
  * first tier when the page starts beyond it.
  */
-async function tieredIds(db: Db, query: RunQuery, offset: number, limit: number): Promise<{ run_id: string }[]> {
+async function tieredIds(db: Db, query: RunQuery & { narrow?: Narrowing }, offset: number, limit: number): Promise<{ run_id: string }[]> {
   const valued = await rows<{ run_id: string }>(db, runSearchQuery({ ...query, tier: 'valued', offset, limit }));
   if (valued.length === limit) return valued;
   let valuedCount = offset + valued.length;

@@ -1,9 +1,9 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
-import { searchRunIds } from '../../src/domain/search-runs.js';
+import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { firstOrderMetric, runSearchQuery } from '../../src/domain/search/runs-sql.js';
+import { keyedWalkLength, runSearchQuery, tieredOrderKey } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -169,7 +169,7 @@ describe('runs search SQL', () => {
     expect(await search(undefined, ['metrics.loss DESC'])).toEqual(['r1', 'r6', 'r2', 'r3']);
   });
 
-  it('pages a metric ordering in tiers (numbers, then NaN and missing) exactly as one query orders it', async () => {
+  it('pages a metric, param or tag ordering in tiers (values, then NaN and missing) exactly as one query orders it', async () => {
     // searchRunIds splits these searches in two statements; every page of every size must be the
     // matching slice of the untiered order, including pages that straddle the tiers or start past the first.
     const cases: Array<[string | undefined, string[]]> = [
@@ -179,9 +179,14 @@ describe('runs search SQL', () => {
       [undefined, ['metrics.nothing DESC']],
       ['metrics.acc >= 0', ['metrics.loss DESC']],
       ["attributes.status != 'x'", ['metrics.acc DESC']],
+      [undefined, ['params.model']],
+      [undefined, ['params.model DESC', 'metrics.acc']],
+      [undefined, ['tags.team DESC', 'run_id DESC']],
+      ["attributes.status != 'x'", ['tags.team']],
+      [undefined, ['tags.nothing']],
     ];
     for (const [filter, orderBy] of cases) {
-      expect(firstOrderMetric(filter, orderBy)).not.toBeNull();
+      expect(tieredOrderKey(filter, orderBy)).not.toBeNull();
       const whole = await search(filter, orderBy, { runViewType: 'ALL', experimentIds: [expA, expB] });
       expect(whole.length).toBeGreaterThan(0);
       for (let limit = 1; limit <= whole.length + 1; limit++) {
@@ -193,9 +198,64 @@ describe('runs search SQL', () => {
       }
     }
     // A filter that bounds the ordering metric already walks its index: no tiers.
-    expect(firstOrderMetric('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
-    expect(firstOrderMetric(undefined, ['params.model'])).toBeNull();
-    expect(firstOrderMetric("params.model = 'tree'", ['metrics.acc'])).toBeNull();
+    expect(tieredOrderKey('metrics.acc > 0.1', ['metrics.acc DESC'])).toBeNull();
+    expect(tieredOrderKey(undefined, ['attributes.run_name'])).toBeNull();
+    // A param or tag order is walked only when few index rows lie before the page's end, ties
+    // included: 'Vision' < 'vision' (code points), so two rows reach the second one, one the first.
+    const walk = async (ascending: boolean, position: number, cap = 100) =>
+      (await exec(keyedWalkLength({ entity: 'tag', key: 'team', ascending }, position, cap)))[0].n;
+    expect(await walk(true, 0)).toBe(1);
+    expect(await walk(true, 1)).toBe(2);
+    expect(await walk(false, 0)).toBe(1);
+    expect(await walk(true, 1, 1)).toBe(1);
+    expect(await walk(true, 5)).toBe(0);
+    // A metric's walk never stops at NaN but reads it first in descending order (NaN > every number
+    // in Postgres): acc is 0.7, 0.8, 0.9, 0.95 and NaN across the seed's experiments.
+    const metricWalk = async (ascending: boolean, position: number) =>
+      (await exec(keyedWalkLength({ entity: 'metric', key: 'acc', ascending }, position, 100)))[0].n;
+    expect(await metricWalk(true, 0)).toBe(1);
+    expect(await metricWalk(true, 3)).toBe(4);
+    expect(await metricWalk(false, 0)).toBe(2);
+    expect(await metricWalk(true, 4)).toBe(0);
+    expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'])).toBeNull();
+  });
+
+  it('returns the same runs whichever way searchRunIds renders a counted param or tag filter', async () => {
+    // searchRunIds counts the rows of up to three `=`/LIKE param or tag filters first and renders the
+    // rarest as a list of run ids or a hashed IN; the thresholds here force each form on this seed.
+    const forms = { ids: { ids: 1000, hashed: 2000 }, hashed: { ids: 0, hashed: 1000 }, exists: { ids: 0, hashed: 0 } };
+    const cases: Array<[string, string[] | undefined]> = [
+      ["params.model = 'tree'", undefined],
+      ["params.model LIKE 'T%'", undefined],
+      ["params.model LIKE '%ree' AND tags.team = 'vision'", undefined],
+      ["tags.team LIKE 'V%' AND params.model = 'tree' AND metrics.acc > 0", ['metrics.loss DESC']],
+      ["params.model = 'nothing'", undefined],
+      ["params.model ILIKE 'tree' AND params.lr = '0.1'", ['metrics.acc']],
+      ["params.model = 'Tree'", ['metrics.loss DESC']],
+    ];
+    for (const [filter, orderBy] of cases) {
+      const query = { experimentIds: [expA, expB], filter, orderBy, runViewType: 'ALL' as const };
+      const whole = await search(filter, orderBy, { experimentIds: [expA, expB], runViewType: 'ALL' });
+      for (const [name, thresholds] of Object.entries(forms)) {
+        const { narrow } = await chooseNarrowing(db.orm, filter, thresholds);
+        // No match at all is a list of no ids unless the thresholds leave no list.
+        const expected = name === 'exists' ? undefined : filter.includes('nothing') ? 'ids' : name;
+        expect(narrow?.form, `${filter} ${name}`).toBe(expected);
+        for (let offset = 0; offset <= whole.length; offset++) {
+          const page = (await searchRunIds(db.orm, query, offset, 2, thresholds)).map((r) => r.run_id);
+          expect(page, `${filter} as ${name}, offset ${offset}`).toEqual(whole.slice(offset, offset + 2));
+        }
+      }
+    }
+    // The rarest of the counted filters is the one rendered by its matches (counting stops at a filter
+    // with few enough rows for a list).
+    const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000 });
+    expect(narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
+    // Metric orderings are tiered once the param/tag filters were counted, not otherwise.
+    expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'], true)).toBe('acc');
+    expect(tieredOrderKey("params.model ILIKE 'tree'", ['metrics.acc'], true)).toBe('acc');
+    expect((await chooseNarrowing(db.orm, "params.model ILIKE 'tree'", forms.ids)).probedAll).toBe(false);
+    expect((await chooseNarrowing(db.orm, "params.model = 'tree'", forms.ids)).probedAll).toBe(true);
   });
 
   it('orders by params, tags and attributes with missing values last', async () => {

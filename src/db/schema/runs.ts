@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { bigint, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
 
@@ -30,7 +31,10 @@ export const params = pgTable(
     key: text('key').notNull(),
     value: text('value').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('params_key_value_idx').on(t.key, t.value)],
+  // The value in code-point order (COLLATE "C"), as the search compares and sorts it
+  // (src/domain/search/runs-sql.ts): whatever the database's collation (C.UTF-8, en_US...), one index
+  // then serves `=`, `LIKE 'prefix%'` and an ordering by the param that stops at the page.
+  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('params_key_value_idx').on(t.key, sql`${t.value} COLLATE "C"`)],
 );
 
 export const runTags = pgTable(
@@ -42,5 +46,5 @@ export const runTags = pgTable(
     key: text('key').notNull(),
     value: text('value').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('run_tags_key_value_idx').on(t.key, t.value)],
+  (t) => [primaryKey({ columns: [t.runId, t.key] }), index('run_tags_key_value_idx').on(t.key, sql`${t.value} COLLATE "C"`)],
 );
