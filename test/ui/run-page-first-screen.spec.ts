@@ -45,8 +45,16 @@ test('a run URL: one runs/get, sent by index.html; first-screen series sent befo
   for (const [key, n] of await onScreen()) expect(Number(n), key!).toBe(200 + KEYS.indexOf(key!));
   expect((await onScreen()).length).toBeGreaterThanOrEqual(6);
 
-  // The run was asked for once: index.html's request, taken by the page.
+  // The run was asked for once: index.html's request (sent before the app's script had even
+  // arrived, so not by the app), taken by the page.
   expect(runGets).toHaveLength(1);
+  const early = await page.evaluate(() => {
+    const rs = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+    const script = rs.find((e) => e.initiatorType === 'script' && /\/assets\/index-[^/]*\.js$/.test(e.name));
+    const run = rs.find((e) => e.name.includes('/runs/get?'));
+    return { scriptEnd: script?.responseEnd ?? NaN, runSent: run?.startTime ?? NaN };
+  });
+  expect(early.runSent).toBeLessThan(early.scriptEnd);
   expect(await page.evaluate(() => '__cairnRunPrefetch' in window)).toBe(false);
   // No key asked for twice: the charts took the answers sent ahead for them.
   expect(seriesKeys.length).toBe(new Set(seriesKeys).size);
