@@ -43,7 +43,7 @@ async function start(root) {
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 600; i++) {
     try {
-      if ((await fetch(`${url}/health`)).ok) return { root, url, proc };
+      if ((await fetch(`${url}/health`)).ok) return { root, url, proc, dir };
     } catch {
       /* not up yet */
     }
@@ -113,5 +113,8 @@ try {
     console.log(`  series calls:        ${xs.map((x) => x.seriesCalls).join(', ')}`);
   }
 } finally {
-  for (const s of servers) s.proc.kill();
+  for (const s of servers) {
+    s.proc.kill();
+    fs.rmSync(s.dir, { recursive: true, force: true });
+  }
 }
