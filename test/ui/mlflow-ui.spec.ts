@@ -135,6 +135,14 @@ test("Cairn's own UI moves to /cairn/ and still reaches the API at the server's 
   const made = await calls.calls();
   expect(made.filter(isFailure)).toEqual([]);
   expect(made.some((c) => c.startsWith('POST /api/2.0/mlflow/experiments/search '))).toBe(true);
+  // Opened on a run's URL, index.html's early runs/get (ui/src/api/prefetch.ts) goes to the API at
+  // the root too, and the page takes its answer instead of asking again.
+  const runGets: string[] = [];
+  page.on('request', (r) => r.url().includes('/runs/get?') && runGets.push(new URL(r.url()).pathname));
+  await page.goto('about:blank');
+  await page.goto(`${cairn.url}/cairn/#/experiments/${cairn.ids.experiment_id}/runs/${cairn.ids.runs[0]}?tab=overview`);
+  await expect(page.getByTestId('run-details')).toBeVisible();
+  expect(runGets).toEqual(['/api/2.0/mlflow/runs/get']);
   // The W&B run links the wandb client prints land in Cairn's UI, MLflow's having no such page.
   await page.goto(`${cairn.url}/alice/mnist/runs/abc`);
   expect(new URL(page.url()).pathname).toBe('/cairn/alice/mnist/runs/abc');

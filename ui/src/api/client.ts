@@ -27,13 +27,19 @@ function queryString(q?: Query): string {
 
 export async function api<T>(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, query?: Query): Promise<T> {
   const url = `${API_ROOT}api/${path}${queryString(query)}`;
+  const sent = fetch(url, {
+    method,
+    headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return readAnswer<T>(sent, path);
+}
+
+/** A request's JSON answer, or the API's error as an ApiError (shared with the requests index.html prefetches). */
+export async function readAnswer<T>(sent: Promise<Response>, path: string): Promise<T> {
   let res: Response;
   try {
-    res = await fetch(url, {
-      method,
-      headers: body === undefined ? { Accept: 'application/json' } : { Accept: 'application/json', 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    res = await sent;
   } catch (err) {
     throw new ApiError(0, 'NETWORK_ERROR', `Cannot reach the Cairn server: ${(err as Error).message}`);
   }

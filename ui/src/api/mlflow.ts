@@ -1,4 +1,5 @@
 import { api, ApiError, get, isMissingEndpoint, post } from './client';
+import { takePrefetchedRun } from './prefetch';
 import type { Experiment, LoggedModel, ModelVersion, RegisteredModel, Run } from './types';
 
 // Typed calls to MLflow's REST API as Cairn serves it (docs/ and openapi/ describe each).
@@ -30,7 +31,7 @@ export const renameExperiment = (id: string, name: string) => post(`${M}/experim
 export const deleteExperiment = (id: string) => post(`${M}/experiments/delete`, { experiment_id: id });
 export const restoreExperiment = (id: string) => post(`${M}/experiments/restore`, { experiment_id: id });
 
-export const getRun = (id: string) => get<{ run: Run }>(`${M}/runs/get`, { run_id: id }).then((r) => r.run);
+export const getRun = (id: string) => (takePrefetchedRun<{ run: Run }>(id) ?? get<{ run: Run }>(`${M}/runs/get`, { run_id: id })).then((r) => r.run);
 export const deleteRun = (id: string) => post(`${M}/runs/delete`, { run_id: id });
 export const restoreRun = (id: string) => post(`${M}/runs/restore`, { run_id: id });
 export const setRunTag = (id: string, key: string, value: string) => post(`${M}/runs/set-tag`, { run_id: id, key, value });

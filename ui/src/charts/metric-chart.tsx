@@ -26,6 +26,9 @@ export interface ChartRun {
 
 const POLL_MS = 5000;
 
+/** The series' bucket count for a plot this wide: one per pixel column, within the API's limits. */
+export const bucketsFor = (width: number) => Math.max(50, Math.min(5000, Math.round(width)));
+
 const num = (v: number | string): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /** Server series -> chart lines in the axis' units (seconds for time axes). */
@@ -88,7 +91,7 @@ export function MetricChart({ metricKey, runs, settings, height = 220, title }: 
   useEffect(() => {
     if (!inView || width <= 0 || !runs.length) return;
     const mine = ++seq.current;
-    const buckets = Math.max(50, Math.min(5000, Math.round(width)));
+    const buckets = bucketsFor(width);
     const xAxis = settings.xAxis === 'step' ? 'step' : 'timestamp';
     const ids = runs.map((r) => r.id);
     const load = async (): Promise<MetricSeries[]> => {

@@ -1,4 +1,4 @@
-import { useEffect, useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { getExperiment, getRun } from '../api/mlflow';
 import { runName, tagValue } from '../api/types';
 import type { ChartRun } from '../charts/metric-chart';
@@ -12,6 +12,7 @@ import { href, setQuery } from '../router';
 import { ArtifactsTab } from './run/artifacts';
 import { ChartsGrid } from './run/charts-tab';
 import { ConsoleOutput } from './run/console';
+import { primeFirstScreen } from './run/first-screen';
 import { MediaTab } from './run/media';
 import { OverviewTab } from './run/overview';
 import '../styles/run.css';
@@ -32,7 +33,20 @@ const TABS = [
 const RELOAD_MS = 10_000;
 
 export function RunPage({ experimentId, runId, query = new URLSearchParams() }: { experimentId: string; runId: string; query?: URLSearchParams }) {
-  const run = useAsync(() => getRun(runId), [runId]);
+  // The first answer for a run sends its first screen's chart series before the page renders
+  // (./run/first-screen.ts); re-reads of a running run do not.
+  const primedFor = useRef<string>(undefined);
+  const run = useAsync(
+    () =>
+      getRun(runId).then((r) => {
+        if (primedFor.current !== runId) {
+          primedFor.current = runId;
+          primeFirstScreen(r, query);
+        }
+        return r;
+      }),
+    [runId],
+  );
   const exp = useAsync(() => getExperiment(experimentId), [experimentId]);
   const running = run.data?.info.status === 'RUNNING';
   useEffect(() => {

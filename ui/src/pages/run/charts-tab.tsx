@@ -13,6 +13,19 @@ export function sectionOf(key: string, system: boolean): string {
   return i > 0 ? k.slice(0, i) : system ? 'System' : 'Charts';
 }
 
+/** The grid's sections in display order, each with its keys in display order (filtered by `filter`). */
+export function chartSections(keys: string[], system: boolean, filter = ''): [string, string[]][] {
+  const query = filter.trim().toLowerCase();
+  const m = new Map<string, string[]>();
+  for (const k of keys) {
+    if (query && !k.toLowerCase().includes(query)) continue;
+    const s = sectionOf(k, system);
+    m.set(s, [...(m.get(s) ?? []), k]);
+  }
+  for (const ks of m.values()) ks.sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  return [...m.entries()].sort(([a], [b]) => (a === 'Charts' ? -1 : b === 'Charts' ? 1 : a.localeCompare(b)));
+}
+
 export function ChartsGrid({ keys, runs, settings, onSettings, system = false, emptyHint }: {
   keys: string[];
   runs: ChartRun[];
@@ -23,16 +36,7 @@ export function ChartsGrid({ keys, runs, settings, onSettings, system = false, e
 }) {
   const [q, setQ] = useState('');
   const [collapsed, setCollapsed] = useState<Set<string>>(new Set());
-  const sections = useMemo(() => {
-    const query = q.trim().toLowerCase();
-    const m = new Map<string, string[]>();
-    for (const k of keys) {
-      if (query && !k.toLowerCase().includes(query)) continue;
-      const s = sectionOf(k, system);
-      m.set(s, [...(m.get(s) ?? []), k]);
-    }
-    return [...m.entries()].sort(([a], [b]) => (a === 'Charts' ? -1 : b === 'Charts' ? 1 : a.localeCompare(b)));
-  }, [keys, q, system]);
+  const sections = useMemo(() => chartSections(keys, system, q), [keys, q, system]);
   if (!keys.length) return <Empty title={system ? 'No system metrics' : 'No metrics logged'}>{emptyHint}</Empty>;
   return (
     <div className="charts-tab">
@@ -55,7 +59,7 @@ export function ChartsGrid({ keys, runs, settings, onSettings, system = false, e
           </button>
           {!collapsed.has(name) && (
             <div className="chart-grid">
-              {ks.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).map((k) => (
+              {ks.map((k) => (
                 <MetricChart key={k} metricKey={k} runs={runs} settings={settings} title={system ? k.replace(/^system\//, '') : undefined} />
               ))}
             </div>
