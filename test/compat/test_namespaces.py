@@ -74,6 +74,12 @@ def test_two_entities_keep_their_own_project(tmp_path, cairn_server, wandb_key, 
     assert by_exp[plain.experiment_id] == [(first, 1.5)]
     assert by_exp[spaced.experiment_id] == [(second, 2.5)]
 
+    # Workspace-style filtering with MLflow's own search.
+    listed = [e.name for e in mlflow.search_experiments(filter_string=f"name LIKE '{second}/%'")]
+    assert listed == [f"{second}/{project}"]
+    found = mlflow.search_runs(search_all_experiments=True, filter_string=f"tags.`wandb.entity` = '{second}'", output_format="list")
+    assert [r.info.experiment_id for r in found] == [spaced.experiment_id]
+
     # An MLflow user logging to the namespaced experiment shows up in that entity's project.
     mlflow.set_experiment(f"{second}/{project}")
     with mlflow.start_run(run_name="from-mlflow"):
