@@ -75,7 +75,11 @@ describe('the W&B namespaces migration', () => {
       expect(bob.bucket.project.name).toBe('shared');
       expect(await runsOf('bob', 'shared')).toEqual(['run-bob']);
       expect(await runsOf('alice', 'shared')).toEqual(['run-alice', 'run-alice-2', 'run-vision']);
-      expect((await byName('bob/shared')).experiment_id).not.toBe('101');
+      const bobExp = (await byName('bob/shared')).experiment_id;
+      expect(bobExp).not.toBe('101');
+      // The UI's deep links (/<entity>/<project>) follow the same mapping.
+      const resolve = async (entity: string) => (await t.api.get('/api/2.0/cairn/ui/wandb/resolve').query({ entity, project: 'shared' })).body.experiment_id;
+      expect([await resolve('alice'), await resolve('vision'), await resolve('bob')]).toEqual(['101', '101', bobExp]);
       // An experiment no entity had logged to (created with MLflow) goes to its first W&B entity.
       expect(await runsOf('carol', 'mlflow-only')).toEqual(['run-carol']);
       expect((await byName('mlflow-only')).experiment_id).toBe('103');
