@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
+import { findProject } from '../domain/wandb/projects.js';
 
 // Which experiment or registered model a request is about, from the fields MLflow's API names it
 // by. undefined means "no such resource": the check lets the call through and the handler answers
@@ -29,7 +30,7 @@ async function experimentByName(deps: Deps, name: string): Promise<number | unde
 
 /**
  * The experiments a call touches: `experiment_id`, else `run_id`/`run_uuid`, `run_ids`, `model_id`
- * (a logged model) or `experiment_name`; none of them means the Default experiment "0". An id that
+ * (a logged model), `wandb_project` ({entity, project}) or `experiment_name`; none of them means the Default experiment "0". An id that
  * matches nothing resolves to nothing.
  */
 export async function experimentsOf(deps: Deps, input: Input): Promise<number[]> {
@@ -53,6 +54,12 @@ export async function experimentsOf(deps: Deps, input: Input): Promise<number[]>
   if (modelId !== undefined) {
     const e = await experimentOfLoggedModel(deps, modelId);
     return e === undefined ? [] : [e];
+  }
+  // A W&B path (`/files/<entity>/<project>/…`): the entity's project (docs/teams.md#namespaces).
+  const wandb = obj(input.wandb_project);
+  if (wandb && str(wandb.project) !== undefined) {
+    const p = await findProject(deps, str(wandb.project)!, str(wandb.entity));
+    return p ? [p.experimentId] : [];
   }
   const name = str(input.experiment_name);
   if (name !== undefined) {

@@ -5,18 +5,18 @@ import { allows, type Need } from './permissions.js';
 import { permissionDenied, unauthenticated } from './policy.js';
 import type { Principal } from './principal.js';
 
-// A W&B project is the experiment of the same name, so its experiment permissions are the
-// project's: READ to read runs, EDIT to create or log to them.
+// A W&B project is an experiment (the entity's, docs/teams.md#namespaces), so its experiment
+// permissions are the project's: READ to read runs, EDIT to create or log to them.
 
 /**
  * Refuses (403) unless `p` may `need` on the project. A project that does not exist yet is open to
  * any account (creating it makes the caller its manager, see afterProjectWrite).
  */
-export async function checkProject(deps: Deps, p: Principal, project: string | undefined, need: Need): Promise<void> {
+export async function checkProject(deps: Deps, p: Principal, project: string | undefined, need: Need, entity?: string): Promise<void> {
   if (p.kind === 'open') return;
   if (p.kind !== 'user') throw unauthenticated();
   if (!project) return;
-  const found = await findProject(deps, project);
+  const found = await findProject(deps, project, entity);
   if (!found) return;
   const perm = await effectivePermission(deps, p, 'experiment', found.experimentId);
   if (!allows(perm, need)) throw permissionDenied(`${need} access to project '${project}' (experiment ${found.experimentId}; you have ${perm})`);

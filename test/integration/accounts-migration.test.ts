@@ -10,29 +10,17 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rows, type Orm } from '../../src/db/connect.js';
 import { newApiKey, verifyApiKey } from '../../src/domain/wandb/api-keys.js';
+import { MIGRATIONS, migrationsBefore } from '../harness/migrations.js';
 
-const MIGRATIONS = path.resolve(import.meta.dirname, '../../migrations');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-migration-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** A copy of migrations/ that stops before the first migration tagged `stopAt`. */
-function migrationsBefore(stopAt: string): string {
-  const dir = path.join(tmp, 'before');
-  fs.mkdirSync(path.join(dir, 'meta'), { recursive: true });
-  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS, 'meta/_journal.json'), 'utf8'));
-  const cut = journal.entries.findIndex((e: { tag: string }) => e.tag === stopAt);
-  journal.entries = journal.entries.slice(0, cut);
-  for (const e of journal.entries) fs.copyFileSync(path.join(MIGRATIONS, `${e.tag}.sql`), path.join(dir, `${e.tag}.sql`));
-  fs.writeFileSync(path.join(dir, 'meta/_journal.json'), JSON.stringify(journal));
-  return dir;
-}
 
 describe('the accounts migration', () => {
   it('turns the owners of existing W&B keys into accounts whose keys still work', async () => {
     const pg = await PGlite.create();
     const db = drizzle(pg) as unknown as Orm;
     try {
-      await migrate(db as never, { migrationsFolder: migrationsBefore('0004_accounts') });
+      await migrate(db as never, { migrationsFolder: migrationsBefore(path.join(tmp, 'before'), '0004_accounts') });
       const keys = [newApiKey('alice', 1000), newApiKey('alice', 2000), newApiKey('bob', 3000)];
       for (const k of keys) {
         await db.execute(sql`insert into wandb_api_keys (key_hash, key_prefix, user_name, created_at) values (${k.hash}, ${k.prefix}, ${k.userName}, ${k.createdAt})`);

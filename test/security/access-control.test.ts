@@ -195,7 +195,7 @@ const families: Record<string, Case[]> = {
       name: 'upsert into the run (config, summary)',
       method: 'post',
       url: () => '/graphql',
-      body: () => ({ query: UPSERT_BUCKET, variables: { name: wandbRun, project, config: '{"secret":{"value":"mallory"}}', summaryMetrics: '{"acc": 0}' } }),
+      body: () => ({ query: UPSERT_BUCKET, variables: { name: wandbRun, project, entity: names.alice, config: '{"secret":{"value":"mallory"}}', summaryMetrics: '{"acc": 0}' } }),
     },
     { name: 'upload files to the run', method: 'post', url: () => '/graphql', body: () => ({ query: CREATE_RUN_FILES, variables: { entity: names.alice, project, run: wandbRun, files: ['x.txt'] } }) },
     {
@@ -219,7 +219,7 @@ const families: Record<string, Case[]> = {
       name: 'read an artifact of the project',
       method: 'post',
       url: () => '/graphql',
-      body: () => ({ query: 'query($p: String!) { project(name: $p) { artifactCollectionMembership(name: "d:latest") { id } } }', variables: { p: project } }),
+      body: () => ({ query: 'query($p: String!, $e: String) { project(name: $p, entityName: $e) { artifactCollectionMembership(name: "d:latest") { id } } }', variables: { p: project, e: names.alice } }),
       read: true,
     },
     { name: 'read the run config', method: 'post', url: () => '/graphql', body: () => ({ query: RUN, variables: { entity: names.alice, project, name: wandbRun } }), read: true },

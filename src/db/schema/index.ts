@@ -10,3 +10,4 @@ export * from './wandb-artifacts.js';
 export * from './wandb-sweeps.js';
 export * from './teams.js';
 export * from './traces.js';
+export * from './wandb-projects.js';

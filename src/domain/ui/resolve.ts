@@ -2,19 +2,20 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { notFound } from '../../errors.js';
+import { findProject } from '../wandb/projects.js';
 
 /**
- * The experiment (and run) a W&B URL `/<entity>/<project>[/runs/<run>]` names. A project is the
- * experiment of that name; the entity is only a label on runs (src/domain/wandb/projects.ts), so it
- * does not change the answer. `run` is the W&B run id, or the MLflow run id of a run in the project.
+ * The experiment (and run) a W&B URL `/<entity>/<project>[/runs/<run>]` names: the entity's project
+ * (src/domain/wandb/projects.ts). `run` is the W&B run id, or the MLflow run id of a run in the project.
  */
 export async function resolveWandbPath(
   deps: Deps,
   input: { entity: string; project: string; run?: string },
 ): Promise<{ experiment_id: string; run_id?: string }> {
-  const [experiment] = await rows<{ experiment_id: number | string }>(deps.db, sql`select experiment_id from experiments where name = ${input.project}`);
+  // The entity's own project (docs/teams.md#namespaces).
+  const experiment = await findProject(deps, input.project, input.entity);
   if (!experiment) throw notFound(`No project named '${input.project}'`);
-  const experimentId = String(experiment.experiment_id);
+  const experimentId = String(experiment.experimentId);
   if (input.run === undefined) return { experiment_id: experimentId };
   const [run] = await rows<{ run_id: string }>(
     deps.db,

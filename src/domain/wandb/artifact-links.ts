@@ -56,12 +56,12 @@ export async function memberByName(db: Orm, experimentId: number, project: strin
 export async function linkArtifact(
   deps: Deps,
   artifact: ArtifactRow,
-  target: { project: string; name: string; aliases: string[] },
+  target: { project: string; entity?: string; name: string; aliases: string[] },
 ): Promise<{ link: LinkInfo; projectCreated: boolean }> {
   if (artifact.state !== 'COMMITTED') throw invalidParam('Only a committed artifact version can be linked');
   const name = validateArtifactName('artifact', target.name);
   const aliases = target.aliases.map((a) => validateArtifactName('alias', a)).filter((a) => a !== 'latest');
-  const { experimentId, created: projectCreated } = await ensureProject(deps, target.project);
+  const { experimentId, created: projectCreated } = await ensureProject(deps, target.project, target.entity);
   const now = deps.now();
   const versionIndex = await deps.db.transaction(async (tx) => {
     await tx.execute(sql`insert into wandb_artifact_collections (experiment_id, name, type, portfolio, created_at) values (${experimentId}, ${name}, ${artifact.type}, true, ${now})

@@ -118,6 +118,8 @@ export async function latestOf(db: Orm, collectionId: number): Promise<ArtifactR
 
 export interface CreateArtifactInput {
   project: string;
+  /** The project's entity (docs/teams.md#namespaces); without it, the experiment named `project`. */
+  entity?: string;
   runId: string | null;
   type: string;
   name: string;
@@ -143,7 +145,7 @@ export async function createArtifact(deps: Deps, input: CreateArtifactInput): Pr
       throw invalidParam('Artifact metadata must be a JSON object');
     }
   }
-  const { experimentId, created: projectCreated } = await ensureProject(deps, input.project);
+  const { experimentId, created: projectCreated } = await ensureProject(deps, input.project, input.entity);
   const now = deps.now();
   return deps.db.transaction(async (tx) => {
     await tx.execute(sql`insert into wandb_artifact_collections (experiment_id, name, type, created_at) values (${experimentId}, ${name}, ${type}, ${now})

@@ -45,7 +45,7 @@ interface ParsedLine {
  * metrics, and points the run already has are skipped (logNewMetrics). The whole post is one
  * transaction: it lands completely or not at all.
  */
-export async function applyFileStream(deps: Deps, path: { project: string; run: string }, req: FileStreamRequest): Promise<void> {
+export async function applyFileStream(deps: Deps, path: { entity?: string; project: string; run: string }, req: FileStreamRequest): Promise<void> {
   const files = req.files ?? {};
   // Parse before touching the database, so a malformed line is a 400 that writes nothing.
   const history = files[HISTORY_FILE] ? parseLines(files[HISTORY_FILE], HISTORY_FILE) : [];
@@ -55,7 +55,7 @@ export async function applyFileStream(deps: Deps, path: { project: string; run: 
   if (summary !== undefined) parseWandbObject(summary, SUMMARY_FILE);
   const output = files[OUTPUT_FILE];
 
-  const project = await findProject(deps, path.project);
+  const project = await findProject(deps, path.project, path.entity);
   if (!project) throw notFound(`Project ${path.project} not found`);
   await deps.db.transaction(async (tx) => {
     const txDeps = inTx(deps, tx);

@@ -63,7 +63,7 @@ export function toRestRun(run: WandbRunRow, now: number): RestRunWire {
   return out;
 }
 
-export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunInput, beforeWrite?: (project: string) => Promise<void>): Promise<{ run: WandbRunRow; projectCreated: boolean }> {
+export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunInput, beforeWrite?: (project: string, entity: string) => Promise<void>): Promise<{ run: WandbRunRow; projectCreated: boolean }> {
   // The client's config form: every top-level key wrapped in {"value": …}.
   const config = input.config
     ? stringifyWandbJson(Object.fromEntries(Object.entries(input.config).map(([k, v]) => [k, { value: v }])))
@@ -88,11 +88,11 @@ export async function createRestRun(deps: Deps, user: WandbUser, input: RestRunI
  */
 export async function appendHistory(
   deps: Deps,
-  path: { project: string; run: string },
+  path: { entity?: string; project: string; run: string },
   rows: Record<string, unknown>[],
   offset?: number,
 ): Promise<WandbRunRow> {
-  const run = await requireRun(deps, path.project, path.run);
+  const run = await requireRun(deps, path.project, path.run, path.entity);
   const start = offset ?? run.history_line_count;
   let step = offset === undefined ? (run.last_step ?? -1) + 1 : undefined;
   const now = deps.now();
@@ -108,12 +108,12 @@ export async function appendHistory(
     return stringifyWandbJson(line);
   });
   await applyFileStream(deps, path, { files: { [HISTORY_FILE]: { offset: start, content } } });
-  return requireRun(deps, path.project, path.run);
+  return requireRun(deps, path.project, path.run, path.entity);
 }
 
 /** Merges keys into the summary (`null` removes one). */
-export async function updateSummary(deps: Deps, path: { project: string; run: string }, changes: Record<string, unknown>): Promise<WandbRunRow> {
-  const run = await requireRun(deps, path.project, path.run);
+export async function updateSummary(deps: Deps, path: { entity?: string; project: string; run: string }, changes: Record<string, unknown>): Promise<WandbRunRow> {
+  const run = await requireRun(deps, path.project, path.run, path.entity);
   const summary = parseWandbObject(run.summary, 'summary');
   for (const [k, v] of Object.entries(changes)) {
     if (k === '__proto__') continue;
@@ -121,11 +121,11 @@ export async function updateSummary(deps: Deps, path: { project: string; run: st
     else summary[k] = v;
   }
   await applyFileStream(deps, path, { files: { [SUMMARY_FILE]: { offset: 0, content: [stringifyWandbJson(summary)] } } });
-  return requireRun(deps, path.project, path.run);
+  return requireRun(deps, path.project, path.run, path.entity);
 }
 
-export async function finishRestRun(deps: Deps, path: { project: string; run: string }, exitCode: number): Promise<WandbRunRow> {
-  const run = await requireRun(deps, path.project, path.run);
+export async function finishRestRun(deps: Deps, path: { entity?: string; project: string; run: string }, exitCode: number): Promise<WandbRunRow> {
+  const run = await requireRun(deps, path.project, path.run, path.entity);
   await deps.db.transaction((tx) => finishRun({ ...deps, db: tx }, run.run_id, exitCode));
-  return requireRun(deps, path.project, path.run);
+  return requireRun(deps, path.project, path.run, path.entity);
 }

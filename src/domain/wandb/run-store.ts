@@ -78,15 +78,15 @@ export async function runById(db: Orm, runId: string, lock = false): Promise<Wan
 }
 
 /** The W&B run `<project>/<name>`; deleted MLflow runs are not found. */
-export async function findRun(deps: Deps, project: string, name: string): Promise<WandbRunRow | undefined> {
-  const p = await findProject(deps, project);
+export async function findRun(deps: Deps, project: string, name: string, entity?: string): Promise<WandbRunRow | undefined> {
+  const p = await findProject(deps, project, entity);
   if (!p) return undefined;
   const run = await runByName(deps.db, p.experimentId, name);
   return run && run.lifecycle_stage === 'active' ? run : undefined;
 }
 
-export async function requireRun(deps: Deps, project: string, name: string): Promise<WandbRunRow> {
-  const run = await findRun(deps, project, name);
+export async function requireRun(deps: Deps, project: string, name: string, entity?: string): Promise<WandbRunRow> {
+  const run = await findRun(deps, project, name, entity);
   if (!run) throw notFound(`Run ${project}/${name} not found`);
   return run;
 }

@@ -44,10 +44,12 @@ export async function sweepByName(db: Orm, name: string, lock = false): Promise<
 }
 
 /** The sweep `name` of a project, as `project { sweep(sweepName:) }` and the agent look it up. */
-export async function findSweep(deps: Deps, project: string, name: string): Promise<SweepRow | undefined> {
-  const p = await findProject(deps, project);
-  const s = p ? await sweepByName(deps.db, name) : undefined;
-  return s && s.experiment_id === p!.experimentId ? s : undefined;
+export async function findSweep(deps: Deps, project: string, name: string, entity?: string): Promise<SweepRow | undefined> {
+  const s = await sweepByName(deps.db, name);
+  // Without an entity (the agent names only the project), the sweep's own project name must match.
+  if (!s || !entity) return s && s.project === project ? s : undefined;
+  const p = await findProject(deps, project, entity);
+  return p && s.experiment_id === p.experimentId ? s : undefined;
 }
 
 // The client's `id` for a sweep is opaque; ours carries the sweep name.
@@ -83,23 +85,23 @@ export async function upsertSweep(
   deps: Deps,
   user: WandbUser,
   input: UpsertSweepInput,
-  beforeWrite?: (project: string) => Promise<void>,
+  beforeWrite?: (project: string, entity: string) => Promise<void>,
 ): Promise<{ sweep: SweepRow; projectCreated: boolean }> {
   if (input.id) {
     const name = sweepNameFromId(input.id) ?? input.id;
     const existing = await sweepByName(deps.db, name);
     if (!existing) throw notFound(`Sweep ${input.id} not found`);
-    await beforeWrite?.(existing.project);
+    await beforeWrite?.(existing.project, existing.entity);
     return { sweep: await updateSweep(deps, existing.name, input), projectCreated: false };
   }
   if (!input.config) throw invalidParam('Invalid sweep config: the config is empty');
   const config = parseConfig(input.config);
   const project = validateWandbName('project', input.projectName || DEFAULT_PROJECT);
   const entity = validateWandbName('entity', input.entityName || user.name);
-  await beforeWrite?.(project);
+  await beforeWrite?.(project, entity);
   // Checked before anything is written: a missing prior run refuses the whole sweep.
-  const priorRuns = await findPriorRuns(deps.db, (await findProject(deps, project))?.experimentId, project, priorRunNames(input.priorRunsFilters));
-  const { experimentId, created } = await ensureProject(deps, project);
+  const priorRuns = await findPriorRuns(deps.db, (await findProject(deps, project, entity))?.experimentId, project, priorRunNames(input.priorRunsFilters));
+  const { experimentId, created } = await ensureProject(deps, project, entity);
   const name = newWandbRunId();
   const now = deps.now();
   const sweep = await deps.db.transaction(async (tx) => {

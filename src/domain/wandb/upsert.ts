@@ -52,7 +52,7 @@ export async function upsertWandbRun(
   user: WandbUser,
   input: UpsertRunInput,
   /** Called with the project before anything is written (the caller's permission check). */
-  beforeWrite?: (project: string) => Promise<void>,
+  beforeWrite?: (project: string, entity: string) => Promise<void>,
 ): Promise<{ run: WandbRunRow; inserted: boolean; projectCreated: boolean }> {
   let existing: WandbRunRow | undefined;
   if (input.id) {
@@ -65,8 +65,8 @@ export async function upsertWandbRun(
   const entity = existing?.entity ?? validateWandbName('entity', input.entity || user.name);
   if (input.tags) input.tags.forEach((t) => checkText('tag', t, 256));
   const config = input.config ? parseWandbObject(input.config, 'config') : undefined;
-  await beforeWrite?.(project);
-  const ensured = existing ? { experimentId: existing.experiment_id, created: false } : await ensureProject(deps, project);
+  await beforeWrite?.(project, entity);
+  const ensured = existing ? { experimentId: existing.experiment_id, created: false } : await ensureProject(deps, project, entity);
   const experimentId = ensured.experimentId;
 
   return deps.db.transaction(async (tx) => {

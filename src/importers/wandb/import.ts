@@ -122,7 +122,7 @@ async function importRun(deps: Deps, src: WandbRunSource, run: WandbSrcRun, opts
     tags: run.tags,
     config: run.config,
   });
-  const path = { project: dest.project, run: dest.name };
+  const path = { entity: dest.entity, project: dest.project, run: dest.name };
   const stream = at(deps, run.heartbeatAt);
   let line = 0;
   for await (const page of src.history(run)) {

@@ -86,13 +86,15 @@ export const artifactResolvers = {
     createArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
-      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const entity = str(i.entityName) ?? ctx.user.name;
+      await checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       const names = Array.isArray(i.artifactCollectionNames) ? (i.artifactCollectionNames as string[]) : [];
       const name = names[0] ?? str(i.artifactCollectionName);
       if (!name) throw invalidParam('An artifact name is required (artifactCollectionNames)');
-      const run = str(i.runName) ? await requireRun(ctx.deps, project, String(i.runName)) : null;
+      const run = str(i.runName) ? await requireRun(ctx.deps, project, String(i.runName), entity) : null;
       const { artifact, projectCreated } = await createArtifact(ctx.deps, {
         project,
+        entity,
         runId: run?.run_id ?? null,
         type: String(i.artifactTypeName),
         name,
@@ -190,18 +192,20 @@ export const artifactResolvers = {
       const project = str(i.projectName);
       const name = str(i.artifactPortfolioName);
       if (!project || !name) throw invalidParam('linkArtifact needs projectName and artifactPortfolioName');
-      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const entity = str(i.entityName) ?? ctx.user.name;
+      await checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       const aliases = Array.isArray(i.aliases) ? (i.aliases as { alias: string }[]).map((x) => x.alias) : [];
-      const { link, projectCreated } = await linkArtifact(ctx.deps, a, { project, name, aliases });
+      const { link, projectCreated } = await linkArtifact(ctx.deps, a, { project, entity, name, aliases });
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, link.experimentId);
       return { versionIndex: link.versionIndex, artifactMembership: wrap(a, str(i.entityName) ?? ctx.user.name, link) };
     },
     useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
-      await checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const entity = str(i.entityName) ?? ctx.user.name;
+      await checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       const a = await artifactFor(ctx, i.artifactID, 'read');
-      const run = await requireRun(ctx.deps, project, String(i.runName));
+      const run = await requireRun(ctx.deps, project, String(i.runName), entity);
       await recordUse(ctx.deps, run.run_id, a.id, str(i.usedAs));
       return { artifact: wrap(a, ctx.user.name) };
     },

@@ -117,10 +117,10 @@ export function wandbRoutes(r: Router): void {
   }) as never);
   r.knownPaths.add('/graphql');
 
-  const project = (c: import('hono').Context) => ({ experiment_name: c.req.param('project') });
+  const project = (c: import('hono').Context) => ({ wandb_project: { entity: c.req.param('entity'), project: c.req.param('project') } });
   app.post('/files/:entity/:project/:run/file_stream', limit(FILE_STREAM_MAX_BYTES), auth, guard(r, 'experiment:edit', async (c) => {
     const body = parseBody(fileStreamBody, await bodyText(c, FILE_STREAM_MAX_BYTES), 'file_stream');
-    await applyFileStream(deps, { project: c.req.param('project')!, run: c.req.param('run')! }, body);
+    await applyFileStream(deps, { entity: c.req.param('entity')!, project: c.req.param('project')!, run: c.req.param('run')! }, body);
     return c.json({}, 200);
   }, project) as never);
 

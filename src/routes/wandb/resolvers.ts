@@ -60,10 +60,11 @@ const entity = entityObject;
 async function project(ctx: GqlContext, args: Args): Promise<ProjectObj | null> {
   const name = str(args.name);
   if (!name) return null;
-  const found = await findProject(ctx.deps, name);
+  const entityName = str(args.entityName) ?? ctx.user.name;
+  const found = await findProject(ctx.deps, name, entityName);
   if (!found || found.lifecycleStage !== 'active') return null;
-  await checkProject(ctx.deps, ctx.principal, name, 'read');
-  return { experimentId: found.experimentId, name, entity: str(args.entityName) ?? ctx.user.name };
+  await checkProject(ctx.deps, ctx.principal, name, 'read', entityName);
+  return { experimentId: found.experimentId, name, entity: entityName };
 }
 
 async function runIn(ctx: GqlContext, p: ProjectObj, name: unknown): Promise<RunObj | null> {
@@ -101,7 +102,7 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   Mutation: {
     upsertBucket: async (_s, args, ctx) => {
       const i = args.input as Record<string, never>;
-      const check = (project: string) => checkProject(ctx.deps, ctx.principal, project, 'edit');
+      const check = (project: string, entity: string) => checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       // Logging into a team's entity is for its members and admins; nothing is written otherwise.
       const team = await checkEntity(ctx.deps, ctx.principal, str(i.entityName) ?? undefined, 'edit');
       const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
@@ -129,9 +130,9 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {
-      const i = args.input as { projectName: string; runName: string; files: string[] };
-      await checkProject(ctx.deps, ctx.principal, i.projectName, 'edit');
-      const run = await requireRun(ctx.deps, i.projectName, i.runName);
+      const i = args.input as { entityName: string; projectName: string; runName: string; files: string[] };
+      await checkProject(ctx.deps, ctx.principal, i.projectName, 'edit', i.entityName);
+      const run = await requireRun(ctx.deps, i.projectName, i.runName, i.entityName);
       return { runID: storageId(run.run_id), uploadHeaders: [], files: await uploadUrls(ctx.deps, run, i.files, ctx.baseUrl) };
     },
     markRunFilesUploaded: () => ({ success: true }),

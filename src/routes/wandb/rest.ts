@@ -121,24 +121,24 @@ export function restRunRoutes(r: Router, auth: MiddlewareHandler<Env>): void {
     });
   const runPath = '/api/wandb/runs/{entity}/{project}/{run}';
   const honoPath = '/api/wandb/runs/:entity/:project/:run';
-  const pathOf = (c: Context) => ({ project: c.req.param('project')!, run: c.req.param('run')! });
+  const pathOf = (c: Context) => ({ entity: c.req.param('entity')!, project: c.req.param('project')!, run: c.req.param('run')! });
   const reply = (c: Context, run: Parameters<typeof toRestRun>[0]) => c.json(toRestRun(run, deps.now()), 200);
 
   document('post', '/api/wandb/runs', 'Create (or update) a W&B run: it is also an MLflow run', createRunBody);
   // The project in the path is the experiment whose permissions apply.
-  const project = (c: Context) => ({ experiment_name: c.req.param('project') });
+  const project = (c: Context) => ({ wandb_project: { entity: c.req.param('entity'), project: c.req.param('project') } });
   const guarded = (access: Access, h: (c: Context) => Promise<Response>, of?: typeof project) => guard(r, access, h, of) as never;
   // Creation checks inside the upsert, where an existing run's project is known.
   app.post('/api/wandb/runs', limit, auth, guarded('authenticated', async (c) => {
     const input = parse(createRunBody, await requestText(c));
     const principal = principalOf(c);
-    const { run, projectCreated } = await createRestRun(deps, c.get('wandbUser'), input, (p) => checkProject(deps, principal, p, 'edit'));
+    const { run, projectCreated } = await createRestRun(deps, c.get('wandbUser'), input, (p, e) => checkProject(deps, principal, p, 'edit', e));
     await afterProjectWrite(deps, principal, projectCreated, run.experiment_id);
     return reply(c, run);
   }));
 
   document('get', runPath, 'Read a W&B run: config, summary, state');
-  app.get(honoPath, auth, guarded('experiment:read', async (c) => reply(c, await requireRun(deps, pathOf(c).project, pathOf(c).run)), project));
+  app.get(honoPath, auth, guarded('experiment:read', async (c) => reply(c, await requireRun(deps, pathOf(c).project, pathOf(c).run, pathOf(c).entity)), project));
 
   document('post', `${runPath}/history`, 'Append history rows (numeric values become MLflow metrics)', historyBody);
   app.post(`${honoPath}/history`, limit, auth, guarded('experiment:edit', async (c) => {

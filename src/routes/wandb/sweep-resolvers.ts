@@ -64,7 +64,7 @@ function bestLoss(s: SweepRow, runs: WandbRunRow[]): number | null {
 
 async function lookup(ctx: GqlContext, p: ProjectObj, name: unknown): Promise<SweepObj | null> {
   if (typeof name !== 'string') return null;
-  const found = await findSweep(ctx.deps, p.name, name);
+  const found = await findSweep(ctx.deps, p.name, name, p.entity);
   return found ? { row: await settleSweepState(ctx.deps, found) } : null;
 }
 
@@ -86,7 +86,7 @@ export const sweepResolvers = {
           controller: i.controller,
           priorRunsFilters: i.priorRunsFilters,
         },
-        (project) => checkProject(ctx.deps, ctx.principal, project, 'edit'),
+        (project, entity) => checkProject(ctx.deps, ctx.principal, project, 'edit', entity),
       );
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, sweep.experiment_id);
       return { sweep: { row: sweep } satisfies SweepObj, configValidationWarnings: [], inserted: !i.id };
@@ -100,7 +100,7 @@ export const sweepResolvers = {
     agentHeartbeat: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as { id: string; runState?: string | null };
       const sweep = await agentSweep(ctx.deps.db, i.id);
-      await checkProject(ctx.deps, ctx.principal, sweep.project, 'edit');
+      await checkProject(ctx.deps, ctx.principal, sweep.project, 'edit', sweep.entity);
       const runState = i.runState ? parseWandbObject(i.runState, 'runState') : {};
       const commands = await agentHeartbeat(ctx.deps, i.id, runState, Math.random);
       return { agent: { id: i.id, name: i.id, state: 'RUNNING' }, commands: JSON.stringify(commands) };
