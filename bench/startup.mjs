@@ -11,11 +11,11 @@
 // informational (one sample on a shared CI machine says little). Run `npm run build` first.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort } from './free-port.mjs';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { quick: { type: 'boolean' }, repeats: { type: 'string' }, postgres: { type: 'string' } } });
@@ -44,14 +44,6 @@ function killGroup(child, signal) {
     // gone
   }
 }
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 /**
  * The /proc stat fields (from field 3, the state, on) of each process in the group. fields[0] is the

@@ -10,10 +10,10 @@
 // arrived, and when every chart on the first screen had drawn. Prints each build's samples and medians.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
+import { freePort } from './free-port.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -25,16 +25,6 @@ const ROUNDS = Number(opt('rounds', 6));
 const CHROMIUM = opt('chromium', '/usr/bin/chromium');
 const roots = args.map((r) => path.resolve(r));
 if (!STORE || !roots.length) throw new Error('usage: node bench/ui-run-page.mjs --store <uri> [--rounds n] <root>…');
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function start(root) {
   const port = await freePort();

@@ -20,11 +20,11 @@
 // --data-dir) so a second run skips the seeding.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from '@playwright/test';
 import pg from 'pg';
+import { freePort } from './free-port.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -38,16 +38,6 @@ const BIG = Number(opt('big', 1_000_000));
 const RUNS = Number(opt('runs', 10));
 const ROUNDS = Number(opt('rounds', 3));
 const CHROMIUM = opt('chromium', process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium');
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 let url;
 const call = (apiPath, body) => callAt(url, apiPath, body);
