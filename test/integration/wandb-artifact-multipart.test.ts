@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
-import { artifactBackends, type Allocation } from './artifacts-backends.js';
+import { uniqueName } from '../harness/app.js';
+import { artifactBackends, startArtifactApp, type ArtifactApp } from './artifacts-backends.js';
 import { newKey, runIdSuffix, wandbClient, type Client } from './wandb-helpers.js';
 
 // Multipart artifact uploads as wandb-core drives them for files of 2 GiB and more (the real client
@@ -29,18 +29,13 @@ const path = (url: string) => new URL(url).pathname;
 const partsFor = (tag: string) => [Buffer.from(`${tag} ${S}: the first part, `), Buffer.from('then the second, '), Buffer.from('and the end.')];
 
 describe.each(artifactBackends())('W&B multipart artifact uploads on $name', (backend) => {
-  let alloc: Allocation;
-  let t: TestApp;
+  let t: ArtifactApp;
   let w: Client;
   beforeAll(async () => {
-    alloc = await backend.allocate();
-    t = await startTestApp(['--artifacts-destination', alloc.destination], { env: alloc.env });
+    t = await startArtifactApp(backend);
     w = wandbClient(t, await newKey(t, 'alice'));
   });
-  afterAll(async () => {
-    await t.close();
-    await alloc.cleanup();
-  });
+  afterAll(() => t.close());
 
   async function begin(project: string, run: string, name: string, whole: Buffer, parts: Buffer[]) {
     await w.upsert({ name: run, project });
@@ -86,7 +81,7 @@ describe.each(artifactBackends())('W&B multipart artifact uploads on $name', (ba
     const done = await complete(id, node, PARTS);
     expect(done.body.errors).toBeUndefined();
     expect(done.body.data.completeMultipartUploadArtifact.digest).toBe(spec.md5);
-    expect((await alloc.listInside()).filter((k) => k.includes('wandb-artifacts/uploads/'))).toEqual([]);
+    expect((await t.store.listInside()).filter((k) => k.includes('wandb-artifacts/uploads/'))).toEqual([]);
     // Stored now: asking again gets no upload URL at all.
     const again = await w.gql(FILES, { input: { storageLayout: 'V2', artifactFiles: [spec] } });
     expect(again.body.data.createArtifactFiles.files.edges[0].node).toMatchObject({ uploadUrl: null, uploadMultipartUrls: null });
@@ -145,7 +140,7 @@ describe.each(artifactBackends())('W&B multipart artifact uploads on $name', (ba
     for (const [i, p] of parts.entries()) expect((await t.api.put(path(p.uploadUrl)).send(PARTS[i])).status).toBe(200);
     const res = await complete(liar.id, liar.node, PARTS);
     expect(res.body.errors?.[0].message).toMatch(/Digest mismatch: the joined parts/);
-    const inside = await alloc.listInside();
+    const inside = await t.store.listInside();
     expect(inside.filter((k) => k.includes('wandb-artifacts/uploads/'))).toEqual([]);
     expect(inside).not.toContain(`wandb-artifacts/md5/${md5(other).toString('hex')}`);
   });

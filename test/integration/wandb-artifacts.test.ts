@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
-import { artifactBackends, type Allocation } from './artifacts-backends.js';
+import { uniqueName, type TestApp } from '../harness/app.js';
+import { artifactBackends, startArtifactApp } from './artifacts-backends.js';
 import { newKey, runIdSuffix, wandbClient, type Client } from './wandb-helpers.js';
 
 // The artifact flow as wandb-core drives it (documents from its generated client, trimmed to the
@@ -70,16 +70,11 @@ async function logArtifact(project: string, run: string, name: string, files: Re
 
 // Once per blob store: the local folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set.
 describe.each(artifactBackends())('W&B artifacts on $name', (backend) => {
-  let alloc: Allocation;
   beforeAll(async () => {
-    alloc = await backend.allocate();
-    t = await startTestApp(['--artifacts-destination', alloc.destination], { env: alloc.env });
+    t = await startArtifactApp(backend);
     w = wandbClient(t, await newKey(t, 'alice'));
   });
-  afterAll(async () => {
-    await t.close();
-    await alloc.cleanup();
-  });
+  afterAll(() => t.close());
 
   it('numbers versions, dedups equal contents, moves latest and serves the files by signed URL', async () => {
     const project = uniqueName('art');
