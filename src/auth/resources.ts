@@ -90,8 +90,10 @@ async function traceExperiments(deps: Deps, input: Input): Promise<number[] | un
     return input.locations.map(locationExperiment).filter((v): v is string => v !== undefined && isId(v)).map(Number);
   }
   // Batch reads and LinkTracesToRun name several traces: each one's experiment (and the run's) is checked.
-  if (Array.isArray(input.trace_ids)) {
-    const ids = input.trace_ids.map(str).filter((v): v is string => v !== undefined);
+  // A query string naming one id gives a string, not a list.
+  const traceIds = typeof input.trace_ids === 'string' ? [input.trace_ids] : input.trace_ids;
+  if (Array.isArray(traceIds)) {
+    const ids = traceIds.map(str).filter((v): v is string => v !== undefined);
     const found = await rows<{ experiment_id: string | number }>(
       deps.db,
       sql`select distinct experiment_id from traces where trace_id = any(${textArray(ids)}::text[])`,
