@@ -106,6 +106,17 @@ describe.each(artifactBackends())('traces/get, batchGet, link-to-run ($name stor
     expect(noRun.status).toBe(404);
   });
 
+  it('refuses to load spans past 64 MiB with a 400, instead of reading them into memory', async () => {
+    const id = await sendTrace(traceHex());
+    const big = Buffer.alloc(64 * 1024 * 1024 + 1, 32);
+    const put = await t.api.put(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/${id}/artifacts/traces.json`).set('Content-Type', 'application/octet-stream').send(big);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const res = await t.api.get('/api/3.0/mlflow/traces/get').query({ trace_id: id });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body).toMatchObject({ error_code: 'INVALID_STATE' });
+    expect(res.body.message).toContain('64 MiB');
+  });
+
   it('links traces to a run, so a search by run id finds them', async () => {
     const id = await sendTrace(traceHex());
     const run = (await t.api.post('/api/2.0/mlflow/runs/create').send({ experiment_id: experimentId })).body.run.info.run_id;

@@ -32,6 +32,8 @@ export interface SpanRecord {
 }
 
 export const MAX_BATCH_GET = 100;
+/** A traces.json is read whole (parsed, converted or merged): past this size a trace is refused, not loaded. */
+export const MAX_SPANS_BYTES = 64 * 1024 * 1024;
 const MAX_DEPTH = 32;
 
 // The client writes nanosecond times as JSON numbers past 2^53: read as text, they keep every digit.
@@ -41,7 +43,11 @@ const quoteNanos = (json: string) => json.replace(NANOS, '"$1"$2"$3"');
 /** The spans in a traces.json blob of Cairn's store; none when the client has not uploaded it yet. */
 export async function storedSpans(deps: Deps, key: string): Promise<SpanRecord[]> {
   try {
-    const { body } = await proxyStore(deps).get(key);
+    const { body, size } = await proxyStore(deps).get(key);
+    if (size > MAX_SPANS_BYTES) {
+      body.destroy();
+      throw new MlflowError('INVALID_STATE', `The spans of this trace (${key}) are ${size} bytes, more than the ${MAX_SPANS_BYTES >> 20} MiB Cairn reads into one answer; download traces.json from the artifact store instead`);
+    }
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
     const parsed = JSON.parse(quoteNanos(Buffer.concat(chunks).toString('utf8'))) as { spans?: SpanRecord[] };
