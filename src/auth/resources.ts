@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
+import { textArray } from '../lib/pg-array.js';
 import { findProject } from '../domain/wandb/projects.js';
 
 // Which experiment or registered model a request is about, from the fields MLflow's API names it
@@ -87,6 +88,19 @@ async function traceExperiments(deps: Deps, input: Input): Promise<number[] | un
   }
   if (Array.isArray(input.locations)) {
     return input.locations.map(locationExperiment).filter((v): v is string => v !== undefined && isId(v)).map(Number);
+  }
+  // Batch reads and LinkTracesToRun name several traces: each one's experiment (and the run's) is checked.
+  // A query string naming one id gives a string, not a list.
+  const traceIds = typeof input.trace_ids === 'string' ? [input.trace_ids] : input.trace_ids;
+  if (Array.isArray(traceIds)) {
+    const ids = traceIds.map(str).filter((v): v is string => v !== undefined);
+    const found = await rows<{ experiment_id: string | number }>(
+      deps.db,
+      sql`select distinct experiment_id from traces where trace_id = any(${textArray(ids)}::text[])`,
+    );
+    const runId = str(input.run_id);
+    const runExp = runId === undefined ? undefined : await experimentOfRun(deps, runId);
+    return [...found.map((f) => Number(f.experiment_id)), ...(runExp === undefined ? [] : [runExp])];
   }
   const traceId = str(input.trace_id) ?? (input.experiment_id === undefined ? str(input.request_id) : undefined);
   if (traceId === undefined) return undefined;

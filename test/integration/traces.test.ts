@@ -62,10 +62,10 @@ describe('traces', () => {
     expect(one.body.assessment.feedback).toEqual({ value: true });
   });
 
-  it('answers GET traces/get as a missing trace named "get", which the client reads as unsupported', async () => {
+  it('answers GET traces/get itself (not as a trace named "get"): an unknown trace is a 404 naming it', async () => {
     const res = await t.api.get('/api/3.0/mlflow/traces/get').query({ trace_id: 'tr-1' });
     expect(res.status).toBe(404);
-    expect(res.body.message).toContain("Trace with ID 'get' not found");
+    expect(res.body.message).toContain("Trace with ID 'tr-1' not found");
   });
 
   it('a retried export replaces the trace instead of failing; a client cannot move its artifact location', async () => {

@@ -174,6 +174,10 @@ const families: Record<string, Case[]> = {
     { name: 'delete an assessment', method: 'delete', url: () => `/api/3.0/mlflow/traces/${traceId}/assessments/${assessmentId}` },
     { name: 'read an assessment', method: 'get', url: () => `/api/3.0/mlflow/traces/${traceId}/assessments/${assessmentId}`, read: true },
     { name: 'read a trace', method: 'get', url: () => `/api/3.0/mlflow/traces/${traceId}`, read: true },
+    { name: 'read a trace with its spans', method: 'get', url: () => `/api/3.0/mlflow/traces/get?trace_id=${traceId}`, read: true },
+    { name: 'batch-read traces', method: 'get', url: () => `/api/3.0/mlflow/traces/batchGet?trace_ids=${traceId}`, read: true },
+    { name: 'batch-read trace infos', method: 'post', url: () => '/api/3.0/mlflow/traces/batchGetInfos', body: () => ({ trace_ids: [traceId] }), read: true },
+    { name: 'link traces to a run', method: 'post', url: () => '/api/2.0/mlflow/traces/link-to-run', body: () => ({ trace_ids: [traceId], run_id: runId }) },
     {
       name: 'search traces',
       method: 'post',

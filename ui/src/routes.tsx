@@ -9,6 +9,8 @@ import { PromptPage } from './pages/prompt';
 import { RunByIdPage } from './pages/run-by-id';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
+import { TracePage } from './pages/traces/trace-page';
+import { TracesPage } from './pages/traces/traces-page';
 import { WandbResolvePage } from './pages/wandb-resolve';
 
 // Every page of the UI, one line each. Patterns are hash routes (`/#/experiments/1`); `/wandb/...`
@@ -20,6 +22,8 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/runs', render: (_, q) => <RunsPage experimentIds={(q.get('experiments') ?? '').split(',').filter(Boolean)} /> },
   // MLflow 3's UI paths for the same pages, so its links and bookmarks land too.
   { pattern: '/experiments/:id/models/:modelId', render: (p) => <LoggedModelPage id={p.modelId} /> },
+  { pattern: '/experiments/:id/traces', render: (p) => <TracesPage experimentId={p.id} /> },
+  { pattern: '/experiments/:id/traces/:traceId', render: (p) => <TracePage experimentId={p.id} traceId={p.traceId} /> },
   { pattern: '/experiments/:id/:tab', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/compare-experiments/:any', render: (_, q) => <RunsPage experimentIds={jsonList(q.get('experiments'))} /> },
   { pattern: '/experiments/:id/runs/:runId', render: (p, q) => <RunPage experimentId={p.id} runId={p.runId} query={q} /> },

@@ -1,5 +1,6 @@
 import { bigint, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
+import { runs } from './runs.js';
 
 // MLflow 3 traces (TraceInfoV3). Only the trace's summary lives here; its spans are the
 // `traces.json` the client uploads to the blob store under the trace's artifact location, so a row
@@ -71,4 +72,21 @@ export const assessments = pgTable(
     createTime: bigint('create_time', { mode: 'number' }).notNull(),
   },
   (t) => [index('assessments_trace_idx').on(t.traceId, t.createTime)],
+);
+
+/**
+ * Traces linked to a run after the fact (LinkTracesToRun), besides the run a trace was logged in
+ * (its `mlflow.sourceRun` metadata): `search_traces(run_id=…)` finds both.
+ */
+export const traceRunLinks = pgTable(
+  'trace_run_links',
+  {
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    runId: text('run_id')
+      .notNull()
+      .references(() => runs.runId, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.runId] }), index('trace_run_links_run_idx').on(t.runId)],
 );

@@ -69,6 +69,11 @@ function traceCondition(c: Comparison): SQL {
   if (c.entity === 'tag') return keyValueCondition('trace_tags', c.key, c);
   if (c.entity === 'metadata') return keyValueCondition('trace_metadata', c.key, c);
   const virtual = lookup(VIRTUAL, c.key);
+  // A run's traces are those logged in it and those linked to it afterwards (LinkTracesToRun), as in MLflow.
+  if (virtual && c.key === 'run_id' && (c.op === '=' || c.op === 'IN')) {
+    const linked = sql`EXISTS (SELECT 1 FROM trace_run_links l WHERE l.trace_id = t.trace_id AND ${predicate(sql.raw('l.run_id'), c.op, c.operand, 'text')})`;
+    return sql`(${keyValueCondition(virtual.table, virtual.key, c)} OR ${linked})`;
+  }
   if (virtual) return keyValueCondition(virtual.table, virtual.key, c);
   const column = lookup(COLUMNS, c.key);
   if (!column) throw invalidParam(`Invalid trace filter key '${c.key}'`);

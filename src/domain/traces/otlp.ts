@@ -8,6 +8,7 @@ import { proxyStore } from '../artifacts.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
+import { storedSpans, type SpanRecord } from './spans.js';
 import { SOURCE_RUN_METADATA } from './wire.js';
 import { upsertKeyValues } from './write.js';
 
@@ -22,19 +23,7 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const bad = (why: string) => invalidParam(`Invalid OpenTelemetry format: ${why}`);
 
 /** MLflow's span record, as `Span.to_dict` writes it into traces.json. */
-interface MlflowSpan {
-  trace_id: string;
-  span_id: string;
-  parent_span_id: string | null;
-  name: string;
-  kind: string;
-  start_time_unix_nano: string;
-  end_time_unix_nano: string | null;
-  events: { name: string; time_unix_nano: string; attributes: Obj }[];
-  status: { code: string; message: string };
-  attributes: Record<string, string>;
-  links: never[];
-}
+type MlflowSpan = SpanRecord;
 
 const KINDS = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
 const STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
@@ -196,19 +185,6 @@ function traceInfoOf(spans: MlflowSpan[]) {
     requestPreview: preview(root?.attributes['mlflow.spanInputs']),
     responsePreview: preview(root?.attributes['mlflow.spanOutputs']),
   };
-}
-
-async function storedSpans(deps: Deps, key: string): Promise<MlflowSpan[]> {
-  try {
-    const { body } = await proxyStore(deps).get(key);
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { spans?: MlflowSpan[] };
-    return Array.isArray(parsed.spans) ? parsed.spans : [];
-  } catch (err) {
-    if (err instanceof MlflowError && err.code === 'RESOURCE_DOES_NOT_EXIST') return [];
-    throw err;
-  }
 }
 
 /**

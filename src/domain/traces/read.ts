@@ -54,6 +54,13 @@ export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceIn
   return (await loadTraceInfos(deps.db, found))[0];
 }
 
+/** The infos of the traces named (unknown ids left out), optionally only those in some experiments. */
+export async function traceInfosByIds(db: Orm, traceIds: string[], experimentIds?: number[]): Promise<TraceInfoWire[]> {
+  const scope = experimentIds ? sql` and experiment_id = any(${`{${experimentIds.join(',')}}`}::bigint[])` : sql``;
+  const found = await rows<TraceRow & { artifact_location: string }>(db, sql`${SELECT_TRACE} where trace_id = any(${textArray(traceIds)}::text[])${scope}`);
+  return loadTraceInfos(db, found);
+}
+
 /** The experiment a trace belongs to, for access checks; undefined when there is no such trace. */
 export async function experimentOfTrace(deps: Deps, traceId: string): Promise<number | undefined> {
   const found = await rows<{ experiment_id: string | number }>(deps.db, sql`select experiment_id from traces where trace_id = ${traceId}`);

@@ -1,8 +1,9 @@
 import { z } from '@hono/zod-openapi';
 import { getTraceInfo, searchTraces } from '../../domain/traces/read.js';
 import { deleteTraces, deleteTraceTag, experimentOfLocation, setTraceTag, startTrace } from '../../domain/traces/write.js';
+import { batchGetTraceInfos, batchGetTraces, getTraceWithSpans, linkTracesToRun, MAX_BATCH_GET } from '../../domain/traces/spans.js';
 import { traceInfoV2 } from '../../domain/traces/wire.js';
-import { int64, repeated, requiredString } from '../../lib/zod-wire.js';
+import { bool, int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { definePathRoute } from '../registry/path-route.js';
 import { empty } from './schemas.js';
@@ -74,8 +75,48 @@ export function traceRoutes(r: Router): void {
       handle: async (deps, input) => ({ traces_deleted: await deleteTraces(deps, input) }),
     });
   }
-  // GET /traces/get (spans kept in the tracking store) is not served: it falls to this route and is
-  // answered "Trace with ID 'get' not found", which the client reads as "not supported here".
+  // Registered before `/traces/{trace_id}`, which would otherwise take "get" and "batchGet" for ids.
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/traces/get', version: '3.0', access: 'experiment:read', tag,
+    summary: "Get a trace with its spans (OpenTelemetry Span protos, read from the trace's traces.json)",
+    input: z.object({ trace_id: requiredString, allow_partial: bool.optional() }),
+    output: z.object({ trace: z.object({ trace_info: traceInfoOut, spans: z.array(anyObject) }) }),
+    handle: async (deps, input) => ({ trace: await getTraceWithSpans(deps, input.trace_id) }),
+  });
+  const batchInput = z.object({ trace_ids: repeated(z.string()), experiment_ids: repeated(z.string()).optional() });
+  defineRoute(r, {
+    method: 'get', path: '/mlflow/traces/batchGet', version: '3.0', access: 'experiment:read', tag,
+    summary: `Get up to ${MAX_BATCH_GET} traces with their spans; unknown ids are left out`,
+    input: batchInput,
+    output: z.object({ traces: z.array(anyObject).optional() }),
+    handle: async (deps, input) => {
+      const traces = await batchGetTraces(deps, input.trace_ids, input.experiment_ids);
+      return traces.length ? { traces } : {};
+    },
+  });
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/traces/batchGetInfos', version: '3.0', access: 'experiment:read', tag,
+    summary: `Get up to ${MAX_BATCH_GET} trace infos (no spans); unknown ids are left out`,
+    input: batchInput,
+    output: z.object({ trace_infos: z.array(traceInfoOut).optional() }),
+    handle: async (deps, input) => {
+      const infos = await batchGetTraceInfos(deps, input.trace_ids, input.experiment_ids);
+      return infos.length ? { trace_infos: infos } : {};
+    },
+  });
+  // The 3.18 client posts it under /api/2.0; the proto declares it for both prefixes.
+  for (const version of ['2.0', '3.0'] as const) {
+    defineRoute(r, {
+      method: 'post', path: '/mlflow/traces/link-to-run', version, access: 'experiment:edit', tag,
+      summary: 'Link up to 100 traces to a run, so search_traces(run_id=…) finds them',
+      input: z.object({ trace_ids: repeated(z.string()).default([]), run_id: requiredString }),
+      output: empty,
+      handle: async (deps, input) => {
+        await linkTracesToRun(deps, input.trace_ids, input.run_id);
+        return {};
+      },
+    });
+  }
   definePathRoute(r, {
     method: 'get', path: '/mlflow/traces/{trace_id}', version: '3.0', access: 'experiment:read', tag,
     summary: "Get a trace's info (its spans are the traces.json at its artifact location)",

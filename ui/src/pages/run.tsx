@@ -10,6 +10,8 @@ import { fmtDuration, fmtTime } from '../format';
 import { useAsync } from '../hooks';
 import { href, setQuery } from '../router';
 import { ArtifactsTab } from './run/artifacts';
+import { TraceList } from './traces/trace-list';
+import '../styles/traces.css';
 import { ChartsGrid } from './run/charts-tab';
 import { ConsoleOutput } from './run/console';
 import { primeFirstScreen } from './run/first-screen';
@@ -28,6 +30,7 @@ const TABS = [
   { id: 'media', label: 'Media' },
   { id: 'logs', label: 'Logs' },
   { id: 'artifacts', label: 'Artifacts' },
+  { id: 'traces', label: 'Traces' },
 ] as const;
 
 const RELOAD_MS = 10_000;
@@ -135,6 +138,13 @@ export function RunPage({ experimentId, runId, query = new URLSearchParams() }: 
         {tab === 'media' && <MediaTab runId={runId} />}
         {tab === 'logs' && <ConsoleOutput runId={runId} running={running} />}
         {tab === 'artifacts' && <ArtifactsTab runId={runId} artifactUri={r.info.artifact_uri} />}
+        {tab === 'traces' && (
+          <TraceList
+            experimentId={experimentId}
+            baseFilter={`attributes.run_id = '${runId}'`}
+            emptyHint={<>Traces logged inside this run (or linked to it with <code>MlflowClient().link_traces_to_run</code>) show here.</>}
+          />
+        )}
       </div>
     </div>
   );

@@ -4,6 +4,7 @@ import { FormDialog } from '../components/modal';
 import { PageHeader } from '../components/shell';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { useAsync } from '../hooks';
+import { ExperimentTabs } from './experiment-tabs';
 import { href, setQuery, useLocation } from '../router';
 import { useColumnKeys } from '../runs-table/column-keys';
 import { ColumnPicker } from '../runs-table/column-picker';
@@ -133,6 +134,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
           exps.data?.length === 1 ? <span className="muted mono">ID {exps.data[0].experiment_id}</span> : undefined
         }
       />
+      {experimentIds.length === 1 && <ExperimentTabs experimentId={experimentIds[0]} active="runs" />}
       <div className="toolbar">
         <FilterBox value={filter} keys={keys} onApply={(f) => update({ filter: f || undefined })} />
         <select className="input" aria-label="State" value={state} onChange={(e) => update({ state: e.target.value || undefined })}>

@@ -1,0 +1,233 @@
+// Tracing throughput, Cairn beside the real `mlflow server`, each on its own database of one fresh
+// Postgres cluster (the main bench's setup, bench/postgres.ts and servers.ts):
+//   1. client: traces/s through the mlflow 3.18 client's default path (`mlflow.start_span`, three
+//      spans a trace, flushed by its async export queue), one Python process per server;
+//   2. otlp: traces/s and request latency of concurrent OTLP/HTTP exporters (`POST /v1/traces`,
+//      OTLP JSON, one trace of three spans a request);
+//   3. search: search_traces latency over the traces stored (seeded by OTLP, 100 traces a request).
+// Slow (minutes), so it is not part of `npm run bench`; figures only, no thresholds.
+//
+//   npm run bench:traces                                # 300 client traces, 50 exporters x 20, 10,000 searched
+//   npm run bench:traces -- --search-traces 100000 --exporters 50 --per-exporter 40
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { startCluster } from './postgres.js';
+import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
+import { log } from './util.js';
+import { mlflowVenv } from './venv.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : Number(args[i + 1]);
+};
+const CLIENT_TRACES = flag('client-traces', 300);
+const EXPORTERS = flag('exporters', 50);
+const PER_EXPORTER = flag('per-exporter', 20);
+const SEARCH_TRACES = flag('search-traces', 10_000);
+const SEARCH_REPS = flag('search-reps', 20);
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
+let traceSeq = 0;
+
+/** One OTLP JSON span set: a root and two children, ~10 ms apart, with inputs and outputs like the client's. */
+function traceSpans(serverTag: number, t0: bigint) {
+  const id = `${hex(serverTag, 8)}${hex(++traceSeq, 24)}`;
+  const root = hex(traceSeq * 4 + 1, 16);
+  const s = (v: string) => ({ stringValue: v });
+  const span = (spanId: string, parent: string | undefined, name: string, start: bigint, end: bigint, attrs: [string, string][]) => ({
+    traceId: id, spanId, ...(parent ? { parentSpanId: parent } : {}), name,
+    startTimeUnixNano: String(start), endTimeUnixNano: String(end),
+    attributes: attrs.map(([key, v]) => ({ key, value: s(v) })), status: { code: traceSeq % 10 === 0 ? 2 : 1 },
+  });
+  return [
+    span(root, undefined, `agent-${traceSeq % 50}`, t0, t0 + 30_000_000n, [['mlflow.spanType', '"AGENT"'], ['mlflow.spanInputs', `{"question": "q${traceSeq}"}`], ['mlflow.spanOutputs', '"an answer"']]),
+    span(hex(traceSeq * 4 + 2, 16), root, 'retrieve', t0 + 1_000_000n, t0 + 11_000_000n, [['mlflow.spanType', '"RETRIEVER"'], ['mlflow.spanOutputs', '[{"doc": "d", "score": 0.5}]']]),
+    span(hex(traceSeq * 4 + 3, 16), root, 'generate', t0 + 12_000_000n, t0 + 29_000_000n, [['mlflow.spanType', '"LLM"'], ['mlflow.spanOutputs', '"an answer"']]),
+  ];
+}
+
+const otlpBody = (spans: unknown[]) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+async function post(pool: Pool, p: string, body: string, headers: Record<string, string>): Promise<number> {
+  const res = await pool.request({ method: 'POST', path: p, body, headers: { 'content-type': 'application/json', ...headers } });
+  const text = await res.body.text();
+  if (res.statusCode !== 200) throw new Error(`POST ${p} -> ${res.statusCode}: ${text.slice(0, 300)}`);
+  return text.length;
+}
+
+interface Result {
+  clientTracesPerS: number;
+  otlpTracesPerS: number;
+  otlpP50: number;
+  otlpP99: number;
+  search: Record<string, { p50: number; p99: number }>;
+}
+
+function clientPath(venv: string, url: string, experiment: string): number {
+  const script = `
+import time, mlflow
+mlflow.tracing.enable()
+mlflow.set_experiment(experiment_id=${JSON.stringify(experiment)})
+def one(i):
+    with mlflow.start_span("agent") as root:
+        root.set_inputs({"question": f"q{i}"})
+        with mlflow.start_span("retrieve") as r:
+            r.set_outputs([{"doc": "d", "score": 0.5}])
+        with mlflow.start_span("generate") as g:
+            g.set_outputs("an answer")
+        root.set_outputs("an answer")
+one(-1); mlflow.flush_trace_async_logging()  # connections and the server's first answers, not measured
+t0 = time.perf_counter()
+for i in range(${CLIENT_TRACES}):
+    one(i)
+mlflow.flush_trace_async_logging()
+print("SECONDS", time.perf_counter() - t0)
+`;
+  const out = execFileSync(path.join(venv, 'bin', 'python'), ['-c', script], {
+    encoding: 'utf8',
+    env: { ...process.env, MLFLOW_TRACKING_URI: url, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const seconds = Number(/SECONDS ([\d.]+)/.exec(out)?.[1]);
+  return CLIENT_TRACES / seconds;
+}
+
+async function otlpLoad(pool: Pool, experiment: string, tag: number): Promise<{ perS: number; p50: number; p99: number }> {
+  const headers = { 'x-mlflow-experiment-id': experiment };
+  await post(pool, '/v1/traces', otlpBody(traceSpans(tag, 1_772_000_000_000_000_000n)), headers); // warm-up
+  const latencies: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: EXPORTERS }, async () => {
+      for (let i = 0; i < PER_EXPORTER; i++) {
+        const body = otlpBody(traceSpans(tag, 1_772_000_000_000_000_000n + BigInt(traceSeq) * 1_000_000_000n));
+        const s = performance.now();
+        await post(pool, '/v1/traces', body, headers);
+        latencies.push(performance.now() - s);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perS: (EXPORTERS * PER_EXPORTER) / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+}
+
+async function seedForSearch(pool: Pool, experiment: string, tag: number, have: number): Promise<void> {
+  const headers = { 'x-mlflow-experiment-id': experiment };
+  const batches: string[] = [];
+  for (let n = have; n < SEARCH_TRACES; n += 100) {
+    const spans = Array.from({ length: Math.min(100, SEARCH_TRACES - n) }, () => traceSpans(tag, 1_700_000_000_000_000_000n + BigInt(traceSeq) * 1_000_000_000n)).flat();
+    batches.push(otlpBody(spans));
+  }
+  let next = 0;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < batches.length) await post(pool, '/v1/traces', batches[next++], headers);
+  }));
+}
+
+async function searchLatency(pool: Pool, experiment: string): Promise<Result['search']> {
+  const locations = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment } }];
+  const shapes: Record<string, Record<string, unknown>> = {
+    'newest 100': { max_results: 100 },
+    "status = 'ERROR'": { filter: "trace.status = 'ERROR'", max_results: 100 },
+    'name = one of 50': { filter: "tags.`mlflow.traceName` = 'agent-7'", max_results: 100 },
+    'slowest 100': { order_by: ['execution_time DESC'], max_results: 100 },
+    'page 10 of 100': { max_results: 100, page_token: undefined as string | undefined },
+  };
+  const out: Result['search'] = {};
+  for (const [name, body] of Object.entries(shapes)) {
+    if (name.startsWith('page 10')) {
+      // The 10th page, reached by following page tokens the way a client does (only that call is timed).
+      let token: string | undefined;
+      for (let i = 0; i < 9; i++) {
+        const r = await pool.request({ method: 'POST', path: '/api/3.0/mlflow/traces/search', body: JSON.stringify({ locations, max_results: 100, page_token: token }), headers: { 'content-type': 'application/json' } });
+        token = ((await r.body.json()) as { next_page_token?: string }).next_page_token;
+      }
+      body.page_token = token;
+    }
+    const text = JSON.stringify({ locations, ...body });
+    await post(pool, '/api/3.0/mlflow/traces/search', text, {});
+    const times: number[] = [];
+    for (let i = 0; i < SEARCH_REPS; i++) {
+      const s = performance.now();
+      await post(pool, '/api/3.0/mlflow/traces/search', text, {});
+      times.push(performance.now() - s);
+    }
+    times.sort((a, b) => a - b);
+    out[name] = { p50: pct(times, 50), p99: pct(times, 99) };
+  }
+  return out;
+}
+
+async function benchOne(server: RunningServer, venv: string, tag: number, analyze: () => void): Promise<Result> {
+  const pool = new Pool(server.url, { connections: EXPORTERS, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, headersTimeout: 600_000, bodyTimeout: 600_000 });
+  try {
+    const create = async (name: string) => {
+      const r = await pool.request({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' } });
+      return ((await r.body.json()) as { experiment_id: string }).experiment_id;
+    };
+    const clientExp = await create('bench-traces-client');
+    log(`${server.label}: ${CLIENT_TRACES} traces through the mlflow client`);
+    const clientTracesPerS = clientPath(venv, server.url, clientExp);
+    const otlpExp = await create('bench-traces-otlp');
+    log(`${server.label}: ${EXPORTERS} OTLP exporters x ${PER_EXPORTER} traces`);
+    const otlp = await otlpLoad(pool, otlpExp, tag);
+    log(`${server.label}: seeding ${SEARCH_TRACES} traces for search`);
+    await seedForSearch(pool, otlpExp, tag, EXPORTERS * PER_EXPORTER + 1);
+    // Autovacuum would analyze the freshly filled tables a little later; do it now, for both servers.
+    analyze();
+    const search = await searchLatency(pool, otlpExp);
+    return { clientTracesPerS, otlpTracesPerS: otlp.perS, otlpP50: otlp.p50, otlpP99: otlp.p99, search };
+  } finally {
+    await pool.close();
+  }
+}
+
+async function main() {
+  const venv = mlflowVenv(REPO, log);
+  const cluster = await startCluster({ log });
+  const results: Partial<Record<ServerKind, Result>> = {};
+  try {
+    for (const [i, kind] of (['mlflow', 'cairn'] as const).entries()) {
+      const server = await launch({ kind, store: { type: 'postgres', url: cluster.createDatabase(`traces_${kind}`) }, repo: REPO, venv, log });
+      try {
+        results[kind] = await benchOne(server, venv, i + 1, () => void cluster.psql(`traces_${kind}`, 'VACUUM ANALYZE'));
+      } finally {
+        await server.stop();
+      }
+    }
+  } finally {
+    killAllLaunched();
+    cluster.stop();
+  }
+  const m = results.mlflow!;
+  const c = results.cairn!;
+  const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+  const rows: [string, number, number, 'higher' | 'lower'][] = [
+    [`client default path, traces/s (${CLIENT_TRACES} traces, 3 spans each)`, m.clientTracesPerS, c.clientTracesPerS, 'higher'],
+    [`OTLP /v1/traces, traces/s (${EXPORTERS} exporters x ${PER_EXPORTER})`, m.otlpTracesPerS, c.otlpTracesPerS, 'higher'],
+    ['OTLP request p50, ms', m.otlpP50, c.otlpP50, 'lower'],
+    ['OTLP request p99, ms', m.otlpP99, c.otlpP99, 'lower'],
+    ...Object.keys(c.search).flatMap((k): [string, number, number, 'higher' | 'lower'][] => [
+      [`search_traces ${k} over ${SEARCH_TRACES.toLocaleString('en-US')} traces, p50 ms`, m.search[k].p50, c.search[k].p50, 'lower'],
+    ]),
+  ];
+  console.log('\n| Measure | mlflow server | Cairn | Cairn vs mlflow |\n|---|---:|---:|---:|');
+  for (const [name, mv, cv, better] of rows) {
+    const ratio = better === 'higher' ? cv / mv : mv / cv;
+    console.log(`| ${name} | ${f(mv)} | ${f(cv)} | ${ratio.toFixed(1)}× ${better === 'higher' ? 'the throughput' : 'faster'} |`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  killAllLaunched();
+  process.exit(1);
+});

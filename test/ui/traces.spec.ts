@@ -1,0 +1,167 @@
+import { runPython } from './clients.js';
+import { call, expect, serverUrl, shoot, test, unique } from './fixtures.js';
+
+// The Traces view on traces the real mlflow 3.18 client logs: the experiment's Traces tab (search
+// grammar, state filter, paging), a trace's waterfall with span inputs/outputs/attributes/events
+// and its assessments, and the run page's Traces tab for traces logged in (or linked to) a run.
+
+/** StartTraceV3 over HTTP, in the shape the client sends (a trace without spans, as a bare info). */
+async function startTrace(body: unknown): Promise<unknown> {
+  const res = await fetch(`${serverUrl()}/api/3.0/mlflow/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`StartTraceV3: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+function seedTraces(experiment: string): { runId: string; errorTrace: string; linked: string } {
+  const out = runPython(`
+import time, mlflow
+from mlflow.entities import SpanEvent, SpanType, AssessmentSource
+mlflow.tracing.enable()
+mlflow.set_experiment(${JSON.stringify(experiment)})
+
+@mlflow.trace(span_type=SpanType.RETRIEVER)
+def retrieve(q):
+    time.sleep(0.02)
+    return [{"doc": "cairns are stacks of stones", "score": 0.93}]
+
+@mlflow.trace(span_type=SpanType.LLM)
+def generate(q, docs):
+    time.sleep(0.03)
+    return "A cairn is a pile of stones."
+
+@mlflow.trace(name="answer", span_type=SpanType.AGENT)
+def answer(q):
+    mlflow.update_current_trace(tags={"env": "prod"})
+    docs = retrieve(q)
+    return generate(q, docs)
+
+with mlflow.start_run() as run:
+    answer("what is a cairn?")
+    in_run = mlflow.get_last_active_trace_id()
+for i in range(12):
+    with mlflow.start_span(f"batch-{i:02d}") as s:
+        s.set_inputs({"i": i})
+        s.set_outputs(i * i)
+try:
+    with mlflow.start_span("failing", span_type=SpanType.TOOL) as s:
+        s.set_attributes({"tool": "calculator", "retries": 2})
+        s.add_event(SpanEvent("retry", attributes={"attempt": 1}))
+        raise ValueError("division by zero")
+except ValueError:
+    pass
+error_trace = mlflow.get_last_active_trace_id()
+with mlflow.start_span("linked-later") as s:
+    s.set_inputs("x")
+linked = mlflow.get_last_active_trace_id()
+mlflow.flush_trace_async_logging()
+mlflow.log_feedback(trace_id=in_run, name="correct", value=True, rationale="matches the docs",
+                    source=AssessmentSource(source_type="HUMAN", source_id="alice"))
+mlflow.log_expectation(trace_id=in_run, name="expected_answer", value="a pile of stones")
+mlflow.MlflowClient().link_traces_to_run([linked], run.info.run_id)
+print("IDS", run.info.run_id, in_run, error_trace, linked)
+`);
+  const [, runId, , errorTrace, linked] = out.split('\n').find((l) => l.startsWith('IDS '))!.split(' ');
+  return { runId, errorTrace, linked };
+}
+
+test('traces: list, search, paging, waterfall, span detail, assessments, run link', async ({ page }) => {
+  test.setTimeout(600_000);
+  const name = unique('traces');
+  const { runId, errorTrace, linked } = seedTraces(name);
+  const { experiment } = await call<{ experiment: { experiment_id: string } }>('GET', `experiments/get-by-name?experiment_name=${name}`);
+  const exp = experiment.experiment_id;
+
+  // The experiment page has a Traces tab next to Runs.
+  await page.goto(`/#/experiments/${exp}`);
+  await page.getByRole('navigation', { name: 'Experiment sections' }).getByRole('link', { name: 'Traces' }).click();
+  await expect(page).toHaveURL(new RegExp(`#/experiments/${exp}/traces$`));
+  const rows = page.getByTestId('trace-row');
+  await expect(rows).toHaveCount(15);
+  await expect(page.getByTestId('trace-page')).toContainText('Page 1 · 15 traces (last page)');
+
+  // The search_traces grammar, sent as typed.
+  await page.getByTestId('trace-filter').fill("tags.env = 'prod'");
+  await page.getByTestId('trace-filter').press('Enter');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('trace-name')).toHaveText('answer');
+  await page.getByTestId('trace-filter').fill("name LIKE 'batch-%' AND execution_time >= 0");
+  await page.getByTestId('trace-filter').press('Enter');
+  await expect(rows).toHaveCount(12);
+  // A filter outside the grammar shows the server's own message.
+  await page.getByTestId('trace-filter').fill('nonsense ~~ 3');
+  await page.getByTestId('trace-filter').press('Enter');
+  await expect(page.getByRole('alert')).toContainText('INVALID_PARAMETER_VALUE');
+  await page.getByTestId('trace-filter').fill('');
+  await page.getByTestId('trace-filter').press('Enter');
+  await page.getByLabel('Trace state').selectOption('ERROR');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('failing');
+  await page.getByLabel('Trace state').selectOption('');
+  await expect(rows).toHaveCount(15);
+
+  // Paging follows the server's page tokens, 50 traces a page: 40 more traces (by HTTP) make two pages.
+  const more = await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      startTrace({
+        trace: {
+          trace_info: {
+            trace_id: `tr-${(i + 1).toString(16).padStart(32, 'a')}`,
+            trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } },
+            request_time: new Date(Date.now() - 86_400_000 - i * 1000).toISOString(),
+            execution_duration: '0.010s',
+            state: 'OK',
+            trace_metadata: {},
+            tags: { 'mlflow.traceName': `http-${i}` },
+          },
+        },
+      }),
+    ),
+  );
+  expect(more).toHaveLength(40);
+  await page.reload();
+  await expect(rows).toHaveCount(50);
+  await page.getByTestId('trace-next').click();
+  await expect(rows).toHaveCount(5);
+  await expect(page.getByTestId('trace-page')).toContainText('Page 2');
+  await page.getByRole('button', { name: '← Previous' }).click();
+  await expect(rows).toHaveCount(50);
+
+  // A trace: the waterfall in tree order, the chosen span's inputs and outputs, the assessments.
+  await page.getByTestId('trace-filter').fill("tags.env = 'prod'");
+  await page.getByTestId('trace-filter').press('Enter');
+  await rows.first().getByRole('link').click();
+  await expect(page.getByTestId('trace-title')).toHaveText('answer');
+  const spans = page.getByTestId('span-row');
+  await expect(spans).toHaveCount(3);
+  await expect(spans.nth(0)).toContainText('AGENT');
+  await expect(spans.nth(1)).toContainText('retrieve');
+  await expect(spans.nth(2)).toContainText('generate');
+  await expect(page.getByTestId('span-inputs')).toContainText('what is a cairn?');
+  await spans.nth(1).click();
+  await expect(page.getByTestId('span-detail-name')).toHaveText('retrieve');
+  await expect(page.getByTestId('span-outputs')).toContainText('cairns are stacks of stones');
+  await expect(page.getByTestId('assessment-row')).toHaveCount(2);
+  await expect(page.getByTestId('assessments')).toContainText('matches the docs');
+  await expect(page.getByTestId('assessments')).toContainText('alice');
+  await expect(page.getByTestId('assessments')).toContainText('a pile of stones');
+  await expect(page.getByTestId('trace-facts').getByRole('link')).toHaveAttribute('href', new RegExp(`runs/${runId}`));
+  await shoot(page, 'trace-waterfall');
+
+  // The failed span: its attributes, its events (the exception the client recorded) and status.
+  await page.goto(`/#/experiments/${exp}/traces/${errorTrace}`);
+  await expect(page.getByTestId('span-detail')).toContainText('ERROR');
+  await expect(page.getByTestId('span-attributes')).toContainText('calculator');
+  await expect(page.getByTestId('span-events')).toContainText('retry');
+  await expect(page.getByTestId('span-events')).toContainText('exception');
+  await expect(page.getByTestId('span-events')).toContainText('division by zero');
+
+  // The run page lists the run's traces: the one logged in it and the one linked afterwards.
+  await page.goto(`/#/experiments/${exp}/runs/${runId}?tab=traces`);
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('traces-table')).toContainText('answer');
+  await expect(page.getByTestId('traces-table')).toContainText('linked-later');
+  await expect(page.locator(`a[href$="/traces/${linked}"]`)).toHaveCount(1);
+  await page.goto(`/#/experiments/${exp}/traces`);
+  await expect(rows).toHaveCount(50);
+  await shoot(page, 'traces-list');
+});

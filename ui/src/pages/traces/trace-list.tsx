@@ -1,0 +1,124 @@
+import { useEffect, useState } from 'react';
+import { durationMs, fmtMs, searchTraces, type TraceInfo } from '../../api/traces';
+import { Empty, ErrorBox, Loading, StatusBadge } from '../../components/states';
+import { fmtTime } from '../../format';
+import { useAsync } from '../../hooks';
+import { href, setQuery, useLocation } from '../../router';
+
+// A searchable, paged list of an experiment's traces: the filter is MLflow's search_traces grammar,
+// sent as typed (the server answers a bad one with its own message). View state lives in the URL
+// (`tfilter`, `tstate`, `tsort`), so a copied link reproduces the list; pages follow page tokens.
+
+const STATES = ['OK', 'ERROR', 'IN_PROGRESS'];
+const SORTS: Record<string, string> = {
+  newest: 'timestamp_ms DESC',
+  oldest: 'timestamp_ms ASC',
+  slowest: 'execution_time DESC',
+  fastest: 'execution_time ASC',
+  name: 'name ASC',
+};
+
+const userTags = (t: TraceInfo) => Object.entries(t.tags ?? {}).filter(([k]) => !k.startsWith('mlflow.'));
+
+export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentId: string; baseFilter?: string; emptyHint?: React.ReactNode }) {
+  const { query } = useLocation();
+  const filter = query.get('tfilter') ?? '';
+  const state = query.get('tstate') ?? '';
+  const sort = SORTS[query.get('tsort') ?? ''] ? query.get('tsort')! : 'newest';
+  const [draft, setDraft] = useState(filter);
+  const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
+  const full = [baseFilter, filter, state && `trace.status = '${state}'`].filter(Boolean).join(' AND ');
+  useEffect(() => setDraft(filter), [filter]);
+  useEffect(() => setTokens([undefined]), [full, sort, experimentId]);
+  const page = tokens.length - 1;
+  const found = useAsync(
+    () => searchTraces(experimentId, { filter: full, orderBy: [SORTS[sort]], pageToken: tokens[page] }),
+    [experimentId, full, sort, tokens[page], page],
+  );
+  const update = (patch: Record<string, string | undefined>) => {
+    const q = new URLSearchParams(query);
+    for (const [k, v] of Object.entries(patch)) v ? q.set(k, v) : q.delete(k);
+    setQuery(q);
+  };
+  const traces = found.data?.traces ?? [];
+  const next = found.data?.next_page_token;
+
+  return (
+    <div className="trace-list" data-testid="trace-list">
+      <div className="toolbar">
+        <form
+          className="filter-box"
+          onSubmit={(e) => {
+            e.preventDefault();
+            update({ tfilter: draft.trim() || undefined });
+          }}
+        >
+          <input
+            className="input mono"
+            data-testid="trace-filter"
+            aria-label="Trace filter"
+            placeholder={`trace.status = 'ERROR' AND tags.env = 'prod' AND execution_time > 500`}
+            value={draft}
+            onChange={(e) => setDraft((e.target as HTMLInputElement).value)}
+          />
+        </form>
+        <select className="input" aria-label="Trace state" value={state} onChange={(e) => update({ tstate: (e.target as HTMLSelectElement).value || undefined })}>
+          <option value="">Any state</option>
+          {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+        <select className="input" aria-label="Sort traces" value={sort} onChange={(e) => update({ tsort: (e.target as HTMLSelectElement).value === 'newest' ? undefined : (e.target as HTMLSelectElement).value })}>
+          {Object.keys(SORTS).map((s) => <option key={s} value={s}>Sort: {s}</option>)}
+        </select>
+      </div>
+      {found.error ? (
+        <ErrorBox error={found.error} onRetry={found.reload} />
+      ) : found.loading && !found.data ? (
+        <Loading label="Loading traces…" />
+      ) : traces.length === 0 ? (
+        full ? <Empty title="No trace matches">Nothing matches <code>{full}</code>.</Empty> : <Empty title="No traces yet">{emptyHint}</Empty>
+      ) : (
+        <div className="table-wrap">
+          <table className="table" data-testid="traces-table">
+            <thead>
+              <tr>
+                <th>Trace</th>
+                <th>Name</th>
+                <th>Status</th>
+                <th>Request time</th>
+                <th className="num">Execution time</th>
+                <th>Request</th>
+                <th>Tags</th>
+              </tr>
+            </thead>
+            <tbody>
+              {traces.map((t) => (
+                <tr key={t.trace_id} data-testid="trace-row">
+                  <td className="mono">
+                    <a href={href(`/experiments/${t.trace_location.mlflow_experiment?.experiment_id ?? experimentId}/traces/${t.trace_id}`)}>{t.trace_id.slice(0, 15)}…</a>
+                  </td>
+                  <td data-testid="trace-name">{t.tags?.['mlflow.traceName'] ?? '—'}</td>
+                  <td><StatusBadge status={t.state} /></td>
+                  <td>{fmtTime(Date.parse(t.request_time))}</td>
+                  <td className="num">{fmtMs(durationMs(t.execution_duration))}</td>
+                  <td className="muted trace-preview" title={t.request_preview}>{t.request_preview?.slice(0, 80) ?? ''}</td>
+                  <td>
+                    <span className="chips">
+                      {userTags(t).slice(0, 4).map(([k, v]) => <span key={k} className="chip" title={`${k} = ${v}`}>{k}: {v.slice(0, 24)}</span>)}
+                    </span>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <div className="table-foot">
+        <span data-testid="trace-page">Page {page + 1} · {traces.length} traces{next ? '' : ' (last page)'}</span>
+        <span className="row-actions">
+          <button className="btn btn-sm" disabled={page === 0} onClick={() => setTokens(tokens.slice(0, -1))}>← Previous</button>
+          <button className="btn btn-sm" data-testid="trace-next" disabled={!next} onClick={() => setTokens([...tokens, next])}>Next →</button>
+        </span>
+      </div>
+    </div>
+  );
+}
