@@ -115,7 +115,8 @@ async function existingExperiments(db: Orm, ids: string[]): Promise<number[]> {
   for (const id of ids) {
     const n = experimentIdOf(id);
     const found = await rows(db, sql`select 1 from experiments where experiment_id = ${n}`);
-    if (!found.length) throw notFound(`No Experiment with id=${id} exists`);
+    // MLflow's wording for add-experiments (its create does not check, Cairn's does: a link needs a row).
+    if (!found.length) throw notFound(`No Experiment with id=${id}`);
     out.push(n);
   }
   return [...new Set(out)];

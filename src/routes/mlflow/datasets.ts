@@ -111,8 +111,8 @@ export function datasetRoutes(r: Router): void {
     method: 'post', path: `${one}/records`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Merge records (`records`: a JSON list as text); a record whose inputs are already there is updated',
     input: byId.extend({ records: requiredString }),
-    output: z.object({ inserted_count: z.number().int().optional(), updated_count: z.number().int().optional() }),
-    handle: async (deps, i) => dropZeros(await upsertDatasetRecords(deps, i.dataset_id, i.records)),
+    output: z.object({ inserted_count: z.number().int(), updated_count: z.number().int() }),
+    handle: (deps, i) => upsertDatasetRecords(deps, i.dataset_id, i.records),
   });
   definePathRoute(r, {
     method: 'get', path: `${one}/records`, version: '3.0', access: 'experiment:read', tag,
@@ -125,8 +125,8 @@ export function datasetRoutes(r: Router): void {
     method: 'delete', path: `${one}/records`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Delete records by id',
     input: byId.extend({ dataset_record_ids: ids }),
-    output: z.object({ deleted_count: z.number().int().optional() }),
-    handle: async (deps, i) => dropZeros(await deleteDatasetRecords(deps, i.dataset_id, i.dataset_record_ids)),
+    output: z.object({ deleted_count: z.number().int() }),
+    handle: (deps, i) => deleteDatasetRecords(deps, i.dataset_id, i.dataset_record_ids),
   });
   definePathRoute(r, {
     method: 'get', path: `${one}/experiment-ids`, version: '3.0', access: 'experiment:read', tag,
@@ -149,11 +149,6 @@ export function datasetRoutes(r: Router): void {
     input: byId.extend({ experiment_ids: ids }), output: out,
     handle: async (deps, i) => ({ dataset: await removeDatasetFromExperiments(deps, i.dataset_id, i.experiment_ids) }),
   });
-}
-
-/** Proto JSON leaves out integer fields that are 0. */
-function dropZeros<T extends Record<string, number>>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== 0)) as Partial<T>;
 }
 
 /** A search over every dataset keeps those whose linked experiments the caller may all read. */
