@@ -2,6 +2,7 @@
 registered scorers (mlflow.genai.scorers)."""
 
 import mlflow
+import pandas as pd
 import pytest
 from mlflow.genai.datasets import create_dataset, delete_dataset, get_dataset, search_datasets
 from mlflow.genai.scorers import RelevanceToQuery, delete_scorer, get_scorer, list_scorers
@@ -21,7 +22,7 @@ def test_dataset_create_merge_read_search_delete(experiment_id, exp_name):
         {"inputs": {"question": "What is Cairn?"}, "outputs": "a server", "tags": {"kind": "smoke"}},
     ])
     # Same inputs again: the record is updated (expectations merged), not added.
-    ds.merge_records([{"inputs": {"question": "What is MLflow?"}, "expectations": {"source": "docs"}}])
+    ds.merge_records(pd.DataFrame([{"inputs": {"question": "What is MLflow?"}, "expectations": {"source": "docs"}}]))
 
     got = get_dataset(dataset_id=ds.dataset_id)
     assert got.name == ds.name and got.digest == ds.digest
