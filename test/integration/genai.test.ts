@@ -29,7 +29,8 @@ describe('evaluation datasets', () => {
     expect((await t.api.post(`${A3}/datasets/create`).send({ name: 'x', experiment_ids: ['987654321'] })).body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
     const ds = await newDataset();
     const post = (records: string) => t.api.post(`${A3}/datasets/${ds.dataset_id}/records`).send({ records });
-    for (const bad of ['{', '{"inputs": {}}', '[1]', '[{"inputs": [1]}]', '[{"inputs": {"q": 1}, "source": {"source_type": "ROBOT"}}]']) {
+    const deep = `[{"inputs": {"q": ${'['.repeat(5000)}${']'.repeat(5000)}}}]`;
+    for (const bad of [deep, '{', '{"inputs": {}}', '[1]', '[{"inputs": [1]}]', '[{"inputs": {"q": 1}, "source": {"source_type": "ROBOT"}}]']) {
       const res = await post(bad);
       expect(res.status, bad).toBe(400);
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
@@ -92,7 +93,8 @@ describe('scorers', () => {
     expect((await reg({})).body).toMatchObject({ version: 1, name: 'judge', experiment_id: exp });
     expect((await reg({})).body.version).toBe(2);
     for (const bad of [{ name: '' }, { name: ' ' }, { serialized_scorer: 'x' }, { serialized_scorer: JSON.stringify({ call_source: 'import os' }) },
-      { serialized_scorer: JSON.stringify({ builtin_scorer_pydantic_data: { model: ' ' } }) }, { experiment_id: 'abc!' }]) {
+      { serialized_scorer: JSON.stringify({ builtin_scorer_pydantic_data: { model: ' ' } }) }, { experiment_id: 'abc!' },
+      { serialized_scorer: `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}` }]) {
       const res = await reg(bad);
       expect(res.status, JSON.stringify(bad)).toBe(400);
       expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
+import { jsonDeeperThan } from '../../lib/json-depth.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../../lib/page-token.js';
 import { experimentIdOf } from '../ids.js';
 import { pythonJson } from '../registry/logged-models.js';
@@ -49,13 +50,19 @@ export const datasetDigest = (name: string, time: number) => createHash('sha256'
 
 export const datasetMissing = (id: string) => notFound(`Evaluation dataset with id '${id.slice(0, 100)}' not found`);
 
+export const MAX_JSON_DEPTH = 64;
+
 /** A JSON-text field of the request (tags, records) parsed, or a 400 naming it. */
 export function parseJsonField(text: string, field: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw invalidParam(`Invalid value for parameter '${field}': it must be a JSON string`);
   }
+  // The records are walked recursively (hashing, schema, Python-style JSON): a bound keeps that off the stack's edge.
+  if (jsonDeeperThan(value, MAX_JSON_DEPTH)) throw invalidParam(`Invalid value for parameter '${field}': it is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  return value;
 }
 
 /** Tag values as MLflow stores them (str(value)); null values are skipped. */

@@ -1,4 +1,5 @@
 import { invalidParam, notFound } from '../../errors.js';
+import { jsonDeeperThan } from '../../lib/json-depth.js';
 
 // The checks MLflow's server makes on a serialized scorer before storing it. Cairn never runs a
 // scorer, but it refuses what MLflow refuses so a registration that works here works there too.
@@ -40,6 +41,8 @@ export function checkScorerPayload(serialized: string): void {
   } catch {
     throw invalidParam('serialized_scorer must be valid JSON');
   }
+  // It is walked recursively below (ensembles nest scorers); a bound keeps that off the stack's edge.
+  if (jsonDeeperThan(data, 64)) throw invalidParam('serialized_scorer is nested more than 64 levels deep');
   if (hasCallSource(data)) throw invalidParam(DECORATOR_REFUSED);
   if (!isObj(data)) return;
   const model = modelOf(data);
