@@ -108,7 +108,7 @@ describe('scorers', () => {
 });
 
 describe('permissions follow the linked experiments', () => {
-  it('lets only readers of every linked experiment see a dataset, and only editors change it', async () => {
+  it('lets only readers of every linked experiment see a dataset, only editors change it, and only admins reach an unlinked one', async () => {
     const admin = uniqueName('admin');
     const auth = await startTestApp(['--app-name', 'basic-auth', '--auth-default-permission', 'NO_PERMISSIONS'], {
       env: { MLFLOW_AUTH_ADMIN_PASSWORD: 'pw', CAIRN_AUTH_ADMIN_USERNAME: admin },
@@ -133,6 +133,13 @@ describe('permissions follow the linked experiments', () => {
       await as(owner).post('/api/3.0/mlflow/users/permissions/grant', { username: other, resource_type: 'experiment', resource_id: e, permission: 'READ' });
       expect((await as(other).get(`${A3}/datasets/${ds}`)).status).toBe(200);
       expect((await as(other).post(`${A3}/datasets/${ds}/records`, { records: '[]' })).status).toBe(403);
+      // As MLflow's basic-auth app: creating or searching must name experiments, and an unlinked dataset is for admins.
+      expect((await as(owner).post(`${A3}/datasets/create`, { name: 'loose' })).status).toBe(403);
+      expect((await as(other).post(`${A3}/datasets/search`, {})).status).toBe(403);
+      expect((await as(other).post(`${A3}/datasets/search`, { experiment_ids: [e] })).body.datasets).toHaveLength(1);
+      await as(owner).post(`${A3}/datasets/${ds}/remove-experiments`, { experiment_ids: [e] });
+      expect((await as(owner).get(`${A3}/datasets/${ds}`)).status).toBe(403);
+      expect((await auth.api.get(`${A3}/datasets/${ds}`).set('Authorization', basic(admin))).status).toBe(200);
     } finally {
       await auth.close();
     }

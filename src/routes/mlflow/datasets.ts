@@ -1,7 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { readablePredicate } from '../../auth/grants.js';
-import { principalOf } from '../../auth/policy.js';
+import { permissionDenied, principalOf } from '../../auth/policy.js';
 import { isUnrestricted } from '../../auth/principal.js';
 import type { Deps } from '../../deps.js';
 import { deleteDatasetRecords, getDatasetRecords, upsertDatasetRecords } from '../../domain/genai/dataset-records.js';
@@ -15,17 +14,17 @@ import {
   removeDatasetFromExperiments,
   searchDatasets,
   setDatasetTags,
-  type DatasetWire,
 } from '../../domain/genai/datasets.js';
 import { linkedExperimentsOf } from '../../domain/genai/dataset-links.js';
 import { int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
-import { definePathRoute } from '../registry/path-route.js';
+import { definePathRoute, type PathRouteDef } from '../registry/path-route.js';
 import { empty } from './schemas.js';
 
 // Evaluation datasets (MLflow 3 /api/3.0/mlflow/datasets/*). Access follows the experiments a
 // dataset is linked to (auth/resources.ts resolves `dataset_id`): reading needs READ on each of
-// them, writing EDIT, deleting MANAGE. A dataset linked to none is open to every account.
+// them, writing EDIT, deleting MANAGE. As in MLflow's basic-auth app, a dataset linked to none is
+// for admins only, and creating, searching or linking must name the experiments it is about.
 
 const tag = 'Evaluation datasets';
 const dataset = z
@@ -49,12 +48,24 @@ const one = '/mlflow/datasets/{dataset_id}';
 const ids = repeated(z.string()).default([]);
 
 export function datasetRoutes(r: Router): void {
+  // The routes naming a dataset: an unlinked one is refused (requireLinked) before the handler runs.
+  const byIdRoute = <S extends z.ZodType<{ dataset_id: string }>, R>(def: PathRouteDef<S, R>): void =>
+    definePathRoute(r, {
+      ...def,
+      handle: async (deps, i, c) => {
+        await requireLinked(deps, c, i.dataset_id);
+        return def.handle(deps, i, c);
+      },
+    });
   defineRoute(r, {
     method: 'post', path: '/mlflow/datasets/create', version: '3.0', access: 'experiment:edit', tag,
     summary: 'Create an evaluation dataset, optionally linked to experiments (`tags` is a JSON object as text)',
     input: z.object({ name: requiredString, experiment_ids: ids, tags: z.string().optional() }),
     output: out,
-    handle: async (deps, i) => ({ dataset: await createDataset(deps, i) }),
+    handle: async (deps, i, c) => {
+      requireNamed(c, i.experiment_ids);
+      return { dataset: await createDataset(deps, i) };
+    },
   });
   for (const method of ['post', 'get'] as const) {
     defineRoute(r, {
@@ -69,18 +80,18 @@ export function datasetRoutes(r: Router): void {
       }),
       output: z.object({ datasets: z.array(dataset).optional(), next_page_token: z.string().optional() }),
       handle: async (deps, i, c) => {
-        const found = await searchDatasets(deps, i);
-        const datasets = i.experiment_ids.length ? found.datasets : await readableOnly(deps, c, found.datasets);
-        return { ...(datasets.length && { datasets }), ...(found.next_page_token && { next_page_token: found.next_page_token }) };
+        requireNamed(c, i.experiment_ids);
+        const { datasets, ...page } = await searchDatasets(deps, i);
+        return { ...(datasets.length && { datasets }), ...page };
       },
     });
   }
-  definePathRoute(r, {
+  byIdRoute({
     method: 'get', path: one, version: '3.0', access: 'experiment:read', tag, summary: 'Get an evaluation dataset',
     input: byId, output: out,
     handle: async (deps, i) => ({ dataset: await getDataset(deps, i.dataset_id) }),
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'delete', path: one, version: '3.0', access: 'experiment:manage', tag,
     summary: 'Delete an evaluation dataset with its records (a missing one is not an error)',
     input: byId, output: empty,
@@ -89,7 +100,7 @@ export function datasetRoutes(r: Router): void {
       return {};
     },
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'patch', path: `${one}/tags`, version: '3.0', access: 'experiment:edit', tag,
     summary: "Merge tags into a dataset's (`tags`: a JSON object as text)",
     input: byId.extend({ tags: requiredString }), output: empty,
@@ -98,7 +109,7 @@ export function datasetRoutes(r: Router): void {
       return {};
     },
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'delete', path: `${one}/tags/{key+}`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Delete a dataset tag (idempotent)',
     input: byId.extend({ key: requiredString }), output: empty,
@@ -107,28 +118,28 @@ export function datasetRoutes(r: Router): void {
       return {};
     },
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'post', path: `${one}/records`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Merge records (`records`: a JSON list as text); a record whose inputs are already there is updated',
     input: byId.extend({ records: requiredString }),
     output: z.object({ inserted_count: z.number().int(), updated_count: z.number().int() }),
     handle: (deps, i) => upsertDatasetRecords(deps, i.dataset_id, i.records),
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'get', path: `${one}/records`, version: '3.0', access: 'experiment:read', tag,
     summary: "A page of a dataset's records, oldest first (`records`: a JSON list as text)",
     input: byId.extend({ max_results: int64.optional(), page_token: z.string().optional() }),
     output: z.object({ records: z.string(), next_page_token: z.string().optional() }),
     handle: (deps, i) => getDatasetRecords(deps, i.dataset_id, i.max_results, i.page_token),
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'delete', path: `${one}/records`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Delete records by id',
     input: byId.extend({ dataset_record_ids: ids }),
     output: z.object({ deleted_count: z.number().int() }),
     handle: (deps, i) => deleteDatasetRecords(deps, i.dataset_id, i.dataset_record_ids),
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'get', path: `${one}/experiment-ids`, version: '3.0', access: 'experiment:read', tag,
     summary: 'The experiments a dataset is linked to',
     input: byId, output: z.object({ experiment_ids: z.array(z.string()).optional() }),
@@ -137,13 +148,16 @@ export function datasetRoutes(r: Router): void {
       return experiment_ids.length ? { experiment_ids } : {};
     },
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'post', path: `${one}/add-experiments`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Link a dataset to more experiments (EDIT on the dataset\'s experiments and on these)',
     input: byId.extend({ experiment_ids: ids }), output: out,
-    handle: async (deps, i) => ({ dataset: await addDatasetToExperiments(deps, i.dataset_id, i.experiment_ids) }),
+    handle: async (deps, i, c) => {
+      requireNamed(c, i.experiment_ids);
+      return { dataset: await addDatasetToExperiments(deps, i.dataset_id, i.experiment_ids) };
+    },
   });
-  definePathRoute(r, {
+  byIdRoute({
     method: 'post', path: `${one}/remove-experiments`, version: '3.0', access: 'experiment:edit', tag,
     summary: 'Unlink a dataset from experiments (idempotent)',
     input: byId.extend({ experiment_ids: ids }), output: out,
@@ -151,11 +165,17 @@ export function datasetRoutes(r: Router): void {
   });
 }
 
-/** A search over every dataset keeps those whose linked experiments the caller may all read. */
-async function readableOnly(deps: Deps, c: Context, datasets: DatasetWire[]): Promise<DatasetWire[]> {
-  const p = principalOf(c);
-  if (isUnrestricted(p) || !datasets.length) return datasets;
-  const readable = await readablePredicate(deps, p, 'experiment');
-  const links = await linkedExperimentsOf(deps.db, datasets.map((d) => d.dataset_id));
-  return datasets.filter((d) => (links.get(d.dataset_id) ?? []).every(readable));
+/** For a caller who is not an admin (auth on): a call must name the experiments it is about. */
+function requireNamed(c: Context, experimentIds: string[]): void {
+  if (!experimentIds.length && !isUnrestricted(principalOf(c))) {
+    throw permissionDenied('name the experiments (experiment_ids) this call is about; only an admin may omit them');
+  }
+}
+
+/** For a caller who is not an admin: a dataset linked to no experiment (or none at all) is out of reach. */
+async function requireLinked(deps: Deps, c: Context, datasetId: string): Promise<void> {
+  if (isUnrestricted(principalOf(c))) return;
+  if (!(await linkedExperimentsOf(deps.db, [datasetId])).get(datasetId)?.length) {
+    throw permissionDenied(`dataset '${datasetId.slice(0, 100)}' is linked to no experiment; only an admin may reach it`);
+  }
 }
