@@ -92,12 +92,13 @@ def dig(body, path: str):
     return cur
 
 
-def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=()):
+def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=(), short_ids=()):
     """Volatile values become placeholders; saved ids inside strings become their variable names.
     A step may name more volatile keys (`volatile`) and fields whose string value is JSON text
     (`json_text`: GenAI messages carry records and tags so), compared as the JSON they hold, and
     lists whose order is the server's choice (`unordered`: records created in the same millisecond
-    are ordered by their random ids)."""
+    are ordered by their random ids). `short_ids` names saved variables (experiment ids: "2") to
+    replace in text even though they are short, as whole words only."""
     volatile_keys = VOLATILE_KEYS | set(volatile)
     # Longest first, so an id that contains another is replaced whole.
     known = sorted(((str(v), k) for k, v in vars_.items() if isinstance(v, (str, int)) and len(str(v)) >= 3), key=lambda kv: -len(kv[0]))
@@ -124,6 +125,9 @@ def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=()):
         if isinstance(v, str):
             for value, name in known:
                 v = v.replace(value, f"<<{name}>>")
+            for name in short_ids:
+                if name in vars_:
+                    v = re.sub(rf"(?<![\w-]){re.escape(str(vars_[name]))}(?![\w-])", f"<<{name}>>", v)
         return v
 
     return walk(copy.deepcopy(body))
@@ -166,7 +170,7 @@ def differences(step: dict, ref: Answer, ref_vars: dict, got: Answer, got_vars: 
         out.append(f"status: mlflow {ref.status}, cairn {got.status}")
     if allowed.get("body"):
         return out
-    extra = (step.get("volatile", ()), step.get("json_text", ()), step.get("unordered", ()))
+    extra = (step.get("volatile", ()), step.get("json_text", ()), step.get("unordered", ()), step.get("short_ids", ()))
     a = drop(normalise(ref.body, ref_vars, *extra), allowed.get("fields", []))
     b = drop(normalise(got.body, got_vars, *extra), allowed.get("fields", []))
     if isinstance(a, str) and isinstance(b, str):
