@@ -66,6 +66,13 @@ describe('evaluation datasets', () => {
     expect(JSON.parse(got.profile)).toEqual({ num_records: 5 });
     expect(JSON.parse(got.schema)).toEqual({ inputs: { b: 'integer', a: 'string' }, outputs: {}, expectations: { n: 'integer' }, version: '1.0' });
     expect(got.digest).not.toBe(ds.digest);
+    // Outputs typed by a plain value first, then an object: the schema keeps the first type.
+    const mixed = await newDataset();
+    for (const outputs of ['"text"', '{"k": 1}']) {
+      const res = await t.api.post(`${A3}/datasets/${mixed.dataset_id}/records`).send({ records: `[{"inputs": {"q": ${outputs}}, "outputs": ${outputs}}]` });
+      expect(res.status, outputs).toBe(200);
+    }
+    expect(JSON.parse((await t.api.get(`${A3}/datasets/${mixed.dataset_id}`)).body.dataset.schema).outputs).toBe('string');
   });
 
   it('refuses filters outside the grammar', async () => {

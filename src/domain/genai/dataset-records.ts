@@ -66,7 +66,8 @@ function fieldType(v: unknown): string {
 function grownSchema(existing: string | null, records: Obj[]): Obj {
   const schema = (existing ? JSON.parse(existing) : { inputs: {}, outputs: {}, expectations: {}, version: '1.0' }) as Record<string, Obj>;
   const add = (part: string, values: unknown) => {
-    if (!isObj(values)) return;
+    // A part typed by a non-object value (outputs: "string") takes no keys after it.
+    if (!isObj(values) || !isObj(schema[part])) return;
     for (const [k, v] of Object.entries(values)) if (!(k in schema[part])) schema[part][k] = fieldType(v);
   };
   for (const r of records) {
