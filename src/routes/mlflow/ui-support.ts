@@ -11,8 +11,9 @@ const anyObject = z.object({}).passthrough();
 
 /**
  * Endpoints MLflow's web UI calls on every page. The data ones (dataset summaries, bulk metric
- * history) are answered from the store; the ones for families Cairn does not have yet (issues, the assistant, the AI gateway, UI telemetry) answer what MLflow's server answers
- * on a store holding none of them, so the UI shows its empty states instead of waiting forever.
+ * history) are answered from the store; the ones for families Cairn does not have yet (issues,
+ * the assistant, the AI gateway, UI telemetry) answer what MLflow's server answers on a store
+ * holding none of them, so the UI shows its empty states instead of waiting forever.
  */
 export function uiSupportRoutes(r: Router): void {
   defineRoute(r, {
