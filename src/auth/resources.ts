@@ -3,6 +3,7 @@ import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { textArray } from '../lib/pg-array.js';
+import { linkedExperimentsOf } from '../domain/genai/dataset-links.js';
 import { findProject } from '../domain/wandb/projects.js';
 
 // Which experiment or registered model a request is about, from the fields MLflow's API names it
@@ -31,12 +32,19 @@ async function experimentByName(deps: Deps, name: string): Promise<number | unde
 
 /**
  * The experiments a call touches: `experiment_id`, else `run_id`/`run_uuid`, `run_ids`, `model_id`
- * (a logged model), `wandb_project` ({entity, project}) or `experiment_name`; none of them means the Default experiment "0". An id that
+ * (a logged model), `dataset_id` (an evaluation dataset's linked experiments), `wandb_project` ({entity, project}) or `experiment_name`; none of them means the Default experiment "0". An id that
  * matches nothing resolves to nothing.
  */
 export async function experimentsOf(deps: Deps, input: Input): Promise<number[]> {
   const traced = await traceExperiments(deps, input);
   if (traced) return traced;
+  // An evaluation dataset's calls follow its linked experiments, plus any the call links it to.
+  const datasetId = str(input.dataset_id);
+  if (datasetId !== undefined) {
+    const linked = (await linkedExperimentsOf(deps.db, [datasetId])).get(datasetId) ?? [];
+    const named = Array.isArray(input.experiment_ids) ? input.experiment_ids.map(str).filter((v): v is string => v !== undefined && isId(v)).map(Number) : [];
+    return [...new Set([...linked, ...named])];
+  }
   const expId = str(input.experiment_id);
   if (expId !== undefined) return isId(expId) ? [Number(expId)] : [];
   // Calls over several experiments at once (the UI's runs table): every one of them is checked.

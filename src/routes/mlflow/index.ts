@@ -1,10 +1,12 @@
 import type { Router } from '../define.js';
 import { assessmentRoutes } from './assessments.js';
+import { datasetRoutes } from './datasets.js';
 import { experimentRoutes } from './experiments.js';
 import { loggingRoutes } from './logging.js';
 import { metricRoutes } from './metrics.js';
 import { otlpRoutes } from './otlp.js';
 import { runRoutes } from './runs.js';
+import { scorerRoutes } from './scorers.js';
 import { traceRoutes } from './traces.js';
 import { uiSupportRoutes } from './ui-support.js';
 
@@ -16,5 +18,7 @@ export function mlflowTrackingRoutes(r: Router): void {
   traceRoutes(r);
   otlpRoutes(r);
   assessmentRoutes(r);
+  scorerRoutes(r);
+  datasetRoutes(r);
   uiSupportRoutes(r);
 }

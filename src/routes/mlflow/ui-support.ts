@@ -11,9 +11,9 @@ const anyObject = z.object({}).passthrough();
 
 /**
  * Endpoints MLflow's web UI calls on every page. The data ones (dataset summaries, bulk metric
- * history) are answered from the store; the ones for families Cairn does not have yet (traces,
- * scorers, issues, the assistant, the AI gateway, UI telemetry) answer what MLflow's server answers
- * on a store holding none of them, so the UI shows its empty states instead of waiting forever.
+ * history) are answered from the store; the ones for families Cairn does not have yet (issues,
+ * the assistant, the AI gateway, UI telemetry) answer what MLflow's server answers on a store
+ * holding none of them, so the UI shows its empty states instead of waiting forever.
  */
 export function uiSupportRoutes(r: Router): void {
   defineRoute(r, {
@@ -52,7 +52,6 @@ export function uiSupportRoutes(r: Router): void {
       return { data_points: [{ metric_name: i.metric_name ?? '', values: { COUNT: count } }] };
     },
   });
-  empty('get', '/mlflow/scorers/list', '3.0', 'Registered scorers: none', anyObject, () => ({}));
   empty('post', '/mlflow/issues/search', '3.0', 'Detected issues: none', anyObject, () => ({ next_page_token: '' }));
   empty('get', '/mlflow/assistant/config', '3.0', 'The UI assistant: not available in Cairn', anyObject,
     () => ({ providers: {}, projects: {}, remote_access_allowed: false, can_edit_server_settings: false }));

@@ -92,26 +92,42 @@ def dig(body, path: str):
     return cur
 
 
-def normalise(body, vars_: dict):
-    """Volatile values become placeholders; saved ids inside strings become their variable names."""
+def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=(), short_ids=()):
+    """Volatile values become placeholders; saved ids inside strings become their variable names.
+    A step may name more volatile keys (`volatile`) and fields whose string value is JSON text
+    (`json_text`: GenAI messages carry records and tags so), compared as the JSON they hold, and
+    lists whose order is the server's choice (`unordered`: records created in the same millisecond
+    are ordered by their random ids). `short_ids` names saved variables (experiment ids: "2") to
+    replace in text even though they are short, as whole words only."""
+    volatile_keys = VOLATILE_KEYS | set(volatile)
     # Longest first, so an id that contains another is replaced whole.
     known = sorted(((str(v), k) for k, v in vars_.items() if isinstance(v, (str, int)) and len(str(v)) >= 3), key=lambda kv: -len(kv[0]))
 
     def walk(v, key=None):
+        if key in json_text and isinstance(v, str):
+            try:
+                v = json.loads(v)
+            except ValueError:
+                pass
         if isinstance(v, dict):
             return {k: walk(x, k) for k, x in v.items()}
         if isinstance(v, list):
             items = [walk(x, key) for x in v]
+            if key in unordered:
+                items.sort(key=lambda x: json.dumps(x, sort_keys=True))
             # Keyed lists (tags, params, a run's latest metrics) have no order in the contract; a
             # metric history does (same key throughout), so it keeps its order.
             if items and all(isinstance(x, dict) and "key" in x for x in items) and len({x["key"] for x in items}) == len(items):
                 items.sort(key=lambda x: json.dumps(x, sort_keys=True))
             return items
-        if key in VOLATILE_KEYS and v not in (None, "", [], {}):
+        if key in volatile_keys and v not in (None, "", [], {}):
             return f"<{key}>"
         if isinstance(v, str):
             for value, name in known:
                 v = v.replace(value, f"<<{name}>>")
+            for name in short_ids:
+                if name in vars_:
+                    v = re.sub(rf"(?<![\w-]){re.escape(str(vars_[name]))}(?![\w-])", f"<<{name}>>", v)
         return v
 
     return walk(copy.deepcopy(body))
@@ -154,8 +170,9 @@ def differences(step: dict, ref: Answer, ref_vars: dict, got: Answer, got_vars: 
         out.append(f"status: mlflow {ref.status}, cairn {got.status}")
     if allowed.get("body"):
         return out
-    a = drop(normalise(ref.body, ref_vars), allowed.get("fields", []))
-    b = drop(normalise(got.body, got_vars), allowed.get("fields", []))
+    extra = (step.get("volatile", ()), step.get("json_text", ()), step.get("unordered", ()), step.get("short_ids", ()))
+    a = drop(normalise(ref.body, ref_vars, *extra), allowed.get("fields", []))
+    b = drop(normalise(got.body, got_vars, *extra), allowed.get("fields", []))
     if isinstance(a, str) and isinstance(b, str):
         # Non-JSON answers (Flask's HTML error pages, file bodies) are compared by status only,
         # unless the step asks for its text to be compared.

@@ -196,6 +196,74 @@ UI_SUPPORT = [
     _get("ui.health", "/health", compare_text=True),
 ]
 
+# A built-in judge as the client serializes it (the server stores it; only custom code is refused).
+SCORER = '{"name": "relevance", "aggregations": null, "description": null, "mlflow_version": "3.18.0", "serialization_version": 1, "builtin_scorer_class": "RelevanceToQuery", "builtin_scorer_pydantic_data": {"name": "relevance", "required_columns": ["inputs", "outputs"]}}'
+CUSTOM_SCORER = '{"name": "exact", "call_source": "return True", "call_signature": "(outputs)", "original_func_name": "exact"}'
+SC = {"volatile": ["scorer_id", "creation_time"]}
+# Experiment ids are short ("2"): named in messages and lists, they are replaced as whole words.
+SHORT = {"short_ids": ["exp", "exp2"]}
+
+SCORERS = [
+    _post("sc.exp", f"{A2}/experiments/create", {"name": "diff-scorers-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("sc.register", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "name": "relevance", "serialized_scorer": SCORER}, **SC, **SHORT),
+    _post("sc.register.v2", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "name": "relevance", "serialized_scorer": SCORER}, **SC, **SHORT),
+    _post("sc.register.other", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "name": "another", "serialized_scorer": SCORER}, **SC, **SHORT),
+    _post("sc.register.no-name", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "serialized_scorer": SCORER}, **SHORT),
+    _post("sc.register.blank-name", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "name": "  ", "serialized_scorer": SCORER}, **SHORT),
+    _post("sc.register.not-json", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "name": "x", "serialized_scorer": "{nope"}, **SHORT),
+    _post("sc.register.custom-code", f"{A3}/scorers/register", {"experiment_id": "<<exp>>", "name": "exact", "serialized_scorer": CUSTOM_SCORER}, **SHORT),
+    _post("sc.register.missing-exp", f"{A3}/scorers/register", {"experiment_id": "987654321", "name": "x", "serialized_scorer": SCORER}, **SHORT),
+    _get("sc.list", f"{A3}/scorers/list", {"experiment_id": "<<exp>>"}, **SC, **SHORT),
+    _get("sc.versions", f"{A3}/scorers/versions", {"experiment_id": "<<exp>>", "name": "relevance"}, **SC, **SHORT),
+    _get("sc.versions.missing", f"{A3}/scorers/versions", {"experiment_id": "<<exp>>", "name": "nope"}, **SHORT),
+    _get("sc.get", f"{A3}/scorers/get", {"experiment_id": "<<exp>>", "name": "relevance"}, **SC, **SHORT),
+    _get("sc.get.v1", f"{A3}/scorers/get", {"experiment_id": "<<exp>>", "name": "relevance", "version": "1"}, **SC, **SHORT),
+    _get("sc.get.missing-version", f"{A3}/scorers/get", {"experiment_id": "<<exp>>", "name": "relevance", "version": "9"}, **SHORT),
+    _get("sc.get.missing", f"{A3}/scorers/get", {"experiment_id": "<<exp>>", "name": "nope"}, **SHORT),
+    _get("sc.online-configs", f"{A3}/scorers/online-configs", {"scorer_ids": "abc"}, **SHORT),
+    {"id": "sc.delete.v2", "method": "DELETE", "path": f"{A3}/scorers/delete", "json": {"experiment_id": "<<exp>>", "name": "relevance", "version": 2}, **SHORT},
+    {"id": "sc.delete.missing-version", "method": "DELETE", "path": f"{A3}/scorers/delete", "json": {"experiment_id": "<<exp>>", "name": "relevance", "version": 2}, **SHORT},
+    _get("sc.versions.after-delete", f"{A3}/scorers/versions", {"experiment_id": "<<exp>>", "name": "relevance"}, **SC, **SHORT),
+    {"id": "sc.delete.all", "method": "DELETE", "path": f"{A3}/scorers/delete", "json": {"experiment_id": "<<exp>>", "name": "another"}, **SHORT},
+    {"id": "sc.delete.missing", "method": "DELETE", "path": f"{A3}/scorers/delete", "json": {"experiment_id": "<<exp>>", "name": "another"}, **SHORT},
+    _get("sc.list.after-delete", f"{A3}/scorers/list", {"experiment_id": "<<exp>>"}, **SC, **SHORT),
+]
+
+RECORDS = '[{"inputs": {"question": "What is MLflow?"}, "expectations": {"answer": "A platform"}}, {"inputs": {"question": "What is Cairn?"}, "outputs": "a server", "tags": {"kind": "smoke"}, "source": {"source_type": "HUMAN", "source_data": {"source_id": "alice"}}}]'
+DS = {"volatile": ["created_time", "digest", "dataset_record_id"], "json_text": ["tags", "schema", "profile", "records"], **SHORT}
+
+DATASETS = [
+    _post("ds.exp", f"{A2}/experiments/create", {"name": "diff-datasets-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("ds.exp2", f"{A2}/experiments/create", {"name": "diff-datasets2-<<sfx>>"}, save={"exp2": "experiment_id"}),
+    _post("ds.create", f"{A3}/datasets/create", {"name": "qa-<<sfx>>", "experiment_ids": ["<<exp>>"], "tags": '{"team": "search"}'}, save={"ds": "dataset.dataset_id"}, **DS),
+    _post("ds.create.no-name", f"{A3}/datasets/create", {"experiment_ids": ["<<exp>>"]}, **SHORT),
+    _get("ds.get", f"{A3}/datasets/<<ds>>", **DS),
+    _get("ds.get.missing", f"{A3}/datasets/d-00000000000000000000000000000000", **SHORT),
+    _post("ds.records.upsert", f"{A3}/datasets/<<ds>>/records", {"records": RECORDS}, **SHORT),
+    _post("ds.records.upsert.same-inputs", f"{A3}/datasets/<<ds>>/records", {"records": '[{"inputs": {"question": "What is MLflow?"}, "expectations": {"source": "docs"}}]'}, **SHORT),
+    _post("ds.records.upsert.no-records", f"{A3}/datasets/<<ds>>/records", {}, **SHORT),
+    _get("ds.records.get", f"{A3}/datasets/<<ds>>/records", {"max_results": "10"}, unordered=["records"], **DS),
+    # Which record comes first is the servers' choice (same created_time, random ids): only the page's shape is compared.
+    _get("ds.records.get.page", f"{A3}/datasets/<<ds>>/records", {"max_results": "1"}, volatile=["records"], **SHORT),
+    _get("ds.get.after-records", f"{A3}/datasets/<<ds>>", **DS),
+    _post("ds.search.exp", f"{A3}/datasets/search", {"experiment_ids": ["<<exp>>"]}, **DS),
+    _post("ds.search.filter", f"{A3}/datasets/search", {"filter_string": "name = 'qa-<<sfx>>'"}, **DS),
+    _post("ds.search.tag", f"{A3}/datasets/search", {"experiment_ids": ["<<exp>>"], "filter_string": "tags.team = 'nobody'"}, **DS),
+    _post("ds.search.order", f"{A3}/datasets/search", {"experiment_ids": ["<<exp>>"], "order_by": ["name ASC"], "max_results": 5}, **DS),
+    {"id": "ds.tags.set", "method": "PATCH", "path": f"{A3}/datasets/<<ds>>/tags", "json": {"tags": '{"owner": "alice", "n": "3"}'}, **SHORT},
+    {"id": "ds.tags.delete", "method": "DELETE", "path": f"{A3}/datasets/<<ds>>/tags/owner", **SHORT},
+    _get("ds.get.after-tags", f"{A3}/datasets/<<ds>>", **DS),
+    _post("ds.add-experiments", f"{A3}/datasets/<<ds>>/add-experiments", {"experiment_ids": ["<<exp2>>"]}, **DS),
+    _post("ds.add-experiments.missing", f"{A3}/datasets/<<ds>>/add-experiments", {"experiment_ids": ["987654321"]}, **SHORT),
+    _get("ds.experiment-ids", f"{A3}/datasets/<<ds>>/experiment-ids", **SHORT),
+    _post("ds.remove-experiments", f"{A3}/datasets/<<ds>>/remove-experiments", {"experiment_ids": ["<<exp>>"]}, **DS),
+    _get("ds.experiment-ids.after-remove", f"{A3}/datasets/<<ds>>/experiment-ids", **SHORT),
+    {"id": "ds.records.delete.none", "method": "DELETE", "path": f"{A3}/datasets/<<ds>>/records", "json": {"dataset_record_ids": ["dr-nope"]}, **SHORT},
+    {"id": "ds.delete", "method": "DELETE", "path": f"{A3}/datasets/<<ds>>", **SHORT},
+    _get("ds.get.deleted", f"{A3}/datasets/<<ds>>", **SHORT),
+    {"id": "ds.delete.again", "method": "DELETE", "path": f"{A3}/datasets/<<ds>>", **SHORT},
+]
+
 FAMILIES = {
     "experiments": EXPERIMENTS,
     "runs": RUNS,
@@ -203,4 +271,6 @@ FAMILIES = {
     "artifacts": ARTIFACTS,
     "graphql": GRAPHQL,
     "ui-support": UI_SUPPORT,
+    "scorers": SCORERS,
+    "datasets": DATASETS,
 }
