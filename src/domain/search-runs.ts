@@ -64,17 +64,22 @@ async function shortWalk(db: Db, term: OrderTerm, position: number): Promise<boo
  * Narrowing in runs-sql.ts). 100k runs (docs/bench.md): `seed LIKE '1%'` (11k matches, the oldest
  * runs) 0.6 s as an EXISTS, 22–35 ms hashed; `seed = '5'` 0.5–0.8 s, 1–4 ms as ids; `optimizer =
  * 'adam'` (50k matches) stays an EXISTS (3–5 ms; 130 ms hashed). The count costs ~3 ms at most.
+ * A dataset filter is hashed up to `datasetHashed` inputs: its rows come from a scan of every input
+ * (no index by value), and a walk in run order stops early when matches are dense. 100k runs, a
+ * dataset on every 10th: `datasets.name = 'ds-1'` (2k inputs) 43–58 ms as an EXISTS, 8–12 ms hashed;
+ * `datasets.context = 'training'` (10k) 4–8 ms as an EXISTS, 8–14 ms hashed.
  */
 export interface NarrowThresholds {
   ids: number;
   hashed: number;
+  datasetHashed: number;
 }
-export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000 };
+export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000 };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
 
 /**
- * The most selective narrowable param/tag filter and how to render it, from capped counts of its rows
+ * The most selective narrowable param/tag/dataset filter and how to render it, from capped counts of its rows
  * on the (key, value) index (across experiments: a guide to the plan, never to the result).
  */
 export async function chooseNarrowing(db: Db, filter: string | undefined, t: NarrowThresholds): Promise<{ narrow?: Narrowing; probedAll: boolean }> {
@@ -83,12 +88,17 @@ export async function chooseNarrowing(db: Db, filter: string | undefined, t: Nar
   let best: { index: number; n: number; comparison: Comparison } | undefined;
   for (const { index, comparison } of probed) {
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
-    const [{ n }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(comparison)} LIMIT ${t.hashed}) m`);
+    const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
+    const [{ n: counted }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(comparison)} LIMIT ${cap}) m`);
+    // At its cap a filter is too common to narrow, whatever another filter's cap.
+    const n = counted >= cap ? Infinity : counted;
     if (!best || n < best.n) best = { index, n, comparison };
     if (n <= t.ids) break;
   }
-  const probedAll = candidates.length === probed.length && candidates.length === keyedFilterCount(filter);
-  if (!best || best.n >= t.hashed) return { probedAll };
+  // Whether every param/tag filter was counted (they come first among the candidates).
+  const keyedProbed = probed.filter(({ comparison: c }) => c.entity === 'param' || c.entity === 'tag').length;
+  const probedAll = keyedProbed === keyedFilterCount(filter);
+  if (!best || best.n === Infinity) return { probedAll };
   if (best.n > t.ids) return { narrow: { index: best.index, form: 'hashed' }, probedAll };
   const found = await rows<{ run_id: string }>(db, keyedMatches(best.comparison));
   return { narrow: { index: best.index, form: 'ids', runIds: found.map((r) => r.run_id) }, probedAll };

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
 import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
@@ -220,10 +221,15 @@ describe('runs search SQL', () => {
     expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 
-  it('returns the same runs whichever way searchRunIds renders a counted param or tag filter', async () => {
-    // searchRunIds counts the rows of up to three `=`/LIKE param or tag filters first and renders the
-    // rarest as a list of run ids or a hashed IN; the thresholds here force each form on this seed.
-    const forms = { ids: { ids: 1000, hashed: 2000 }, hashed: { ids: 0, hashed: 1000 }, exists: { ids: 0, hashed: 0 } };
+  it('returns the same runs whichever way searchRunIds renders a counted param, tag or dataset filter', async () => {
+    // searchRunIds counts the rows of up to three `=`/LIKE param or tag filters (or dataset filters)
+    // first and renders the rarest as a list of run ids or a hashed IN; the thresholds here force each
+    // form on this seed.
+    const forms = {
+      ids: { ids: 1000, hashed: 2000, datasetHashed: 2000 },
+      hashed: { ids: 0, hashed: 1000, datasetHashed: 1000 },
+      exists: { ids: 0, hashed: 0, datasetHashed: 0 },
+    };
     const cases: Array<[string, string[] | undefined]> = [
       ["params.model = 'tree'", undefined],
       ["params.model LIKE 'T%'", undefined],
@@ -232,6 +238,11 @@ describe('runs search SQL', () => {
       ["params.model = 'nothing'", undefined],
       ["params.model ILIKE 'tree' AND params.lr = '0.1'", ['metrics.acc']],
       ["params.model = 'Tree'", ['metrics.loss DESC']],
+      ["datasets.name = 'iris'", undefined],
+      ["datasets.context != 'training'", ['attributes.run_name DESC']],
+      ["datasets.digest IN ('d1', 'd2') AND params.model LIKE 'T%'", undefined],
+      ["datasets.name LIKE 'w%' AND metrics.loss < 1", ['metrics.loss']],
+      ["datasets.name = 'nothing'", undefined],
     ];
     for (const [filter, orderBy] of cases) {
       const query = { experimentIds: [expA, expB], filter, orderBy, runViewType: 'ALL' as const };
@@ -256,6 +267,22 @@ describe('runs search SQL', () => {
     expect(tieredOrderKey("params.model ILIKE 'tree'", ['metrics.acc'], true)).toBe('acc');
     expect((await chooseNarrowing(db.orm, "params.model ILIKE 'tree'", forms.ids)).probedAll).toBe(false);
     expect((await chooseNarrowing(db.orm, "params.model = 'tree'", forms.ids)).probedAll).toBe(true);
+    // A dataset filter is counted after the param/tag ones, up to its own cap.
+    expect((await chooseNarrowing(db.orm, "datasets.name = 'iris' AND params.model = 'tree'", forms.ids)).narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
+    expect((await chooseNarrowing(db.orm, "datasets.name = 'iris'", { ids: 0, hashed: 1000, datasetHashed: 2 })).narrow).toBeUndefined();
+    expect((await chooseNarrowing(db.orm, "datasets.name = 'iris'", { ids: 0, hashed: 1000, datasetHashed: 3 })).narrow?.form).toBe('hashed');
+  });
+
+  it('reads ILIKE with a pattern without letters as LIKE, with the same matches', async () => {
+    const rendered = (filter: string) => new PgDialect().sqlToQuery(runSearchQuery({ experimentIds: [expA], filter, runViewType: 'ALL', offset: 0, limit: 1 })).sql;
+    expect(rendered("attributes.run_name ILIKE '%-1'")).toContain(' LIKE ');
+    expect(rendered("attributes.run_name ILIKE '%-1'")).not.toContain('ILIKE');
+    expect(rendered("attributes.run_name ILIKE 'S%'")).toContain('ILIKE');
+    expect(rendered("attributes.run_name ILIKE '%é'")).toContain('ILIKE');
+    expect(await search("attributes.run_name ILIKE '%-1'")).toEqual(['r1']);
+    expect(await search("attributes.run_name ILIKE '%-_'")).toEqual(['r2', 'r1']);
+    expect(await search("attributes.run_name ILIKE 'SWEEP-%'")).toEqual(['r2', 'r1']);
+    expect(await search("params.model ILIKE '%'")).toEqual(['r2', 'r1']);
   });
 
   it('orders by params, tags and attributes with missing values last', async () => {
@@ -267,6 +294,10 @@ describe('runs search SQL', () => {
     expect(await search(undefined, ['end_time ASC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
     expect(await search(undefined, ['start_time ASC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
     expect(await search(undefined, ['user_id', 'run_name DESC'])).toEqual(['r1', 'r3', 'r2', 'r6']);
+    // NOT NULL columns are ordered DESC without NULLS LAST (a backward walk of runs_experiment_name_idx).
+    expect(await search(undefined, ['attributes.run_name DESC'])).toEqual(['r2', 'r1', 'r3', 'r6']);
+    expect(await search(undefined, ['attributes.status DESC'])).toEqual(['r3', 'r2', 'r1', 'r6']);
+    expect(await search(undefined, ['attributes.run_name ASC'], { offset: 1, limit: 2 })).toEqual(['r3', 'r1']);
   });
 
   it('keeps the same semantics past the joined-clause limits (fenced filters, subquery ordering)', async () => {
