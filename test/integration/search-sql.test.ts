@@ -260,7 +260,7 @@ describe('runs search SQL', () => {
     }
     // The rarest of the counted filters is the one rendered by its matches (counting stops at a filter
     // with few enough rows for a list).
-    const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000 });
+    const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000, datasetHashed: 1000 });
     expect(narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
     // Metric orderings are tiered once the param/tag filters were counted, not otherwise.
     expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'], true)).toBe('acc');
