@@ -71,7 +71,10 @@ export async function createModelVersion(deps: Deps, input: CreateModelVersionIn
     if (!isPrompt && resolved.modelId && deps.registryDb === deps.db) await addModelVersionRegistration(tx, resolved.modelId, input.name, version);
     return { modelId, version };
   });
-  if (!isPrompt && resolved.modelId && deps.registryDb !== deps.db) await addModelVersionRegistration(deps.db, resolved.modelId, input.name, key.version);
+  if (!isPrompt && resolved.modelId && deps.registryDb !== deps.db) {
+    const modelId = resolved.modelId;
+    await deps.db.transaction((tx) => addModelVersionRegistration(tx, modelId, input.name, key.version));
+  }
   const [mv] = await loadModelVersions(deps.registryDb, [key]);
   return mv;
 }
