@@ -28,7 +28,7 @@ ${flagsUsage(SERVER_FLAGS)}
       --help                 show this help
       --version              print Cairn's version`;
 
-const MIGRATE_USAGE = `usage: cairn db migrate [--backend-store-uri URI | --data-dir DIR]
+const MIGRATE_USAGE = `usage: cairn db migrate [--backend-store-uri URI | --data-dir DIR] [--registry-store-uri URI]
 
 Applies the database migrations and exits (cairn server also does this at start).`;
 

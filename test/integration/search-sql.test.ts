@@ -2,9 +2,9 @@ import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
-import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
+import { chooseNarrowing, groupedIds, NARROW_THRESHOLDS, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { keyedWalkLength, runSearchQuery, tieredOrderKey } from '../../src/domain/search/runs-sql.js';
+import { keyedWalkLength, runSearchQuery, tieredOrderKey, tieredOrderTerm } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -391,5 +391,51 @@ describe('runs search at scale', () => {
       });
     expect((await exec(page(0))).map((r) => r.run_id as string)).toEqual(expected.slice(0, 1000));
     expect((await exec(page(1000))).map((r) => r.run_id as string)).toEqual(expected.slice(1000, 2000));
+  });
+});
+
+describe('runs search ordered by a param or tag with long ties', () => {
+  it('pages value by value (groupedIds) exactly as one query orders it', async () => {
+    // Ties across many runs: each value's runs are fetched as a search of their own in run order.
+    // Values present only in another experiment make groups with no run here.
+    const exp = await experiment('ties', 1);
+    const other = await experiment('ties-other', 1);
+    const grp = ['b', 'a', 'b', 'a', undefined, 'b', 'a', 'a', undefined, 'B'];
+    for (let i = 0; i < grp.length; i++) {
+      const tags: Record<string, string> = { rank: String(i % 3) };
+      if (grp[i] !== undefined) tags.grp = grp[i]!;
+      await run({ id: `t${i}`, exp, name: `t-${i}`, status: i % 2 ? 'FINISHED' : 'RUNNING', user: 'u', start: 100 + (i % 4), params: { p: grp[i] ?? 'none' }, tags });
+    }
+    await run({ id: 'o1', exp: other, name: 'o', status: 'RUNNING', user: 'u', start: 1, params: { p: 'a0' }, tags: { grp: 'a0' } });
+    const cases: Array<[string | undefined, string[]]> = [
+      [undefined, ['tags.grp']],
+      [undefined, ['tags.grp DESC']],
+      [undefined, ['tags.grp', 'tags.rank DESC']],
+      ["attributes.status = 'RUNNING'", ['tags.grp DESC', 'run_id DESC']],
+      [undefined, ['params.p']],
+      ['metrics.nothing IS NULL', ['params.p DESC', 'attributes.start_time ASC']],
+    ];
+    const forms = { ids: NARROW_THRESHOLDS, walked: { ...NARROW_THRESHOLDS, ids: 0 } };
+    for (const [filter, orderBy] of cases) {
+      const query = { experimentIds: [exp], filter, orderBy, runViewType: 'ALL' as const };
+      const whole = await search(filter, orderBy, { runViewType: 'ALL', experimentIds: [exp] });
+      expect(whole.length).toBeGreaterThan(2);
+      const term = tieredOrderTerm(filter, orderBy, true)!;
+      for (const [name, thresholds] of Object.entries(forms)) {
+        let grouped = 0;
+        for (let limit = 1; limit <= whole.length + 1; limit++) {
+          for (let offset = 0; offset <= whole.length + 1; offset++) {
+            const page = await groupedIds(db.orm, query, term, offset, limit, thresholds);
+            // null: the page needs more values than a grouped page reads (then it is sorted).
+            if (page === null) continue;
+            grouped++;
+            expect(page.map((r) => r.run_id), `${filter} ${orderBy.join()} ${name} offset ${offset} limit ${limit}`).toEqual(whole.slice(offset, offset + limit));
+          }
+        }
+        expect(grouped, `${orderBy.join()} ${name}`).toBeGreaterThan(whole.length);
+      }
+    }
+    // Five values ('B', 'a', 'a0', 'b', 'none') lie before the runs without grp's last page entries: past four, null.
+    expect(await groupedIds(db.orm, { experimentIds: [exp], orderBy: ['params.p'], runViewType: 'ALL' }, { entity: 'param', key: 'p', ascending: true }, 9, 1)).toBeNull();
   });
 });

@@ -244,8 +244,10 @@ export function runSearchQuery(input: {
   tier?: 'valued' | 'unvalued';
   /** One param/tag filter (its index among the parsed filter's comparisons) rendered by its matches: see Narrowing. */
   narrow?: Narrowing;
+  /** Comparisons ANDed to the filter's, after them (a Narrowing may name them by index). */
+  extra?: readonly Comparison[];
 }): SQL {
-  const comparisons = parseFilter(input.filter, RUN_SEARCH_DIALECT);
+  const comparisons = [...parseFilter(input.filter, RUN_SEARCH_DIALECT), ...(input.extra ?? [])];
   const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
   checkPage(input.offset, input.limit);
 
@@ -371,6 +373,17 @@ export function narrowable(filter: string | undefined): { index: number; compari
     if (c.entity === 'dataset') datasets.push({ index, comparison: c });
   });
   return [...keyed, ...datasets];
+}
+
+/**
+ * The next value of a param or tag after `after` in an order's direction (the first with none), in
+ * code-point order, from the (key, value COLLATE "C") index, across experiments.
+ */
+export function adjacentValue(term: OrderTerm, after: string | undefined): SQL {
+  const table = sql.raw(KEYED_TABLES[term.entity as 'param' | 'tag']);
+  const pick = sql.raw(term.ascending ? 'min' : 'max');
+  const beyond = after === undefined ? sql`` : sql` AND k.value COLLATE "C" ${sql.raw(term.ascending ? '>' : '<')} ${after}::text`;
+  return sql`SELECT ${pick}(k.value COLLATE "C") AS v FROM ${table} k WHERE k.key = ${term.key}${beyond}`;
 }
 
 export function keyedFilterCount(filter: string | undefined): number {
