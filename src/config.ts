@@ -15,6 +15,11 @@ const configSchema = z.object({
   host: z.string().min(1),
   port: z.coerce.number().int().min(0).max(65535),
   backendStoreUri: z.string().min(1),
+  /**
+   * --registry-store-uri when it names another database than the backend store: the model registry
+   * (registered models, their versions, tags and aliases; prompts are registered models) lives there.
+   */
+  registryStoreUri: z.string().min(1).optional(),
   defaultArtifactRoot: z.string().min(1),
   serveArtifacts: z.boolean(),
   artifactsDestination: z.string().min(1),
@@ -103,10 +108,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
   const backendStoreUri =
     str('backend-store-uri') ?? env.MLFLOW_BACKEND_STORE_URI ?? env.CAIRN_BACKEND_STORE_URI ?? `pglite://${path.join(dataDir, 'db')}`;
   const serveArtifacts = values['no-serve-artifacts'] ? false : true;
+  const registryStoreUri = str('registry-store-uri') ?? env.MLFLOW_REGISTRY_STORE_URI;
   const raw = {
     host: str('host') ?? env.MLFLOW_HOST ?? '127.0.0.1',
     port: str('port') ?? env.MLFLOW_PORT ?? env.PORT ?? '5000',
     backendStoreUri,
+    registryStoreUri: registryStoreUri === backendStoreUri ? undefined : registryStoreUri,
     defaultArtifactRoot: str('default-artifact-root') ?? env.MLFLOW_DEFAULT_ARTIFACT_ROOT ?? 'mlflow-artifacts:',
     serveArtifacts,
     artifactsDestination:
@@ -155,14 +162,30 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv = process.env
       `unsupported --backend-store-uri '${redact(cfg.backendStoreUri)}': use postgresql://user:pw@host:5432/db or pglite://<folder>`,
     );
   }
+  if (cfg.registryStoreUri !== undefined) checkRegistryStore(cfg);
   checkArtifactUris(cfg);
   checkForwardedAllowIps(cfg.forwardedAllowIps);
   const mlflowUiPath = str('mlflow-ui-path') ?? env.CAIRN_MLFLOW_UI_PATH;
   if (cfg.ui === 'mlflow') cfg.mlflowUi = mlflowUiOrConfigError(mlflowUiPath, env);
   else if (str('mlflow-ui-path') !== undefined) throw new ConfigError('--mlflow-ui-path is for --ui mlflow');
   // PGlite is an in-process database: a second process cannot open the same folder.
-  if (isPglite(cfg.backendStoreUri)) cfg.workers = 1;
+  if (isPglite(cfg.backendStoreUri) || (cfg.registryStoreUri && isPglite(cfg.registryStoreUri))) cfg.workers = 1;
   return cfg;
+}
+
+// The registry database takes the same URIs as the backend store. Accounts and permissions live in
+// the backend store and point at registered models by foreign key (registered_model_permissions,
+// team_models) and by joins (auth/filters.ts), which cannot reach into another database.
+function checkRegistryStore(cfg: Config): void {
+  const uri = cfg.registryStoreUri!;
+  if (!isPglite(uri) && !/^postgres(ql)?:\/\//.test(uri)) {
+    throw new ConfigError(`unsupported --registry-store-uri '${redact(uri)}': use postgresql://user:pw@host:5432/db or pglite://<folder>`);
+  }
+  if (cfg.auth.enabled) {
+    throw new ConfigError(
+      '--registry-store-uri cannot be used with --app-name basic-auth: registered-model permissions live in the --backend-store-uri database and refer to its registered models; keep the registry there',
+    );
+  }
 }
 
 // Allow-lists, so a typo or an unsupported store stops start-up instead of failing the first upload.

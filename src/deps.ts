@@ -15,6 +15,12 @@ export interface Deps {
   config: Config;
   database: Database;
   db: Orm;
+  /**
+   * The model registry's tables (registered models, versions, their tags and aliases): `db` itself,
+   * or with --registry-store-uri a second database's. Registry domain code reads and writes them
+   * here, and runs and logged models (a version's source) through `db`.
+   */
+  registryDb: Orm;
   log: Logger;
   now: () => number;
   /** The --artifacts-destination: what `mlflow-artifacts:/` URIs and the artifact proxy resolve to. */
@@ -53,24 +59,45 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     onWait: metrics ? (s) => telemetry.dbPoolWait(s) : undefined,
   });
   if (metrics && database.poolUse) metrics.setPoolSource(database.poolUse);
+  let registry: Database | undefined;
+  if (config.registryStoreUri) {
+    try {
+      registry = await connect(config.registryStoreUri, {
+        poolSize: opts.poolSize,
+        probe: opts.migrate !== false,
+        timeoutMs: config.dbTimeoutMs,
+        onFault: (what, err) => {
+          telemetry.dbFault(classifyDbError(err)?.kind ?? 'connection');
+          log.error(`registry store: ${what}`, { error: String((err as Error)?.message ?? err) });
+        },
+      });
+    } catch (err) {
+      await database.close().catch(() => {});
+      throw err;
+    }
+  }
   let { blobs, artifactRootBlobs } = await createArtifactStores(config);
   if (metrics) {
     blobs = meteredBlobStore(blobs, telemetry.artifactBytes);
     if (artifactRootBlobs) artifactRootBlobs = meteredBlobStore(artifactRootBlobs, telemetry.artifactBytes);
   }
-  const deps: Deps = { config, database, db: database.orm, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry };
+  const registryDb = registry?.orm ?? database.orm;
+  const deps: Deps = { config, database, db: database.orm, registryDb, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry };
   try {
     if (opts.migrate !== false) {
       await database.migrate();
+      // The registry database gets Cairn's whole schema (one migration history for both); only
+      // its registry tables are used.
+      await registry?.migrate();
       await ensureDefaultExperiment(deps);
     }
   } catch (err) {
-    await database.close().catch(() => {});
+    await Promise.all([database.close().catch(() => {}), registry?.close().catch(() => {})]);
     throw err;
   }
   const close = async () => {
     await Promise.all([blobs.close(), artifactRootBlobs?.close()]);
-    await database.close();
+    await Promise.all([database.close(), registry?.close()]);
   };
   return { ...deps, close };
 }

@@ -28,7 +28,7 @@ ${flagsUsage(SERVER_FLAGS)}
       --help                 show this help
       --version              print Cairn's version`;
 
-const MIGRATE_USAGE = `usage: cairn db migrate [--backend-store-uri URI | --data-dir DIR]
+const MIGRATE_USAGE = `usage: cairn db migrate [--backend-store-uri URI | --data-dir DIR] [--registry-store-uri URI]
 
 Applies the database migrations and exits (cairn server also does this at start).`;
 
@@ -89,6 +89,7 @@ async function migrateOnly(config: Config): Promise<void> {
   const deps = await createDeps(config);
   await deps.close();
   console.log(`cairn: migrations applied to ${redact(config.backendStoreUri)}`);
+  if (config.registryStoreUri) console.log(`cairn: migrations applied to ${redact(config.registryStoreUri)} (the registry store)`);
 }
 
 /**
@@ -108,7 +109,7 @@ function pgliteWasmFlag(choice: string | undefined): string {
 async function runServer(config: Config): Promise<void> {
   if (cluster.isPrimary && config.workers > 1) return runPrimary(config);
   const isWorker = !cluster.isPrimary;
-  if (isPglite(config.backendStoreUri)) v8.setFlagsFromString(pgliteWasmFlag(process.env.CAIRN_PGLITE_WASM));
+  if (isPglite(config.backendStoreUri) || (config.registryStoreUri && isPglite(config.registryStoreUri))) v8.setFlagsFromString(pgliteWasmFlag(process.env.CAIRN_PGLITE_WASM));
   const metrics = config.exposePrometheus ? await startMetrics(isWorker) : undefined;
   const deps = await createDeps(config, { migrate: !isWorker, poolSize: isWorker ? 8 : 16, metrics });
   if (!isWorker) await closeOnFailure(deps, prepareAuth(deps).then(() => checkArtifactStores(deps)));

@@ -32,7 +32,7 @@ export async function filterByModelName<T extends { name: string }>(deps: Deps, 
   const readable = await readablePredicate(deps, p, 'registered_model');
   const names = [...new Set(items.map((i) => i.name))];
   const found = await rows<{ id: number | string; name: string }>(
-    deps.db,
+    deps.registryDb,
     sql`select id, name from registered_models where name in (${sql.join(names.map((n) => sql`${n}`), sql`, `)})`,
   );
   const idOf = new Map(found.map((r) => [r.name, Number(r.id)]));

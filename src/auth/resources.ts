@@ -117,7 +117,7 @@ async function traceExperiments(deps: Deps, input: Input): Promise<number[] | un
 }
 
 export async function registeredModelIdByName(deps: Deps, name: string): Promise<number | undefined> {
-  const found = await rows<{ id: string | number }>(deps.db, sql`select id from registered_models where name = ${name}`);
+  const found = await rows<{ id: string | number }>(deps.registryDb, sql`select id from registered_models where name = ${name}`);
   return found.length ? Number(found[0].id) : undefined;
 }
 

@@ -24,8 +24,10 @@ export function startupBanner(config: Config, port: number): string[] {
     ? `${redact(config.artifactsDestination)} (new experiments: ${config.defaultArtifactRoot}, proxied by this server)`
     : `${redact(config.defaultArtifactRoot)} (written by the clients directly)`;
   const keys = keysCreateCommand(config);
+  const registry = config.registryStoreUri;
   const lines = [
     `Cairn listening on http://${config.host}:${port}${config.staticPrefix} (backend: ${store}, workers: ${config.workers})`,
+    ...(registry ? [`  registry:  ${isPglite(registry) ? `embedded Postgres (${registry})` : redact(registry)} (registered models, versions, prompts)`] : []),
     ...(config.mlflowUi
       ? [`  web UI:    ${url}/ (MLflow's UI, mlflow ${config.mlflowUi.version ?? '(version unknown)'} at ${config.mlflowUi.dir}); Cairn's UI: ${url}/cairn/`]
       : [`  web UI:    ${url}/`]),

@@ -19,6 +19,7 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'host', short: 'h', type: 'string', metavar: 'HOST', env: ['MLFLOW_HOST'], help: 'address to listen on (default 127.0.0.1)' },
   { name: 'port', short: 'p', type: 'string', metavar: 'PORT', env: ['MLFLOW_PORT', 'PORT'], help: 'port to listen on (default 5000; 0 picks a free one)' },
   { name: 'backend-store-uri', type: 'string', metavar: 'URI', env: ['MLFLOW_BACKEND_STORE_URI', 'CAIRN_BACKEND_STORE_URI'], help: 'postgresql://user:pw@host:5432/db, or pglite://<folder> (default: embedded, in --data-dir)' },
+  { name: 'registry-store-uri', type: 'string', metavar: 'URI', env: ['MLFLOW_REGISTRY_STORE_URI'], help: 'a second database for the model registry (models, versions, prompts): postgresql://… or pglite://<folder>' },
   { name: 'default-artifact-root', type: 'string', metavar: 'URI', env: ['MLFLOW_DEFAULT_ARTIFACT_ROOT'], help: "where new experiments keep artifacts (default 'mlflow-artifacts:', served by Cairn)" },
   { name: 'artifacts-destination', type: 'string', metavar: 'URI', env: ['MLFLOW_ARTIFACTS_DESTINATION'], help: 'folder or s3://bucket[/prefix] behind mlflow-artifacts: (default <data-dir>/artifacts)' },
   { name: 'serve-artifacts', type: 'boolean', help: 'proxy artifact uploads and downloads (default)' },
@@ -45,7 +46,6 @@ export const SERVER_FLAGS: FlagSpec[] = [
   { name: 'log-level', type: 'string', metavar: 'LEVEL', env: ['CAIRN_LOG_LEVEL'], help: 'debug, info, warn, error or silent (default info); logs are JSON lines on stdout' },
   { name: 'no-access-log', type: 'boolean', env: ['CAIRN_ACCESS_LOG=false'], help: 'no log line per request (they are on by default)' },
   // mlflow server 3.18 flags that have no meaning here: accepted so scripts start unchanged.
-  { name: 'registry-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'the registry lives in the --backend-store-uri database: the runs:/ and models:/ source of a model version is resolved from the runs and logged models of that database, and registered-model permissions have foreign keys to its users table' },
   { name: 'read-replica-backend-store-uri', type: 'string', metavar: 'URI', help: 'accepted for mlflow compatibility', ignored: 'reads and writes share --backend-store-uri; put a connection proxy (PgBouncer, HAProxy) in front of replicas' },
   { name: 'artifacts-only', type: 'boolean', help: 'accepted for mlflow compatibility', ignored: 'Cairn serves tracking and artifacts from one process; run one behind a path-routing proxy to split them' },
   { name: 'artifacts-presigned-only', type: 'boolean', help: 'accepted for mlflow compatibility', ignored: 'artifacts are proxied through the server (or written directly with --no-serve-artifacts)' },

@@ -37,13 +37,13 @@ export async function setExperimentTimes(deps: Deps, experimentId: string, creat
 }
 
 export async function setRegisteredModelTimes(deps: Deps, name: string, creation: number, lastUpdate: number): Promise<void> {
-  await deps.db.execute(sql`update registered_models set creation_time = ${creation}, last_updated_time = ${lastUpdate} where name = ${name}`);
+  await deps.registryDb.execute(sql`update registered_models set creation_time = ${creation}, last_updated_time = ${lastUpdate} where name = ${name}`);
 }
 
 /** The version numbers a registered model (or prompt) has, deleted ones included (numbers are never reused). */
 export async function modelVersionNumbers(deps: Deps, name: string): Promise<Set<number>> {
   const present = await rows<{ version: number | string }>(
-    deps.db,
+    deps.registryDb,
     sql`select v.version from model_versions v join registered_models m on m.id = v.registered_model_id where m.name = ${name}`,
   );
   return new Set(present.map((p) => Number(p.version)));

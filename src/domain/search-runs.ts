@@ -5,7 +5,18 @@ import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
 import { loadRuns, type RunWire } from './run-read.js';
-import { tieredOrderTerm, keyedFilterCount, keyedWalkLength, keyedMatches, narrowable, runSearchQuery, type Narrowing } from './search/runs-sql.js';
+import {
+  adjacentValue,
+  keyedFilterCount,
+  keyedMatches,
+  keyedWalkLength,
+  narrowable,
+  RUN_SEARCH_DIALECT,
+  runSearchQuery,
+  tieredOrderTerm,
+  type Narrowing,
+} from './search/runs-sql.js';
+import { parseFilter } from './search/parse.js';
 import type { OrderTerm } from './search/order-by.js';
 import type { Comparison } from './search/parse.js';
 import { LIMITS, validateMaxResults } from './validation.js';
@@ -43,6 +54,10 @@ export async function searchRunIds(
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   if (tiered && (await shortWalk(db, tiered, offset + limit))) return tieredIds(db, narrowed, offset, limit);
+  if (tiered && tiered.entity !== 'metric' && !narrow && offset + limit <= WALKED_POSITIONS) {
+    const grouped = await groupedIds(db, query, tiered, offset, limit, thresholds);
+    if (grouped) return grouped;
+  }
   return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
 }
 
@@ -64,17 +79,22 @@ async function shortWalk(db: Db, term: OrderTerm, position: number): Promise<boo
  * Narrowing in runs-sql.ts). 100k runs (docs/bench.md): `seed LIKE '1%'` (11k matches, the oldest
  * runs) 0.6 s as an EXISTS, 22–35 ms hashed; `seed = '5'` 0.5–0.8 s, 1–4 ms as ids; `optimizer =
  * 'adam'` (50k matches) stays an EXISTS (3–5 ms; 130 ms hashed). The count costs ~3 ms at most.
+ * A dataset filter is hashed up to `datasetHashed` inputs: its rows come from a scan of every input
+ * (no index by value), and a walk in run order stops early when matches are dense. 100k runs, a
+ * dataset on every 10th: `datasets.name = 'ds-1'` (2k inputs) 43–58 ms as an EXISTS, 8–12 ms hashed;
+ * `datasets.context = 'training'` (10k) 4–8 ms as an EXISTS, 8–14 ms hashed.
  */
 export interface NarrowThresholds {
   ids: number;
   hashed: number;
+  datasetHashed: number;
 }
-export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000 };
+export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000 };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
 
 /**
- * The most selective narrowable param/tag filter and how to render it, from capped counts of its rows
+ * The most selective narrowable param/tag/dataset filter and how to render it, from capped counts of its rows
  * on the (key, value) index (across experiments: a guide to the plan, never to the result).
  */
 export async function chooseNarrowing(db: Db, filter: string | undefined, t: NarrowThresholds): Promise<{ narrow?: Narrowing; probedAll: boolean }> {
@@ -83,15 +103,70 @@ export async function chooseNarrowing(db: Db, filter: string | undefined, t: Nar
   let best: { index: number; n: number; comparison: Comparison } | undefined;
   for (const { index, comparison } of probed) {
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
-    const [{ n }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(comparison)} LIMIT ${t.hashed}) m`);
+    const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
+    const [{ n: counted }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(comparison)} LIMIT ${cap}) m`);
+    // At its cap a filter is too common to narrow, whatever another filter's cap.
+    const n = counted >= cap ? Infinity : counted;
     if (!best || n < best.n) best = { index, n, comparison };
     if (n <= t.ids) break;
   }
-  const probedAll = candidates.length === probed.length && candidates.length === keyedFilterCount(filter);
-  if (!best || best.n >= t.hashed) return { probedAll };
+  // Whether every param/tag filter was counted (they come first among the candidates).
+  const keyedProbed = probed.filter(({ comparison: c }) => c.entity === 'param' || c.entity === 'tag').length;
+  const probedAll = keyedProbed === keyedFilterCount(filter);
+  if (!best || best.n === Infinity) return { probedAll };
   if (best.n > t.ids) return { narrow: { index: best.index, form: 'hashed' }, probedAll };
   const found = await rows<{ run_id: string }>(db, keyedMatches(best.comparison));
   return { narrow: { index: best.index, form: 'ids', runIds: found.map((r) => r.run_id) }, probedAll };
+}
+
+// A grouped page reads at most this many values' groups; more (many small groups) is sorted instead.
+const GROUPS = 4;
+
+/**
+ * Ordered by a param or tag whose values tie across many runs (every run's `mlflow.user` is 'bench':
+ * a walk of the index must read the whole group to order it by start_time, 1.1 s at 100k runs, and
+ * a sort reads every run, ~0.2 s): one value at a time, in order, each value's runs as a search of
+ * their own (`<key> = <value>` added to the filter, ordered by the remaining terms), which walks the
+ * runs in their natural order and stops at the page. Then, past the last value, the runs without it.
+ * The same rows and order as one query; null when the page needs more than GROUPS values.
+ */
+export async function groupedIds(
+  db: Db,
+  query: RunQuery,
+  term: OrderTerm,
+  offset: number,
+  limit: number,
+  thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+): Promise<{ run_id: string }[] | null> {
+  const own = parseFilter(query.filter, RUN_SEARCH_DIALECT).length;
+  const rest = { ...query, orderBy: (query.orderBy ?? []).slice(1) };
+  const out: { run_id: string }[] = [];
+  let skip = offset;
+  let [{ v: value }] = await rows<{ v: string | null }>(db, adjacentValue(term, undefined));
+  for (let group = 0; value !== null && out.length < limit; group++) {
+    if (group === GROUPS) return null;
+    const equal: Comparison = { entity: term.entity, key: term.key, op: '=', operand: { kind: 'string', value } };
+    // A rare value is fetched by its run ids (Postgres cannot estimate a key-value pair: see Narrowing).
+    const [{ n }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(equal)} LIMIT ${thresholds.ids + 1}) m`);
+    const narrow: Narrowing | undefined =
+      n <= thresholds.ids ? { index: own, form: 'ids', runIds: (await rows<{ run_id: string }>(db, keyedMatches(equal))).map((r) => r.run_id) } : undefined;
+    const inGroup = { ...rest, extra: [equal], narrow };
+    if (skip > 0) {
+      const before = runSearchQuery({ ...inGroup, offset: 0, limit: skip + 1 });
+      const [{ n: size }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${before}) t`);
+      if (size <= skip) {
+        skip -= size;
+        [{ v: value }] = await rows<{ v: string | null }>(db, adjacentValue(term, value));
+        continue;
+      }
+    }
+    out.push(...(await rows<{ run_id: string }>(db, runSearchQuery({ ...inGroup, offset: skip, limit: limit - out.length }))));
+    skip = 0;
+    if (out.length < limit) [{ v: value }] = await rows<{ v: string | null }>(db, adjacentValue(term, value));
+  }
+  if (out.length === limit) return out;
+  const unvalued = await rows<{ run_id: string }>(db, runSearchQuery({ ...query, tier: 'unvalued', offset: skip, limit: limit - out.length }));
+  return [...out, ...unvalued];
 }
 
 /**

@@ -1,9 +1,10 @@
 import { sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
-import { chooseNarrowing, searchRunIds } from '../../src/domain/search-runs.js';
+import { chooseNarrowing, groupedIds, NARROW_THRESHOLDS, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { keyedWalkLength, runSearchQuery, tieredOrderKey } from '../../src/domain/search/runs-sql.js';
+import { keyedWalkLength, runSearchQuery, tieredOrderKey, tieredOrderTerm } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -220,10 +221,15 @@ describe('runs search SQL', () => {
     expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'])).toBeNull();
   });
 
-  it('returns the same runs whichever way searchRunIds renders a counted param or tag filter', async () => {
-    // searchRunIds counts the rows of up to three `=`/LIKE param or tag filters first and renders the
-    // rarest as a list of run ids or a hashed IN; the thresholds here force each form on this seed.
-    const forms = { ids: { ids: 1000, hashed: 2000 }, hashed: { ids: 0, hashed: 1000 }, exists: { ids: 0, hashed: 0 } };
+  it('returns the same runs whichever way searchRunIds renders a counted param, tag or dataset filter', async () => {
+    // searchRunIds counts the rows of up to three `=`/LIKE param or tag filters (or dataset filters)
+    // first and renders the rarest as a list of run ids or a hashed IN; the thresholds here force each
+    // form on this seed.
+    const forms = {
+      ids: { ids: 1000, hashed: 2000, datasetHashed: 2000 },
+      hashed: { ids: 0, hashed: 1000, datasetHashed: 1000 },
+      exists: { ids: 0, hashed: 0, datasetHashed: 0 },
+    };
     const cases: Array<[string, string[] | undefined]> = [
       ["params.model = 'tree'", undefined],
       ["params.model LIKE 'T%'", undefined],
@@ -232,6 +238,11 @@ describe('runs search SQL', () => {
       ["params.model = 'nothing'", undefined],
       ["params.model ILIKE 'tree' AND params.lr = '0.1'", ['metrics.acc']],
       ["params.model = 'Tree'", ['metrics.loss DESC']],
+      ["datasets.name = 'iris'", undefined],
+      ["datasets.context != 'training'", ['attributes.run_name DESC']],
+      ["datasets.digest IN ('d1', 'd2') AND params.model LIKE 'T%'", undefined],
+      ["datasets.name LIKE 'w%' AND metrics.loss < 1", ['metrics.loss']],
+      ["datasets.name = 'nothing'", undefined],
     ];
     for (const [filter, orderBy] of cases) {
       const query = { experimentIds: [expA, expB], filter, orderBy, runViewType: 'ALL' as const };
@@ -249,13 +260,29 @@ describe('runs search SQL', () => {
     }
     // The rarest of the counted filters is the one rendered by its matches (counting stops at a filter
     // with few enough rows for a list).
-    const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000 });
+    const { narrow } = await chooseNarrowing(db.orm, "params.model LIKE '%e' AND params.lr = '0.1'", { ids: 1, hashed: 1000, datasetHashed: 1000 });
     expect(narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
     // Metric orderings are tiered once the param/tag filters were counted, not otherwise.
     expect(tieredOrderKey("params.model = 'tree'", ['metrics.acc'], true)).toBe('acc');
     expect(tieredOrderKey("params.model ILIKE 'tree'", ['metrics.acc'], true)).toBe('acc');
     expect((await chooseNarrowing(db.orm, "params.model ILIKE 'tree'", forms.ids)).probedAll).toBe(false);
     expect((await chooseNarrowing(db.orm, "params.model = 'tree'", forms.ids)).probedAll).toBe(true);
+    // A dataset filter is counted after the param/tag ones, up to its own cap.
+    expect((await chooseNarrowing(db.orm, "datasets.name = 'iris' AND params.model = 'tree'", forms.ids)).narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
+    expect((await chooseNarrowing(db.orm, "datasets.name = 'iris'", { ids: 0, hashed: 1000, datasetHashed: 2 })).narrow).toBeUndefined();
+    expect((await chooseNarrowing(db.orm, "datasets.name = 'iris'", { ids: 0, hashed: 1000, datasetHashed: 3 })).narrow?.form).toBe('hashed');
+  });
+
+  it('reads ILIKE with a pattern without letters as LIKE, with the same matches', async () => {
+    const rendered = (filter: string) => new PgDialect().sqlToQuery(runSearchQuery({ experimentIds: [expA], filter, runViewType: 'ALL', offset: 0, limit: 1 })).sql;
+    expect(rendered("attributes.run_name ILIKE '%-1'")).toContain(' LIKE ');
+    expect(rendered("attributes.run_name ILIKE '%-1'")).not.toContain('ILIKE');
+    expect(rendered("attributes.run_name ILIKE 'S%'")).toContain('ILIKE');
+    expect(rendered("attributes.run_name ILIKE '%é'")).toContain('ILIKE');
+    expect(await search("attributes.run_name ILIKE '%-1'")).toEqual(['r1']);
+    expect(await search("attributes.run_name ILIKE '%-_'")).toEqual(['r2', 'r1']);
+    expect(await search("attributes.run_name ILIKE 'SWEEP-%'")).toEqual(['r2', 'r1']);
+    expect(await search("params.model ILIKE '%'")).toEqual(['r2', 'r1']);
   });
 
   it('orders by params, tags and attributes with missing values last', async () => {
@@ -267,6 +294,10 @@ describe('runs search SQL', () => {
     expect(await search(undefined, ['end_time ASC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
     expect(await search(undefined, ['start_time ASC'])).toEqual(['r1', 'r2', 'r3', 'r6']);
     expect(await search(undefined, ['user_id', 'run_name DESC'])).toEqual(['r1', 'r3', 'r2', 'r6']);
+    // NOT NULL columns are ordered DESC without NULLS LAST (a backward walk of runs_experiment_name_idx).
+    expect(await search(undefined, ['attributes.run_name DESC'])).toEqual(['r2', 'r1', 'r3', 'r6']);
+    expect(await search(undefined, ['attributes.status DESC'])).toEqual(['r3', 'r2', 'r1', 'r6']);
+    expect(await search(undefined, ['attributes.run_name ASC'], { offset: 1, limit: 2 })).toEqual(['r3', 'r1']);
   });
 
   it('keeps the same semantics past the joined-clause limits (fenced filters, subquery ordering)', async () => {
@@ -361,4 +392,50 @@ describe('runs search at scale', () => {
     expect((await exec(page(0))).map((r) => r.run_id as string)).toEqual(expected.slice(0, 1000));
     expect((await exec(page(1000))).map((r) => r.run_id as string)).toEqual(expected.slice(1000, 2000));
   });
+});
+
+describe('runs search ordered by a param or tag with long ties', () => {
+  it('pages value by value (groupedIds) exactly as one query orders it', async () => {
+    // Ties across many runs: each value's runs are fetched as a search of their own in run order.
+    // Values present only in another experiment make groups with no run here.
+    const exp = await experiment('ties', 1);
+    const other = await experiment('ties-other', 1);
+    const grp = ['b', 'a', 'b', 'a', undefined, 'b', 'a', 'a', undefined, 'B'];
+    for (let i = 0; i < grp.length; i++) {
+      const tags: Record<string, string> = { rank: String(i % 3) };
+      if (grp[i] !== undefined) tags.grp = grp[i]!;
+      await run({ id: `t${i}`, exp, name: `t-${i}`, status: i % 2 ? 'FINISHED' : 'RUNNING', user: 'u', start: 100 + (i % 4), params: { p: grp[i] ?? 'none' }, tags });
+    }
+    await run({ id: 'o1', exp: other, name: 'o', status: 'RUNNING', user: 'u', start: 1, params: { p: 'a0' }, tags: { grp: 'a0' } });
+    const cases: Array<[string | undefined, string[]]> = [
+      [undefined, ['tags.grp']],
+      [undefined, ['tags.grp DESC']],
+      [undefined, ['tags.grp', 'tags.rank DESC']],
+      ["attributes.status = 'RUNNING'", ['tags.grp DESC', 'run_id DESC']],
+      [undefined, ['params.p']],
+      ['tags.rank != \'9\'', ['params.p DESC', 'attributes.start_time ASC']],
+    ];
+    const forms = { ids: NARROW_THRESHOLDS, walked: { ...NARROW_THRESHOLDS, ids: 0 } };
+    for (const [filter, orderBy] of cases) {
+      const query = { experimentIds: [exp], filter, orderBy, runViewType: 'ALL' as const };
+      const whole = await search(filter, orderBy, { runViewType: 'ALL', experimentIds: [exp] });
+      expect(whole.length).toBeGreaterThan(2);
+      const term = tieredOrderTerm(filter, orderBy, true)!;
+      for (const [name, thresholds] of Object.entries(forms)) {
+        let grouped = 0;
+        for (const limit of [1, 2, 4, whole.length + 1]) {
+          for (let offset = 0; offset <= whole.length + 1; offset++) {
+            const page = await groupedIds(db.orm, query, term, offset, limit, thresholds);
+            // null: the page needs more values than a grouped page reads (then it is sorted).
+            if (page === null) continue;
+            grouped++;
+            expect(page.map((r) => r.run_id), `${filter} ${orderBy.join()} ${name} offset ${offset} limit ${limit}`).toEqual(whole.slice(offset, offset + limit));
+          }
+        }
+        expect(grouped, `${orderBy.join()} ${name}`).toBeGreaterThan(whole.length);
+      }
+    }
+    // Five values ('B', 'a', 'a0', 'b', 'none') lie before the runs without grp's last page entries: past four, null.
+    expect(await groupedIds(db.orm, { experimentIds: [exp], orderBy: ['params.p'], runViewType: 'ALL' }, { entity: 'param', key: 'p', ascending: true }, 9, 1)).toBeNull();
+  }, 180_000);
 });

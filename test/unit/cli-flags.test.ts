@@ -32,7 +32,7 @@ describe('cairn server flags', () => {
 
   it('starts from an mlflow server command line, with one note per flag that has no effect here', () => {
     const cfg = parse([
-      '--host', '127.0.0.1', '-p', '5005', '--registry-store-uri', 'sqlite:///reg.db', '--gunicorn-opts', '--timeout 60',
+      '--host', '127.0.0.1', '-p', '5005', '--read-replica-backend-store-uri', 'postgresql://replica/db', '--gunicorn-opts', '--timeout 60',
       '--dev', '--static-prefix', '/mlflow', '--expose-prometheus', '/tmp/prom', '--allowed-hosts', 'a.example',
       '--cors-allowed-origins', 'https://a.example', '--x-frame-options', 'DENY', '--disable-security-middleware',
     ]);
@@ -40,10 +40,31 @@ describe('cairn server flags', () => {
     expect(cfg.staticPrefix).toBe('/mlflow');
     expect(cfg.exposePrometheus).toBe(true);
     expect(cfg.ignoredFlags).toHaveLength(3);
-    expect(cfg.ignoredFlags.join('\n')).toMatch(/^cairn: --registry-store-uri is ignored: the registry lives in the --backend-store-uri database/m);
+    expect(cfg.ignoredFlags.join('\n')).toMatch(/^cairn: --read-replica-backend-store-uri is ignored: reads and writes share/m);
     expect(cfg.ignoredFlags.join('\n')).toContain('--gunicorn-opts is ignored: Cairn is a Node server');
     expect(cfg.ignoredFlags.join('\n')).toContain('--dev is ignored');
     expect(cfg.ignoredFlags.join('\n')).not.toContain('--expose-prometheus');
+  });
+
+  it('takes --registry-store-uri as a second database for the registry, as mlflow server does', () => {
+    const pg = 'postgresql://u@db.example/registry';
+    expect(parse(['--backend-store-uri', 'postgresql://u@db.example/tracking', '--registry-store-uri', pg]).registryStoreUri).toBe(pg);
+    expect(parse(['--backend-store-uri', 'postgresql://u@db.example/tracking'], { MLFLOW_REGISTRY_STORE_URI: pg }).registryStoreUri).toBe(pg);
+    // Not given, or the backend store itself: one database.
+    expect(parse([]).registryStoreUri).toBeUndefined();
+    expect(parse(['--backend-store-uri', pg, '--registry-store-uri', pg]).registryStoreUri).toBeUndefined();
+    // An embedded registry folder, like an embedded backend store, means one process.
+    const embedded = parse(['--backend-store-uri', 'postgresql://u@db.example/tracking', '--registry-store-uri', 'pglite:///tmp/reg', '--workers', '4']);
+    expect(embedded.registryStoreUri).toBe('pglite:///tmp/reg');
+    expect(embedded.workers).toBe(1);
+    expect(parse(['--registry-store-uri', pg]).ignoredFlags.join('\n')).not.toContain('registry');
+    expect(failure(['--registry-store-uri', 'sqlite:///reg.db'])).toBe(
+      "unsupported --registry-store-uri 'sqlite:///reg.db': use postgresql://user:pw@host:5432/db or pglite://<folder>",
+    );
+    expect(failure(['--registry-store-uri', pg, '--app-name', 'basic-auth'])).toMatch(/^--registry-store-uri cannot be used with --app-name basic-auth/);
+    const banner = startupBanner(parse(['--registry-store-uri', 'postgresql://u:secret@db.example/registry']), 5000).join('\n');
+    expect(banner).toContain('registry:  postgresql://u:***@db.example/registry (registered models, versions, prompts)');
+    expect(banner).not.toContain('secret');
   });
 
   it('takes the log level and the access-log switch from flags or the environment', () => {

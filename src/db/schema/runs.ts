@@ -19,7 +19,13 @@ export const runs = pgTable(
     deletedTime: bigint('deleted_time', { mode: 'number' }),
   },
   // search_runs' natural order is start_time DESC, run_id ASC within experiments and a stage.
-  (t) => [index('runs_experiment_start_idx').on(t.experimentId, t.lifecycleStage, t.startTime.desc(), t.runId)],
+  (t) => [
+    index('runs_experiment_start_idx').on(t.experimentId, t.lifecycleStage, t.startTime.desc(), t.runId),
+    // order by attributes.run_name (code-point order, then the natural order as tie-breakers): walked
+    // forwards, or backwards with an incremental sort of each name's few runs, instead of sorting
+    // every run of the experiment (100k runs: ~35 ms sorted, ~2 ms walked; docs/bench.md).
+    index('runs_experiment_name_idx').on(t.experimentId, t.lifecycleStage, sql`${t.name} COLLATE "C"`, t.startTime.desc(), t.runId),
+  ],
 );
 
 export const params = pgTable(

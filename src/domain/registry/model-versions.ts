@@ -47,9 +47,9 @@ export async function createModelVersion(deps: Deps, input: CreateModelVersionIn
   }
   const resolved = isPrompt
     ? { source: input.source, storageLocation: input.source, runId: input.run_id || null, modelId: input.model_id || null }
-    : await resolveSource(deps.db, input);
+    : await resolveSource({ tracking: deps.db, registry: deps.registryDb }, input);
   const now = deps.now();
-  const key = await deps.db.transaction(async (tx) => {
+  const key = await deps.registryDb.transaction(async (tx) => {
     const allocated = await rows<{ id: number | string; last_version: number | string }>(
       tx,
       sql`update registered_models set last_version = last_version + 1, last_updated_time = ${now}
@@ -66,20 +66,26 @@ export async function createModelVersion(deps: Deps, input: CreateModelVersionIn
     for (const [k, v] of tags) {
       await tx.execute(sql`insert into model_version_tags (registered_model_id, version, key, value) values (${modelId}, ${version}, ${k}, ${v})`);
     }
-    if (!isPrompt && resolved.modelId) await addModelVersionRegistration(tx, resolved.modelId, input.name, version);
+    // The logged model's record of its registrations is tracking data: in the same transaction when
+    // the registry shares its database, else once the version exists (as MLflow's two stores do).
+    if (!isPrompt && resolved.modelId && deps.registryDb === deps.db) await addModelVersionRegistration(tx, resolved.modelId, input.name, version);
     return { modelId, version };
   });
-  const [mv] = await loadModelVersions(deps.db, [key]);
+  if (!isPrompt && resolved.modelId && deps.registryDb !== deps.db) {
+    const modelId = resolved.modelId;
+    await deps.db.transaction((tx) => addModelVersionRegistration(tx, modelId, input.name, key.version));
+  }
+  const [mv] = await loadModelVersions(deps.registryDb, [key]);
   return mv;
 }
 
 /** A missing description clears it, as MLflow's UpdateModelVersion does. */
 export async function updateModelVersion(deps: Deps, name: string, version: string, description: string | undefined): Promise<ModelVersionWire> {
   checkNoNul('description', description);
-  const key = await versionKey(deps.db, name, version);
-  await deps.db.execute(sql`update model_versions set description = ${description ?? null}, last_updated_time = ${deps.now()}
+  const key = await versionKey(deps.registryDb, name, version);
+  await deps.registryDb.execute(sql`update model_versions set description = ${description ?? null}, last_updated_time = ${deps.now()}
                             where registered_model_id = ${key.modelId} and version = ${key.version}`);
-  return getModelVersion(deps.db, name, version);
+  return getModelVersion(deps.registryDb, name, version);
 }
 
 export async function transitionStage(
@@ -93,7 +99,7 @@ export async function transitionStage(
     );
   }
   const now = deps.now();
-  await deps.db.transaction(async (tx) => {
+  await deps.registryDb.transaction(async (tx) => {
     // The model's row lock first, as in createModelVersion, so concurrent transitions queue up.
     await modelIdByName(tx, input.name, true);
     const key = await versionKey(tx, input.name, input.version);
@@ -105,7 +111,7 @@ export async function transitionStage(
                          where registered_model_id = ${key.modelId} and version = ${key.version}`);
     await tx.execute(sql`update registered_models set last_updated_time = ${now} where id = ${key.modelId}`);
   });
-  return getModelVersion(deps.db, input.name, input.version);
+  return getModelVersion(deps.registryDb, input.name, input.version);
 }
 
 /**
@@ -114,7 +120,7 @@ export async function transitionStage(
  */
 export async function deleteModelVersion(deps: Deps, name: string, version: string): Promise<void> {
   const now = deps.now();
-  await deps.db.transaction(async (tx) => {
+  await deps.registryDb.transaction(async (tx) => {
     await modelIdByName(tx, name, true);
     const key = await versionKey(tx, name, version);
     await tx.execute(sql`delete from registered_model_aliases where registered_model_id = ${key.modelId} and version = ${key.version}`);
@@ -127,9 +133,9 @@ export async function deleteModelVersion(deps: Deps, name: string, version: stri
 }
 
 export async function getDownloadUri(deps: Deps, name: string, version: string): Promise<string> {
-  const key = await versionKey(deps.db, name, version);
+  const key = await versionKey(deps.registryDb, name, version);
   const found = await rows<{ uri: string }>(
-    deps.db,
+    deps.registryDb,
     sql`select coalesce(storage_location, source) as uri from model_versions where registered_model_id = ${key.modelId} and version = ${key.version}`,
   );
   return found[0].uri;
@@ -137,7 +143,7 @@ export async function getDownloadUri(deps: Deps, name: string, version: string):
 
 export async function setModelVersionTag(deps: Deps, name: string, version: string, key: string, value: string): Promise<void> {
   validateRegistryTag(key, value);
-  await deps.db.transaction(async (tx) => {
+  await deps.registryDb.transaction(async (tx) => {
     const k = await versionKey(tx, name, version);
     await tx.execute(sql`insert into model_version_tags (registered_model_id, version, key, value) values (${k.modelId}, ${k.version}, ${key}, ${value})
                          on conflict (registered_model_id, version, key) do update set value = excluded.value`);
@@ -147,8 +153,8 @@ export async function setModelVersionTag(deps: Deps, name: string, version: stri
 /** Deleting a tag the version does not have is a no-op, as in MLflow. */
 export async function deleteModelVersionTag(deps: Deps, name: string, version: string, key: string): Promise<void> {
   validateRegistryTag(key, '');
-  const k = await versionKey(deps.db, name, version);
-  await deps.db.execute(sql`delete from model_version_tags where registered_model_id = ${k.modelId} and version = ${k.version} and key = ${key}`);
+  const k = await versionKey(deps.registryDb, name, version);
+  await deps.registryDb.execute(sql`delete from model_version_tags where registered_model_id = ${k.modelId} and version = ${k.version} and key = ${key}`);
 }
 
 export { getModelVersion };

@@ -52,7 +52,7 @@ export async function createRegisteredModel(
   checkNoNul('description', input.description);
   const tags = tagMap(input.tags);
   const now = deps.now();
-  const id = await deps.db.transaction(async (tx) => {
+  const id = await deps.registryDb.transaction(async (tx) => {
     const inserted = await rows<{ id: number | string }>(
       tx,
       sql`insert into registered_models (name, creation_time, last_updated_time, description, deployment_job_id)
@@ -66,7 +66,7 @@ export async function createRegisteredModel(
     }
     return modelId;
   });
-  const [model] = await loadRegisteredModels(deps.db, [id]);
+  const [model] = await loadRegisteredModels(deps.registryDb, [id]);
   return model;
 }
 
@@ -93,7 +93,7 @@ export async function renameRegisteredModel(deps: Deps, name: string, newName: s
   const now = deps.now();
   let id: number;
   try {
-    id = await deps.db.transaction(async (tx) => {
+    id = await deps.registryDb.transaction(async (tx) => {
       const modelId = await modelIdByName(tx, name, true);
       if (newName !== name) {
         const clash = await rows(tx, sql`select 1 from registered_models where name = ${newName}`);
@@ -108,7 +108,7 @@ export async function renameRegisteredModel(deps: Deps, name: string, newName: s
     if (isUniqueViolation(err)) throw alreadyExists(`Registered Model (name=${newName}) already exists.`);
     throw err;
   }
-  const [model] = await loadRegisteredModels(deps.db, [id]);
+  const [model] = await loadRegisteredModels(deps.registryDb, [id]);
   return model;
 }
 
@@ -117,26 +117,26 @@ export async function updateRegisteredModel(
   input: { name: string; description?: string; deployment_job_id?: string },
 ): Promise<RegisteredModelWire> {
   checkNoNul('description', input.description);
-  const id = await modelIdByName(deps.db, input.name);
-  await deps.db.execute(sql`update registered_models
+  const id = await modelIdByName(deps.registryDb, input.name);
+  await deps.registryDb.execute(sql`update registered_models
     set description = ${input.description ?? null},
         deployment_job_id = coalesce(${input.deployment_job_id ?? null}::text, deployment_job_id),
         last_updated_time = ${deps.now()}
     where id = ${id}`);
-  const [model] = await loadRegisteredModels(deps.db, [id]);
+  const [model] = await loadRegisteredModels(deps.registryDb, [id]);
   return model;
 }
 
 /** Deletes the model with its versions, tags and aliases (foreign keys cascade). */
 export async function deleteRegisteredModel(deps: Deps, name: string): Promise<void> {
   validateModelName(name);
-  const deleted = await rows(deps.db, sql`delete from registered_models where name = ${name} returning id`);
+  const deleted = await rows(deps.registryDb, sql`delete from registered_models where name = ${name} returning id`);
   if (!deleted.length) throw modelNotFound(name);
 }
 
 export async function setRegisteredModelTag(deps: Deps, name: string, key: string, value: string): Promise<void> {
   validateRegistryTag(key, value);
-  await deps.db.transaction(async (tx) => {
+  await deps.registryDb.transaction(async (tx) => {
     const id = await modelIdByName(tx, name);
     await tx.execute(sql`insert into registered_model_tags (registered_model_id, key, value) values (${id}, ${key}, ${value})
                          on conflict (registered_model_id, key) do update set value = excluded.value`);
@@ -146,7 +146,7 @@ export async function setRegisteredModelTag(deps: Deps, name: string, key: strin
 /** Deleting a tag the model does not have is a no-op, as in MLflow. */
 export async function deleteRegisteredModelTag(deps: Deps, name: string, key: string): Promise<void> {
   validateRegistryTag(key, '');
-  await deps.db.transaction(async (tx) => {
+  await deps.registryDb.transaction(async (tx) => {
     const id = await modelIdByName(tx, name);
     await tx.execute(sql`delete from registered_model_tags where registered_model_id = ${id} and key = ${key}`);
   });
@@ -155,22 +155,22 @@ export async function deleteRegisteredModelTag(deps: Deps, name: string, key: st
 /** The newest version in each requested stage (every stage when none are given). */
 export async function getLatestVersions(deps: Deps, name: string, stages: string[] | undefined): Promise<ModelVersionWire[]> {
   const wanted = stages?.length ? [...new Set(stages.map(canonicalStage))] : [...STAGES];
-  const id = await modelIdByName(deps.db, name);
+  const id = await modelIdByName(deps.registryDb, name);
   const latest = await rows<{ version: number | string }>(
-    deps.db,
+    deps.registryDb,
     sql`select distinct on (current_stage) version from model_versions
         where registered_model_id = ${id} and not deleted and current_stage = any(${textArray(wanted)}::text[])
         order by current_stage, version desc`,
   );
   const keys = latest.map((l) => ({ modelId: id, version: Number(l.version) })).sort((a, b) => a.version - b.version);
-  return loadModelVersions(deps.db, keys);
+  return loadModelVersions(deps.registryDb, keys);
 }
 
 export async function setAlias(deps: Deps, name: string, alias: string, version: string): Promise<void> {
   validateModelName(name);
   validateAlias(alias);
   validateAliasNotReserved(alias);
-  await deps.db.transaction(async (tx) => {
+  await deps.registryDb.transaction(async (tx) => {
     const key = await versionKey(tx, name, version, true);
     await tx.execute(sql`insert into registered_model_aliases (registered_model_id, alias, version) values (${key.modelId}, ${alias}, ${key.version})
                          on conflict (registered_model_id, alias) do update set version = excluded.version`);
@@ -181,23 +181,23 @@ export async function setAlias(deps: Deps, name: string, alias: string, version:
 export async function deleteAlias(deps: Deps, name: string, alias: string): Promise<void> {
   validateModelName(name);
   validateAlias(alias);
-  const id = await modelIdByName(deps.db, name);
-  await deps.db.execute(sql`delete from registered_model_aliases where registered_model_id = ${id} and alias = ${alias}`);
+  const id = await modelIdByName(deps.registryDb, name);
+  await deps.registryDb.execute(sql`delete from registered_model_aliases where registered_model_id = ${id} and alias = ${alias}`);
 }
 
 /** `latest` (any case) is the newest version; any other alias must have been set. */
 export async function getVersionByAlias(deps: Deps, name: string, alias: string): Promise<ModelVersionWire> {
   validateModelName(name);
   validateAlias(alias);
-  const id = await modelIdByName(deps.db, name);
+  const id = await modelIdByName(deps.registryDb, name);
   const found =
     alias.toLowerCase() === 'latest'
       ? await rows<{ version: number | string }>(
-          deps.db,
+          deps.registryDb,
           sql`select version from model_versions where registered_model_id = ${id} and not deleted order by version desc limit 1`,
         )
       : await rows<{ version: number | string }>(
-          deps.db,
+          deps.registryDb,
           sql`select a.version from registered_model_aliases a
               join model_versions mv on mv.registered_model_id = a.registered_model_id and mv.version = a.version and not mv.deleted
               where a.registered_model_id = ${id} and a.alias = ${alias}`,
@@ -207,7 +207,7 @@ export async function getVersionByAlias(deps: Deps, name: string, alias: string)
       ? notFound(`Latest version not found for model ${name}.`)
       : notFound(`Registered model alias ${alias} not found.`);
   }
-  const [mv] = await loadModelVersions(deps.db, [{ modelId: id, version: Number(found[0].version) }]);
+  const [mv] = await loadModelVersions(deps.registryDb, [{ modelId: id, version: Number(found[0].version) }]);
   return mv;
 }
 

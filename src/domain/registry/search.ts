@@ -29,10 +29,10 @@ export async function searchRegisteredModels(
   const offset = decodeOffsetToken(input.page_token);
   // One more than asked for tells whether another page exists.
   const ids = await rows<{ id: number | string }>(
-    deps.db,
+    deps.registryDb,
     registeredModelSearchQuery({ filter: input.filter, orderBy: input.order_by, offset, limit: limit + 1 }),
   );
-  const models = await loadRegisteredModels(deps.db, ids.slice(0, limit).map((r) => Number(r.id)));
+  const models = await loadRegisteredModels(deps.registryDb, ids.slice(0, limit).map((r) => Number(r.id)));
   const out: { registered_models?: RegisteredModelWire[]; next_page_token?: string } = {};
   if (models.length) out.registered_models = models;
   if (ids.length > limit) out.next_page_token = encodeOffsetToken(offset + limit);
@@ -46,11 +46,11 @@ export async function searchModelVersions(
   const limit = pageSize(input.max_results, REGISTRY_LIMITS.searchModelVersionsDefault, REGISTRY_LIMITS.searchModelVersionsMax);
   const offset = decodeOffsetToken(input.page_token);
   const keys = await rows<{ registered_model_id: number | string; version: number | string }>(
-    deps.db,
+    deps.registryDb,
     modelVersionSearchQuery({ filter: input.filter, orderBy: input.order_by, offset, limit: limit + 1 }),
   );
   const versions = await loadModelVersions(
-    deps.db,
+    deps.registryDb,
     keys.slice(0, limit).map((k) => ({ modelId: Number(k.registered_model_id), version: Number(k.version) })),
   );
   const out: { model_versions?: ModelVersionWire[]; next_page_token?: string } = {};

@@ -175,8 +175,9 @@ async function resolveRegisteredSource(db: Orm, source: string, uri: Exclude<Mod
   return { name: uri.name, version, ...found[0] };
 }
 
+/** `tracking` holds the runs and logged models a source may name, `registry` the versions a models:/ source names. */
 export async function resolveSource(
-  db: Orm,
+  stores: { tracking: Orm; registry: Orm },
   input: { source: string; run_id?: string; model_id?: string },
 ): Promise<ResolvedSource> {
   let source = input.source;
@@ -191,7 +192,7 @@ export async function resolveSource(
     }
     const uri = parseModelsUri(source, original);
     if (!('modelId' in uri)) {
-      const from = await resolveRegisteredSource(db, source, uri);
+      const from = await resolveRegisteredSource(stores.registry, source, uri);
       if ((input.run_id !== undefined && (input.run_id || '') !== (from.run_id || '')) || (input.model_id !== undefined && (input.model_id || '') !== (from.model_id || ''))) {
         throw invalidParam(`Invalid model version source: '${source}'. The run_id and model_id request parameters must match the referenced model version.`);
       }
@@ -204,7 +205,7 @@ export async function resolveSource(
 
   const parsed = parseUri(source);
   if (modelId) {
-    const model = await findLoggedModel(db, modelId);
+    const model = await findLoggedModel(stores.tracking, modelId);
     if (!model) throw invalidSource(source, 'model_id');
     if (isLocal(parsed)) {
       if (!isLocalWithin(source, model.artifact_location)) {
@@ -225,7 +226,7 @@ export async function resolveSource(
     }
     runId ??= model.source_run_id;
   } else {
-    const run = runId ? await findRun(db, runId) : undefined;
+    const run = runId ? await findRun(stores.tracking, runId) : undefined;
     if (isLocal(parsed)) {
       if (!run || !isLocalWithin(source, run.artifact_uri)) {
         throw invalidParam(

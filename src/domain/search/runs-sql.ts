@@ -88,14 +88,16 @@ type ColumnType = 'text' | 'bigint' | 'float8';
 interface Column {
   sql: string;
   type: ColumnType;
+  /** NOT NULL in the schema: ordered without NULLS LAST, so that a DESC order can walk an index backwards. */
+  notNull?: boolean;
 }
 
 const RUN_COLUMNS: Readonly<Record<string, Column>> = {
-  run_id: { sql: 'r.run_id', type: 'text' },
-  run_name: { sql: 'r.name', type: 'text' },
-  status: { sql: 'r.status', type: 'text' },
-  user_id: { sql: 'r.user_id', type: 'text' },
-  artifact_uri: { sql: 'r.artifact_uri', type: 'text' },
+  run_id: { sql: 'r.run_id', type: 'text', notNull: true },
+  run_name: { sql: 'r.name', type: 'text', notNull: true },
+  status: { sql: 'r.status', type: 'text', notNull: true },
+  user_id: { sql: 'r.user_id', type: 'text', notNull: true },
+  artifact_uri: { sql: 'r.artifact_uri', type: 'text', notNull: true },
   start_time: { sql: 'r.start_time', type: 'bigint' },
   end_time: { sql: 'r.end_time', type: 'bigint' },
 };
@@ -133,13 +135,23 @@ export function predicate(column: SQL, op: Comparator, operand: Operand, type: C
       return op === 'IN' ? sql`${column} = ANY(${values})` : sql`${column} <> ALL(${values})`;
     }
     case 'string':
-      return sql`${column} ${operator(op)} ${operand.value}::text`;
+      return sql`${column} ${operator(caselessLike(op, operand.value))} ${operand.value}::text`;
     case 'number': {
       const asBigint = type === 'bigint' && Number.isSafeInteger(operand.value);
       const value = asBigint ? sql`${String(operand.value)}::bigint` : sql`${String(operand.value)}::float8`;
       return sql`${column} ${operator(op)} ${value}`;
     }
   }
+}
+
+/**
+ * ILIKE with a pattern that has no letters (`'%-99'`) is LIKE: lower-casing changes only letters, and
+ * only into letters. LIKE skips lower-casing every value, which Postgres does per row in a UTF-8
+ * database (`run_name ILIKE '%-99'` over 100k runs: ~50 ms as ILIKE, ~12 ms as LIKE). Kept to ASCII
+ * patterns, whose characters are plainly caseless.
+ */
+function caselessLike(op: Comparator, pattern: string): Comparator {
+  return op === 'ILIKE' && /^[\x00-\x40\x5b-\x60\x7b-\x7f]*$/.test(pattern) ? 'LIKE' : op;
 }
 
 function operator(op: Comparator): SQL {
@@ -182,14 +194,19 @@ export function runCondition(c: Comparison, fenced = false): SQL {
 // A run matches when any one of its dataset inputs matches (so `!=` and NOT IN mean "has an input
 // that is not ..."). The context is the input tag mlflow.data.context, kept in its own column.
 function datasetSubquery(c: Comparison): SQL {
+  return datasetInputs(c, sql`SELECT 1`, sql`i.run_id = r.run_id AND `);
+}
+
+/** `<select> FROM run_dataset_inputs i … WHERE <where><the comparison>`: the inputs that pass it. */
+function datasetInputs(c: Comparison, select: SQL, where: SQL): SQL {
   if (c.key === 'context') {
     const test = predicate(sql.raw('i.context'), c.op, c.operand, 'text');
-    return sql`SELECT 1 FROM run_dataset_inputs i WHERE i.run_id = r.run_id AND ${test}`;
+    return sql`${select} FROM run_dataset_inputs i WHERE ${where}${test}`;
   }
   const column = c.key === 'name' ? 'd.name' : c.key === 'digest' ? 'd.digest' : null;
   if (!column) throw invalidParam(`Invalid dataset key '${c.key}'`);
   const test = predicate(sql.raw(column), c.op, c.operand, 'text');
-  return sql`SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_id = r.run_id AND ${test}`;
+  return sql`${select} FROM run_dataset_inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE ${where}${test}`;
 }
 
 export type ViewType = 'ACTIVE_ONLY' | 'DELETED_ONLY' | 'ALL';
@@ -227,8 +244,10 @@ export function runSearchQuery(input: {
   tier?: 'valued' | 'unvalued';
   /** One param/tag filter (its index among the parsed filter's comparisons) rendered by its matches: see Narrowing. */
   narrow?: Narrowing;
+  /** Comparisons ANDed to the filter's, after them (a Narrowing may name them by index). */
+  extra?: readonly Comparison[];
 }): SQL {
-  const comparisons = parseFilter(input.filter, RUN_SEARCH_DIALECT);
+  const comparisons = [...parseFilter(input.filter, RUN_SEARCH_DIALECT), ...(input.extra ?? [])];
   const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
   checkPage(input.offset, input.limit);
 
@@ -256,7 +275,10 @@ export function runSearchQuery(input: {
       if (!column) throw invalidParam(`Invalid order_by attribute '${t.key}'`);
       // run_id keeps the default collation: ids are lowercase hex, and it matches the index.
       const collate = column.type === 'text' && t.key !== 'run_id' ? sql.raw(' COLLATE "C"') : sql.raw('');
-      order.push(sql`${sql.raw(column.sql)}${collate} ${dir} NULLS LAST`);
+      // Without nulls, `DESC` (NULLS FIRST) is the same order as `DESC NULLS LAST` and is what a
+      // backward walk of an ascending index yields (runs_experiment_name_idx).
+      const nulls = sql.raw(column.notNull ? '' : ' NULLS LAST');
+      order.push(sql`${sql.raw(column.sql)}${collate} ${dir}${nulls}`);
       return;
     }
     if (t.entity !== 'metric' && t.entity !== 'param' && t.entity !== 'tag') {
@@ -337,21 +359,40 @@ function narrowedCondition(c: Comparison, narrow: Narrowing): SQL {
   return sql`(r.run_id IN (${keyedMatches(c)}) OR FALSE)`;
 }
 
-/** The filters that can be narrowed: = or LIKE on a param or tag value, which the (key, value) index serves. */
+/**
+ * The filters that can be narrowed, params and tags first: = or LIKE on a param or tag value, which
+ * the (key, value) index serves, then any dataset filter (a run matches when one of its inputs does;
+ * a walk in run order probes every run's inputs: `datasets.name = 'ds-1'`, one run in 50, read 10k
+ * runs' inputs for a page of 100k runs).
+ */
 export function narrowable(filter: string | undefined): { index: number; comparison: Comparison }[] {
-  const out: { index: number; comparison: Comparison }[] = [];
+  const keyed: { index: number; comparison: Comparison }[] = [];
+  const datasets: { index: number; comparison: Comparison }[] = [];
   parseFilter(filter, RUN_SEARCH_DIALECT).forEach((c, index) => {
-    if ((c.entity === 'param' || c.entity === 'tag') && (c.op === '=' || c.op === 'LIKE') && c.operand.kind === 'string') out.push({ index, comparison: c });
+    if ((c.entity === 'param' || c.entity === 'tag') && (c.op === '=' || c.op === 'LIKE') && c.operand.kind === 'string') keyed.push({ index, comparison: c });
+    if (c.entity === 'dataset') datasets.push({ index, comparison: c });
   });
-  return out;
+  return [...keyed, ...datasets];
+}
+
+/**
+ * The next value of a param or tag after `after` in an order's direction (the first with none), in
+ * code-point order, from the (key, value COLLATE "C") index, across experiments.
+ */
+export function adjacentValue(term: OrderTerm, after: string | undefined): SQL {
+  const table = sql.raw(KEYED_TABLES[term.entity as 'param' | 'tag']);
+  const pick = sql.raw(term.ascending ? 'min' : 'max');
+  const beyond = after === undefined ? sql`` : sql` AND k.value COLLATE "C" ${sql.raw(term.ascending ? '>' : '<')} ${after}::text`;
+  return sql`SELECT ${pick}(k.value COLLATE "C") AS v FROM ${table} k WHERE k.key = ${term.key}${beyond}`;
 }
 
 export function keyedFilterCount(filter: string | undefined): number {
   return parseFilter(filter, RUN_SEARCH_DIALECT).filter((c) => c.entity === 'param' || c.entity === 'tag').length;
 }
 
-/** `SELECT run_id` of the param/tag rows that pass one narrowable comparison, in any experiment. */
+/** `SELECT run_id` of the param/tag rows (or dataset inputs) that pass one narrowable comparison, in any experiment. */
 export function keyedMatches(c: Comparison): SQL {
+  if (c.entity === 'dataset') return datasetInputs(c, sql`SELECT i.run_id`, sql``);
   const table = sql.raw(KEYED_TABLES[c.entity as 'param' | 'tag']);
   return sql`SELECT k.run_id FROM ${table} k WHERE k.key = ${c.key} AND ${keyedValueTest(c)}`;
 }

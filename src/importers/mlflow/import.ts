@@ -206,7 +206,7 @@ async function importModel(ctx: Ctx, model: SrcModel): Promise<void> {
   summary.models++;
   summary.versions += versions.length;
   if (opts.dryRun) return;
-  const dest = await getRegisteredModel(deps.db, model.name).catch((err) => {
+  const dest = await getRegisteredModel(deps.registryDb, model.name).catch((err) => {
     if (err instanceof MlflowError && err.code === 'RESOURCE_DOES_NOT_EXIST') return undefined;
     throw err;
   });

@@ -40,7 +40,7 @@ export function modelVersionRoutes(r: Router): void {
   defineRoute(r, {
     method: 'get', path: '/mlflow/model-versions/get', access: 'model:read', tag, summary: 'Get a model version',
     input: nameVersion, output: versionOut,
-    handle: async (deps, input) => ({ model_version: await getModelVersion(deps.db, input.name, input.version) }),
+    handle: async (deps, input) => ({ model_version: await getModelVersion(deps.registryDb, input.name, input.version) }),
   });
   defineRoute(r, {
     method: 'patch', path: '/mlflow/model-versions/update', access: 'model:edit', tag, summary: "Update a version's description",

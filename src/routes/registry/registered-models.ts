@@ -51,7 +51,7 @@ export function registeredModelRoutes(r: Router): void {
     method: 'get', path: '/mlflow/registered-models/get', access: 'model:read', tag, summary: 'Get a registered model with its latest versions, tags and aliases',
     input: name,
     output: modelOut,
-    handle: async (deps, input) => ({ registered_model: await getRegisteredModel(deps.db, input.name) }),
+    handle: async (deps, input) => ({ registered_model: await getRegisteredModel(deps.registryDb, input.name) }),
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/registered-models/rename', access: 'model:edit', tag, summary: 'Rename a registered model',
