@@ -242,8 +242,8 @@ ALICE_RUN = """
 BOB_RESUMES = """
     import sys
     import wandb
-    project, run_id = sys.argv[1], sys.argv[2]
-    run = wandb.init(project=project, id=run_id, resume="allow", config={"secret": "bob-was-here"})
+    entity, project, run_id = sys.argv[1], sys.argv[2], sys.argv[3]
+    run = wandb.init(entity=entity, project=project, id=run_id, resume="allow", config={"secret": "bob-was-here"})
     wandb.log({"loss": 999.0})
     run.summary["best"] = -1.0
     run.finish(exit_code=1)
@@ -272,9 +272,11 @@ def test_wandb_per_user_keys_b_cannot_touch_a_run(auth_server, login, users, tmp
     assert done.returncode == 0, done.stderr[-3000:]
     run_id = json.loads(out.read_text())["id"]
 
-    # bob (default READ) cannot resume alice's run to overwrite its config, history or summary.
+    # bob (default READ) cannot resume alice's run to overwrite its config, history or summary. He
+    # must name her entity: without one, his run id lands in his own project `bob/<project>`
+    # (namespaces, docs/teams.md), as on W&B.
     bob_env["WANDB_INIT_TIMEOUT"] = "60"
-    tried = run_python(tmp_path / "b", bob_env, BOB_RESUMES, project, run_id, timeout=300)
+    tried = run_python(tmp_path / "b", bob_env, BOB_RESUMES, alice, project, run_id, timeout=300)
     assert tried.returncode != 0
     # The client's own error, with Cairn's reason.
     assert "CommError: Permission denied: edit access to project" in tried.stderr, tried.stderr[-3000:]
