@@ -9,6 +9,8 @@ import { PromptPage } from './pages/prompt';
 import { RunByIdPage } from './pages/run-by-id';
 import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
+import { TeamPage } from './pages/team';
+import { TeamsPage } from './pages/teams';
 import { WandbResolvePage } from './pages/wandb-resolve';
 
 // Every page of the UI, one line each. Patterns are hash routes (`/#/experiments/1`); `/wandb/...`
@@ -33,6 +35,8 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/prompts', render: () => <ModelsPage prompts /> },
   { pattern: '/prompts/:name', render: (p) => <PromptPage name={p.name} /> },
   { pattern: '/prompts/:name/versions/:version', render: (p) => <PromptPage name={p.name} version={p.version} /> },
+  { pattern: '/teams', render: () => <TeamsPage /> },
+  { pattern: '/teams/:name', render: (p) => <TeamPage name={p.name} /> },
   { pattern: '/compare-runs', render: (_, q) => <ComparePage query={withList(q, 'runs')} /> },
   { pattern: '/wandb/:entity/:project', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} /> },
   { pattern: '/wandb/:entity/:project/runs/:run', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} run={p.run} /> },
