@@ -5,6 +5,7 @@ import { createTeam, getTeam, listMembers, listTeams, removeMember, roleIn, ROLE
 import type { Deps } from '../../deps.js';
 import { authorize, permissionDenied, principalOf } from '../../auth/policy.js';
 import { share, shareTarget, unshare, type ShareRequest } from '../../auth/sharing.js';
+import { defaultEntityOf, setDefaultEntity } from '../../domain/teams/default-entity.js';
 import { ownedBy, sharedWith, sharesOf } from '../../domain/teams/team-resources.js';
 import type { ResourceKind } from '../../auth/grants.js';
 import { requiredString } from '../../lib/zod-wire.js';
@@ -122,6 +123,30 @@ export function teamRoutes(r: Router): void {
       const who = input.username ?? me.username;
       requireSelfOrAdmin(c, who);
       return { teams: (await teamsOf(deps.db, who)).map((t) => ({ id: t.id, name: t.name, created_at: t.createdAt, role: t.role })) };
+    },
+  });
+  defineRoute(r, {
+    method: 'post', path: '/cairn/users/default-entity', access: 'authenticated', tag,
+    summary: "Set the W&B entity your runs go to when the client names none (your username, or a team you log into); empty resets it. `username` for admins",
+    input: z.object({ entity: z.string().optional(), username: z.string().optional() }),
+    output: z.object({ default_entity: z.string() }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const who = input.username ?? caller(c).username;
+      requireSelfOrAdmin(c, who);
+      return { default_entity: await setDefaultEntity(deps, who, input.entity) };
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/cairn/users/default-entity', access: 'authenticated', tag,
+    summary: 'The W&B entity your runs go to when the client names none (`username` for admins)',
+    input: z.object({ username: z.string().optional() }),
+    output: z.object({ default_entity: z.string() }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const who = input.username ?? caller(c).username;
+      requireSelfOrAdmin(c, who);
+      return { default_entity: await defaultEntityOf(deps.db, who) };
     },
   });
   defineRoute(r, {

@@ -27,6 +27,8 @@ export interface GqlContext {
   principal: Principal;
   /** Where this request reached Cairn, for the upload URLs handed back. */
   baseUrl: string;
+  /** Where this caller's runs go when the client names no entity (viewer.entity). */
+  defaultEntity: string;
   /** History reads left in this request (aliases could otherwise ask for thousands at once). */
   historyReads: number;
 }
@@ -60,7 +62,7 @@ const entity = entityObject;
 async function project(ctx: GqlContext, args: Args): Promise<ProjectObj | null> {
   const name = str(args.name);
   if (!name) return null;
-  const entityName = str(args.entityName) ?? ctx.user.name;
+  const entityName = str(args.entityName) ?? ctx.defaultEntity;
   const found = await findProject(ctx.deps, name, entityName);
   if (!found || found.lifecycleStage !== 'active') return null;
   await checkProject(ctx.deps, ctx.principal, name, 'read', entityName);
@@ -85,7 +87,7 @@ function wandbConfig(row: WandbRunRow, keys: unknown): string | null {
 
 export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   Query: {
-    viewer: (_s, _a, ctx) => viewer(ctx.user),
+    viewer: (_s, _a, ctx) => ({ ...viewer(ctx.user), entity: ctx.defaultEntity }),
     serverInfo: () => ({
       // Plain-text console logs, no gzip, client-side glob expansion. File connections carry
       // totalCount, so the client can size `artifact.files()` (len(), list()).
@@ -104,12 +106,13 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       const i = args.input as Record<string, never>;
       const check = (project: string, entity: string) => checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       // Logging into a team's entity is for its members and admins; nothing is written otherwise.
-      const team = await checkEntity(ctx.deps, ctx.principal, str(i.entityName) ?? undefined, 'edit');
+      const entityName = str(i.entityName) ?? ctx.defaultEntity;
+      const team = await checkEntity(ctx.deps, ctx.principal, entityName, 'edit');
       const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
         id: i.id,
         name: i.name,
         project: i.modelName,
-        entity: i.entityName,
+        entity: entityName,
         groupName: i.groupName,
         description: i.description,
         displayName: i.displayName,
