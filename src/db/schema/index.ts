@@ -11,3 +11,4 @@ export * from './wandb-sweeps.js';
 export * from './teams.js';
 export * from './traces.js';
 export * from './wandb-projects.js';
+export * from './activity.js';

@@ -13,6 +13,7 @@ import { uploadUrls } from '../../domain/wandb/run-files.js';
 import { countRuns, listRuns } from '../../domain/wandb/run-list.js';
 import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
+import { recordActivity } from '../../domain/activity.js';
 import { runFileResolvers } from './run-file-resolvers.js';
 import { artifactResolvers } from './artifact-resolvers.js';
 import { collectionResolvers } from './artifact-collection-resolvers.js';
@@ -130,6 +131,10 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       }, check);
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
       if (team && projectCreated) await assignToTeam(ctx.deps.db, 'experiment', team.id, run.experiment_id);
+      // The activity record: the run's creator, and changes through the public API's run.update()
+      // (which names the run by its storage id; the SDK's own upserts name it and resend fields).
+      const changed = inserted ? ['created' as const] : i.id ? [...(i.notes != null ? ['notes' as const] : []), ...(i.tags != null ? ['tags' as const] : [])] : [];
+      await recordActivity(ctx.deps.db, run.run_id, changed, ctx.user.name, ctx.deps.now());
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {

@@ -3,6 +3,7 @@ import { checkTeamAdmin } from '../../auth/teams.js';
 import { checkProject } from '../../auth/wandb.js';
 import { findUser, getUser } from '../../auth/accounts.js';
 import { alreadyExists, invalidParam, notFound } from '../../errors.js';
+import { recordActivity } from '../../domain/activity.js';
 import { setRunLifecycle } from '../../domain/runs.js';
 import { createTeam, findTeam, getTeam, listMembers, removeMember, roleIn, setMember, teamsOf } from '../../domain/teams/teams.js';
 import { deleteRunArtifacts } from '../../domain/wandb/artifacts.js';
@@ -90,6 +91,7 @@ export const teamResolvers = {
       // Deleting is MANAGE, as MLflow's delete_run (a team's admins, the project's creator).
       await checkProject(ctx.deps, ctx.principal, run.project, 'manage');
       await setRunLifecycle(ctx.deps, run.run_id, 'deleted');
+      await recordActivity(ctx.deps.db, run.run_id, ['stage'], ctx.user.name, ctx.deps.now(), 'deleted');
       // The run stays restorable in MLflow; its deleted artifact versions do not come back.
       if (i.deleteArtifacts === true) await deleteRunArtifacts(ctx.deps, run.run_id);
       return { clientMutationId: i.clientMutationId ?? null };
