@@ -20,6 +20,8 @@ const basic = (u: Account) => `Basic ${Buffer.from(`${u.username}:${u.password}`
 
 let server: ChildProcess | undefined;
 let url = '';
+let runId = '';
+let detectorId = '';
 
 async function call(as: Account, apiPath: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${url}/${apiPath}`, { method: 'POST', headers: { Authorization: basic(as), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -61,6 +63,11 @@ test.beforeAll(async () => {
   const detector = (await (await fetch(`${url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=detector`, { headers: { Authorization: basic(ALICE) } })).json()).experiment.experiment_id;
   await call(ALICE, 'api/2.0/cairn/teams/share', { resource_type: 'experiment', resource_id: detector, team: 'audio', permission: 'READ' });
   await call(ALICE, 'api/2.0/cairn/teams/share', { resource_type: 'experiment', resource_id: detector, username: 'carol', permission: 'EDIT' });
+  // Activity on a run of the team's project: bob creates it and tags it, alice writes its notes.
+  runId = ((await call(BOB, 'api/2.0/mlflow/runs/create', { experiment_id: detector, run_name: 'bobs-run' })).run as { info: { run_id: string } }).info.run_id;
+  await call(BOB, 'api/2.0/mlflow/runs/set-tag', { run_id: runId, key: 'stage', value: 'tuning' });
+  await call(ALICE, 'api/2.0/mlflow/runs/set-tag', { run_id: runId, key: 'mlflow.note.content', value: 'looks good' });
+  detectorId = detector;
   // Something dave's team shares with vision.
   const speech = (await call(DAVE, 'api/2.0/mlflow/experiments/create', { name: 'speech' })).experiment_id;
   await call(DAVE, 'api/2.0/cairn/teams/share', { resource_type: 'experiment', resource_id: speech, team: 'vision', permission: 'EDIT' });
@@ -130,4 +137,26 @@ test('a member sees the team read-only; a non-member is refused', async ({ brows
   await refused.goto(`${url}/#/teams/vision`);
   await expect(refused.getByTestId('error-message')).toContainText('not a member');
   await dave.close();
+});
+
+test('the run page shows who created the run and who changed it; the experiment lists its activity', async ({ browser }) => {
+  const context = await browser.newContext({ httpCredentials: ALICE });
+  const page = await context.newPage();
+  await page.goto(`${url}/#/experiments/${detectorId}/runs/${runId}`);
+  await expect(page.getByTestId('activity-created')).toContainText('bob');
+  await expect(page.getByTestId('activity-tags')).toContainText('bob');
+  await expect(page.getByTestId('activity-notes')).toContainText('alice');
+  await shoot(page, 'run-activity');
+
+  await page.goto(`${url}/#/experiments/${detectorId}`);
+  await page.getByRole('link', { name: 'Activity' }).click();
+  const rows = page.getByTestId('experiment-activity').getByRole('row');
+  // Newest first: alice's notes, bob's tags, bob's run (plus the header row and the wandb run r1).
+  await expect(rows.nth(1)).toContainText('alice');
+  await expect(rows.nth(1)).toContainText('changed the notes');
+  await expect(rows.nth(2)).toContainText('changed the tags');
+  await expect(rows.nth(3)).toContainText('created the run');
+  await expect(rows.nth(3)).toContainText('bobs-run');
+  await shoot(page, 'experiment-activity');
+  await context.close();
 });

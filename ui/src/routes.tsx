@@ -1,5 +1,6 @@
 import type { RouteDef } from './router';
 import { ComparePage } from './pages/compare';
+import { ExperimentActivityPage } from './pages/experiment-activity';
 import { ExperimentsPage } from './pages/experiments';
 import { LoggedModelPage, LoggedModelsPage } from './pages/logged-models';
 import { ModelPage } from './pages/model';
@@ -22,6 +23,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/runs', render: (_, q) => <RunsPage experimentIds={(q.get('experiments') ?? '').split(',').filter(Boolean)} /> },
   // MLflow 3's UI paths for the same pages, so its links and bookmarks land too.
   { pattern: '/experiments/:id/models/:modelId', render: (p) => <LoggedModelPage id={p.modelId} /> },
+  { pattern: '/experiments/:id/activity', render: (p) => <ExperimentActivityPage experimentId={p.id} /> },
   { pattern: '/experiments/:id/:tab', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/compare-experiments/:any', render: (_, q) => <RunsPage experimentIds={jsonList(q.get('experiments'))} /> },
   { pattern: '/experiments/:id/runs/:runId', render: (p, q) => <RunPage experimentId={p.id} runId={p.runId} query={q} /> },
