@@ -29,6 +29,17 @@ export function tagActivity(keys: string[]): ActivityKind[] {
   return out;
 }
 
+/** A run's notes and W&B tag list as they are, to tell which of them a W&B run.update() changed. */
+export async function notesAndTags(db: Orm, runId: string): Promise<Map<string, string>> {
+  const found = await rows<{ key: string; value: string }>(db, sql`select key, value from run_tags where run_id = ${runId} and key in (${NOTE_TAG}, 'wandb.tags')`);
+  return new Map(found.map((r) => [r.key, r.value]));
+}
+
+/** What differs between two notesAndTags() snapshots (run.update() always resends both). */
+export function changedBetween(before: Map<string, string>, after: Map<string, string>): ActivityKind[] {
+  return tagActivity([NOTE_TAG, 'wandb.tags'].filter((k) => before.get(k) !== after.get(k)));
+}
+
 /** Records `kinds` on a run (a no-op for none, or for a run that does not exist). */
 export async function recordActivity(db: Orm, runId: string, kinds: ActivityKind[], username: string | null | undefined, at: number, detail?: string): Promise<void> {
   for (const kind of kinds) {

@@ -3,7 +3,8 @@
 A user's default entity (W&B's viewer.entity): wandb.init() without an entity logs into the team
 chosen with Cairn's API, and the project lands in that entity's namespace; a viewer may not choose
 a team they cannot log into. run.delete(delete_artifacts=True) deletes the artifact versions the run
-logged (without it they stay), and MLflow sees the run deleted.
+logged (without it they stay), and MLflow sees the run deleted. The activity record names who created a run and changed it, from
+either client.
 """
 
 from __future__ import annotations
@@ -42,6 +43,15 @@ LOG_WITH_ARTIFACT = """
     run.log_artifact(art, aliases=["best"])
     run.finish()
     json.dump({"id": run.id}, open(out, "w"))
+"""
+
+UPDATE_NOTES = """
+    import sys
+    import wandb
+    path = sys.argv[1]
+    run = wandb.Api(timeout=60).run(path)
+    run.notes = "reviewed"
+    run.update()
 """
 
 DELETE_RUN = """
@@ -101,6 +111,15 @@ def test_default_entity_and_delete_artifacts(auth_server, login, three, tmp_path
     assert runs[0].data.tags["wandb.entity"] == vision
     login(carol, f"{carol}-pw")
     assert mlflow.get_experiment_by_name(f"{audio}/{project}") is not None
+
+    # The activity record: bob created the run (wandb), alice changed its notes with run.update()
+    # (wandb's public API) and set a tag with MLflow.
+    done = run_python(a_dir, a_env, UPDATE_NOTES, f"{vision}/{project}/{results[bob]['id']}")
+    assert done.returncode == 0, done.stderr[-3000:]
+    login(alice, f"{alice}-pw")
+    mlflow.MlflowClient().set_tag(runs[0].info.run_id, "reviewed", "yes")
+    act = requests.get(f"{url}/api/2.0/cairn/ui/runs/activity", params={"run_id": runs[0].info.run_id}, auth=(alice, f"{alice}-pw"), timeout=30).json()
+    assert [(e["kind"], e["username"]) for e in act["events"]] == [("created", bob), ("notes", alice), ("tags", alice)]
 
     # Resetting goes back to the username.
     assert post(url, "users/default-entity", bob, {"entity": ""}).json() == {"default_entity": bob}

@@ -11,9 +11,9 @@ import { findProject, projectCreatedAt } from '../../domain/wandb/projects.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { uploadUrls } from '../../domain/wandb/run-files.js';
 import { countRuns, listRuns } from '../../domain/wandb/run-list.js';
-import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
+import { requireRun, runByName, runIdFromStorageId, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
-import { recordActivity } from '../../domain/activity.js';
+import { changedBetween, notesAndTags, recordActivity } from '../../domain/activity.js';
 import { runFileResolvers } from './run-file-resolvers.js';
 import { artifactResolvers } from './artifact-resolvers.js';
 import { collectionResolvers } from './artifact-collection-resolvers.js';
@@ -109,6 +109,9 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       // Logging into a team's entity is for its members and admins; nothing is written otherwise.
       const entityName = str(i.entityName) ?? ctx.defaultEntity;
       const team = await checkEntity(ctx.deps, ctx.principal, entityName, 'edit');
+      // run.update() of the public API names the run by its storage id: note what it changes.
+      const updated = str(i.id) ? runIdFromStorageId(str(i.id)!) : undefined;
+      const before = updated ? await notesAndTags(ctx.deps.db, updated) : undefined;
       const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
         id: i.id,
         name: i.name,
@@ -131,9 +134,9 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       }, check);
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
       if (team && projectCreated) await assignToTeam(ctx.deps.db, 'experiment', team.id, run.experiment_id);
-      // The activity record: the run's creator, and changes through the public API's run.update()
-      // (which names the run by its storage id; the SDK's own upserts name it and resend fields).
-      const changed = inserted ? ['created' as const] : i.id ? [...(i.notes != null ? ['notes' as const] : []), ...(i.tags != null ? ['tags' as const] : [])] : [];
+      // The activity record: the run's creator, and what run.update() changed (the SDK's own
+      // upserts while a run logs are its creator's and not recorded as changes).
+      const changed = inserted ? ['created' as const] : before ? changedBetween(before, await notesAndTags(ctx.deps.db, run.run_id)) : [];
       await recordActivity(ctx.deps.db, run.run_id, changed, ctx.user.name, ctx.deps.now());
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
