@@ -42,6 +42,12 @@ export function principalOf(c: Context): Principal {
   return (c.get(PRINCIPAL as never) as Principal | undefined) ?? ANONYMOUS;
 }
 
+/** The account acting, for the activity record; undefined when nobody is known (accounts off). */
+export function actorOf(c: Context): string | undefined {
+  const p = principalOf(c);
+  return p.kind === 'user' ? p.username : undefined;
+}
+
 export function setPrincipal(c: Context, p: Principal): void {
   c.set(PRINCIPAL as never, p as never);
 }

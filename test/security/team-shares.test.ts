@@ -124,4 +124,26 @@ describe('sharing', () => {
     expect((await share('alice', { resource_type: 'experiment', resource_id: '999999999', team: audio, permission: 'READ' })).body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
     expect((await share('alice', { resource_type: 'prompt', resource_id: exp, team: audio, permission: 'READ' })).body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE' });
   });
+
+  it('lists who a project is shared with (READ on it), and the team page shows owned and shared work', async () => {
+    const exp = (await post('/api/2.0/mlflow/experiments/create', as('frank'), { name: uniqueName('listed-exp') })).body.experiment_id as string;
+    const target = { resource_type: 'experiment', resource_id: exp };
+    const shares = (who: Who) => t.api.get('/api/2.0/cairn/teams/shares').set('Authorization', as(who)).query(target);
+    expect((await shares('bob')).status).toBe(403); // no access to the project yet
+    expect((await share('frank', { ...target, team: vision, permission: 'EDIT' })).status).toBe(200);
+    expect((await share('frank', { ...target, username: names.erin, permission: 'READ' })).status).toBe(200);
+    const listed = await shares('carol'); // vision viewer reads it through the share
+    expect(listed.status).toBe(200);
+    expect(listed.body.shares).toEqual([
+      { team: vision, permission: 'EDIT' },
+      ...[{ username: names.erin, permission: 'READ' }, { username: names.frank, permission: 'MANAGE' }].sort((a, b) => a.username.localeCompare(b.username)),
+    ]);
+    expect((await t.api.get('/api/2.0/cairn/teams/shares').set('Authorization', as('alice')).query({ resource_type: 'registered_model', resource_id: model })).body.shares).toEqual([{ username: names.bob, permission: 'MANAGE' }]); // its creator's row
+    expect((await t.api.get('/api/2.0/cairn/teams/shares').set('Authorization', as('alice')).query({ resource_type: 'experiment', resource_id: '999999999' })).body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
+
+    const page = await t.api.get('/api/2.0/cairn/teams/get').set('Authorization', as('carol')).query({ name: vision });
+    expect(page.body.owned).toEqual([{ resource_type: 'registered_model', resource_id: model, name: model }]);
+    expect(page.body.shared_with_team).toContainEqual({ resource_type: 'experiment', resource_id: exp, name: expect.stringContaining('listed-exp'), permission: 'EDIT' });
+    expect((await t.api.get('/api/2.0/cairn/teams/get').set('Authorization', as('frank')).query({ name: vision })).status).toBe(403);
+  });
 });

@@ -1,5 +1,6 @@
 import type { RouteDef } from './router';
 import { ComparePage } from './pages/compare';
+import { ExperimentActivityPage } from './pages/experiment-activity';
 import { ExperimentsPage } from './pages/experiments';
 import { LoggedModelPage, LoggedModelsPage } from './pages/logged-models';
 import { ModelPage } from './pages/model';
@@ -11,6 +12,8 @@ import { RunPage } from './pages/run';
 import { RunsPage } from './pages/runs';
 import { TracePage } from './pages/traces/trace-page';
 import { TracesPage } from './pages/traces/traces-page';
+import { TeamPage } from './pages/team';
+import { TeamsPage } from './pages/teams';
 import { WandbResolvePage } from './pages/wandb-resolve';
 
 // Every page of the UI, one line each. Patterns are hash routes (`/#/experiments/1`); `/wandb/...`
@@ -24,6 +27,7 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/experiments/:id/models/:modelId', render: (p) => <LoggedModelPage id={p.modelId} /> },
   { pattern: '/experiments/:id/traces', render: (p) => <TracesPage experimentId={p.id} /> },
   { pattern: '/experiments/:id/traces/:traceId', render: (p) => <TracePage experimentId={p.id} traceId={p.traceId} /> },
+  { pattern: '/experiments/:id/activity', render: (p) => <ExperimentActivityPage experimentId={p.id} /> },
   { pattern: '/experiments/:id/:tab', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/compare-experiments/:any', render: (_, q) => <RunsPage experimentIds={jsonList(q.get('experiments'))} /> },
   { pattern: '/experiments/:id/runs/:runId', render: (p, q) => <RunPage experimentId={p.id} runId={p.runId} query={q} /> },
@@ -37,6 +41,8 @@ export const ROUTES: RouteDef[] = [
   { pattern: '/prompts', render: () => <ModelsPage prompts /> },
   { pattern: '/prompts/:name', render: (p) => <PromptPage name={p.name} /> },
   { pattern: '/prompts/:name/versions/:version', render: (p) => <PromptPage name={p.name} version={p.version} /> },
+  { pattern: '/teams', render: () => <TeamsPage /> },
+  { pattern: '/teams/:name', render: (p) => <TeamPage name={p.name} /> },
   { pattern: '/compare-runs', render: (_, q) => <ComparePage query={withList(q, 'runs')} /> },
   { pattern: '/wandb/:entity/:project', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} /> },
   { pattern: '/wandb/:entity/:project/runs/:run', render: (p) => <WandbResolvePage entity={p.entity} project={p.project} run={p.run} /> },

@@ -15,6 +15,11 @@ export const users = pgTable('users', {
   passwordHash: text('password_hash'),
   isAdmin: boolean('is_admin').notNull().default(false),
   createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+  /**
+   * The W&B entity runs go to when the client names none (W&B's `viewer.entity`): the user's own
+   * name when null, else one of their teams (docs/teams.md#default-entity).
+   */
+  defaultEntity: text('default_entity'),
 });
 
 /** READ | EDIT | MANAGE | NO_PERMISSIONS of one user on one experiment (absent: the default). */

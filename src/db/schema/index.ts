@@ -12,3 +12,4 @@ export * from './teams.js';
 export * from './traces.js';
 export * from './wandb-projects.js';
 export * from './genai.js';
+export * from './activity.js';

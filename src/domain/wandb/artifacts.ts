@@ -292,6 +292,17 @@ export async function deleteArtifact(deps: Deps, artifact: ArtifactRow, deleteAl
   });
 }
 
+/**
+ * run.delete(delete_artifacts=True): every version the run logged is deleted as artifact.delete()
+ * with delete_aliases would (W&B deletes the run's output artifacts; those it only used stay).
+ * Returns how many.
+ */
+export async function deleteRunArtifacts(deps: Deps, runId: string): Promise<number> {
+  const logged = await select(deps.db, sql`a.run_id = ${runId} and a.state <> 'DELETED' order by a.id`);
+  for (const a of logged) await deleteArtifact(deps, a, true);
+  return logged.length;
+}
+
 /** artifact.save() of a committed version: description and metadata (null leaves a field as is). */
 export async function updateArtifact(deps: Deps, artifact: ArtifactRow, patch: { description?: string | null; metadata?: string | null }): Promise<ArtifactRow> {
   if (patch.metadata) {

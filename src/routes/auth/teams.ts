@@ -5,6 +5,9 @@ import { createTeam, getTeam, listMembers, listTeams, removeMember, roleIn, ROLE
 import type { Deps } from '../../deps.js';
 import { authorize, permissionDenied, principalOf } from '../../auth/policy.js';
 import { share, shareTarget, unshare, type ShareRequest } from '../../auth/sharing.js';
+import { defaultEntityOf, setDefaultEntity } from '../../domain/teams/default-entity.js';
+import { ownedBy, sharedWith, sharesOf } from '../../domain/teams/team-resources.js';
+import type { ResourceKind } from '../../auth/grants.js';
 import { requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { caller, requireAuthOn, requireSelfOrAdmin } from './access.js';
@@ -12,6 +15,12 @@ import { caller, requireAuthOn, requireSelfOrAdmin } from './access.js';
 const tag = 'Teams';
 const teamOut = z.object({ id: z.number().int(), name: z.string(), created_at: z.number().int(), role: z.enum(ROLES).optional() });
 const memberOut = z.object({ username: z.string(), role: z.enum(ROLES) });
+const resourceOut = z.object({
+  resource_type: z.enum(['experiment', 'registered_model']),
+  resource_id: z.string().openapi({ description: "The experiment's id, or the registered model's name" }),
+  name: z.string(),
+});
+const shareOut = z.object({ team: z.string().optional(), username: z.string().optional(), permission: z.string() });
 
 /** Team admins see and change their team; members see it; server admins do everything. */
 async function mayRead(c: Context, deps: Deps, teamId: number): Promise<void> {
@@ -20,12 +29,16 @@ async function mayRead(c: Context, deps: Deps, teamId: number): Promise<void> {
   if (!(await roleIn(deps.db, teamId, me.id))) throw permissionDenied(`'${me.username}' is not a member of this team`);
 }
 
-/** Sharing a resource is managing it: MANAGE on it (its creator, its team's admins, server admins). */
-async function mayShare(c: Context, deps: Deps, req: ShareRequest): Promise<void> {
+/**
+ * Sharing a resource is managing it (MANAGE: its creator, its team's admins, server admins);
+ * seeing who it is shared with needs READ on it.
+ */
+async function requireOn(c: Context, deps: Deps, req: ShareRequest, need: 'read' | 'manage'): Promise<{ kind: ResourceKind; id: number }> {
   requireAuthOn(deps);
-  const { kind } = await shareTarget(deps, req);
-  const need = kind === 'experiment' ? { access: 'experiment:manage' as const, input: { experiment_id: req.resource_id } } : { access: 'model:manage' as const, input: { name: req.resource_id } };
-  await authorize(deps, principalOf(c), need.access, need.input);
+  const target = await shareTarget(deps, req);
+  if (target.kind === 'experiment') await authorize(deps, principalOf(c), `experiment:${need}`, { experiment_id: req.resource_id });
+  else await authorize(deps, principalOf(c), `model:${need}`, { name: req.resource_id });
+  return target;
 }
 
 const shareIn = z.object({
@@ -75,15 +88,25 @@ export function teamRoutes(r: Router): void {
   });
   defineRoute(r, {
     method: 'get', path: '/cairn/teams/get', access: 'authenticated', tag,
-    summary: 'A team and its members (for its members and server admins)',
+    summary: 'A team, its members, the projects and models it owns, and those shared with it (for its members and server admins)',
     input: z.object({ name: requiredString }),
-    output: z.object({ team: teamOut, members: z.array(memberOut) }),
+    output: z.object({
+      team: teamOut,
+      members: z.array(memberOut),
+      owned: z.array(resourceOut),
+      shared_with_team: z.array(resourceOut.extend({ permission: z.string() })),
+    }),
     handle: async (deps, input, c) => {
       requireAuthOn(deps);
       const team = await getTeam(deps, input.name);
       await mayRead(c, deps, team.id);
       const members = await listMembers(deps.db, team.id);
-      return { team: { id: team.id, name: team.name, created_at: team.createdAt }, members: members.map((m) => ({ username: m.username, role: m.role })) };
+      return {
+        team: { id: team.id, name: team.name, created_at: team.createdAt },
+        members: members.map((m) => ({ username: m.username, role: m.role })),
+        owned: await ownedBy(deps.db, team.id),
+        shared_with_team: await sharedWith(deps.db, team.id),
+      };
     },
   });
   defineRoute(r, {
@@ -103,12 +126,46 @@ export function teamRoutes(r: Router): void {
     },
   });
   defineRoute(r, {
+    method: 'post', path: '/cairn/users/default-entity', access: 'authenticated', tag,
+    summary: "Set the W&B entity your runs go to when the client names none (your username, or a team you log into); empty resets it. `username` for admins",
+    input: z.object({ entity: z.string().optional(), username: z.string().optional() }),
+    output: z.object({ default_entity: z.string() }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const who = input.username ?? caller(c).username;
+      requireSelfOrAdmin(c, who);
+      return { default_entity: await setDefaultEntity(deps, who, input.entity) };
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/cairn/users/default-entity', access: 'authenticated', tag,
+    summary: 'The W&B entity your runs go to when the client names none (`username` for admins)',
+    input: z.object({ username: z.string().optional() }),
+    output: z.object({ default_entity: z.string() }),
+    handle: async (deps, input, c) => {
+      requireAuthOn(deps);
+      const who = input.username ?? caller(c).username;
+      requireSelfOrAdmin(c, who);
+      return { default_entity: await defaultEntityOf(deps.db, who) };
+    },
+  });
+  defineRoute(r, {
+    method: 'get', path: '/cairn/teams/shares', access: 'authenticated', tag,
+    summary: "Who an experiment or registered model is shared with: teams, and users' own permission rows (needs READ on it)",
+    input: shareIn.pick({ resource_type: true, resource_id: true }),
+    output: z.object({ shares: z.array(shareOut) }),
+    handle: async (deps, input, c) => {
+      const { kind, id } = await requireOn(c, deps, input, 'read');
+      return { shares: await sharesOf(deps.db, kind, id) };
+    },
+  });
+  defineRoute(r, {
     method: 'post', path: '/cairn/teams/share', access: 'authenticated', tag,
     summary: 'Share an experiment or registered model with a team or a user at READ, EDIT or MANAGE (needs MANAGE on it)',
     input: shareIn.extend({ permission: requiredString }),
     output: z.object({ permission: z.enum(['READ', 'EDIT', 'MANAGE']) }),
     handle: async (deps, input, c) => {
-      await mayShare(c, deps, input);
+      await requireOn(c, deps, input, 'manage');
       return { permission: await share(deps, input) };
     },
   });
@@ -118,7 +175,7 @@ export function teamRoutes(r: Router): void {
     input: shareIn,
     output: z.object({}),
     handle: async (deps, input, c) => {
-      await mayShare(c, deps, input);
+      await requireOn(c, deps, input, 'manage');
       await unshare(deps, input);
       return {};
     },

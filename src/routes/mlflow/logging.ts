@@ -1,4 +1,6 @@
 import { z } from '@hono/zod-openapi';
+import { actorOf } from '../../auth/policy.js';
+import { recordActivity, tagActivity } from '../../domain/activity.js';
 import { logInputs, logModel, logOutputs } from '../../domain/run-io.js';
 import { deleteTag, logBatch } from '../../domain/run-logging.js';
 import { LIMITS } from '../../domain/validation.js';
@@ -32,12 +34,18 @@ export function loggingRoutes(r: Router): void {
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/set-tag', access: 'experiment:edit', tag, summary: 'Set a run tag (mlflow.runName renames the run)',
     input: withRunId({ key: requiredString, value: z.string().optional() }), output: empty,
-    handle: (deps, { run_id, key, value }) => logBatch(deps, run_id, { tags: [{ key, value }] }),
+    handle: async (deps, { run_id, key, value }, c) => {
+      await logBatch(deps, run_id, { tags: [{ key, value }] });
+      await recordActivity(deps.db, run_id, tagActivity([key]), actorOf(c), deps.now());
+    },
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/delete-tag', access: 'experiment:edit', tag, summary: 'Delete a run tag',
     input: withRunId({ key: requiredString }), output: empty,
-    handle: (deps, input) => deleteTag(deps, input.run_id, input.key),
+    handle: async (deps, input, c) => {
+      await deleteTag(deps, input.run_id, input.key);
+      await recordActivity(deps.db, input.run_id, tagActivity([input.key]), actorOf(c), deps.now());
+    },
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/log-batch', access: 'experiment:edit', tag, summary: 'Log up to 1000 metrics, 100 params and 100 tags at once',
@@ -49,7 +57,10 @@ export function loggingRoutes(r: Router): void {
       tags: z.array(keyValue).optional(),
     }),
     output: empty,
-    handle: (deps, { run_id, ...batch }) => logBatch(deps, run_id, batch),
+    handle: async (deps, { run_id, ...batch }, c) => {
+      await logBatch(deps, run_id, batch);
+      await recordActivity(deps.db, run_id, tagActivity((batch.tags ?? []).map((t) => t.key)), actorOf(c), deps.now());
+    },
   });
   const dataset = z.object({
     name: z.string(),

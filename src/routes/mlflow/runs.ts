@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { readableExperimentIds } from '../../auth/filters.js';
+import { actorOf } from '../../auth/policy.js';
+import { recordActivity } from '../../domain/activity.js';
 import { loadRun } from '../../domain/run-read.js';
 import { createRun, setRunLifecycle, updateRun } from '../../domain/runs.js';
 import { searchRuns } from '../../domain/search-runs.js';
@@ -21,9 +23,12 @@ export function runRoutes(r: Router): void {
       tags: z.array(keyValue).optional(),
     }),
     output: z.object({ run: runOut }),
-    handle: async (deps, input) => {
+    handle: async (deps, input, c) => {
+      const runId = await createRun(deps, input);
+      const creator = actorOf(c) ?? input.user_id ?? input.tags?.find((t) => t.key === 'mlflow.user')?.value;
+      await recordActivity(deps.db, runId, ['created'], creator, deps.now());
       // A new run has no outputs section in MLflow's answer (runs/get has one).
-      const { outputs: _outputs, ...run } = await loadRun(deps.db, await createRun(deps, input));
+      const { outputs: _outputs, ...run } = await loadRun(deps.db, runId);
       return { run };
     },
   });
@@ -42,12 +47,18 @@ export function runRoutes(r: Router): void {
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/delete', access: 'experiment:manage', tag, summary: 'Delete a run (restorable)',
     input: withRunId({}), output: empty,
-    handle: (deps, input) => setRunLifecycle(deps, input.run_id, 'deleted'),
+    handle: async (deps, input, c) => {
+      await setRunLifecycle(deps, input.run_id, 'deleted');
+      await recordActivity(deps.db, input.run_id, ['stage'], actorOf(c), deps.now(), 'deleted');
+    },
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/restore', access: 'experiment:manage', tag, summary: 'Restore a deleted run',
     input: withRunId({}), output: empty,
-    handle: (deps, input) => setRunLifecycle(deps, input.run_id, 'active'),
+    handle: async (deps, input, c) => {
+      await setRunLifecycle(deps, input.run_id, 'active');
+      await recordActivity(deps.db, input.run_id, ['stage'], actorOf(c), deps.now(), 'restored');
+    },
   });
   defineRoute(r, {
     method: 'post', path: '/mlflow/runs/search', access: 'authenticated', tag, summary: 'Search runs with the MLflow filter grammar',

@@ -1,4 +1,5 @@
 import type { Router } from '../define.js';
+import { activityRoutes } from './activity.js';
 import { runPageRoutes } from './run-page.js';
 import { runTableRoutes } from './runs.js';
 import { seriesRoutes } from './series.js';
@@ -10,4 +11,5 @@ export function uiRoutes(r: Router): void {
   runTableRoutes(r);
   runPageRoutes(r);
   wandbLinkRoutes(r);
+  activityRoutes(r);
 }

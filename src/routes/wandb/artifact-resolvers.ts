@@ -86,7 +86,7 @@ export const artifactResolvers = {
     createArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
-      const entity = str(i.entityName) ?? ctx.user.name;
+      const entity = str(i.entityName) ?? ctx.defaultEntity;
       await checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       const names = Array.isArray(i.artifactCollectionNames) ? (i.artifactCollectionNames as string[]) : [];
       const name = names[0] ?? str(i.artifactCollectionName);
@@ -108,7 +108,7 @@ export const artifactResolvers = {
       });
       await editTagsAndTtl(ctx.deps, artifact.id, { add: i.tags, ttl: i.ttlDurationSeconds });
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, artifact.experiment_id);
-      return { artifact: wrap((await artifactById(ctx.deps.db, artifact.id)) ?? artifact, str(i.entityName) ?? ctx.user.name) };
+      return { artifact: wrap((await artifactById(ctx.deps.db, artifact.id)) ?? artifact, str(i.entityName) ?? ctx.defaultEntity) };
     },
     createArtifactManifest: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
@@ -192,17 +192,17 @@ export const artifactResolvers = {
       const project = str(i.projectName);
       const name = str(i.artifactPortfolioName);
       if (!project || !name) throw invalidParam('linkArtifact needs projectName and artifactPortfolioName');
-      const entity = str(i.entityName) ?? ctx.user.name;
+      const entity = str(i.entityName) ?? ctx.defaultEntity;
       await checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       const aliases = Array.isArray(i.aliases) ? (i.aliases as { alias: string }[]).map((x) => x.alias) : [];
       const { link, projectCreated } = await linkArtifact(ctx.deps, a, { project, entity, name, aliases });
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, link.experimentId);
-      return { versionIndex: link.versionIndex, artifactMembership: wrap(a, str(i.entityName) ?? ctx.user.name, link) };
+      return { versionIndex: link.versionIndex, artifactMembership: wrap(a, str(i.entityName) ?? ctx.defaultEntity, link) };
     },
     useArtifact: async (_s: unknown, args: Args, ctx: GqlContext) => {
       const i = args.input as Args;
       const project = String(i.projectName);
-      const entity = str(i.entityName) ?? ctx.user.name;
+      const entity = str(i.entityName) ?? ctx.defaultEntity;
       await checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       const a = await artifactFor(ctx, i.artifactID, 'read');
       const run = await requireRun(ctx.deps, project, String(i.runName), entity);

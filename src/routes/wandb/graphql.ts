@@ -16,6 +16,7 @@ import { classifyDbError } from '../../db/faults.js';
 import type { Deps } from '../../deps.js';
 import { MlflowError, RETRY_AFTER_SECONDS } from '../../errors.js';
 import { principalOf } from '../../auth/policy.js';
+import { defaultEntityOf } from '../../domain/teams/default-entity.js';
 import type { WandbUser } from '../../domain/wandb/api-keys.js';
 import { MAX_HISTORY_READS, resolvers, type GqlContext } from './resolvers.js';
 import { WANDB_SDL } from './schema.graphql.js';
@@ -107,7 +108,8 @@ export async function runGraphql(c: Context, deps: Deps, user: WandbUser, req: G
   }
   const prepared = prepare(schema, req.query);
   if (!('kind' in prepared)) return c.json({ errors: prepared.map((e) => ({ message: e.message, locations: e.locations })) }, 200);
-  const contextValue: GqlContext = { deps, user, principal: principalOf(c), baseUrl, historyReads: MAX_HISTORY_READS };
+  const defaultEntity = await defaultEntityOf(deps.db, user.name);
+  const contextValue: GqlContext = { deps, user, principal: principalOf(c), baseUrl, defaultEntity, historyReads: MAX_HISTORY_READS };
   const result = (await execute({
     schema,
     document: prepared,

@@ -11,8 +11,9 @@ import { findProject, projectCreatedAt } from '../../domain/wandb/projects.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { uploadUrls } from '../../domain/wandb/run-files.js';
 import { countRuns, listRuns } from '../../domain/wandb/run-list.js';
-import { requireRun, runByName, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
+import { requireRun, runByName, runIdFromStorageId, storageId, wandbState, type WandbRunRow } from '../../domain/wandb/run-store.js';
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
+import { changedBetween, notesAndTags, recordActivity } from '../../domain/activity.js';
 import { runFileResolvers } from './run-file-resolvers.js';
 import { artifactResolvers } from './artifact-resolvers.js';
 import { collectionResolvers } from './artifact-collection-resolvers.js';
@@ -27,6 +28,8 @@ export interface GqlContext {
   principal: Principal;
   /** Where this request reached Cairn, for the upload URLs handed back. */
   baseUrl: string;
+  /** Where this caller's runs go when the client names no entity (viewer.entity). */
+  defaultEntity: string;
   /** History reads left in this request (aliases could otherwise ask for thousands at once). */
   historyReads: number;
 }
@@ -60,7 +63,7 @@ const entity = entityObject;
 async function project(ctx: GqlContext, args: Args): Promise<ProjectObj | null> {
   const name = str(args.name);
   if (!name) return null;
-  const entityName = str(args.entityName) ?? ctx.user.name;
+  const entityName = str(args.entityName) ?? ctx.defaultEntity;
   const found = await findProject(ctx.deps, name, entityName);
   if (!found || found.lifecycleStage !== 'active') return null;
   await checkProject(ctx.deps, ctx.principal, name, 'read', entityName);
@@ -85,7 +88,7 @@ function wandbConfig(row: WandbRunRow, keys: unknown): string | null {
 
 export const resolvers: Record<string, Record<string, Resolver<never>>> = {
   Query: {
-    viewer: (_s, _a, ctx) => viewer(ctx.user),
+    viewer: (_s, _a, ctx) => ({ ...viewer(ctx.user), entity: ctx.defaultEntity }),
     serverInfo: () => ({
       // Plain-text console logs, no gzip, client-side glob expansion. File connections carry
       // totalCount, so the client can size `artifact.files()` (len(), list()).
@@ -104,12 +107,16 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       const i = args.input as Record<string, never>;
       const check = (project: string, entity: string) => checkProject(ctx.deps, ctx.principal, project, 'edit', entity);
       // Logging into a team's entity is for its members and admins; nothing is written otherwise.
-      const team = await checkEntity(ctx.deps, ctx.principal, str(i.entityName) ?? undefined, 'edit');
+      const entityName = str(i.entityName) ?? ctx.defaultEntity;
+      const team = await checkEntity(ctx.deps, ctx.principal, entityName, 'edit');
+      // run.update() of the public API names the run by its storage id: note what it changes.
+      const updated = str(i.id) ? runIdFromStorageId(str(i.id)!) : undefined;
+      const before = updated ? await notesAndTags(ctx.deps.db, updated) : undefined;
       const { run, inserted, projectCreated } = await upsertWandbRun(ctx.deps, ctx.user, {
         id: i.id,
         name: i.name,
         project: i.modelName,
-        entity: i.entityName,
+        entity: entityName,
         groupName: i.groupName,
         description: i.description,
         displayName: i.displayName,
@@ -127,6 +134,10 @@ export const resolvers: Record<string, Record<string, Resolver<never>>> = {
       }, check);
       await afterProjectWrite(ctx.deps, ctx.principal, projectCreated, run.experiment_id);
       if (team && projectCreated) await assignToTeam(ctx.deps.db, 'experiment', team.id, run.experiment_id);
+      // The activity record: the run's creator, and what run.update() changed (the SDK's own
+      // upserts while a run logs are its creator's and not recorded as changes).
+      const changed = inserted ? ['created' as const] : before ? changedBetween(before, await notesAndTags(ctx.deps.db, run.run_id)) : [];
+      await recordActivity(ctx.deps.db, run.run_id, changed, ctx.user.name, ctx.deps.now());
       return { bucket: { row: run, fromUpsert: true } satisfies RunObj, inserted, updateAvailable: false };
     },
     createRunFiles: async (_s, args, ctx) => {

@@ -78,7 +78,7 @@ export const sweepResolvers = {
         {
           id: i.id,
           config: i.config,
-          entityName: i.entityName,
+          entityName: i.entityName || ctx.defaultEntity,
           projectName: i.projectName,
           state: i.state,
           displayName: i.displayName,

@@ -3,8 +3,10 @@ import { checkTeamAdmin } from '../../auth/teams.js';
 import { checkProject } from '../../auth/wandb.js';
 import { findUser, getUser } from '../../auth/accounts.js';
 import { alreadyExists, invalidParam, notFound } from '../../errors.js';
+import { recordActivity } from '../../domain/activity.js';
 import { setRunLifecycle } from '../../domain/runs.js';
 import { createTeam, findTeam, getTeam, listMembers, removeMember, roleIn, setMember, teamsOf } from '../../domain/teams/teams.js';
+import { deleteRunArtifacts } from '../../domain/wandb/artifacts.js';
 import { entityProjects } from '../../domain/wandb/projects.js';
 import { isoTime } from '../../domain/wandb/run-filters.js';
 import { runById, runIdFromStorageId } from '../../domain/wandb/run-store.js';
@@ -38,7 +40,7 @@ function page<T>(items: T[], after: unknown, first: unknown) {
 export const teamResolvers = {
   Query: {
     models: async (_s: unknown, args: Args, ctx: GqlContext) => {
-      const entity = str(args.entityName) ?? ctx.user.name;
+      const entity = str(args.entityName) ?? ctx.defaultEntity;
       const readable = await readablePredicate(ctx.deps, ctx.principal, 'experiment');
       const projects = (await entityProjects(ctx.deps, entity)).filter((p) => readable(p.experimentId));
       return page(projects.map((p) => ({ experimentId: p.experimentId, name: p.name, entity })), args.after, args.first);
@@ -82,13 +84,16 @@ export const teamResolvers = {
       return { success: true };
     },
     deleteRun: async (_s: unknown, args: Args, ctx: GqlContext) => {
-      const i = args.input as { id: string; clientMutationId?: string | null };
+      const i = args.input as { id: string; deleteArtifacts?: boolean | null; clientMutationId?: string | null };
       const runId = runIdFromStorageId(i.id);
       const run = runId ? await runById(ctx.deps.db, runId) : undefined;
       if (!run || run.lifecycle_stage !== 'active') throw notFound(`Run with id ${String(i.id).slice(0, 100)} not found`);
       // Deleting is MANAGE, as MLflow's delete_run (a team's admins, the project's creator).
       await checkProject(ctx.deps, ctx.principal, run.project, 'manage');
       await setRunLifecycle(ctx.deps, run.run_id, 'deleted');
+      await recordActivity(ctx.deps.db, run.run_id, ['stage'], ctx.user.name, ctx.deps.now(), 'deleted');
+      // The run stays restorable in MLflow; its deleted artifact versions do not come back.
+      if (i.deleteArtifacts === true) await deleteRunArtifacts(ctx.deps, run.run_id);
       return { clientMutationId: i.clientMutationId ?? null };
     },
   },

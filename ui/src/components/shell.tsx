@@ -6,6 +6,7 @@ const NAV = [
   { label: 'Experiments', href: href('/experiments'), match: /^\/(experiments|runs|compare|$)/ },
   { label: 'Models', href: href('/models'), match: /^\/(models|logged-models)/ },
   { label: 'Prompts', href: href('/prompts'), match: /^\/prompts/ },
+  { label: 'Teams', href: href('/teams'), match: /^\/teams/ },
 ];
 
 export function Shell({ path, children }: { path: string; children: ReactNode }) {

@@ -131,7 +131,14 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
         crumbs={[{ label: 'Experiments', href: href('/experiments') }]}
         title={title}
         actions={
-          exps.data?.length === 1 ? <span className="muted mono">ID {exps.data[0].experiment_id}</span> : undefined
+          exps.data?.length === 1 ? (
+            <>
+              <a className="btn btn-ghost" href={href(`/experiments/${exps.data[0].experiment_id}/activity`)}>
+                Activity
+              </a>
+              <span className="muted mono">ID {exps.data[0].experiment_id}</span>
+            </>
+          ) : undefined
         }
       />
       {experimentIds.length === 1 && <ExperimentTabs experimentId={experimentIds[0]} active="runs" />}

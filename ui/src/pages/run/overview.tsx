@@ -4,6 +4,7 @@ import { StatusBadge } from '../../components/states';
 import { fmtDuration, fmtNumber, fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
 import { href } from '../../router';
+import { RunActivity } from './activity';
 import { Notes, NOTE_TAG } from './notes';
 import { ParamsTree } from './params-tree';
 import { TagsEditor } from './tags';
@@ -86,6 +87,7 @@ export function OverviewTab({ run, experimentName, onChanged }: { run: Run; expe
             <dt>Ended</dt><dd>{fmtTime(i.end_time)}</dd>
             <dt>Duration</dt><dd>{fmtDuration(i.start_time, i.end_time, i.status === 'RUNNING')}</dd>
             <dt>User</dt><dd>{i.user_id || tagValue(tags, 'mlflow.user') || '—'}</dd>
+            <RunActivity runId={i.run_id} reload={run} />
             <Source run={run} />
             {tagValue(tags, 'wandb.group') && (<><dt>W&B group</dt><dd>{tagValue(tags, 'wandb.group')}</dd></>)}
             {tagValue(tags, 'wandb.job_type') && (<><dt>Job type</dt><dd>{tagValue(tags, 'wandb.job_type')}</dd></>)}

@@ -1,0 +1,162 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { expect, freePort, shoot, test } from './fixtures.js';
+
+// The team pages (docs/teams.md), on a Cairn with accounts: a team admin sees members with roles,
+// adds one, changes a role and removes one; a member sees the same page read-only; the team's
+// projects and models list who else they are shared with, and what is shared with the team shows
+// its level. Its own Cairn, since the shared one runs without auth.
+
+const root = path.resolve(import.meta.dirname, '../..');
+const ADMIN = { username: 'admin', password: 'admin-password-1' };
+const user = (name: string) => ({ username: name, password: `${name}-password-1` });
+const ALICE = user('alice');
+const BOB = user('bob');
+const CAROL = user('carol');
+const DAVE = user('dave');
+type Account = typeof ADMIN;
+
+const basic = (u: Account) => `Basic ${Buffer.from(`${u.username}:${u.password}`).toString('base64')}`;
+
+let server: ChildProcess | undefined;
+let url = '';
+let runId = '';
+let detectorId = '';
+
+async function call(as: Account, apiPath: string, body: unknown): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}/${apiPath}`, { method: 'POST', headers: { Authorization: basic(as), 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${apiPath} as ${as.username}: ${res.status} ${text}`);
+  const json = text ? JSON.parse(text) : {};
+  if (json.errors) throw new Error(`${apiPath} as ${as.username}: ${text}`);
+  return json;
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(180_000);
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  server = spawn(
+    process.execPath,
+    ['bin/cairn.js', 'server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', 'memory://', '--workers', '1',
+      '--app-name', 'basic-auth', '--auth-default-permission', 'NO_PERMISSIONS'],
+    { cwd: root, stdio: 'ignore', env: { ...process.env, MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN.password } },
+  );
+  for (let i = 0; ; i++) {
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break;
+    if (i > 600 || server.exitCode !== null) throw new Error(`auth-enabled Cairn did not start (exit ${server.exitCode})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  for (const u of [ALICE, BOB, CAROL, DAVE]) await call(ADMIN, 'api/2.0/mlflow/users/create', u);
+  await call(ALICE, 'api/2.0/cairn/teams/create', { name: 'vision' });
+  await call(ALICE, 'api/2.0/cairn/teams/members/set', { team: 'vision', username: 'bob', role: 'member' });
+  await call(DAVE, 'api/2.0/cairn/teams/create', { name: 'audio' });
+  // The team's project, created as the wandb client does (upsertBucket with the team as entity),
+  // and its model (created with the cairn.team tag).
+  const { key } = (await call(BOB, 'api/2.0/cairn/keys/create', {})) as { key: string };
+  const wandbAuth = { username: 'api', password: key };
+  await call(wandbAuth, 'graphql', {
+    query: 'mutation($e: String, $p: String) { upsertBucket(input: {entityName: $e, modelName: $p, name: "r1"}) { bucket { id } } }',
+    variables: { e: 'vision', p: 'detector' },
+  });
+  await call(BOB, 'api/2.0/mlflow/registered-models/create', { name: 'detector-model', tags: [{ key: 'cairn.team', value: 'vision' }] });
+  const detector = (await (await fetch(`${url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=detector`, { headers: { Authorization: basic(ALICE) } })).json()).experiment.experiment_id;
+  await call(ALICE, 'api/2.0/cairn/teams/share', { resource_type: 'experiment', resource_id: detector, team: 'audio', permission: 'READ' });
+  await call(ALICE, 'api/2.0/cairn/teams/share', { resource_type: 'experiment', resource_id: detector, username: 'carol', permission: 'EDIT' });
+  // Activity on a run of the team's project: bob creates it and tags it, alice writes its notes.
+  runId = ((await call(BOB, 'api/2.0/mlflow/runs/create', { experiment_id: detector, run_name: 'bobs-run' })).run as { info: { run_id: string } }).info.run_id;
+  await call(BOB, 'api/2.0/mlflow/runs/set-tag', { run_id: runId, key: 'stage', value: 'tuning' });
+  await call(ALICE, 'api/2.0/mlflow/runs/set-tag', { run_id: runId, key: 'mlflow.note.content', value: 'looks good' });
+  detectorId = detector;
+  // Something dave's team shares with vision.
+  const speech = (await call(DAVE, 'api/2.0/mlflow/experiments/create', { name: 'speech' })).experiment_id;
+  await call(DAVE, 'api/2.0/cairn/teams/share', { resource_type: 'experiment', resource_id: speech, team: 'vision', permission: 'EDIT' });
+});
+
+test.afterAll(() => {
+  server?.kill('SIGTERM');
+});
+
+test('a team admin manages members and roles, and sees the projects, models and shares', async ({ browser }) => {
+  const context = await browser.newContext({ httpCredentials: ALICE });
+  const page = await context.newPage();
+  await page.goto(`${url}/#/teams`);
+  await expect(page.getByTestId('teams-table').getByRole('row', { name: /vision admin/ })).toBeVisible();
+  await page.getByTestId('teams-table').getByRole('link', { name: 'vision' }).click();
+  await expect(page.getByRole('heading', { name: 'vision', exact: true })).toBeVisible();
+
+  const members = page.getByTestId('team-members');
+  await expect(members.getByRole('row')).toHaveCount(2);
+  await expect(page.getByLabel('Role of bob')).toHaveValue('member');
+
+  // The team's project, shared with a team and a user; its model, shared with nobody else.
+  const owned = page.getByTestId('team-owned');
+  const project = owned.getByRole('row', { name: /Project detector/ });
+  await expect(project.getByText('team audio · READ')).toBeVisible();
+  await expect(project.getByText('carol · EDIT')).toBeVisible();
+  await expect(project.getByText('bob · MANAGE')).toBeVisible(); // the creator's own row
+  await expect(owned.getByRole('row', { name: /Model detector-model/ })).toBeVisible();
+  await expect(page.getByTestId('shared-with-team').getByRole('row', { name: /Project speech EDIT/ })).toBeVisible();
+
+  // Add carol as a viewer, make her a member, remove bob.
+  await page.getByLabel('Username to add').fill('carol');
+  await page.getByLabel('Role to add').selectOption('viewer');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByLabel('Role of carol')).toHaveValue('viewer');
+  await page.getByLabel('Role of carol').selectOption('member');
+  await page.getByRole('button', { name: 'Remove bob' }).click();
+  await expect(members.getByRole('row')).toHaveCount(2);
+  await expect(page.getByLabel('Role of bob')).toHaveCount(0);
+
+  // A refused change shows the API's own words: an unknown account, the last admin leaving.
+  await page.getByLabel('Username to add').fill('nobody-here');
+  await page.getByRole('button', { name: 'Add member' }).click();
+  await expect(page.getByTestId('error-message')).toContainText('nobody-here');
+  await page.getByRole('button', { name: 'Remove alice' }).click();
+  await expect(page.getByTestId('error-message')).toContainText('last admin');
+  await shoot(page, 'team-page-admin');
+
+  // The server agrees: carol is a member, bob is gone.
+  const check = await (await fetch(`${url}/api/2.0/cairn/teams/get?name=vision`, { headers: { Authorization: basic(ALICE) } })).json();
+  expect(check.members).toEqual([{ username: 'alice', role: 'admin' }, { username: 'carol', role: 'member' }]);
+  await context.close();
+});
+
+test('a member sees the team read-only; a non-member is refused', async ({ browser }) => {
+  const carol = await browser.newContext({ httpCredentials: CAROL });
+  const page = await carol.newPage();
+  await page.goto(`${url}/#/teams/vision`);
+  await expect(page.getByTestId('team-members').getByRole('row', { name: /alice admin/ })).toBeVisible();
+  await expect(page.getByLabel('Role of alice')).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Add member' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Remove carol' })).toHaveText('Leave');
+  await carol.close();
+
+  const dave = await browser.newContext({ httpCredentials: DAVE });
+  const refused = await dave.newPage();
+  await refused.goto(`${url}/#/teams/vision`);
+  await expect(refused.getByTestId('error-message')).toContainText('not a member');
+  await dave.close();
+});
+
+test('the run page shows who created the run and who changed it; the experiment lists its activity', async ({ browser }) => {
+  const context = await browser.newContext({ httpCredentials: ALICE });
+  const page = await context.newPage();
+  await page.goto(`${url}/#/experiments/${detectorId}/runs/${runId}`);
+  await expect(page.getByTestId('activity-created')).toContainText('bob');
+  await expect(page.getByTestId('activity-tags')).toContainText('bob');
+  await expect(page.getByTestId('activity-notes')).toContainText('alice');
+  await shoot(page, 'run-activity');
+
+  await page.goto(`${url}/#/experiments/${detectorId}`);
+  await page.getByRole('link', { name: 'Activity' }).click();
+  const rows = page.getByTestId('experiment-activity').getByRole('row');
+  // Newest first: alice's notes, bob's tags, bob's run (plus the header row and the wandb run r1).
+  await expect(rows.nth(1)).toContainText('alice');
+  await expect(rows.nth(1)).toContainText('changed the notes');
+  await expect(rows.nth(2)).toContainText('changed the tags');
+  await expect(rows.nth(3)).toContainText('created the run');
+  await expect(rows.nth(3)).toContainText('bobs-run');
+  await shoot(page, 'experiment-activity');
+  await context.close();
+});
