@@ -142,7 +142,7 @@ async function importWandbOfflineCommand(where: string, values: Values, config: 
 }
 
 function printWandbSummary(s: WandbImportSummary, dryRun: boolean): number {
-  console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes)`);
+  console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes), ${s.artifactVersions} artifact versions, ${s.artifactFiles} artifact files (${s.artifactBytes} bytes)`);
   printSkipped(s.skipped);
   return 0;
 }
