@@ -101,3 +101,31 @@ def test_artifacts_come_over_with_versions_aliases_files_and_lineage(tmp_path, c
     assert again.returncode == 0, again.stderr
     dest.start()
     assert _read(tmp_path, dest.url, dest_key, project, "copy2") == copied
+
+    # --verify: the copy matches; then someone logs into the copy and moves an alias, and it does not.
+    dest.stop()
+    ok = _import(cairn_server.url, wandb_key, dest, "--entity", ENTITY, "--project", project, "--verify")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "no difference" in ok.stdout, ok.stdout
+    dest.start()
+    proc = run_python(tmp_path, make_wandb_env(tmp_path, dest.url, dest_key), TAMPER, project, ids["producer"])
+    assert proc.returncode == 0, proc.stderr
+    dest.stop()
+    bad = _import(cairn_server.url, wandb_key, dest, "--entity", ENTITY, "--project", project, "--verify")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    table = bad.stdout
+    assert f"run {ENTITY}/{project}/{ids['producer']} history rows" in table, table
+    assert "artifact dataset:v0 aliases" in table and "candidate,tampered" in table, table
+    assert "differ" in table.splitlines()[-1], table
+
+
+TAMPER = """
+    import sys, wandb
+    project, run_id = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, id=run_id, resume="must")
+    run.log({"extra": 1})
+    run.finish()
+    a = wandb.Api().artifact(f"{run.entity}/{project}/dataset:v0")
+    a.aliases.append("tampered")
+    a.save()
+"""

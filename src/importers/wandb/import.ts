@@ -91,9 +91,7 @@ export async function importWandbOffline(
   const projects = new Set<string>();
   opts.progress.phase(`runs of ${src.label}`, 0);
   for await (const run of src.runs()) {
-    run.project = opts.project ?? (run.project || 'uncategorized');
-    run.entity = opts.entity ?? run.entity;
-    if (!run.entity) throw new SourceError(`${run.folder}: the run names no entity; pass --entity`);
+    placeOfflineRun(run, opts);
     projects.add(run.project);
     try {
       await importRun(deps, src, run, { ...opts, entity: run.entity }, summary);
@@ -106,6 +104,13 @@ export async function importWandbOffline(
   }
   summary.projects = projects.size;
   return summary;
+}
+
+/** Where an offline run goes: `--project`/`--entity` replace its own; a run with no project goes to `uncategorized`. */
+export function placeOfflineRun(run: WandbSrcRun & { folder: string }, opts: { entity?: string; project?: string }): void {
+  run.project = opts.project ?? (run.project || 'uncategorized');
+  run.entity = opts.entity ?? run.entity;
+  if (!run.entity) throw new SourceError(`${run.folder}: the run names no entity; pass --entity`);
 }
 
 async function importRun(deps: Deps, src: WandbRunSource, run: WandbSrcRun, opts: WandbImportOptions, summary: WandbImportSummary): Promise<void> {
