@@ -160,7 +160,7 @@ def _to_12_digits(rows):
 VERIFY_TAMPER = """
     import sys, wandb
     project, run_id = sys.argv[1], sys.argv[2]
-    run = wandb.init(project=project, id=run_id, resume="must")
+    run = wandb.init(project=project, id=run_id, resume="allow")
     run.log({"extra": 1})
     run.finish()
 """

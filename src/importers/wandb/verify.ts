@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { flattenRow } from '../../domain/wandb/flatten.js';
+import { parseWandbObject, stringifyWandbJson } from '../../domain/wandb/json.js';
 import { SourceError } from '../mlflow/source.js';
 import type { VerifyRow } from '../mlflow/verify.js';
 import { WandbArtifactSource, type WandbSrcVersion } from './artifact-source.js';
@@ -7,18 +9,20 @@ import type { WandbServerSource, WandbSrcRun } from './server-source.js';
 /** What a W&B verify reads of a source run: a server, or an offline folder decoded the same way. */
 type RunReader = Pick<WandbServerSource, 'history' | 'events' | 'files'>;
 
-/** One history row, with its keys sorted: two servers may write the same row's keys in another order. */
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
-  return value;
+/**
+ * One history row as the public API serves it (nested dicts flattened, as W&B's backend does), keys
+ * sorted: a server may write a row's keys in another order, and an offline log holds them nested.
+ */
+function canonical(line: string): string {
+  const flat = flattenRow(parseWandbObject(line, 'history line'));
+  return stringifyWandbJson(Object.fromEntries(Object.keys(flat).sort().map((k) => [k, flat[k]])));
 }
 
 async function historyDigest(src: RunReader, run: WandbSrcRun): Promise<{ rows: number; digest: string }> {
   const hash = createHash('sha256');
   let rows = 0;
   for await (const page of src.history(run)) {
-    for (const line of page) hash.update(JSON.stringify(canonical(JSON.parse(line))) + '\n');
+    for (const line of page) hash.update(canonical(line) + '\n');
     rows += page.length;
   }
   return { rows, digest: hash.digest('hex').slice(0, 16) };
