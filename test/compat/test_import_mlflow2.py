@@ -95,7 +95,8 @@ SNAPSHOT = """
     for m in c.search_registered_models():
         versions = {v.version: {"stage": v.current_stage, "description": v.description, "tags": v.tags, "run_id": v.run_id, "created": v.creation_timestamp}
                     for v in c.search_model_versions(f"name='{m.name}'")}
-        res["models"][m.name] = {"description": m.description, "tags": m.tags, "aliases": m.aliases, "created": m.creation_timestamp, "versions": versions}
+        res["models"][m.name] = {"description": m.description, "tags": m.tags, "aliases": {k: str(v) for k, v in m.aliases.items()}, "created": m.creation_timestamp, "versions": versions}
+    # (2.22's client gives an alias's version as an int, 3.18's as a string.)
     json.dump(res, open(out, "w"), indent=1, sort_keys=True)
 """
 
