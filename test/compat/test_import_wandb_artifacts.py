@@ -129,3 +129,37 @@ TAMPER = """
     a.aliases.append("tampered")
     a.save()
 """
+
+
+def test_an_import_killed_among_the_artifacts_resumes_without_duplicates(tmp_path, cairn_server, wandb_key, dest):
+    import signal
+    import subprocess
+    import time
+
+    from test_import_wandb import REPO
+
+    project = project_name("import-art-kill")
+    env = make_wandb_env(tmp_path, cairn_server.url, wandb_key)
+    proc = run_python(tmp_path, env, LOG, project, str(tmp_path / "ids.json"))
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+
+    # SIGKILL as soon as the first artifact file's bytes are in the destination's store.
+    blobs = dest.workdir / "artifacts" / "wandb-artifacts" / "md5"
+    killed = subprocess.Popen(
+        ["node", str(REPO / "bin" / "cairn.js"), "import", "wandb", cairn_server.url, "--api-key", wandb_key, "--entity", ENTITY, "--project", project,
+         "--backend-store-uri", dest.backend_store_uri, "--data-dir", str(dest.workdir), "--artifacts-destination", str(dest.workdir / "artifacts")],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while killed.poll() is None and time.monotonic() < deadline and not (blobs.is_dir() and any(blobs.iterdir())):
+        time.sleep(0.01)
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+
+    resumed = _import(cairn_server.url, wandb_key, dest, "--entity", ENTITY, "--project", project, "--verify")
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "3 artifact versions" in resumed.stdout and "no difference" in resumed.stdout, resumed.stdout
+    dest.start()
+    copied = _read(tmp_path, dest.url, _key_for(dest), project, "copy")
+    source = _read(tmp_path, cairn_server.url, wandb_key, project, "source")
+    assert copied == source and sorted(copied) == ["best", "dataset:v0", "dataset:v1", "weights:v0"]
