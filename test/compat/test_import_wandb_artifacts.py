@@ -155,6 +155,7 @@ def test_an_import_killed_among_the_artifacts_resumes_without_duplicates(tmp_pat
         time.sleep(0.01)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
+    assert killed.returncode == -signal.SIGKILL, "the import ended before it could be killed among the artifacts"
 
     resumed = _import(cairn_server.url, wandb_key, dest, "--entity", ENTITY, "--project", project, "--verify")
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
