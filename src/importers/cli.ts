@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
 import { ConfigError, parseConfig, type Config } from '../config.js';
-import { createDeps, silentLogger } from '../deps.js';
+import { createDeps, silentLogger, type Deps } from '../deps.js';
+import { createApiKey, revokeApiKey } from '../domain/wandb/api-keys.js';
 import { exportToMlflow } from './mlflow/export.js';
 import { exportToFolder } from './mlflow/export-folder.js';
 import { MlflowFileSource } from './mlflow/file-source.js';
@@ -13,7 +14,8 @@ import { MlflowSqlSource } from './mlflow/sql-source.js';
 import { verifyMove, type VerifyRow } from './mlflow/verify.js';
 import { createProgress } from './progress.js';
 import { existsSync } from 'node:fs';
-import { importFromWandb, importWandbOffline, type WandbImportSummary } from './wandb/import.js';
+import { importFromWandb, importWandbOffline, placeOfflineRun, type WandbImportSummary } from './wandb/import.js';
+import { WandbVerifier } from './wandb/verify.js';
 import { WandbOfflineSource } from './wandb/offline-source.js';
 import { WandbServerSource } from './wandb/server-source.js';
 import type { TransferSummary } from './transfer.js';
@@ -24,9 +26,9 @@ export const IMPORT_USAGE = `cairn import mlflow <source> [--dry-run] [--verify]
             sqlite:///mlflow.db | postgresql://user@host/db   [--source-artifacts DIR]
             ./mlruns (a file store folder)                      [--source-artifacts DIR]
 cairn import wandb <https://api.wandb.ai | http://other-cairn> [--api-key K] [--entity E] [--project P]
-                   [--dry-run] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
+                   [--dry-run] [--verify] [--backend-store-uri URI] [--artifacts-destination URI] [--data-dir DIR]
   the key defaults to WANDB_API_KEY; without --project, every project of the entity (the key's own by default)
-cairn import wandb <./wandb/offline-run-* | ./wandb> [--entity E] [--project P] [--dry-run] [store flags as above]
+cairn import wandb <./wandb/offline-run-* | ./wandb> [--entity E] [--project P] [--dry-run] [--verify] [store flags as above]
   offline runs, as \`wandb sync\` would send them; --entity/--project replace the runs' own
 cairn import tensorboard <logdir> [--experiment NAME] [--dry-run] [--verify] [store flags as above]`;
 export const EXPORT_USAGE = `cairn export mlflow <http(s)://tracking-server> [--username U --password P | --token T]
@@ -119,7 +121,12 @@ async function importWandbCommand(where: string, values: Values, config: Config)
     return await oneLine(async () => {
       const dryRun = !!values['dry-run'];
       const s = await withProgress((progress) => importFromWandb(deps, src, { dryRun, progress, entity, project: values.project as string | undefined }));
-      return printWandbSummary(s, dryRun);
+      printWandbSummary(s, dryRun);
+      if (!values.verify) return 0;
+      return verifyWandb(deps, entity, async (v) => {
+        if (values.project) return v.project(src, entity, values.project as string);
+        for await (const p of src.projects(entity)) await v.project(src, entity, p);
+      });
     });
   } finally {
     await deps.close();
@@ -134,17 +141,40 @@ async function importWandbOfflineCommand(where: string, values: Values, config: 
     return await oneLine(async () => {
       const dryRun = !!values['dry-run'];
       const opts = { dryRun, entity: values.entity as string | undefined, project: values.project as string | undefined };
-      return printWandbSummary(await withProgress((progress) => importWandbOffline(deps, src, { ...opts, progress })), dryRun);
+      printWandbSummary(await withProgress((progress) => importWandbOffline(deps, src, { ...opts, progress })), dryRun);
+      if (!values.verify) return 0;
+      // The check's key belongs to the runs' entity (read from the first run when --entity is not given).
+      const owner = opts.entity ?? (await src.runs()[Symbol.asyncIterator]().next()).value?.entity;
+      return verifyWandb(deps, owner, async (v) => {
+        for await (const run of src.runs()) {
+          placeOfflineRun(run, opts);
+          await v.run(src, run);
+        }
+      });
     });
   } finally {
     await deps.close();
   }
 }
 
-function printWandbSummary(s: WandbImportSummary, dryRun: boolean): number {
-  console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes)`);
+function printWandbSummary(s: WandbImportSummary, dryRun: boolean): void {
+  console.log(`${dryRun ? 'would import' : 'imported'}: ${s.projects} projects, ${s.runs} runs, ${s.historyRows} history rows, ${s.eventRows} system metric rows, ${s.files} files (${s.fileBytes} bytes), ${s.artifactVersions} artifact versions, ${s.artifactFiles} artifact files (${s.artifactBytes} bytes)`);
   printSkipped(s.skipped);
-  return 0;
+}
+
+/**
+ * `--verify` of a W&B import: Cairn is read back through its own W&B API, served in this process,
+ * with a key made for the check and revoked after it (the W&B routes always want one).
+ */
+async function verifyWandb(deps: Deps, entity: string, compare: (v: WandbVerifier) => Promise<void>): Promise<number> {
+  const key = await createApiKey(deps.db, entity, Date.now());
+  try {
+    const v = new WandbVerifier(new WandbServerSource('http://127.0.0.1', key.key, inProcessFetch(deps)));
+    await compare(v);
+    return report(v);
+  } finally {
+    await revokeApiKey(deps.db, key.prefix, Date.now(), key.userName);
+  }
 }
 
 /**
@@ -186,14 +216,19 @@ async function exportFolderCommand(folder: string, values: Values, config: Confi
  * Cairn's store read through its own API, served in this process without a socket: an export
  * reads, and a verify compares, exactly what any MLflow client would see.
  */
-function cairnSource(deps: Awaited<ReturnType<typeof createDeps>>): MlflowRestSource {
+function cairnSource(deps: Deps): MlflowRestSource {
+  return new MlflowRestSource('http://127.0.0.1', {}, inProcessFetch(deps));
+}
+
+/** Cairn's app as a `fetch`, without a socket. */
+function inProcessFetch(deps: Deps): typeof fetch {
   const app = createApp(deps);
   // A Request made here carries no Host header; the browser-origin guard wants an allowed one.
-  return new MlflowRestSource('http://127.0.0.1', {}, async (u, init) => {
+  return async (u, init) => {
     const req = new Request(u, init);
     req.headers.set('host', '127.0.0.1');
     return app.fetch(req);
-  });
+  };
 }
 
 async function withProgress<T>(f: (progress: ReturnType<typeof createProgress>) => Promise<T>): Promise<T> {

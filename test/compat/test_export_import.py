@@ -184,9 +184,11 @@ def test_round_trip_through_mlflow_server_and_back(export_import, server_url, pe
 
 
 def test_cairn_export_writes_the_tools_folder_layout(export_import, tmp_path):
-    """`cairn export mlflow-export-import <folder>`: the tool's own `import-experiments` reads the folder
+    """`cairn export mlflow-export-import <folder>`: the tool's own `import-models` reads the folder
     into a real `mlflow server`, and the client finds the same runs, params, tags, every metric point
-    (original timestamps) and artifact bytes there as in Cairn."""
+    (original timestamps) and artifact bytes there as in Cairn, and the registered model with every
+    version, its stage, description, tags and run. Aliases are in the folder as the tool's export
+    writes them (the tool's import does not set them); a prompt is listed as skipped."""
     workdir = tmp_path / "cairn"
     workdir.mkdir()
     store = CairnServer(workdir)
@@ -197,7 +199,11 @@ def test_cairn_export_writes_the_tools_folder_layout(export_import, tmp_path):
         try:
             src = _log_source(store.url, uuid.uuid4().hex[:8])
             MlflowClient(store.url).log_metric(src["runs"]["run-0"], "odd", float("nan"), step=3, timestamp=1_700_000_000_123)
-            original = _experiment_snapshot(store.url, src["experiment"])
+            mlflow.set_tracking_uri(store.url)
+            prompt = f"exim-prompt-{uuid.uuid4().hex[:6]}"
+            mlflow.genai.register_prompt(prompt, "Hello {{name}}")
+            original = _snapshot(store.url, src["experiment"], src["model"])
+            aliases = MlflowClient(store.url).get_registered_model(src["model"]).aliases
         finally:
             store.stop()
         r = subprocess.run(
@@ -205,15 +211,22 @@ def test_cairn_export_writes_the_tools_folder_layout(export_import, tmp_path):
              "--backend-store-uri", uri, "--data-dir", str(workdir), "--artifacts-destination", str(workdir / "artifacts")],
             cwd=_root_conftest.REPO, capture_output=True, text=True, timeout=300,
         )
-    assert r.returncode == 0 and "exported: 2 experiments, 3 runs" in r.stdout, r.stdout + r.stderr
-    assert f"registered model '{src['model']}': registered models are not written" in r.stdout, r.stdout
-    assert math.isnan(original["runs"]["run-0"]["history"]["odd"][0][2])
+    assert r.returncode == 0 and "exported: 2 experiments, 3 runs" in r.stdout and "2 versions" in r.stdout, r.stdout + r.stderr
+    assert f"prompt '{prompt}'" in r.stdout and "skipped 1:" in r.stdout, r.stdout
+    assert math.isnan(original["experiment"]["runs"]["run-0"]["history"]["odd"][0][2])
+    registered = json.loads((out / "models" / src["model"] / "model.json").read_text())["mlflow"]["registered_model"]
+    assert aliases == {"champion": "2"}
+    assert registered["aliases"] == [{"alias": "champion", "version": "2"}]
+    assert [(v["version"], v["current_stage"], v["aliases"]) for v in registered["versions"]] == [("1", "Production", []), ("2", "Staging", ["champion"])]
 
-    with reference_servers.mlflow_server(prefix="cairn-exim-folder-") as mlflow_url:
-        _tool(export_import, "import_experiments", mlflow_url, "--input-dir", str(out))
-        got = _experiment_snapshot(mlflow_url, src["experiment"])
+    with reference_servers.mlflow_server("--no-serve-artifacts", "--default-artifact-root", "{workdir}/art", prefix="cairn-exim-folder-") as mlflow_url:
+        _import(export_import, mlflow_url, out)
+        got = _snapshot(mlflow_url, src["experiment"], src["model"])
+        # The version's files came along: the tool registered it from the run's copy of model/.
+        v1 = MlflowClient(mlflow_url).get_model_version(src["model"], "1")
+        assert v1.source.endswith("/artifacts/model") and pathlib.Path(v1.source, "notes.txt").read_text() == "hello "
     # NaN is not equal to itself: compare the NaN point by its text, the rest as is.
-    for snap in (original, got):
+    for snap in (original["experiment"], got["experiment"]):
         snap["runs"]["run-0"]["history"]["odd"] = [(s, t, repr(v)) for s, t, v in snap["runs"]["run-0"]["history"]["odd"]]
         snap["runs"]["run-0"]["metrics"]["odd"] = repr(snap["runs"]["run-0"]["metrics"]["odd"])
     assert got == original

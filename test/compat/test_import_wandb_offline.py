@@ -155,3 +155,30 @@ def test_a_folder_without_runs_is_one_line_naming_it(tmp_path, dest):
 
 def _to_12_digits(rows):
     return [{k: float(f"{v:.12g}") if isinstance(v, float) else v for k, v in row.items()} for row in rows]
+
+
+VERIFY_TAMPER = """
+    import sys, wandb
+    project, run_id = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, id=run_id, resume="allow")
+    run.log({"extra": 1})
+    run.finish()
+"""
+
+
+def test_verify_compares_the_offline_folder_with_the_copy(tmp_path, cairn_server, wandb_key, dest):
+    run_id, folder = _log_offline(tmp_path, cairn_server.url, wandb_key)
+    project = project_name("offline-verify")
+    ok = _import(folder.parent, dest, "--project", project, "--verify")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "verify:" in ok.stdout and "no difference" in ok.stdout, ok.stdout
+
+    # A row logged into the copy afterwards: the re-import leaves it, and --verify reports it.
+    dest.start()
+    env = make_wandb_env(tmp_path, dest.url, _key_for(dest))
+    proc = run_python(tmp_path, env, VERIFY_TAMPER, project, run_id)
+    assert proc.returncode == 0, proc.stderr
+    dest.stop()
+    bad = _import(folder.parent, dest, "--project", project, "--verify")
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert f"run {ENTITY}/{project}/{run_id} history rows" in bad.stdout and f"{ROWS} " in bad.stdout, bad.stdout

@@ -107,20 +107,29 @@ export async function storeArtifactUpload(deps: Deps, token: string, body: Reada
     }
     return;
   }
-  if (await blobExists(deps, grant.path)) {
+  await storeArtifactBlob(deps, grant.path, body);
+}
+
+/**
+ * Stores the bytes of an artifact file under its MD5 (base64), unless they are stored already:
+ * bytes that do not hash to that MD5 are refused and not kept. Returns whether it wrote them.
+ */
+export async function storeArtifactBlob(deps: Deps, announced: string, body: Readable): Promise<boolean> {
+  if (await blobExists(deps, announced)) {
     body.resume();
-    return;
+    return false;
   }
-  const key = fileKey(grant.path);
+  const key = fileKey(announced);
   const h = hashing(body);
   await deps.blobs.put(key, h.stream);
   const { md5, size } = h.result();
-  if (md5 !== grant.path) {
+  if (md5 !== announced) {
     // Only this upload could have written the key: blobs are recorded after their check passes.
-    if (!(await blobExists(deps, grant.path))) await deps.blobs.delete(key);
-    throw invalidParam(`Digest mismatch: the uploaded bytes have MD5 ${md5}, the file was announced with ${grant.path}`);
+    if (!(await blobExists(deps, announced))) await deps.blobs.delete(key);
+    throw invalidParam(`Digest mismatch: the uploaded bytes have MD5 ${md5}, the file was announced with ${announced}`);
   }
   await recordBlob(deps, md5, size);
+  return true;
 }
 
 /** Marks the bytes for an MD5 as stored: only after they were checked against it. */

@@ -13,6 +13,10 @@ export class RestError extends SourceError {
   }
 }
 
+const RETRIES = 4;
+// A connection the server closed or reset (not one it refused: an unreachable server fails at once).
+const DROPPED = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'ECONNRESET', 'EPIPE']);
+
 export type Fetch = (url: URL, init: RequestInit) => Promise<Response>;
 
 export interface RestAuth {
@@ -43,12 +47,24 @@ export class MlflowRestClient {
     else if (username !== undefined) this.headers.authorization = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }
 
+  /**
+   * A read (a GET, or a search) whose connection dropped mid-way is sent again, a few times: a
+   * busy `mlflow server` (one worker, under a long import) closes a kept-alive socket now and then,
+   * and one dropped read should not skip a run. A write is not: it may have been applied.
+   */
   private async send(u: URL, init: RequestInit): Promise<Response> {
-    try {
-      return await this.fetchImpl(u, { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string>) } });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new SourceError(`cannot reach ${u.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    const read = (init.method ?? 'GET') === 'GET' || u.pathname.endsWith('/search');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.fetchImpl(u, { ...init, headers: { ...this.headers, ...(init.headers as Record<string, string>) } });
+      } catch (err) {
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        if (read && attempt < RETRIES && DROPPED.has(cause?.code ?? '')) {
+          await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+          continue;
+        }
+        throw new SourceError(`cannot reach ${u.origin}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+      }
     }
   }
 

@@ -4,6 +4,8 @@ import { EVENTS_FILE, HISTORY_FILE, SUMMARY_FILE, applyFileStream } from '../../
 import { fileKey, runArtifactStore, runFileSizes, storeRunFile } from '../../domain/wandb/run-files.js';
 import { upsertWandbRun } from '../../domain/wandb/upsert.js';
 import type { Progress } from '../progress.js';
+import { WandbArtifactSource } from './artifact-source.js';
+import { importArtifacts } from './artifacts.js';
 import { SourceError } from '../mlflow/source.js';
 import type { WandbOfflineSource } from './offline-source.js';
 import type { WandbServerSource, WandbSrcRun } from './server-source.js';
@@ -26,13 +28,16 @@ export interface WandbImportSummary {
   eventRows: number;
   files: number;
   fileBytes: number;
+  artifactVersions: number;
+  artifactFiles: number;
+  artifactBytes: number;
   skipped: { what: string; why: string }[];
 }
 
-const emptySummary = (): WandbImportSummary => ({ projects: 0, runs: 0, historyRows: 0, eventRows: 0, files: 0, fileBytes: 0, skipped: [] });
+const emptySummary = (): WandbImportSummary => ({ projects: 0, runs: 0, historyRows: 0, eventRows: 0, files: 0, fileBytes: 0, artifactVersions: 0, artifactFiles: 0, artifactBytes: 0, skipped: [] });
 
 /** A domain call made as if the clock read `at`: creation and heartbeat times keep the source's values. */
-const at = (deps: Deps, iso: string | null | undefined): Deps => {
+export const at = (deps: Deps, iso: string | null | undefined): Deps => {
   const t = iso ? Date.parse(iso.endsWith('Z') || /[+-]\d\d:?\d\d$/.test(iso) ? iso : `${iso}Z`) : NaN;
   return Number.isFinite(t) ? { ...deps, now: () => t } : deps;
 };
@@ -45,6 +50,7 @@ const skippable = (err: unknown) => err instanceof MlflowError || err instanceof
  * Idempotent: a run is found again by (project, run id); history and events lines are written by line
  * number (a replayed line changes nothing); a file of the same size is not copied again. The run's end
  * (its state) is written last, so an interrupted import resumed later continues where it stopped.
+ * Then each project's artifacts (artifacts.ts), after its runs so that lineage links to them.
  */
 export async function importFromWandb(deps: Deps, src: WandbServerSource, opts: WandbImportOptions): Promise<WandbImportSummary> {
   const summary = emptySummary();
@@ -65,6 +71,8 @@ export async function importFromWandb(deps: Deps, src: WandbServerSource, opts: 
       }
       opts.progress.tick();
     }
+    // After the runs: a version's logging and using runs are linked when they are in Cairn.
+    await importArtifacts(deps, new WandbArtifactSource(src), src, { entity: opts.entity, project, dryRun: opts.dryRun, progress: opts.progress, at }, summary);
   }
   return summary;
 }
@@ -83,9 +91,7 @@ export async function importWandbOffline(
   const projects = new Set<string>();
   opts.progress.phase(`runs of ${src.label}`, 0);
   for await (const run of src.runs()) {
-    run.project = opts.project ?? (run.project || 'uncategorized');
-    run.entity = opts.entity ?? run.entity;
-    if (!run.entity) throw new SourceError(`${run.folder}: the run names no entity; pass --entity`);
+    placeOfflineRun(run, opts);
     projects.add(run.project);
     try {
       await importRun(deps, src, run, { ...opts, entity: run.entity }, summary);
@@ -98,6 +104,13 @@ export async function importWandbOffline(
   }
   summary.projects = projects.size;
   return summary;
+}
+
+/** Where an offline run goes: `--project`/`--entity` replace its own; a run with no project goes to `uncategorized`. */
+export function placeOfflineRun(run: WandbSrcRun & { folder: string }, opts: { entity?: string; project?: string }): void {
+  run.project = opts.project ?? (run.project || 'uncategorized');
+  run.entity = opts.entity ?? run.entity;
+  if (!run.entity) throw new SourceError(`${run.folder}: the run names no entity; pass --entity`);
 }
 
 async function importRun(deps: Deps, src: WandbRunSource, run: WandbSrcRun, opts: WandbImportOptions, summary: WandbImportSummary): Promise<void> {
