@@ -170,6 +170,18 @@ describe('file_stream summary, events, console and finish', () => {
     }
   });
 
+  it('takes the runtime of a summary that arrives after the completing post as the end', async () => {
+    const name = `late0001-${S}`;
+    const project = await newRun(name);
+    await w.stream(project, name, { files: { 'wandb-history.jsonl': { offset: 0, content: [line(0, '"x":1'), line(30, '"x":2')] } } });
+    await w.stream(project, name, { complete: true, exitcode: 0 });
+    expect((await mlflowRun(name)).info.end_time).toBe(1_700_000_030_000);
+    await w.stream(project, name, { files: { 'wandb-summary.json': { offset: 0, content: ['{"x":2,"_wandb":{"runtime":45}}'] } } });
+    const run = await mlflowRun(name);
+    expect(run.info.end_time).toBe(1_700_000_045_000);
+    expect(run.info.status).toBe('FINISHED');
+  });
+
   it('answers a heartbeat ({}) with {}', async () => {
     const project = await newRun(`beat0001-${S}`);
     expect(await w.stream(project, `beat0001-${S}`, {})).toEqual({ status: 200, body: {} });

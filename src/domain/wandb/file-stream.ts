@@ -67,6 +67,7 @@ export async function applyFileStream(deps: Deps, path: { entity?: string; proje
     if (output?.content.length) await applyOutput(tx, run, output);
     await tx.execute(sql`update wandb_runs set heartbeat_at = ${deps.now()} where run_id = ${run.run_id}`);
     if (req.complete) await finishRun(txDeps, run.run_id, req.exitcode ?? 0);
+    else if (summary !== undefined && run.state !== 'running') await refreshEndTime(txDeps, run.run_id);
   });
   deps.telemetry?.fileStreamLines(Object.values(files).reduce((n, chunk) => n + (chunk?.content.length ?? 0), 0));
 }
@@ -200,6 +201,15 @@ async function applyOutput(tx: Orm, run: WandbRunRow, chunk: FileChunk): Promise
  */
 export async function finishRun(deps: Deps, runId: string, exitCode: number): Promise<void> {
   if (!Number.isSafeInteger(exitCode)) throw invalidParam(`Invalid exit code ${exitCode}`);
+  const end = (await clientEndTime(deps, runId)) ?? deps.now();
+  // A run a sweep stopped early ends killed, whatever exit code the terminated process reported.
+  const [state, status] = (await stoppedBySweep(deps.db, runId)) ? ['killed', 'KILLED'] : exitCode === 0 ? ['finished', 'FINISHED'] : ['failed', 'FAILED'];
+  await deps.db.execute(sql`update wandb_runs set state = ${state}, exit_code = ${exitCode} where run_id = ${runId}`);
+  await updateRun(deps, { run_id: runId, status, end_time: end });
+}
+
+/** Start + the runtime the run's summary reports, at least its last timestamp; undefined if it reports neither. */
+async function clientEndTime(deps: Deps, runId: string): Promise<number | undefined> {
   const [run] = await rows<{ summary: string; last_timestamp: number | string | null; start_time: number | string | null }>(
     deps.db,
     sql`select w.summary, w.last_timestamp, r.start_time from wandb_runs w join runs r on r.run_id = w.run_id where w.run_id = ${runId}`,
@@ -209,11 +219,19 @@ export async function finishRun(deps: Deps, runId: string, exitCode: number): Pr
   const runtime = typeof internal?.runtime === 'number' ? internal.runtime : typeof summary._runtime === 'number' ? summary._runtime : undefined;
   const start = run.start_time === null ? undefined : Number(run.start_time);
   const lastTs = run.last_timestamp === null ? undefined : Number(run.last_timestamp);
-  let end = start !== undefined && runtime !== undefined && Number.isFinite(runtime) ? start + Math.round(runtime * 1000) : (lastTs ?? deps.now());
+  let end = start !== undefined && runtime !== undefined && Number.isFinite(runtime) ? start + Math.round(runtime * 1000) : lastTs;
+  if (end === undefined) return undefined;
   if (lastTs !== undefined) end = Math.max(end, lastTs);
   if (start !== undefined) end = Math.max(end, start);
-  // A run a sweep stopped early ends killed, whatever exit code the terminated process reported.
-  const [state, status] = (await stoppedBySweep(deps.db, runId)) ? ['killed', 'KILLED'] : exitCode === 0 ? ['finished', 'FINISHED'] : ['failed', 'FAILED'];
-  await deps.db.execute(sql`update wandb_runs set state = ${state}, exit_code = ${exitCode} where run_id = ${runId}`);
-  await updateRun(deps, { run_id: runId, status, end_time: end });
+  return end;
+}
+
+/**
+ * A summary posted after the run ended (wandb-core may send its last summary after the completing
+ * post when it is slow) moves the end to the runtime that summary reports: the end is the same
+ * whichever of the client's last posts arrived first, and an import of the run finds it again.
+ */
+async function refreshEndTime(deps: Deps, runId: string): Promise<void> {
+  const end = await clientEndTime(deps, runId);
+  if (end !== undefined) await deps.db.execute(sql`update runs set end_time = ${end} where run_id = ${runId} and end_time is not null`);
 }
