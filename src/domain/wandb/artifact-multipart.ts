@@ -147,6 +147,9 @@ export async function completeMultipartUpload(
   try {
     await deps.blobs.put(key, h.stream);
   } catch (err) {
+    // The client's retry of a completion that outran its timeout races the first call: when the
+    // first stored the file and dropped the parts under this one, the retry has succeeded too.
+    if (await blobExists(deps, claim.md5)) return { digest: claim.md5 };
     // The put saw the stream fail: a missing part is the client's error, not the store's.
     if (joined.errored instanceof MlflowError) throw joined.errored;
     throw err;
