@@ -151,7 +151,8 @@ test('run page: charts, zoom refines from the server, settings in the URL, syste
   await page.getByLabel('Filter metrics').fill('train/acc');
   await expect(page.getByTestId('metric-chart')).toHaveCount(1);
   await page.getByLabel('Filter metrics').fill('');
-  await expect(page.locator('[data-testid=metric-chart][data-key="val/loss"]')).toHaveAttribute('data-total-points', '30');
+  // Every chart remounts and asks again; under CI's parallel lanes one series call took 7.5 s.
+  await expect(page.locator('[data-testid=metric-chart][data-key="val/loss"]')).toHaveAttribute('data-total-points', '30', { timeout: 30_000 });
   await page.getByLabel('Smoothing').fill('0');
   await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
   await shoot(page, 'run-charts');
