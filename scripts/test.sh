@@ -38,6 +38,13 @@ summary() {
   echo "---- parts ----" >&2
   cat "$logdir/timings" >&2 2>/dev/null || true
   if [ "${#failed[@]}" -gt 0 ]; then
+    # The failing tests by name, here at the end where a CI's tail shows them (pytest's FAILED lines,
+    # Playwright's and vitest's failure headers), since each part's own report scrolled away long ago.
+    echo "---- failing tests ----" >&2
+    cat "$logdir"/lane-*.log 2>/dev/null \
+      | sed 's/\x1b\[[0-9;]*m//g' \
+      | grep -E '^(FAILED|ERROR) test/|^ +[0-9]+\) \[chromium\] › |^ (FAIL|×) ' \
+      | sort -u | head -40 >&2 || true
     echo "!!!! FAILED (${#failed[@]}): $(IFS=';'; echo "${failed[*]}" | sed 's/;/; /g')" >&2
     [ "$rc" -ne 0 ] || rc=1
   fi
@@ -106,13 +113,14 @@ lane_b() {
 }
 
 if [ "${CAIRN_TEST_SERIAL:-}" = 1 ]; then
-  lane_a "$@"
-  lane_b
+  lane_a "$@" 2>&1 | tee "$logdir/lane-a.log"
+  lane_b 2>&1 | tee "$logdir/lane-b.log"
 else
   echo "==> lane A (vitest, fuzz, bench) runs in the background; its log follows lane B's" >&2
   ( lane_a "$@" ) > "$logdir/lane-a.log" 2>&1 &
   lane_a_pid=$!
-  lane_b
+  # Lane B also goes to a log, so the summary can name its failing tests.
+  lane_b 2>&1 | tee "$logdir/lane-b.log"
   wait "$lane_a_pid" || true
   lane_a_pid=''
   echo "==> lane A's log" >&2
