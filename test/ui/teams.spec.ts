@@ -122,6 +122,51 @@ test('a team admin manages members and roles, and sees the projects, models and 
   await context.close();
 });
 
+test('a team admin shares a project or model with a team or a user, and ends a share', async ({ browser }) => {
+  const context = await browser.newContext({ httpCredentials: ALICE });
+  const page = await context.newPage();
+  await page.goto(`${url}/#/teams/vision`);
+  const owned = page.getByTestId('team-owned');
+  const model = owned.getByRole('row', { name: /Model detector-model/ });
+  await expect(model.getByText('bob · MANAGE')).toBeVisible(); // its creator's row; nobody else yet
+  await expect(model.getByText('team audio')).toHaveCount(0);
+
+  // The model with team audio at EDIT, then with the user dave at READ.
+  const form = page.getByTestId('share-form');
+  await form.getByLabel('Resource to share').selectOption({ label: 'Model detector-model' });
+  await form.getByLabel('Team or user to share with').fill('audio');
+  await form.getByLabel('Share level').selectOption('EDIT');
+  await form.getByRole('button', { name: 'Share' }).click();
+  await expect(model.getByText('team audio · EDIT')).toBeVisible();
+  await form.getByLabel('Share with a').selectOption('user');
+  await form.getByLabel('Team or user to share with').fill('dave');
+  await form.getByLabel('Share level').selectOption('READ');
+  await form.getByRole('button', { name: 'Share' }).click();
+  await expect(model.getByText('dave · READ')).toBeVisible();
+  await shoot(page, 'team-share-form');
+
+  // End carol's share of the project; an unknown team is refused with the server's words.
+  const project = owned.getByRole('row', { name: /Project detector/ });
+  await project.getByRole('button', { name: 'Unshare detector from carol' }).click();
+  await expect(project.getByText('carol · EDIT')).toHaveCount(0);
+  await form.getByLabel('Share with a').selectOption('team');
+  await form.getByLabel('Team or user to share with').fill('no-such-team');
+  await form.getByRole('button', { name: 'Share' }).click();
+  await expect(page.getByTestId('error-message')).toContainText('no-such-team');
+
+  // The server agrees.
+  const sharesOf = async (type: string, id: string) =>
+    (await (await fetch(`${url}/api/2.0/cairn/teams/shares?resource_type=${type}&resource_id=${encodeURIComponent(id)}`, { headers: { Authorization: basic(ALICE) } })).json()).shares;
+  expect(await sharesOf('registered_model', 'detector-model')).toEqual(
+    expect.arrayContaining([{ team: 'audio', permission: 'EDIT' }, { username: 'dave', permission: 'READ' }]),
+  );
+  expect(await sharesOf('experiment', detectorId)).not.toContainEqual(expect.objectContaining({ username: 'carol' }));
+  // dave now reads the model through his own permission row.
+  const asDave = await fetch(`${url}/api/2.0/mlflow/registered-models/get?name=detector-model`, { headers: { Authorization: basic(DAVE) } });
+  expect(asDave.status).toBe(200);
+  await context.close();
+});
+
 test('a member sees the team read-only; a non-member is refused', async ({ browser }) => {
   const carol = await browser.newContext({ httpCredentials: CAROL });
   const page = await carol.newPage();

@@ -45,3 +45,11 @@ export const getTeam = (name: string) => get<TeamPage>(`${T}/get`, { name });
 export const setMember = (team: string, username: string, role: Role) => post(`${T}/members/set`, { team, username, role });
 export const removeMember = (team: string, username: string) => post(`${T}/members/remove`, { team, username });
 export const sharesOf = (r: TeamResource) => get<{ shares: Share[] }>(`${T}/shares`, { resource_type: r.resource_type, resource_id: r.resource_id }).then((x) => x.shares);
+
+export const SHARE_LEVELS = ['READ', 'EDIT', 'MANAGE'] as const;
+export type ShareLevel = (typeof SHARE_LEVELS)[number];
+/** Who a share names: another team, or one user (their own permission row). */
+export type Grantee = { team: string } | { username: string };
+const target = (r: TeamResource) => ({ resource_type: r.resource_type, resource_id: r.resource_id });
+export const shareResource = (r: TeamResource, to: Grantee, permission: ShareLevel) => post(`${T}/share`, { ...target(r), ...to, permission });
+export const unshareResource = (r: TeamResource, from: Grantee) => post(`${T}/unshare`, { ...target(r), ...from });

@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { isMissingEndpoint } from '../api/client';
-import { currentUser, getTeam, removeMember, ROLES, setMember, sharesOf, type Role, type TeamResource } from '../api/teams';
+import { currentUser, getTeam, removeMember, ROLES, setMember, type Role, type TeamResource } from '../api/teams';
 import { PageHeader } from '../components/shell';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { useAsync } from '../hooks';
 import { href } from '../router';
+import { ShareForm, Shares } from './team-sharing';
 import { NoAccounts } from './teams';
 
 const KIND_LABEL = { experiment: 'Project', registered_model: 'Model' } as const;
@@ -14,6 +15,9 @@ const resourceHref = (r: TeamResource) =>
 
 /** One team: its members and roles (changed by its admins), its projects and models, and their shares. */
 export function TeamPage({ name }: { name: string }) {
+  // Bumped when a share is made or ended, so each resource's share list reloads.
+  const [sharesVersion, setSharesVersion] = useState(0);
+  const sharesChanged = () => setSharesVersion((v) => v + 1);
   const page = useAsync(() => Promise.all([getTeam(name), currentUser()]), [name]);
   if (page.error && isMissingEndpoint(page.error)) return <NoAccounts />;
   const crumbs = [{ label: 'Teams', href: href('/teams') }];
@@ -80,32 +84,16 @@ export function TeamPage({ name }: { name: string }) {
                     <a href={resourceHref(r)}>{r.name}</a>
                   </td>
                   <td>
-                    <Shares resource={r} />
+                    <Shares resource={r} canManage={isAdmin} version={sharesVersion} onChange={sharesChanged} />
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
+        {isAdmin && team.owned.length > 0 && <ShareForm owned={team.owned} onChange={sharesChanged} />}
       </section>
     </div>
-  );
-}
-
-/** Who else a resource is shared with: other teams, and users' own permission rows. */
-function Shares({ resource }: { resource: TeamResource }) {
-  const shares = useAsync(() => sharesOf(resource), [resource.resource_type, resource.resource_id]);
-  if (shares.error) return <span className="muted">{shares.error.message}</span>;
-  if (!shares.data) return <span className="muted">…</span>;
-  if (shares.data.length === 0) return <span className="muted">only the team</span>;
-  return (
-    <span className="chips">
-      {shares.data.map((s) => (
-        <span key={s.team ? `t:${s.team}` : `u:${s.username}`} className="chip" title={s.team ? 'a team' : 'a user'}>
-          {s.team ? `team ${s.team}` : s.username} · {s.permission}
-        </span>
-      ))}
-    </span>
   );
 }
 
