@@ -182,3 +182,27 @@ def test_verify_compares_the_offline_folder_with_the_copy(tmp_path, cairn_server
     bad = _import(folder.parent, dest, "--project", project, "--verify")
     assert bad.returncode == 1, bad.stdout + bad.stderr
     assert f"run {ENTITY}/{project}/{run_id} history rows" in bad.stdout and f"{ROWS} " in bad.stdout, bad.stdout
+
+
+RESUME = """
+    import sys, wandb
+    project, run_id = sys.argv[1], sys.argv[2]
+    run = wandb.init(project=project, id=run_id, resume="must")
+    run.log({"loss": -1.0})
+    run.finish()
+"""
+
+
+def test_an_imported_offline_run_resumes_with_resume_must(tmp_path, cairn_server, wandb_key, dest):
+    # wandb-core resumes only a run whose config carries the client's telemetry (`_wandb.t`); the
+    # import builds it from the log's telemetry records, as the client's sender does.
+    run_id, folder = _log_offline(tmp_path, cairn_server.url, wandb_key)
+    project = project_name("offline-resume")
+    assert _import(folder, dest, "--project", project).returncode == 0
+    dest.start()
+    key = _key_for(dest)
+    proc = run_python(tmp_path, make_wandb_env(tmp_path, dest.url, key), RESUME, project, run_id)
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
+    got = _read(tmp_path, dest.url, key, project, "resumed")[run_id]
+    assert [r["_step"] for r in got["scan"]] == list(range(ROWS + 1))
+    assert got["scan"][-1]["loss"] == -1.0 and got["config"]["lr"] == 0.01

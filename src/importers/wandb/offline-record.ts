@@ -1,9 +1,10 @@
 import { fields, int64, text, type Field } from '../tensorboard/protobuf.js';
+import { decodeTelemetry, type Telemetry } from './offline-telemetry.js';
 
 /**
  * The few parts of a `wandb_internal.Record` an import needs, decoded by field number (see the
- * client's wandb_internal.proto): run (17), history (2), summary (3), config (5), stats (7), exit (18).
- * Everything else (console output, telemetry, metric definitions, artifacts...) is stepped over.
+ * client's wandb_internal.proto): run (17), history (2), summary (3), config (5), stats (7), exit (18),
+ * telemetry (11). Everything else (console output, metric definitions, artifacts...) is stepped over.
  */
 export interface KeyedValue {
   /** `key`, or `nested_key` when the value sits inside nested dicts */
@@ -23,6 +24,7 @@ export interface OfflineRunRecord {
   tags: string[];
   config: KeyedValue[];
   startTime?: Timestamp;
+  telemetry?: Telemetry;
 }
 
 export type OfflineRecord =
@@ -32,6 +34,7 @@ export type OfflineRecord =
   | { kind: 'config'; update: KeyedValue[]; remove: string[][] }
   | { kind: 'stats'; items: KeyedValue[]; timestamp?: Timestamp }
   | { kind: 'exit'; exitCode: number }
+  | { kind: 'telemetry'; telemetry: Telemetry }
   | { kind: 'other' };
 
 const sub = (f: Field) => fields(f.bytes ?? new Uint8Array());
@@ -88,6 +91,7 @@ function runRecord(f: Field): OfflineRunRecord {
     else if (g.no === 10) r.tags.push(text(g));
     else if (g.no === 4) r.config = updates(g).update;
     else if (g.no === 17) r.startTime = timestamp(g);
+    else if (g.no === 19) r.telemetry = decodeTelemetry(g.bytes ?? new Uint8Array());
   }
   return r;
 }
@@ -120,6 +124,8 @@ export function decodeRecord(buf: Uint8Array): OfflineRecord {
         }
         return { kind: 'stats', items, timestamp: ts };
       }
+      case 11:
+        return { kind: 'telemetry', telemetry: decodeTelemetry(f.bytes ?? new Uint8Array()) };
       case 18: {
         let exitCode = 0;
         for (const g of sub(f)) if (g.no === 1 && g.type === 0) exitCode = Number(BigInt.asIntN(32, g.varint ?? 0n));

@@ -5,6 +5,7 @@ import type { Readable } from 'node:stream';
 import { SourceError } from '../mlflow/source.js';
 import { ProtobufError } from '../tensorboard/protobuf.js';
 import { decodeRecord, elapsed, seconds, type KeyedValue, type Timestamp } from './offline-record.js';
+import { mergeTelemetry, type Telemetry } from './offline-telemetry.js';
 import { readRecordLog } from './record-log.js';
 import type { WandbSrcFile, WandbSrcRun } from './server-source.js';
 
@@ -94,6 +95,14 @@ function removePath(target: Record<string, unknown>, path: string[]): void {
   if (at && typeof at === 'object') delete (at as Record<string, unknown>)[path[path.length - 1]];
 }
 
+/** What the client's sender adds under `_wandb` from the telemetry, as a synced run has it. */
+function addInternal(config: Record<string, unknown>, t: Telemetry): void {
+  const internal = (config._wandb && typeof config._wandb === 'object' ? config._wandb : (config._wandb = {})) as Record<string, unknown>;
+  if (typeof t['5'] === 'string') internal.cli_version ??= t['5'];
+  if (typeof t['4'] === 'string') internal.python_version ??= t['4'];
+  internal.t = t;
+}
+
 function apply(target: Record<string, unknown>, items: KeyedValue[]): void {
   for (const it of items) setPath(target, it.path, JSON.parse(it.valueJson));
 }
@@ -111,6 +120,7 @@ async function readRun(folder: string): Promise<OfflineRun> {
   let start: Timestamp | undefined;
   let last: number | undefined;
   let exitCode: number | undefined;
+  let telemetry: Telemetry | undefined;
   for (const [i, buf] of log.records.entries()) {
     let rec;
     try {
@@ -121,6 +131,7 @@ async function readRun(folder: string): Promise<OfflineRun> {
         Object.assign(run, { group: r.group || null, jobType: r.jobType || null, host: r.host || null, tags: r.tags });
         apply(config, r.config);
         start = r.startTime;
+        if (r.telemetry) telemetry = mergeTelemetry(telemetry ?? {}, r.telemetry);
       } else if (rec.kind === 'history') {
         const row: Record<string, unknown> = {};
         apply(row, rec.items);
@@ -139,7 +150,8 @@ async function readRun(folder: string): Promise<OfflineRun> {
         Object.assign(row, { _wandb: true, _timestamp: ts && seconds(ts), _runtime: start && ts && elapsed(start, ts) });
         if (ts) last = Math.max(last ?? 0, seconds(ts));
         run.eventLines.push(JSON.stringify(row));
-      } else if (rec.kind === 'exit') exitCode = rec.exitCode;
+      } else if (rec.kind === 'telemetry') telemetry = mergeTelemetry(telemetry ?? {}, rec.telemetry);
+      else if (rec.kind === 'exit') exitCode = rec.exitCode;
     } catch (err) {
       if (!(err instanceof ProtobufError || err instanceof SyntaxError)) throw err;
       damage = `${file}: record ${i + 1} unreadable (${err.message})`;
@@ -147,6 +159,7 @@ async function readRun(folder: string): Promise<OfflineRun> {
     }
   }
   if (!run.name) throw new SourceError(`${file}: no run record${damage ? ` (${damage})` : ''}`);
+  if (telemetry) addInternal(config, telemetry);
   // W&B's server keeps config values as {value, desc}: the shape UpsertBucket receives.
   run.config = JSON.stringify(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, { desc: null, value: v }])));
   run.summaryMetrics = JSON.stringify(summary);
