@@ -165,7 +165,7 @@ describe('server endpoints', () => {
   });
 
   it('answers unimplemented families with 501 NOT_IMPLEMENTED', async () => {
-    for (const path of ['/api/2.0/mlflow/webhooks', '/api/3.0/mlflow/traces/calculate-filter-correlation', '/api/3.0/mlflow/traces/link-prompts', '/api/3.0/mlflow/scorers/online-config']) {
+    for (const path of ['/api/2.0/mlflow/webhooks', '/api/3.0/mlflow/label-schemas/create', '/api/3.0/mlflow/scorers/online-config']) {
       const res = await t.api.post(path).send({});
       expect(res.status, path).toBe(501);
       expect(res.body.error_code).toBe('NOT_IMPLEMENTED');

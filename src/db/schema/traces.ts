@@ -90,3 +90,18 @@ export const traceRunLinks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.traceId, t.runId] }), index('trace_run_links_run_idx').on(t.runId)],
 );
+
+/**
+ * Prompt versions used inside a trace (LinkPromptsToTrace, sent by the client after exporting a
+ * trace that loaded a prompt), as `name/version`: `search_traces(filter_string="prompt = 'name/1'")`.
+ */
+export const tracePromptLinks = pgTable(
+  'trace_prompt_links',
+  {
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    prompt: text('prompt').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.prompt] }), index('trace_prompt_links_prompt_idx').on(t.prompt)],
+);

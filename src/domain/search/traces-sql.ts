@@ -32,6 +32,7 @@ export const TRACE_SEARCH_DIALECT: SearchDialect = {
       client_request_id: { key: 'client_request_id', type: 'string', ops: TEXT_OPS },
       name: { key: 'name', type: 'string', ops: TEXT_OPS },
       run_id: { key: 'run_id', type: 'string', ops: ['=', '!=', 'IN', 'NOT IN'] },
+      prompt: { key: 'prompt', type: 'string', ops: ['='] },
     },
   },
   orderBy: {
@@ -65,7 +66,15 @@ function keyValueCondition(table: 'trace_tags' | 'trace_metadata', key: string, 
   return sql`EXISTS (${base} AND ${predicate(sql.raw('kv.value'), c.op, c.operand, 'text')})`;
 }
 
+// `prompt = 'name/version'`: the prompt versions linked to the trace (LinkPromptsToTrace).
+function promptCondition(c: Comparison): SQL {
+  const value = c.operand.kind === 'string' ? c.operand.value : '';
+  if (value.split('/').length !== 2) throw invalidParam(`Invalid prompts filter value '${value.slice(0, 200)}'. Expected format: prompt = "name/version"`);
+  return sql`EXISTS (SELECT 1 FROM trace_prompt_links p WHERE p.trace_id = t.trace_id AND p.prompt = ${value})`;
+}
+
 function traceCondition(c: Comparison): SQL {
+  if (c.entity === 'attribute' && c.key === 'prompt') return promptCondition(c);
   if (c.entity === 'tag') return keyValueCondition('trace_tags', c.key, c);
   if (c.entity === 'metadata') return keyValueCondition('trace_metadata', c.key, c);
   const virtual = lookup(VIRTUAL, c.key);
@@ -87,6 +96,25 @@ function orderColumn(key: string): SQL {
   return sql.raw(column.sql);
 }
 
+const inExperiments = (ids: number[]) => sql`t.experiment_id = ANY(${`{${ids.join(',')}}`}::bigint[])`;
+/** A filter as one SQL condition on `traces t` (TRUE when it is empty). */
+const filterCondition = (filter: string | undefined) => {
+  const conditions = parseFilter(filter, TRACE_SEARCH_DIALECT).map(traceCondition);
+  return conditions.length ? sql`(${sql.join(conditions, sql` AND `)})` : sql`TRUE`;
+};
+
+/**
+ * The four counts of CalculateTraceFilterCorrelation in one pass: the traces of the experiments
+ * matching the base filter (all of them without one), and among those the ones matching each filter
+ * and both.
+ */
+export function traceCorrelationQuery(input: { experimentIds: number[]; filter1: string; filter2: string; baseFilter?: string }): SQL {
+  const [f1, f2, base] = [filterCondition(input.filter1), filterCondition(input.filter2), filterCondition(input.baseFilter)];
+  return sql`SELECT count(*) AS total, count(*) FILTER (WHERE m.f1) AS f1, count(*) FILTER (WHERE m.f2) AS f2,
+      count(*) FILTER (WHERE m.f1 AND m.f2) AS joint
+    FROM (SELECT ${f1} AS f1, ${f2} AS f2 FROM traces t WHERE ${inExperiments(input.experimentIds)} AND ${base}) m`;
+}
+
 /** The trace rows (with artifact_location) matching a search, in order: by default newest first. */
 export function traceSearchQuery(input: { experimentIds: number[]; filter?: string; orderBy?: string[]; offset: number; limit: number }): SQL {
   checkPage(input.offset, input.limit);
@@ -95,7 +123,7 @@ export function traceSearchQuery(input: { experimentIds: number[]; filter?: stri
   const order = terms.map((o) => sql`${orderColumn(o.key)} ${direction(o.ascending)} NULLS LAST`);
   if (!terms.some((o) => o.key === 'request_time')) order.push(sql`t.request_time DESC`);
   order.push(sql`t.trace_id ASC`);
-  const where = [sql`t.experiment_id = ANY(${`{${input.experimentIds.join(',')}}`}::bigint[])`, ...conditions];
+  const where = [inExperiments(input.experimentIds), ...conditions];
   return sql`SELECT t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,
       t.request_preview, t.response_preview, t.artifact_location
     FROM traces t WHERE ${sql.join(where, sql` AND `)}

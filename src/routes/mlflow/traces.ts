@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { getTraceInfo, searchTraces } from '../../domain/traces/read.js';
 import { deleteTraces, deleteTraceTag, experimentOfLocation, setTraceTag, startTrace } from '../../domain/traces/write.js';
 import { batchGetTraceInfos, batchGetTraces, getTraceWithSpans, linkTracesToRun, MAX_BATCH_GET } from '../../domain/traces/spans.js';
+import { linkPromptsToTrace, MAX_PROMPT_LINKS, traceFilterCorrelation } from '../../domain/traces/prompt-links.js';
 import { traceInfoV2 } from '../../domain/traces/wire.js';
 import { bool, int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
@@ -117,6 +118,36 @@ export function traceRoutes(r: Router): void {
       },
     });
   }
+  for (const version of ['2.0', '3.0'] as const) {
+    defineRoute(r, {
+      method: 'post', path: '/mlflow/traces/link-prompts', version, access: 'experiment:edit', tag,
+      summary: `Record up to ${MAX_PROMPT_LINKS} prompt versions a trace used, so search_traces("prompt = 'name/version'") finds it`,
+      input: z.object({
+        trace_id: requiredString,
+        prompt_versions: z.array(z.object({ name: z.string().optional(), version: z.string().optional() })),
+      }),
+      output: empty,
+      handle: async (deps, input) => {
+        await linkPromptsToTrace(deps, input.trace_id, input.prompt_versions);
+        return {};
+      },
+    });
+  }
+  defineRoute(r, {
+    method: 'post', path: '/mlflow/traces/calculate-filter-correlation', version: '3.0', access: 'experiment:read', tag,
+    summary: 'How strongly two trace filters co-occur in experiments (NPMI, unsmoothed and smoothed, with the counts)',
+    input: z.object({
+      experiment_ids: repeated(z.string()),
+      filter_string1: requiredString,
+      filter_string2: requiredString,
+      base_filter: z.string().optional(),
+    }),
+    output: z.object({
+      npmi: z.number().optional(), npmi_smoothed: z.number().optional(),
+      filter1_count: z.number(), filter2_count: z.number(), joint_count: z.number(), total_count: z.number(),
+    }),
+    handle: (deps, input) => traceFilterCorrelation(deps, input),
+  });
   definePathRoute(r, {
     method: 'get', path: '/mlflow/traces/{trace_id}', version: '3.0', access: 'experiment:read', tag,
     summary: "Get a trace's info (its spans are the traces.json at its artifact location)",

@@ -264,6 +264,18 @@ DATASETS = [
     {"id": "ds.delete.again", "method": "DELETE", "path": f"{A3}/datasets/<<ds>>", **SHORT},
 ]
 
+# Trace analysis calls the client and MLflow's UI make without trace ids of their own: the filter
+# correlation over an experiment (no traces: undefined NPMI, written "NaN"), prompt links to a trace
+# that does not exist, and the prompt filter's grammar.
+TRACE_ANALYSIS = [
+    _post("ta.exp", f"{A2}/experiments/create", {"name": "diff-ta-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("ta.correlation.empty", f"{A3}/traces/calculate-filter-correlation", {"experiment_ids": ["<<exp>>"], "filter_string1": "tags.env = 'prod'", "filter_string2": "status = 'OK'"}),
+    _post("ta.correlation.base", f"{A3}/traces/calculate-filter-correlation", {"experiment_ids": ["<<exp>>"], "filter_string1": "tags.env = 'prod'", "filter_string2": "status = 'OK'", "base_filter": "timestamp_ms > 0"}),
+    _post("ta.correlation.no-filter", f"{A3}/traces/calculate-filter-correlation", {"experiment_ids": ["<<exp>>"], "filter_string1": "tags.env = 'prod'"}),
+    _post("ta.link-prompts.missing-trace", f"{A2}/traces/link-prompts", {"trace_id": "tr-0123456789abcdef0123456789abcdef", "prompt_versions": [{"name": "p", "version": "1"}]}),
+    _post("ta.search.prompt", f"{A3}/traces/search", {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "<<exp>>"}}], "filter": "prompt = 'p/1'"}),
+]
+
 FAMILIES = {
     "experiments": EXPERIMENTS,
     "runs": RUNS,
@@ -273,4 +285,5 @@ FAMILIES = {
     "ui-support": UI_SUPPORT,
     "scorers": SCORERS,
     "datasets": DATASETS,
+    "trace-analysis": TRACE_ANALYSIS,
 }
