@@ -132,10 +132,24 @@ describe('moving a run', () => {
     expect(clash.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining("W&B run with id 'r1'") });
     expect(await wandbRun(pb, 'r1')).toEqual({ name: 'r1' });
 
+    // A sweep's trial stays with its sweep.
+    const sweep = await graphql('mutation($e: String, $p: String, $c: String) { upsertSweep(input: {entityName: $e, projectName: $p, config: $c}) { sweep { name } } }', {
+      e: bob, p: pa, c: 'method: grid\nparameters:\n  a: {values: [1, 2]}\n',
+    });
+    const sweepName = sweep.body.data.upsertSweep.sweep.name as string;
+    const trialRes = await graphql('mutation($e: String, $p: String, $s: String) { upsertBucket(input: {entityName: $e, modelName: $p, name: "trial1", sweep: $s}) { bucket { id } } }', { e: bob, p: pa, s: sweepName });
+    expect(trialRes.body.errors).toBeUndefined();
+    const trial = (await post('/api/2.0/mlflow/runs/search', as(bob), { experiment_ids: [await idOf(pa)], filter: "tags.`wandb.run_id` = 'trial1'" })).body.runs[0].info.run_id as string;
+    expect((await move(as(bob), trial, await idOf(pb))).body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining(`sweep '${sweepName}'`) });
+    expect(await wandbRun(pa, 'trial1')).toEqual({ name: 'trial1' });
+
     // Into an experiment no W&B client used yet: the run's entity, the experiment's name.
     const plain = uniqueName('plain');
     const plainId = await newExperiment(plain);
     expect((await move(as(bob), r1, plainId)).body).toEqual({ experiment_id: plainId, entity: bob, project: plain });
     expect(await wandbRun(plain, 'r1')).toEqual({ name: 'r1' });
+    // ... claimed for that entity: another entity using the name later gets `<entity>/plain`.
+    const projects = await graphql('query($e: String) { models(entityName: $e) { edges { node { name } } } }', { e: bob });
+    expect(projects.body.data.models.edges.map((e: { node: { name: string } }) => e.node.name)).toContain(plain);
   });
 });
