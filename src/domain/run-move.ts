@@ -37,6 +37,8 @@ async function wandbTarget(tx: Orm, dest: Experiment, run: WandbRun): Promise<{ 
     if (err instanceof MlflowError) throw invalidParam(`Experiment '${dest.name.slice(0, 130)}' has no W&B project name, so W&B run '${run.name}' cannot move into it`);
     throw err;
   }
+  // The lock ensureProject claims names under, so a racing first use cannot claim it as well.
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`wandb-project:${dest.name}`}))`);
   await tx.execute(sql`insert into wandb_projects (entity, name, experiment_id) values (${run.entity}, ${dest.name}, ${destId}) on conflict do nothing`);
   const claimed = await rows(tx, sql`select 1 from wandb_projects where entity = ${run.entity} and name = ${dest.name} and experiment_id = ${destId}`);
   if (!claimed.length) throw invalidParam(`W&B project '${run.entity}/${dest.name}' is another experiment, so W&B run '${run.name}' cannot move into experiment ${destId}`);
