@@ -4,7 +4,7 @@ import { MlflowError } from '../errors.js';
 import { effectivePermission, type ResourceKind } from './grants.js';
 import { allows, type Need } from './permissions.js';
 import { ANONYMOUS, type Principal } from './principal.js';
-import { experimentOfArtifactKey, experimentsOf, registeredModelsOf, type Input } from './resources.js';
+import { experimentOfArtifact, experimentsOf, registeredModelsOf, type Input } from './resources.js';
 
 /**
  * A route's access policy, declared next to its definition. A closed set:
@@ -15,7 +15,8 @@ import { experimentOfArtifactKey, experimentsOf, registeredModelsOf, type Input 
  * - `experiment:<need>`: the experiment(s) the input names (experiment_id, run_id/run_uuid,
  *   run_ids, model_id of a logged model, experiment_name), see resources.ts;
  * - `model:<need>`: the registered model named by `name`;
- * - `artifact:<need>`: the experiment an mlflow-artifacts path starts with (the route passes the key).
+ * - `artifact:<need>`: the experiment an mlflow-artifacts path starts with, or its run's (the route
+ *   passes the key; see experimentOfArtifact).
  * <need> is read, edit or manage (deletes are manage, as in MLflow).
  */
 export type Access =
@@ -67,7 +68,7 @@ export async function authorize(deps: Deps, p: Principal, access: Access, input:
   if (access === 'admin') throw permissionDenied('only an admin may do this');
   const [family, need] = access.split(':') as ['experiment' | 'model' | 'artifact', Need];
   if (family === 'artifact') {
-    const exp = artifactKey === undefined ? undefined : experimentOfArtifactKey(artifactKey);
+    const exp = artifactKey === undefined ? undefined : await experimentOfArtifact(deps, artifactKey);
     if (exp === undefined) throw permissionDenied('artifacts outside an experiment are for admins only');
     return check(deps, p, 'experiment', [exp], need);
   }

@@ -3,6 +3,7 @@ import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
 import { textArray } from '../lib/pg-array.js';
+import { proxiedKeyOf } from '../domain/artifacts-location.js';
 import { linkedExperimentsOf } from '../domain/genai/dataset-links.js';
 import { findProject } from '../domain/wandb/projects.js';
 
@@ -137,6 +138,24 @@ export async function registeredModelsOf(deps: Deps, input: Input): Promise<numb
 export function experimentOfArtifactKey(key: string): number | undefined {
   const first = key.split('/')[0];
   return isId(first) ? Number(first) : undefined;
+}
+
+/**
+ * The experiment whose permissions guard an mlflow-artifacts path: the run's, for a path under a
+ * run's artifact root (`<experiment_id>/<run_id>/…`), since a run moved to another experiment
+ * keeps its files where they are (docs/teams.md#moving-runs); else the path's first segment.
+ */
+export async function experimentOfArtifact(deps: Deps, key: string): Promise<number | undefined> {
+  const [first, runId] = key.split('/');
+  const byPath = experimentOfArtifactKey(key);
+  if (byPath === undefined || runId === undefined || !/^[0-9a-f]{32}$/.test(runId)) return byPath;
+  const run = (await rows<{ experiment_id: string | number; artifact_uri: string }>(
+    deps.db,
+    sql`select experiment_id, artifact_uri from runs where run_id = ${runId}`,
+  ))[0];
+  // Only the run's own root: a path merely naming a run id elsewhere stays its experiment's.
+  const root = run && proxiedKeyOf(run.artifact_uri);
+  return root !== undefined && (root === `${first}/${runId}` || root.startsWith(`${first}/${runId}/`)) ? Number(run.experiment_id) : byPath;
 }
 
 /** The id of an existing experiment (deleted ones too), or a 404 (permission endpoints). */

@@ -2,10 +2,10 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../db/connect.js';
 
 // The activity record of runs (docs/teams.md#activity): who created a run and who changed its
-// tags, notes or stage, from either client. Written beside the change it records, by the route
-// that knows the caller; read by the run page and an experiment's activity list.
+// tags, notes or stage, or moved it, from either client. Written beside the change it records, by
+// the route that knows the caller; read by the run page and an experiment's activity list.
 
-export type ActivityKind = 'created' | 'tags' | 'notes' | 'stage';
+export type ActivityKind = 'created' | 'tags' | 'notes' | 'stage' | 'moved';
 
 export interface ActivityEvent {
   run_id: string;

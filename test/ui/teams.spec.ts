@@ -205,3 +205,51 @@ test('the run page shows who created the run and who changed it; the experiment 
   await shoot(page, 'experiment-activity');
   await context.close();
 });
+
+test('a run moves to another project from its page and from the runs table; a refusal shows the reason', async ({ browser }) => {
+  // dave's own scratch experiment (he manages it) and his team's speech project (he created it).
+  const scratch = (await call(DAVE, 'api/2.0/mlflow/experiments/create', { name: 'dave-scratch' })).experiment_id as string;
+  const speech = ((await (await fetch(`${url}/api/2.0/mlflow/experiments/get-by-name?experiment_name=speech`, { headers: { Authorization: basic(DAVE) } })).json()).experiment
+    .experiment_id) as string;
+  const runOf = async (name: string) => ((await call(DAVE, 'api/2.0/mlflow/runs/create', { experiment_id: scratch, run_name: name })).run as { info: { run_id: string } }).info.run_id;
+  const misfiled = await runOf('misfiled');
+  const [b1, b2] = [await runOf('batch-1'), await runOf('batch-2')];
+  const experimentOf = async (id: string) =>
+    (await (await fetch(`${url}/api/2.0/mlflow/runs/get?run_id=${id}`, { headers: { Authorization: basic(DAVE) } })).json()).run.info.experiment_id as string;
+
+  const context = await browser.newContext({ httpCredentials: DAVE });
+  const page = await context.newPage();
+  await page.goto(`${url}/#/experiments/${scratch}/runs/${misfiled}`);
+  await page.getByRole('button', { name: 'Move to project…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Move run to project' });
+  const choice = dialog.getByLabel('Destination project');
+  // The list is what dave may read, without the run's own experiment; detector is only READ for him.
+  await expect(choice.getByRole('option', { name: 'speech' })).toHaveCount(1);
+  await expect(choice.getByRole('option', { name: 'dave-scratch' })).toHaveCount(0);
+  await choice.selectOption({ label: 'detector' });
+  await dialog.getByRole('button', { name: 'Move' }).click();
+  await expect(dialog.getByText(/Permission denied: edit access to experiment/)).toBeVisible();
+  expect(await experimentOf(misfiled)).toBe(scratch);
+  await choice.selectOption({ label: 'speech' });
+  // A modal dialog blocks the theme toggle that shoot() uses: one picture, in the current theme.
+  await page.screenshot({ path: path.resolve(import.meta.dirname, '../../test-results/screens/run-move-dialog.png') });
+  await dialog.getByRole('button', { name: 'Move' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page).toHaveURL(new RegExp(`#/experiments/${speech}/runs/${misfiled}`));
+  await expect(page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'speech' })).toBeVisible();
+  await expect(page.getByTestId('activity-moved')).toContainText('dave');
+  await expect(page.getByTestId('activity-moved')).toContainText('from dave-scratch');
+  expect(await experimentOf(misfiled)).toBe(speech);
+
+  // Two runs at once from the runs table.
+  await page.goto(`${url}/#/experiments/${scratch}`);
+  for (const name of ['batch-1', 'batch-2']) await page.getByRole('row', { name: new RegExp(name) }).getByRole('checkbox').check();
+  await page.getByTestId('bulk-bar').getByRole('button', { name: 'Move…' }).click();
+  const bulk = page.getByRole('dialog', { name: 'Move 2 runs to project' });
+  await bulk.getByLabel('Destination project').selectOption({ label: 'speech' });
+  await bulk.getByRole('button', { name: 'Move' }).click();
+  await expect(bulk).toHaveCount(0);
+  await expect(page.getByRole('row', { name: /batch-1/ })).toHaveCount(0);
+  expect([await experimentOf(b1), await experimentOf(b2)]).toEqual([speech, speech]);
+  await context.close();
+});

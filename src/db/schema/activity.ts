@@ -3,7 +3,8 @@ import { runs } from './runs.js';
 
 /**
  * Who did what to a run, and when (docs/teams.md#activity): `created`, `tags`, `notes`, `stage`
- * (deleted or restored). `username` is null when nobody is known (accounts off and an MLflow call).
+ * (deleted or restored), `moved` (to another experiment; detail: the one it left). `username` is
+ * null when nobody is known (accounts off and an MLflow call).
  * Kept apart from the run's tags so that MLflow's and W&B's views of a run stay exactly theirs.
  */
 export const runActivity = pgTable(

@@ -8,9 +8,9 @@ import { boundedInt, tag } from './schemas.js';
 const eventOut = z.object({
   run_id: z.string(),
   run_name: z.string().optional(),
-  kind: z.enum(['created', 'tags', 'notes', 'stage']),
+  kind: z.enum(['created', 'tags', 'notes', 'stage', 'moved']),
   username: z.string().nullable().openapi({ description: 'null when nobody is known (accounts off and an MLflow call)' }),
-  detail: z.string().nullable().openapi({ description: 'For stage: deleted or restored' }),
+  detail: z.string().nullable().openapi({ description: 'For stage: deleted or restored; for moved: the name of the experiment the run left' }),
   at: z.number().int(),
 });
 

@@ -1,5 +1,6 @@
 import type { Router } from '../define.js';
 import { activityRoutes } from './activity.js';
+import { runMoveRoutes } from './run-move.js';
 import { runPageRoutes } from './run-page.js';
 import { runTableRoutes } from './runs.js';
 import { seriesRoutes } from './series.js';
@@ -12,4 +13,5 @@ export function uiRoutes(r: Router): void {
   runPageRoutes(r);
   wandbLinkRoutes(r);
   activityRoutes(r);
+  runMoveRoutes(r);
 }

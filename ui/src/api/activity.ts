@@ -1,11 +1,11 @@
 import { get } from './client';
 
-// Who created runs and who changed their tags, notes or stage (docs/teams.md#activity).
+// Who created runs and who changed their tags, notes or stage or moved them (docs/teams.md#activity).
 
 export interface ActivityEvent {
   run_id: string;
   run_name?: string;
-  kind: 'created' | 'tags' | 'notes' | 'stage';
+  kind: 'created' | 'tags' | 'notes' | 'stage' | 'moved';
   username: string | null;
   detail: string | null;
   at: number;
@@ -19,5 +19,6 @@ export const experimentActivity = (experimentId: string) =>
 export function describe(e: ActivityEvent): string {
   if (e.kind === 'created') return 'created the run';
   if (e.kind === 'stage') return e.detail === 'restored' ? 'restored the run' : 'deleted the run';
+  if (e.kind === 'moved') return `moved the run here from ${e.detail ?? 'another experiment'}`;
   return `changed the ${e.kind}`;
 }

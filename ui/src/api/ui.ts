@@ -97,3 +97,7 @@ export async function fetchText(url: string, maxBytes = 2 * 1024 * 1024): Promis
   const truncated = buf.byteLength > maxBytes;
   return { text: new TextDecoder().decode(truncated ? buf.slice(0, maxBytes) : buf), truncated };
 }
+
+/** Moves a run to another experiment (W&B: project); a W&B run answers its new entity/project. */
+export const moveRun = (runId: string, experimentId: string) =>
+  post<{ experiment_id: string; entity?: string; project?: string }>('2.0/cairn/runs/move', { run_id: runId, experiment_id: experimentId });

@@ -1,5 +1,6 @@
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { getExperiment, getRun } from '../api/mlflow';
+import { moveRun } from '../api/ui';
 import { runName, tagValue } from '../api/types';
 import type { ChartRun } from '../charts/metric-chart';
 import { colorAt } from '../charts/palette';
@@ -8,7 +9,8 @@ import { PageHeader } from '../components/shell';
 import { ErrorBox, Loading, StatusBadge } from '../components/states';
 import { fmtDuration, fmtTime } from '../format';
 import { useAsync } from '../hooks';
-import { href, setQuery } from '../router';
+import { href, navigate, setQuery } from '../router';
+import { MoveRunsDialog } from './move-runs';
 import { ArtifactsTab } from './run/artifacts';
 import { TraceList } from './traces/trace-list';
 import '../styles/traces.css';
@@ -51,6 +53,7 @@ export function RunPage({ experimentId, runId, query = new URLSearchParams() }: 
     [runId],
   );
   const exp = useAsync(() => getExperiment(experimentId), [experimentId]);
+  const [moving, setMoving] = useState(false);
   const running = run.data?.info.status === 'RUNNING';
   useEffect(() => {
     if (!running) return;
@@ -93,11 +96,30 @@ export function RunPage({ experimentId, runId, query = new URLSearchParams() }: 
           </span>
         }
         actions={
-          <a className="btn" href={href('/compare', { runs: runId })} title="Open in compare, then add runs from the runs table">
-            Compare…
-          </a>
+          <>
+            <a className="btn" href={href('/compare', { runs: runId })} title="Open in compare, then add runs from the runs table">
+              Compare…
+            </a>
+            {r.info.lifecycle_stage !== 'deleted' && (
+              <button className="btn" onClick={() => setMoving(true)} title="Move this run to another experiment (W&B project)">
+                Move to project…
+              </button>
+            )}
+          </>
         }
       />
+      {moving && (
+        <MoveRunsDialog
+          count={1}
+          fromIds={[r.info.experiment_id]}
+          onClose={() => setMoving(false)}
+          onMove={async (dest) => {
+            await moveRun(runId, dest);
+            run.reload();
+            navigate(`/experiments/${dest}/runs/${runId}`);
+          }}
+        />
+      )}
       <div className="facts" data-testid="run-facts">
         <span><span className="fact-label">Started</span> {fmtTime(r.info.start_time)}</span>
         <span><span className="fact-label">Duration</span> {fmtDuration(r.info.start_time, r.info.end_time, running)}</span>

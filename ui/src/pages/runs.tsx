@@ -3,8 +3,10 @@ import { deleteRun, getExperiment, restoreRun, setRunTag, type ViewType } from '
 import { FormDialog } from '../components/modal';
 import { PageHeader } from '../components/shell';
 import { Empty, ErrorBox, Loading } from '../components/states';
+import { moveRun } from '../api/ui';
 import { useAsync } from '../hooks';
 import { ExperimentTabs } from './experiment-tabs';
+import { MoveRunsDialog } from './move-runs';
 import { href, setQuery, useLocation } from '../router';
 import { useColumnKeys } from '../runs-table/column-keys';
 import { ColumnPicker } from '../runs-table/column-picker';
@@ -85,7 +87,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
   const groupBy = parseGroup(query.get('group'));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [active, setActive] = useState(-1);
-  const [dialog, setDialog] = useState<'tag' | 'delete' | 'restore'>();
+  const [dialog, setDialog] = useState<'tag' | 'delete' | 'restore' | 'move'>();
   useEffect(() => setActive(-1), [runsQuery]);
 
   useEffect(() => {
@@ -175,6 +177,7 @@ export function RunsPage({ experimentIds }: { experimentIds: string[] }) {
           <strong>{selected.size} selected</strong>
           <a className="btn btn-sm btn-primary" href={compareHref}>Compare</a>
           <button className="btn btn-sm" onClick={() => setDialog('tag')}>Add tag</button>
+          {view === 'active' && <button className="btn btn-sm" onClick={() => setDialog('move')}>Move…</button>}
           {view !== 'deleted' && <button className="btn btn-sm" onClick={() => setDialog('delete')}>Delete</button>}
           {view !== 'active' && <button className="btn btn-sm" onClick={() => setDialog('restore')}>Restore</button>}
           <button className="btn btn-sm btn-ghost" onClick={() => setSelected(new Set())}>Clear</button>
@@ -238,6 +241,9 @@ r.log({'loss': 0.5}); r.finish()"`}</pre>
           onClose={() => setDialog(undefined)}
           onSubmit={(v) => bulk((id) => setRunTag(id, v.key, v.value))}
         />
+      )}
+      {dialog === 'move' && (
+        <MoveRunsDialog count={selected.size} fromIds={multi ? [] : experimentIds} onClose={() => setDialog(undefined)} onMove={(dest) => bulk((id) => moveRun(id, dest))} />
       )}
       {(dialog === 'delete' || dialog === 'restore') && (
         <FormDialog

@@ -7,11 +7,13 @@ const LABELS: [ActivityEvent['kind'], string][] = [
   ['tags', 'Tags changed by'],
   ['notes', 'Notes changed by'],
   ['stage', 'Stage changed by'],
+  ['moved', 'Moved by'],
 ];
 
 /**
- * Rows of the run's details: who created it and who last changed its tags, notes and stage. Nothing
- * when the record is empty (runs logged before it existed) or the server has no such endpoint.
+ * Rows of the run's details: who created it and who last changed its tags, notes and stage or moved
+ * it. Nothing when the record is empty (runs logged before it existed) or the server has no such
+ * endpoint.
  */
 export function RunActivity({ runId, reload }: { runId: string; reload: unknown }) {
   const events = useAsync(() => runActivity(runId), [runId, reload]);
@@ -25,7 +27,7 @@ export function RunActivity({ runId, reload }: { runId: string; reload: unknown 
           <div key={kind} style={{ display: 'contents' }} data-testid={`activity-${kind}`}>
             <dt>{label}</dt>
             <dd title={fmtTime(e.at)}>
-              {e.username ?? 'unknown'} <span className="muted">· {kind === 'stage' ? `${e.detail} · ` : ''}{fmtAgo(e.at)}</span>
+              {e.username ?? 'unknown'} <span className="muted">· {kind === 'stage' ? `${e.detail} · ` : kind === 'moved' ? `from ${e.detail} · ` : ''}{fmtAgo(e.at)}</span>
             </dd>
           </div>
         );
