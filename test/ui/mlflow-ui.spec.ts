@@ -107,9 +107,11 @@ test("MLflow's UI on Cairn: every page works as on the real mlflow server", asyn
   test.setTimeout(1_200_000);
   for (const pc of PAGES) {
     await test.step(pc.name, async () => {
+      // Both servers at once: most of a visit is waiting for the page to go quiet (up to 20 s on
+      // pages that poll), so visiting them one after the other doubled the spec's time.
       const context = await browser.newContext();
-      const onCairnAll = await visit(await context.newPage(), cairn, pc);
-      const onRealAll = await visit(await context.newPage(), real, pc);
+      const [cairnPage, realPage] = [await context.newPage(), await context.newPage()];
+      const [onCairnAll, onRealAll] = await Promise.all([visit(cairnPage, cairn, pc), visit(realPage, real, pc)]);
       await context.close();
       const broken = brokenOnReal(onRealAll);
       const [onCairn, onReal] = [onCairnAll, onRealAll].map((log) => log.filter((c) => !broken.has(withoutStatus(c))));
