@@ -2,9 +2,9 @@
 // changed its tags, notes and stage, per run and per experiment, for readers of the experiment only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { basicAuth } from '../harness/basic-auth.js';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
-const basicAuth = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const ADMIN = uniqueName('admin');
 const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
 const bob = uniqueName('bob');

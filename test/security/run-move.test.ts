@@ -4,9 +4,9 @@
 // API finds it there, unless the destination already has a W&B run of that id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { basicAuth } from '../harness/basic-auth.js';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
-const basicAuth = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const ADMIN = uniqueName('admin');
 const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
 const bob = uniqueName('bob');

@@ -4,9 +4,9 @@
 // the chosen level, capped by each member's role. Refused calls write nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { basicAuth } from '../harness/basic-auth.js';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
-const basicAuth = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const ADMIN = uniqueName('admin');
 const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
 // vision: alice admin, bob member, carol viewer. audio: dave admin, erin viewer. frank: no team.

@@ -3,10 +3,10 @@
 // calls write nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { basicAuth } from '../harness/basic-auth.js';
 import { UPSERT_BUCKET } from '../integration/wandb-helpers.js';
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
-const basicAuth = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const wandbAuth = (key: string) => `Basic ${Buffer.from(`api:${key}`).toString('base64')}`;
 const ADMIN = uniqueName('admin');
 const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
