@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { preparedRows, type Orm } from '../db/connect.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { preparedRows, rows, type Orm } from '../db/connect.js';
 import { notFound } from '../errors.js';
 import { checkRunId } from './ids.js';
 import { int64Out, type Int64 } from '../lib/int64.js';
@@ -75,16 +75,32 @@ interface LoadedRow {
  */
 export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
   if (!runIds.length) return [];
-  const ids = sql`${textArray(runIds)}::text[]`;
-  const found = await preparedRows<LoadedRow>(
-    db,
-    'cairn_load_runs',
-    sql`with ds as (select i.run_id, json_agg(json_build_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags)
+  // A named prepared statement: its text is fixed, so Postgres parses it once per connection.
+  return hydrated(await preparedRows<LoadedRow>(db, 'cairn_load_runs', hydrationQuery(sql`select ${textArray(runIds)}::text[] as ids`)));
+}
+
+/**
+ * Full runs for a query of run ids (`SELECT r.run_id ... ORDER BY ... LIMIT ...`), in its order, in
+ * the same statement: a search's page costs one round trip, not one for the ids and one for the runs.
+ */
+export async function loadRunsOf(db: Orm, idQuery: SQL): Promise<RunWire[]> {
+  return hydrated(await rows<LoadedRow>(db, hydrationQuery(sql`select coalesce(array_agg(q.run_id), '{}') as ids from (${idQuery}) q`)));
+}
+
+// `page` yields one row holding the ids in order (an array): a CTE used in several places is
+// computed once, and the array is what the per-table probes compare against.
+function hydrationQuery(page: SQL): SQL {
+  const ids = sql`(select ids from page)`;
+  // A join with the ids, not `= any(<the array>)`: Postgres hashes a constant array for `any`, not
+  // one computed in the statement, and 100 ids against 1000 dataset inputs took 2 ms compared one by one.
+  const idSet = sql`(select unnest(ids) from page)`;
+  return sql`with page as (${page}),
+             ds as (select i.run_id, json_agg(json_build_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags)
                                             order by d.name, d.digest)::text as v
-                    from run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id where i.run_id = any(${ids}) group by i.run_id),
-             mi as (select run_id, json_agg(model_id order by model_id)::text as v from run_model_inputs where run_id = any(${ids}) group by run_id),
+                    from run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id where i.run_id in ${idSet} group by i.run_id),
+             mi as (select run_id, json_agg(model_id order by model_id)::text as v from run_model_inputs where run_id in ${idSet} group by run_id),
              mo as (select run_id, json_agg(json_build_array(model_id, step::text) order by step, model_id)::text as v
-                    from run_model_outputs where run_id = any(${ids}) group by run_id)
+                    from run_model_outputs where run_id in ${idSet} group by run_id)
         select r.run_id, r.name, r.user_id, r.status, r.artifact_uri, r.lifecycle_stage, r.experiment_id::text as experiment_id,
                r.start_time::text as start_time, r.end_time::text as end_time,
                (select json_agg(json_build_array(p.key, p.value) order by p.key) from params p where p.run_id = r.run_id)::text as params,
@@ -92,14 +108,18 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
                (select json_agg(json_build_array(m.key, m.value, m.timestamp::text, m.step::text) order by m.key)
                   from latest_metrics m where m.run_id = r.run_id)::text as metrics,
                ds.v as datasets, mi.v as model_inputs, mo.v as model_outputs
-        from unnest(${ids}) as ids(id)
+        from unnest(${ids}) with ordinality as ids(id, ord)
         cross join lateral (select run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id, start_time, end_time
                             from runs where run_id = ids.id offset 0) r
         left join ds on ds.run_id = r.run_id
         left join mi on mi.run_id = r.run_id
-        left join mo on mo.run_id = r.run_id`,
-  );
-  const byId = new Map<string, RunWire>();
+        left join mo on mo.run_id = r.run_id
+        order by ids.ord`;
+}
+
+/** The rows of hydrationQuery (in their order: ids that do not exist are left out) as runs on the wire. */
+function hydrated(found: LoadedRow[]): RunWire[] {
+  const out: RunWire[] = [];
   for (const f of found) {
     const run: RunWire = {
       info: toRunInfo({
@@ -140,12 +160,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
     if (f.model_outputs) {
       run.outputs.model_outputs = (JSON.parse(f.model_outputs) as [string, string][]).map(([model_id, step]) => ({ model_id, step: int64Out(step) }));
     }
-    byId.set(f.run_id, run);
-  }
-  const out: RunWire[] = [];
-  for (const id of runIds) {
-    const run = byId.get(id);
-    if (run) out.push(run);
+    out.push(run);
   }
   return out;
 }

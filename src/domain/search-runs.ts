@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
-import { loadRuns, type RunWire } from './run-read.js';
+import { loadRuns, loadRunsOf, type RunWire } from './run-read.js';
 import {
   adjacentValue,
   keyedFilterCount,
@@ -34,11 +34,21 @@ export async function searchRuns(
   if (!experimentIds.length) return {};
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   // One more id than asked for tells whether another page exists without a count query.
-  const ids = await searchRunIds(deps.db, query, offset, limit + 1);
-  const runs = await loadRuns(deps.db, ids.slice(0, limit).map((r) => r.run_id));
+  const page = await planRunPage(deps.db, query, offset, limit + 1);
+  let runs: RunWire[];
+  let more: boolean;
+  if ('ids' in page) {
+    runs = await loadRuns(deps.db, page.ids.slice(0, limit).map((r) => r.run_id));
+    more = page.ids.length > limit;
+  } else {
+    // The common case: the ids' query and the runs' hydration as one statement.
+    runs = await loadRunsOf(deps.db, page.query);
+    more = runs.length > limit;
+    if (more) runs = runs.slice(0, limit);
+  }
   const out: { runs?: RunWire[]; next_page_token?: string } = {};
   if (runs.length) out.runs = runs;
-  if (ids.length > limit) out.next_page_token = encodeOffsetToken(offset + limit);
+  if (more) out.next_page_token = encodeOffsetToken(offset + limit);
   return out;
 }
 
@@ -50,15 +60,30 @@ export async function searchRunIds(
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
 ): Promise<{ run_id: string }[]> {
+  const page = await planRunPage(db, query, offset, limit, thresholds);
+  return 'ids' in page ? page.ids : rows<{ run_id: string }>(db, page.query);
+}
+
+/**
+ * One page of a run search: its ids when they took several statements to find (tiered or grouped
+ * orderings), else the one query that selects them, for the caller to run (or to embed).
+ */
+async function planRunPage(
+  db: Db,
+  query: RunQuery,
+  offset: number,
+  limit: number,
+  thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const { narrow, probedAll } = await chooseNarrowing(db, query.filter, thresholds);
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
-  if (tiered && (await shortWalk(db, tiered, offset + limit))) return tieredIds(db, narrowed, offset, limit);
+  if (tiered && (await shortWalk(db, tiered, offset + limit))) return { ids: await tieredIds(db, narrowed, offset, limit) };
   if (tiered && tiered.entity !== 'metric' && !narrow && offset + limit <= WALKED_POSITIONS) {
     const grouped = await groupedIds(db, query, tiered, offset, limit, thresholds);
-    if (grouped) return grouped;
+    if (grouped) return { ids: grouped };
   }
-  return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
+  return { query: runSearchQuery({ ...narrowed, offset, limit }) };
 }
 
 // An order is walked (tiered) only when the walk to the page's end reads few rows more than the
