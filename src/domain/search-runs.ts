@@ -78,7 +78,7 @@ async function planRunPage(
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
 ): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query);
-  if (small) return { query: runSearchQuery({ ...query, fenced: true, offset, limit }) };
+  if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   const position = offset + limit;
@@ -172,10 +172,10 @@ export async function chooseNarrowing(
     // At its cap a filter is too common to narrow, whatever another filter's cap.
     const n = counted >= cap ? Infinity : counted;
     if (runs !== null && runs <= small) {
-      // Few runs: walked unless this filter's matches are a short list, which is cheaper still.
+      // Few runs: walked, and a filter with few matching rows hashed into the walk (one statement;
+      // its ids fetched first would be one more round trip, for a walk of few runs anyway).
       if (n > (t.smallScope?.ids ?? 0)) return { probedAll: false, small: true };
-      best = { index, n, comparison };
-      break;
+      return { narrow: { index, form: 'hashed' }, probedAll: false, small: true };
     }
     if (!best || n < best.n) best = { index, n, comparison };
     if (n <= t.ids) break;

@@ -282,9 +282,9 @@ describe('runs search SQL', () => {
     const small = { ...NARROW_THRESHOLDS, smallScope: { runs: 10, ids: 1 } };
     const scope = { experimentIds: [expA, expB], runViewType: 'ALL' as const };
     // Few runs searched: a common filter is walked (no narrowing, no tiers), a rare one (here at most
-    // one matching row) still narrowed to its ids; past smallScope the counts decide as before.
+    // one matching row) hashed into the walk; past smallScope the counts decide as before.
     expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small, scope)).toEqual({ probedAll: false, small: true });
-    expect((await chooseNarrowing(db.orm, "params.model = 'tree'", small, scope)).narrow).toEqual({ index: 0, form: 'ids', runIds: ['r1'] });
+    expect(await chooseNarrowing(db.orm, "params.model = 'tree'", small, scope)).toEqual({ narrow: { index: 0, form: 'hashed' }, probedAll: false, small: true });
     expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", { ...small, smallScope: { runs: 3, ids: 1 } }, scope)).small).toBeUndefined();
     expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small)).small).toBeUndefined();
     const fenced = runSearchQuery({ ...scope, filter: "params.model LIKE '%ree' AND datasets.name = 'iris'", offset: 0, limit: 10, fenced: true });
@@ -296,6 +296,7 @@ describe('runs search SQL', () => {
       [undefined, ['metrics.acc DESC']],
       [undefined, ['tags.team']],
       ["params.model = 'nothing'", ['params.lr']],
+      ["params.model = 'tree' AND tags.team LIKE '%ision'", undefined],
     ];
     for (const [filter, orderBy] of cases) {
       const whole = await search(filter, orderBy, scope);
