@@ -81,6 +81,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
  * where a round trip costs nothing, loadRuns is the better choice.
  */
 export async function loadRunsOf(db: Orm, idQuery: SQL): Promise<RunWire[]> {
+  // array_agg over an ordered subquery keeps its order (Postgres documents this for aggregates).
   return hydrated(await rows<LoadedRow>(db, hydrationQuery(sql`select coalesce(array_agg(q.run_id), '{}') as ids from (${idQuery}) q`, 'per-run')));
 }
 
