@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { preparedRows, type Orm } from '../db/connect.js';
+import { sql, type SQL } from 'drizzle-orm';
+import { preparedRows, rows, type Orm } from '../db/connect.js';
 import { notFound } from '../errors.js';
 import { checkRunId } from './ids.js';
 import { int64Out, type Int64 } from '../lib/int64.js';
@@ -63,43 +63,79 @@ interface LoadedRow {
 }
 
 /**
- * Full runs in the order of `runIds`; ids that do not exist are left out. One query, one row per run:
- * the run's columns and each of its parts (params, tags, latest metrics, dataset and model inputs,
- * model outputs) as a JSON array built by Postgres. The three big tables are probed run by run
- * through their (run_id, ...) keys; the three that are usually small or empty are read once per
- * page, grouped by run: a per-run probe of a small table is a sequential scan, and each scan asks the
- * file system for the table's size (a third of an embedded search's time went to fstat). A page of 1000
- * runs is 1000 rows instead of ~12,000 (parsing rows field by field was most of the time), one
- * round trip, and the same plan whatever the size of the tables. int64 values travel as strings so
- * that none loses digits; non-finite doubles arrive as the strings "NaN", "Infinity", "-Infinity".
+ * Full runs in the order of `runIds`; ids that do not exist are left out. One query (hydrationQuery):
+ * a page of 1000 runs is 1000 rows instead of ~12,000 (parsing rows field by field was most of the
+ * time), one round trip, and the same plan whatever the size of the tables. int64 values travel as
+ * strings so that none loses digits; non-finite doubles arrive as the strings "NaN", "Infinity", "-Infinity".
  */
 export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
   if (!runIds.length) return [];
-  const ids = sql`${textArray(runIds)}::text[]`;
-  const found = await preparedRows<LoadedRow>(
-    db,
-    'cairn_load_runs',
-    sql`with ds as (select i.run_id, json_agg(json_build_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags)
-                                            order by d.name, d.digest)::text as v
-                    from run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id where i.run_id = any(${ids}) group by i.run_id),
-             mi as (select run_id, json_agg(model_id order by model_id)::text as v from run_model_inputs where run_id = any(${ids}) group by run_id),
-             mo as (select run_id, json_agg(json_build_array(model_id, step::text) order by step, model_id)::text as v
-                    from run_model_outputs where run_id = any(${ids}) group by run_id)
+  // A named prepared statement: its text is fixed, so Postgres parses and plans it once per connection.
+  return hydrated(await preparedRows<LoadedRow>(db, 'cairn_load_runs', hydrationQuery(sql`select ${textArray(runIds)}::text[] as ids`, 'grouped')));
+}
+
+/**
+ * Full runs for a query of run ids (`SELECT r.run_id ... ORDER BY ... LIMIT ...`), in its order, in
+ * the same statement: on Postgres a search's page then costs one round trip, not one for the ids and
+ * one for the runs. Its small tables are probed run by run (see hydrationQuery), so for PGlite,
+ * where a round trip costs nothing, loadRuns is the better choice.
+ */
+export async function loadRunsOf(db: Orm, idQuery: SQL): Promise<RunWire[]> {
+  // array_agg over an ordered subquery keeps its order (Postgres documents this for aggregates).
+  return hydrated(await rows<LoadedRow>(db, hydrationQuery(sql`select coalesce(array_agg(q.run_id), '{}') as ids from (${idQuery}) q`, 'per-run')));
+}
+
+/**
+ * One statement, one row per run: the run's columns and each of its parts as a JSON array built by
+ * Postgres. `page` yields one row holding the ids in order (an array). The three big tables are
+ * probed run by run through their (run_id, ...) keys. The three usually small or empty ones (dataset
+ * and model inputs, model outputs) are either 'grouped', read once for the page and grouped by run
+ * (on PGlite a per-run scan of a small table asks the file system for its size each time), or
+ * 'per-run' like the others: a statement that is planned at each call (loadRunsOf) plans in half the
+ * time without the three grouped joins (0.4 against 0.7 ms for an empty page).
+ */
+function hydrationQuery(page: SQL, smallTables: 'grouped' | 'per-run'): SQL {
+  const ids = sql`(select ids from page)`;
+  const grouped = smallTables === 'grouped';
+  const datasets = sql`json_agg(json_build_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags) order by d.name, d.digest)::text`;
+  const datasetRows = sql`run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id`;
+  const modelInputs = sql`json_agg(model_id order by model_id)::text`;
+  const modelOutputs = sql`json_agg(json_build_array(model_id, step::text) order by step, model_id)::text`;
+  // A join with the ids, not `= any(<the array>)`: Postgres hashes a constant array for `any`, not
+  // one computed in the statement (or a generic plan's parameter): 100 ids against 1000 dataset
+  // inputs took 2 ms compared one by one.
+  const idSet = sql`(select unnest(ids) from page)`;
+  const ctes = grouped
+    ? sql`, ds as (select i.run_id, ${datasets} as v from ${datasetRows} where i.run_id in ${idSet} group by i.run_id),
+             mi as (select run_id, ${modelInputs} as v from run_model_inputs where run_id in ${idSet} group by run_id),
+             mo as (select run_id, ${modelOutputs} as v from run_model_outputs where run_id in ${idSet} group by run_id)`
+    : sql``;
+  const smallParts = grouped
+    ? sql`ds.v as datasets, mi.v as model_inputs, mo.v as model_outputs`
+    : sql`(select ${datasets} from ${datasetRows} where i.run_id = r.run_id) as datasets,
+          (select ${modelInputs} from run_model_inputs where run_id = r.run_id) as model_inputs,
+          (select ${modelOutputs} from run_model_outputs where run_id = r.run_id) as model_outputs`;
+  const joins = grouped
+    ? sql`left join ds on ds.run_id = r.run_id left join mi on mi.run_id = r.run_id left join mo on mo.run_id = r.run_id`
+    : sql``;
+  return sql`with page as (${page})${ctes}
         select r.run_id, r.name, r.user_id, r.status, r.artifact_uri, r.lifecycle_stage, r.experiment_id::text as experiment_id,
                r.start_time::text as start_time, r.end_time::text as end_time,
                (select json_agg(json_build_array(p.key, p.value) order by p.key) from params p where p.run_id = r.run_id)::text as params,
                (select json_agg(json_build_array(t.key, t.value) order by t.key) from run_tags t where t.run_id = r.run_id)::text as tags,
                (select json_agg(json_build_array(m.key, m.value, m.timestamp::text, m.step::text) order by m.key)
                   from latest_metrics m where m.run_id = r.run_id)::text as metrics,
-               ds.v as datasets, mi.v as model_inputs, mo.v as model_outputs
-        from unnest(${ids}) as ids(id)
+               ${smallParts}
+        from unnest(${ids}) with ordinality as ids(id, ord)
         cross join lateral (select run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id, start_time, end_time
                             from runs where run_id = ids.id offset 0) r
-        left join ds on ds.run_id = r.run_id
-        left join mi on mi.run_id = r.run_id
-        left join mo on mo.run_id = r.run_id`,
-  );
-  const byId = new Map<string, RunWire>();
+        ${joins}
+        order by ids.ord`;
+}
+
+/** The rows of hydrationQuery (in their order: ids that do not exist are left out) as runs on the wire. */
+function hydrated(found: LoadedRow[]): RunWire[] {
+  const out: RunWire[] = [];
   for (const f of found) {
     const run: RunWire = {
       info: toRunInfo({
@@ -140,12 +176,7 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
     if (f.model_outputs) {
       run.outputs.model_outputs = (JSON.parse(f.model_outputs) as [string, string][]).map(([model_id, step]) => ({ model_id, step: int64Out(step) }));
     }
-    byId.set(f.run_id, run);
-  }
-  const out: RunWire[] = [];
-  for (const id of runIds) {
-    const run = byId.get(id);
-    if (run) out.push(run);
+    out.push(run);
   }
   return out;
 }

@@ -1,10 +1,10 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../db/connect.js';
 import type { Deps } from '../deps.js';
 import { decodeOffsetToken, encodeOffsetToken } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
-import { loadRuns, type RunWire } from './run-read.js';
+import { loadRuns, loadRunsOf, type RunWire } from './run-read.js';
 import {
   adjacentValue,
   keyedFilterCount,
@@ -12,6 +12,7 @@ import {
   keyedWalkLength,
   narrowable,
   RUN_SEARCH_DIALECT,
+  runMatchCondition,
   runSearchQuery,
   tieredOrderTerm,
   type Narrowing,
@@ -34,11 +35,22 @@ export async function searchRuns(
   if (!experimentIds.length) return {};
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   // One more id than asked for tells whether another page exists without a count query.
-  const ids = await searchRunIds(deps.db, query, offset, limit + 1);
-  const runs = await loadRuns(deps.db, ids.slice(0, limit).map((r) => r.run_id));
+  const page = await planRunPage(deps.db, query, offset, limit + 1);
+  let runs: RunWire[];
+  let more: boolean;
+  if ('ids' in page || deps.database.kind !== 'postgres') {
+    const ids = 'ids' in page ? page.ids : await rows<{ run_id: string }>(deps.db, page.query);
+    runs = await loadRuns(deps.db, ids.slice(0, limit).map((r) => r.run_id));
+    more = ids.length > limit;
+  } else {
+    // The common case on Postgres: the ids' query and the runs' hydration as one statement.
+    runs = await loadRunsOf(deps.db, page.query);
+    more = runs.length > limit;
+    if (more) runs = runs.slice(0, limit);
+  }
   const out: { runs?: RunWire[]; next_page_token?: string } = {};
   if (runs.length) out.runs = runs;
-  if (ids.length > limit) out.next_page_token = encodeOffsetToken(offset + limit);
+  if (more) out.next_page_token = encodeOffsetToken(offset + limit);
   return out;
 }
 
@@ -50,15 +62,36 @@ export async function searchRunIds(
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
 ): Promise<{ run_id: string }[]> {
-  const { narrow, probedAll } = await chooseNarrowing(db, query.filter, thresholds);
+  const page = await planRunPage(db, query, offset, limit, thresholds);
+  return 'ids' in page ? page.ids : rows<{ run_id: string }>(db, page.query);
+}
+
+/**
+ * One page of a run search: its ids when they took several statements to find (tiered or grouped
+ * orderings), else the one query that selects them, for the caller to run (or to embed).
+ */
+async function planRunPage(
+  db: Db,
+  query: RunQuery,
+  offset: number,
+  limit: number,
+  thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
+  const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query);
+  if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
-  if (tiered && (await shortWalk(db, tiered, offset + limit))) return tieredIds(db, narrowed, offset, limit);
-  if (tiered && tiered.entity !== 'metric' && !narrow && offset + limit <= WALKED_POSITIONS) {
-    const grouped = await groupedIds(db, query, tiered, offset, limit, thresholds);
-    if (grouped) return grouped;
+  const position = offset + limit;
+  if (tiered && position <= WALKED_POSITIONS) {
+    const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0);
+    if (walk === 'small') return { query: runSearchQuery({ ...query, fenced: true, offset, limit }) };
+    if (walk === 'short') return { ids: await tieredIds(db, narrowed, offset, limit) };
+    if (walk === 'long' && tiered.entity !== 'metric' && !narrow) {
+      const grouped = await groupedIds(db, query, tiered, offset, limit, thresholds);
+      if (grouped) return { ids: grouped };
+    }
   }
-  return rows<{ run_id: string }>(db, runSearchQuery({ ...narrowed, offset, limit }));
+  return { query: runSearchQuery({ ...narrowed, offset, limit }) };
 }
 
 // An order is walked (tiered) only when the walk to the page's end reads few rows more than the
@@ -67,11 +100,26 @@ export async function searchRunIds(
 // Deep pages are sorted too: a walk to offset 50,000 reads as much as a sort and joins every row read.
 const WALKED_POSITIONS = 10_000;
 
-async function shortWalk(db: Db, term: OrderTerm, position: number): Promise<boolean> {
-  if (position > WALKED_POSITIONS) return false;
+/**
+ * Whether a walk of the order's index to `position` is short, from a capped count of the rows it
+ * reads; 'small' when the searched runs are few enough (NarrowThresholds.smallScope) to sort them all
+ * in one statement, which the same statement tells.
+ */
+async function walkLength(db: Db, term: OrderTerm, position: number, scope: RunQuery, small: number): Promise<'short' | 'long' | 'small'> {
   const cap = 2 * position + 5000;
-  const [{ n }] = await rows<{ n: number }>(db, keyedWalkLength(term, position, cap));
-  return n < cap;
+  const [{ n, runs }] = await rows<{ n: number; runs: number | null }>(
+    db,
+    sql`SELECT w.n, ${searchedRuns(scope, small)} AS runs FROM (${keyedWalkLength(term, position, cap)}) w`,
+  );
+  if (runs !== null && runs <= small) return 'small';
+  return n < cap ? 'short' : 'long';
+}
+
+/** The number of runs a search covers (experiments and view type, not the filter), counted up to `small` + 1; NULL when `small` is 0. */
+function searchedRuns(scope: Pick<RunQuery, 'experimentIds' | 'runViewType'> | undefined, small: number): SQL {
+  if (!scope || small <= 0) return sql`NULL::int`;
+  const where = runMatchCondition({ experimentIds: scope.experimentIds, runViewType: scope.runViewType });
+  return sql`(SELECT count(*)::int FROM (SELECT 1 FROM runs r WHERE ${where} LIMIT ${small + 1}) s)`;
 }
 
 /**
@@ -88,8 +136,16 @@ export interface NarrowThresholds {
   ids: number;
   hashed: number;
   datasetHashed: number;
+  /**
+   * Searches over at most `runs` runs (the experiments and view type, before the filter) are not
+   * narrowed unless the first filter counted has at most `ids` matching rows: a walk in run order
+   * reads them all at worst, which costs less than the counts, the list of ids and the larger
+   * statement (1k runs, `optimizer = 'adam'`: the ids form fetched 500 ids to send them back).
+   * Not tiered either: sorting that few runs is cheap. None when absent.
+   */
+  smallScope?: { runs: number; ids: number };
 }
-export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000 };
+export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000, smallScope: { runs: 2000, ids: 100 } };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
 
@@ -97,16 +153,30 @@ const PROBED_FILTERS = 3;
  * The most selective narrowable param/tag/dataset filter and how to render it, from capped counts of its rows
  * on the (key, value) index (across experiments: a guide to the plan, never to the result).
  */
-export async function chooseNarrowing(db: Db, filter: string | undefined, t: NarrowThresholds): Promise<{ narrow?: Narrowing; probedAll: boolean }> {
+export async function chooseNarrowing(
+  db: Db,
+  filter: string | undefined,
+  t: NarrowThresholds,
+  scope?: Pick<RunQuery, 'experimentIds' | 'runViewType'>,
+): Promise<{ narrow?: Narrowing; probedAll: boolean; small?: boolean }> {
   const candidates = narrowable(filter);
   const probed = candidates.slice(0, PROBED_FILTERS);
   let best: { index: number; n: number; comparison: Comparison } | undefined;
   for (const { index, comparison } of probed) {
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
     const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
-    const [{ n: counted }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(comparison)} LIMIT ${cap}) m`);
+    const count = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${cap}) m)`;
+    // The first count also says, in the same statement, whether the searched runs are few.
+    const small = scope && !best ? (t.smallScope?.runs ?? 0) : 0;
+    const [{ n: counted, runs }] = await rows<{ n: number; runs: number | null }>(db, sql`SELECT ${count} AS n, ${searchedRuns(scope, small)} AS runs`);
     // At its cap a filter is too common to narrow, whatever another filter's cap.
     const n = counted >= cap ? Infinity : counted;
+    if (runs !== null && runs <= small) {
+      // Few runs: walked, and a filter with few matching rows hashed into the walk (one statement;
+      // its ids fetched first would be one more round trip, for a walk of few runs anyway).
+      if (n > (t.smallScope?.ids ?? 0)) return { probedAll: false, small: true };
+      return { narrow: { index, form: 'hashed' }, probedAll: false, small: true };
+    }
     if (!best || n < best.n) best = { index, n, comparison };
     if (n <= t.ids) break;
   }

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
-import { rows } from '../db/connect.js';
+import { rows, type Orm } from '../db/connect.js';
 import { defineRoute, guard, type Router } from './define.js';
 
 /** Version the server reports; the client gates features (OTLP span logging ≥ 3.4) on it. */
@@ -24,6 +24,8 @@ const SERVER_INFO = {
   artifacts_presigned_only: false,
 };
 
+const answers = (db: Orm) => rows(db, sql`select 1`).then(() => true, () => false);
+
 export function healthRoutes(router: Router): void {
   const { app } = router;
   for (const [route, summary, body] of [
@@ -40,25 +42,25 @@ export function healthRoutes(router: Router): void {
     app.get(route, guard(router, 'public', (c) => c.text(body())));
   }
   // Readiness, for load balancers: unlike /health (the process is alive), it says whether this
-  // process should get traffic now: the database answers, and no shutdown is draining it.
+  // process should get traffic now: the database answers (and the registry's, when
+  // --registry-store-uri gives it one of its own), and no shutdown is draining it.
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/ready',
-    summary: 'Readiness probe: 200 "READY" when the database answers and the server is not shutting down, else 503',
+    summary: 'Readiness probe: 200 "READY" when the database (and a separate registry database) answers and the server is not shutting down, else 503',
     tags: ['Server'],
     responses: {
       200: { description: 'Ready', content: { 'text/plain': { schema: z.string() } } },
-      503: { description: 'Not ready (database unreachable, or draining for shutdown)', content: { 'text/plain': { schema: z.string() } } },
+      503: { description: 'Not ready (a database unreachable, or draining for shutdown)', content: { 'text/plain': { schema: z.string() } } },
     },
   });
   app.get('/ready', guard(router, 'public', async (c) => {
     c.header('Cache-Control', 'no-store');
     if (router.deps.lifecycle.draining) return c.text('DRAINING', 503);
-    try {
-      await rows(router.deps.db, sql`select 1`);
-    } catch {
-      return c.text('DATABASE UNAVAILABLE', 503);
-    }
+    const { db, registryDb } = router.deps;
+    const [backend, registry] = await Promise.all([answers(db), registryDb === db ? true : answers(registryDb)]);
+    if (!backend) return c.text('DATABASE UNAVAILABLE', 503);
+    if (!registry) return c.text('REGISTRY DATABASE UNAVAILABLE', 503);
     return c.text('READY');
   }));
   defineRoute(router, {

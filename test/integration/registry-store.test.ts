@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import { rows, type Orm } from '../../src/db/connect.js';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
@@ -26,7 +28,8 @@ beforeAll(async () => {
   t = await startTestApp(['--registry-store-uri', uri]);
 }, 120_000);
 afterAll(async () => {
-  await t?.close();
+  // On PGlite the readiness test below has closed the registry database already.
+  await t?.close().catch(() => {});
   await registry?.drop();
   if (folder) fs.rmSync(folder, { recursive: true, force: true });
 });
@@ -67,5 +70,39 @@ describe('--registry-store-uri', () => {
     const byAlias = await t.api.get('/api/2.0/mlflow/registered-models/alias').query({ name, alias: 'champion' });
     expect(byAlias.body.model_version).toMatchObject({ version: '1', run_id: runId });
     expect((await t.api.get('/api/2.0/mlflow/model-versions/search').query({ filter: `run_id = '${runId}'` })).body.model_versions).toHaveLength(2);
+  });
+
+  // Last in this file: on PGlite it closes the registry database for good.
+  it('/ready answers 503 while the registry database does not answer, and 200 again once it does', async () => {
+    expect((await t.api.get('/ready')).text).toBe('READY');
+    if (registry) {
+      // A real outage of the second database: it refuses connections and its sessions are ended.
+      const name = new URL(registry.uri).pathname.slice(1);
+      const admin = async (statement: string) => {
+        const client = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await client.connect();
+        try {
+          await client.query(statement);
+        } finally {
+          await client.end();
+        }
+      };
+      await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS false`);
+      try {
+        await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+        const down = await t.api.get('/ready');
+        expect([down.status, down.text]).toEqual([503, 'REGISTRY DATABASE UNAVAILABLE']);
+      } finally {
+        await admin(`ALTER DATABASE "${name}" ALLOW_CONNECTIONS true`);
+      }
+      const back = await t.api.get('/ready');
+      expect([back.status, back.text]).toEqual([200, 'READY']);
+    } else {
+      await (t.deps.registryDb as unknown as { $client: PGlite }).$client.close();
+      const down = await t.api.get('/ready');
+      expect([down.status, down.text]).toEqual([503, 'REGISTRY DATABASE UNAVAILABLE']);
+    }
+    // The backend store still answers: only the registry is named.
+    expect((await t.api.get('/health')).status).toBe(200);
   });
 });

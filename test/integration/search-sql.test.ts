@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
+import { loadRuns, loadRunsOf } from '../../src/domain/run-read.js';
 import { chooseNarrowing, groupedIds, NARROW_THRESHOLDS, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
 import { keyedWalkLength, runSearchQuery, tieredOrderKey, tieredOrderTerm } from '../../src/domain/search/runs-sql.js';
@@ -94,6 +95,9 @@ afterAll(async () => {
   await db?.close();
   await isolated?.drop();
 });
+
+// The default thresholds less smallScope, so that searches over this seed's few runs take the paths of large ones.
+const LARGE_SCOPE = { ...NARROW_THRESHOLDS, smallScope: undefined };
 
 async function search(filter?: string, orderBy?: string[], more: Partial<Parameters<typeof runSearchQuery>[0]> = {}) {
   const q = runSearchQuery({ experimentIds: [expA], filter, orderBy, runViewType: 'ACTIVE_ONLY', offset: 0, limit: 100, ...more });
@@ -193,7 +197,8 @@ describe('runs search SQL', () => {
       for (let limit = 1; limit <= whole.length + 1; limit++) {
         for (let offset = 0; offset <= whole.length + 1; offset++) {
           const query = { experimentIds: [expA, expB], filter, orderBy, runViewType: 'ALL' as const };
-          const page = (await searchRunIds(db.orm, query, offset, limit)).map((r) => r.run_id);
+          // Without smallScope: this seed's few runs would otherwise be sorted in one statement.
+          const page = (await searchRunIds(db.orm, query, offset, limit, LARGE_SCOPE)).map((r) => r.run_id);
           expect(page, `${orderBy.join()} offset ${offset} limit ${limit}`).toEqual(whole.slice(offset, offset + limit));
         }
       }
@@ -271,6 +276,48 @@ describe('runs search SQL', () => {
     expect((await chooseNarrowing(db.orm, "datasets.name = 'iris' AND params.model = 'tree'", forms.ids)).narrow).toEqual({ index: 1, form: 'ids', runIds: ['r1'] });
     expect((await chooseNarrowing(db.orm, "datasets.name = 'iris'", { ids: 0, hashed: 1000, datasetHashed: 2 })).narrow).toBeUndefined();
     expect((await chooseNarrowing(db.orm, "datasets.name = 'iris'", { ids: 0, hashed: 1000, datasetHashed: 3 })).narrow?.form).toBe('hashed');
+  });
+
+  it('walks the runs of a small search (smallScope) with every filter fenced, and the same pages as the plain query', async () => {
+    const small = { ...NARROW_THRESHOLDS, smallScope: { runs: 10, ids: 1 } };
+    const scope = { experimentIds: [expA, expB], runViewType: 'ALL' as const };
+    // Few runs searched: a common filter is walked (no narrowing, no tiers), a rare one (here at most
+    // one matching row) hashed into the walk; past smallScope the counts decide as before.
+    expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small, scope)).toEqual({ probedAll: false, small: true });
+    expect(await chooseNarrowing(db.orm, "params.model = 'tree'", small, scope)).toEqual({ narrow: { index: 0, form: 'hashed' }, probedAll: false, small: true });
+    expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", { ...small, smallScope: { runs: 3, ids: 1 } }, scope)).small).toBeUndefined();
+    expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small)).small).toBeUndefined();
+    const fenced = runSearchQuery({ ...scope, filter: "params.model LIKE '%ree' AND datasets.name = 'iris'", offset: 0, limit: 10, fenced: true });
+    expect(new PgDialect().sqlToQuery(fenced).sql.match(/OFFSET 0\)/g)).toHaveLength(2);
+    const cases: Array<[string | undefined, string[] | undefined]> = [
+      ["params.model LIKE '%ree'", undefined],
+      ["tags.team LIKE '%ision' AND metrics.acc > 0", ['metrics.loss DESC']],
+      ["datasets.context = 'training'", ['attributes.run_name']],
+      [undefined, ['metrics.acc DESC']],
+      [undefined, ['tags.team']],
+      ["params.model = 'nothing'", ['params.lr']],
+      ["params.model = 'tree' AND tags.team LIKE '%ision'", undefined],
+    ];
+    for (const [filter, orderBy] of cases) {
+      const whole = await search(filter, orderBy, scope);
+      for (let offset = 0; offset <= whole.length; offset++) {
+        const page = (await searchRunIds(db.orm, { ...scope, filter, orderBy }, offset, 2, small)).map((r) => r.run_id);
+        expect(page, `${filter} ${orderBy} offset ${offset}`).toEqual(whole.slice(offset, offset + 2));
+      }
+    }
+  });
+
+  it('hydrates a page in the statement that selects it (loadRunsOf) as loadRuns does from its ids', async () => {
+    for (const [filter, orderBy] of [[undefined, ['metrics.loss DESC']], ["datasets.name = 'iris'", undefined], ["params.model = 'nothing'", undefined]] as const) {
+      const query = runSearchQuery({ experimentIds: [expA, expB], filter, orderBy: orderBy && [...orderBy], runViewType: 'ALL', offset: 0, limit: 10 });
+      const ids = (await exec(query)).map((r) => r.run_id as string);
+      const runs = await loadRunsOf(db.orm, query);
+      expect(runs.map((r) => r.info.run_id)).toEqual(ids);
+      expect(runs).toEqual(await loadRuns(db.orm, ids));
+    }
+    // The dataset inputs, both ways (r2 has two).
+    const [r2] = await loadRunsOf(db.orm, sql`SELECT 'r2' AS run_id`);
+    expect(r2.inputs.dataset_inputs?.map((i) => i.dataset.name)).toEqual(['iris', 'wine']);
   });
 
   it('reads ILIKE with a pattern without letters as LIKE, with the same matches', async () => {

@@ -246,6 +246,13 @@ export function runSearchQuery(input: {
   narrow?: Narrowing;
   /** Comparisons ANDed to the filter's, after them (a Narrowing may name them by index). */
   extra?: readonly Comparison[];
+  /**
+   * Every param, tag, metric and dataset filter fenced (tested run by run, as past JOINED_FILTERS):
+   * for searches over few runs, where Postgres would otherwise hash every matching row of every
+   * experiment (1k runs next to 10k others, `tags.mlflow.source.name = 'train.py'`: 11k tag rows
+   * hashed for a page of 100) rather than walk the runs in order and stop at the page.
+   */
+  fenced?: boolean;
 }): SQL {
   const comparisons = [...parseFilter(input.filter, RUN_SEARCH_DIALECT), ...(input.extra ?? [])];
   const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
@@ -331,7 +338,7 @@ export function runSearchQuery(input: {
   comparisons.forEach((c, i) => {
     if (moved.has(c)) return;
     if (input.narrow?.index === i) where.push(narrowedCondition(c, input.narrow));
-    else where.push(runCondition(c, c.entity !== 'attribute' && ++subqueries > JOINED_FILTERS));
+    else where.push(runCondition(c, c.entity !== 'attribute' && (input.fenced || ++subqueries > JOINED_FILTERS)));
   });
   // MLflow's tie-breakers: its natural order (start_time DESC) unless ordered by it, then run_id.
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'start_time')) order.push(sql`r.start_time DESC NULLS LAST`);
