@@ -37,8 +37,10 @@ export class FsBlobStore implements BlobStore {
     try {
       await this.io(() => pipeline(body, createWriteStream(tmp, { flags: 'wx' })), key);
       await this.io(() => fs.rename(tmp, target), key);
-    } finally {
+    } catch (err) {
+      // Only a failed upload leaves its temporary file (a renamed one is gone: no call spent on it).
       await fs.rm(tmp, { force: true }).catch(() => {});
+      throw err;
     }
   }
 

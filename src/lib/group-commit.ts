@@ -1,5 +1,5 @@
-// Group commit: callers that arrive while a write is under way wait for the next one, which takes all
-// of them in one transaction. Under load this turns N transactions (each a handful of round trips and
+// Group commit: callers that arrive while the writes are under way wait for the next one, which takes
+// all of them in one transaction. Under load this turns N transactions (each a handful of round trips and
 // an fsync) into one; when idle a caller is written at once, at the cost of one event-loop turn.
 //
 // Each caller's promise settles only after the write holding its item has finished, so an acknowledged
@@ -13,6 +13,8 @@ export interface GroupCommitOptions<T> {
   write: (items: T[]) => Promise<(Error | undefined)[]>;
   /** How many items one write takes at most, and how much of `weight` (e.g. spans). */
   maxItems: number;
+  /** How many writes may be under way at once (each takes its own batch; 1 keeps them in order). */
+  concurrency: number;
   maxWeight: number;
   weight: (item: T) => number;
   /** A failure no retry one by one would help (the database or blob store is down): it fails them all. */
@@ -27,7 +29,7 @@ interface Waiting<T> {
 
 export class GroupCommit<T> {
   private readonly queue: Waiting<T>[] = [];
-  private running = false;
+  private running = 0;
 
   constructor(private readonly opts: GroupCommitOptions<T>) {}
 
@@ -35,8 +37,8 @@ export class GroupCommit<T> {
   submit(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.running) {
-        this.running = true;
+      if (this.running < this.opts.concurrency) {
+        this.running++;
         // One turn of the event loop, so requests whose bodies were read in the same turn share a write.
         setImmediate(() => void this.drain());
       }
@@ -47,7 +49,7 @@ export class GroupCommit<T> {
     try {
       while (this.queue.length) await this.writeBatch(this.takeBatch());
     } finally {
-      this.running = false;
+      this.running--;
     }
   }
 

@@ -11,6 +11,7 @@ import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { storedSpans, type SpanRecord } from './spans.js';
 import { SOURCE_RUN_METADATA } from './wire.js';
+import { upsertTraceKeyValues } from './write.js';
 
 // Storing OTLP requests by group commit: the requests that arrive while one write is under way are
 // written together by the next, in one transaction of a fixed number of statements whatever their
@@ -47,6 +48,10 @@ export function submitOtlp(deps: Deps, write: OtlpWrite): Promise<void> {
     committer = new GroupCommit<OtlpWrite>({
       write: (items) => writeOtlpBatch(deps, items),
       maxItems: MAX_BATCH_REQUESTS,
+      // Two writes overlap one's database round trips with the other's blob writes. Requests of two
+      // writes in flight together were in flight together too, so neither order is wrong; the
+      // advisory locks order their work on a shared trace.
+      concurrency: 2,
       maxWeight: MAX_BATCH_SPANS,
       weight: (w) => w.spanCount,
       isOutage: (err) => classifyDbError(err)?.kind === 'unavailable' || (err instanceof MlflowError && err.code === 'TEMPORARILY_UNAVAILABLE'),
@@ -198,12 +203,17 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
     }
     const written = [...traces].filter(([, t]) => t.touched);
     if (!written.length) return;
-    await upsertRows(tx, written);
-    // The blobs go last, inside the transaction: if one fails, no row of the batch commits.
-    await forEachLimited(written, BLOB_CONCURRENCY, async ([, t]) => {
-      const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()] }));
-      await proxyStore(deps).put(t.key!, Readable.from([body]), 'application/json');
-    });
+    // The blobs are written while the rows are, inside the transaction: if one fails, no row of the
+    // batch commits (and no request of it is acknowledged). Both are waited for before the rollback,
+    // so no write of a failed batch lands after a retry's.
+    const settled = await Promise.allSettled([
+      upsertRows(tx, written),
+      forEachLimited(written, BLOB_CONCURRENCY, async ([, t]) => {
+        const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()] }));
+        await proxyStore(deps).put(t.key!, Readable.from([body]), 'application/json');
+      }),
+    ]);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
   });
   return outcomes;
 }
@@ -225,18 +235,9 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
       state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
       response_preview = coalesce(excluded.response_preview, traces.response_preview)`);
   const named = infos.filter((x) => x.info.name);
-  await upsertTriples(tx, 'trace_tags', named.map((x) => [x.id, 'mlflow.traceName', x.info.name!.slice(0, 8000)]));
-  await upsertTriples(tx, 'trace_metadata', [
+  await upsertTraceKeyValues(tx, 'trace_tags', named.map((x) => [x.id, 'mlflow.traceName', x.info.name!.slice(0, 8000)]));
+  await upsertTraceKeyValues(tx, 'trace_metadata', [
     ...infos.map((x): [string, string, string] => [x.id, 'mlflow.trace_schema.version', '3']),
     ...infos.filter((x) => x.t.runId).map((x): [string, string, string] => [x.id, SOURCE_RUN_METADATA, x.t.runId!]),
   ]);
-}
-
-async function upsertTriples(tx: Orm, table: 'trace_tags' | 'trace_metadata', triples: [string, string, string][]): Promise<void> {
-  if (!triples.length) return;
-  await tx.execute(sql`
-    insert into ${sql.raw(table)} (trace_id, key, value)
-    select * from unnest(${textArray(triples.map((x) => x[0]))}::text[], ${textArray(triples.map((x) => x[1]))}::text[],
-                         ${textArray(triples.map((x) => x[2]))}::text[])
-    on conflict (trace_id, key) do update set value = excluded.value`);
 }
