@@ -229,7 +229,8 @@ async function main() {
   console.log('\n| Measure | mlflow server | Cairn | Cairn vs mlflow |\n|---|---:|---:|---:|');
   for (const [name, mv, cv, better] of rows) {
     const ratio = better === 'higher' ? cv / mv : mv / cv;
-    console.log(`| ${name} | ${f(mv)} | ${f(cv)} | ${ratio.toFixed(1)}× ${better === 'higher' ? 'the throughput' : 'faster'} |`);
+    const vs = Number.isNaN(ratio) ? '—' : `${ratio.toFixed(1)}× ${better === 'higher' ? 'the throughput' : 'faster'}`;
+    console.log(`| ${name} | ${Number.isNaN(mv) ? '—' : f(mv)} | ${f(cv)} | ${vs} |`);
   }
 }
 
