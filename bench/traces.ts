@@ -9,6 +9,7 @@
 //
 //   npm run bench:traces                                # 300 client traces, 50 exporters x 20, 10,000 searched
 //   npm run bench:traces -- --search-traces 100000 --exporters 50 --per-exporter 40
+//   npm run bench:traces -- --servers cairn             # Cairn alone (a quick check; no ratios)
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,9 @@ const EXPORTERS = flag('exporters', 50);
 const PER_EXPORTER = flag('per-exporter', 20);
 const SEARCH_TRACES = flag('search-traces', 10_000);
 const SEARCH_REPS = flag('search-reps', 20);
+const serversAt = args.indexOf('--servers');
+const SERVERS = (serversAt === -1 ? 'mlflow,cairn' : args[serversAt + 1]).split(',').filter((k): k is ServerKind => k === 'mlflow' || k === 'cairn');
+if (!SERVERS.includes('cairn')) throw new Error('--servers must name cairn (mlflow is optional: it is the reference)');
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 let traceSeq = 0;
@@ -196,6 +200,7 @@ async function main() {
   const results: Partial<Record<ServerKind, Result>> = {};
   try {
     for (const [i, kind] of (['mlflow', 'cairn'] as const).entries()) {
+      if (!SERVERS.includes(kind)) continue;
       const server = await launch({ kind, store: { type: 'postgres', url: cluster.createDatabase(`traces_${kind}`) }, repo: REPO, venv, log });
       try {
         results[kind] = await benchOne(server, venv, i + 1, () => void cluster.psql(`traces_${kind}`, 'VACUUM ANALYZE'));
@@ -207,8 +212,10 @@ async function main() {
     killAllLaunched();
     cluster.stop();
   }
-  const m = results.mlflow!;
   const c = results.cairn!;
+  // Without mlflow (--servers cairn) its column is empty and there is no ratio.
+  const none = { clientTracesPerS: NaN, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])) };
+  const m = results.mlflow ?? none;
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const rows: [string, number, number, 'higher' | 'lower'][] = [
     [`client default path, traces/s (${CLIENT_TRACES} traces, 3 spans each)`, m.clientTracesPerS, c.clientTracesPerS, 'higher'],
@@ -222,7 +229,8 @@ async function main() {
   console.log('\n| Measure | mlflow server | Cairn | Cairn vs mlflow |\n|---|---:|---:|---:|');
   for (const [name, mv, cv, better] of rows) {
     const ratio = better === 'higher' ? cv / mv : mv / cv;
-    console.log(`| ${name} | ${f(mv)} | ${f(cv)} | ${ratio.toFixed(1)}× ${better === 'higher' ? 'the throughput' : 'faster'} |`);
+    const vs = Number.isNaN(ratio) ? '—' : `${ratio.toFixed(1)}× ${better === 'higher' ? 'the throughput' : 'faster'}`;
+    console.log(`| ${name} | ${Number.isNaN(mv) ? '—' : f(mv)} | ${f(cv)} | ${vs} |`);
   }
 }
 

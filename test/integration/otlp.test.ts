@@ -73,8 +73,8 @@ function protoRequest(trace: string): Buffer {
 const post = (body: string | Buffer, type: string, headers: Record<string, string> = {}) =>
   t.api.post('/v1/traces').set({ 'Content-Type': type, 'x-mlflow-experiment-id': experimentId, ...headers }).send(body);
 
-async function spansOf(traceId: string) {
-  const res = await t.api.get(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/${traceId}/artifacts/traces.json`)
+async function spansOf(traceId: string, experiment = experimentId) {
+  const res = await t.api.get(`/api/2.0/mlflow-artifacts/artifacts/${experiment}/traces/${traceId}/artifacts/traces.json`)
     .buffer(true).parse((r, done) => {
       const chunks: Buffer[] = [];
       r.on('data', (c: Buffer) => chunks.push(c));
@@ -167,6 +167,54 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     const results = await Promise.all(spans.map((span) => post(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] }), 'application/json')));
     expect(results.map((r) => r.status)).toEqual(spans.map(() => 200));
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(spans.map((sp) => sp.name));
+  });
+
+  // Concurrent requests share one transaction (group commit, src/domain/traces/otlp-batch.ts): each
+  // must still be stored once, answered only when stored, and refused alone.
+  it('stores 50 concurrent exports exactly once each, a retried identical request included', async () => {
+    const hexes = Array.from({ length: 50 }, traceHex);
+    const bodies = hexes.map((hex) => JSON.stringify(jsonRequest(hex)));
+    // The first ten are sent twice at once, as an exporter's retry of a request whose answer it lost.
+    const results = await Promise.all([...bodies, ...bodies.slice(0, 10)].map((b) => post(b, 'application/json')));
+    expect(results.map((r) => r.status)).toEqual(results.map(() => 200));
+    for (const hex of hexes) {
+      const spans = await spansOf(`tr-${hex}`);
+      expect(spans.map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+    }
+    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
+      filter: "tags.`mlflow.traceName` = 'root'", max_results: 500,
+    });
+    const ids = found.body.traces.map((x: { trace_id: string }) => x.trace_id);
+    expect(ids.filter((id: string) => hexes.includes(id.slice(3))).sort()).toEqual(hexes.map((h) => `tr-${h}`).sort());
+    const infos = await Promise.all(hexes.map(async (hex) => (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info));
+    expect(infos.every((i) => i.state === 'OK' && i.trace_metadata['mlflow.trace_schema.version'] === '3')).toBe(true);
+  });
+
+  it('refuses a bad request among concurrent good ones alone, storing nothing of it', async () => {
+    const other = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('otlp-other') })).body.experiment_id;
+    const taken = traceHex();
+    expect((await post(JSON.stringify(jsonRequest(taken)), 'application/json', { 'x-mlflow-experiment-id': other })).status).toBe(200);
+    const good = Array.from({ length: 12 }, traceHex);
+    const fresh = traceHex();
+    // One request with a new trace and one already in another experiment: all of it is refused.
+    const mixed = { resourceSpans: [...jsonRequest(fresh).resourceSpans, ...jsonRequest(taken).resourceSpans] };
+    const requests: [string, Record<string, string>][] = [
+      ...good.slice(0, 6).map((hex): [string, Record<string, string>] => [JSON.stringify(jsonRequest(hex)), {}]),
+      [JSON.stringify(mixed), {}],
+      [JSON.stringify(jsonRequest(traceHex())), { 'x-mlflow-experiment-id': '987654321' }],
+      ['{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}', {}],
+      ...good.slice(6).map((hex): [string, Record<string, string>] => [JSON.stringify(jsonRequest(hex)), {}]),
+    ];
+    const results = await Promise.all(requests.map(([body, headers]) => post(body, 'application/json', headers)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 400, 404, 400, 200, 200, 200, 200, 200, 200]);
+    expect(results[6].body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringContaining('another experiment') });
+    expect(results[7].body).toMatchObject({ error_code: 'RESOURCE_DOES_NOT_EXIST' });
+    for (const hex of good) expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${fresh}`)).status).toBe(404);
+    const kept = (await t.api.get(`/api/3.0/mlflow/traces/tr-${taken}`)).body.trace.trace_info;
+    expect(kept.trace_location.mlflow_experiment.experiment_id).toBe(other);
+    expect(await spansOf(`tr-${taken}`, other)).toHaveLength(2);
   });
 
   it("tells the mlflow client's span-by-span export to stop, in the phrase it checks", async () => {

@@ -1,16 +1,8 @@
-import { Readable } from 'node:stream';
-import { sql } from 'drizzle-orm';
-import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
-import { invalidParam, MlflowError } from '../../errors.js';
 import { checkStorableText } from '../../lib/storable-text.js';
-import { proxyStore } from '../artifacts.js';
-import { proxiedKeyOf } from '../artifacts-location.js';
-import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
-import { storedSpans, type SpanRecord } from './spans.js';
-import { SOURCE_RUN_METADATA } from './wire.js';
-import { upsertKeyValues } from './write.js';
+import { MAX_SPANS_PER_TRACE, otlpInvalid as bad, submitOtlp } from './otlp-batch.js';
+import type { SpanRecord } from './spans.js';
 
 // OTLP span ingestion (POST /v1/traces): spans from any OpenTelemetry exporter, grouped by trace id
 // into Cairn's trace rows and each trace's traces.json, the same blob the mlflow client uploads, so
@@ -20,20 +12,25 @@ import { upsertKeyValues } from './write.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const bad = (why: string) => invalidParam(`Invalid OpenTelemetry format: ${why}`);
 
 /** MLflow's span record, as `Span.to_dict` writes it into traces.json. */
 type MlflowSpan = SpanRecord;
 
 const KINDS = ['SPAN_KIND_UNSPECIFIED', 'SPAN_KIND_INTERNAL', 'SPAN_KIND_SERVER', 'SPAN_KIND_CLIENT', 'SPAN_KIND_PRODUCER', 'SPAN_KIND_CONSUMER'];
 const STATUS = ['STATUS_CODE_UNSET', 'STATUS_CODE_OK', 'STATUS_CODE_ERROR'];
-const MAX_SPANS_PER_TRACE = 10_000;
-const MAX_PREVIEW = 1000;
 const MAX_DEPTH = 32;
 const REQUEST_ID_ATTR = 'mlflow.traceRequestId';
 
 // OTLP JSON is lowerCamelCase; protobuf JSON parsers also accept the proto's snake_case names.
-const field = (o: Obj, camel: string): unknown => o[camel] ?? o[camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)];
+// Spans arrive by the thousand on a hot path: the snake_case names and id patterns are made once.
+const snakeNames = new Map<string, string>();
+const snake = (camel: string): string => {
+  let name = snakeNames.get(camel);
+  if (name === undefined) snakeNames.set(camel, (name = camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  return name;
+};
+const field = (o: Obj, camel: string): unknown => o[camel] ?? o[snake(camel)];
+const HEX_ID: Record<number, RegExp> = { 8: /^[0-9a-fA-F]{16}$/, 16: /^[0-9a-fA-F]{32}$/ };
 const list = (v: unknown, what: string): unknown[] => {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v)) throw bad(`'${what}' must be a list`);
@@ -42,7 +39,7 @@ const list = (v: unknown, what: string): unknown[] => {
 
 function id(v: unknown, bytes: number, what: string, optional = false): string | null {
   if ((v === undefined || v === null || v === '') && optional) return null;
-  if (typeof v !== 'string' || !new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(v) || /^0+$/.test(v)) {
+  if (typeof v !== 'string' || !HEX_ID[bytes].test(v) || /^0+$/.test(v)) {
     throw bad(`'${what}' must be ${bytes * 2} hex digits, not all zero`);
   }
   return v.toLowerCase();
@@ -164,90 +161,18 @@ export function spansByTrace(request: unknown): Map<string, MlflowSpan[]> {
   return out;
 }
 
-const ms = (ns: string) => Number(BigInt(ns) / 1_000_000n);
-
-function preview(attr: string | undefined): string | null {
-  if (attr === undefined) return null;
-  return attr.length > MAX_PREVIEW ? attr.slice(0, MAX_PREVIEW) : attr;
-}
-
-/** Trace info derived from all of a trace's spans: the root span (no parent) decides state and duration. */
-function traceInfoOf(spans: MlflowSpan[]) {
-  const root = spans.find((s) => s.parent_span_id === null);
-  const start = spans.reduce((min, s) => (BigInt(s.start_time_unix_nano) < BigInt(min) ? s.start_time_unix_nano : min), spans[0].start_time_unix_nano);
-  const rootEnd = root?.end_time_unix_nano;
-  return {
-    requestTime: ms(start),
-    duration: root && rootEnd ? Math.max(0, ms(rootEnd) - ms(root.start_time_unix_nano)) : null,
-    // Without its root the trace is still being received.
-    state: !root ? 'IN_PROGRESS' : root.status.code === 'STATUS_CODE_ERROR' ? 'ERROR' : 'OK',
-    name: root?.name,
-    requestPreview: preview(root?.attributes['mlflow.spanInputs']),
-    responsePreview: preview(root?.attributes['mlflow.spanOutputs']),
-  };
-}
-
 /**
- * Stores an OTLP request's spans in one experiment. All checks run before anything is written, and
- * the rows of every trace commit together. A trace id already stored in another experiment is refused.
+ * Stores an OTLP request's spans in one experiment, answering once they are committed. All checks of
+ * the body run here, before anything is written; the request then joins the next group commit
+ * (otlp-batch.ts), where its traces commit together or not at all. A trace id already stored in
+ * another experiment is refused.
  */
 export async function ingestOtlp(deps: Deps, shownExperiment: string, runId: string | undefined, request: unknown): Promise<number> {
   const experimentId = experimentIdOf(shownExperiment);
   const byTrace = spansByTrace(request);
   if (runId !== undefined) checkStorableText(runId, 'run id');
-  let count = 0;
-  await deps.db.transaction(async (tx) => {
-    const root = await activeExperimentRoot(tx, experimentId, shownExperiment);
-    // Sorted, so two requests naming the same traces take their locks in one order (no deadlock).
-    for (const [traceId, spans] of [...byTrace].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      count += spans.length;
-      await storeTrace(deps, tx, { experimentId, root, traceId, spans, runId });
-    }
-  });
-  return count;
-}
-
-async function storeTrace(
-  deps: Deps,
-  tx: Orm,
-  t: { experimentId: number; root: string; traceId: string; spans: MlflowSpan[]; runId: string | undefined },
-): Promise<void> {
-  // Two requests for a trace not yet stored find no row to lock; without this lock both would write
-  // traces.json from their own spans alone and one request's spans would be lost.
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`otlp:${t.traceId}`}))`);
-  const existing = await rows<{ experiment_id: string | number; artifact_location: string }>(
-    tx,
-    sql`select experiment_id, artifact_location from traces where trace_id = ${t.traceId} for update`,
-  );
-  if (existing.length && Number(existing[0].experiment_id) !== t.experimentId) {
-    throw invalidParam(`Trace ${t.traceId} already exists in another experiment`);
-  }
-  const artifactLocation = existing[0]?.artifact_location ?? `${t.root}/traces/${t.traceId}/artifacts`;
-  const folder = proxiedKeyOf(artifactLocation);
-  if (folder === undefined) {
-    throw new MlflowError('NOT_IMPLEMENTED', `OTLP ingestion needs the experiment's artifacts in Cairn's store; trace location is ${artifactLocation}`);
-  }
-  const key = `${folder}/traces.json`;
-  const merged = new Map<string, MlflowSpan>();
-  if (existing.length) for (const s of await storedSpans(deps, key)) merged.set(s.span_id, s);
-  for (const s of t.spans) merged.set(s.span_id, s);
-  const all = [...merged.values()];
-  if (all.length > MAX_SPANS_PER_TRACE) throw bad(`more than ${MAX_SPANS_PER_TRACE} spans in trace ${t.traceId}`);
-  const info = traceInfoOf(all);
-  await tx.execute(sql`
-    insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-                        request_preview, response_preview, artifact_location)
-    values (${t.traceId}, ${t.experimentId}, null, ${info.requestTime}, ${info.duration}, ${info.state},
-            ${info.requestPreview}, ${info.responsePreview}, ${artifactLocation})
-    on conflict (trace_id) do update set request_time = excluded.request_time, execution_duration = excluded.execution_duration,
-      state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
-      response_preview = coalesce(excluded.response_preview, traces.response_preview)`);
-  const tags = new Map<string, string>();
-  if (info.name) tags.set('mlflow.traceName', info.name.slice(0, 8000));
-  await upsertKeyValues(tx, 'trace_tags', t.traceId, tags);
-  const metadata = new Map([['mlflow.trace_schema.version', '3']]);
-  if (t.runId) metadata.set(SOURCE_RUN_METADATA, t.runId.slice(0, 8000));
-  await upsertKeyValues(tx, 'trace_metadata', t.traceId, metadata);
-  // The blob goes last: if it fails, the rows roll back with the transaction.
-  await proxyStore(deps).put(key, Readable.from([Buffer.from(JSON.stringify({ spans: all }))]), 'application/json');
+  let spanCount = 0;
+  for (const spans of byTrace.values()) spanCount += spans.length;
+  await submitOtlp(deps, { experimentId, shownExperiment, runId, byTrace, spanCount });
+  return spanCount;
 }

@@ -104,11 +104,16 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
 }
 
 export async function upsertKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', traceId: string, values: Map<string, string>): Promise<void> {
-  if (!values.size) return;
-  const keys = [...values.keys()];
+  await upsertTraceKeyValues(tx, table, [...values].map(([k, v]): [string, string, string] => [traceId, k, v]));
+}
+
+/** Tags or metadata of any number of traces, as (trace id, key, value): one statement. */
+export async function upsertTraceKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', triples: [string, string, string][]): Promise<void> {
+  if (!triples.length) return;
   await tx.execute(sql`
     insert into ${sql.raw(table)} (trace_id, key, value)
-    select ${traceId}, k, v from unnest(${textArray(keys)}::text[], ${textArray(keys.map((k) => values.get(k)!))}::text[]) as t(k, v)
+    select * from unnest(${textArray(triples.map((x) => x[0]))}::text[], ${textArray(triples.map((x) => x[1]))}::text[],
+                         ${textArray(triples.map((x) => x[2]))}::text[])
     on conflict (trace_id, key) do update set value = excluded.value`);
 }
 

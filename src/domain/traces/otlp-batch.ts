@@ -1,0 +1,243 @@
+import { Readable } from 'node:stream';
+import { sql } from 'drizzle-orm';
+import { rows, type Orm } from '../../db/connect.js';
+import { classifyDbError } from '../../db/faults.js';
+import type { Deps } from '../../deps.js';
+import { invalidParam, MlflowError } from '../../errors.js';
+import { GroupCommit } from '../../lib/group-commit.js';
+import { nullableTextArray, numberArray, textArray } from '../../lib/pg-array.js';
+import { proxyStore } from '../artifacts.js';
+import { proxiedKeyOf } from '../artifacts-location.js';
+import { activeExperimentRoot } from '../experiments.js';
+import { storedSpans, type SpanRecord } from './spans.js';
+import { SOURCE_RUN_METADATA } from './wire.js';
+import { upsertTraceKeyValues } from './write.js';
+
+// Storing OTLP requests by group commit: the requests that arrive while one write is under way are
+// written together by the next, in one transaction of a fixed number of statements whatever their
+// count (one advisory-lock statement, one locking read, one multi-row upsert per table), their
+// traces.json blobs written concurrently before the commit. Each request is still all or nothing:
+// a request the rules refuse (unknown experiment, a trace of another experiment, too many spans) is
+// left out of the write and answered its own error, and the others commit without it. Requests
+// for one trace in one batch merge in arrival order, as they would one after the other.
+
+export const MAX_SPANS_PER_TRACE = 10_000;
+const MAX_PREVIEW = 1000;
+const MAX_BATCH_REQUESTS = 256;
+const MAX_BATCH_SPANS = 20_000;
+const BLOB_CONCURRENCY = 16;
+
+export const otlpInvalid = (why: string) => invalidParam(`Invalid OpenTelemetry format: ${why}`);
+
+/** One checked OTLP request: its spans by MLflow trace id, for one experiment. */
+export interface OtlpWrite {
+  experimentId: number;
+  shownExperiment: string;
+  runId: string | undefined;
+  byTrace: Map<string, SpanRecord[]>;
+  spanCount: number;
+}
+
+// One committer per Deps (per server): a cache of in-flight work, safe to lose with the process.
+const committers = new WeakMap<Deps, GroupCommit<OtlpWrite>>();
+
+/** Stores a request's spans; resolves once they are committed. */
+export function submitOtlp(deps: Deps, write: OtlpWrite): Promise<void> {
+  let committer = committers.get(deps);
+  if (!committer) {
+    committer = new GroupCommit<OtlpWrite>({
+      write: (items) => writeOtlpBatch(deps, items),
+      maxItems: MAX_BATCH_REQUESTS,
+      // Two writes overlap one's database round trips with the other's blob writes. Requests of two
+      // writes in flight together were in flight together too, so neither order is wrong; the
+      // advisory locks order their work on a shared trace.
+      concurrency: 2,
+      maxWeight: MAX_BATCH_SPANS,
+      weight: (w) => w.spanCount,
+      isOutage: (err) => classifyDbError(err)?.kind === 'unavailable' || (err instanceof MlflowError && err.code === 'TEMPORARILY_UNAVAILABLE'),
+    });
+    committers.set(deps, committer);
+  }
+  return committer.submit(write);
+}
+
+const ms = (ns: string) => Number(BigInt(ns) / 1_000_000n);
+
+function preview(attr: string | undefined): string | null {
+  if (attr === undefined) return null;
+  return attr.length > MAX_PREVIEW ? attr.slice(0, MAX_PREVIEW) : attr;
+}
+
+/** Trace info derived from all of a trace's spans: the root span (no parent) decides state and duration. */
+function traceInfoOf(spans: SpanRecord[]) {
+  const root = spans.find((s) => s.parent_span_id === null);
+  let start = BigInt(spans[0].start_time_unix_nano);
+  for (const s of spans) {
+    const t = BigInt(s.start_time_unix_nano);
+    if (t < start) start = t;
+  }
+  const rootEnd = root?.end_time_unix_nano;
+  return {
+    requestTime: Number(start / 1_000_000n),
+    duration: root && rootEnd ? Math.max(0, ms(rootEnd) - ms(root.start_time_unix_nano)) : null,
+    // Without its root the trace is still being received.
+    state: !root ? 'IN_PROGRESS' : root.status.code === 'STATUS_CODE_ERROR' ? 'ERROR' : 'OK',
+    name: root?.name,
+    requestPreview: preview(root?.attributes['mlflow.spanInputs']),
+    responsePreview: preview(root?.attributes['mlflow.spanOutputs']),
+  };
+}
+
+/** A trace as this batch will leave it. */
+interface TraceState {
+  experimentId: number;
+  artifactLocation: string;
+  /** The traces.json key; undefined when the trace's folder is outside Cairn's store. */
+  key: string | undefined;
+  /** Why the stored spans could not be read (the request touching it is refused with it). */
+  unreadable?: MlflowError;
+  spans: Map<string, SpanRecord>;
+  runId?: string;
+  touched: boolean;
+}
+
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+/** Experiment roots by id, or the error that refuses writes into each. */
+async function experimentRoots(tx: Orm, items: OtlpWrite[]): Promise<Map<number, string | MlflowError>> {
+  const out = new Map<number, string | MlflowError>();
+  for (const item of items) {
+    if (out.has(item.experimentId)) continue;
+    try {
+      out.set(item.experimentId, await activeExperimentRoot(tx, item.experimentId, item.shownExperiment));
+    } catch (err) {
+      if (!(err instanceof MlflowError)) throw err;
+      out.set(item.experimentId, err);
+    }
+  }
+  return out;
+}
+
+/** Locks the traces (stored or not) and loads those stored, with their spans. */
+async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Map<string, TraceState>> {
+  // Two writers of a trace not yet stored find no row to lock: the advisory lock orders them, so
+  // neither writes traces.json from its own spans alone. One statement takes every lock, in key order
+  // (no deadlock between two batches).
+  await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from
+    (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`);
+  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string }>(tx, sql`
+    select trace_id, experiment_id, artifact_location from traces where trace_id = any(${textArray(traceIds)}::text[])
+    order by trace_id for update`);
+  const out = new Map<string, TraceState>();
+  await forEachLimited(found, BLOB_CONCURRENCY, async (row) => {
+    const folder = proxiedKeyOf(row.artifact_location);
+    const state: TraceState = {
+      experimentId: Number(row.experiment_id), artifactLocation: row.artifact_location,
+      key: folder === undefined ? undefined : `${folder}/traces.json`, spans: new Map(), touched: false,
+    };
+    if (state.key !== undefined) {
+      try {
+        for (const s of await storedSpans(deps, state.key)) state.spans.set(s.span_id, s);
+      } catch (err) {
+        if (!(err instanceof MlflowError) || err.code === 'TEMPORARILY_UNAVAILABLE') throw err;
+        state.unreadable = err;
+      }
+    }
+    out.set(row.trace_id, state);
+  });
+  return out;
+}
+
+/** Why a request cannot be merged into the traces as they stand, if it cannot. */
+function refusal(item: OtlpWrite, root: string, traces: Map<string, TraceState>): MlflowError | undefined {
+  for (const [traceId, spans] of item.byTrace) {
+    const t = traces.get(traceId);
+    if (t && t.experimentId !== item.experimentId) return invalidParam(`Trace ${traceId} already exists in another experiment`);
+    if (t?.unreadable) return t.unreadable;
+    const location = t?.artifactLocation ?? `${root}/traces/${traceId}/artifacts`;
+    if ((t ? t.key : proxiedKeyOf(location)) === undefined) {
+      return new MlflowError('NOT_IMPLEMENTED', `OTLP ingestion needs the experiment's artifacts in Cairn's store; trace location is ${location}`);
+    }
+    const added = new Set(spans.map((s) => s.span_id).filter((id) => !t?.spans.has(id))).size;
+    if ((t?.spans.size ?? 0) + added > MAX_SPANS_PER_TRACE) return otlpInvalid(`more than ${MAX_SPANS_PER_TRACE} spans in trace ${traceId}`);
+  }
+  return undefined;
+}
+
+function merge(item: OtlpWrite, root: string, traces: Map<string, TraceState>): void {
+  for (const [traceId, spans] of item.byTrace) {
+    let t = traces.get(traceId);
+    if (!t) {
+      const artifactLocation = `${root}/traces/${traceId}/artifacts`;
+      t = { experimentId: item.experimentId, artifactLocation, key: `${proxiedKeyOf(artifactLocation)}/traces.json`, spans: new Map(), touched: false };
+      traces.set(traceId, t);
+    }
+    for (const s of spans) t.spans.set(s.span_id, s);
+    // As one request after another: a later request's run id replaces an earlier one; none keeps it.
+    if (item.runId) t.runId = item.runId.slice(0, 8000);
+    t.touched = true;
+  }
+}
+
+/** Writes a batch of requests in one transaction; answers each request's outcome, in order. */
+export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(Error | undefined)[]> {
+  const outcomes: (Error | undefined)[] = items.map(() => undefined);
+  await deps.db.transaction(async (tx) => {
+    const roots = await experimentRoots(tx, items);
+    const live = items.map((item, i) => ({ item, i, root: roots.get(item.experimentId)! })).filter(({ i, root }) => {
+      if (root instanceof MlflowError) outcomes[i] = root;
+      return !(root instanceof MlflowError);
+    });
+    if (!live.length) return;
+    const traceIds = [...new Set(live.flatMap(({ item }) => [...item.byTrace.keys()]))].sort();
+    const traces = await lockedTraces(deps, tx, traceIds);
+    for (const { item, i, root } of live) {
+      const refused = refusal(item, root as string, traces);
+      if (refused) outcomes[i] = refused;
+      else merge(item, root as string, traces);
+    }
+    const written = [...traces].filter(([, t]) => t.touched);
+    if (!written.length) return;
+    // The blobs are written while the rows are, inside the transaction: if one fails, no row of the
+    // batch commits (and no request of it is acknowledged). Both are waited for before the rollback,
+    // so no write of a failed batch lands after a retry's.
+    const settled = await Promise.allSettled([
+      upsertRows(tx, written),
+      forEachLimited(written, BLOB_CONCURRENCY, async ([, t]) => {
+        const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()] }));
+        await proxyStore(deps).put(t.key!, Readable.from([body]), 'application/json');
+      }),
+    ]);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  });
+  return outcomes;
+}
+
+/** The trace rows, their name tags and their metadata: one multi-row upsert each. */
+async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<void> {
+  const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
+  const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
+  await tx.execute(sql`
+    insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
+                        request_preview, response_preview, artifact_location)
+    select id, exp, null, rt, dur, st, req, resp, loc from unnest(
+      ${textArray(col((x) => x.id))}::text[], ${numberArray(col((x) => x.t.experimentId))}::bigint[],
+      ${numberArray(col((x) => x.info.requestTime))}::bigint[], ${nullableTextArray(col((x) => x.info.duration?.toString()))}::bigint[],
+      ${textArray(col((x) => x.info.state))}::text[], ${nullableTextArray(col((x) => x.info.requestPreview))}::text[],
+      ${nullableTextArray(col((x) => x.info.responsePreview))}::text[], ${textArray(col((x) => x.t.artifactLocation))}::text[]
+    ) as t(id, exp, rt, dur, st, req, resp, loc)
+    on conflict (trace_id) do update set request_time = excluded.request_time, execution_duration = excluded.execution_duration,
+      state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
+      response_preview = coalesce(excluded.response_preview, traces.response_preview)`);
+  const named = infos.filter((x) => x.info.name);
+  await upsertTraceKeyValues(tx, 'trace_tags', named.map((x) => [x.id, 'mlflow.traceName', x.info.name!.slice(0, 8000)]));
+  await upsertTraceKeyValues(tx, 'trace_metadata', [
+    ...infos.map((x): [string, string, string] => [x.id, 'mlflow.trace_schema.version', '3']),
+    ...infos.filter((x) => x.t.runId).map((x): [string, string, string] => [x.id, SOURCE_RUN_METADATA, x.t.runId!]),
+  ]);
+}

@@ -1,0 +1,39 @@
+// FsBlobStore.put remembers that its temporary folder exists (one call less per upload): it must
+// still write when that folder has been removed since, and a failed upload must leave nothing.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FsBlobStore } from '../../src/blobs/fs.js';
+import { RESERVED_ROOT_SEGMENT } from '../../src/blobs/keys.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-put-'));
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
+
+const text = async (store: FsBlobStore, key: string) => {
+  const chunks: Buffer[] = [];
+  for await (const c of (await store.get(key)).body) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+};
+
+describe('FsBlobStore.put', () => {
+  it('writes into new and existing folders, and after its temporary folder was removed', async () => {
+    const store = new FsBlobStore(root);
+    await store.put('a/b/one.txt', Readable.from([Buffer.from('1')]));
+    await store.put('a/b/one.txt', Readable.from([Buffer.from('2')]));
+    fs.rmSync(path.join(root, RESERVED_ROOT_SEGMENT), { recursive: true });
+    await store.put('a/c/two.txt', Readable.from([Buffer.from('3')]));
+    expect(await text(store, 'a/b/one.txt')).toBe('2');
+    expect(await text(store, 'a/c/two.txt')).toBe('3');
+    expect(fs.readdirSync(path.join(root, RESERVED_ROOT_SEGMENT))).toEqual([]);
+  });
+
+  it('leaves neither the file nor a temporary one when the body fails', async () => {
+    const store = new FsBlobStore(root);
+    const failing = new Readable({ read() { this.destroy(new Error('client went away')); } });
+    await expect(store.put('a/d/three.txt', failing)).rejects.toThrow();
+    await expect(store.get('a/d/three.txt')).rejects.toMatchObject({ code: 'RESOURCE_DOES_NOT_EXIST' });
+    expect(fs.readdirSync(path.join(root, RESERVED_ROOT_SEGMENT))).toEqual([]);
+  });
+});
