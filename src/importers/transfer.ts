@@ -66,3 +66,44 @@ export function repointArtifacts(source: string, artifactUris: Map<string, strin
   }
   return source;
 }
+
+/** An iterator that is reading its next item before it is asked for it (see readAhead). */
+export interface ReadAhead<T> extends AsyncIterable<T> {
+  /** Lets go of the source (its open file or generator) when the items are not all consumed. */
+  close(): void;
+}
+
+/**
+ * The items of `source`, the first read from now on and each next one while the caller works on the
+ * one before: a move then reads its source (another process: an MLflow server, a database) while it
+ * writes into Cairn, instead of taking turns. At most one item is held ahead, so memory stays one page
+ * whatever the size; a failed read is thrown where that item is consumed. Iterate it once.
+ */
+export function readAhead<T>(source: AsyncIterable<T>): ReadAhead<T> {
+  const it = source[Symbol.asyncIterator]();
+  const pull = () => {
+    const p = it.next();
+    p.catch(() => {}); // thrown when consumed; unconsumed (closed early) it is not an unhandled rejection
+    return p;
+  };
+  let next = pull();
+  let done = false;
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const r = await next;
+        if (r.done) {
+          done = true;
+          return;
+        }
+        next = pull();
+        yield r.value;
+      }
+    },
+    close() {
+      // Not awaited: a generator's return() waits for the read in flight, which need not be waited for.
+      if (!done) it.return?.(undefined)?.catch(() => {});
+      done = true;
+    },
+  };
+}

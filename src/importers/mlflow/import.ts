@@ -20,7 +20,7 @@ import { createRegisteredModel, setAlias } from '../../domain/registry/registere
 import { getRegisteredModel } from '../../domain/registry/read.js';
 import { LIMITS } from '../../domain/validation.js';
 import type { Progress } from '../progress.js';
-import { attempt, countFile, emptySummary, repointArtifacts, runPhases, type TransferSummary } from '../transfer.js';
+import { attempt, countFile, emptySummary, readAhead, repointArtifacts, runPhases, type ReadAhead, type TransferSummary } from '../transfer.js';
 import { SourceError, type MlflowSource, type SrcExperiment, type SrcFile, type SrcLoggedModel, type SrcMetric, type SrcModel, type SrcRun } from './source.js';
 
 export interface ImportOptions {
@@ -77,8 +77,25 @@ async function importExperiment(ctx: Ctx, exp: SrcExperiment): Promise<void> {
   for await (const m of src.loggedModels(exp.experiment_id)) loggedModels.push(m);
   const linked = new Map<string, SrcMetric[]>();
   for (const m of loggedModels) for (const p of m.metrics ?? []) linked.set(p.run_id, [...(linked.get(p.run_id) ?? []), p]);
-  for await (const run of src.runs(exp.experiment_id)) {
-    await attempt(summary, skippable, `run ${run.info.run_id}`, () => importRun(ctx, run, destId, linked.get(run.info.run_id) ?? []));
+  // Each run's metric pages are read ahead, the first while the run before is being written: the
+  // source's reads (most of a move's time from a `mlflow server`) overlap Cairn's writes.
+  const importOne = async ({ run, pages }: { run: SrcRun; pages: ReadAhead<SrcMetric[]> }) => {
+    try {
+      await attempt(summary, skippable, `run ${run.info.run_id}`, () => importRun(ctx, run, destId, linked.get(run.info.run_id) ?? [], pages));
+    } finally {
+      pages.close();
+    }
+  };
+  let pending: { run: SrcRun; pages: ReadAhead<SrcMetric[]> } | undefined;
+  try {
+    for await (const run of src.runs(exp.experiment_id)) {
+      const before = pending;
+      pending = { run, pages: readAhead(metricPages(src, run)) };
+      if (before) await importOne(before);
+    }
+    if (pending) await importOne(pending);
+  } finally {
+    pending?.pages.close(); // the run read ahead when the listing of runs failed
   }
   for (const m of loggedModels) await attempt(summary, skippable, `logged model ${m.model_id}`, () => importLoggedModel(ctx, m, destId));
   if (!opts.dryRun && destId) {
@@ -88,7 +105,12 @@ async function importExperiment(ctx: Ctx, exp: SrcExperiment): Promise<void> {
   }
 }
 
-async function importRun(ctx: Ctx, run: SrcRun, destExperimentId: string | undefined, linked: SrcMetric[]): Promise<void> {
+/** Every point of every metric of the run, a page at a time. */
+async function* metricPages(src: MlflowSource, run: SrcRun): AsyncGenerator<SrcMetric[]> {
+  for (const m of run.data.metrics ?? []) yield* src.metricHistory(run.info, m.key);
+}
+
+async function importRun(ctx: Ctx, run: SrcRun, destExperimentId: string | undefined, linked: SrcMetric[], pages: AsyncIterable<SrcMetric[]>): Promise<void> {
   const { deps, src, opts, summary, artifactUris } = ctx;
   const { info, data } = run;
   const found = await findRun(deps, info.run_id);
@@ -99,7 +121,7 @@ async function importRun(ctx: Ctx, run: SrcRun, destExperimentId: string | undef
   if (found?.lifecycle_stage === 'deleted') return; // deleted last: already complete
   summary.runs++;
   if (opts.dryRun || !destExperimentId) {
-    for (const m of data.metrics ?? []) for await (const page of src.metricHistory(info, m.key)) summary.metricPoints += page.length;
+    for await (const page of pages) summary.metricPoints += page.length;
     for await (const f of src.artifactFiles(info)) countFile(summary, f);
     return;
   }
@@ -119,11 +141,9 @@ async function importRun(ctx: Ctx, run: SrcRun, destExperimentId: string | undef
   const tags = data.tags ?? [];
   for (let i = 0; i < tags.length; i += LIMITS.batchTags) await logBatch(deps, info.run_id, { tags: tags.slice(i, i + LIMITS.batchTags) });
   // Every point of every metric, page by page; a replayed point is a no-op (the metrics primary key).
-  for (const m of data.metrics ?? []) {
-    for await (const page of src.metricHistory(info, m.key)) {
-      await logPoints(deps, info.run_id, page);
-      summary.metricPoints += page.length;
-    }
+  for await (const page of pages) {
+    await logPoints(deps, info.run_id, page);
+    summary.metricPoints += page.length;
   }
   // The same points again with their logged model's id: the existing rows get the link.
   await logPoints(deps, info.run_id, linked);
