@@ -231,6 +231,8 @@ test('a run moves to another project from its page and from the runs table; a re
   await expect(dialog.getByText(/Permission denied: edit access to experiment/)).toBeVisible();
   expect(await experimentOf(misfiled)).toBe(scratch);
   await choice.selectOption({ label: 'speech' });
+  // Choosing again clears the refusal: it was about the other project.
+  await expect(dialog.getByText(/Permission denied/)).toHaveCount(0);
   // A modal dialog blocks the theme toggle that shoot() uses: one picture, in the current theme.
   await page.screenshot({ path: path.resolve(import.meta.dirname, '../../test-results/screens/run-move-dialog.png') });
   await dialog.getByRole('button', { name: 'Move' }).click();

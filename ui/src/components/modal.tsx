@@ -50,7 +50,8 @@ export function FormDialog({
   };
   return (
     <dialog ref={ref} className="dialog" onClose={onClose} onCancel={onClose} aria-label={title}>
-      <form onSubmit={submit}>
+      {/* An edit makes the last refusal stale: it goes, so the next answer is the one shown. */}
+      <form onSubmit={submit} onChange={() => error !== undefined && setError(undefined)}>
         <h2 className="dialog-title">{title}</h2>
         {children}
         {fields.map((f, i) => (
