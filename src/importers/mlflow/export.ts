@@ -1,5 +1,5 @@
 import type { Progress } from '../progress.js';
-import { attempt, countFile, emptySummary, repointArtifacts, runPhases, type TransferSummary } from '../transfer.js';
+import { attempt, countFile, emptySummary, readAhead, repointArtifacts, runPhases, type TransferSummary } from '../transfer.js';
 import { MlflowRestClient, RestError } from './rest-client.js';
 import { MlflowRestSource } from './rest-source.js';
 import { SourceError, type KV, type MlflowSource, type SrcExperiment, type SrcFile, type SrcLoggedModel, type SrcMetric, type SrcModel, type SrcRun } from './source.js';
@@ -117,9 +117,15 @@ async function exportRun(ctx: Ctx, run: SrcRun, destExperimentId: string | undef
   for (let i = 0; i < (data.params ?? []).length; i += BATCH.params) await logBatch(dst, runId, { params: data.params!.slice(i, i + BATCH.params) });
   for (let i = 0; i < (data.tags ?? []).length; i += BATCH.tags) await logBatch(dst, runId, { tags: data.tags!.slice(i, i + BATCH.tags) });
   for (const m of data.metrics ?? []) {
-    for await (const page of src.metricHistory(info, m.key)) {
-      await logMetrics(dst, runId, page);
-      summary.metricPoints += page.length;
+    // The next page is read while this one is sent, so Cairn's reads overlap the destination's writes.
+    const pages = readAhead(src.metricHistory(info, m.key));
+    try {
+      for await (const page of pages) {
+        await logMetrics(dst, runId, page);
+        summary.metricPoints += page.length;
+      }
+    } finally {
+      pages.close();
     }
   }
   const datasets = run.inputs?.dataset_inputs ?? [];
