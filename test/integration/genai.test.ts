@@ -43,6 +43,16 @@ describe('evaluation datasets', () => {
     expect((await t.api.get(`${A3}/datasets/${ds.dataset_id}/records`).query({ page_token: 'garbage' })).status).toBe(400);
   });
 
+  it('deletes a tag whose key holds slashes or a line break (the fuzzer found a CR turned it into a 501)', async () => {
+    const ds = await newDataset({ tags: JSON.stringify({ 'a/b': '1', 'c\rd': '2', keep: '3' }) });
+    for (const key of ['a/b', 'c%0Dd']) {
+      const res = await t.api.delete(`${A3}/datasets/${ds.dataset_id}/tags/${key}`);
+      expect(res.status, key).toBe(200);
+    }
+    const got = await t.api.get(`${A3}/datasets/${ds.dataset_id}`);
+    expect(JSON.parse(got.body.dataset.tags)).toEqual({ keep: '3' });
+  });
+
   it('pages records oldest first and keys them by inputs', async () => {
     const ds = await newDataset();
     const records = Array.from({ length: 5 }, (_, i) => ({ inputs: { b: i, a: 'x' }, expectations: { n: i } }));

@@ -8,7 +8,8 @@ import { errorSchema, guard, parseInput, requestObject, type Router } from '../d
 // defineRoute for the MLflow 3 routes with path parameters (`/mlflow/logged-models/{model_id}`): the
 // same /api + /ajax-api registration, parsing and OpenAPI documentation, with the path parameters
 // merged into the input (they win over body fields of the same name, as in MLflow). A trailing
-// `{name+}` parameter takes the rest of the path, slashes included (tag keys arrive unencoded).
+// `{name+}` parameter takes the rest of the path, slashes and line breaks included (tag keys arrive
+// unencoded; `.+` stopped at a decoded CR, so the request fell through to the 501 of its family).
 
 type Method = 'get' | 'post' | 'patch' | 'delete';
 
@@ -33,7 +34,7 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
   const names = [...def.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => m[1]);
   const version = def.version ?? '2.0';
   const docPath = `/api/${version}${def.path.replace(/\{(\w+)\+\}/g, '{$1}')}`;
-  const honoPath = def.path.replace(/\{(\w+)\+\}/g, ':$1{.+}').replace(/\{(\w+)\}/g, ':$1');
+  const honoPath = def.path.replace(/\{(\w+)\+\}/g, ':$1{[\\s\\S]+}').replace(/\{(\w+)\}/g, ':$1');
   const isQuery = def.method === 'get';
   assertAccess(def.access, `${def.method.toUpperCase()} ${docPath}`);
   const params = z.object(Object.fromEntries(names.map((n) => [n, z.string()])));
@@ -73,7 +74,7 @@ export function definePathRoute<S extends z.ZodType, R>(router: Router, def: Pat
  * catches the rest (the router's knownPaths only holds literal paths).
  */
 export function methodNotAllowed(router: Router, path: string): void {
-  const honoPath = path.replace(/\{(\w+)\+\}/g, ':$1{.+}').replace(/\{(\w+)\}/g, ':$1');
+  const honoPath = path.replace(/\{(\w+)\+\}/g, ':$1{[\\s\\S]+}').replace(/\{(\w+)\}/g, ':$1');
   for (const prefix of ['/api/2.0', '/ajax-api/2.0']) {
     router.app.all(
       `${prefix}${honoPath}`,
