@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
 import { RESERVED_ROOT_SEGMENT } from './keys.js';
-import { storeCall, storeUnavailable, type BlobEntry, type BlobObject, type BlobStore, type ByteRange } from './store.js';
+import { storeCall, storeUnavailable, type BlobBody, type BlobEntry, type BlobObject, type BlobStore, type ByteRange } from './store.js';
 
 const isInside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
 
@@ -29,7 +29,7 @@ export class FsBlobStore implements BlobStore {
 
   // Small files are written by the thousand (OTLP spans, one traces.json a trace), and on a busy host
   // each file-system call costs: put spends six or seven, none it can do without.
-  async put(key: string, body: Readable): Promise<void> {
+  async put(key: string, body: BlobBody): Promise<void> {
     const target = await this.resolve(key);
     const tmpDir = path.join(await this.ensureRoot(), RESERVED_ROOT_SEGMENT);
     const made = await this.io(() => fs.mkdir(path.dirname(target), { recursive: true }), key);
@@ -38,7 +38,15 @@ export class FsBlobStore implements BlobStore {
     const tmp = path.join(tmpDir, randomUUID());
     try {
       const handle = await this.io(() => this.openTemporary(tmp, tmpDir), key);
-      await this.io(() => pipeline(body, handle.createWriteStream()), key);
+      if (body instanceof Uint8Array) {
+        await this.io(async () => {
+          try {
+            await handle.writeFile(body);
+          } finally {
+            await handle.close();
+          }
+        }, key);
+      } else await this.io(() => pipeline(body, handle.createWriteStream()), key);
       await this.io(() => fs.rename(tmp, target), key);
     } catch (err) {
       // Only a failed upload leaves its temporary file (a renamed one is gone: no call spent on it).

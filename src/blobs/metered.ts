@@ -1,5 +1,5 @@
 import { pipeline, Transform, type Readable } from 'node:stream';
-import type { BlobStore } from './store.js';
+import type { BlobBody, BlobStore } from './store.js';
 
 /**
  * A store that counts the bytes going in and out (for /metrics), by passing each body through a
@@ -24,7 +24,11 @@ export function meteredBlobStore(store: BlobStore, count: (direction: 'in' | 'ou
     get multipart() {
       return store.multipart;
     },
-    put: (key, body, contentType) => store.put(key, counted(body, 'in'), contentType),
+    put: (key, body: BlobBody, contentType) => {
+      if (!(body instanceof Uint8Array)) return store.put(key, counted(body, 'in'), contentType);
+      // Counted once it is stored, as a stream's bytes are counted as they go in.
+      return store.put(key, body, contentType).then(() => count('in', body.length));
+    },
     get: async (key, range) => {
       const object = await store.get(key, range);
       return { ...object, body: counted(object.body, 'out') };

@@ -9,6 +9,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  PutObjectCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
@@ -16,7 +17,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
-import { storeCall, storeUnavailable, type BlobEntry, type BlobObject, type BlobStore, type ByteRange, type CompletedPart, type MultipartUploads, type PresignedPart } from './store.js';
+import { storeCall, storeUnavailable, type BlobBody, type BlobEntry, type BlobObject, type BlobStore, type ByteRange, type CompletedPart, type MultipartUploads, type PresignedPart } from './store.js';
 
 /** What MLflow users already export for boto3, read once by config.ts. */
 export interface S3Settings {
@@ -97,7 +98,12 @@ export class S3BlobStore implements BlobStore {
     return [this.prefix, key].filter(Boolean).join('/');
   }
 
-  async put(key: string, body: Readable, contentType?: string): Promise<void> {
+  async put(key: string, body: BlobBody, contentType?: string): Promise<void> {
+    if (body instanceof Uint8Array) {
+      // One PutObject: the multipart manager would only wrap it in the same call.
+      await this.call((abortSignal) => this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Body: body, ContentLength: body.length, ContentType: contentType }), { abortSignal }), key);
+      return;
+    }
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body, ContentType: contentType },

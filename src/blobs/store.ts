@@ -40,14 +40,21 @@ export interface MultipartUploads {
 }
 
 /**
+ * What `put` takes: a stream, or bytes the server built itself (a trace's spans, a manifest). Bytes
+ * skip the stream machinery, which costs more than the file system calls for a small file.
+ */
+export type BlobBody = Readable | Uint8Array;
+
+/**
  * Where artifact bytes live. Keys are relative POSIX paths already checked by `artifactKey`
- * (src/blobs/keys.ts); '' is the store's root. Bodies are streams both ways, never buffers.
+ * (src/blobs/keys.ts); '' is the store's root. Bodies from clients are streams both ways, never
+ * buffered.
  */
 export interface BlobStore {
   /** For messages and logs: "/srv/artifacts" or "s3://bucket/prefix". Holds no secret. */
   readonly location: string;
   /** Stores the whole body under key (replacing any object there); nothing is visible until it succeeds. */
-  put(key: string, body: Readable, contentType?: string): Promise<void>;
+  put(key: string, body: BlobBody, contentType?: string): Promise<void>;
   /** Throws RESOURCE_DOES_NOT_EXIST when there is no object (a folder is not an object). */
   get(key: string, range?: ByteRange): Promise<BlobObject>;
   /** Size of the object, RESOURCE_DOES_NOT_EXIST when there is none. */

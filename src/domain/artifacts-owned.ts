@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { artifactKey, joinKey } from '../blobs/keys.js';
 import { rows } from '../db/connect.js';
@@ -82,5 +81,5 @@ export async function uploadRunArtifact(deps: Deps, target: { runId: string; rel
   if (!data.length) throw invalidParam('Request must specify data.');
   const { store, baseKey } = storeFor(deps, await runRoot(deps, target.runId), 'run');
   const fileName = target.rel.slice(target.rel.lastIndexOf('/') + 1);
-  await store.put(joinKey(baseKey, target.rel), Readable.from([data]), guessContentType(fileName));
+  await store.put(joinKey(baseKey, target.rel), data, guessContentType(fileName));
 }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs.js';
 import { RESERVED_ROOT_SEGMENT } from '../../src/blobs/keys.js';
+import { meteredBlobStore } from '../../src/blobs/metered.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-put-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -27,6 +28,22 @@ describe('FsBlobStore.put', () => {
     expect(await text(store, 'a/b/one.txt')).toBe('2');
     expect(await text(store, 'a/c/two.txt')).toBe('3');
     expect(fs.readdirSync(path.join(root, RESERVED_ROOT_SEGMENT))).toEqual([]);
+  });
+
+  it('takes bytes as well as a stream: stored whole, replacing, no temporary file left', async () => {
+    const store = new FsBlobStore(root);
+    await store.put('b/bytes.json', Buffer.from('{"spans": []}'));
+    await store.put('b/bytes.json', new TextEncoder().encode('{"spans": [1]}'));
+    expect(await text(store, 'b/bytes.json')).toBe('{"spans": [1]}');
+    expect(fs.readdirSync(path.join(root, RESERVED_ROOT_SEGMENT))).toEqual([]);
+  });
+
+  it('counts the bytes going in once stored, whether a stream or bytes (metered store)', async () => {
+    const counted: number[] = [];
+    const store = meteredBlobStore(new FsBlobStore(root), (direction, n) => direction === 'in' && counted.push(n));
+    await store.put('c/one.txt', Buffer.from('12345'));
+    await store.put('c/two.txt', Readable.from([Buffer.from('123')]));
+    expect(counted.reduce((a, b) => a + b, 0)).toBe(8);
   });
 
   it('leaves neither the file nor a temporary one when the body fails', async () => {

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import { classifyDbError } from '../../db/faults.js';
@@ -210,7 +209,7 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
       upsertRows(tx, written),
       forEachLimited(written, BLOB_CONCURRENCY, async ([, t]) => {
         const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()] }));
-        await proxyStore(deps).put(t.key!, Readable.from([body]), 'application/json');
+        await proxyStore(deps).put(t.key!, body, 'application/json');
       }),
     ]);
     for (const s of settled) if (s.status === 'rejected') throw s.reason;

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
@@ -30,5 +29,5 @@ export async function completePartialManifest(deps: Deps, a: ArtifactRow): Promi
   const patch = await readManifestJson(deps, a.id);
   const base = await readManifestJson(deps, Number(row.base_artifact_id));
   const merged = { ...base, ...patch, contents: { ...(base.contents ?? {}), ...(patch.contents ?? {}) } };
-  await writeManifestJson(deps, a.id, Readable.from([Buffer.from(JSON.stringify(merged))]));
+  await writeManifestJson(deps, a.id, Buffer.from(JSON.stringify(merged)));
 }

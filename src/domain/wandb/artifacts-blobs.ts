@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { openRanged } from '../../blobs/range.js';
-import type { BlobObject } from '../../blobs/store.js';
+import type { BlobBody, BlobObject } from '../../blobs/store.js';
 
 type RangedObject = Awaited<ReturnType<typeof openRanged>>;
 import { rows } from '../../db/connect.js';
@@ -164,7 +164,7 @@ export async function readManifestJson(deps: Deps, artifactId: number): Promise<
   }
 }
 
-export async function writeManifestJson(deps: Deps, artifactId: number, body: Readable): Promise<void> {
+export async function writeManifestJson(deps: Deps, artifactId: number, body: BlobBody): Promise<void> {
   await deps.blobs.put(await manifestKey(deps, artifactId), body, 'application/json');
 }
 

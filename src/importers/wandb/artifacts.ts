@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import type { Deps } from '../../deps.js';
 import { collectionRowByName, updateCollection } from '../../domain/wandb/artifact-collections.js';
 import { editTagsAndTtl } from '../../domain/wandb/artifact-tags-ttl.js';
@@ -139,5 +138,5 @@ async function copyContents(ctx: Ctx, v: WandbSrcVersion, dest: ArtifactRow): Pr
     if (!url) throw new SourceError(`${ctx.files.label}: artifact ${v.id} lists '${path}' but serves no URL for it`);
     await storeArtifactBlob(ctx.deps, entry.digest, await ctx.files.openFile({ name: path, sizeBytes: entry.size ?? 0, directUrl: url }));
   }
-  await writeManifestJson(ctx.deps, dest.id, Readable.from([Buffer.from(JSON.stringify(manifest))]));
+  await writeManifestJson(ctx.deps, dest.id, Buffer.from(JSON.stringify(manifest)));
 }
