@@ -1,24 +1,19 @@
 // The activity record (docs/teams.md#activity), with accounts on: who created a run and who
 // changed its tags, notes and stage, per run and per experiment, for readers of the experiment only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
-import { basicAuth } from '../harness/basic-auth.js';
+import { uniqueName, type TestApp } from '../harness/app.js';
+import { startAuthApp, testAdmin, userAuth as as } from '../harness/auth-app.js';
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
-const ADMIN = uniqueName('admin');
-const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
+const ADMIN = testAdmin();
+const admin = ADMIN.auth;
 const bob = uniqueName('bob');
 const eve = uniqueName('eve');
-const as = (u: string) => basicAuth(u, `${u}-pw`);
 let t: TestApp;
 
 const post = (url: string, auth: string, body: unknown) => t.api.post(url).set('Authorization', auth).send(body as object);
 
 beforeAll(async () => {
-  t = await startTestApp(['--app-name', 'basic-auth', '--auth-default-permission', 'NO_PERMISSIONS'], {
-    env: { MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD, CAIRN_AUTH_ADMIN_USERNAME: ADMIN },
-  });
-  for (const u of [bob, eve]) expect((await post('/api/2.0/mlflow/users/create', admin, { username: u, password: `${u}-pw` })).status).toBe(200);
+  t = await startAuthApp(ADMIN, 'NO_PERMISSIONS', [bob, eve]);
 });
 afterAll(async () => t?.close());
 
@@ -38,13 +33,13 @@ describe('run activity', () => {
     expect(run.body.events.map((e: { kind: string; username: string; detail: string | null }) => [e.kind, e.username, e.detail])).toEqual([
       ['created', bob, null],
       ['tags', bob, null],
-      ['notes', ADMIN, null],
-      ['stage', ADMIN, 'deleted'],
-      ['stage', ADMIN, 'restored'],
+      ['notes', ADMIN.name, null],
+      ['stage', ADMIN.name, 'deleted'],
+      ['stage', ADMIN.name, 'restored'],
     ]);
     const list = await t.api.get('/api/2.0/cairn/ui/experiments/activity').set('Authorization', as(bob)).query({ experiment_id: exp, max_results: 2 });
     expect(list.body.events).toHaveLength(2);
-    expect(list.body.events[0]).toMatchObject({ run_id: runId, run_name: 'first', kind: 'stage', detail: 'restored', username: ADMIN });
+    expect(list.body.events[0]).toMatchObject({ run_id: runId, run_name: 'first', kind: 'stage', detail: 'restored', username: ADMIN.name });
 
     // Only readers of the experiment see its record.
     expect((await t.api.get('/api/2.0/cairn/ui/runs/activity').set('Authorization', as(eve)).query({ run_id: runId })).status).toBe(403);

@@ -3,15 +3,14 @@
 // run's artifacts follow its new experiment's permissions; a W&B run changes project so the W&B
 // API finds it there, unless the destination already has a W&B run of that id.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { uniqueName, type TestApp } from '../harness/app.js';
+import { startAuthApp, testAdmin, userAuth as as } from '../harness/auth-app.js';
 import { basicAuth } from '../harness/basic-auth.js';
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
-const ADMIN = uniqueName('admin');
-const admin = basicAuth(ADMIN, ADMIN_PASSWORD);
+const ADMIN = testAdmin();
+const admin = ADMIN.auth;
 const bob = uniqueName('bob');
 const eve = uniqueName('eve');
-const as = (u: string) => basicAuth(u, `${u}-pw`);
 let t: TestApp;
 let bobKey = '';
 
@@ -33,10 +32,7 @@ const idOf = async (name: string) =>
   (await t.api.get('/api/2.0/mlflow/experiments/get-by-name').set('Authorization', as(bob)).query({ experiment_name: name })).body.experiment.experiment_id as string;
 
 beforeAll(async () => {
-  t = await startTestApp(['--app-name', 'basic-auth', '--auth-default-permission', 'NO_PERMISSIONS'], {
-    env: { MLFLOW_AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD, CAIRN_AUTH_ADMIN_USERNAME: ADMIN },
-  });
-  for (const u of [bob, eve]) expect((await post('/api/2.0/mlflow/users/create', admin, { username: u, password: `${u}-pw` })).status).toBe(200);
+  t = await startAuthApp(ADMIN, 'NO_PERMISSIONS', [bob, eve]);
   bobKey = (await post('/api/2.0/cairn/keys/create', as(bob), {})).body.key;
 });
 afterAll(async () => t?.close());
