@@ -144,6 +144,25 @@ def store(request, monkeypatch):
     return server
 
 
+@pytest.fixture(scope="session")
+def cairn_pglite(pytestconfig):
+    """Cairn on an embedded database of its own (PGlite) whatever TEST_DATABASE_URL says, artifacts in a folder."""
+    workdir = pathlib.Path(tempfile.mkdtemp(prefix="cairn-compat-pglite-"))
+    server = _compat(pytestconfig).CairnServer(workdir, extra_args=["--backend-store-uri", f"pglite://{workdir / 'db'}"])
+    server.start()
+    yield server
+    _stop(server, workdir)
+
+
+@pytest.fixture(params=["pglite", "s3"])
+def trace_server(request, monkeypatch):
+    """Tracing on the stores the session server does not use: PGlite (folder), and S3 (proxied)."""
+    server = request.getfixturevalue("cairn_pglite" if request.param == "pglite" else "cairn_s3")
+    _use(monkeypatch, server.url)
+    server.kind = request.param
+    return server
+
+
 @pytest.fixture
 def direct(cairn_direct, s3, monkeypatch):
     """The direct-mode server, with the client holding S3 credentials as direct mode requires."""
