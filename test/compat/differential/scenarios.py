@@ -294,7 +294,7 @@ TRACES_V2 = [
     _post("tv2.exp", f"{A2}/experiments/create", {"name": "diff-tv2-<<sfx>>"}, save={"exp": "experiment_id"}),
     # A client's artifact location is dropped: the server's is answered.
     _post("tv2.start", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": 1700000000000,
-          "request_metadata": [{"key": "mlflow.user", "value": "alice"}, {"key": "m", "value": "1"}],
+          "request_metadata": [{"key": "mlflow.user", "value": "alice"}, {"key": "m", "value": "first"}],
           "tags": [{"key": "mlflow.traceName", "value": "predict"}, {"key": "env", "value": "prod"}, {"key": "mlflow.artifactLocation", "value": "s3://elsewhere"}]},
           save={"rid": "trace_info.request_id"}, **TV2),
     _post("tv2.start.second", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": 1700000005000}, save={"rid2": "trace_info.request_id"}, **TV2),
@@ -307,7 +307,7 @@ TRACES_V2 = [
     _get("tv2.info.unknown", f"{A2}/traces/{NO_TRACE}/info"),
     _get("tv2.v3.get-info", f"{A3}/traces/<<rid>>", **TV2_V3),
     _patch("tv2.end", f"{A2}/traces/<<rid>>", {"timestamp_ms": 1700000001500, "status": "OK",
-           "request_metadata": [{"key": "m", "value": "2"}, {"key": "m2", "value": "x"}],
+           "request_metadata": [{"key": "m", "value": "second"}, {"key": "m2", "value": "x"}],
            "tags": [{"key": "mlflow.traceName", "value": "predict2"}, {"key": "t2", "value": "y"}, {"key": "mlflow.artifactLocation", "value": "s3://elsewhere"}]}, **TV2),
     _patch("tv2.end.unknown", f"{A2}/traces/{NO_TRACE}", {"timestamp_ms": 1, "status": "OK"}),
     _patch("tv2.end.bad-status", f"{A2}/traces/<<rid2>>", {"timestamp_ms": 1700000006000, "status": "DONE"}),
