@@ -103,6 +103,9 @@ describe('MLflow 2 traces', () => {
       [start({ experiment_id: '987654321', timestamp_ms: 1 }), 404, 'No Experiment with id=987654321 exists'],
       [start({ timestamp_ms: 1 }), 400, "Missing value for required parameter 'experiment_id'"],
       [start({ experiment_id: exp, timestamp_ms: -5 }), 400, "parameter 'timestamp_ms'"],
+      // Past year 9999 no reader could hold it (a JS Date ends in 275760): refused, never stored.
+      [start({ experiment_id: exp, timestamp_ms: 9_007_199_254_740_991 }), 400, "parameter 'timestamp_ms'"],
+      [end(id, { timestamp_ms: 253_402_300_800_000, status: 'OK' }), 400, "parameter 'timestamp_ms'"],
       [start({ experiment_id: exp, tags: { a: 'b' } }), 400, "parameter 'tags'"],
       [start({ experiment_id: exp, tags: [{ key: '', value: 'b' }] }), 400, "key '': it must have 1 to 250 characters"],
       [end('0123456789abcdef0123456789abcdef', { timestamp_ms: 1, status: 'OK' }), 404, "Trace with ID '0123456789abcdef0123456789abcdef' not found."],

@@ -61,11 +61,14 @@ export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, met
   return out;
 }
 
+/** 9999-12-31T23:59:59.999Z, the last instant a proto Timestamp (and so the client) can hold; a later one would fail every read of the trace. */
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
 /** Epoch ms of a proto Timestamp in JSON (RFC 3339), or of the epoch ms some callers send instead. */
 export function timestampMs(value: unknown, field: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIMESTAMP_MS) return value;
   if (typeof value === 'string') {
-    if (/^\d{1,15}$/.test(value)) return Number(value);
+    if (/^\d{1,15}$/.test(value) && Number(value) <= MAX_TIMESTAMP_MS) return Number(value);
     // Date.parse keeps milliseconds; finer digits (the client writes nanoseconds) are dropped first.
     const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
     if (m) {

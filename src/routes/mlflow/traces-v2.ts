@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { endTraceV2, getTraceInfoV2, startTraceV2, V2_END_STATUSES, type V2EndStatus } from '../../domain/traces/v2.js';
+import { MAX_TIMESTAMP_MS } from '../../domain/traces/wire.js';
 import { int64, keyValue, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { definePathRoute } from '../registry/path-route.js';
@@ -25,7 +26,7 @@ export const traceInfoV2Out = z
   .openapi('TraceInfoV2');
 const infoOut = z.object({ trace_info: traceInfoV2Out });
 
-const timestampMs = int64.refine((v) => v >= 0, 'a timestamp cannot be negative');
+const timestampMs = int64.refine((v) => v >= 0 && v <= MAX_TIMESTAMP_MS, `a timestamp is between 0 and ${MAX_TIMESTAMP_MS} (year 9999)`);
 const STATUS_BY_NUMBER: Record<number, V2EndStatus> = { 1: 'OK', 2: 'ERROR', 3: 'IN_PROGRESS' };
 // A name or the enum's number, as proto JSON allows. TRACE_STATUS_UNSPECIFIED (and an unknown
 // name, which MLflow's parser reads as it) makes MLflow's server fail with a 500; here it is a 400.
