@@ -70,6 +70,10 @@ describe('MLflow 2 traces', () => {
       filter: "trace.run_id = 'r1' AND trace.name = 'predict2'",
     });
     expect(byRun.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([id]);
+    // What Cairn's trace page reads: the info, and no spans until a client uploads traces.json.
+    const whole = await t.api.get('/api/3.0/mlflow/traces/get').query({ trace_id: id });
+    expect(whole.status).toBe(200);
+    expect(whole.body.trace).toEqual({ trace_info: v3, spans: [] });
   });
 
   it('answers a trace not ended yet with execution time 0 and leaves empty lists out (v2 search)', async () => {
