@@ -81,6 +81,8 @@ describe('traces', () => {
     const cases: [Record<string, unknown>, number][] = [
       [info({ trace_location: location(other), trace_id: '../x' }), 400],
       [info({ trace_location: location(other), request_time: 'soon' }), 400],
+      // Epoch ms past year 9999, the end of a proto Timestamp: stored, it was answered as '+033658-…', which no client parses.
+      [info({ trace_location: location(other), request_time: '999999999999999' }), 400],
       [info({ trace_location: location(other), execution_duration: '5 minutes' }), 400],
       [info({ trace_location: location(other), state: 'DONE' }), 400],
       [info({ trace_location: location(other), tags: { k: 'v'.repeat(8001) } }), 400],
@@ -159,7 +161,7 @@ describe('traces', () => {
     expect((await t.api.get(`/api/3.0/mlflow/traces/${ids[0]}`)).body.trace.trace_info.tags.k).toBe('v');
     expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[0]}/tags`).send({ key: 'k' })).status).toBe(200);
     expect((await t.api.get(`/api/3.0/mlflow/traces/${ids[0]}`)).body.trace.trace_info.tags.k).toBeUndefined();
-    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[0]}/tags`).send({ key: 'k' })).status).toBe(400);
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[0]}/tags`).send({ key: 'k' })).status).toBe(404);
     expect((await t.api.patch('/api/2.0/mlflow/traces/tr-missing/tags').send({ key: 'k', value: 'v' })).status).toBe(404);
 
     const both = await t.api.post('/api/2.0/mlflow/traces/delete-traces').send({ experiment_id: exp, max_timestamp_millis: 1, request_ids: [ids[0]] });

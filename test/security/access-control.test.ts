@@ -178,6 +178,10 @@ const families: Record<string, Case[]> = {
     { name: 'batch-read traces', method: 'get', url: () => `/api/3.0/mlflow/traces/batchGet?trace_ids=${traceId}`, read: true },
     { name: 'batch-read trace infos', method: 'post', url: () => '/api/3.0/mlflow/traces/batchGetInfos', body: () => ({ trace_ids: [traceId] }), read: true },
     { name: 'link traces to a run', method: 'post', url: () => '/api/2.0/mlflow/traces/link-to-run', body: () => ({ trace_ids: [traceId], run_id: runId }) },
+    { name: 'start a trace (v2)', method: 'post', url: () => '/api/2.0/mlflow/traces', body: () => ({ experiment_id: expId, timestamp_ms: 1 }) },
+    { name: 'end a trace (v2)', method: 'patch', url: () => `/api/2.0/mlflow/traces/${traceId}`, body: () => ({ timestamp_ms: Date.UTC(2026, 0, 2), status: 'ERROR' }) },
+    { name: 'read a trace info (v2)', method: 'get', url: () => `/api/2.0/mlflow/traces/${traceId}/info`, read: true },
+    { name: 'search traces (v2)', method: 'get', url: () => '/api/2.0/mlflow/traces', body: () => ({ experiment_ids: expId }), read: true },
     {
       name: 'search traces',
       method: 'post',
@@ -301,6 +305,13 @@ describe('permissions', () => {
     expect(models.registered_models ?? []).toEqual([]);
     const bobModels = await ok('get', '/api/2.0/mlflow/registered-models/search', as('bob'), { filter: `name = '${modelName}'` });
     expect(bobModels.registered_models).toHaveLength(1);
+  });
+
+  it('checks a v2 EndTrace against the experiment of the trace, not one the body names', async () => {
+    const own = (await ok('post', '/api/2.0/mlflow/experiments/create', as('carol'), { name: uniqueName('carol-own') })).experiment_id;
+    const res = await call('patch', `/api/2.0/mlflow/traces/${traceId}`, as('carol'), { experiment_id: own, timestamp_ms: Date.UTC(2026, 0, 2), status: 'ERROR' });
+    expect(res.status, JSON.stringify(res.body)).toBe(403);
+    expect((await ok('get', `/api/3.0/mlflow/traces/${traceId}`, as('alice'))).trace.trace_info.state).toBe('OK');
   });
 
   it('lets the creator grant EDIT, after which the grantee may write', async () => {

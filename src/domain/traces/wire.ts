@@ -8,6 +8,15 @@ export type TraceState = (typeof TRACE_STATES)[number];
 
 /** The tag that tells the client where to upload (and later find) the trace's spans, `traces.json`. */
 export const ARTIFACT_LOCATION_TAG = 'mlflow.artifactLocation';
+/** Set by a server that archives traces; cleared by a client to let archival retry. */
+export const ARCHIVAL_FAILURE_TAG = 'mlflow.trace.archivalFailure';
+/** Tags the server owns: a client's values are dropped on StartTrace/EndTrace and refused by SetTraceTag (as MLflow). */
+export const SERVER_MANAGED_TAGS: ReadonlySet<string> = new Set([
+  ARTIFACT_LOCATION_TAG,
+  'mlflow.trace.spansLocation',
+  'mlflow.trace.archiveLocation',
+  ARCHIVAL_FAILURE_TAG,
+]);
 /** The metadata key the client writes when a trace is created inside an active run. */
 export const SOURCE_RUN_METADATA = 'mlflow.sourceRun';
 
@@ -52,11 +61,14 @@ export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, met
   return out;
 }
 
+/** 9999-12-31T23:59:59.999Z, the last instant a proto Timestamp (and so the client) can hold; a later one would fail every read of the trace. */
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
 /** Epoch ms of a proto Timestamp in JSON (RFC 3339), or of the epoch ms some callers send instead. */
 export function timestampMs(value: unknown, field: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= MAX_TIMESTAMP_MS) return value;
   if (typeof value === 'string') {
-    if (/^\d{1,15}$/.test(value)) return Number(value);
+    if (/^\d{1,15}$/.test(value) && Number(value) <= MAX_TIMESTAMP_MS) return Number(value);
     // Date.parse keeps milliseconds; finer digits (the client writes nanoseconds) are dropped first.
     const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(value);
     if (m) {
@@ -93,17 +105,29 @@ export function checkTraceId(id: string): string {
   return id;
 }
 
-/** The MLflow 2 shape of a trace's info (GET /api/2.0/mlflow/traces, which MLflow's UI still calls). */
-export function traceInfoV2(v3: TraceInfoWire, requestTimeMs: number) {
-  const pairs = (m: Record<string, string>) => Object.entries(m).map(([key, value]) => ({ key, value }));
-  const duration = v3.execution_duration === undefined ? undefined : Math.round(Number(v3.execution_duration.slice(0, -1)) * 1000);
+// MLflow's TraceInfoV2.to_proto cuts metadata keys and values to 250 characters and tag values to
+// 4096 in every v2 answer; a v2 reader sees the same (the v3 answers carry the whole values).
+const V2_METADATA_MAX = 250;
+const V2_TAG_KEY_MAX = 250;
+const V2_TAG_VALUE_MAX = 4096;
+
+/** The MLflow 2 shape of a trace's info (StartTrace, EndTrace, GetTraceInfo, SearchTraces v2). */
+export function traceInfoV2(v3: TraceInfoWire) {
+  const pairs = (m: Record<string, string>, keyMax: number, valueMax: number) =>
+    Object.entries(m).map(([key, value]) => ({ key: key.slice(0, keyMax), value: value.slice(0, valueMax) }));
+  const metadata = pairs(v3.trace_metadata, V2_METADATA_MAX, V2_METADATA_MAX);
+  const tags = pairs(v3.tags, V2_TAG_KEY_MAX, V2_TAG_VALUE_MAX);
   return {
     request_id: v3.trace_id,
     experiment_id: v3.trace_location.mlflow_experiment.experiment_id,
-    timestamp_ms: requestTimeMs,
-    ...(duration === undefined ? {} : { execution_time_ms: duration }),
+    timestamp_ms: Date.parse(v3.request_time),
+    // The proto field cannot be unset: a trace not ended yet answers 0, as MLflow's does.
+    execution_time_ms: v3.execution_duration === undefined ? 0 : Math.round(Number(v3.execution_duration.slice(0, -1)) * 1000),
     status: v3.state === 'STATE_UNSPECIFIED' ? 'TRACE_STATUS_UNSPECIFIED' : v3.state,
-    request_metadata: pairs(v3.trace_metadata),
-    tags: pairs(v3.tags),
+    // Empty repeated fields are left out of proto JSON.
+    ...(metadata.length ? { request_metadata: metadata } : {}),
+    ...(tags.length ? { tags } : {}),
   };
 }
+
+export type TraceInfoV2Wire = ReturnType<typeof traceInfoV2>;

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
-import { invalidParam } from '../../errors.js';
+import { invalidParam, notFound } from '../../errors.js';
 import { textArray } from '../../lib/pg-array.js';
 import { checkStorableText } from '../../lib/storable-text.js';
 import { proxyStore } from '../artifacts.js';
@@ -10,7 +10,7 @@ import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
 import { getTraceInfo, lockTrace } from './read.js';
-import { ARTIFACT_LOCATION_TAG, checkTraceId, durationMs, timestampMs, traceState, type TraceInfoWire } from './wire.js';
+import { ARCHIVAL_FAILURE_TAG, checkTraceId, SERVER_MANAGED_TAGS, durationMs, timestampMs, traceState, type TraceInfoWire } from './wire.js';
 
 // Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
 // tags, and deletion. MLflow's limits: keys up to 250 characters, values up to 8000.
@@ -24,7 +24,7 @@ const MAX_ENTRIES = 1000;
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function stringMap(value: unknown, field: string): Map<string, string> {
+export function stringMap(value: unknown, field: string): Map<string, string> {
   const out = new Map<string, string>();
   if (value === undefined || value === null) return out;
   if (!isObj(value)) throw invalidParam(`Invalid value for '${field}': expected an object of strings`);
@@ -94,8 +94,9 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
       on conflict (trace_id) do update set client_request_id = excluded.client_request_id, request_time = excluded.request_time,
         execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
         response_preview = excluded.response_preview`);
-    // The server owns the artifact location: a client's own value would point uploads elsewhere.
-    tags.delete(ARTIFACT_LOCATION_TAG);
+    // The server owns the artifact location (a client's own value would point uploads elsewhere)
+    // and the other tags MLflow's server manages: a client's values are dropped, as MLflow does.
+    for (const key of SERVER_MANAGED_TAGS) tags.delete(key);
     await upsertKeyValues(tx, 'trace_tags', traceId, tags);
     await upsertKeyValues(tx, 'trace_metadata', traceId, metadata);
     await storeExportedAssessments(tx, traceId, info.assessments, deps.now());
@@ -119,7 +120,7 @@ export async function upsertTraceKeyValues(tx: Orm, table: 'trace_tags' | 'trace
 
 export async function setTraceTag(deps: Deps, traceId: string, key: string, value: string): Promise<void> {
   checkKeyValue(key, value, 'tag');
-  if (key === ARTIFACT_LOCATION_TAG) throw invalidParam(`The tag '${ARTIFACT_LOCATION_TAG}' is set by the server`);
+  if (SERVER_MANAGED_TAGS.has(key)) throw invalidParam(`Tag '${key}' is immutable and cannot be set on a trace.`);
   await deps.db.transaction(async (tx) => {
     await lockTrace(tx, checkTraceId(traceId));
     await upsertKeyValues(tx, 'trace_tags', traceId, new Map([[key, value]]));
@@ -127,11 +128,12 @@ export async function setTraceTag(deps: Deps, traceId: string, key: string, valu
 }
 
 export async function deleteTraceTag(deps: Deps, traceId: string, key: string): Promise<void> {
-  await deps.db.transaction(async (tx) => {
-    await lockTrace(tx, checkTraceId(traceId));
-    const gone = await rows(tx, sql`delete from trace_tags where trace_id = ${traceId} and key = ${key} returning key`);
-    if (!gone.length) throw invalidParam(`No trace tag with key '${key.slice(0, 250)}' for trace with ID '${traceId}'`);
-  });
+  checkTraceId(traceId);
+  // The archival failure marker is the one managed tag a client clears (to let archival retry).
+  if (SERVER_MANAGED_TAGS.has(key) && key !== ARCHIVAL_FAILURE_TAG) throw invalidParam(`Tag '${key}' is immutable and cannot be deleted on a trace.`);
+  // As MLflow: a missing tag, and a missing trace, are both "no such tag" (404).
+  const gone = await rows(deps.db, sql`delete from trace_tags where trace_id = ${traceId} and key = ${key} returning key`);
+  if (!gone.length) throw notFound(`No trace tag with key '${key.slice(0, 250)}' for trace with ID '${traceId}'`);
 }
 
 const MAX_DELETE_IDS = 100;
@@ -148,10 +150,12 @@ export async function deleteTraces(
   const experimentId = experimentIdOf(input.experiment_id);
   const ids = input.request_ids ?? [];
   const byTime = input.max_timestamp_millis !== undefined;
-  if (byTime === (ids.length > 0)) throw invalidParam('Exactly one of max_timestamp_millis and request_ids must be specified.');
-  if (!byTime && input.max_traces !== undefined) throw invalidParam('max_traces can only be specified with max_timestamp_millis.');
+  // MLflow's messages (they name the store's argument, trace_ids).
+  if (!byTime && !ids.length) throw invalidParam('Either `max_timestamp_millis` or `trace_ids` must be specified.');
+  if (byTime && ids.length) throw invalidParam('Only one of `max_timestamp_millis` and `trace_ids` can be specified.');
+  if (ids.length && input.max_traces !== undefined) throw invalidParam("`max_traces` can't be specified if `trace_ids` is specified.");
   if (ids.length > MAX_DELETE_IDS) throw invalidParam(`request_ids may name at most ${MAX_DELETE_IDS} traces`);
-  if (input.max_traces !== undefined && input.max_traces <= 0) throw invalidParam('max_traces must be a positive integer.');
+  if (input.max_traces !== undefined && input.max_traces <= 0) throw invalidParam(`\`max_traces\` must be a positive integer, received ${input.max_traces}.`);
   const which = byTime
     ? sql`trace_id in (select trace_id from traces where experiment_id = ${experimentId} and request_time <= ${input.max_timestamp_millis!}
                        order by request_time, trace_id ${input.max_traces === undefined ? sql`` : sql`limit ${input.max_traces}`})`

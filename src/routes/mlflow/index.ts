@@ -8,6 +8,7 @@ import { otlpRoutes } from './otlp.js';
 import { runRoutes } from './runs.js';
 import { scorerRoutes } from './scorers.js';
 import { traceRoutes } from './traces.js';
+import { traceV2Routes } from './traces-v2.js';
 import { uiSupportRoutes } from './ui-support.js';
 
 export function mlflowTrackingRoutes(r: Router): void {
@@ -16,6 +17,7 @@ export function mlflowTrackingRoutes(r: Router): void {
   loggingRoutes(r);
   metricRoutes(r);
   traceRoutes(r);
+  traceV2Routes(r);
   otlpRoutes(r);
   assessmentRoutes(r);
   scorerRoutes(r);

@@ -8,6 +8,7 @@ import { bool, int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { definePathRoute } from '../registry/path-route.js';
 import { empty } from './schemas.js';
+import { traceInfoV2Out } from './traces-v2.js';
 
 // MLflow 3 tracing, the way the 3.18 client exports a trace to an HTTP tracking server: StartTraceV3
 // stores the trace's info and answers where its spans go (the `mlflow.artifactLocation` tag); the
@@ -54,10 +55,10 @@ export function traceRoutes(r: Router): void {
       order_by: repeated(z.string()).optional(),
       page_token: z.string().optional(),
     }),
-    output: z.object({ traces: z.array(anyObject).optional(), next_page_token: z.string().optional() }),
+    output: z.object({ traces: z.array(traceInfoV2Out).optional(), next_page_token: z.string().optional() }),
     handle: async (deps, input) => {
       const found = await searchTraces(deps, { ...input, experimentIds: input.experiment_ids });
-      const traces = found.traces.map((t) => traceInfoV2(t, Date.parse(t.request_time)));
+      const traces = found.traces.map(traceInfoV2);
       return { ...(traces.length ? { traces } : {}), ...(found.next_page_token ? { next_page_token: found.next_page_token } : {}) };
     },
   });

@@ -276,6 +276,70 @@ TRACE_ANALYSIS = [
     _post("ta.search.prompt", f"{A3}/traces/search", {"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "<<exp>>"}}], "filter": "prompt = 'p/1'"}),
 ]
 
+# The MLflow 2 trace API (StartTrace, EndTrace, GetTraceInfo, SearchTraces, tags, DeleteTraces under
+# /api/2.0), which `mlflow server` 3.18 still serves: a trace started there is the one the v3 reads
+# find. Request ids are the servers' own (saved); the v3 answers' `request_time` is compared by
+# presence (MLflow writes whole seconds without a fraction, Cairn always with milliseconds).
+TV2 = {"short_ids": ["exp"]}
+TV2_V3 = {"volatile": ["request_time"], **TV2}
+V2_LOCATION = [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "<<exp>>"}}]
+NO_TRACE = "0123456789abcdef0123456789abcdef"
+
+
+def _patch(id_, path, body, **kw):
+    return {"id": id_, "method": "PATCH", "path": path, "json": body, **kw}
+
+
+TRACES_V2 = [
+    _post("tv2.exp", f"{A2}/experiments/create", {"name": "diff-tv2-<<sfx>>"}, save={"exp": "experiment_id"}),
+    # A client's artifact location is dropped: the server's is answered.
+    _post("tv2.start", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": 1700000000000,
+          "request_metadata": [{"key": "mlflow.user", "value": "alice"}, {"key": "m", "value": "first"}],
+          "tags": [{"key": "mlflow.traceName", "value": "predict"}, {"key": "env", "value": "prod"}, {"key": "mlflow.artifactLocation", "value": "s3://elsewhere"}]},
+          save={"rid": "trace_info.request_id"}, **TV2),
+    _post("tv2.start.second", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": 1700000005000}, save={"rid2": "trace_info.request_id"}, **TV2),
+    _post("tv2.start.missing-experiment", f"{A2}/traces", {"experiment_id": "987654321", "timestamp_ms": 1}),
+    _post("tv2.start.no-experiment", f"{A2}/traces", {"timestamp_ms": 1}),
+    _post("tv2.start.bad-timestamp", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": "soon"}),
+    _post("tv2.start.tags-not-a-list", f"{A2}/traces", {"experiment_id": "<<exp>>", "tags": {"a": "b"}}),
+    _get("tv2.info", f"{A2}/traces/<<rid>>/info", **TV2),
+    _get("tv2.info.ajax", f"{AJ}/traces/<<rid>>/info", **TV2),
+    _get("tv2.info.unknown", f"{A2}/traces/{NO_TRACE}/info"),
+    _get("tv2.v3.get-info", f"{A3}/traces/<<rid>>", **TV2_V3),
+    _patch("tv2.end", f"{A2}/traces/<<rid>>", {"timestamp_ms": 1700000001500, "status": "OK",
+           "request_metadata": [{"key": "m", "value": "second"}, {"key": "m2", "value": "x"}],
+           "tags": [{"key": "mlflow.traceName", "value": "predict2"}, {"key": "t2", "value": "y"}, {"key": "mlflow.artifactLocation", "value": "s3://elsewhere"}]}, **TV2),
+    _patch("tv2.end.unknown", f"{A2}/traces/{NO_TRACE}", {"timestamp_ms": 1, "status": "OK"}),
+    _patch("tv2.end.bad-status", f"{A2}/traces/<<rid2>>", {"timestamp_ms": 1700000006000, "status": "DONE"}),
+    _patch("tv2.end.no-status", f"{A2}/traces/<<rid2>>", {"timestamp_ms": 1700000006000}),
+    _patch("tv2.end.before-start", f"{A2}/traces/<<rid2>>", {"timestamp_ms": 1, "status": "ERROR"}, **TV2),
+    # A status by its enum number (2 = ERROR), as proto JSON allows; it also overwrites the one above.
+    _patch("tv2.end.second", f"{A2}/traces/<<rid2>>", {"timestamp_ms": 1700000006250, "status": 2}, **TV2),
+    _get("tv2.info.ended", f"{A2}/traces/<<rid>>/info", **TV2),
+    _get("tv2.v3.get-info.ended", f"{A3}/traces/<<rid>>", **TV2_V3),
+    _patch("tv2.tag.set", f"{A2}/traces/<<rid>>/tags", {"key": "reviewed", "value": "yes"}),
+    _patch("tv2.tag.set.managed", f"{A2}/traces/<<rid>>/tags", {"key": "mlflow.artifactLocation", "value": "s3://x"}),
+    _patch("tv2.tag.set.unknown-trace", f"{A2}/traces/{NO_TRACE}/tags", {"key": "k", "value": "v"}),
+    _patch("tv2.tag.set.no-key", f"{A2}/traces/<<rid>>/tags", {"value": "v"}),
+    {"id": "tv2.tag.delete", "method": "DELETE", "path": f"{A2}/traces/<<rid>>/tags", "json": {"key": "t2"}},
+    {"id": "tv2.tag.delete.again", "method": "DELETE", "path": f"{A2}/traces/<<rid>>/tags", "json": {"key": "t2"}},
+    {"id": "tv2.tag.delete.unknown-trace", "method": "DELETE", "path": f"{A2}/traces/{NO_TRACE}/tags", "json": {"key": "t2"}},
+    _get("tv2.search", f"{A2}/traces", {"experiment_ids": "<<exp>>"}, **TV2),
+    _get("tv2.search.filter", f"{A2}/traces", {"experiment_ids": "<<exp>>", "filter": "tags.reviewed = 'yes' AND status = 'OK'"}, **TV2),
+    _get("tv2.search.order", f"{A2}/traces", {"experiment_ids": "<<exp>>", "order_by": "timestamp_ms ASC"}, **TV2),
+    _get("tv2.search.page", f"{A2}/traces", {"experiment_ids": "<<exp>>", "max_results": "1"}, **TV2),
+    _get("tv2.search.no-experiments", f"{A2}/traces"),
+    _post("tv2.v3.search", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "tags.env = 'prod'"}, **TV2_V3),
+    _post("tv2.delete.both", f"{A2}/traces/delete-traces", {"experiment_id": "<<exp>>", "request_ids": ["<<rid>>"], "max_timestamp_millis": 1}),
+    _post("tv2.delete.neither", f"{A2}/traces/delete-traces", {"experiment_id": "<<exp>>"}),
+    _post("tv2.delete.ids-and-max", f"{A2}/traces/delete-traces", {"experiment_id": "<<exp>>", "request_ids": ["<<rid>>"], "max_traces": 1}),
+    _post("tv2.delete", f"{A2}/traces/delete-traces", {"experiment_id": "<<exp>>", "request_ids": ["<<rid>>"]}),
+    _post("tv2.delete.again", f"{A2}/traces/delete-traces", {"experiment_id": "<<exp>>", "request_ids": ["<<rid>>"]}),
+    _get("tv2.info.deleted", f"{A2}/traces/<<rid>>/info"),
+    _post("tv2.delete.by-time", f"{A2}/traces/delete-traces", {"experiment_id": "<<exp>>", "max_timestamp_millis": 1800000000000, "max_traces": 5}),
+    _get("tv2.search.empty", f"{A2}/traces", {"experiment_ids": "<<exp>>"}),
+]
+
 FAMILIES = {
     "experiments": EXPERIMENTS,
     "runs": RUNS,
@@ -286,4 +350,5 @@ FAMILIES = {
     "scorers": SCORERS,
     "datasets": DATASETS,
     "trace-analysis": TRACE_ANALYSIS,
+    "traces-v2": TRACES_V2,
 }
