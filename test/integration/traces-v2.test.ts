@@ -59,7 +59,7 @@ describe('MLflow 2 traces', () => {
     const v3 = (await t.api.get(`/api/3.0/mlflow/traces/${id}`)).body.trace.trace_info;
     expect(v3).toMatchObject({
       trace_id: id,
-      request_time: '2023-11-14T22:13:20.000Z',
+      request_time: '2023-11-14T22:13:20Z',
       execution_duration: '1.500s',
       state: 'OK',
       trace_metadata: { 'mlflow.user': 'alice', 'mlflow.sourceRun': 'r1' },

@@ -6,6 +6,7 @@ import { invalidParam, notFound } from '../../errors.js';
 import { checkStorableJson } from '../../lib/storable-text.js';
 import { lockTrace } from './read.js';
 import { checkTraceId } from './wire.js';
+import { protoTimestamp } from '../../lib/proto-time.js';
 
 // Assessments on a trace (mlflow.log_feedback, log_expectation, update_assessment,
 // delete_assessment, override_feedback). The body is the client's Assessment proto JSON; the server
@@ -32,7 +33,7 @@ export async function createAssessment(deps: Deps, traceId: string, input: Obj):
   checkBody(input);
   const now = deps.now();
   const id = `a-${randomBytes(16).toString('hex')}`;
-  const stamp = new Date(now).toISOString();
+  const stamp = protoTimestamp(now);
   const body: Obj = { ...input, assessment_id: id, trace_id: traceId, create_time: stamp, last_update_time: stamp, valid: true };
   await deps.db.transaction(async (tx) => {
     await lockTrace(tx, traceId);
@@ -74,7 +75,7 @@ export async function updateAssessment(deps: Deps, traceId: string, id: string, 
   for (const p of paths) if (!UPDATABLE.has(p)) throw invalidParam(`Invalid update_mask path '${p.slice(0, 100)}'`);
   return deps.db.transaction(async (tx) => {
     const old = await lockAssessment(tx, traceId, id);
-    const next: Obj = { ...old, last_update_time: new Date(deps.now()).toISOString() };
+    const next: Obj = { ...old, last_update_time: protoTimestamp(deps.now()) };
     for (const p of paths) {
       if (p === 'metadata') next.metadata = { ...(isObj(old.metadata) ? old.metadata : {}), ...(isObj(patch.metadata) ? patch.metadata : {}) };
       else if (patch[p] === undefined) delete next[p];

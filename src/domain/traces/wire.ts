@@ -1,4 +1,5 @@
 import { invalidParam } from '../../errors.js';
+import { protoTimestamp } from '../../lib/proto-time.js';
 
 // TraceInfoV3 as the client reads and writes it: proto JSON, so times are a google.protobuf
 // Timestamp (RFC 3339 text) and Duration ("1.500s"), enums are names, maps are JSON objects.
@@ -49,7 +50,7 @@ export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, met
   const out: TraceInfoWire = {
     trace_id: row.trace_id,
     trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(row.experiment_id) } },
-    request_time: new Date(Number(row.request_time)).toISOString(),
+    request_time: protoTimestamp(Number(row.request_time)),
     state: row.state,
     trace_metadata: metadata,
     tags,
