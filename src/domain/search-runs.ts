@@ -224,8 +224,10 @@ export async function groupedIds(
   const own = parseFilter(query.filter, RUN_SEARCH_DIALECT).length;
   const rest = { ...query, orderBy: (query.orderBy ?? []).slice(1) };
   const keyed = term.entity !== 'attribute';
+  // The statuses present in the experiment and stage, not among the matches: an index lookup each.
+  const scope = { experimentIds: query.experimentIds, runViewType: query.runViewType };
   const next = async (after: string | number | undefined): Promise<string | number | null> => {
-    const [{ v }] = await rows<{ v: string | number | null }>(db, adjacentValue(term, after, query));
+    const [{ v }] = await rows<{ v: string | number | null }>(db, adjacentValue(term, after, scope));
     // A metric's value arrives as a number (PGlite) or as Postgres' shortest exact text (node-postgres).
     return v === null ? null : term.entity === 'metric' ? Number(v) : String(v);
   };
