@@ -473,8 +473,8 @@ function indexScoped(scope: { experimentIds: readonly number[]; runViewType: Vie
 /**
  * Ordered by start_time ascending first, within one experiment and stage: walked in two tiers
  * (runSearchQuery's `tier`), the runs with a start_time, then those without, since the index is
- * start_time DESC NULLS LAST and its backward walk puts the nulls first (100k runs: ~20 ms sorted,
- * <1 ms walked).
+ * start_time DESC NULLS LAST and its backward walk puts the nulls first (100k runs: ~25 ms sorted,
+ * ~1.5 ms walked).
  */
 export function startTimeAscending(scope: { experimentIds: readonly number[]; runViewType: ViewType; orderBy?: string[] }): boolean {
   const first = parseOrderBy(scope.orderBy, RUN_SEARCH_DIALECT)[0];
