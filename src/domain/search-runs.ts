@@ -98,7 +98,7 @@ async function planRunPage(
   if (position <= WALKED_POSITIONS && startTimeAscending(query)) return { query: bothTiers(narrowed, offset, limit) };
   const status = position <= WALKED_POSITIONS ? statusDescending(query) : null;
   if (status) {
-    const grouped = await groupedIds(db, narrowed, status, offset, limit, thresholds);
+    const grouped = await groupedIds(db, narrowed, status, offset, limit, thresholds, thresholds.smallScope?.runs ?? 0);
     if (grouped) return { ids: grouped };
   }
   return { query: runSearchQuery({ ...narrowed, offset, limit }) };
@@ -210,8 +210,10 @@ const GROUPS = 4;
  * (`<key> = <value>` added to the filter, ordered by the remaining terms), which walks the runs in
  * their natural order (for status, runs_experiment_status_idx) and stops at the page. Then, past the
  * last value, the runs without one (none for status), NaN included for a metric. The same rows and
- * order as one query; null when the page needs more than GROUPS values. The query's narrowing, if
- * any, is kept in the groups of a status; a keyed group may bring its own (a rare value).
+ * order as one query; null when the page needs more than GROUPS values, or when the experiments
+ * and stage searched hold at most `small` runs (sorted in one statement for less: counted in the
+ * statement of the first value). The query's narrowing, if any, is kept in the groups of a status;
+ * a keyed group may bring its own (a rare value).
  */
 export async function groupedIds(
   db: Db,
@@ -220,20 +222,25 @@ export async function groupedIds(
   offset: number,
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+  small = 0,
 ): Promise<{ run_id: string }[] | null> {
   const own = parseFilter(query.filter, RUN_SEARCH_DIALECT).length;
   const rest = { ...query, orderBy: (query.orderBy ?? []).slice(1) };
   const keyed = term.entity !== 'attribute';
   // The statuses present in the experiment and stage, not among the matches: an index lookup each.
   const scope = { experimentIds: query.experimentIds, runViewType: query.runViewType };
-  const next = async (after: string | number | undefined): Promise<string | number | null> => {
-    const [{ v }] = await rows<{ v: string | number | null }>(db, adjacentValue(term, after, scope));
-    // A metric's value arrives as a number (PGlite) or as Postgres' shortest exact text (node-postgres).
-    return v === null ? null : term.entity === 'metric' ? Number(v) : String(v);
-  };
+  // A metric's value arrives as a number (PGlite) or as Postgres' shortest exact text (node-postgres).
+  const typed = (v: string | number | null) => (v === null ? null : term.entity === 'metric' ? Number(v) : String(v));
+  const next = async (after: string | number): Promise<string | number | null> =>
+    typed((await rows<{ v: string | number | null }>(db, adjacentValue(term, after, scope)))[0].v);
+  const [first] = await rows<{ v: string | number | null; runs: number | null }>(
+    db,
+    sql`SELECT a.v, ${searchedRuns(scope, small)} AS runs FROM (${adjacentValue(term, undefined, scope)}) a`,
+  );
+  if (first.runs !== null && first.runs <= small) return null;
   const out: { run_id: string }[] = [];
   let skip = offset;
-  let value = await next(undefined);
+  let value = typed(first.v);
   for (let group = 0; value !== null && out.length < limit; group++) {
     if (group === GROUPS) return null;
     const operand = typeof value === 'number' ? ({ kind: 'number', value } as const) : ({ kind: 'string', value } as const);

@@ -584,6 +584,10 @@ describe('runs search ordered by start_time ascending, by status, or by a metric
     }
     expect(grouped).toBeGreaterThan(whole.length / 2);
     expect(await groupedIds(db.orm, query, term, whole.length - 1, 1)).toBeNull();
+    // Few runs searched (12 active here): sorted in one statement instead (null), unless `small` is fewer.
+    expect(await groupedIds(db.orm, query, term, 0, 2, NARROW_THRESHOLDS, 12)).toBeNull();
+    expect((await groupedIds(db.orm, query, term, 0, 2, NARROW_THRESHOLDS, 11))?.map((r) => r.run_id)).toEqual(whole.slice(0, 2));
+    expect((await searchRunIds(db.orm, query, 3, 4)).map((r) => r.run_id)).toEqual(whole.slice(3, 7));
     expect(statusDescending({ experimentIds: [exp], runViewType: 'ALL', orderBy: ['status DESC'] })).toBeNull();
   }, 180_000);
 
