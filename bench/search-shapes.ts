@@ -50,6 +50,8 @@ export const SHAPES: Shape[] = [
   order('order_param', ['params.seed ASC']),
   order('order_tag', ['tags.mlflow.user ASC']),
   order('order_attr', ['attributes.run_name ASC']),
+  order('order_start_asc', ['attributes.start_time ASC']),
+  order('order_status', ['attributes.status ASC']),
   {
     id: 'deep_page',
     title: 'the page 90% deep (default order)',

@@ -14,6 +14,8 @@ import {
   RUN_SEARCH_DIALECT,
   runMatchCondition,
   runSearchQuery,
+  startTimeAscending,
+  statusDescending,
   tieredOrderTerm,
   type Narrowing,
 } from './search/runs-sql.js';
@@ -86,10 +88,18 @@ async function planRunPage(
     const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0);
     if (walk === 'small') return { query: runSearchQuery({ ...query, fenced: true, offset, limit }) };
     if (walk === 'short') return { ids: await tieredIds(db, narrowed, offset, limit) };
-    if (walk === 'long' && tiered.entity !== 'metric' && !narrow) {
+    if (walk === 'long' && !narrow) {
       const grouped = await groupedIds(db, query, tiered, offset, limit, thresholds);
       if (grouped) return { ids: grouped };
     }
+  }
+  // Attribute orderings an index of runs walks in parts (see startTimeAscending, statusDescending).
+  // Few searched runs were sorted above (`small`), so no count is needed here.
+  if (position <= WALKED_POSITIONS && startTimeAscending(query)) return { query: bothTiers(narrowed, offset, limit) };
+  const status = position <= WALKED_POSITIONS ? statusDescending(query) : null;
+  if (status) {
+    const grouped = await groupedIds(db, narrowed, status, offset, limit, thresholds, thresholds.smallScope?.runs ?? 0);
+    if (grouped) return { ids: grouped };
   }
   return { query: runSearchQuery({ ...narrowed, offset, limit }) };
 }
@@ -193,50 +203,85 @@ export async function chooseNarrowing(
 const GROUPS = 4;
 
 /**
- * Ordered by a param or tag whose values tie across many runs (every run's `mlflow.user` is 'bench':
- * a walk of the index must read the whole group to order it by start_time, 1.1 s at 100k runs, and
- * a sort reads every run, ~0.2 s): one value at a time, in order, each value's runs as a search of
- * their own (`<key> = <value>` added to the filter, ordered by the remaining terms), which walks the
- * runs in their natural order and stops at the page. Then, past the last value, the runs without it.
- * The same rows and order as one query; null when the page needs more than GROUPS values.
+ * Ordered by a param, tag or metric whose values tie across many runs (every run's `mlflow.user` is
+ * 'bench', every run's `metrics.lr` 0.001: a walk of the index must read the whole group to order it
+ * by start_time, 1.1 s at 100k runs, and a sort reads every run, ~0.2 s), or by status descending
+ * (statusDescending): one value at a time, in order, each value's runs as a search of their own
+ * (`<key> = <value>` added to the filter, ordered by the remaining terms), which walks the runs in
+ * their natural order (for status, runs_experiment_status_idx) and stops at the page. Then, past the
+ * last value, the runs without one (none for status), NaN included for a metric. The same rows and
+ * order as one query; null when the page needs more than GROUPS values, or when the experiments
+ * and stage searched hold at most `small` runs (sorted in one statement for less: counted in the
+ * statement of the first value). The query's narrowing, if any, is kept in the groups of a status;
+ * a keyed group may bring its own (a rare value).
  */
 export async function groupedIds(
   db: Db,
-  query: RunQuery,
+  query: RunQuery & { narrow?: Narrowing },
   term: OrderTerm,
   offset: number,
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+  small = 0,
 ): Promise<{ run_id: string }[] | null> {
   const own = parseFilter(query.filter, RUN_SEARCH_DIALECT).length;
   const rest = { ...query, orderBy: (query.orderBy ?? []).slice(1) };
+  const keyed = term.entity !== 'attribute';
+  // The statuses present in the experiment and stage, not among the matches: an index lookup each.
+  const scope = { experimentIds: query.experimentIds, runViewType: query.runViewType };
+  // A metric's value arrives as a number (PGlite) or as Postgres' shortest exact text (node-postgres).
+  const typed = (v: string | number | null) => (v === null ? null : term.entity === 'metric' ? Number(v) : String(v));
+  const next = async (after: string | number): Promise<string | number | null> =>
+    typed((await rows<{ v: string | number | null }>(db, adjacentValue(term, after, scope)))[0].v);
+  const [first] = await rows<{ v: string | number | null; runs: number | null }>(
+    db,
+    sql`SELECT a.v, ${searchedRuns(scope, small)} AS runs FROM (${adjacentValue(term, undefined, scope)}) a`,
+  );
+  if (first.runs !== null && first.runs <= small) return null;
   const out: { run_id: string }[] = [];
   let skip = offset;
-  let [{ v: value }] = await rows<{ v: string | null }>(db, adjacentValue(term, undefined));
+  let value = typed(first.v);
   for (let group = 0; value !== null && out.length < limit; group++) {
     if (group === GROUPS) return null;
-    const equal: Comparison = { entity: term.entity, key: term.key, op: '=', operand: { kind: 'string', value } };
-    // A rare value is fetched by its run ids (Postgres cannot estimate a key-value pair: see Narrowing).
-    const [{ n }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(equal)} LIMIT ${thresholds.ids + 1}) m`);
-    const narrow: Narrowing | undefined =
-      n <= thresholds.ids ? { index: own, form: 'ids', runIds: (await rows<{ run_id: string }>(db, keyedMatches(equal))).map((r) => r.run_id) } : undefined;
+    const operand = typeof value === 'number' ? ({ kind: 'number', value } as const) : ({ kind: 'string', value } as const);
+    const equal: Comparison = { entity: term.entity, key: term.key, op: '=', operand };
+    let narrow = query.narrow;
+    if (keyed) {
+      // A rare value is fetched by its run ids (Postgres cannot estimate a key-value pair: see Narrowing).
+      const [{ n }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${keyedMatches(equal)} LIMIT ${thresholds.ids + 1}) m`);
+      if (n <= thresholds.ids) narrow = { index: own, form: 'ids', runIds: (await rows<{ run_id: string }>(db, keyedMatches(equal))).map((r) => r.run_id) };
+    }
     const inGroup = { ...rest, extra: [equal], narrow };
     if (skip > 0) {
       const before = runSearchQuery({ ...inGroup, offset: 0, limit: skip + 1 });
       const [{ n: size }] = await rows<{ n: number }>(db, sql`SELECT count(*)::int AS n FROM (${before}) t`);
       if (size <= skip) {
         skip -= size;
-        [{ v: value }] = await rows<{ v: string | null }>(db, adjacentValue(term, value));
+        value = await next(value);
         continue;
       }
     }
     out.push(...(await rows<{ run_id: string }>(db, runSearchQuery({ ...inGroup, offset: skip, limit: limit - out.length }))));
     skip = 0;
-    if (out.length < limit) [{ v: value }] = await rows<{ v: string | null }>(db, adjacentValue(term, value));
+    if (out.length < limit) value = await next(value);
   }
-  if (out.length === limit) return out;
+  if (out.length === limit || !keyed) return out;
   const unvalued = await rows<{ run_id: string }>(db, runSearchQuery({ ...query, tier: 'unvalued', offset: skip, limit: limit - out.length }));
   return [...out, ...unvalued];
+}
+
+/**
+ * Both tiers of a search (runSearchQuery's `tier`) in one statement: each tier's first `offset +
+ * limit` runs, in order, one after the other, and the page of that. For `start_time ASC`, whose
+ * tier without a start_time is an index range (`start_time IS NULL`) that costs next to nothing
+ * when empty; one statement, so that the page is still hydrated in it (loadRunsOf).
+ */
+function bothTiers(query: RunQuery & { narrow?: Narrowing }, offset: number, limit: number): SQL {
+  const tier = (t: 'valued' | 'unvalued') => runSearchQuery({ ...query, tier: t, offset: 0, limit: offset + limit });
+  // array_agg over an ordered subquery keeps its order (documented for aggregates).
+  const ids = (t: 'valued' | 'unvalued') => sql`(SELECT coalesce(array_agg(q.run_id), '{}') FROM (${tier(t)}) q)`;
+  void 0;
+  return sql`SELECT t.run_id FROM unnest(${ids('valued')} || ${ids('unvalued')}) WITH ORDINALITY AS t(run_id, ord) ORDER BY t.ord LIMIT ${limit} OFFSET ${offset}`;
 }
 
 /**

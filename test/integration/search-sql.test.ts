@@ -5,7 +5,7 @@ import { connect, rows, type Database } from '../../src/db/connect.js';
 import { loadRuns, loadRunsOf } from '../../src/domain/run-read.js';
 import { chooseNarrowing, groupedIds, NARROW_THRESHOLDS, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
-import { keyedWalkLength, runSearchQuery, tieredOrderKey, tieredOrderTerm } from '../../src/domain/search/runs-sql.js';
+import { keyedWalkLength, runSearchQuery, startTimeAscending, statusDescending, tieredOrderKey, tieredOrderTerm } from '../../src/domain/search/runs-sql.js';
 import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
 
 // Runs the generated SQL against a real database seeded with raw SQL, so these tests check the
@@ -484,5 +484,152 @@ describe('runs search ordered by a param or tag with long ties', () => {
     }
     // Five values ('B', 'a', 'a0', 'b', 'none') lie before the runs without grp's last page entries: past four, null.
     expect(await groupedIds(db.orm, { experimentIds: [exp], orderBy: ['params.p'], runViewType: 'ALL' }, { entity: 'param', key: 'p', ascending: true }, 9, 1)).toBeNull();
+  }, 180_000);
+});
+
+describe('runs search ordered by start_time ascending, by status, or by a metric with long ties', () => {
+  let exp: number;
+  beforeAll(async () => {
+    // Start times with ties and nulls, statuses of every kind, a metric tied across runs (with NaN
+    // and runs without it), a param for the counted filters; one deleted run and one run in another
+    // experiment whose metric value and status appear nowhere else.
+    exp = await experiment('walks', 1);
+    const other = await experiment('walks-other', 1);
+    const statuses = ['RUNNING', 'FINISHED', 'FAILED', 'RUNNING', 'KILLED', 'FINISHED', 'RUNNING', 'SCHEDULED', 'FINISHED', 'RUNNING', 'FAILED', 'RUNNING'];
+    const lr = [0.001, 0.001, 0.01, 0.001, Number.NaN, 0.001, undefined, 0.01, 0.001, -0, 0.001, undefined];
+    for (let i = 0; i < statuses.length; i++) {
+      const metrics: Record<string, number> = { rank: i % 3 };
+      if (lr[i] !== undefined) metrics.lr = lr[i]!;
+      await run({
+        id: `w${String(i).padStart(2, '0')}`, exp, name: `w-${i}`, status: statuses[i], user: 'u',
+        // Every third run without a start_time; the others in ties of two.
+        start: i % 3 === 2 ? (null as unknown as number) : 100 + Math.floor(i / 2),
+        metrics, params: { opt: i % 2 ? 'adam' : 'sgd' },
+      });
+    }
+    await run({ id: 'wgone', exp, name: 'w-gone', status: 'FAILED', user: 'u', start: 1, stage: 'deleted', metrics: { lr: 0.001 } });
+    await run({ id: 'wo', exp: other, name: 'wo', status: 'ZOMBIE', user: 'u', start: 1, metrics: { lr: 0.005 } });
+  });
+
+  const forms = {
+    // Every filter counted and rendered by its run ids, hashed or as an EXISTS.
+    ids: LARGE_SCOPE,
+    hashed: { ...LARGE_SCOPE, ids: 0 },
+    exists: { ...LARGE_SCOPE, ids: 0, hashed: 0 },
+  };
+
+  async function everyPage(filter: string | undefined, orderBy: string[], runViewType: 'ACTIVE_ONLY' | 'ALL' = 'ACTIVE_ONLY') {
+    const query = { experimentIds: [exp], filter, orderBy, runViewType };
+    const whole = await search(filter, orderBy, { experimentIds: [exp], runViewType });
+    expect(whole.length).toBeGreaterThan(2);
+    for (const [name, thresholds] of Object.entries(forms)) {
+      for (const limit of [1, 2, 5, whole.length + 1]) {
+        for (let offset = 0; offset <= whole.length + 1; offset++) {
+          const page = (await searchRunIds(db.orm, query, offset, limit, thresholds)).map((r) => r.run_id);
+          expect(page, `${filter} ${orderBy.join()} ${name} offset ${offset} limit ${limit}`).toEqual(whole.slice(offset, offset + limit));
+        }
+      }
+    }
+    return whole;
+  }
+
+  it('walks start_time ASC as the runs with a start_time, then those without, exactly as one query orders it', async () => {
+    const cases: Array<[string | undefined, string[]]> = [
+      [undefined, ['attributes.start_time ASC']],
+      [undefined, ['created']],
+      [undefined, ['start_time ASC', 'metrics.rank DESC']],
+      [undefined, ['start_time', 'run_id DESC']],
+      ["params.opt = 'adam'", ['start_time ASC']],
+      ["attributes.status != 'RUNNING' AND metrics.rank < 2", ['attributes.start_time ASC', 'params.opt DESC']],
+    ];
+    for (const [filter, orderBy] of cases) {
+      expect(startTimeAscending({ experimentIds: [exp], runViewType: 'ACTIVE_ONLY', orderBy })).toBe(true);
+      const whole = await everyPage(filter, orderBy);
+      // The runs without a start_time (w02, w05, w08, w11) come last.
+      if (!filter) expect(whole.slice(-4).sort()).toEqual(['w02', 'w05', 'w08', 'w11']);
+    }
+    // Several experiments, all stages, or DESC: no index walks it; sorted as one query.
+    expect(startTimeAscending({ experimentIds: [exp, expA], runViewType: 'ACTIVE_ONLY', orderBy: ['start_time'] })).toBe(false);
+    expect(startTimeAscending({ experimentIds: [exp], runViewType: 'ALL', orderBy: ['start_time'] })).toBe(false);
+    expect(startTimeAscending({ experimentIds: [exp], runViewType: 'ACTIVE_ONLY', orderBy: ['start_time DESC'] })).toBe(false);
+    expect(startTimeAscending({ experimentIds: [exp], runViewType: 'ACTIVE_ONLY', orderBy: ['metrics.rank', 'start_time'] })).toBe(false);
+    await everyPage(undefined, ['start_time ASC'], 'ALL');
+  }, 180_000);
+
+  it('pages status DESC status by status (groupedIds) and status ASC on the index, exactly as one query orders them', async () => {
+    const cases: Array<[string | undefined, string[]]> = [
+      [undefined, ['attributes.status DESC']],
+      [undefined, ['attributes.status ASC']],
+      [undefined, ['status DESC', 'metrics.lr DESC']],
+      [undefined, ['status DESC', 'start_time ASC']],
+      ["params.opt = 'sgd'", ['attributes.status DESC']],
+      ["attributes.status LIKE '%I%'", ['attributes.status DESC', 'run_id DESC']],
+    ];
+    for (const [filter, orderBy] of cases) {
+      expect(statusDescending({ experimentIds: [exp], runViewType: 'ACTIVE_ONLY', orderBy })).toEqual(
+        orderBy[0].endsWith('DESC') ? { entity: 'attribute', key: 'status', ascending: false } : null,
+      );
+      await everyPage(filter, orderBy);
+    }
+    // groupedIds itself, at every page: five statuses here, so a page reaching the fifth is sorted (null).
+    const term = { entity: 'attribute', key: 'status', ascending: false } as const;
+    const query = { experimentIds: [exp], orderBy: ['status DESC'], runViewType: 'ACTIVE_ONLY' as const };
+    const whole = await search(undefined, query.orderBy, { experimentIds: [exp] });
+    let grouped = 0;
+    for (let offset = 0; offset <= whole.length; offset++) {
+      const page = await groupedIds(db.orm, query, term, offset, 2);
+      if (page === null) continue;
+      grouped++;
+      expect(page.map((r) => r.run_id)).toEqual(whole.slice(offset, offset + 2));
+    }
+    expect(grouped).toBeGreaterThan(whole.length / 2);
+    expect(await groupedIds(db.orm, query, term, whole.length - 1, 1)).toBeNull();
+    // Few runs searched (12 active here): sorted in one statement instead (null), unless `small` is fewer.
+    expect(await groupedIds(db.orm, query, term, 0, 2, NARROW_THRESHOLDS, 12)).toBeNull();
+    expect((await groupedIds(db.orm, query, term, 0, 2, NARROW_THRESHOLDS, 11))?.map((r) => r.run_id)).toEqual(whole.slice(0, 2));
+    expect((await searchRunIds(db.orm, query, 3, 4)).map((r) => r.run_id)).toEqual(whole.slice(3, 7));
+    expect(statusDescending({ experimentIds: [exp], runViewType: 'ALL', orderBy: ['status DESC'] })).toBeNull();
+  }, 180_000);
+
+  it('filters on status and run name in the collation of their indexes with the same matches', async () => {
+    expect(await search("attributes.status = 'FAILED'", undefined, { experimentIds: [exp] })).toEqual(['w10', 'w02']);
+    expect(await search("attributes.status LIKE 'F%'", ['run_id'], { experimentIds: [exp] })).toEqual(['w01', 'w02', 'w05', 'w08', 'w10']);
+    expect(await search("attributes.status ILIKE 'f%'", ['run_id'], { experimentIds: [exp] })).toEqual(['w01', 'w02', 'w05', 'w08', 'w10']);
+    expect(await search("attributes.status != 'RUNNING'", ['run_id'], { experimentIds: [exp] })).toEqual(['w01', 'w02', 'w04', 'w05', 'w07', 'w08', 'w10']);
+    expect(await search("attributes.run_name = 'w-3'", undefined, { experimentIds: [exp] })).toEqual(['w03']);
+    const rendered = new PgDialect().sqlToQuery(runSearchQuery({ experimentIds: [exp], filter: "attributes.status = 'FAILED' AND run_name LIKE 'w%' AND status ILIKE 'x'", runViewType: 'ALL', offset: 0, limit: 1 })).sql;
+    expect(rendered).toContain('r.status COLLATE "C" =');
+    expect(rendered).toContain('r.name COLLATE "C" LIKE');
+    expect(rendered).toContain('r.status ILIKE');
+  });
+
+  it('pages a metric tied across runs value by value (groupedIds) exactly as one query orders it', async () => {
+    // lr: 0.001 in six runs, 0.01 in two, -0 in one, NaN in one, missing in two; 0.005 in another experiment only.
+    const cases: Array<[string | undefined, string[]]> = [
+      [undefined, ['metrics.lr DESC']],
+      [undefined, ['metrics.lr ASC']],
+      [undefined, ['metrics.lr DESC', 'metrics.rank']],
+      ["params.opt = 'adam'", ['metrics.lr', 'start_time ASC']],
+      ["attributes.status != 'KILLED'", ['metrics.lr DESC', 'run_id DESC']],
+    ];
+    const thresholds = { ids: NARROW_THRESHOLDS, walked: { ...NARROW_THRESHOLDS, ids: 0 } };
+    for (const [filter, orderBy] of cases) {
+      const query = { experimentIds: [exp], filter, orderBy, runViewType: 'ACTIVE_ONLY' as const };
+      const whole = await search(filter, orderBy, { experimentIds: [exp] });
+      const term = tieredOrderTerm(filter, orderBy, true)!;
+      expect(term.entity).toBe('metric');
+      for (const [name, t] of Object.entries(thresholds)) {
+        let grouped = 0;
+        for (const limit of [1, 2, 4, whole.length + 1]) {
+          for (let offset = 0; offset <= whole.length + 1; offset++) {
+            const page = await groupedIds(db.orm, query, term, offset, limit, t);
+            if (page === null) continue;
+            grouped++;
+            expect(page.map((r) => r.run_id), `${filter} ${orderBy.join()} ${name} offset ${offset} limit ${limit}`).toEqual(whole.slice(offset, offset + limit));
+          }
+        }
+        expect(grouped, `${orderBy.join()} ${name}`).toBeGreaterThan(whole.length);
+      }
+    }
   }, 180_000);
 });

@@ -1,0 +1,1 @@
+CREATE INDEX "runs_experiment_status_idx" ON "runs" USING btree ("experiment_id","lifecycle_stage","status" COLLATE "C","start_time" DESC NULLS LAST,"run_id");
