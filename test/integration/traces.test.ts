@@ -61,6 +61,9 @@ describe('traces', () => {
     expect(got.assessments).toEqual([{ ...assessment, trace_id: sent.trace_id, valid: true }]);
     const one = await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}/assessments/${assessment.assessment_id}`);
     expect(one.body.assessment.feedback).toEqual({ value: true });
+    // A search answers the same info as the trace's own GET: tags, metadata and assessments.
+    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(experimentId)], filter: `trace.trace_id = '${sent.trace_id}'` });
+    expect(found.body.traces).toEqual([got]);
   });
 
   it('answers GET traces/get itself (not as a trace named "get"): an unknown trace is a 404 naming it', async () => {
