@@ -4,11 +4,14 @@
 //      spans a trace, flushed by its async export queue), one Python process per server;
 //   2. otlp: traces/s and request latency of concurrent OTLP/HTTP exporters (`POST /v1/traces`,
 //      OTLP JSON, one trace of three spans a request);
-//   3. search: search_traces latency over the traces stored (seeded by OTLP, 100 traces a request).
+//   3. search: search_traces latency over --search-traces traces of an experiment of their own, written
+//      straight into each server's tables by bench/seed_mlflow_traces.py (the same traces for both:
+//      names, states, tags, metadata, times), then the same search shapes against both, whose answers
+//      (the trace ids of each first page) must agree.
 // Slow (minutes), so it is not part of `npm run bench`; figures only, no thresholds.
 //
 //   npm run bench:traces                                # 300 client traces, 50 exporters x 20, 10,000 searched
-//   npm run bench:traces -- --search-traces 100000 --exporters 50 --per-exporter 40
+//   npm run bench:traces -- --search-traces 100000      # 100k traces searched (seeded in about a minute each)
 //   npm run bench:traces -- --servers cairn             # Cairn alone (a quick check; no ratios)
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -30,9 +33,14 @@ const EXPORTERS = flag('exporters', 50);
 const PER_EXPORTER = flag('per-exporter', 20);
 const SEARCH_TRACES = flag('search-traces', 10_000);
 const SEARCH_REPS = flag('search-reps', 20);
+// Only the searches (no client path, no OTLP load): for iterating on search.
+const SEARCH_ONLY = args.includes('--search-only');
 const serversAt = args.indexOf('--servers');
 const SERVERS = (serversAt === -1 ? 'mlflow,cairn' : args[serversAt + 1]).split(',').filter((k): k is ServerKind => k === 'mlflow' || k === 'cairn');
 if (!SERVERS.includes('cairn')) throw new Error('--servers must name cairn (mlflow is optional: it is the reference)');
+
+// Request times of the searched traces: trace i at T0 + i seconds (bench/seed_mlflow_traces.py).
+const SEARCH_T0 = 1_767_000_000_000;
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
 let traceSeq = 0;
@@ -71,6 +79,8 @@ interface Result {
   otlpP50: number;
   otlpP99: number;
   search: Record<string, { p50: number; p99: number }>;
+  /** Each search shape's first page, as trace ids: both servers must answer the same. */
+  answers: Record<string, string[]>;
 }
 
 function clientPath(venv: string, url: string, experiment: string): number {
@@ -123,31 +133,40 @@ async function otlpLoad(pool: Pool, experiment: string, tag: number): Promise<{ 
   return { perS: (EXPORTERS * PER_EXPORTER) / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
 }
 
-async function seedForSearch(pool: Pool, experiment: string, tag: number, have: number): Promise<void> {
-  const headers = { 'x-mlflow-experiment-id': experiment };
-  const batches: string[] = [];
-  for (let n = have; n < SEARCH_TRACES; n += 100) {
-    const spans = Array.from({ length: Math.min(100, SEARCH_TRACES - n) }, () => traceSpans(tag, 1_700_000_000_000_000_000n + BigInt(traceSeq) * 1_000_000_000n)).flat();
-    batches.push(otlpBody(spans));
-  }
-  let next = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < batches.length) await post(pool, '/v1/traces', batches[next++], headers);
-  }));
+/** Writes the searched traces straight into the server's database (see bench/seed_mlflow_traces.py). */
+function seedForSearch(venv: string, kind: ServerKind, dbUrl: string, experiment: string): void {
+  execFileSync(path.join(venv, 'bin', 'python'), [path.join(REPO, 'bench', 'seed_mlflow_traces.py'), kind, dbUrl, experiment, '0', String(SEARCH_TRACES), String(SEARCH_T0)], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 
-async function searchLatency(pool: Pool, experiment: string): Promise<Result['search']> {
-  const locations = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment } }];
-  const shapes: Record<string, Record<string, unknown>> = {
+/** The search shapes measured, as SearchTracesV3 bodies (without locations). */
+function searchShapes(): Record<string, Record<string, unknown>> {
+  const n = SEARCH_TRACES;
+  // 1% of the traces, from the middle of their time span.
+  const from = SEARCH_T0 + Math.floor(n / 2) * 1000;
+  const to = from + Math.max(1, Math.floor(n / 100)) * 1000;
+  const deep = Math.floor(n / 2);
+  return {
     'newest 100': { max_results: 100 },
-    "status = 'ERROR'": { filter: "trace.status = 'ERROR'", max_results: 100 },
+    "status = 'ERROR' (1 in 10)": { filter: "trace.status = 'ERROR'", max_results: 100 },
     'name = one of 50': { filter: "tags.`mlflow.traceName` = 'agent-7'", max_results: 100 },
+    'tag = one of 1000': { filter: "tags.customer = 'c-42'", max_results: 100 },
+    'metadata = one of 100': { filter: "metadata.`mlflow.trace.user` = 'user-7'", max_results: 100 },
+    'time range (1%)': { filter: `trace.timestamp_ms >= ${from} AND trace.timestamp_ms < ${to}`, max_results: 100 },
     'slowest 100': { order_by: ['execution_time DESC'], max_results: 100 },
-    'page 10 of 100': { max_results: 100, page_token: undefined as string | undefined },
+    'page 10 of 100': { max_results: 100, page_token: 'follow' },
+    // Both servers' page tokens are base64 of {"offset": N}, so the deep page's token is written, not walked to.
+    [`page at offset ${deep.toLocaleString('en-US')}`]: { max_results: 100, page_token: Buffer.from(JSON.stringify({ offset: deep })).toString('base64') },
   };
+}
+
+async function searchLatency(pool: Pool, experiment: string): Promise<{ times: Result['search']; answers: Record<string, string[]> }> {
+  const locations = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment } }];
   const out: Result['search'] = {};
-  for (const [name, body] of Object.entries(shapes)) {
-    if (name.startsWith('page 10')) {
+  const answers: Record<string, string[]> = {};
+  for (const [name, body] of Object.entries(searchShapes())) {
+    if (body.page_token === 'follow') {
       // The 10th page, reached by following page tokens the way a client does (only that call is timed).
       let token: string | undefined;
       for (let i = 0; i < 9; i++) {
@@ -157,7 +176,10 @@ async function searchLatency(pool: Pool, experiment: string): Promise<Result['se
       body.page_token = token;
     }
     const text = JSON.stringify({ locations, ...body });
-    await post(pool, '/api/3.0/mlflow/traces/search', text, {});
+    const res = await pool.request({ method: 'POST', path: '/api/3.0/mlflow/traces/search', body: text, headers: { 'content-type': 'application/json' } });
+    const first = (await res.body.json()) as { traces?: { trace_id: string }[] };
+    if (res.statusCode !== 200) throw new Error(`search ${name} -> ${res.statusCode}: ${JSON.stringify(first).slice(0, 300)}`);
+    answers[name] = (first.traces ?? []).map((t) => t.trace_id);
     const times: number[] = [];
     for (let i = 0; i < SEARCH_REPS; i++) {
       const s = performance.now();
@@ -167,28 +189,35 @@ async function searchLatency(pool: Pool, experiment: string): Promise<Result['se
     times.sort((a, b) => a - b);
     out[name] = { p50: pct(times, 50), p99: pct(times, 99) };
   }
-  return out;
+  return { times: out, answers };
 }
 
-async function benchOne(server: RunningServer, venv: string, tag: number, analyze: () => void): Promise<Result> {
+async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl: string, analyze: () => void): Promise<Result> {
   const pool = new Pool(server.url, { connections: EXPORTERS, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, headersTimeout: 600_000, bodyTimeout: 600_000 });
   try {
     const create = async (name: string) => {
       const r = await pool.request({ method: 'POST', path: '/api/2.0/mlflow/experiments/create', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' } });
       return ((await r.body.json()) as { experiment_id: string }).experiment_id;
     };
-    const clientExp = await create('bench-traces-client');
-    log(`${server.label}: ${CLIENT_TRACES} traces through the mlflow client`);
-    const clientTracesPerS = clientPath(venv, server.url, clientExp);
-    const otlpExp = await create('bench-traces-otlp');
-    log(`${server.label}: ${EXPORTERS} OTLP exporters x ${PER_EXPORTER} traces`);
-    const otlp = await otlpLoad(pool, otlpExp, tag);
-    log(`${server.label}: seeding ${SEARCH_TRACES} traces for search`);
-    await seedForSearch(pool, otlpExp, tag, EXPORTERS * PER_EXPORTER + 1);
+    let clientTracesPerS = NaN;
+    let otlp = { perS: NaN, p50: NaN, p99: NaN };
+    if (!SEARCH_ONLY) {
+      const clientExp = await create('bench-traces-client');
+      log(`${server.label}: ${CLIENT_TRACES} traces through the mlflow client`);
+      clientTracesPerS = clientPath(venv, server.url, clientExp);
+      const otlpExp = await create('bench-traces-otlp');
+      log(`${server.label}: ${EXPORTERS} OTLP exporters x ${PER_EXPORTER} traces`);
+      otlp = await otlpLoad(pool, otlpExp, tag);
+    }
+    const searchExp = await create('bench-traces-search');
+    log(`${server.label}: writing ${SEARCH_TRACES} traces for search into its database`);
+    const t0 = performance.now();
+    seedForSearch(venv, server.kind, dbUrl, searchExp);
+    log(`${server.label}: seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     // Autovacuum would analyze the freshly filled tables a little later; do it now, for both servers.
     analyze();
-    const search = await searchLatency(pool, otlpExp);
-    return { clientTracesPerS, otlpTracesPerS: otlp.perS, otlpP50: otlp.p50, otlpP99: otlp.p99, search };
+    const search = await searchLatency(pool, searchExp);
+    return { clientTracesPerS, otlpTracesPerS: otlp.perS, otlpP50: otlp.p50, otlpP99: otlp.p99, search: search.times, answers: search.answers };
   } finally {
     await pool.close();
   }
@@ -201,9 +230,10 @@ async function main() {
   try {
     for (const [i, kind] of (['mlflow', 'cairn'] as const).entries()) {
       if (!SERVERS.includes(kind)) continue;
-      const server = await launch({ kind, store: { type: 'postgres', url: cluster.createDatabase(`traces_${kind}`) }, repo: REPO, venv, log });
+      const dbUrl = cluster.createDatabase(`traces_${kind}`);
+      const server = await launch({ kind, store: { type: 'postgres', url: dbUrl }, repo: REPO, venv, log });
       try {
-        results[kind] = await benchOne(server, venv, i + 1, () => void cluster.psql(`traces_${kind}`, 'VACUUM ANALYZE'));
+        results[kind] = await benchOne(server, venv, i + 1, dbUrl, () => void cluster.psql(`traces_${kind}`, 'VACUUM ANALYZE'));
       } finally {
         await server.stop();
       }
@@ -214,8 +244,19 @@ async function main() {
   }
   const c = results.cairn!;
   // Without mlflow (--servers cairn) its column is empty and there is no ratio.
-  const none = { clientTracesPerS: NaN, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])) };
+  const none: Result = { clientTracesPerS: NaN, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])), answers: {} };
   const m = results.mlflow ?? none;
+  if (results.mlflow) {
+    for (const [k, ids] of Object.entries(c.answers)) {
+      const theirs = m.answers[k] ?? [];
+      if (ids.length !== theirs.length || ids.some((id, j) => id !== theirs[j])) {
+        console.error(`search_traces ${k}: the servers' first pages differ (Cairn ${ids.length} traces, mlflow ${theirs.length}; first ${ids[0]} / ${theirs[0]})`);
+        process.exitCode = 1;
+      }
+    }
+    log('search answers compared: ' + (process.exitCode ? 'DIFFERENT (see above)' : `the same first pages for all ${Object.keys(c.answers).length} shapes`));
+  }
+  for (const [k, ids] of Object.entries(c.answers)) log(`search_traces ${k}: ${ids.length} traces on the first page`);
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const rows: [string, number, number, 'higher' | 'lower'][] = [
     [`client default path, traces/s (${CLIENT_TRACES} traces, 3 spans each)`, m.clientTracesPerS, c.clientTracesPerS, 'higher'],
@@ -230,6 +271,7 @@ async function main() {
   for (const [name, mv, cv, better] of rows) {
     const ratio = better === 'higher' ? cv / mv : mv / cv;
     const vs = Number.isNaN(ratio) ? '—' : `${ratio.toFixed(1)}× ${better === 'higher' ? 'the throughput' : 'faster'}`;
+    if (Number.isNaN(mv) && Number.isNaN(cv)) continue; // --search-only
     console.log(`| ${name} | ${Number.isNaN(mv) ? '—' : f(mv)} | ${f(cv)} | ${vs} |`);
   }
 }

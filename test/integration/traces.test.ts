@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
 
@@ -60,6 +61,9 @@ describe('traces', () => {
     expect(got.assessments).toEqual([{ ...assessment, trace_id: sent.trace_id, valid: true }]);
     const one = await t.api.get(`/api/3.0/mlflow/traces/${sent.trace_id}/assessments/${assessment.assessment_id}`);
     expect(one.body.assessment.feedback).toEqual({ value: true });
+    // A search answers the same info as the trace's own GET: tags, metadata and assessments.
+    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(experimentId)], filter: `trace.trace_id = '${sent.trace_id}'` });
+    expect(found.body.traces).toEqual([got]);
   });
 
   it('answers GET traces/get itself (not as a trace named "get"): an unknown trace is a 404 naming it', async () => {
@@ -147,6 +151,59 @@ describe('traces', () => {
     }
     const bad = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], max_results: 100000 });
     expect(bad.status).toBe(400);
+  });
+
+  it('matches long tag and metadata values whole, though their index holds only 200 characters; orders nulls last; searches two experiments', async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-values') })).body.experiment_id;
+    const x = (n: number) => 'x'.repeat(n);
+    // Incompressible, at MLflow's 8000-character limit: far past a btree entry, so only its prefix may be indexed.
+    const noise = randomBytes(6000).toString('base64url');
+    const values = [x(250) + 'a', x(250) + 'b', x(199), x(200), noise];
+    const ids: string[] = [];
+    for (const [i, v] of values.entries()) {
+      const sent = info({
+        trace_location: location(exp),
+        request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString(),
+        // The third trace is still running: no execution time.
+        ...(i === 2 ? { state: 'IN_PROGRESS', execution_duration: undefined } : { execution_duration: `${i + 1}.000s` }),
+        tags: { 'mlflow.traceName': `fn${i}`, k: v },
+        trace_metadata: { m: v },
+      });
+      expect((await start(sent)).status).toBe(200);
+      ids.push(sent.trace_id as string);
+    }
+    const search = async (body: Record<string, unknown>, locations = [location(exp)]) => {
+      const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations, order_by: ['timestamp_ms ASC'], ...body });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return ((res.body.traces ?? []) as { trace_id: string }[]).map((r) => r.trace_id);
+    };
+    const quote = (v: string) => `'${v}'`;
+    for (const entity of ['tags.k', 'metadata.m']) {
+      expect(await search({ filter: `${entity} = ${quote(values[0])}` }), entity).toEqual([ids[0]]);
+      expect(await search({ filter: `${entity} IN (${quote(values[1])}, ${quote(x(199))})` }), entity).toEqual([ids[1], ids[2]]);
+      // 200 characters: the first two share that prefix; only the whole value tells them apart.
+      expect(await search({ filter: `${entity} = ${quote(x(200))}` }), entity).toEqual([ids[3]]);
+      expect(await search({ filter: `${entity} = ${quote(x(199))}` }), entity).toEqual([ids[2]]);
+      expect(await search({ filter: `${entity} = ${quote(noise)}` }), entity).toEqual([ids[4]]);
+      expect(await search({ filter: `${entity} IN (${quote(noise.slice(0, 200))}, ${quote(x(201))})` }), entity).toEqual([]);
+      expect(await search({ filter: `${entity} != ${quote(x(200))}` }), entity).toEqual([ids[0], ids[1], ids[2], ids[4]]);
+      expect(await search({ filter: `${entity} LIKE 'x%'` }), entity).toEqual(ids.slice(0, 4));
+    }
+    expect(await search({ order_by: ['execution_time DESC'] })).toEqual([ids[4], ids[3], ids[1], ids[0], ids[2]]);
+    expect(await search({ order_by: ['execution_time ASC'] })).toEqual([ids[0], ids[1], ids[3], ids[4], ids[2]]);
+    expect(await search({ order_by: ['timestamp_ms DESC'] })).toEqual([...ids].reverse());
+    expect(await search({ filter: "state = 'OK'", order_by: [] })).toEqual([ids[4], ids[3], ids[1], ids[0]]);
+    // Two experiments: one order across both, newest first, the other's traces between this one's.
+    const exp2 = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-values-2') })).body.experiment_id;
+    const other: string[] = [];
+    for (const second of [1.5, 3.5]) {
+      const sent = info({ trace_location: location(exp2), request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, 0) + second * 1000).toISOString() });
+      expect((await start(sent)).status).toBe(200);
+      other.push(sent.trace_id as string);
+    }
+    const two = [location(exp), location(exp2)];
+    expect(await search({ order_by: [] }, two)).toEqual([ids[4], other[1], ids[3], ids[2], other[0], ids[1], ids[0]]);
+    expect(await search({ filter: "state = 'OK'", order_by: ['execution_time DESC'] }, two)).toEqual([ids[4], ids[3], ids[1], other[1], other[0], ids[0]]);
   });
 
   it('sets and deletes tags, and deletes traces by id and by time', async () => {

@@ -59,11 +59,35 @@ const VIRTUAL: Readonly<Record<string, { table: 'trace_tags' | 'trace_metadata';
   run_id: { table: 'trace_metadata', key: 'mlflow.sourceRun' },
 };
 
+// The value indexes of trace_tags and trace_metadata hold a value's first characters (a whole value
+// can pass a btree entry's limit; src/db/schema/traces.ts).
+const VALUE_PREFIX = 200;
+
+/**
+ * `=` and `IN` also compare the value's prefix, which lets Postgres find the matching rows in the
+ * (key, left(value, 200)) index and recheck the whole value, instead of reading every row of the key.
+ */
+function prefixCondition(c: Comparison): SQL | undefined {
+  const prefix = (v: string) => sql`left(${v}::text, ${sql.raw(String(VALUE_PREFIX))})`;
+  const column = sql.raw(`left(kv.value, ${VALUE_PREFIX})`);
+  if (c.op === '=' && c.operand.kind === 'string') return sql`${column} = ${prefix(c.operand.value)}`;
+  if (c.op === 'IN' && c.operand.kind === 'list' && c.operand.values.length) {
+    return sql`${column} IN (${sql.join(c.operand.values.map(prefix), sql`, `)})`;
+  }
+  return undefined;
+}
+
 function keyValueCondition(table: 'trace_tags' | 'trace_metadata', key: string, c: Comparison): SQL {
   const base = sql`SELECT 1 FROM ${sql.raw(table)} kv WHERE kv.trace_id = t.trace_id AND kv.key = ${key}`;
   if (c.op === 'IS NULL') return sql`NOT EXISTS (${base})`;
   if (c.op === 'IS NOT NULL') return sql`EXISTS (${base})`;
-  return sql`EXISTS (${base} AND ${predicate(sql.raw('kv.value'), c.op, c.operand, 'text')})`;
+  const prefix = prefixCondition(c);
+  const value = predicate(sql.raw('kv.value'), c.op, c.operand, 'text');
+  // A value shorter than the prefix equals a stored one exactly when their prefixes are equal (a
+  // longer stored value has a prefix of 200 characters), so the whole value need not be read.
+  const short = (v: string) => v.length < VALUE_PREFIX;
+  const exact = (c.operand.kind === 'string' && short(c.operand.value)) || (c.operand.kind === 'list' && c.operand.values.every(short));
+  return sql`EXISTS (${base} AND ${prefix ? (exact ? prefix : sql`${prefix} AND ${value}`) : value})`;
 }
 
 // `prompt = 'name/version'`: the prompt versions linked to the trace (LinkPromptsToTrace).
@@ -96,7 +120,10 @@ function orderColumn(key: string): SQL {
   return sql.raw(column.sql);
 }
 
-const inExperiments = (ids: number[]) => sql`t.experiment_id = ANY(${`{${ids.join(',')}}`}::bigint[])`;
+// One experiment (the common search) is an equality: with `= ANY(array)` Postgres cannot read an
+// (experiment_id, request_time, ...) index in order, so every page sorted the experiment's traces.
+const inExperiments = (ids: number[]) =>
+  ids.length === 1 ? sql`t.experiment_id = ${String(ids[0])}::bigint` : sql`t.experiment_id = ANY(${`{${ids.join(',')}}`}::bigint[])`;
 /** A filter as one SQL condition on `traces t` (TRUE when it is empty). */
 const filterCondition = (filter: string | undefined) => {
   const conditions = parseFilter(filter, TRACE_SEARCH_DIALECT).map(traceCondition);
@@ -120,8 +147,11 @@ export function traceSearchQuery(input: { experimentIds: number[]; filter?: stri
   checkPage(input.offset, input.limit);
   const conditions = parseFilter(input.filter, TRACE_SEARCH_DIALECT).map(traceCondition);
   const terms = parseOrderBy(input.orderBy, TRACE_SEARCH_DIALECT);
-  const order = terms.map((o) => sql`${orderColumn(o.key)} ${direction(o.ascending)} NULLS LAST`);
-  if (!terms.some((o) => o.key === 'request_time')) order.push(sql`t.request_time DESC`);
+  // request_time is never null: its NULLS clause is the one its indexes are read with (DESC NULLS
+  // LAST forwards, ASC NULLS FIRST backwards), so the order matches them.
+  const nulls = (o: { key: string; ascending: boolean }) => sql.raw(o.key === 'request_time' && o.ascending ? 'NULLS FIRST' : 'NULLS LAST');
+  const order = terms.map((o) => sql`${orderColumn(o.key)} ${direction(o.ascending)} ${nulls(o)}`);
+  if (!terms.some((o) => o.key === 'request_time')) order.push(sql`t.request_time DESC NULLS LAST`);
   order.push(sql`t.trace_id ASC`);
   const where = [inExperiments(input.experimentIds), ...conditions];
   return sql`SELECT t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,

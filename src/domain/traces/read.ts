@@ -81,9 +81,27 @@ export async function searchTraces(
   }
   const offset = decodeOffsetToken(input.page_token);
   const query = traceSearchQuery({ experimentIds, filter: input.filter, orderBy: input.order_by, offset, limit: limit + 1 });
-  const found = await rows<TraceRow & { artifact_location: string }>(deps.db, query);
+  // The page's tags and metadata come with its rows, one JSON object each, in the same statement:
+  // one round trip instead of four, and a hundred small JSON.parse calls instead of hundreds of rows.
+  // The page is a subquery (its ORDER BY and LIMIT inside), so the per-row subqueries run for its
+  // rows only, not for the rows an OFFSET skips; a scan of a subquery keeps the subquery's order.
+  const found = await rows<TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; assessed: boolean }>(
+    deps.db,
+    sql`SELECT p.*,
+        (SELECT json_object_agg(kv.key, kv.value) FROM trace_tags kv WHERE kv.trace_id = p.trace_id)::text AS tags,
+        (SELECT json_object_agg(kv.key, kv.value) FROM trace_metadata kv WHERE kv.trace_id = p.trace_id)::text AS metadata,
+        EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = p.trace_id) AS assessed
+      FROM (${query}) p`,
+  );
   const page = found.slice(0, limit);
-  const traces = await loadTraceInfos(deps.db, page);
+  const withAssessments = page.filter((r) => r.assessed).map((r) => r.trace_id);
+  const assessed = withAssessments.length ? await assessmentsOf(deps.db, withAssessments, textArray(withAssessments)) : new Map<string, Record<string, unknown>[]>();
+  const traces = page.map((r) => {
+    const tags = { ...(r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {}), [ARTIFACT_LOCATION_TAG]: r.artifact_location };
+    const wire = traceInfoToWire(r, tags, r.metadata ? (JSON.parse(r.metadata) as Record<string, string>) : {});
+    const list = assessed.get(r.trace_id);
+    return list ? { ...wire, assessments: list } : wire;
+  });
   return found.length > limit ? { traces, next_page_token: encodeOffsetToken(offset + limit) } : { traces };
 }
 
