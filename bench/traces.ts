@@ -2,8 +2,10 @@
 // Postgres cluster (the main bench's setup, bench/postgres.ts and servers.ts):
 //   1. client: traces/s through the mlflow 3.18 client's default path (`mlflow.start_span`, three
 //      spans a trace, flushed by its async export queue), one Python process per server;
-//   2. otlp: traces/s and request latency of concurrent OTLP/HTTP exporters (`POST /v1/traces`,
-//      OTLP JSON, one trace of three spans a request);
+//   2. otlp: concurrent OTLP/HTTP exporters (`POST /v1/traces`, OTLP JSON, one trace of three spans a
+//      request), twice (bench/otlp-load.ts): saturating (each sends again as soon as answered: traces/s,
+//      and a latency that is only the queue) and paced (each sends one trace every --pace-ms, the same
+//      load offered to both servers: the latency at that load);
 //   3. search: search_traces latency over --search-traces traces of an experiment of their own, written
 //      straight into each server's tables by bench/seed_mlflow_traces.py (the same traces for both:
 //      names, states, tags, metadata, times), then the same search shapes against both, whose answers
@@ -13,10 +15,12 @@
 //   npm run bench:traces                                # 300 client traces, 50 exporters x 20, 10,000 searched
 //   npm run bench:traces -- --search-traces 100000      # 100k traces searched (seeded in about a minute each)
 //   npm run bench:traces -- --servers cairn             # Cairn alone (a quick check; no ratios)
+//   npm run bench:traces -- --pace-ms 50                # the paced run at 1,000 traces/s offered (50 exporters)
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { paced, postOk, saturating, type LoadResult } from './otlp-load.js';
 import { startCluster } from './postgres.js';
 import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
 import { log } from './util.js';
@@ -31,6 +35,8 @@ const flag = (name: string, fallback: number) => {
 const CLIENT_TRACES = flag('client-traces', 300);
 const EXPORTERS = flag('exporters', 50);
 const PER_EXPORTER = flag('per-exporter', 20);
+// The paced run: each exporter sends one trace every PACE_MS (50 x 1 / 100 ms: 500 traces/s offered).
+const PACE_MS = flag('pace-ms', 100);
 const SEARCH_TRACES = flag('search-traces', 10_000);
 const SEARCH_REPS = flag('search-reps', 20);
 // Only the searches (no client path, no OTLP load): for iterating on search.
@@ -66,18 +72,14 @@ const otlpBody = (spans: unknown[]) => JSON.stringify({ resourceSpans: [{ scopeS
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
-async function post(pool: Pool, p: string, body: string, headers: Record<string, string>): Promise<number> {
-  const res = await pool.request({ method: 'POST', path: p, body, headers: { 'content-type': 'application/json', ...headers } });
-  const text = await res.body.text();
-  if (res.statusCode !== 200) throw new Error(`POST ${p} -> ${res.statusCode}: ${text.slice(0, 300)}`);
-  return text.length;
-}
+const post = postOk;
 
 interface Result {
   clientTracesPerS: number;
   otlpTracesPerS: number;
   otlpP50: number;
   otlpP99: number;
+  paced: LoadResult;
   search: Record<string, { p50: number; p99: number }>;
   /** Each search shape's first page, as trace ids: both servers must answer the same. */
   answers: Record<string, string[]>;
@@ -113,24 +115,15 @@ print("SECONDS", time.perf_counter() - t0)
   return CLIENT_TRACES / seconds;
 }
 
-async function otlpLoad(pool: Pool, experiment: string, tag: number): Promise<{ perS: number; p50: number; p99: number }> {
+async function otlpLoad(pool: Pool, experiment: string, tag: number): Promise<{ saturated: LoadResult; paced: LoadResult }> {
   const headers = { 'x-mlflow-experiment-id': experiment };
-  await post(pool, '/v1/traces', otlpBody(traceSpans(tag, 1_772_000_000_000_000_000n)), headers); // warm-up
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: EXPORTERS }, async () => {
-      for (let i = 0; i < PER_EXPORTER; i++) {
-        const body = otlpBody(traceSpans(tag, 1_772_000_000_000_000_000n + BigInt(traceSeq) * 1_000_000_000n));
-        const s = performance.now();
-        await post(pool, '/v1/traces', body, headers);
-        latencies.push(performance.now() - s);
-      }
-    }),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  latencies.sort((a, b) => a - b);
-  return { perS: (EXPORTERS * PER_EXPORTER) / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  const send = () => post(pool, '/v1/traces', otlpBody(traceSpans(tag, 1_772_000_000_000_000_000n + BigInt(traceSeq) * 1_000_000_000n)), headers);
+  await send(); // warm-up
+  const saturated = await saturating(pool, EXPORTERS, PER_EXPORTER, send);
+  log(`  saturating: ${saturated.perS.toFixed(0)} traces/s, p50 ${saturated.p50.toFixed(1)} ms, p99 ${saturated.p99.toFixed(1)} ms`);
+  const pacedResult = await paced(EXPORTERS, PER_EXPORTER, PACE_MS, send);
+  log(`  paced (${EXPORTERS} x 1 / ${PACE_MS} ms): p50 ${pacedResult.p50.toFixed(1)} ms, p99 ${pacedResult.p99.toFixed(1)} ms`);
+  return { saturated, paced: pacedResult };
 }
 
 /** Writes the searched traces straight into the server's database (see bench/seed_mlflow_traces.py). */
@@ -200,7 +193,8 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
       return ((await r.body.json()) as { experiment_id: string }).experiment_id;
     };
     let clientTracesPerS = NaN;
-    let otlp = { perS: NaN, p50: NaN, p99: NaN };
+    const none = { perS: NaN, p50: NaN, p99: NaN };
+    let otlp = { saturated: none, paced: none };
     if (!SEARCH_ONLY) {
       const clientExp = await create('bench-traces-client');
       log(`${server.label}: ${CLIENT_TRACES} traces through the mlflow client`);
@@ -217,7 +211,7 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
     // Autovacuum would analyze the freshly filled tables a little later; do it now, for both servers.
     analyze();
     const search = await searchLatency(pool, searchExp);
-    return { clientTracesPerS, otlpTracesPerS: otlp.perS, otlpP50: otlp.p50, otlpP99: otlp.p99, search: search.times, answers: search.answers };
+    return { clientTracesPerS, otlpTracesPerS: otlp.saturated.perS, otlpP50: otlp.saturated.p50, otlpP99: otlp.saturated.p99, paced: otlp.paced, search: search.times, answers: search.answers };
   } finally {
     await pool.close();
   }
@@ -244,7 +238,7 @@ async function main() {
   }
   const c = results.cairn!;
   // Without mlflow (--servers cairn) its column is empty and there is no ratio.
-  const none: Result = { clientTracesPerS: NaN, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])), answers: {} };
+  const none: Result = { clientTracesPerS: NaN, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, paced: { perS: NaN, p50: NaN, p99: NaN }, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])), answers: {} };
   const m = results.mlflow ?? none;
   if (results.mlflow) {
     for (const [k, ids] of Object.entries(c.answers)) {
@@ -261,8 +255,10 @@ async function main() {
   const rows: [string, number, number, 'higher' | 'lower'][] = [
     [`client default path, traces/s (${CLIENT_TRACES} traces, 3 spans each)`, m.clientTracesPerS, c.clientTracesPerS, 'higher'],
     [`OTLP /v1/traces, traces/s (${EXPORTERS} exporters x ${PER_EXPORTER})`, m.otlpTracesPerS, c.otlpTracesPerS, 'higher'],
-    ['OTLP request p50, ms', m.otlpP50, c.otlpP50, 'lower'],
-    ['OTLP request p99, ms', m.otlpP99, c.otlpP99, 'lower'],
+    ['OTLP request p50, saturating, ms', m.otlpP50, c.otlpP50, 'lower'],
+    ['OTLP request p99, saturating, ms', m.otlpP99, c.otlpP99, 'lower'],
+    [`OTLP request p50, paced (${EXPORTERS} exporters x 1 trace / ${PACE_MS} ms), ms`, m.paced.p50, c.paced.p50, 'lower'],
+    [`OTLP request p99, paced (${EXPORTERS} exporters x 1 trace / ${PACE_MS} ms), ms`, m.paced.p99, c.paced.p99, 'lower'],
     ...Object.keys(c.search).flatMap((k): [string, number, number, 'higher' | 'lower'][] => [
       [`search_traces ${k} over ${SEARCH_TRACES.toLocaleString('en-US')} traces, p50 ms`, m.search[k].p50, c.search[k].p50, 'lower'],
     ]),
