@@ -210,7 +210,10 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
     log(`${server.label}: seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     // Autovacuum would analyze the freshly filled tables a little later; do it now, for both servers.
     analyze();
-    const search = await searchLatency(pool, searchExp);
+    // A pool of its own: mlflow server may have dropped the load's connections while it caught up
+    // (its paced run is an overload for it), and a request on one of those fails ("other side closed").
+    const searchPool = new Pool(server.url, { connections: 1, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, headersTimeout: 600_000, bodyTimeout: 600_000 });
+    const search = await searchLatency(searchPool, searchExp).finally(() => searchPool.close());
     return { clientTracesPerS, otlpTracesPerS: otlp.saturated.perS, otlpP50: otlp.saturated.p50, otlpP99: otlp.saturated.p99, paced: otlp.paced, search: search.times, answers: search.answers };
   } finally {
     await pool.close();
