@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
@@ -20,28 +20,30 @@ export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
   if (!found.length) throw traceNotFound(traceId);
 }
 
-async function loadTraceInfos(db: Orm, found: (TraceRow & { artifact_location: string })[]): Promise<TraceInfoWire[]> {
-  if (!found.length) return [];
-  const ids = textArray(found.map((r) => r.trace_id));
-  const [tags, metadata, assessed] = await Promise.all([
-    rows<{ trace_id: string; key: string; value: string }>(db, sql`select trace_id, key, value from trace_tags where trace_id = any(${ids}::text[])`),
-    rows<{ trace_id: string; key: string; value: string }>(db, sql`select trace_id, key, value from trace_metadata where trace_id = any(${ids}::text[])`),
-    assessmentsOf(db, found.map((r) => r.trace_id), ids),
-  ]);
-  const group = (list: { trace_id: string; key: string; value: string }[]) => {
-    const by = new Map<string, Record<string, string>>();
-    for (const { trace_id, key, value } of list) {
-      let m = by.get(trace_id);
-      if (!m) by.set(trace_id, (m = Object.create(null) as Record<string, string>));
-      m[key] = value;
-    }
-    return by;
-  };
-  const tagsBy = group(tags);
-  const metadataBy = group(metadata);
+type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; assessed: boolean };
+
+/**
+ * The trace rows `rowsQuery` selects (in its order) with their tags and metadata, one JSON object
+ * each, in the same statement: one round trip instead of four, and a few small JSON.parse calls
+ * instead of a row per tag. The rows are a subquery (with their own ORDER BY and LIMIT), so the
+ * per-row subqueries run for those rows only, not for the ones an OFFSET skips; a scan of a
+ * subquery keeps its order.
+ */
+function withKeyValues(db: Orm, rowsQuery: SQL): Promise<InfoRow[]> {
+  return rows<InfoRow>(db, sql`SELECT p.*,
+      (SELECT json_object_agg(kv.key, kv.value) FROM trace_tags kv WHERE kv.trace_id = p.trace_id)::text AS tags,
+      (SELECT json_object_agg(kv.key, kv.value) FROM trace_metadata kv WHERE kv.trace_id = p.trace_id)::text AS metadata,
+      EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = p.trace_id) AS assessed
+    FROM (${rowsQuery}) p`);
+}
+
+/** Wire infos of those rows; the assessments are read for the traces that have some (one statement). */
+async function toWire(db: Orm, found: InfoRow[]): Promise<TraceInfoWire[]> {
+  const withAssessments = found.filter((r) => r.assessed).map((r) => r.trace_id);
+  const assessed = withAssessments.length ? await assessmentsOf(db, withAssessments, textArray(withAssessments)) : new Map<string, Record<string, unknown>[]>();
   return found.map((r) => {
-    const t = { ...(tagsBy.get(r.trace_id) ?? {}), [ARTIFACT_LOCATION_TAG]: r.artifact_location };
-    const wire = traceInfoToWire(r, t, { ...(metadataBy.get(r.trace_id) ?? {}) });
+    const tags = { ...(r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {}), [ARTIFACT_LOCATION_TAG]: r.artifact_location };
+    const wire = traceInfoToWire(r, tags, r.metadata ? (JSON.parse(r.metadata) as Record<string, string>) : {});
     const list = assessed.get(r.trace_id);
     return list ? { ...wire, assessments: list } : wire;
   });
@@ -49,16 +51,15 @@ async function loadTraceInfos(db: Orm, found: (TraceRow & { artifact_location: s
 
 export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceInfoWire> {
   checkTraceId(traceId);
-  const found = await rows<TraceRow & { artifact_location: string }>(deps.db, sql`${SELECT_TRACE} where trace_id = ${traceId}`);
+  const found = await withKeyValues(deps.db, sql`${SELECT_TRACE} where trace_id = ${traceId}`);
   if (!found.length) throw traceNotFound(traceId);
-  return (await loadTraceInfos(deps.db, found))[0];
+  return (await toWire(deps.db, found))[0];
 }
 
 /** The infos of the traces named (unknown ids left out), optionally only those in some experiments. */
 export async function traceInfosByIds(db: Orm, traceIds: string[], experimentIds?: number[]): Promise<TraceInfoWire[]> {
   const scope = experimentIds ? sql` and experiment_id = any(${`{${experimentIds.join(',')}}`}::bigint[])` : sql``;
-  const found = await rows<TraceRow & { artifact_location: string }>(db, sql`${SELECT_TRACE} where trace_id = any(${textArray(traceIds)}::text[])${scope}`);
-  return loadTraceInfos(db, found);
+  return toWire(db, await withKeyValues(db, sql`${SELECT_TRACE} where trace_id = any(${textArray(traceIds)}::text[])${scope}`));
 }
 
 /** The experiment a trace belongs to, for access checks; undefined when there is no such trace. */
@@ -81,27 +82,8 @@ export async function searchTraces(
   }
   const offset = decodeOffsetToken(input.page_token);
   const query = traceSearchQuery({ experimentIds, filter: input.filter, orderBy: input.order_by, offset, limit: limit + 1 });
-  // The page's tags and metadata come with its rows, one JSON object each, in the same statement:
-  // one round trip instead of four, and a hundred small JSON.parse calls instead of hundreds of rows.
-  // The page is a subquery (its ORDER BY and LIMIT inside), so the per-row subqueries run for its
-  // rows only, not for the rows an OFFSET skips; a scan of a subquery keeps the subquery's order.
-  const found = await rows<TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; assessed: boolean }>(
-    deps.db,
-    sql`SELECT p.*,
-        (SELECT json_object_agg(kv.key, kv.value) FROM trace_tags kv WHERE kv.trace_id = p.trace_id)::text AS tags,
-        (SELECT json_object_agg(kv.key, kv.value) FROM trace_metadata kv WHERE kv.trace_id = p.trace_id)::text AS metadata,
-        EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = p.trace_id) AS assessed
-      FROM (${query}) p`,
-  );
-  const page = found.slice(0, limit);
-  const withAssessments = page.filter((r) => r.assessed).map((r) => r.trace_id);
-  const assessed = withAssessments.length ? await assessmentsOf(deps.db, withAssessments, textArray(withAssessments)) : new Map<string, Record<string, unknown>[]>();
-  const traces = page.map((r) => {
-    const tags = { ...(r.tags ? (JSON.parse(r.tags) as Record<string, string>) : {}), [ARTIFACT_LOCATION_TAG]: r.artifact_location };
-    const wire = traceInfoToWire(r, tags, r.metadata ? (JSON.parse(r.metadata) as Record<string, string>) : {});
-    const list = assessed.get(r.trace_id);
-    return list ? { ...wire, assessments: list } : wire;
-  });
+  const found = await withKeyValues(deps.db, query);
+  const traces = await toWire(deps.db, found.slice(0, limit));
   return found.length > limit ? { traces, next_page_token: encodeOffsetToken(offset + limit) } : { traces };
 }
 
