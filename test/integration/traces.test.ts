@@ -157,7 +157,8 @@ describe('traces', () => {
     const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-values') })).body.experiment_id;
     const x = (n: number) => 'x'.repeat(n);
     // Incompressible, at MLflow's 8000-character limit: far past a btree entry, so only its prefix may be indexed.
-    const noise = randomBytes(6000).toString('base64url');
+    // It starts with a letter other than x, so that `LIKE 'x%'` below cannot match it by chance (1 in 64).
+    const noise = `n${randomBytes(6000).toString('base64url').slice(1)}`;
     const values = [x(250) + 'a', x(250) + 'b', x(199), x(200), noise];
     const ids: string[] = [];
     for (const [i, v] of values.entries()) {
