@@ -43,7 +43,7 @@ summary() {
     echo "---- failing tests ----" >&2
     cat "$logdir"/lane-*.log 2>/dev/null \
       | sed 's/\x1b\[[0-9;]*m//g' \
-      | grep -E '^(FAILED|ERROR) test/|^ +[0-9]+\) \[chromium\] › |^ (FAIL|×) ' \
+      | grep -E '^(FAILED|ERROR) test/|^ +[0-9]+\) (\[chromium\] › )?test/|^_+ [A-Z]+ /[^ ]* _+$|^ (FAIL|×) ' \
       | sort -u | head -40 >&2 || true
     echo "!!!! FAILED (${#failed[@]}): $(IFS=';'; echo "${failed[*]}" | sed 's/;/; /g')" >&2
     [ "$rc" -ne 0 ] || rc=1
