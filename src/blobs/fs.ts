@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
 import { RESERVED_ROOT_SEGMENT } from './keys.js';

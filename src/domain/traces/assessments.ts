@@ -3,10 +3,10 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
+import { protoTimestamp } from '../../lib/proto-time.js';
 import { checkStorableJson } from '../../lib/storable-text.js';
 import { lockTrace } from './read.js';
 import { checkTraceId } from './wire.js';
-import { protoTimestamp } from '../../lib/proto-time.js';
 
 // Assessments on a trace (mlflow.log_feedback, log_expectation, update_assessment,
 // delete_assessment, override_feedback). The body is the client's Assessment proto JSON; the server
