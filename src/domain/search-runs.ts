@@ -280,7 +280,6 @@ function bothTiers(query: RunQuery & { narrow?: Narrowing }, offset: number, lim
   const tier = (t: 'valued' | 'unvalued') => runSearchQuery({ ...query, tier: t, offset: 0, limit: offset + limit });
   // array_agg over an ordered subquery keeps its order (documented for aggregates).
   const ids = (t: 'valued' | 'unvalued') => sql`(SELECT coalesce(array_agg(q.run_id), '{}') FROM (${tier(t)}) q)`;
-  void 0;
   return sql`SELECT t.run_id FROM unnest(${ids('valued')} || ${ids('unvalued')}) WITH ORDINALITY AS t(run_id, ord) ORDER BY t.ord LIMIT ${limit} OFFSET ${offset}`;
 }
 
