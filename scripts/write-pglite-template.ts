@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { connect } from '../src/db/connect.js';
 import { appRoot, templateKey, templatesFolder } from '../src/db/pglite-template.js';
 
@@ -26,7 +27,20 @@ if (!fs.existsSync(path.join(target, 'PG_VERSION'))) {
     if (!fs.existsSync(path.join(target, 'PG_VERSION'))) throw err;
   }
 }
+// The same database as a tarball, which `memory://` loads (currentTemplateDump).
+const dump = `${target}.tar`;
+if (!fs.existsSync(dump)) {
+  const copy = `${target}.tmp-dump-${process.pid}`;
+  fs.rmSync(copy, { recursive: true, force: true });
+  fs.cpSync(target, copy, { recursive: true });
+  const pg = await PGlite.create(copy);
+  const tar = Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer());
+  await pg.close();
+  fs.rmSync(copy, { recursive: true, force: true });
+  fs.writeFileSync(`${dump}.tmp-${process.pid}`, tar);
+  fs.renameSync(`${dump}.tmp-${process.pid}`, dump);
+}
 for (const entry of fs.readdirSync(folder)) {
-  if (entry !== key && !entry.startsWith('.') && !entry.includes('.tmp-')) fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
+  if (entry !== key && entry !== `${key}.tar` && !entry.startsWith('.') && !entry.includes('.tmp-')) fs.rmSync(path.join(folder, entry), { recursive: true, force: true });
 }
 fs.writeFileSync(path.join(folder, '.built'), `${key}\n`);

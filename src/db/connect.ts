@@ -12,7 +12,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { isPglite, redact } from '../config.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from './data-dir-lock.js';
-import { seedFromTemplate } from './pglite-template.js';
+import { currentTemplateDump, seedFromTemplate } from './pglite-template.js';
 import { startPgliteMaintenance } from './pglite-maintenance.js';
 import { createPool, withoutTimeout } from './pool.js';
 import * as schema from './schema/index.js';
@@ -113,7 +113,10 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
           await initPgliteInWorker(dir);
         }
       }
-      client = await PGlite.create(dir, { startParams: pgliteStartParams() });
+      const dump = dir ? undefined : currentTemplateDump();
+      client = dump
+        ? await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(dump)]), startParams: pgliteStartParams() })
+        : await PGlite.create(dir, { startParams: pgliteStartParams() });
     } catch (err) {
       lock?.release();
       if (err instanceof DataDirLockedError) throw new StartupError(err.message);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const OUTPUT = path.join(repoRoot, 'dist/src/main.js');
-const INPUTS = ['src', 'scripts', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
+const INPUTS = ['src', 'scripts', 'migrations', 'tsconfig.json', 'tsconfig.build.json', 'package-lock.json'];
 
 function newestInput(p: string): { file: string; mtimeMs: number } | undefined {
   const abs = path.join(repoRoot, p);

@@ -1,5 +1,6 @@
 // A first start on an empty embedded data folder copies the database `npm run build` made
-// (src/db/pglite-template.ts) instead of running initdb and every migration.
+// (src/db/pglite-template.ts) instead of running initdb and every migration; so does every
+// in-memory database (`memory://`), from the same database as a tarball.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -7,7 +8,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows } from '../../src/db/connect.js';
-import { appRoot, currentTemplate, seedFromTemplate, templateKey } from '../../src/db/pglite-template.js';
+import { appRoot, currentTemplate, currentTemplateDump, seedFromTemplate, templateKey } from '../../src/db/pglite-template.js';
 import { ensureBuilt } from '../harness/crash-server.js';
 
 const root = appRoot()!;
@@ -46,6 +47,21 @@ describe('the embedded database template', () => {
     }
     // A folder that already holds a database is never overwritten.
     expect(seedFromTemplate(dbDir)).toBe(false);
+  });
+
+  it('is what an in-memory database starts from: migrated before migrate() runs', async () => {
+    expect(currentTemplateDump(root)).toBe(path.join(root, 'dist', 'pglite-template', `${templateKey(root)}.tar`));
+    const db = await connect('memory://');
+    try {
+      const applied = await rows<{ n: number }>(db.orm, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      const journal = JSON.parse(fs.readFileSync(path.join(root, 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+      expect(applied[0].n).toBe(journal.entries.length);
+      await db.migrate(); // nothing left to apply
+      const tables = await rows<{ n: number }>(db.orm, sql`select count(*)::int as n from information_schema.tables where table_name in ('experiments', 'runs', 'traces')`);
+      expect(tables[0].n).toBe(3);
+    } finally {
+      await db.close();
+    }
   });
 
   it('leaves a non-empty folder that is not a database alone', () => {
