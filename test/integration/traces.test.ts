@@ -153,7 +153,7 @@ describe('traces', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('matches long tag and metadata values whole, though their index holds only 200 characters; orders nulls last; searches two experiments', async () => {
+  it('matches long tag, metadata and name values whole, though their index holds only 200 characters; orders nulls last; searches two experiments', async () => {
     const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-values') })).body.experiment_id;
     const x = (n: number) => 'x'.repeat(n);
     // Incompressible, at MLflow's 8000-character limit: far past a btree entry, so only its prefix may be indexed.
@@ -167,7 +167,7 @@ describe('traces', () => {
         request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString(),
         // The third trace is still running: no execution time.
         ...(i === 2 ? { state: 'IN_PROGRESS', execution_duration: undefined } : { execution_duration: `${i + 1}.000s` }),
-        tags: { 'mlflow.traceName': `fn${i}`, k: v },
+        tags: { 'mlflow.traceName': v, k: v },
         trace_metadata: { m: v },
       });
       expect((await start(sent)).status).toBe(200);
@@ -179,7 +179,8 @@ describe('traces', () => {
       return ((res.body.traces ?? []) as { trace_id: string }[]).map((r) => r.trace_id);
     };
     const quote = (v: string) => `'${v}'`;
-    for (const entity of ['tags.k', 'metadata.m']) {
+    // The name is also the row's name column, whose index holds its first 200 characters too.
+    for (const entity of ['tags.k', 'metadata.m', 'tags.`mlflow.traceName`', 'name', 'trace.name']) {
       expect(await search({ filter: `${entity} = ${quote(values[0])}` }), entity).toEqual([ids[0]]);
       expect(await search({ filter: `${entity} IN (${quote(values[1])}, ${quote(x(199))})` }), entity).toEqual([ids[1], ids[2]]);
       // 200 characters: the first two share that prefix; only the whole value tells them apart.
@@ -190,6 +191,7 @@ describe('traces', () => {
       expect(await search({ filter: `${entity} != ${quote(x(200))}` }), entity).toEqual([ids[0], ids[1], ids[2], ids[4]]);
       expect(await search({ filter: `${entity} LIKE 'x%'` }), entity).toEqual(ids.slice(0, 4));
     }
+    expect(await search({ order_by: ['name ASC'] })).toEqual([ids[4], ids[2], ids[3], ids[0], ids[1]]);
     expect(await search({ order_by: ['execution_time DESC'] })).toEqual([ids[4], ids[3], ids[1], ids[0], ids[2]]);
     expect(await search({ order_by: ['execution_time ASC'] })).toEqual([ids[0], ids[1], ids[3], ids[4], ids[2]]);
     expect(await search({ order_by: ['timestamp_ms DESC'] })).toEqual([...ids].reverse());
@@ -205,6 +207,37 @@ describe('traces', () => {
     const two = [location(exp), location(exp2)];
     expect(await search({ order_by: [] }, two)).toEqual([ids[4], other[1], ids[3], ids[2], other[0], ids[1], ids[0]]);
     expect(await search({ filter: "state = 'OK'", order_by: ['execution_time DESC'] }, two)).toEqual([ids[4], ids[3], ids[1], other[1], other[0], ids[0]]);
+  });
+
+  it('finds a trace by the name set_trace_tag gives it, and not by a deleted name', async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-rename') })).body.experiment_id;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString(), tags: { 'mlflow.traceName': 'old' } });
+      expect((await start(sent)).status).toBe(200);
+      ids.push(sent.trace_id as string);
+    }
+    const search = async (filter: string) => {
+      const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], filter });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return ((res.body.traces ?? []) as { trace_id: string }[]).map((r) => r.trace_id);
+    };
+    expect((await t.api.patch(`/api/2.0/mlflow/traces/${ids[1]}/tags`).send({ key: 'mlflow.traceName', value: 'new' })).status).toBe(200);
+    expect(await search("name = 'new'")).toEqual([ids[1]]);
+    expect(await search("tags.`mlflow.traceName` = 'new'")).toEqual([ids[1]]);
+    expect(await search("name = 'old'")).toEqual([ids[2], ids[0]]);
+    expect(await search("name IN ('new', 'other')")).toEqual([ids[1]]);
+    expect(await search("name != 'old'")).toEqual([ids[1]]);
+    // A retried export without the name tag keeps the name given since; one with a name replaces it.
+    expect((await start(info({ trace_id: ids[1], trace_location: location(exp), request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, 1)).toISOString(), tags: {} }))).status).toBe(200);
+    expect(await search("name = 'new'")).toEqual([ids[1]]);
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[2]}/tags`).send({ key: 'mlflow.traceName' })).status).toBe(200);
+    expect(await search("name = 'old'")).toEqual([ids[0]]);
+    expect(await search('tags.`mlflow.traceName` IS NULL')).toEqual([ids[2]]);
+    expect(await search("name LIKE '%'")).toEqual([ids[1], ids[0]]);
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[2]}/tags`).send({ key: 'mlflow.traceName' })).status).toBe(404);
+    const ordered = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], order_by: ['name DESC'] });
+    expect(ordered.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([ids[0], ids[1], ids[2]]);
   });
 
   it('sets and deletes tags, and deletes traces by id and by time', async () => {

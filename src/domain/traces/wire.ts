@@ -18,6 +18,8 @@ export const SERVER_MANAGED_TAGS: ReadonlySet<string> = new Set([
   'mlflow.trace.archiveLocation',
   ARCHIVAL_FAILURE_TAG,
 ]);
+/** The tag holding a trace's name; its value is also the `traces.name` column, which every writer keeps in step. */
+export const TRACE_NAME_TAG = 'mlflow.traceName';
 /** The metadata key the client writes when a trace is created inside an active run. */
 export const SOURCE_RUN_METADATA = 'mlflow.sourceRun';
 
