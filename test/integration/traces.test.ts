@@ -209,6 +209,46 @@ describe('traces', () => {
     expect(await search({ filter: "state = 'OK'", order_by: ['execution_time DESC'] }, two)).toEqual([ids[4], ids[3], ids[1], other[1], other[0], ids[0]]);
   });
 
+  it("answers a search with the bytes get_trace answers for each trace, whatever the keys and values", async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-bytes') })).body.experiment_id;
+    // Every control character, quotes and backslashes, line and paragraph separators, non-BMP text.
+    const odd = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')}"\\/\u007f\u2028\u2029é漢😀`;
+    const variants: Record<string, unknown>[] = [
+      { tags: { 'mlflow.traceName': odd, [odd]: odd, b: '1', a: '2', Z: '', _: 'x' }, trace_metadata: { [odd]: odd, 'mlflow.trace_schema.version': '3' } },
+      // Integer-like keys come first in a JavaScript object, whatever their place in key order.
+      { tags: { '10': 'ten', '9': 'nine', '01': 'zero-one', '4294967295': 'past', a: 'x' }, trace_metadata: { '2': 'two', '1x': 'y' } },
+      { tags: {}, trace_metadata: {}, client_request_id: odd, request_preview: odd, response_preview: '"quoted"', state: 'IN_PROGRESS', execution_duration: undefined },
+      { tags: { __proto__x: 'p', 'mlflow.traceName': 'fn' }, request_time: '2026-03-01T00:00:03Z', execution_duration: '0.001s' },
+      {
+        assessments: [{ assessment_id: `a-${Date.now().toString(16).padStart(32, '1')}`, assessment_name: 'ok', feedback: { value: odd }, source: { source_type: 'HUMAN', source_id: 'me' } }],
+      },
+    ];
+    const ids: string[] = [];
+    for (const [i, v] of variants.entries()) {
+      // Times i seconds and 7 ms in; the fourth's own time is a whole second (no fraction written).
+      const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 2, 1, 0, 0, i, 7)).toISOString(), ...v });
+      const res = await start(sent);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      ids.push(sent.trace_id as string);
+    }
+    // get_trace's answer is JSON.stringify of the trace info object: its text is the reference.
+    const infoText = async (id: string) => {
+      const res = await t.api.get(`/api/3.0/mlflow/traces/${id}`);
+      expect(res.text.startsWith('{"trace":{"trace_info":')).toBe(true);
+      return res.text.slice('{"trace":{"trace_info":'.length, -2);
+    };
+    const expected = await Promise.all([...ids].reverse().map(infoText));
+    const search = (body: Record<string, unknown>) => t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], ...body });
+    const all = await search({});
+    expect(all.headers['content-type']).toBe('application/json');
+    expect(all.text).toBe(`{"traces":[${expected.join(',')}]}`);
+    const first = await search({ max_results: 2 });
+    expect(first.text).toBe(`{"traces":[${expected.slice(0, 2).join(',')}],"next_page_token":${JSON.stringify(first.body.next_page_token)}}`);
+    expect(first.body.next_page_token).toEqual(expect.any(String));
+    expect((await search({ filter: "name = 'nobody'" })).text).toBe('{}');
+    expect(JSON.parse(expected[3]).tags).toEqual(expect.objectContaining({ '10': 'ten', '01': 'zero-one' }));
+  });
+
   it('finds a trace by the name set_trace_tag gives it, and not by a deleted name', async () => {
     const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-rename') })).body.experiment_id;
     const ids: string[] = [];
