@@ -79,12 +79,13 @@ function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined
     ? JSON.stringify(tagsOf(r))
     : `{${r.tags ? `${r.tags},` : ''}${JSON.stringify(ARTIFACT_LOCATION_TAG)}:${JSON.stringify(r.artifact_location)}}`;
   const metadata = r.metadata && NEEDS_OBJECT.test(r.metadata) ? JSON.stringify(objectOf(r.metadata)) : `{${r.metadata ?? ''}}`;
-  // traceInfoToWire's fields, in its order.
-  let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":${JSON.stringify(String(r.experiment_id))}}},"request_time":${JSON.stringify(protoTimestamp(Number(r.request_time)))},"state":${JSON.stringify(r.state)},"trace_metadata":${metadata},"tags":${tags}`;
+  // traceInfoToWire's fields, in its order. The experiment id (a bigint), the time and the
+  // duration are written by Cairn's own formatting, with nothing to escape.
+  let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${r.experiment_id}"}},"request_time":"${protoTimestamp(Number(r.request_time))}","state":${JSON.stringify(r.state)},"trace_metadata":${metadata},"tags":${tags}`;
   if (r.client_request_id != null) out += `,"client_request_id":${JSON.stringify(r.client_request_id)}`;
   if (r.request_preview != null) out += `,"request_preview":${JSON.stringify(r.request_preview)}`;
   if (r.response_preview != null) out += `,"response_preview":${JSON.stringify(r.response_preview)}`;
-  if (r.execution_duration != null) out += `,"execution_duration":${JSON.stringify(executionDuration(r.execution_duration))}`;
+  if (r.execution_duration != null) out += `,"execution_duration":"${executionDuration(r.execution_duration)}"`;
   if (assessments) out += `,"assessments":${JSON.stringify(assessments)}`;
   return `${out}}`;
 }
