@@ -8,8 +8,9 @@ not as a tag), `trace_tags` (the user tags and `mlflow.artifactLocation`) and
 `trace_request_metadata` (the client's metadata and `mlflow.trace.infoFinalized`). Not written:
 spans (search_traces reads trace_info, trace_tags, trace_request_metadata and assessments only;
 span rows matter only to `span.*` filters, which the bench does not use) and the analytics rollup
-queue (no search reads it). For Cairn: `traces` (the artifact location in its column),
-`trace_tags` (`mlflow.traceName` and the user tags) and `trace_metadata`.
+queue (no search reads it). For Cairn: `traces` (the artifact location and the name in their
+columns), `trace_tags` (`mlflow.traceName`, which Cairn keeps beside the column, and the user tags)
+and `trace_metadata`.
 
 Trace i (0-based): id tr-md5("bench-trace-i"), request time T0 + i seconds, execution time
 5 + (i * 7919 mod 9973) ms, state ERROR for every 10th else OK, name agent-(i mod 50), tags env (one
@@ -66,12 +67,12 @@ def cairn_rows(exp, artifact_root, first, end, t0):
     for i in range(first, end):
         t = trace(i, t0)
         infos.append((t["id"], int(exp), None, t["time"], t["duration"], t["state"], t["request_preview"], t["response_preview"],
-                      f"{artifact_root.rstrip('/')}/traces/{t['id']}/artifacts"))
+                      f"{artifact_root.rstrip('/')}/traces/{t['id']}/artifacts", t["name"]))
         tags += [(t["id"], k, v) for k, v in {"mlflow.traceName": t["name"], **t["tags"]}.items()]
         metadata += [(t["id"], k, v) for k, v in t["metadata"].items()]
     return [
         ("INSERT INTO traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state, "
-         "request_preview, response_preview, artifact_location) VALUES %s", infos),
+         "request_preview, response_preview, artifact_location, name) VALUES %s", infos),
         ("INSERT INTO trace_tags (trace_id, key, value) VALUES %s", tags),
         ("INSERT INTO trace_metadata (trace_id, key, value) VALUES %s", metadata),
     ]

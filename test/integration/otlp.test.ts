@@ -147,15 +147,17 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect((await post(only(child), 'application/json')).status).toBe(200);
     const partial = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
     expect(partial.state).toBe('IN_PROGRESS');
+    const search = async (filter: string) =>
+      (
+        await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter })
+      ).body.traces?.map((x: { trace_id: string }) => x.trace_id);
+    // No root span yet, so no name.
+    expect(await search(`trace.trace_id = 'tr-${hex}' AND tags.\`mlflow.traceName\` IS NULL`)).toEqual([`tr-${hex}`]);
     expect((await post(only(root), 'application/json')).status).toBe(200);
     const whole = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
     expect(whole).toMatchObject({ state: 'OK', execution_duration: '1.500s', tags: { 'mlflow.traceName': 'root' } });
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
-    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({
-      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],
-      filter: `trace.trace_id = 'tr-${hex}'`,
-    });
-    expect(found.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([`tr-${hex}`]);
+    expect(await search(`trace.trace_id = 'tr-${hex}' AND name = 'root'`)).toEqual([`tr-${hex}`]);
   });
 
   it('keeps every span when requests for one new trace arrive together', async () => {

@@ -70,6 +70,12 @@ describe('MLflow 2 traces', () => {
       filter: "trace.run_id = 'r1' AND trace.name = 'predict2'",
     });
     expect(byRun.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([id]);
+    // EndTrace renamed it: the start's name no longer finds it.
+    const byOldName = await t.api.post('/api/3.0/mlflow/traces/search').send({
+      locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: exp } }],
+      filter: "trace.name = 'predict'",
+    });
+    expect(byOldName.body).toEqual({});
     // What Cairn's trace page reads: the info, and no spans until a client uploads traces.json.
     const whole = await t.api.get('/api/3.0/mlflow/traces/get').query({ trace_id: id });
     expect(whole.status).toBe(200);

@@ -153,7 +153,7 @@ describe('traces', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('matches long tag and metadata values whole, though their index holds only 200 characters; orders nulls last; searches two experiments', async () => {
+  it('matches long tag, metadata and name values whole, though their index holds only 200 characters; orders nulls last; searches two experiments', async () => {
     const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-values') })).body.experiment_id;
     const x = (n: number) => 'x'.repeat(n);
     // Incompressible, at MLflow's 8000-character limit: far past a btree entry, so only its prefix may be indexed.
@@ -167,7 +167,7 @@ describe('traces', () => {
         request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString(),
         // The third trace is still running: no execution time.
         ...(i === 2 ? { state: 'IN_PROGRESS', execution_duration: undefined } : { execution_duration: `${i + 1}.000s` }),
-        tags: { 'mlflow.traceName': `fn${i}`, k: v },
+        tags: { 'mlflow.traceName': v, k: v },
         trace_metadata: { m: v },
       });
       expect((await start(sent)).status).toBe(200);
@@ -179,7 +179,8 @@ describe('traces', () => {
       return ((res.body.traces ?? []) as { trace_id: string }[]).map((r) => r.trace_id);
     };
     const quote = (v: string) => `'${v}'`;
-    for (const entity of ['tags.k', 'metadata.m']) {
+    // The name is also the row's name column, whose index holds its first 200 characters too.
+    for (const entity of ['tags.k', 'metadata.m', 'tags.`mlflow.traceName`', 'name', 'trace.name']) {
       expect(await search({ filter: `${entity} = ${quote(values[0])}` }), entity).toEqual([ids[0]]);
       expect(await search({ filter: `${entity} IN (${quote(values[1])}, ${quote(x(199))})` }), entity).toEqual([ids[1], ids[2]]);
       // 200 characters: the first two share that prefix; only the whole value tells them apart.
@@ -190,6 +191,7 @@ describe('traces', () => {
       expect(await search({ filter: `${entity} != ${quote(x(200))}` }), entity).toEqual([ids[0], ids[1], ids[2], ids[4]]);
       expect(await search({ filter: `${entity} LIKE 'x%'` }), entity).toEqual(ids.slice(0, 4));
     }
+    expect(await search({ order_by: ['name ASC'] })).toEqual([ids[4], ids[2], ids[3], ids[0], ids[1]]);
     expect(await search({ order_by: ['execution_time DESC'] })).toEqual([ids[4], ids[3], ids[1], ids[0], ids[2]]);
     expect(await search({ order_by: ['execution_time ASC'] })).toEqual([ids[0], ids[1], ids[3], ids[4], ids[2]]);
     expect(await search({ order_by: ['timestamp_ms DESC'] })).toEqual([...ids].reverse());
@@ -205,6 +207,77 @@ describe('traces', () => {
     const two = [location(exp), location(exp2)];
     expect(await search({ order_by: [] }, two)).toEqual([ids[4], other[1], ids[3], ids[2], other[0], ids[1], ids[0]]);
     expect(await search({ filter: "state = 'OK'", order_by: ['execution_time DESC'] }, two)).toEqual([ids[4], ids[3], ids[1], other[1], other[0], ids[0]]);
+  });
+
+  it("answers a search with the bytes get_trace answers for each trace, whatever the keys and values", async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-bytes') })).body.experiment_id;
+    // Every control character, quotes and backslashes, line and paragraph separators, non-BMP text.
+    const odd = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')}"\\/\u007f\u2028\u2029é漢😀`;
+    const variants: Record<string, unknown>[] = [
+      { tags: { 'mlflow.traceName': odd, [odd]: odd, b: '1', a: '2', Z: '', _: 'x' }, trace_metadata: { [odd]: odd, 'mlflow.trace_schema.version': '3' } },
+      // Integer-like keys come first in a JavaScript object, whatever their place in key order.
+      { tags: { '10': 'ten', '9': 'nine', '01': 'zero-one', '4294967295': 'past', a: 'x' }, trace_metadata: { '2': 'two', '1x': 'y' } },
+      { tags: {}, trace_metadata: {}, client_request_id: odd, request_preview: odd, response_preview: '"quoted"', state: 'IN_PROGRESS', execution_duration: undefined },
+      { tags: { __proto__x: 'p', 'mlflow.traceName': 'fn' }, request_time: '2026-03-01T00:00:03Z', execution_duration: '0.001s' },
+      {
+        assessments: [{ assessment_id: `a-${Date.now().toString(16).padStart(32, '1')}`, assessment_name: 'ok', feedback: { value: odd }, source: { source_type: 'HUMAN', source_id: 'me' } }],
+      },
+    ];
+    const ids: string[] = [];
+    for (const [i, v] of variants.entries()) {
+      // Times i seconds and 7 ms in; the fourth's own time is a whole second (no fraction written).
+      const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 2, 1, 0, 0, i, 7)).toISOString(), ...v });
+      const res = await start(sent);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      ids.push(sent.trace_id as string);
+    }
+    // get_trace's answer is JSON.stringify of the trace info object: its text is the reference.
+    const infoText = async (id: string) => {
+      const res = await t.api.get(`/api/3.0/mlflow/traces/${id}`);
+      expect(res.text.startsWith('{"trace":{"trace_info":')).toBe(true);
+      return res.text.slice('{"trace":{"trace_info":'.length, -2);
+    };
+    const expected = await Promise.all([...ids].reverse().map(infoText));
+    const search = (body: Record<string, unknown>) => t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], ...body });
+    const all = await search({});
+    expect(all.headers['content-type']).toBe('application/json');
+    expect(all.text).toBe(`{"traces":[${expected.join(',')}]}`);
+    const first = await search({ max_results: 2 });
+    expect(first.text).toBe(`{"traces":[${expected.slice(0, 2).join(',')}],"next_page_token":${JSON.stringify(first.body.next_page_token)}}`);
+    expect(first.body.next_page_token).toEqual(expect.any(String));
+    expect((await search({ filter: "name = 'nobody'" })).text).toBe('{}');
+    expect(JSON.parse(expected[3]).tags).toEqual(expect.objectContaining({ '10': 'ten', '01': 'zero-one' }));
+  });
+
+  it('finds a trace by the name set_trace_tag gives it, and not by a deleted name', async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-rename') })).body.experiment_id;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, i)).toISOString(), tags: { 'mlflow.traceName': 'old' } });
+      expect((await start(sent)).status).toBe(200);
+      ids.push(sent.trace_id as string);
+    }
+    const search = async (filter: string) => {
+      const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], filter });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return ((res.body.traces ?? []) as { trace_id: string }[]).map((r) => r.trace_id);
+    };
+    expect((await t.api.patch(`/api/2.0/mlflow/traces/${ids[1]}/tags`).send({ key: 'mlflow.traceName', value: 'new' })).status).toBe(200);
+    expect(await search("name = 'new'")).toEqual([ids[1]]);
+    expect(await search("tags.`mlflow.traceName` = 'new'")).toEqual([ids[1]]);
+    expect(await search("name = 'old'")).toEqual([ids[2], ids[0]]);
+    expect(await search("name IN ('new', 'other')")).toEqual([ids[1]]);
+    expect(await search("name != 'old'")).toEqual([ids[1]]);
+    // A retried export without the name tag keeps the name given since; one with a name replaces it.
+    expect((await start(info({ trace_id: ids[1], trace_location: location(exp), request_time: new Date(Date.UTC(2026, 1, 1, 0, 0, 1)).toISOString(), tags: {} }))).status).toBe(200);
+    expect(await search("name = 'new'")).toEqual([ids[1]]);
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[2]}/tags`).send({ key: 'mlflow.traceName' })).status).toBe(200);
+    expect(await search("name = 'old'")).toEqual([ids[0]]);
+    expect(await search('tags.`mlflow.traceName` IS NULL')).toEqual([ids[2]]);
+    expect(await search("name LIKE '%'")).toEqual([ids[1], ids[0]]);
+    expect((await t.api.delete(`/api/2.0/mlflow/traces/${ids[2]}/tags`).send({ key: 'mlflow.traceName' })).status).toBe(404);
+    const ordered = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], order_by: ['name DESC'] });
+    expect(ordered.body.traces.map((x: { trace_id: string }) => x.trace_id)).toEqual([ids[0], ids[1], ids[2]]);
   });
 
   it('sets and deletes tags, and deletes traces by id and by time', async () => {

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { parseOrderBy } from './order-by.js';
 import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type SearchDialect } from './parse.js';
+import { TRACE_NAME_TAG } from '../traces/wire.js';
 import { checkPage, direction, predicate } from './runs-sql.js';
 
 // search_traces (SearchTraceUtils): trace attributes (status, timestamps, execution time, name, run
@@ -53,9 +54,9 @@ const COLUMNS: Readonly<Record<string, { sql: string; type: 'text' | 'bigint' }>
   client_request_id: { sql: 't.client_request_id', type: 'text' },
 };
 
-// Attributes the client keeps in tags or metadata rather than in the row.
+// Attributes the client keeps in tags or metadata rather than in the row. (`name` is the
+// `mlflow.traceName` tag, whose value the row also holds: nameCondition.)
 const VIRTUAL: Readonly<Record<string, { table: 'trace_tags' | 'trace_metadata'; key: string }>> = {
-  name: { table: 'trace_tags', key: 'mlflow.traceName' },
   run_id: { table: 'trace_metadata', key: 'mlflow.sourceRun' },
 };
 
@@ -64,17 +65,40 @@ const VIRTUAL: Readonly<Record<string, { table: 'trace_tags' | 'trace_metadata';
 const VALUE_PREFIX = 200;
 
 /**
+ * Whether the operand(s) are shorter than the prefix: such a value equals a stored one exactly when
+ * their prefixes are equal (a longer stored value has a prefix of 200 characters), so the whole value
+ * need not be read.
+ */
+function isShort(c: Comparison): boolean {
+  const short = (v: string) => v.length < VALUE_PREFIX;
+  return (c.operand.kind === 'string' && short(c.operand.value)) || (c.operand.kind === 'list' && c.operand.values.every(short));
+}
+
+/**
  * `=` and `IN` also compare the value's prefix, which lets Postgres find the matching rows in the
  * (key, left(value, 200)) index and recheck the whole value, instead of reading every row of the key.
  */
-function prefixCondition(c: Comparison): SQL | undefined {
+function prefixCondition(c: Comparison, valueColumn = 'kv.value'): SQL | undefined {
   const prefix = (v: string) => sql`left(${v}::text, ${sql.raw(String(VALUE_PREFIX))})`;
-  const column = sql.raw(`left(kv.value, ${VALUE_PREFIX})`);
+  const column = sql.raw(`left(${valueColumn}, ${VALUE_PREFIX})`);
   if (c.op === '=' && c.operand.kind === 'string') return sql`${column} = ${prefix(c.operand.value)}`;
   if (c.op === 'IN' && c.operand.kind === 'list' && c.operand.values.length) {
     return sql`${column} IN (${sql.join(c.operand.values.map(prefix), sql`, `)})`;
   }
   return undefined;
+}
+
+/**
+ * `name …` and `tags.mlflow.traceName …` on the row's copy of that tag (null without one, as a
+ * missing tag row), so the (experiment, left(name, 200), request time) index finds a name's traces
+ * in page order. `=` and `IN` also compare the prefix that index holds, as keyValueCondition does.
+ */
+function nameCondition(c: Comparison): SQL {
+  if (c.op === 'IS NULL' || c.op === 'IS NOT NULL') return sql.raw(`t.name ${c.op}`);
+  const value = predicate(sql.raw('t.name'), c.op, c.operand, 'text');
+  const prefix = prefixCondition(c, 't.name');
+  if (!prefix) return value;
+  return isShort(c) ? prefix : sql`(${prefix} AND ${value})`;
 }
 
 function keyValueCondition(table: 'trace_tags' | 'trace_metadata', key: string, c: Comparison): SQL {
@@ -83,11 +107,7 @@ function keyValueCondition(table: 'trace_tags' | 'trace_metadata', key: string, 
   if (c.op === 'IS NOT NULL') return sql`EXISTS (${base})`;
   const prefix = prefixCondition(c);
   const value = predicate(sql.raw('kv.value'), c.op, c.operand, 'text');
-  // A value shorter than the prefix equals a stored one exactly when their prefixes are equal (a
-  // longer stored value has a prefix of 200 characters), so the whole value need not be read.
-  const short = (v: string) => v.length < VALUE_PREFIX;
-  const exact = (c.operand.kind === 'string' && short(c.operand.value)) || (c.operand.kind === 'list' && c.operand.values.every(short));
-  return sql`EXISTS (${base} AND ${prefix ? (exact ? prefix : sql`${prefix} AND ${value}`) : value})`;
+  return sql`EXISTS (${base} AND ${prefix ? (isShort(c) ? prefix : sql`${prefix} AND ${value}`) : value})`;
 }
 
 // `prompt = 'name/version'`: the prompt versions linked to the trace (LinkPromptsToTrace).
@@ -99,6 +119,7 @@ function promptCondition(c: Comparison): SQL {
 
 function traceCondition(c: Comparison): SQL {
   if (c.entity === 'attribute' && c.key === 'prompt') return promptCondition(c);
+  if ((c.entity === 'tag' && c.key === TRACE_NAME_TAG) || (c.entity === 'attribute' && c.key === 'name')) return nameCondition(c);
   if (c.entity === 'tag') return keyValueCondition('trace_tags', c.key, c);
   if (c.entity === 'metadata') return keyValueCondition('trace_metadata', c.key, c);
   const virtual = lookup(VIRTUAL, c.key);
@@ -114,7 +135,7 @@ function traceCondition(c: Comparison): SQL {
 }
 
 function orderColumn(key: string): SQL {
-  if (key === 'name') return sql`(SELECT kv.value FROM trace_tags kv WHERE kv.trace_id = t.trace_id AND kv.key = 'mlflow.traceName')`;
+  if (key === 'name') return sql.raw('t.name');
   const column = lookup(COLUMNS, key);
   if (!column) throw invalidParam(`Invalid order_by key '${key}' for traces`);
   return sql.raw(column.sql);

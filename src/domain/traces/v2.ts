@@ -4,7 +4,7 @@ import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import { getTraceInfo, traceNotFound } from './read.js';
-import { checkTraceId, SERVER_MANAGED_TAGS, traceInfoV2, type TraceInfoV2Wire } from './wire.js';
+import { checkTraceId, SERVER_MANAGED_TAGS, TRACE_NAME_TAG, traceInfoV2, type TraceInfoV2Wire } from './wire.js';
 import { startTrace, stringMap, upsertKeyValues } from './write.js';
 
 // The MLflow 2 trace lifecycle (StartTrace at the start of a trace, EndTrace at its end), which
@@ -72,7 +72,10 @@ export async function endTraceV2(
     if (duration < 0) {
       throw invalidParam(`Invalid value ${input.timestamp_ms} for parameter 'timestamp_ms' supplied: the trace started at ${found[0].request_time}`);
     }
-    await tx.execute(sql`update traces set execution_duration = ${duration}, state = ${input.status} where trace_id = ${traceId}`);
+    // Tags are merged into the stored ones: a name among them replaces the stored name, else it stays.
+    const name = tags.get(TRACE_NAME_TAG) ?? null;
+    await tx.execute(sql`update traces set execution_duration = ${duration}, state = ${input.status}, name = coalesce(${name}, name)
+      where trace_id = ${traceId}`);
     await upsertKeyValues(tx, 'trace_tags', traceId, tags);
     await upsertKeyValues(tx, 'trace_metadata', traceId, metadata);
   });

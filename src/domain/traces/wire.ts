@@ -18,6 +18,8 @@ export const SERVER_MANAGED_TAGS: ReadonlySet<string> = new Set([
   'mlflow.trace.archiveLocation',
   ARCHIVAL_FAILURE_TAG,
 ]);
+/** The tag holding a trace's name; its value is also the `traces.name` column, which every writer keeps in step. */
+export const TRACE_NAME_TAG = 'mlflow.traceName';
 /** The metadata key the client writes when a trace is created inside an active run. */
 export const SOURCE_RUN_METADATA = 'mlflow.sourceRun';
 
@@ -58,9 +60,12 @@ export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, met
   if (row.client_request_id != null) out.client_request_id = row.client_request_id;
   if (row.request_preview != null) out.request_preview = row.request_preview;
   if (row.response_preview != null) out.response_preview = row.response_preview;
-  if (row.execution_duration != null) out.execution_duration = `${(Number(row.execution_duration) / 1000).toFixed(3)}s`;
+  if (row.execution_duration != null) out.execution_duration = executionDuration(row.execution_duration);
   return out;
 }
+
+/** A stored execution time (ms) as the proto Duration's JSON ("1.500s"). */
+export const executionDuration = (ms: string | number): string => `${(Number(ms) / 1000).toFixed(3)}s`;
 
 /** 9999-12-31T23:59:59.999Z, the last instant a proto Timestamp (and so the client) can hold; a later one would fail every read of the trace. */
 export const MAX_TIMESTAMP_MS = 253_402_300_799_999;

@@ -10,7 +10,7 @@ import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
 import { getTraceInfo, lockTrace } from './read.js';
-import { ARCHIVAL_FAILURE_TAG, checkTraceId, SERVER_MANAGED_TAGS, durationMs, timestampMs, traceState, type TraceInfoWire } from './wire.js';
+import { ARCHIVAL_FAILURE_TAG, checkTraceId, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
 // Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
 // tags, and deletion. MLflow's limits: keys up to 250 characters, values up to 8000.
@@ -86,17 +86,19 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
     if (existing.length && Number(existing[0].experiment_id) !== experimentId) {
       throw invalidParam(`Trace ${traceId} already exists in another experiment`);
     }
-    await tx.execute(sql`
-      insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-                          request_preview, response_preview, artifact_location)
-      values (${traceId}, ${experimentId}, ${clientRequestId}, ${requestTime}, ${duration}, ${state},
-              ${requestPreview}, ${responsePreview}, ${artifactLocation})
-      on conflict (trace_id) do update set client_request_id = excluded.client_request_id, request_time = excluded.request_time,
-        execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
-        response_preview = excluded.response_preview`);
     // The server owns the artifact location (a client's own value would point uploads elsewhere)
     // and the other tags MLflow's server manages: a client's values are dropped, as MLflow does.
     for (const key of SERVER_MANAGED_TAGS) tags.delete(key);
+    // The tags are merged into the stored ones, so a call without a name keeps the stored name.
+    const name = tags.get(TRACE_NAME_TAG) ?? null;
+    await tx.execute(sql`
+      insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
+                          request_preview, response_preview, artifact_location, name)
+      values (${traceId}, ${experimentId}, ${clientRequestId}, ${requestTime}, ${duration}, ${state},
+              ${requestPreview}, ${responsePreview}, ${artifactLocation}, ${name})
+      on conflict (trace_id) do update set client_request_id = excluded.client_request_id, request_time = excluded.request_time,
+        execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
+        response_preview = excluded.response_preview, name = coalesce(excluded.name, traces.name)`);
     await upsertKeyValues(tx, 'trace_tags', traceId, tags);
     await upsertKeyValues(tx, 'trace_metadata', traceId, metadata);
     await storeExportedAssessments(tx, traceId, info.assessments, deps.now());
@@ -124,6 +126,7 @@ export async function setTraceTag(deps: Deps, traceId: string, key: string, valu
   await deps.db.transaction(async (tx) => {
     await lockTrace(tx, checkTraceId(traceId));
     await upsertKeyValues(tx, 'trace_tags', traceId, new Map([[key, value]]));
+    if (key === TRACE_NAME_TAG) await tx.execute(sql`update traces set name = ${value} where trace_id = ${traceId}`);
   });
 }
 
@@ -132,7 +135,17 @@ export async function deleteTraceTag(deps: Deps, traceId: string, key: string): 
   // The archival failure marker is the one managed tag a client clears (to let archival retry).
   if (SERVER_MANAGED_TAGS.has(key) && key !== ARCHIVAL_FAILURE_TAG) throw invalidParam(`Tag '${key}' is immutable and cannot be deleted on a trace.`);
   // As MLflow: a missing tag, and a missing trace, are both "no such tag" (404).
-  const gone = await rows(deps.db, sql`delete from trace_tags where trace_id = ${traceId} and key = ${key} returning key`);
+  const remove = (db: Orm) => rows(db, sql`delete from trace_tags where trace_id = ${traceId} and key = ${key} returning key`);
+  // The name tag goes with the row's name column, under the row's lock (as set_trace_tag takes it).
+  const gone =
+    key === TRACE_NAME_TAG
+      ? await deps.db.transaction(async (tx) => {
+          await tx.execute(sql`select 1 from traces where trace_id = ${traceId} for update`);
+          const deleted = await remove(tx);
+          if (deleted.length) await tx.execute(sql`update traces set name = null where trace_id = ${traceId}`);
+          return deleted;
+        })
+      : await remove(deps.db);
   if (!gone.length) throw notFound(`No trace tag with key '${key.slice(0, 250)}' for trace with ID '${traceId}'`);
 }
 

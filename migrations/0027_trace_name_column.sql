@@ -1,0 +1,2 @@
+ALTER TABLE "traces" ADD COLUMN "name" text;--> statement-breakpoint
+CREATE INDEX "traces_experiment_name_idx" ON "traces" USING btree ("experiment_id",left("name", 200),"request_time" DESC NULLS LAST,"trace_id");
