@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,35 +19,56 @@ export function clientPython(): string {
   return python;
 }
 
+function clientEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WANDB_') && !k.startsWith('MLFLOW_'))),
+    HOME: dir,
+    MLFLOW_TRACKING_URI: serverUrl(),
+    WANDB_BASE_URL: serverUrl(),
+    WANDB_DIR: dir,
+    WANDB_CONFIG_DIR: path.join(dir, 'wandb-config'),
+    WANDB_CACHE_DIR: path.join(dir, 'wandb-cache'),
+    WANDB_DATA_DIR: path.join(dir, 'wandb-data'),
+    WANDB_ERROR_REPORTING: 'false',
+    WANDB_DISABLE_GIT: 'true',
+    WANDB_DISABLE_CODE: 'true',
+    WANDB_INIT_TIMEOUT: '120',
+    PYTHONUNBUFFERED: '1',
+    ...env,
+  };
+}
+
+// A guard against a hung client, not a timing check: on a loaded 2-core machine the MLflow UI seed (models, a prompt) takes minutes.
+const CLIENT_TIMEOUT_MS = 600_000;
+
 export function runPython(script: string, env: Record<string, string> = {}): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ui-client-'));
   try {
     // The clients print their links to stdout (mlflow) and stderr (wandb): both are returned.
-    const res = spawnSync(clientPython(), ['-c', script], {
-      cwd: dir,
-      encoding: 'utf8',
-      // A guard against a hung client, not a timing check: on a loaded 2-core machine the MLflow UI seed (models, a prompt) takes minutes.
-      timeout: 600_000,
-      env: {
-        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('WANDB_') && !k.startsWith('MLFLOW_'))),
-        HOME: dir,
-        MLFLOW_TRACKING_URI: serverUrl(),
-        WANDB_BASE_URL: serverUrl(),
-        WANDB_DIR: dir,
-        WANDB_CONFIG_DIR: path.join(dir, 'wandb-config'),
-        WANDB_CACHE_DIR: path.join(dir, 'wandb-cache'),
-        WANDB_DATA_DIR: path.join(dir, 'wandb-data'),
-        WANDB_ERROR_REPORTING: 'false',
-        WANDB_DISABLE_GIT: 'true',
-        WANDB_DISABLE_CODE: 'true',
-        WANDB_INIT_TIMEOUT: '120',
-        PYTHONUNBUFFERED: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const res = spawnSync(clientPython(), ['-c', script], { cwd: dir, encoding: 'utf8', timeout: CLIENT_TIMEOUT_MS, env: clientEnv(dir, env), stdio: ['ignore', 'pipe', 'pipe'] });
     if (res.status !== 0) throw new Error(`client script failed (${res.status ?? res.signal}):\n${res.stdout}\n${res.stderr}`);
     return `${res.stdout}\n${res.stderr}`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** runPython without blocking the event loop, so two clients can run at once. */
+export async function runPythonAsync(script: string, env: Record<string, string> = {}): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-ui-client-'));
+  try {
+    const child = spawn(clientPython(), ['-c', script], { cwd: dir, env: clientEnv(dir, env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), CLIENT_TIMEOUT_MS);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (c, s) => resolve([c, s]));
+    }).finally(() => clearTimeout(timer));
+    if (code !== 0) throw new Error(`client script failed (${code ?? signal}):\n${out}\n${err}`);
+    return `${out}\n${err}`;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

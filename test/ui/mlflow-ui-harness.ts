@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page, Request } from '@playwright/test';
-import { clientPython, runPython } from './clients.js';
+import { clientPython, runPythonAsync } from './clients.js';
 import { freePort } from './fixtures.js';
 
 // For test/ui/mlflow-ui.spec.ts: a Cairn serving MLflow's own UI (`--ui mlflow`, from the compat
@@ -37,8 +37,8 @@ async function waitUp(url: string, child: ChildProcess, log: () => string, what:
 
 async function start(what: string, cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, port: number, dir: string): Promise<Omit<Server, 'ids'>> {
   // Its own process group: `mlflow server` runs uvicorn as a child, and stopping it must stop both.
-  // Output goes to a file, not a pipe: the seed runs through spawnSync, which blocks this process's
-  // event loop, so a pipe would fill with the server's access log and stall the server mid-seed.
+  // Output goes to a file, not a pipe: nothing reads the server's access log while the tests run,
+  // so a pipe would fill and stall the server mid-seed.
   const logPath = path.join(dir, 'server.log');
   const fd = fs.openSync(logPath, 'a');
   const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', fd, fd], detached: true });
@@ -124,8 +124,8 @@ mlflow.genai.register_prompt(name="demo-prompt", template="Hello {{name}}, from 
 print("SEEDED " + json.dumps({"experiment_id": exp.experiment_id, "runs": runs, "model_id": model_id, "model": "demo-model", "prompt": "demo-prompt"}))
 `;
 
-export function seed(url: string, env: Record<string, string> = {}): Seeded {
-  const out = runPython(SEED, { MLFLOW_TRACKING_URI: url, ...env });
+export async function seed(url: string, env: Record<string, string> = {}): Promise<Seeded> {
+  const out = await runPythonAsync(SEED, { MLFLOW_TRACKING_URI: url, ...env });
   const line = out.split('\n').find((l) => l.startsWith('SEEDED '));
   if (!line) throw new Error(`the seed script printed no ids:\n${out}`);
   return JSON.parse(line.slice('SEEDED '.length)) as Seeded;

@@ -85,9 +85,12 @@ let real: Server;
 
 test.beforeAll(async () => {
   test.setTimeout(600_000);
-  const [c, r] = await Promise.all([startCairn(), startRealMlflow()]);
-  cairn = { ...c, ids: seed(c.url) };
-  real = { ...r, ids: seed(r.url) };
+  // Each server is seeded as soon as it is up, both at once (a seed is minutes of the client's CPU
+  // and waiting under load; one after the other, they were the longest part of this spec).
+  [cairn, real] = await Promise.all([startCairn(), startRealMlflow()].map(async (up) => {
+    const s = await up;
+    return { ...s, ids: await seed(s.url) };
+  }));
 });
 
 test.afterAll(async () => {
@@ -157,7 +160,7 @@ test("MLflow's UI on Cairn with --app-name basic-auth: the browser signs in with
   const admin = { username: 'admin', password: 'admin-password-1' };
   const server = await startCairn(['--app-name', 'basic-auth'], { MLFLOW_AUTH_ADMIN_PASSWORD: admin.password });
   try {
-    const ids = seed(server.url, { MLFLOW_TRACKING_USERNAME: admin.username, MLFLOW_TRACKING_PASSWORD: admin.password });
+    const ids = await seed(server.url, { MLFLOW_TRACKING_USERNAME: admin.username, MLFLOW_TRACKING_PASSWORD: admin.password });
     const refused = await fetch(`${server.url}/ajax-api/2.0/mlflow/experiments/search?max_results=25`);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('www-authenticate')).toMatch(/^Basic /);
