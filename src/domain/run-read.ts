@@ -72,13 +72,15 @@ export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
 /**
  * One statement, one row: for each table, the rows of the page's runs as one JSON array built by
  * Postgres, sorted in a subquery (by run, then as each wire list is ordered) so that the aggregate
- * itself sorts nothing. `page` yields one row holding the ids (an array). Measured against one row
- * per run with a correlated, sorted json_agg per table (100 runs, bench/search-seed.sql, 100k runs):
- * json_build_array with an ORDER BY inside the aggregate cost most of the statement, ~4.6 ms of
- * Postgres CPU against ~2.5 ms (docs/bench.md). The big tables are probed with `= any(<the ids>)`
- * (one index scan each); the small ones (dataset and model inputs, model outputs) join the ids:
- * Postgres hashes a constant array for `any`, not one computed in the statement (or a generic
- * plan's parameter), so a scan of a small table would compare each row with each id.
+ * itself sorts nothing. `page` yields one row holding the ids (an array). Against the previous
+ * form, one row per run with a correlated, sorted json_agg per table, the page of 100 runs at 100k
+ * (bench/search-seed.sql) took 3.0 instead of 3.9 ms with the ids' query, both prepared (4.4 ms
+ * when that form held the ids' query too, planned at each call; docs/bench.md): an ORDER BY inside
+ * json_agg sorts each run's few rows apart, and json_build_array looks up its argument types at
+ * every call. The big tables are probed with `= any(<the ids>)` (one index scan each); the small
+ * ones (dataset and model inputs, model outputs) join the ids: Postgres hashes a constant array for
+ * `any`, not one computed in the statement (or a generic plan's parameter), so a scan of a small
+ * table would compare each row with each id.
  */
 function hydrationQuery(page: SQL): SQL {
   const ids = sql`(select ids from page)::text[]`;
