@@ -43,17 +43,12 @@ export interface RunRow {
 
 export const RUN_COLUMNS = sql`run_id, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage`;
 
-/** One row of loadRuns' query: a run's columns, and each of its parts as a JSON array built by Postgres. */
-interface LoadedRow {
-  run_id: string;
-  name: string;
-  user_id: string;
-  status: string;
-  artifact_uri: string;
-  lifecycle_stage: string;
-  experiment_id: string;
-  start_time: string | null;
-  end_time: string | null;
+/**
+ * The one row of loadRuns' query: each table's rows for the whole page as one JSON array of arrays,
+ * sorted by run and then as the wire lists are (see hydrationQuery).
+ */
+interface PageRow {
+  runs: string | null;
   params: string | null;
   tags: string | null;
   metrics: string | null;
@@ -63,120 +58,94 @@ interface LoadedRow {
 }
 
 /**
- * Full runs in the order of `runIds`; ids that do not exist are left out. One query (hydrationQuery):
- * a page of 1000 runs is 1000 rows instead of ~12,000 (parsing rows field by field was most of the
- * time), one round trip, and the same plan whatever the size of the tables. int64 values travel as
- * strings so that none loses digits; non-finite doubles arrive as the strings "NaN", "Infinity", "-Infinity".
+ * Full runs in the order of `runIds`; ids that do not exist are left out. One prepared statement
+ * (hydrationQuery), one row: a page of 100 runs in one round trip, planned once per connection.
+ * int64 values travel as strings so that none loses digits; non-finite doubles arrive as the
+ * strings "NaN", "Infinity", "-Infinity".
  */
 export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
   if (!runIds.length) return [];
-  // A named prepared statement: its text is fixed, so Postgres parses and plans it once per connection.
-  return hydrated(await preparedRows<LoadedRow>(db, 'cairn_load_runs', hydrationQuery(sql`select ${textArray(runIds)}::text[] as ids`, 'grouped')));
+  const [row] = await preparedRows<PageRow>(db, 'cairn_load_runs', hydrationQuery(sql`select ${textArray(runIds)}::text[] as ids`));
+  return hydrated(runIds, row);
 }
 
 /**
- * Full runs for a query of run ids (`SELECT r.run_id ... ORDER BY ... LIMIT ...`), in its order, in
- * the same statement: on Postgres a search's page then costs one round trip, not one for the ids and
- * one for the runs. Its small tables are probed run by run (see hydrationQuery), so for PGlite,
- * where a round trip costs nothing, loadRuns is the better choice.
+ * One statement, one row: for each table, the rows of the page's runs as one JSON array built by
+ * Postgres, sorted in a subquery (by run, then as each wire list is ordered) so that the aggregate
+ * itself sorts nothing. `page` yields one row holding the ids (an array). Against the previous
+ * form, one row per run with a correlated, sorted json_agg per table, the page of 100 runs at 100k
+ * (bench/search-seed.sql) took 3.0 instead of 3.9 ms with the ids' query, both prepared (4.4 ms
+ * when that form held the ids' query too, planned at each call; docs/bench.md): an ORDER BY inside
+ * json_agg sorts each run's few rows apart, and json_build_array looks up its argument types at
+ * every call. params, tags and metrics are probed with `= any(<the ids>)` (one index scan each);
+ * the runs and the small tables (dataset and model inputs, model outputs) join the ids: Postgres
+ * hashes a constant array for `any`, not one computed in the statement (or a generic plan's
+ * parameter), so a scan of a small table would compare each row with each id (1k runs: the runs'
+ * part took 2.2 ms as a scan with `any`, 0.7 ms joined; the join for params, tags and metrics
+ * costs 1 ms more a page at 100k runs).
  */
-export async function loadRunsOf(db: Orm, idQuery: SQL): Promise<RunWire[]> {
-  // array_agg over an ordered subquery keeps its order (Postgres documents this for aggregates).
-  return hydrated(await rows<LoadedRow>(db, hydrationQuery(sql`select coalesce(array_agg(q.run_id), '{}') as ids from (${idQuery}) q`, 'per-run')));
-}
-
-/**
- * One statement, one row per run: the run's columns and each of its parts as a JSON array built by
- * Postgres. `page` yields one row holding the ids in order (an array). The three big tables are
- * probed run by run through their (run_id, ...) keys. The three usually small or empty ones (dataset
- * and model inputs, model outputs) are either 'grouped', read once for the page and grouped by run
- * (on PGlite a per-run scan of a small table asks the file system for its size each time), or
- * 'per-run' like the others: a statement that is planned at each call (loadRunsOf) plans in half the
- * time without the three grouped joins (0.4 against 0.7 ms for an empty page).
- */
-function hydrationQuery(page: SQL, smallTables: 'grouped' | 'per-run'): SQL {
-  const ids = sql`(select ids from page)`;
-  const grouped = smallTables === 'grouped';
-  const datasets = sql`json_agg(json_build_array(d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags) order by d.name, d.digest)::text`;
-  const datasetRows = sql`run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id`;
-  const modelInputs = sql`json_agg(model_id order by model_id)::text`;
-  const modelOutputs = sql`json_agg(json_build_array(model_id, step::text) order by step, model_id)::text`;
-  // A join with the ids, not `= any(<the array>)`: Postgres hashes a constant array for `any`, not
-  // one computed in the statement (or a generic plan's parameter): 100 ids against 1000 dataset
-  // inputs took 2 ms compared one by one.
+function hydrationQuery(page: SQL): SQL {
+  const ids = sql`(select ids from page)::text[]`;
   const idSet = sql`(select unnest(ids) from page)`;
-  const ctes = grouped
-    ? sql`, ds as (select i.run_id, ${datasets} as v from ${datasetRows} where i.run_id in ${idSet} group by i.run_id),
-             mi as (select run_id, ${modelInputs} as v from run_model_inputs where run_id in ${idSet} group by run_id),
-             mo as (select run_id, ${modelOutputs} as v from run_model_outputs where run_id in ${idSet} group by run_id)`
-    : sql``;
-  const smallParts = grouped
-    ? sql`ds.v as datasets, mi.v as model_inputs, mo.v as model_outputs`
-    : sql`(select ${datasets} from ${datasetRows} where i.run_id = r.run_id) as datasets,
-          (select ${modelInputs} from run_model_inputs where run_id = r.run_id) as model_inputs,
-          (select ${modelOutputs} from run_model_outputs where run_id = r.run_id) as model_outputs`;
-  const joins = grouped
-    ? sql`left join ds on ds.run_id = r.run_id left join mi on mi.run_id = r.run_id left join mo on mo.run_id = r.run_id`
-    : sql``;
-  return sql`with page as (${page})${ctes}
-        select r.run_id, r.name, r.user_id, r.status, r.artifact_uri, r.lifecycle_stage, r.experiment_id::text as experiment_id,
-               r.start_time::text as start_time, r.end_time::text as end_time,
-               (select json_agg(json_build_array(p.key, p.value) order by p.key) from params p where p.run_id = r.run_id)::text as params,
-               (select json_agg(json_build_array(t.key, t.value) order by t.key) from run_tags t where t.run_id = r.run_id)::text as tags,
-               (select json_agg(json_build_array(m.key, m.value, m.timestamp::text, m.step::text) order by m.key)
-                  from latest_metrics m where m.run_id = r.run_id)::text as metrics,
-               ${smallParts}
-        from unnest(${ids}) with ordinality as ids(id, ord)
-        cross join lateral (select run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id, start_time, end_time
-                            from runs where run_id = ids.id offset 0) r
-        ${joins}
-        order by ids.ord`;
+  // `cells` name the columns of `from` as `select` gives them (aliases included), for the outer array.
+  const sorted = (cells: SQL, select: SQL, from: SQL, order: SQL) =>
+    sql`(select json_agg(json_build_array(${cells}))::text from (select ${select} from ${from} order by ${order}) x)`;
+  const kv = sql`run_id, key, value`;
+  return sql`with page as (${page})
+    select
+      (select json_agg(json_build_array(run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id::text, start_time::text, end_time::text))::text
+         from runs where run_id in ${idSet}) as runs,
+      ${sorted(kv, kv, sql`params where run_id = any(${ids})`, sql`run_id, key`)} as params,
+      ${sorted(kv, kv, sql`run_tags where run_id = any(${ids})`, sql`run_id, key`)} as tags,
+      ${sorted(sql`run_id, key, value, ts, st`, sql`run_id, key, value, timestamp::text as ts, step::text as st`, sql`latest_metrics where run_id = any(${ids})`, sql`run_id, key`)} as metrics,
+      ${sorted(
+        sql`run_id, name, digest, source_type, source, schema, profile, tags`,
+        sql`i.run_id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile, i.tags`,
+        sql`run_dataset_inputs i join datasets d on d.dataset_id = i.dataset_id where i.run_id in ${idSet}`,
+        sql`i.run_id, d.name, d.digest`,
+      )} as datasets,
+      ${sorted(sql`run_id, model_id`, sql`run_id, model_id`, sql`run_model_inputs where run_id in ${idSet}`, sql`run_id, model_id`)} as model_inputs,
+      ${sorted(sql`run_id, model_id, st`, sql`run_id, model_id, step, step::text as st`, sql`run_model_outputs where run_id in ${idSet}`, sql`run_id, step, model_id`)} as model_outputs`;
 }
 
-/** The rows of hydrationQuery (in their order: ids that do not exist are left out) as runs on the wire. */
-function hydrated(found: LoadedRow[]): RunWire[] {
+type RunCells = [string, string, string, string, string, string, string, string | null, string | null];
+
+/** hydrationQuery's row as runs on the wire, in the order of `ids` (ids without a run left out). */
+function hydrated(ids: readonly string[], row: PageRow): RunWire[] {
+  if (!row.runs) return [];
+  const byId = new Map<string, RunWire>();
+  for (const [run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id, start_time, end_time] of JSON.parse(row.runs) as RunCells[]) {
+    const info: RunInfoWire = { run_id, run_uuid: run_id, run_name: name, experiment_id, user_id, status, artifact_uri, lifecycle_stage };
+    if (start_time != null) info.start_time = int64Out(start_time);
+    if (end_time != null) info.end_time = int64Out(end_time);
+    byId.set(run_id, { info, data: {}, inputs: {}, outputs: {} });
+  }
+  // Each list is sorted by run: a run's entries are consecutive, appended to the list begun at its first.
+  const each = <T extends unknown[]>(json: string | null, add: (run: RunWire, cells: T) => void) => {
+    if (!json) return;
+    for (const cells of JSON.parse(json) as T[]) {
+      const run = byId.get(cells[0] as string);
+      if (run) add(run, cells);
+    }
+  };
+  each<[string, string, string]>(row.params, (run, [, key, value]) => (run.data.params ??= []).push({ key, value }));
+  each<[string, string, string]>(row.tags, (run, [, key, value]) => (run.data.tags ??= []).push({ key, value }));
+  each<[string, string, number | string, string, string]>(row.metrics, (run, [, key, value, timestamp, step]) =>
+    (run.data.metrics ??= []).push({ key, value: wireDouble(Number(value)), timestamp: int64Out(timestamp), step: int64Out(step) }),
+  );
+  each<[string, ...(string | null)[]]>(row.datasets, (run, [, name, digest, sourceType, source, schema, profile, tags]) => {
+    const dataset: Record<string, string> = { name: name!, digest: digest!, source_type: sourceType!, source: source! };
+    if (schema != null) dataset.schema = schema;
+    if (profile != null) dataset.profile = profile;
+    const inputTags = JSON.parse(tags!) as KV[];
+    (run.inputs.dataset_inputs ??= []).push(inputTags.length ? { tags: inputTags, dataset } : { dataset });
+  });
+  each<[string, string]>(row.model_inputs, (run, [, model_id]) => (run.inputs.model_inputs ??= []).push({ model_id }));
+  each<[string, string, string]>(row.model_outputs, (run, [, model_id, step]) => (run.outputs.model_outputs ??= []).push({ model_id, step: int64Out(step) }));
   const out: RunWire[] = [];
-  for (const f of found) {
-    const run: RunWire = {
-      info: toRunInfo({
-        run_id: f.run_id,
-        name: f.name,
-        user_id: f.user_id,
-        status: f.status,
-        artifact_uri: f.artifact_uri,
-        lifecycle_stage: f.lifecycle_stage,
-        experiment_id: f.experiment_id,
-        start_time: f.start_time,
-        end_time: f.end_time,
-      }),
-      data: {},
-      inputs: {},
-      outputs: {},
-    };
-    if (f.params) run.data.params = (JSON.parse(f.params) as [string, string][]).map(([key, value]) => ({ key, value }));
-    if (f.tags) run.data.tags = (JSON.parse(f.tags) as [string, string][]).map(([key, value]) => ({ key, value }));
-    if (f.metrics) {
-      run.data.metrics = (JSON.parse(f.metrics) as [string, number | string, string, string][]).map(([key, value, timestamp, step]) => ({
-        key,
-        value: wireDouble(Number(value)),
-        timestamp: int64Out(timestamp),
-        step: int64Out(step),
-      }));
-    }
-    if (f.datasets) {
-      run.inputs.dataset_inputs = (JSON.parse(f.datasets) as (string | null)[][]).map(([name, digest, sourceType, source, schema, profile, tags]) => {
-        const dataset: Record<string, string> = { name: name!, digest: digest!, source_type: sourceType!, source: source! };
-        if (schema != null) dataset.schema = schema;
-        if (profile != null) dataset.profile = profile;
-        const inputTags = JSON.parse(tags!) as KV[];
-        return inputTags.length ? { tags: inputTags, dataset } : { dataset };
-      });
-    }
-    if (f.model_inputs) run.inputs.model_inputs = (JSON.parse(f.model_inputs) as string[]).map((model_id) => ({ model_id }));
-    if (f.model_outputs) {
-      run.outputs.model_outputs = (JSON.parse(f.model_outputs) as [string, string][]).map(([model_id, step]) => ({ model_id, step: int64Out(step) }));
-    }
-    out.push(run);
+  for (const id of ids) {
+    const run = byId.get(id);
+    if (run) out.push(run);
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, rows, type Database } from '../../src/db/connect.js';
-import { loadRuns, loadRunsOf } from '../../src/domain/run-read.js';
+import { loadRuns } from '../../src/domain/run-read.js';
 import { chooseNarrowing, groupedIds, NARROW_THRESHOLDS, searchRunIds } from '../../src/domain/search-runs.js';
 import { experimentSearchQuery } from '../../src/domain/search/experiments-sql.js';
 import { keyedWalkLength, runSearchQuery, startTimeAscending, statusDescending, tieredOrderKey, tieredOrderTerm } from '../../src/domain/search/runs-sql.js';
@@ -307,16 +307,17 @@ describe('runs search SQL', () => {
     }
   });
 
-  it('hydrates a page in the statement that selects it (loadRunsOf) as loadRuns does from its ids', async () => {
+  it('hydrates runs in the order of their ids, each with its own parts, leaving out ids without a run', async () => {
     for (const [filter, orderBy] of [[undefined, ['metrics.loss DESC']], ["datasets.name = 'iris'", undefined], ["params.model = 'nothing'", undefined]] as const) {
       const query = runSearchQuery({ experimentIds: [expA, expB], filter, orderBy: orderBy && [...orderBy], runViewType: 'ALL', offset: 0, limit: 10 });
       const ids = (await exec(query)).map((r) => r.run_id as string);
-      const runs = await loadRunsOf(db.orm, query);
+      const runs = await loadRuns(db.orm, ['no-such-run', ...ids]);
       expect(runs.map((r) => r.info.run_id)).toEqual(ids);
-      expect(runs).toEqual(await loadRuns(db.orm, ids));
+      // The page's parts are read for all its runs at once: each run gets its own, as when loaded alone.
+      for (const run of runs) expect(run).toEqual((await loadRuns(db.orm, [run.info.run_id]))[0]);
     }
-    // The dataset inputs, both ways (r2 has two).
-    const [r2] = await loadRunsOf(db.orm, sql`SELECT 'r2' AS run_id`);
+    // The dataset inputs (r2 has two), sorted by name.
+    const [r2] = await loadRuns(db.orm, ['r2']);
     expect(r2.inputs.dataset_inputs?.map((i) => i.dataset.name)).toEqual(['iris', 'wine']);
   });
 

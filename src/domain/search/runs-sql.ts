@@ -261,6 +261,14 @@ export function runSearchQuery(input: {
    * hashed for a page of 100) rather than walk the runs in order and stop at the page.
    */
   fenced?: boolean;
+  /**
+   * Default order only (no order terms): the runs after a page's last one (a keyset page). 'valued':
+   * those with a start_time after (startTime, runId), as a range of runs_experiment_start_idx (an
+   * OR with the runs without a start_time would read the index from its start instead); 'unvalued':
+   * those without a start_time, after runId when given. The runs without a start_time follow every
+   * run with one, so a page is the first tier's runs, then the second's.
+   */
+  keyset?: { tier: 'valued'; startTime: string; runId: string } | { tier: 'unvalued'; runId?: string };
 }): SQL {
   const comparisons = [...parseFilter(input.filter, RUN_SEARCH_DIALECT), ...(input.extra ?? [])];
   const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
@@ -269,6 +277,16 @@ export function runSearchQuery(input: {
   const where: SQL[] = [experimentScope(input.experimentIds)];
   const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
   if (stage) where.push(stage);
+  const keyset = input.keyset;
+  if (keyset) {
+    if (terms.length) throw new Error('a keyset page is in the default order only');
+    // run_id in its default collation, as the ORDER BY below compares it.
+    if (keyset.tier === 'valued') {
+      where.push(sql`r.start_time <= ${keyset.startTime}::bigint AND (r.start_time < ${keyset.startTime}::bigint OR r.run_id > ${keyset.runId}::text)`);
+    } else {
+      where.push(keyset.runId === undefined ? sql`r.start_time IS NULL` : sql`r.start_time IS NULL AND r.run_id > ${keyset.runId}::text`);
+    }
+  }
   const bounded = boundedMetrics(comparisons);
   const moved = new Set<Comparison>();
   if (input.tier) {
