@@ -115,9 +115,7 @@ function hydrated(ids: readonly string[], row: PageRow): RunWire[] {
   if (!row.runs) return [];
   const byId = new Map<string, RunWire>();
   for (const [run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id, start_time, end_time] of JSON.parse(row.runs) as RunCells[]) {
-    const info: RunInfoWire = { run_id, run_uuid: run_id, run_name: name, experiment_id, user_id, status, artifact_uri, lifecycle_stage };
-    if (start_time != null) info.start_time = int64Out(start_time);
-    if (end_time != null) info.end_time = int64Out(end_time);
+    const info = toRunInfo({ run_id, name, user_id, status, artifact_uri, lifecycle_stage, experiment_id, start_time, end_time });
     byId.set(run_id, { info, data: {}, inputs: {}, outputs: {} });
   }
   // Each list is sorted by run: a run's entries are consecutive, appended to the list begun at its first.
