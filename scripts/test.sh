@@ -45,6 +45,13 @@ summary() {
       | sed 's/\x1b\[[0-9;]*m//g' \
       | grep -E '^(FAILED|ERROR) test/|^ +[0-9]+\) (\[chromium\] › )?test/|^_+ [A-Z]+ /[^ ]* _+$|^ (FAIL|×) ' \
       | sort -u | head -40 >&2 || true
+    # And their first error lines (Playwright's `Error:`, pytest's `E `, vitest's AssertionError):
+    # a CI that shows only the tail would otherwise name a failure without saying what it was.
+    echo "---- first error lines ----" >&2
+    cat "$logdir"/lane-*.log 2>/dev/null \
+      | sed 's/\x1b\[[0-9;]*m//g' \
+      | grep -E '^ +Error: |^E +[A-Za-z]|AssertionError' \
+      | cut -c1-600 | awk '!seen[$0]++' | head -30 >&2 || true
     echo "!!!! FAILED (${#failed[@]}): $(IFS=';'; echo "${failed[*]}" | sed 's/;/; /g')" >&2
     [ "$rc" -ne 0 ] || rc=1
   fi
@@ -62,12 +69,24 @@ summary() {
 trap summary EXIT
 
 # part NAME CMD...: runs one part, records its time and, if it fails, its name; never stops the lane.
+# Each line also gives the part's CPU time (user + system of every process it waited for): the two
+# lanes share the machine's cores, so wall time says little about what a part itself costs.
+children_cpu() {
+  # `times`' second line: the children's user and system time, e.g. "1m2.345s 0m6.789s". Run in
+  # this shell (a pipe or $(...) would ask a subshell, which has no children of its own).
+  local f="$logdir/times.$BASHPID"
+  times > "$f"
+  cpu=$(sed -n 2p "$f" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] } printf "%d", t }')
+}
 part() {
-  local name=$1 start=$SECONDS rc=0
+  local name=$1 start=$SECONDS rc=0 cpu cpu0
   shift
+  children_cpu
+  cpu0=$cpu
   echo "==> $name" >&2
   "$@" || rc=$?
-  printf '%5ss  %s%s\n' "$((SECONDS - start))" "$name" "$([ "$rc" -eq 0 ] || echo "  (FAILED, exit $rc)")" >> "$logdir/timings"
+  children_cpu
+  printf '%5ss  %5ss CPU  %s%s\n' "$((SECONDS - start))" "$((cpu - cpu0))" "$name" "$([ "$rc" -eq 0 ] || echo "  (FAILED, exit $rc)")" >> "$logdir/timings"
   echo "<== $name: $((SECONDS - start))s, exit $rc" >&2
   [ "$rc" -eq 0 ] || echo "$name" >> "$logdir/failed"
 }

@@ -149,8 +149,12 @@ export function recordCalls(page: Page, base: string): { calls: () => Promise<Ca
   let lastChange = Date.now();
   // The server's requests (blob: URLs of image previews are the page's own). Static files count
   // towards quiet (a lazy chunk still loading means more calls to come) but are not recorded.
+  // A web worker's script (MLflow's TelemetryLogger.telemetry-worker.*.worker.js) is requested by
+  // the page but never reported finished to it: counted, it kept every page "busy" until the 20 s
+  // bound. It is a static file, never recorded, so it is left out of the count.
   const toServer = (req: Request) => {
     const u = new URL(req.url());
+    if (u.pathname.endsWith('.worker.js')) return undefined;
     return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === new URL(base).origin ? u : undefined;
   };
   const recorded = (u: URL) => !u.pathname.startsWith('/static-files/') && u.pathname !== '/';
@@ -170,10 +174,11 @@ export function recordCalls(page: Page, base: string): { calls: () => Promise<Ca
   page.on('requestfinished', (req) => void done(req, false));
   page.on('requestfailed', (req) => void done(req, true));
   return {
-    // Quiet: nothing in flight and nothing started or ended for 1.5 s (bounded, for pages that poll).
+    // Quiet: nothing in flight and nothing started or ended for 3 s (bounded, for pages that poll).
+    // 3 s, not less: a lazy chunk's calls can follow the first batch by two seconds under load.
     calls: async () => {
       const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && (inflight > 0 || Date.now() - lastChange < 1500)) await page.waitForTimeout(200);
+      while (Date.now() < deadline && (inflight > 0 || Date.now() - lastChange < 3000)) await page.waitForTimeout(200);
       return [...calls].sort();
     },
   };
