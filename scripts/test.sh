@@ -6,8 +6,10 @@
 # (bench/main.ts, then the start-up times of bench/startup.mjs).
 #
 # Two lanes run side by side, because most of the time goes to waiting on servers and browsers:
-#   lane A: vitest (PGlite, then Postgres), the MLflow-UI browser spec, fuzz, bench --quick, bench startup --quick
-#   lane B: compat (the real clients), then the other browser specs (their deep-link tests use compat's venv)
+#   lane A: vitest (PGlite, then Postgres), the MLflow-UI browser spec, fuzz, bench --quick, bench startup --quick,
+#           then half of the other browser specs (Playwright's --shard=1/2)
+#   lane B: compat (the real clients), then the other half of the browser specs (their deep-link
+#           tests use compat's venv)
 # Lane B streams to the terminal; lane A writes to a log that is printed when it ends. Every part
 # runs even after another failed, and the last lines list what failed. Lane B gets a database of its
 # own on the TEST_DATABASE_URL server, so the two lanes never see each other's rows.
@@ -117,6 +119,11 @@ lane_a() {
   fi
   # Start-up times, one sample each (informational: --quick never fails on a missed target).
   part "bench startup --quick" node bench/startup.mjs --quick
+  # Half of the other browser specs (lane B runs the other half): the lanes end closer together.
+  if [ "$has_chromium" = 1 ]; then
+    part "playwright: the web UI in chromium (shard 1/2)" \
+      bash -c 'bash scripts/venv.sh >/dev/null && CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-1 npx playwright test --shard=1/2'
+  fi
 }
 
 lane_b() {
@@ -127,7 +134,7 @@ lane_b() {
   fi
   part "compat: the real clients" env COMPAT_SKIP_BUILD=1 bash scripts/compat.sh
   if [ "$has_chromium" = 1 ]; then
-    part "playwright: the web UI in chromium" env CAIRN_UI_IGNORE=mlflow-ui.spec.ts npx playwright test
+    part "playwright: the web UI in chromium (shard 2/2)" env CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-2 npx playwright test --shard=2/2
   fi
 }
 
