@@ -33,6 +33,9 @@ export function report(pairs: PairResult[], opts: Options): { text: string; fail
     const names = [...new Set([...(m?.rows ?? []), ...(c?.rows ?? [])].map((r) => r.name))];
     const find = (s: ServerResult | undefined, n: string) => s?.rows.find((r) => r.name === n);
     out.push(`\n### ${PAIR_TITLES[p.pair]}${opts.quick ? ' (--quick sizes: not comparable to a full run)' : ''}\n`);
+    // Non-default server flags change what the ratios mean (e.g. one mlflow worker instead of 4).
+    const flags = [['mlflow server', opts.mlflowArgs], ['Cairn', opts.cairnArgs]].filter(([, a]) => a.length).map(([who, a]) => `${who} \`${(a as string[]).join(' ')}\``);
+    if (flags.length) out.push(`Extra flags: ${flags.join('; ')}.\n`);
     out.push('| Scenario | MLflow | Cairn | Cairn vs MLflow | Target |');
     out.push('| --- | ---: | ---: | ---: | --- |');
     for (const n of names) {
