@@ -59,12 +59,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def mlflow_server(
-    *extra_args: str, prefix: str = "mlflow-ref-", backend: str | None = None, workdir: pathlib.Path | None = None
+    *extra_args: str, prefix: str = "mlflow-ref-", backend: str | None = None, workdir: pathlib.Path | None = None,
+    jobs: bool = False,
 ) -> Iterator[str]:
     """Starts `mlflow server` on a fresh SQLite file in a temp folder and yields its URL; stops it and
     deletes the folder afterwards. Artifacts are proxied into the folder unless `extra_args` say
     otherwise (a later flag wins); `{workdir}` in an argument is replaced by the folder. A caller
-    that passes `workdir` owns it (it is kept), and `backend` replaces the SQLite file."""
+    that passes `workdir` owns it (it is kept), and `backend` replaces the SQLite file. The job
+    runner (a further Python process importing mlflow, for scorers and issue detection) is off
+    unless `jobs`: the servers that only hold data for an import or export never run a job."""
     owned = workdir is None
     workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix=prefix))
     backend = backend or f"sqlite:///{workdir / 'mlflow.db'}"
@@ -73,6 +76,7 @@ def mlflow_server(
     log = open(workdir / "mlflow.log", "ab")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
     env["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "true" if jobs else "false"
     args = [a.replace("{workdir}", str(workdir)) for a in extra_args]
     if "--no-serve-artifacts" not in args:
         args = ["--artifacts-destination", str(workdir / "artifacts"), *args]

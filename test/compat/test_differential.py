@@ -29,7 +29,8 @@ def mlflow_server():
     if os.environ.get("CAIRN_DIFF_MLFLOW_URL"):
         yield os.environ["CAIRN_DIFF_MLFLOW_URL"]
         return
-    with reference_servers.mlflow_server() as url:
+    # The reference as deployed by default, its job runner included.
+    with reference_servers.mlflow_server(jobs=True) as url:
         yield url
 
 
