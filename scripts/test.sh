@@ -115,8 +115,8 @@ lane_a() {
   part "fuzz: schemathesis over /openapi.json" env FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-120}" bash scripts/fuzz.sh
   # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster.
   # Here `mlflow server` runs one uvicorn worker without its job runner (MLflow's defaults, in the
-  # full bench, are 4 workers and the jobs: five Python processes importing mlflow, a minute of CPU
-  # at each of its two starts, which a run that proves the bench works has no use for).
+  # full bench, are 4 workers and the job runner with its 8 huey consumers: a dozen Python processes
+  # importing mlflow at each of its two starts, which a run that proves the bench works has no use for).
   if [ "$has_pg_bin" = 1 ]; then
     part "bench --quick" env MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
       node dist/bench/main.js --quick --mlflow-arg "--workers 1" --out bench/results/quick-ci.json

@@ -66,8 +66,9 @@ def mlflow_server(
     deletes the folder afterwards. Artifacts are proxied into the folder unless `extra_args` say
     otherwise (a later flag wins); `{workdir}` in an argument is replaced by the folder. A caller
     that passes `workdir` owns it (it is kept), and `backend` replaces the SQLite file. The job
-    runner (a further Python process importing mlflow, for scorers and issue detection) is off
-    unless `jobs`: the servers that only hold data for an import or export never run a job."""
+    runner (for scorers and issue detection: it and its 8 huey consumers are nine more Python
+    processes importing mlflow, ~40 s of CPU at each start) is off unless `jobs`: the servers here
+    only hold data for an import, an export or a comparison, and never run a job."""
     owned = workdir is None
     workdir = workdir or pathlib.Path(tempfile.mkdtemp(prefix=prefix))
     backend = backend or f"sqlite:///{workdir / 'mlflow.db'}"
