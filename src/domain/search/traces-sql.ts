@@ -193,8 +193,8 @@ export function traceSearchQuery(input: {
 }): SQL {
   checkPage(input.offset, input.limit);
   const conditions = parseFilter(input.filter, TRACE_SEARCH_DIALECT).map(traceCondition);
+  if (input.after) return keysetQuery(input.experimentIds, conditions, input.after, input.limit);
   const where = [inExperiments(input.experimentIds), ...conditions];
-  if (input.after) return keysetQuery(where, input.after, input.limit);
   const terms = parseOrderBy(input.orderBy, TRACE_SEARCH_DIALECT);
   // request_time is never null: its NULLS clause is the one its indexes are read with (DESC NULLS
   // LAST forwards, ASC NULLS FIRST backwards), so the order matches them.
@@ -207,22 +207,31 @@ export function traceSearchQuery(input: {
     ORDER BY ${sql.join(order, sql`, `)} LIMIT ${input.limit} OFFSET ${input.offset}`;
 }
 
+// Up to this many experiments, a keyset page reads each one's index range (see keysetQuery).
+const KEYSET_SPLIT_EXPERIMENTS = 20;
+
 /**
  * The page in the default order after a row: the rest of that row's request_time (by trace_id),
  * then the older traces. Each part is one range of traces_experiment_time_idx that stops at the
- * page's size (for one experiment), where an offset reads every entry before the page (the page at
- * offset 50,000 of 100k traces: docs/bench.md). Two parts rather than one `request_time < t OR
- * (request_time = t AND trace_id > id)`, which the index reads from the first row of that time on:
- * all the traces of a long run of equal times (a v2 trace without a start time has 0) before the key.
+ * page's size, where an offset reads every entry before the page (the page at offset 50,000 of 100k
+ * traces: docs/bench.md). Two parts rather than one `request_time < t OR (request_time = t AND
+ * trace_id > id)`, which the index reads from the first row of that time on: all the traces of a
+ * long run of equal times (a v2 trace without a start time has 0) before the key. With several
+ * experiments the parts are per experiment (an `= ANY` scan is not in the index's order, so Postgres
+ * would sort every older trace of them all), merged by Postgres in order (Merge Append), which reads
+ * only as far into each range as the page takes.
  */
-function keysetQuery(where: SQL[], after: { requestTime: string; traceId: string }, limit: number): SQL {
-  const scope = sql.join(where, sql` AND `);
+function keysetQuery(experimentIds: number[], conditions: SQL[], after: { requestTime: string; traceId: string }, limit: number): SQL {
   const time = sql`${after.requestTime}::bigint`;
-  return sql`SELECT k.* FROM (
-      (SELECT ${TRACE_COLUMNS} FROM traces t WHERE ${scope} AND t.request_time = ${time} AND t.trace_id > ${after.traceId}
-        ORDER BY t.trace_id ASC LIMIT ${limit})
-      UNION ALL
-      (SELECT ${TRACE_COLUMNS} FROM traces t WHERE ${scope} AND t.request_time < ${time}
-        ORDER BY t.request_time DESC NULLS LAST, t.trace_id ASC LIMIT ${limit})
-    ) k ORDER BY k.request_time DESC NULLS LAST, k.trace_id ASC LIMIT ${limit}`;
+  const groups = experimentIds.length <= KEYSET_SPLIT_EXPERIMENTS ? experimentIds.map((id) => [id]) : [experimentIds];
+  const parts = groups.flatMap((ids) => {
+    const scope = sql.join([inExperiments(ids), ...conditions], sql` AND `);
+    return [
+      sql`(SELECT ${TRACE_COLUMNS} FROM traces t WHERE ${scope} AND t.request_time = ${time} AND t.trace_id > ${after.traceId}
+        ORDER BY t.trace_id ASC LIMIT ${limit})`,
+      sql`(SELECT ${TRACE_COLUMNS} FROM traces t WHERE ${scope} AND t.request_time < ${time}
+        ORDER BY t.request_time DESC NULLS LAST, t.trace_id ASC LIMIT ${limit})`,
+    ];
+  });
+  return sql`SELECT k.* FROM (${sql.join(parts, sql` UNION ALL `)}) k ORDER BY k.request_time DESC NULLS LAST, k.trace_id ASC LIMIT ${limit}`;
 }
