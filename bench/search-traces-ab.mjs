@@ -3,6 +3,10 @@
 // database (docs/bench.md, "search_traces prepared"):
 //   node bench/search-traces-ab.mjs pages URL EXPERIMENT OUT.json
 //     each shape's first page and the page after it, as the answers' bytes: `cmp` two servers' files;
+//   node bench/search-traces-ab.mjs walk URL EXPERIMENTS OUT.json [PAGE_SIZE]
+//     whole paginations (EXPERIMENTS comma-separated; the default order, with filters, and two other
+//     orders), following each server's own tokens: each page's bytes without its next_page_token
+//     (keyset tokens differ from offset tokens by design), `cmp` two servers' files;
 //   node bench/search-traces-ab.mjs cpu URL SERVER_PID DATABASE_URL SHAPE [N]
 //     the server's CPU time per request (its /proc stat) and its Postgres backends' (those of
 //     DATABASE_URL's database, when they run on this machine) over N (300) sequential searches.
@@ -30,7 +34,7 @@ const SHAPES = {
 };
 
 const search = async (url, experiment, body) => {
-  const locations = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment } }];
+  const locations = String(experiment).split(',').map((id) => ({ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: id } }));
   const res = await fetch(`${url}/api/3.0/mlflow/traces/search`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ locations, ...body }) });
   return res.text();
 };
@@ -56,6 +60,32 @@ if (mode === 'pages') {
   }
   fs.writeFileSync(out, JSON.stringify(pages));
   console.log(Object.entries(pages).map(([k, v]) => `${k}: ${v.length} bytes`).join('\n'));
+} else if (mode === 'walk') {
+  const [experiments, out, size = '100'] = rest;
+  const walks = {
+    newest: {},
+    spelledOut: { order_by: ['timestamp_ms DESC'] },
+    error: { filter: "trace.status = 'ERROR'" },
+    tag: { filter: "tags.env = 'prod'" },
+    range: { filter: `trace.timestamp_ms >= ${from} AND trace.timestamp_ms < ${to}` },
+    oldest: { order_by: ['timestamp_ms ASC'] },
+    slowest: { order_by: ['execution_time DESC'] },
+  };
+  const pages = {};
+  for (const [name, body] of Object.entries(walks)) {
+    const bodies = [];
+    let token;
+    do {
+      const text = await search(url, experiments, { ...body, max_results: Number(size), ...(token ? { page_token: token } : {}) });
+      const page = JSON.parse(text);
+      token = page.next_page_token;
+      // The page's bytes up to its token (the traces come first, the token last).
+      bodies.push(token ? text.slice(0, text.lastIndexOf(',"next_page_token":')) : text);
+    } while (token && bodies.length < 5000);
+    pages[name] = bodies;
+    console.log(`${name}: ${bodies.length} pages, ${bodies.reduce((n, b) => n + b.length, 0)} bytes`);
+  }
+  fs.writeFileSync(out, JSON.stringify(pages));
 } else if (mode === 'cpu') {
   const [pid, databaseUrl, shape, n = '300'] = rest;
   const experiment = process.env.EXPERIMENT ?? '1';
@@ -71,6 +101,6 @@ if (mode === 'pages') {
   // A backend that closed during the run takes its CPU time with it: the Postgres figure is then low.
   console.log(JSON.stringify({ shape, serverCpuMs: (c1 - c0) / count, postgresCpuMs: (p1 - p0) / count, wallMs: (t1 - t0) / count }));
 } else {
-  console.error('usage: search-traces-ab.mjs pages URL EXPERIMENT OUT.json | cpu URL SERVER_PID DATABASE_URL SHAPE [N]');
+  console.error('usage: search-traces-ab.mjs pages URL EXPERIMENT OUT.json | walk URL EXPERIMENTS OUT.json [PAGE_SIZE] | cpu URL SERVER_PID DATABASE_URL SHAPE [N]');
   process.exit(2);
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { invalidParam } from '../errors.js';
 import { isInt64Text } from './int64.js';
 
@@ -26,6 +27,47 @@ export function encodeRunPageToken(offset: number, after?: RunPageKey): string {
 
 /** A page token's offset, and its RunPageKey when it has one (tokens without one, from before, are offsets only). */
 export function decodeRunPageToken(token: string | undefined): { offset: number; after?: RunPageKey } {
+  const { offset, after } = decodeKeyedToken(token);
+  return after ? { offset, after: { startTime: after[0], runId: after[1] } } : { offset };
+}
+
+/**
+ * Where a page of traces in the default order (request_time DESC, trace_id) starts: after the
+ * previous page's last trace, its request_time (exact int64 text) and trace_id.
+ */
+export interface TracePageKey {
+  requestTime: string;
+  traceId: string;
+}
+
+/**
+ * A short digest of what a trace search matched on (its experiments and filter). A trace page
+ * token carries it, so a token sent with another filter or other experiments is an offset, as every
+ * token was before keyset tokens, rather than "the traces after that one" of another search.
+ */
+export function traceSearchScope(experimentIds: readonly number[], filter: string | undefined): string {
+  const text = JSON.stringify([[...experimentIds].sort((a, b) => a - b), filter ?? '']);
+  return createHash('sha256').update(text).digest('base64url').slice(0, 12);
+}
+
+/** An offset token that also names the last trace of its page and the search's scope (traceSearchScope). */
+export function encodeTracePageToken(offset: number, after?: TracePageKey & { scope: string }): string {
+  return Buffer.from(JSON.stringify(after ? { offset, after: [after.requestTime, after.traceId], scope: after.scope } : { offset })).toString('base64');
+}
+
+/**
+ * A trace page token's offset, and its TracePageKey when it has one and it was issued for the same
+ * scope (traceSearchScope): offset tokens from before keep their meaning.
+ */
+export function decodeTracePageToken(token: string | undefined, scope: string): { offset: number; after?: TracePageKey } {
+  const { offset, after, parsed } = decodeKeyedToken(token);
+  // A key without a time (a run token's shape) or from another search: the offset alone.
+  if (!after || after[0] === null || (parsed as { scope?: unknown }).scope !== scope) return { offset };
+  return { offset, after: { requestTime: after[0], traceId: after[1] } };
+}
+
+/** A token's offset and its key [int64 text or null, id] when it has one; a malformed token is an invalid parameter. */
+function decodeKeyedToken(token: string | undefined): { offset: number; after?: [string | null, string]; parsed?: object } {
   if (!token) return { offset: 0 };
   let parsed: unknown;
   try {
@@ -40,9 +82,9 @@ export function decodeRunPageToken(token: string | undefined): { offset: number;
     throw invalidParam(`Invalid page token, it does not hold a non-negative offset: ${token.slice(0, 100)}`);
   }
   const after = (parsed as { after?: unknown }).after;
-  if (after === undefined) return { offset };
-  const [startTime, runId] = Array.isArray(after) && after.length === 2 ? (after as unknown[]) : [];
-  const validTime = startTime === null || (typeof startTime === 'string' && isInt64Text(startTime));
-  if (!validTime || typeof runId !== 'string' || !runId) throw invalidParam(`Invalid page token, it does not name a run to continue after: ${token.slice(0, 100)}`);
-  return { offset, after: { startTime: startTime as string | null, runId } };
+  if (after === undefined) return { offset, parsed: parsed as object };
+  const [time, id] = Array.isArray(after) && after.length === 2 ? (after as unknown[]) : [];
+  const validTime = time === null || (typeof time === 'string' && isInt64Text(time));
+  if (!validTime || typeof id !== 'string' || !id) throw invalidParam(`Invalid page token, it does not name a row to continue after: ${token.slice(0, 100)}`);
+  return { offset, after: [time as string | null, id], parsed: parsed as object };
 }

@@ -163,10 +163,38 @@ export function traceCorrelationQuery(input: { experimentIds: number[]; filter1:
     FROM (SELECT ${f1} AS f1, ${f2} AS f2 FROM traces t WHERE ${inExperiments(input.experimentIds)} AND ${base}) m`;
 }
 
-/** The trace rows (with artifact_location) matching a search, in order: by default newest first. */
-export function traceSearchQuery(input: { experimentIds: number[]; filter?: string; orderBy?: string[]; offset: number; limit: number }): SQL {
+/**
+ * Whether an order_by is the default order, request_time DESC then trace_id: none, or the same
+ * spelled out (the UI asks for `timestamp_ms DESC`). Pages in it can start after a row (keyset).
+ */
+export function isDefaultTraceOrder(orderBy: readonly string[] | undefined): boolean {
+  const terms = parseOrderBy(orderBy, TRACE_SEARCH_DIALECT);
+  if (!terms.length) return true;
+  const [first, second] = terms;
+  if (first.key !== 'request_time' || first.ascending) return false;
+  return terms.length === 1 || (terms.length === 2 && second.key === 'trace_id' && second.ascending);
+}
+
+const TRACE_COLUMNS = sql.raw(`t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,
+      t.request_preview, t.response_preview, t.artifact_location`);
+
+/**
+ * The trace rows (with artifact_location) matching a search, in order: by default newest first.
+ * `after` (default order only, isDefaultTraceOrder) starts the page after that row instead of at an
+ * offset.
+ */
+export function traceSearchQuery(input: {
+  experimentIds: number[];
+  filter?: string;
+  orderBy?: string[];
+  offset: number;
+  limit: number;
+  after?: { requestTime: string; traceId: string };
+}): SQL {
   checkPage(input.offset, input.limit);
   const conditions = parseFilter(input.filter, TRACE_SEARCH_DIALECT).map(traceCondition);
+  if (input.after) return keysetQuery(input.experimentIds, conditions, input.after, input.limit);
+  const where = [inExperiments(input.experimentIds), ...conditions];
   const terms = parseOrderBy(input.orderBy, TRACE_SEARCH_DIALECT);
   // request_time is never null: its NULLS clause is the one its indexes are read with (DESC NULLS
   // LAST forwards, ASC NULLS FIRST backwards), so the order matches them.
@@ -174,9 +202,36 @@ export function traceSearchQuery(input: { experimentIds: number[]; filter?: stri
   const order = terms.map((o) => sql`${orderColumn(o.key)} ${direction(o.ascending)} ${nulls(o)}`);
   if (!terms.some((o) => o.key === 'request_time')) order.push(sql`t.request_time DESC NULLS LAST`);
   order.push(sql`t.trace_id ASC`);
-  const where = [inExperiments(input.experimentIds), ...conditions];
-  return sql`SELECT t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,
-      t.request_preview, t.response_preview, t.artifact_location
+  return sql`SELECT ${TRACE_COLUMNS}
     FROM traces t WHERE ${sql.join(where, sql` AND `)}
     ORDER BY ${sql.join(order, sql`, `)} LIMIT ${input.limit} OFFSET ${input.offset}`;
+}
+
+// Up to this many experiments, a keyset page reads each one's index range (see keysetQuery).
+const KEYSET_SPLIT_EXPERIMENTS = 20;
+
+/**
+ * The page in the default order after a row: the rest of that row's request_time (by trace_id),
+ * then the older traces. Each part is one range of traces_experiment_time_idx that stops at the
+ * page's size, where an offset reads every entry before the page (the page at offset 50,000 of 100k
+ * traces: docs/bench.md). Two parts rather than one `request_time < t OR (request_time = t AND
+ * trace_id > id)`, which the index reads from the first row of that time on: all the traces of a
+ * long run of equal times (a v2 trace without a start time has 0) before the key. With several
+ * experiments the parts are per experiment (an `= ANY` scan is not in the index's order, so Postgres
+ * would sort every older trace of them all), merged by Postgres in order (Merge Append), which reads
+ * only as far into each range as the page takes.
+ */
+function keysetQuery(experimentIds: number[], conditions: SQL[], after: { requestTime: string; traceId: string }, limit: number): SQL {
+  const time = sql`${after.requestTime}::bigint`;
+  const groups = experimentIds.length <= KEYSET_SPLIT_EXPERIMENTS ? experimentIds.map((id) => [id]) : [experimentIds];
+  const parts = groups.flatMap((ids) => {
+    const scope = sql.join([inExperiments(ids), ...conditions], sql` AND `);
+    return [
+      sql`(SELECT ${TRACE_COLUMNS} FROM traces t WHERE ${scope} AND t.request_time = ${time} AND t.trace_id > ${after.traceId}
+        ORDER BY t.trace_id ASC LIMIT ${limit})`,
+      sql`(SELECT ${TRACE_COLUMNS} FROM traces t WHERE ${scope} AND t.request_time < ${time}
+        ORDER BY t.request_time DESC NULLS LAST, t.trace_id ASC LIMIT ${limit})`,
+    ];
+  });
+  return sql`SELECT k.* FROM (${sql.join(parts, sql` UNION ALL `)}) k ORDER BY k.request_time DESC NULLS LAST, k.trace_id ASC LIMIT ${limit}`;
 }

@@ -2,11 +2,11 @@ import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
-import { decodeOffsetToken, encodeOffsetToken } from '../../lib/page-token.js';
+import { decodeTracePageToken, encodeTracePageToken, traceSearchScope } from '../../lib/page-token.js';
 import { textArray } from '../../lib/pg-array.js';
 import { experimentIdOf } from '../ids.js';
 import { assessmentsOf } from './assessments.js';
-import { traceSearchQuery } from '../search/traces-sql.js';
+import { isDefaultTraceOrder, traceSearchQuery } from '../search/traces-sql.js';
 import { jsonObjectAggMembers } from '../../lib/pg-json.js';
 import { protoTimestamp } from '../../lib/proto-time.js';
 import { ARTIFACT_LOCATION_TAG, checkTraceId, executionDuration, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
@@ -107,23 +107,36 @@ export const SEARCH_TRACES_MAX_RESULTS = 500;
 
 type SearchInput = { experimentIds: string[]; filter?: string; max_results?: number; order_by?: string[]; page_token?: string };
 
-/** The page's rows (one past the page, to tell whether another follows) and the offset it starts at. */
-async function searchRows(deps: Deps, input: SearchInput): Promise<{ found: InfoRow[]; offset: number; limit: number }> {
+/**
+ * The page's rows (one past the page, to tell whether another follows) and the next page's token:
+ * in the default order it also names the page's last trace and the search's scope, and the next page
+ * starts after that trace (traceSearchQuery's keyset) instead of at its offset, which stays in the
+ * token for a request with another order, filter or experiments.
+ */
+async function searchRows(deps: Deps, input: SearchInput): Promise<{ found: InfoRow[]; limit: number; next?: string }> {
   if (!input.experimentIds.length) throw invalidParam('At least one experiment location is required to search traces');
   const experimentIds = input.experimentIds.map(experimentIdOf);
   const limit = input.max_results ?? 100;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > SEARCH_TRACES_MAX_RESULTS) {
     throw invalidParam(`Invalid value for max_results: it must be between 1 and ${SEARCH_TRACES_MAX_RESULTS}, got ${limit}`);
   }
-  const offset = decodeOffsetToken(input.page_token);
-  const query = traceSearchQuery({ experimentIds, filter: input.filter, orderBy: input.order_by, offset, limit: limit + 1 });
-  return { found: await withKeyValues(deps.db, query), offset, limit };
+  const scope = traceSearchScope(experimentIds, input.filter);
+  const { offset, after } = decodeTracePageToken(input.page_token, scope);
+  const keyed = isDefaultTraceOrder(input.order_by);
+  const query = traceSearchQuery({
+    experimentIds, filter: input.filter, orderBy: input.order_by, offset: keyed && after ? 0 : offset, limit: limit + 1, after: keyed ? after : undefined,
+  });
+  const found = await withKeyValues(deps.db, query);
+  if (found.length <= limit) return { found, limit };
+  const last = found[limit - 1];
+  const key = keyed ? { requestTime: String(last.request_time), traceId: last.trace_id, scope } : undefined;
+  return { found, limit, next: encodeTracePageToken(offset + limit, key) };
 }
 
 export async function searchTraces(deps: Deps, input: SearchInput): Promise<{ traces: TraceInfoWire[]; next_page_token?: string }> {
-  const { found, offset, limit } = await searchRows(deps, input);
+  const { found, limit, next } = await searchRows(deps, input);
   const traces = await toWire(deps.db, found.slice(0, limit));
-  return found.length > limit ? { traces, next_page_token: encodeOffsetToken(offset + limit) } : { traces };
+  return next ? { traces, next_page_token: next } : { traces };
 }
 
 /**
@@ -133,13 +146,12 @@ export async function searchTraces(deps: Deps, input: SearchInput): Promise<{ tr
  * again.
  */
 export async function searchTracesJson(deps: Deps, input: SearchInput): Promise<string> {
-  const { found, offset, limit } = await searchRows(deps, input);
+  const { found, limit, next } = await searchRows(deps, input);
   const page = found.slice(0, limit);
   if (!page.length) return '{}';
   const assessed = await assessmentsOfRows(deps.db, page);
   const traces = page.map((r) => infoJson(r, assessed.get(r.trace_id))).join(',');
-  const next = found.length > limit ? `,"next_page_token":${JSON.stringify(encodeOffsetToken(offset + limit))}` : '';
-  return `{"traces":[${traces}]${next}}`;
+  return `{"traces":[${traces}]${next ? `,"next_page_token":${JSON.stringify(next)}` : ''}}`;
 }
 
 /** How many traces the experiments hold, optionally requested in [start, end) ms (the UI's Overview "trace_count"). */
