@@ -6,10 +6,10 @@
 # (bench/main.ts, then the start-up times of bench/startup.mjs).
 #
 # Two lanes run side by side, because most of the time goes to waiting on servers and browsers:
-#   lane A: vitest (PGlite, then Postgres), the MLflow-UI browser spec, fuzz, bench --quick, bench startup --quick,
-#           then half of the other browser specs (Playwright's --shard=1/2)
-#   lane B: compat (the real clients), then the other half of the browser specs (their deep-link
-#           tests use compat's venv)
+#   lane A: vitest (PGlite, then Postgres), fuzz, bench --quick, bench startup --quick, then half of
+#           the browser specs but MLflow's UI (Playwright's --shard=1/2)
+#   lane B: compat (the real clients, in two pytest-xdist workers), the MLflow-UI browser spec, then
+#           the other half of the browser specs (these use compat's venv)
 # Lane B streams to the terminal; lane A writes to a log that is printed when it ends. Every part
 # runs even after another failed, and the last lines list what failed. Lane B gets a database of its
 # own on the TEST_DATABASE_URL server, so the two lanes never see each other's rows.
@@ -104,13 +104,6 @@ lane_a() {
   if [ -n "${TEST_DATABASE_URL:-}" ]; then
     part "vitest on Postgres" npx vitest run test/integration test/security "$@"
   fi
-  # MLflow's own UI page by page beside the real `mlflow server` (the longest browser spec, so here
-  # rather than after the other browser tests in lane B). It needs the clients' venv, which lane B's
-  # compat may be building at this moment: scripts/venv.sh waits for it.
-  if [ "$has_chromium" = 1 ]; then
-    part "playwright: MLflow's UI on Cairn beside mlflow server" \
-      bash -c 'bash scripts/venv.sh >/dev/null && CAIRN_UI_OUTPUT=test-results/ui-mlflow npx playwright test test/ui/mlflow-ui.spec.ts'
-  fi
   # Every OpenAPI operation fuzzed by schemathesis for a fixed time (120 s); any response >= 500 fails.
   part "fuzz: schemathesis over /openapi.json" env FUZZ_SKIP_BUILD=1 FUZZ_MAX_TIME="${FUZZ_MAX_TIME:-120}" bash scripts/fuzz.sh
   # The benchmark end to end at small sizes (no timing assertions): it starts its own Postgres cluster.
@@ -138,6 +131,9 @@ lane_b() {
   fi
   part "compat: the real clients" env COMPAT_SKIP_BUILD=1 bash scripts/compat.sh
   if [ "$has_chromium" = 1 ]; then
+    # MLflow's own UI page by page beside the real `mlflow server` (the longest browser spec).
+    part "playwright: MLflow's UI on Cairn beside mlflow server" \
+      env CAIRN_UI_OUTPUT=test-results/ui-mlflow npx playwright test test/ui/mlflow-ui.spec.ts
     part "playwright: the web UI in chromium (shard 2/2)" env CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-2 npx playwright test --shard=2/2
   fi
 }
@@ -146,7 +142,7 @@ if [ "${CAIRN_TEST_SERIAL:-}" = 1 ]; then
   lane_a "$@" 2>&1 | tee "$logdir/lane-a.log"
   lane_b 2>&1 | tee "$logdir/lane-b.log"
 else
-  echo "==> lane A (vitest, fuzz, bench) runs in the background; its log follows lane B's" >&2
+  echo "==> lane A (vitest, fuzz, bench, half the browser specs) runs in the background; its log follows lane B's" >&2
   ( lane_a "$@" ) > "$logdir/lane-a.log" 2>&1 &
   lane_a_pid=$!
   # Lane B also goes to a log, so the summary can name its failing tests.

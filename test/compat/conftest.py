@@ -26,6 +26,19 @@ import requests  # noqa: E402
 from reference_servers import free_port as _free_port  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+
+# Under pytest-xdist (scripts/compat.sh runs two workers), each worker's servers get a database of
+# their own on TEST_DATABASE_URL's server, as the suite had it alone: tests that count what a whole
+# server holds (search across experiments, registry lists) must not see the other worker's rows.
+# Once a worker: modules that import this file by name (`from conftest import ...`) run it again.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _WORKER and os.environ.get("TEST_DATABASE_URL") and os.environ.get("CAIRN_COMPAT_WORKER_DB") != _WORKER:
+    os.environ["CAIRN_COMPAT_WORKER_DB"] = _WORKER
+    os.environ["TEST_DATABASE_URL"] = subprocess.run(
+        ["node", str(REPO / "scripts" / "fresh-database.mjs"), os.environ["TEST_DATABASE_URL"], f"compat_{_WORKER}"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()
+
 # Generous: a fresh embedded database on a loaded CI machine can take a minute to come up.
 START_TIMEOUT_S = 180
 
