@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
+import { connect, rows, type Database, type Orm } from '../../src/db/connect.js';
+import type { Deps } from '../../src/deps.js';
 import { uniqueName } from './app.js';
 
 export interface IsolatedDatabase {
@@ -33,4 +36,25 @@ export async function isolatedDatabase(): Promise<IsolatedDatabase> {
   const uri = new URL(server);
   uri.pathname = `/${name}`;
   return { uri: uri.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+/** A bare experiment row (no default artifact root involved), for tests that seed rows by SQL; its id. */
+export async function insertExperiment(orm: Orm, name: string): Promise<number> {
+  const [row] = await rows<{ experiment_id: string }>(
+    orm,
+    sql`INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES (${name}, ${'/tmp/' + name}, 0, 0) RETURNING experiment_id`,
+  );
+  return Number(row.experiment_id);
+}
+
+/**
+ * A migrated isolated database and the smallest Deps the search functions use (the ORM and the
+ * database), for tests that call the domain directly; `drop()` closes and removes it.
+ */
+export async function domainDatabase(): Promise<{ db: Database; deps: Deps; drop(): Promise<void> }> {
+  const isolated = await isolatedDatabase();
+  const db = await connect(isolated.uri);
+  await db.migrate();
+  const deps = { db: db.orm, database: db } as unknown as Deps;
+  return { db, deps, drop: async () => { await db.close(); await isolated.drop(); } };
 }

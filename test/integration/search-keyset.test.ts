@@ -1,29 +1,23 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, rows, type Database } from '../../src/db/connect.js';
+import { rows, type Database } from '../../src/db/connect.js';
 import type { Deps } from '../../src/deps.js';
 import { searchRuns } from '../../src/domain/search-runs.js';
 import { MlflowError } from '../../src/errors.js';
 import { encodeOffsetToken } from '../../src/lib/page-token.js';
-import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
+import { domainDatabase, insertExperiment } from '../harness/database.js';
 
 // Page tokens of searches in the default order name the page's last run, and the next page starts
 // after it (keysetPage): the pages must be exactly the slices of the whole result, through ties of
 // start_time, runs without one (last), deleted runs and filters; old offset tokens still work.
 
-let isolated: IsolatedDatabase;
+let drop: () => Promise<void>;
 let db: Database;
 let deps: Deps;
 let expA: number;
 let expB: number;
 
-async function experiment(name: string): Promise<number> {
-  const [row] = await rows<{ experiment_id: string }>(
-    db.orm,
-    sql`INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES (${name}, ${'/tmp/' + name}, 0, 0) RETURNING experiment_id`,
-  );
-  return Number(row.experiment_id);
-}
+const experiment = (name: string) => insertExperiment(db.orm, name);
 
 async function run(id: string, exp: number, start: number | null, stage = 'active', seed = '0'): Promise<void> {
   await rows(db.orm, sql`INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri, lifecycle_stage)
@@ -52,10 +46,7 @@ async function paged(input: Input, size: number): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  isolated = await isolatedDatabase();
-  db = await connect(isolated.uri);
-  await db.migrate();
-  deps = { db: db.orm, database: db } as unknown as Deps;
+  ({ db, deps, drop } = await domainDatabase());
   expA = await experiment('keyset-a');
   expB = await experiment('keyset-b');
   // Ties on start_time (ordered by run_id), runs without a start_time (after every other), a
@@ -69,8 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
-  await isolated?.drop();
+  await drop?.();
 });
 
 describe('search_runs pages in the default order', () => {

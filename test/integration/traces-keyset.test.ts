@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, rows, type Database } from '../../src/db/connect.js';
+import { rows, type Database } from '../../src/db/connect.js';
 import type { Deps } from '../../src/deps.js';
 import { searchTraces, searchTracesJson } from '../../src/domain/traces/read.js';
 import { MlflowError } from '../../src/errors.js';
 import { encodeOffsetToken } from '../../src/lib/page-token.js';
-import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js';
+import { domainDatabase, insertExperiment } from '../harness/database.js';
 
 // Page tokens of trace searches in the default order (request_time DESC, trace_id) name the page's
 // last trace, and the next page starts after it (traceSearchQuery's keyset): the pages must be
@@ -13,19 +13,13 @@ import { isolatedDatabase, type IsolatedDatabase } from '../harness/database.js'
 // two experiments; offset tokens from before still work, and a token sent with another order,
 // filter or experiments is its offset.
 
-let isolated: IsolatedDatabase;
+let drop: () => Promise<void>;
 let db: Database;
 let deps: Deps;
 let expA: number;
 let expB: number;
 
-async function experiment(name: string): Promise<number> {
-  const [row] = await rows<{ experiment_id: string }>(
-    db.orm,
-    sql`INSERT INTO experiments (name, artifact_location, creation_time, last_update_time) VALUES (${name}, ${'/tmp/' + name}, 0, 0) RETURNING experiment_id`,
-  );
-  return Number(row.experiment_id);
-}
+const experiment = (name: string) => insertExperiment(db.orm, name);
 
 async function trace(id: string, exp: number, time: number, state: string, color: string): Promise<void> {
   await rows(db.orm, sql`INSERT INTO traces (trace_id, experiment_id, request_time, execution_duration, state, artifact_location, name)
@@ -58,10 +52,7 @@ async function paged(input: Input, size: number): Promise<{ ids: string[]; json:
 }
 
 beforeAll(async () => {
-  isolated = await isolatedDatabase();
-  db = await connect(isolated.uri);
-  await db.migrate();
-  deps = { db: db.orm, database: db } as unknown as Deps;
+  ({ db, deps, drop } = await domainDatabase());
   expA = await experiment('tkeyset-a');
   expB = await experiment('tkeyset-b');
   // Runs of equal request_time (ordered by trace_id, inserted out of order), time 0 (a v2 trace
@@ -78,8 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await db?.close();
-  await isolated?.drop();
+  await drop?.();
 });
 
 describe('search_traces pages in the default order', () => {
