@@ -7,6 +7,7 @@ it through MLFLOW_TRACKING_URI, like a user would.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pathlib
@@ -19,6 +20,19 @@ from dataclasses import dataclass
 
 # The suite must not phone home (mlflow 3 usage telemetry); set before mlflow is imported.
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+# Until the session's server is up (the _client_env fixture), the client's tracking URI is a
+# throwaway SQLite file of this process: modules that enable tracing at import make the client open
+# its store, and its default, sqlite:///mlflow.db in the working directory, is one file for both
+# pytest-xdist workers, which then migrate it at once ("table ... already exists"). Each process
+# gets its own: the workers inherit the controller's environment, this URI included.
+_inherited = os.environ.get("CAIRN_COMPAT_COLLECT_URI")
+if not os.environ.get("MLFLOW_TRACKING_URI") or (
+    os.environ["MLFLOW_TRACKING_URI"] == _inherited and os.environ.get("CAIRN_COMPAT_COLLECT_PID") != str(os.getpid())
+):
+    _collect_dir = tempfile.mkdtemp(prefix="cairn-compat-collect-")
+    atexit.register(shutil.rmtree, _collect_dir, True)
+    os.environ["MLFLOW_TRACKING_URI"] = os.environ["CAIRN_COMPAT_COLLECT_URI"] = f"sqlite:///{_collect_dir}/mlflow.db"
+    os.environ["CAIRN_COMPAT_COLLECT_PID"] = str(os.getpid())
 
 import mlflow  # noqa: E402
 import pytest  # noqa: E402
