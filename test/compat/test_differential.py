@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 import reference_servers
-from differential.engine import Server, differences, send
+from differential.engine import Server, differences, normalise, send
 from differential.scenarios import FAMILIES
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -33,6 +33,14 @@ def mlflow_server():
     # none of the compared requests starts a job.
     with reference_servers.mlflow_server() as url:
         yield url
+
+
+def test_short_saved_ids_are_replaced_as_whole_words_only():
+    """An experiment id ("123") inside a longer id is not that id: a fresh database's small ids made
+    Cairn's "0123456789abcdef" read "0<<exp>>456789abcdef" and differ from the reference's."""
+    body = {"message": "Run with id=0123456789abcdef not found", "uri": "mlflow-artifacts:/123/abc", "run": "x-a1b2c3d4e5f6a7b8-y"}
+    got = normalise(body, {"exp": "123", "run": "a1b2c3d4e5f6a7b8"})
+    assert got == {"message": "Run with id=0123456789abcdef not found", "uri": "mlflow-artifacts:/<<exp>>/abc", "run": "x-<<run>>-y"}
 
 
 def test_allow_list_is_reviewed():

@@ -124,7 +124,12 @@ def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=(), short_
             return f"<{key}>"
         if isinstance(v, str):
             for value, name in known:
-                v = v.replace(value, f"<<{name}>>")
+                # A short value (an experiment id: "123") only as a whole word: inside a longer id
+                # ("0123456789abcdef") it is not that id. Long ones (run ids) also inside paths.
+                if len(value) < 8:
+                    v = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", f"<<{name}>>", v)
+                else:
+                    v = v.replace(value, f"<<{name}>>")
             for name in short_ids:
                 if name in vars_:
                     v = re.sub(rf"(?<![\w-]){re.escape(str(vars_[name]))}(?![\w-])", f"<<{name}>>", v)
