@@ -112,7 +112,7 @@ lane_a() {
   # importing mlflow at each of its two starts, which a run that proves the bench works has no use for).
   if [ "$has_pg_bin" = 1 ]; then
     part "bench --quick" env MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
-      node dist/bench/main.js --quick --mlflow-arg "--workers 1" --out bench/results/quick-ci.json
+      node dist/bench/main.js --quick --mlflow-arg="--workers 1" --out bench/results/quick-ci.json
   fi
   # Start-up times, one sample each (informational: --quick never fails on a missed target).
   part "bench startup --quick" node bench/startup.mjs --quick
