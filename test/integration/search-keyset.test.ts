@@ -6,6 +6,7 @@ import { searchRuns } from '../../src/domain/search-runs.js';
 import { MlflowError } from '../../src/errors.js';
 import { encodeOffsetToken } from '../../src/lib/page-token.js';
 import { domainDatabase, insertExperiment } from '../harness/database.js';
+import { followPages } from '../harness/pages.js';
 
 // Page tokens of searches in the default order name the page's last run, and the next page starts
 // after it (keysetPage): the pages must be exactly the slices of the whole result, through ties of
@@ -33,17 +34,11 @@ async function ids(input: Input): Promise<{ ids: string[]; token?: string }> {
 }
 
 /** Every page of `size` runs, following the tokens. */
-async function paged(input: Input, size: number): Promise<string[]> {
-  const all: string[] = [];
-  let token: string | undefined;
-  for (let i = 0; i < 100; i++) {
+const paged = (input: Input, size: number): Promise<string[]> =>
+  followPages(async (token) => {
     const page = await ids({ ...input, max_results: size, page_token: token });
-    all.push(...page.ids);
-    if (!page.token) return all;
-    token = page.token;
-  }
-  throw new Error('too many pages');
-}
+    return { items: page.ids, token: page.token };
+  }, 100);
 
 beforeAll(async () => {
   ({ db, deps, drop } = await domainDatabase());

@@ -6,6 +6,7 @@ import { searchTraces, searchTracesJson } from '../../src/domain/traces/read.js'
 import { MlflowError } from '../../src/errors.js';
 import { encodeOffsetToken } from '../../src/lib/page-token.js';
 import { domainDatabase, insertExperiment } from '../harness/database.js';
+import { followPages } from '../harness/pages.js';
 
 // Page tokens of trace searches in the default order (request_time DESC, trace_id) name the page's
 // last trace, and the next page starts after it (traceSearchQuery's keyset): the pages must be
@@ -37,18 +38,12 @@ async function ids(input: Input): Promise<{ ids: string[]; token?: string }> {
 
 /** Every page of `size` traces, following the tokens, as the v3 answer's JSON text (the traces' part). */
 async function paged(input: Input, size: number): Promise<{ ids: string[]; json: string[] }> {
-  const all: string[] = [];
-  const json: string[] = [];
-  let token: string | undefined;
-  for (let i = 0; i < 200; i++) {
+  const traces = await followPages(async (token) => {
     const text = await searchTracesJson(deps, { ...input, max_results: size, page_token: token });
     const page = JSON.parse(text) as { traces?: Array<{ trace_id: string }>; next_page_token?: string };
-    all.push(...(page.traces ?? []).map((t) => t.trace_id));
-    json.push(...(page.traces ?? []).map((t) => JSON.stringify(t)));
-    if (!page.next_page_token) return { ids: all, json };
-    token = page.next_page_token;
-  }
-  throw new Error('too many pages');
+    return { items: page.traces ?? [], token: page.next_page_token };
+  }, 200);
+  return { ids: traces.map((t) => t.trace_id), json: traces.map((t) => JSON.stringify(t)) };
 }
 
 beforeAll(async () => {
