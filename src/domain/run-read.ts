@@ -55,6 +55,8 @@ interface PageRow {
   datasets: string | null;
   model_inputs: string | null;
   model_outputs: string | null;
+  /** The statement's snapshot (pg_current_snapshot), for run-cache.ts to tell which writes these rows include. */
+  snap: string;
 }
 
 /**
@@ -64,9 +66,14 @@ interface PageRow {
  * strings "NaN", "Infinity", "-Infinity".
  */
 export async function loadRuns(db: Orm, runIds: string[]): Promise<RunWire[]> {
-  if (!runIds.length) return [];
+  return (await loadRunsRead(db, runIds)).runs;
+}
+
+/** loadRuns, and the snapshot they were read in (a pg_snapshot's text; '' for no ids). */
+export async function loadRunsRead(db: Orm, runIds: string[]): Promise<{ runs: RunWire[]; snapshot: string }> {
+  if (!runIds.length) return { runs: [], snapshot: '' };
   const [row] = await preparedRows<PageRow>(db, 'cairn_load_runs', hydrationQuery(sql`select ${textArray(runIds)}::text[] as ids`));
-  return hydrated(runIds, row);
+  return { runs: hydrated(runIds, row), snapshot: row.snap };
 }
 
 /**
@@ -105,7 +112,8 @@ function hydrationQuery(page: SQL): SQL {
         sql`i.run_id, d.name, d.digest`,
       )} as datasets,
       ${sorted(sql`run_id, model_id`, sql`run_id, model_id`, sql`run_model_inputs where run_id in ${idSet}`, sql`run_id, model_id`)} as model_inputs,
-      ${sorted(sql`run_id, model_id, st`, sql`run_id, model_id, step, step::text as st`, sql`run_model_outputs where run_id in ${idSet}`, sql`run_id, step, model_id`)} as model_outputs`;
+      ${sorted(sql`run_id, model_id, st`, sql`run_id, model_id, step, step::text as st`, sql`run_model_outputs where run_id in ${idSet}`, sql`run_id, step, model_id`)} as model_outputs,
+      pg_current_snapshot()::text as snap`;
 }
 
 type RunCells = [string, string, string, string, string, string, string, string | null, string | null];

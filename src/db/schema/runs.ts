@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, customType, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
 
 export const runs = pgTable(
@@ -59,3 +59,22 @@ export const runTags = pgTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.key] }), index('run_tags_key_value_idx').on(t.key, sql`${t.value} COLLATE "C"`)],
 );
+
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
+/**
+ * Each run as search_runs answers it (the JSON text of one entry of `runs`), kept so that a page of
+ * runs read before is sent without rebuilding it: the hydration of a page of 100 runs costs Postgres
+ * ~3 ms and Node ~1 ms, against ~0.2 ms to read these (docs/bench.md). Written only by readers
+ * (src/domain/run-cache.ts); every write to a run's rows clears `body` through the triggers of
+ * migration 0030 and records its transaction in `dirty_xid`, and a reader stores a body only when
+ * that transaction is visible in the snapshot the body was read from, so a body is never older than
+ * the run's last committed write.
+ */
+export const runJson = pgTable('run_json', {
+  runId: text('run_id')
+    .primaryKey()
+    .references(() => runs.runId, { onDelete: 'cascade' }),
+  body: text('body'),
+  dirtyXid: xid8('dirty_xid'),
+});

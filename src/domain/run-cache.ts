@@ -1,0 +1,62 @@
+import { sql } from 'drizzle-orm';
+import { preparedRows, rows, type Orm } from '../db/connect.js';
+import { textArray } from '../lib/pg-array.js';
+import { loadRunsRead } from './run-read.js';
+
+/**
+ * The runs of `runIds` as search_runs sends them (each entry's JSON text), in that order; ids without
+ * a run are left out. A run read before and unchanged since is its body in run_json, read with the
+ * others in one statement; the rest are hydrated (loadRuns), serialized as JSON.stringify would
+ * serialize them in the answer, and kept for the next read. A page of 100 kept runs costs Postgres
+ * and Node a fraction of its hydration (docs/bench.md, "run_json").
+ */
+export async function loadRunTexts(db: Orm, runIds: string[]): Promise<string[]> {
+  if (!runIds.length) return [];
+  const kept = await preparedRows<{ run_id: string; body: string }>(
+    db,
+    'cairn_run_bodies',
+    sql`select run_id, body from run_json where run_id = any(${textArray(runIds)}::text[]) and body is not null`,
+  );
+  const texts = new Map<string, string>();
+  for (const r of kept) texts.set(r.run_id, r.body);
+  const missing = kept.length === runIds.length ? [] : runIds.filter((id) => !texts.has(id));
+  if (missing.length) {
+    const { runs, snapshot } = await loadRunsRead(db, missing);
+    const built = runs.map((run) => [run.info.run_id, JSON.stringify(run)] as const);
+    for (const [id, text] of built) texts.set(id, text);
+    if (built.length) await keepBodies(db, built, snapshot);
+  }
+  const out: string[] = [];
+  for (const id of runIds) {
+    const text = texts.get(id);
+    if (text !== undefined) out.push(text);
+  }
+  return out;
+}
+
+/**
+ * Stores bodies read in `snapshot`, for the runs whose last write (run_json.dirty_xid, set by the
+ * triggers of migration 0030) that snapshot includes: a write committed after it, or still in
+ * progress, leaves the body empty for a later read to build. Rows a writer holds are skipped rather
+ * than waited for (SKIP LOCKED), so a read never waits on a write or deadlocks with one. A failure
+ * only means the next read builds these runs again, so it is not the request's failure.
+ */
+export async function keepBodies(db: Orm, built: readonly (readonly [string, string])[], snapshot: string): Promise<void> {
+  const ids = textArray(built.map(([id]) => id));
+  const bodies = textArray(built.map(([, text]) => text));
+  try {
+    await rows(
+      db,
+      sql`with target as (
+            select j.run_id from run_json j
+            where j.run_id = any(${ids}::text[]) and j.body is null
+              and (j.dirty_xid is null or pg_visible_in_snapshot(j.dirty_xid, ${snapshot}::pg_snapshot))
+            for update skip locked)
+          update run_json j set body = u.body
+          from unnest(${ids}::text[], ${bodies}::text[]) as u(run_id, body)
+          where j.run_id = u.run_id and j.run_id in (select run_id from target)`,
+    );
+  } catch {
+    // See above: the bodies stay empty.
+  }
+}
