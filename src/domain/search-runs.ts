@@ -190,6 +190,12 @@ export interface NarrowThresholds {
 export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000, smallScope: { runs: 2000, ids: 100 } };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
+// A filter with more matching rows than this share of all runs (the planner's estimate of them,
+// pg_class.reltuples; none before the first ANALYZE) is left as an EXISTS, as one past the hashed
+// cap is, and counting stops there: hashed, its thousands of ids led Postgres to join and sort every match instead of
+// walking the order and stopping at the page (10k runs, `optimizer = 'adam'` (half of them) ordered
+// by a metric: 18 ms hashed, under 1 ms walked; docs/bench.md). A rare filter is still hashed.
+const DENSE = 0.25;
 
 /**
  * The most selective narrowable param/tag/dataset filter and how to render it, from capped counts of its rows
@@ -206,13 +212,19 @@ export async function chooseNarrowing(
   let best: { index: number; n: number; comparison: Comparison } | undefined;
   for (const { index, comparison } of probed) {
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
+    // It stops at the cap, or sooner at DENSE of all runs: such a filter is not narrowed either.
     const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
-    const count = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${cap}) m)`;
+    const capAt = sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, least(${cap}::int, ceil(c.reltuples * ${DENSE})::int)) ELSE ${cap}::int END
+      FROM pg_class c WHERE c.oid = 'runs'::regclass)`;
+    const count = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${capAt}) m)`;
     // The first count also says, in the same statement, whether the searched runs are few.
     const small = scope && !best ? (t.smallScope?.runs ?? 0) : 0;
-    const [{ n: counted, runs }] = await rows<{ n: number; runs: number | null }>(db, sql`SELECT ${count} AS n, ${searchedRuns(scope, small)} AS runs`);
+    const [{ n: counted, runs, cap: capped }] = await rows<{ n: number; runs: number | null; cap: number }>(
+      db,
+      sql`SELECT ${count} AS n, ${searchedRuns(scope, small)} AS runs, ${capAt} AS cap`,
+    );
     // At its cap a filter is too common to narrow, whatever another filter's cap.
-    const n = counted >= cap ? Infinity : counted;
+    const n = counted >= capped ? Infinity : counted;
     if (runs !== null && runs <= small) {
       // Few runs: walked, and a filter with few matching rows hashed into the walk (one statement;
       // its ids fetched first would be one more round trip, for a walk of few runs anyway).
