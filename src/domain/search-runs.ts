@@ -111,7 +111,9 @@ async function planRunPage(
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
 ): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
-  const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query);
+  // Ordered by a metric, param or tag: a walk of that order's index, which a dense filter must not hash (DENSE).
+  const walkedOrder = tieredOrderTerm(undefined, query.orderBy) !== null;
+  const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query, walkedOrder);
   if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
@@ -190,11 +192,13 @@ export interface NarrowThresholds {
 export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000, smallScope: { runs: 2000, ids: 100 } };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
-// A filter with more matching rows than this share of all runs (the planner's estimate of them,
-// pg_class.reltuples; none before the first ANALYZE) is left as an EXISTS, as one past the hashed
-// cap is, and counting stops there: hashed, its thousands of ids led Postgres to join and sort every match instead of
-// walking the order and stopping at the page (10k runs, `optimizer = 'adam'` (half of them) ordered
-// by a metric: 18 ms hashed, under 1 ms walked; docs/bench.md). A rare filter is still hashed.
+// Ordered by a metric, param or tag, a filter with more matching rows than this share of all runs
+// (the planner's estimate of them, pg_class.reltuples; none before the first ANALYZE) is left as an
+// EXISTS, as one past the hashed cap is, and counting stops there: hashed, its thousands of ids led
+// Postgres to join and sort every match instead of walking the order's index and stopping at the
+// page (10k runs, `optimizer = 'adam'` (half of them) ordered by a metric: 18 ms hashed, 2 ms as an
+// EXISTS; docs/bench.md). In the default order it is the other way round (the same filter: 3 ms
+// hashed, the runs' index walked; 17 ms as an EXISTS, a hash join and a sort), so it stays hashed there.
 const DENSE = 0.25;
 
 /**
@@ -206,16 +210,20 @@ export async function chooseNarrowing(
   filter: string | undefined,
   t: NarrowThresholds,
   scope?: Pick<RunQuery, 'experimentIds' | 'runViewType'>,
+  walkedOrder = false,
 ): Promise<{ narrow?: Narrowing; probedAll: boolean; small?: boolean }> {
   const candidates = narrowable(filter);
   const probed = candidates.slice(0, PROBED_FILTERS);
   let best: { index: number; n: number; comparison: Comparison } | undefined;
   for (const { index, comparison } of probed) {
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
-    // It stops at the cap, or sooner at DENSE of all runs: such a filter is not narrowed either.
+    // It stops at the cap or, for a walked order, sooner at DENSE of all runs: such a filter is not
+    // narrowed either.
     const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
-    const capAt = sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, least(${cap}::int, ceil(c.reltuples * ${DENSE})::int)) ELSE ${cap}::int END
-      FROM pg_class c WHERE c.oid = 'runs'::regclass)`;
+    const capAt = walkedOrder
+      ? sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, least(${cap}::int, ceil(c.reltuples * ${DENSE})::int)) ELSE ${cap}::int END
+          FROM pg_class c WHERE c.oid = 'runs'::regclass)`
+      : sql`${cap}::int`;
     const count = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${capAt}) m)`;
     // The first count also says, in the same statement, whether the searched runs are few.
     const small = scope && !best ? (t.smallScope?.runs ?? 0) : 0;
