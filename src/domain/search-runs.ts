@@ -79,7 +79,7 @@ async function searchRunTexts(deps: Deps, input: SearchRunsInput): Promise<{ run
  * page while no run before it comes or goes; after a change, the page after that run.
  */
 async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number): Promise<{ query: SQL }> {
-  const { narrow, small } = await chooseNarrowing(db, query.filter, NARROW_THRESHOLDS, query);
+  const { narrow, small } = await chooseNarrowing(db, query.filter, NARROW_THRESHOLDS, query, limit);
   const q = { ...query, narrow, fenced: small === true, offset: 0, limit };
   if (after.startTime === null) return { query: runSearchQuery({ ...q, keyset: { tier: 'unvalued', runId: after.runId } }) };
   // The runs with a start_time after the key, then (when the page reaches past them) those without.
@@ -111,9 +111,7 @@ async function planRunPage(
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
 ): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
-  // Ordered by a metric, param or tag: a walk of that order's index, which a dense filter must not hash (DENSE).
-  const walkedOrder = tieredOrderTerm(undefined, query.orderBy) !== null;
-  const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query, walkedOrder);
+  const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query, offset + limit);
   if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
@@ -192,14 +190,16 @@ export interface NarrowThresholds {
 export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000, smallScope: { runs: 2000, ids: 100 } };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
-// Ordered by a metric, param or tag, a filter with more matching rows than this share of all runs
-// (the planner's estimate of them, pg_class.reltuples; none before the first ANALYZE) is left as an
-// EXISTS, as one past the hashed cap is, and counting stops there: hashed, its thousands of ids led
-// Postgres to join and sort every match instead of walking the order's index and stopping at the
-// page (10k runs, `optimizer = 'adam'` (half of them) ordered by a metric: 18 ms hashed, 2 ms as an
-// EXISTS; docs/bench.md). In the default order it is the other way round (the same filter: 3 ms
-// hashed, the runs' index walked; 17 ms as an EXISTS, a hash join and a sort), so it stays hashed there.
+// A filter with more matching rows than this share of all runs (the planner's estimate of them,
+// pg_class.reltuples; none before the first ANALYZE) is probed run by run as the order is walked
+// (Narrowing 'probed'), for pages within the first PROBED_POSITIONS runs: such a walk reads at most
+// four runs a page's run. Postgres cannot estimate a key-value pair, and its plans for such a filter
+// went both ways (10k runs, `optimizer = 'adam'`, half of them: in the default order 3 ms hashed and
+// 17 ms as an EXISTS, a hash join and a sort; ordered by a metric 18 ms hashed, a join and a sort of
+// every match, and 2 ms as an EXISTS; docs/bench.md). Counting stops there too. Deeper pages keep the
+// hashed form, whose probe of each run walked is cheaper than an index probe.
 const DENSE = 0.25;
+const PROBED_POSITIONS = 1000;
 
 /**
  * The most selective narrowable param/tag/dataset filter and how to render it, from capped counts of its rows
@@ -210,29 +210,30 @@ export async function chooseNarrowing(
   filter: string | undefined,
   t: NarrowThresholds,
   scope?: Pick<RunQuery, 'experimentIds' | 'runViewType'>,
-  walkedOrder = false,
+  position = Infinity,
 ): Promise<{ narrow?: Narrowing; probedAll: boolean; small?: boolean }> {
   const candidates = narrowable(filter);
   const probed = candidates.slice(0, PROBED_FILTERS);
   let best: { index: number; n: number; comparison: Comparison } | undefined;
+  // The first filter that reached DENSE: probed run by run, unless another narrows the search.
+  let denseIndex: number | undefined;
   for (const { index, comparison } of probed) {
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
-    // It stops at the cap or, for a walked order, sooner at DENSE of all runs: such a filter is not
-    // narrowed either.
+    // It stops at the cap or, for a page near the start, sooner at DENSE of all runs: see DENSE.
     const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
-    const capAt = walkedOrder
-      ? sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, least(${cap}::int, ceil(c.reltuples * ${DENSE})::int)) ELSE ${cap}::int END
-          FROM pg_class c WHERE c.oid = 'runs'::regclass)`
-      : sql`${cap}::int`;
+    const denseCap = sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, ceil(c.reltuples * ${DENSE})::int) END
+      FROM pg_class c WHERE c.oid = 'runs'::regclass)`;
+    const capAt = position <= PROBED_POSITIONS ? sql`least(${cap}::int, ${denseCap})` : sql`${cap}::int`;
     const count = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${capAt}) m)`;
     // The first count also says, in the same statement, whether the searched runs are few.
     const small = scope && !best ? (t.smallScope?.runs ?? 0) : 0;
-    const [{ n: counted, runs, cap: capped }] = await rows<{ n: number; runs: number | null; cap: number }>(
+    const [{ n: counted, runs, dense }] = await rows<{ n: number; runs: number | null; dense: number | null }>(
       db,
-      sql`SELECT ${count} AS n, ${searchedRuns(scope, small)} AS runs, ${capAt} AS cap`,
+      sql`SELECT ${count} AS n, ${searchedRuns(scope, small)} AS runs, ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense`,
     );
     // At its cap a filter is too common to narrow, whatever another filter's cap.
-    const n = counted >= capped ? Infinity : counted;
+    const n = counted >= cap || (dense !== null && counted >= dense) ? Infinity : counted;
+    if (dense !== null && dense < cap && counted >= dense) denseIndex ??= index;
     if (runs !== null && runs <= small) {
       // Few runs: walked, and a filter with few matching rows hashed into the walk (one statement;
       // its ids fetched first would be one more round trip, for a walk of few runs anyway).
@@ -245,6 +246,7 @@ export async function chooseNarrowing(
   // Whether every param/tag filter was counted (they come first among the candidates).
   const keyedProbed = probed.filter(({ comparison: c }) => c.entity === 'param' || c.entity === 'tag').length;
   const probedAll = keyedProbed === keyedFilterCount(filter);
+  if ((!best || best.n === Infinity) && denseIndex !== undefined) return { narrow: { index: denseIndex, form: 'probed' }, probedAll };
   if (!best || best.n === Infinity) return { probedAll };
   if (best.n > t.ids) return { narrow: { index: best.index, form: 'hashed' }, probedAll };
   const found = await rows<{ run_id: string }>(db, keyedMatches(best.comparison));

@@ -398,12 +398,16 @@ export function runSearchQuery(input: {
  * - 'hashed': the matches as an uncorrelated IN kept out of the join search (the `OR FALSE`), which
  *   Postgres runs once into a hash table and probes per run: bounded by one pass over the matches
  *   and one over the runs whatever the estimates.
+ * - 'probed': a filter most runs match, as a fenced EXISTS: probed run by run while the order's index
+ *   is walked, which stops at the page after a few runs more than it holds.
  * Many matches (an unselective filter) keep the EXISTS, whose walk stops at the first page.
  */
-export type Narrowing = { index: number; form: 'ids'; runIds: readonly string[] } | { index: number; form: 'hashed' };
+export type Narrowing = { index: number; form: 'ids'; runIds: readonly string[] } | { index: number; form: 'hashed' | 'probed' };
 
 function narrowedCondition(c: Comparison, narrow: Narrowing): SQL {
   if (narrow.form === 'ids') return sql`r.run_id = ANY(${textArray(narrow.runIds)}::text[])`;
+  // A filter most runs match (chooseNarrowing's DENSE): probed per run walked, never joined.
+  if (narrow.form === 'probed') return runCondition(c, true);
   return sql`(r.run_id IN (${keyedMatches(c)}) OR FALSE)`;
 }
 
