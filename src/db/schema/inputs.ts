@@ -1,4 +1,4 @@
-import { bigint, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
+import { bigint, index, pgTable, primaryKey, text, unique } from 'drizzle-orm/pg-core';
 
 export const datasets = pgTable(
   'datasets',
@@ -12,7 +12,13 @@ export const datasets = pgTable(
     schema: text('schema'),
     profile: text('profile'),
   },
-  (t) => [unique('datasets_experiment_name_digest').on(t.experimentId, t.name, t.digest)],
+  // By name and by digest alone: search_runs' `datasets.name = ...` / `datasets.digest IN (...)` look
+  // datasets up across experiments, then their inputs (run_dataset_inputs_dataset_idx).
+  (t) => [
+    unique('datasets_experiment_name_digest').on(t.experimentId, t.name, t.digest),
+    index('datasets_name_idx').on(t.name),
+    index('datasets_digest_idx').on(t.digest),
+  ],
 );
 
 export const runDatasetInputs = pgTable(
@@ -25,7 +31,9 @@ export const runDatasetInputs = pgTable(
     tags: text('tags').notNull().default('[]'),
     context: text('context'),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.datasetId] })],
+  // The inputs of a dataset: a dataset filter's matching runs without reading every input (100k runs,
+  // `datasets.name = 'ds-1'`: the count and the hashed IN each scanned all 10k inputs, 2-6 ms).
+  (t) => [primaryKey({ columns: [t.runId, t.datasetId] }), index('run_dataset_inputs_dataset_idx').on(t.datasetId)],
 );
 
 export const runModelInputs = pgTable(
