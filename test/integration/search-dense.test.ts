@@ -33,6 +33,10 @@ describe('a filter most runs match', () => {
     const unknown = (await rows<{ n: number }>(db.orm, sql`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = 'runs'::regclass`))[0].n;
     expect(unknown).toBeLessThanOrEqual(0);
     expect((await chooseNarrowing(db.orm, query.filter, HASH_ALL, undefined, 100)).narrow?.form).toBe('hashed');
+    // In the default order the newest runs searched are sampled instead: half of them match.
+    const scope = { experimentIds: [exp], runViewType: 'ACTIVE_ONLY' as const };
+    expect((await chooseNarrowing(db.orm, query.filter, HASH_ALL, scope, 100, true)).narrow).toEqual({ index: 0, form: 'probed' });
+    expect((await chooseNarrowing(db.orm, "params.seed = 'rare'", HASH_ALL, scope, 100, true)).narrow?.form).toBe('hashed');
     const orders = [[], ['params.seed DESC'], ['attributes.run_name ASC'], ['attributes.start_time ASC']];
     const pages = () => Promise.all(orders.map((orderBy) => searchRunIds(db.orm, { ...query, orderBy }, 0, 100, HASH_ALL)));
     const hashedPages = await pages();
