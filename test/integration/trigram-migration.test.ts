@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import { describe, expect, it } from 'vitest';
-import { connect, rows, type Orm } from '../../src/db/connect.js';
+import { connect, PGLITE_EXTENSIONS, rows, type Orm } from '../../src/db/connect.js';
 import { searchRunIds } from '../../src/domain/search-runs.js';
 import { isolatedDatabase } from '../harness/database.js';
 import { MIGRATIONS } from '../harness/migrations.js';
@@ -40,6 +40,30 @@ describe('the run-name trigram migration', () => {
       expect(await seedAndSearch(db)).toEqual(EXPECTED);
     } finally {
       await pg.close();
+    }
+  }, 180_000);
+
+  it('succeeds where CREATE EXTENSION fails (a function of its own name in the way), leaving searches correct', async () => {
+    // On Postgres a fresh database of the test server; else PGlite with pg_trgm loaded, as Cairn opens it.
+    const isolated = process.env.TEST_DATABASE_URL ? await isolatedDatabase() : undefined;
+    const database = isolated ? await connect(isolated.uri) : undefined;
+    const pg = isolated ? undefined : await PGlite.create({ extensions: PGLITE_EXTENSIONS });
+    const db = database?.orm ?? (drizzle(pg!) as unknown as Orm);
+    try {
+      await rows(db, sql`CREATE FUNCTION public.show_trgm(text) RETURNS text[] LANGUAGE sql AS 'SELECT NULL::text[]'`);
+      if (database) await database.migrate();
+      else await migrate(db as never, { migrationsFolder: MIGRATIONS });
+      const [{ index, extension }] = await rows<{ index: string | null; extension: string | null }>(
+        db,
+        sql`SELECT to_regclass('runs_name_trgm_idx')::text AS index, (SELECT extname::text FROM pg_extension WHERE extname = 'pg_trgm') AS extension`,
+      );
+      expect(index).toBeNull();
+      expect(extension).toBeNull();
+      expect(await seedAndSearch(db)).toEqual(EXPECTED);
+    } finally {
+      await database?.close();
+      await isolated?.drop();
+      await pg?.close();
     }
   }, 180_000);
 
