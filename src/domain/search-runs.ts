@@ -67,13 +67,13 @@ async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: num
   const q = { ...query, narrow, fenced: small === true, offset: 0, limit };
   if (after.startTime === null) return { query: runSearchQuery({ ...q, keyset: { tier: 'unvalued', runId: after.runId } }) };
   const key = { tier: 'valued', startTime: after.startTime, runId: after.runId } as const;
-  // A run-name pattern: the capped walk first, as for a first page (walkOrSort).
+  // A run-name pattern: a capped walk first, as for a first page (probeNameWalk).
   const names = !small && narrow?.form !== 'ids' ? nameWalkProbed(query) : null;
   let sorted = false;
   if (names) {
-    const walked = await rows<{ run_id: string }>(db, runSearchQuery({ ...q, keyset: key, walkCap: walkCap(limit) }));
-    if (walked.length === limit) return { ids: walked };
-    sorted = names === 'prefix' || (await hasTrigramIndex(db));
+    const probe = await probeNameWalk(db, { ...q, keyset: key }, names, 0, limit);
+    if ('ids' in probe) return probe;
+    sorted = probe.sorted;
   }
   // The runs with a start_time after the key, then (when the page reaches past them) those without.
   const tier = (keyset: Parameters<typeof runSearchQuery>[0]['keyset'], sort = false) =>
@@ -81,30 +81,60 @@ async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: num
   return { query: sql`SELECT t.run_id FROM unnest(${tier(key, sorted)} || ${tier({ tier: 'unvalued' })}) WITH ORDINALITY AS t(run_id, ord) ORDER BY t.ord LIMIT ${limit}` };
 }
 
-// The runs a capped walk reads (runSearchQuery's walkCap) for a page ending at `position`: at
-// ~0.3 µs a run on the bench's machine, ~0.4 ms wasted for a first page when it falls short.
-const walkCap = (position: number) => 2 * position + 1000;
+// The runs a capped walk reads (runSearchQuery's walkCap) for a page ending at `position`: about
+// twice what a walk reads when every run matches, 302 runs for a first page of 100 (+1).
+const walkCap = (position: number) => 2 * position + 100;
+// A capped walk that fell short with at least position / WALK_GROWTH matches predicts an uncapped
+// walk of at most WALK_GROWTH times the cap (the matches spread evenly), ~3,000 runs for a first
+// page: walked. Fewer (under ~3% of the runs match there) are sorted, which costs in proportion to
+// the matches: at 100k runs a walk costs about what sorting 3% of them does.
+const WALK_GROWTH = 10;
 
 /**
- * A page in the default order filtered by a run-name pattern (nameWalkProbed): the walk in
- * start_time order capped at walkCap runs, which is the page whenever it comes back full (the
- * matches among the newest runs: as fast as the uncapped walk, which it is up to there); else the
- * matches found through a name index, then sorted (runSearchQuery's `sorted`): `run_name LIKE
- * 'run-1%'` at 100k runs, whose matches are the oldest, 30 ms walked and 9 ms sorted (docs/bench.md).
- * A pattern with a leading wildcard has an index only where the trigram index exists (pg_trgm);
- * elsewhere the sort would read every name, so it keeps the walk.
+ * A page in the default order filtered by a run-name pattern (nameWalkProbed). Postgres walks it in
+ * start_time order when it expects many matches, and reads every run before the first when they
+ * are the oldest (`run_name LIKE 'run-1%'` at 100k runs: 80,000); it sorts the matches from an
+ * index when it expects few. The probe: the first `position` matches among the first walkCap runs,
+ * which are the page whenever there are that many (the matches among the newest runs, the common
+ * case, walked as far as the uncapped walk would be); else, from how many there were, the rest of
+ * the walk is predicted short (then walked) or long, or there were none (then sorted: the matches
+ * found through a name index, runSearchQuery's `sorted`, 30 ms walked and 9 ms sorted for
+ * `LIKE 'run-1%'`, docs/bench.md). A pattern with a leading wildcard has an index only where the
+ * trigram index exists (pg_trgm); without it the sort would read every name, so it keeps the walk.
  */
-async function walkOrSort(db: Db, query: RunQuery & { narrow?: Narrowing }, names: 'prefix' | 'pattern', offset: number, limit: number): Promise<{ run_id: string }[]> {
-  const walked = await rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, walkCap: walkCap(offset + limit) }));
-  if (walked.length === limit) return walked;
-  const sorted = names === 'prefix' || (await hasTrigramIndex(db));
-  return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, sorted }));
+async function probeNameWalk(
+  db: Db,
+  query: Parameters<typeof runSearchQuery>[0],
+  names: 'prefix' | 'pattern',
+  offset: number,
+  limit: number,
+): Promise<{ ids: { run_id: string }[] } | { sorted: boolean }> {
+  const position = offset + limit;
+  // From the first match (not the offset): a short answer then counts the matches the cap held.
+  const walked = await rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset: 0, limit: position, walkCap: walkCap(position) }));
+  if (walked.length === position) return { ids: walked.slice(offset) };
+  if (walked.length > 0 && walked.length * WALK_GROWTH >= position) return { sorted: false };
+  return { sorted: names === 'prefix' || (await trigramIndex(db)) };
 }
 
-/** Whether migration 0029 could make the trigram index on run names (pg_trgm was available). */
-async function hasTrigramIndex(db: Db): Promise<boolean> {
-  const [{ present }] = await rows<{ present: boolean }>(db, sql`SELECT to_regclass('runs_name_trgm_idx') IS NOT NULL AS present`);
-  return present;
+// Per database handle, looked up once: whether migration 0029 made the trigram index (it skips it
+// without pg_trgm). A cache safe to lose; an index added or dropped later changes plans, not answers.
+const trigramIndexes = new WeakMap<Db, Promise<boolean>>();
+
+function trigramIndex(db: Db): Promise<boolean> {
+  let known = trigramIndexes.get(db);
+  if (!known) {
+    known = rows<{ present: boolean }>(db, sql`SELECT to_regclass('runs_name_trgm_idx') IS NOT NULL AS present`).then(([r]) => r.present);
+    trigramIndexes.set(db, known);
+    known.catch(() => trigramIndexes.delete(db));
+  }
+  return known;
+}
+
+async function walkOrSort(db: Db, query: RunQuery & { narrow?: Narrowing }, names: 'prefix' | 'pattern', offset: number, limit: number): Promise<{ run_id: string }[]> {
+  const probe = await probeNameWalk(db, { ...query, offset, limit }, names, offset, limit);
+  if ('ids' in probe) return probe.ids;
+  return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, sorted: probe.sorted }));
 }
 
 /** The ids of one page of a run search, in order. */
