@@ -117,18 +117,19 @@ async function probeNameWalk(
   return { sorted: names === 'prefix' || (await trigramIndex(db)) };
 }
 
-// Per database handle, looked up once: whether migration 0029 made the trigram index (it skips it
-// without pg_trgm). A cache safe to lose; an index added or dropped later changes plans, not answers.
-const trigramIndexes = new WeakMap<Db, Promise<boolean>>();
+// Per database handle, looked up at most once a minute: whether the trigram index exists (migration
+// 0029 skips it without pg_trgm; an administrator may add it later, as the start-up warning says).
+// A cache safe to lose: a stale answer changes a plan, never an answer.
+const trigramIndexes = new WeakMap<Db, { present: Promise<boolean>; at: number }>();
+const TRIGRAM_RECHECK_MS = 60_000;
 
 function trigramIndex(db: Db): Promise<boolean> {
-  let known = trigramIndexes.get(db);
-  if (!known) {
-    known = rows<{ present: boolean }>(db, sql`SELECT to_regclass('runs_name_trgm_idx') IS NOT NULL AS present`).then(([r]) => r.present);
-    trigramIndexes.set(db, known);
-    known.catch(() => trigramIndexes.delete(db));
-  }
-  return known;
+  const known = trigramIndexes.get(db);
+  if (known && Date.now() - known.at < TRIGRAM_RECHECK_MS) return known.present;
+  const present = rows<{ present: boolean }>(db, sql`SELECT to_regclass('runs_name_trgm_idx') IS NOT NULL AS present`).then(([r]) => r.present);
+  trigramIndexes.set(db, { present, at: Date.now() });
+  present.catch(() => trigramIndexes.delete(db));
+  return present;
 }
 
 async function walkOrSort(db: Db, query: RunQuery & { narrow?: Narrowing }, names: 'prefix' | 'pattern', offset: number, limit: number): Promise<{ run_id: string }[]> {
