@@ -284,7 +284,7 @@ export function runSearchQuery(input: {
    * Default order only: the page from the first `walkCap` runs of the experiment and stage (and
    * keyset), walked in order, the filter tested on those alone. The same page as without the cap
    * whenever it comes back full (`limit` runs); a shorter one says only that the walk would be
-   * longer (see walkOrSort in search-runs.ts).
+   * longer (see probeNameWalk in run-name-walk.ts).
    */
   walkCap?: number;
   /**
@@ -532,8 +532,8 @@ function indexScoped(scope: { experimentIds: readonly number[]; runViewType: Vie
  * index on names serves it, where it exists); null for other searches. Postgres walks such a search
  * in start_time order expecting the matches spread over every run; when they are the oldest runs
  * the walk reads nearly all of them (`run_name LIKE 'run-1%'` at 100k runs: 80,000 runs before the
- * first match) where an index finds them at once. search-runs.ts walks a bounded number of runs
- * first and asks the index only when that falls short (walkOrSort).
+ * first match) where an index finds them at once. run-name-walk.ts walks a bounded number of runs
+ * first and asks the index only when that falls short (probeNameWalk).
  */
 export function nameWalkProbed(scope: { experimentIds: readonly number[]; runViewType: ViewType; filter?: string; orderBy?: string[] }): 'prefix' | 'pattern' | null {
   if (!indexScoped(scope) || parseOrderBy(scope.orderBy, RUN_SEARCH_DIALECT).length) return null;
