@@ -126,8 +126,11 @@ async function checkPlannedPages(orm: Orm, label: string): Promise<void> {
     for (const scope of scopes()) {
       const whole = await reference(orm, filter, scope);
       for (const [offset, limit] of PAGES) {
-        const got = (await searchRunIds(orm, { ...scope, filter }, offset, limit, LARGE_SCOPE)).map((r) => r.run_id);
-        expect(got, `${label}: ${filter} ${JSON.stringify(scope)} at ${offset}+${limit}`).toEqual(whole.slice(offset, offset + limit));
+        // Without order terms, and with `start_time DESC` (the same order, MLflow's UI asks for it).
+        for (const orderBy of [undefined, ['attributes.start_time DESC']]) {
+          const got = (await searchRunIds(orm, { ...scope, filter, orderBy }, offset, limit, LARGE_SCOPE)).map((r) => r.run_id);
+          expect(got, `${label}: ${filter} ${JSON.stringify(scope)} ${orderBy ?? ''} at ${offset}+${limit}`).toEqual(whole.slice(offset, offset + limit));
+        }
       }
     }
   }
@@ -206,7 +209,7 @@ afterAll(async () => {
 });
 
 describe('run-name patterns', () => {
-  it('are probed by a capped walk in the default order of one experiment and stage only', () => {
+  it('are probed by a capped walk in the natural order (none, or start_time DESC) of one experiment and stage only', () => {
     const one = { experimentIds: [1], runViewType: 'ACTIVE_ONLY' as const };
     expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE 'run-1%'" })).toBe('prefix');
     expect(nameWalkProbed({ ...one, filter: "attributes.run_name ILIKE '1%'" })).toBe('prefix');
@@ -216,7 +219,10 @@ describe('run-name patterns', () => {
     expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE '\\%x'" })).toBe('prefix');
     expect(nameWalkProbed({ ...one, filter: "attributes.run_name = 'run-1'" })).toBeNull();
     expect(nameWalkProbed({ ...one, filter: "tags.x LIKE 'run-1%'" })).toBeNull();
-    expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE 'run-1%'", orderBy: ['attributes.start_time DESC'] })).toBeNull();
+    expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE 'run-1%'", orderBy: ['attributes.start_time DESC'] })).toBe('prefix');
+    expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE 'run-1%'", orderBy: ['attributes.start_time ASC'] })).toBeNull();
+    expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE 'run-1%'", orderBy: ['attributes.start_time DESC', 'attributes.run_name'] })).toBeNull();
+    expect(nameWalkProbed({ ...one, filter: "attributes.run_name LIKE 'run-1%'", orderBy: ['attributes.run_name DESC'] })).toBeNull();
     expect(nameWalkProbed({ ...one, experimentIds: [1, 2], filter: "attributes.run_name LIKE 'run-1%'" })).toBeNull();
     expect(nameWalkProbed({ ...one, runViewType: 'ALL', filter: "attributes.run_name LIKE 'run-1%'" })).toBeNull();
   });

@@ -281,15 +281,15 @@ export function runSearchQuery(input: {
    */
   keyset?: { tier: 'valued'; startTime: string; runId: string } | { tier: 'unvalued'; runId?: string };
   /**
-   * Default order only: the page from the first `walkCap` runs of the experiment and stage (and
-   * keyset), walked in order, the filter tested on those alone. The same page as without the cap
+   * Natural order only (naturalOrder): the page from the first `walkCap` runs of the experiment and
+   * stage (and keyset), walked in order, the filter tested on those alone. The same page as without the cap
    * whenever it comes back full (`limit` runs); a shorter one says only that the walk would be
    * longer (see probeNameWalk in run-name-walk.ts).
    */
   walkCap?: number;
   /**
-   * Default order only: the matches found by whatever plan Postgres estimates cheapest for the
-   * filter alone (the OFFSET 0 keeps the order out of that choice), then sorted; the same page.
+   * Natural order only (naturalOrder): the matches found by whatever plan Postgres estimates
+   * cheapest for the filter alone (the OFFSET 0 keeps the order out of that choice), then sorted; the same page.
    * For matches that lie far along the walk in start_time order, which the planner cannot know.
    */
   sorted?: boolean;
@@ -301,7 +301,7 @@ export function runSearchQuery(input: {
   const where: SQL[] = [experimentScope(input.experimentIds)];
   const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
   if (stage) where.push(stage);
-  if ((input.walkCap !== undefined || input.sorted) && terms.length) throw new Error('a capped walk or a sorted page is in the default order only');
+  if ((input.walkCap !== undefined || input.sorted) && !naturalOrder(terms)) throw new Error('a capped walk or a sorted page is in the natural order only');
   const keyset = input.keyset;
   if (keyset) {
     if (terms.length) throw new Error('a keyset page is in the default order only');
@@ -518,6 +518,13 @@ const TIERED_ENTITIES: ReadonlySet<string> = new Set(['metric', 'param', 'tag'])
 const isStartTimeAscending = (t: OrderTerm): boolean => t.entity === 'attribute' && t.key === 'start_time' && t.ascending;
 
 /**
+ * No order terms, or `start_time DESC` alone (MLflow's UI asks for it): the same order, start_time
+ * DESC NULLS LAST then run_id, which runs_experiment_start_idx walks.
+ */
+const naturalOrder = (terms: readonly OrderTerm[]): boolean =>
+  terms.length === 0 || (terms.length === 1 && terms[0].entity === 'attribute' && terms[0].key === 'start_time' && !terms[0].ascending);
+
+/**
  * The runs of one experiment in one lifecycle stage: the searches whose attribute orderings an
  * index of runs (experiment_id, lifecycle_stage, …) can walk.
  */
@@ -526,8 +533,8 @@ function indexScoped(scope: { experimentIds: readonly number[]; runViewType: Vie
 }
 
 /**
- * A search in the default order, within one experiment and stage, filtered by a run-name pattern
- * (LIKE or ILIKE on attributes.run_name): 'prefix' when one of them starts with a literal
+ * A search in the natural order (naturalOrder), within one experiment and stage, filtered by a
+ * run-name pattern (LIKE or ILIKE on attributes.run_name): 'prefix' when one of them starts with a literal
  * (prefixLike: a range of runs_experiment_name_idx serves it), else 'pattern' (only the trigram
  * index on names serves it, where it exists); null for other searches. Postgres walks such a search
  * in start_time order expecting the matches spread over every run; when they are the oldest runs
@@ -536,7 +543,7 @@ function indexScoped(scope: { experimentIds: readonly number[]; runViewType: Vie
  * first and asks the index only when that falls short (probeNameWalk).
  */
 export function nameWalkProbed(scope: { experimentIds: readonly number[]; runViewType: ViewType; filter?: string; orderBy?: string[] }): 'prefix' | 'pattern' | null {
-  if (!indexScoped(scope) || parseOrderBy(scope.orderBy, RUN_SEARCH_DIALECT).length) return null;
+  if (!indexScoped(scope) || !naturalOrder(parseOrderBy(scope.orderBy, RUN_SEARCH_DIALECT))) return null;
   const patterns = parseFilter(scope.filter, RUN_SEARCH_DIALECT).filter((c) => c.entity === 'attribute' && c.key === 'run_name' && (c.op === 'LIKE' || c.op === 'ILIKE'));
   if (!patterns.length) return null;
   return patterns.some(prefixLike) ? 'prefix' : 'pattern';
