@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { connect } from '../src/db/connect.js';
+import { connect, PGLITE_EXTENSIONS } from '../src/db/connect.js';
 import { appRoot, templateKey, templatesFolder } from '../src/db/pglite-template.js';
 
 // Part of `npm run build`: the embedded database a first start copies (src/db/pglite-template.ts),
@@ -33,7 +33,7 @@ if (!fs.existsSync(dump)) {
   const copy = `${target}.tmp-dump-${process.pid}`;
   fs.rmSync(copy, { recursive: true, force: true });
   fs.cpSync(target, copy, { recursive: true });
-  const pg = await PGlite.create(copy);
+  const pg = await PGlite.create(copy, { extensions: PGLITE_EXTENSIONS });
   const tar = Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer());
   await pg.close();
   fs.rmSync(copy, { recursive: true, force: true });

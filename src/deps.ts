@@ -1,6 +1,7 @@
 import { createBlobStore, parseStoreUri, type BlobStore } from './blobs/index.js';
 import type { Config } from './config.js';
-import { connect, StartupError, type Database, type Orm } from './db/connect.js';
+import { sql } from 'drizzle-orm';
+import { connect, rows, StartupError, type Database, type Orm } from './db/connect.js';
 import { meteredBlobStore } from './blobs/metered.js';
 import { classifyDbError } from './db/faults.js';
 import { ensureDefaultExperiment } from './domain/experiments.js';
@@ -86,6 +87,7 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
   try {
     if (opts.migrate !== false) {
       await database.migrate();
+      await warnWithoutTrigramIndex(database.orm, log);
       // The registry database gets Cairn's whole schema (one migration history for both); only
       // its registry tables are used.
       await registry?.migrate();
@@ -100,6 +102,19 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     await Promise.all([database.close(), registry?.close()]);
   };
   return { ...deps, close };
+}
+
+/**
+ * Migration 0032 skips the trigram index on run names where pg_trgm cannot be had (not installed,
+ * not allowed): searches stay correct, but a run-name pattern with a leading wildcard reads every
+ * run of the experiment. Said once a start, with the way to add it later (the migration has run).
+ */
+async function warnWithoutTrigramIndex(db: Orm, log: Logger): Promise<void> {
+  const [{ present }] = await rows<{ present: boolean }>(db, sql`SELECT to_regclass('runs_name_trgm_idx') IS NOT NULL AS present`);
+  if (present) return;
+  log.warn('run names have no trigram index (pg_trgm could not be created): run_name LIKE/ILIKE patterns with a leading wildcard read every run', {
+    fix: 'as a role that may: CREATE EXTENSION pg_trgm; CREATE INDEX runs_name_trgm_idx ON runs USING gin (name gin_trgm_ops);',
+  });
 }
 
 // No network call here (see checkArtifactStores, which the server runs once at start).

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { SQL } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -82,6 +83,13 @@ function pgliteStartParams(): string[] {
   return [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffers}`];
 }
 
+/**
+ * The extensions every PGlite that opens a Cairn database loads: pg_trgm, for the trigram index on
+ * run names (migration 0032). Loaded lazily by Postgres (its library at the first use), so a
+ * database without the index pays nothing; one with it cannot write runs without it.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm };
+
 export interface ConnectOptions {
   poolSize?: number;
   /** Bound on one statement and on getting a connection (Postgres only), in ms. */
@@ -115,8 +123,8 @@ export async function connect(uri: string, opts: ConnectOptions = {}): Promise<D
       }
       const dump = dir ? undefined : currentTemplateDump();
       client = dump
-        ? await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(dump)]), startParams: pgliteStartParams() })
-        : await PGlite.create(dir, { startParams: pgliteStartParams() });
+        ? await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(dump)]), startParams: pgliteStartParams(), extensions: PGLITE_EXTENSIONS })
+        : await PGlite.create(dir, { startParams: pgliteStartParams(), extensions: PGLITE_EXTENSIONS });
     } catch (err) {
       lock?.release();
       if (err instanceof DataDirLockedError) throw new StartupError(err.message);

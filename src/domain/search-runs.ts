@@ -11,6 +11,7 @@ import {
   keyedFilterCount,
   keyedMatches,
   keyedWalkLength,
+  nameWalkProbed,
   narrowable,
   RUN_SEARCH_DIALECT,
   runCondition,
@@ -22,6 +23,7 @@ import {
   type Narrowing,
 } from './search/runs-sql.js';
 import { parseFilter } from './search/parse.js';
+import { probeNameWalk, walkOrSort } from './search/run-name-walk.js';
 import { parseOrderBy, type OrderTerm } from './search/order-by.js';
 import type { Comparison } from './search/parse.js';
 import { LIMITS, validateMaxResults } from './validation.js';
@@ -79,14 +81,23 @@ async function searchRunTexts(deps: Deps, input: SearchRunsInput): Promise<{ run
  * (the page 90% deep at 100k runs: 17 ms by offset, docs/bench.md). The same rows as the offset's
  * page while no run before it comes or goes; after a change, the page after that run.
  */
-async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number): Promise<{ query: SQL }> {
+async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const { narrow, small } = await chooseNarrowing(db, query.filter, NARROW_THRESHOLDS, query, limit, true);
   const q = { ...query, narrow, fenced: small === true, offset: 0, limit };
   if (after.startTime === null) return { query: runSearchQuery({ ...q, keyset: { tier: 'unvalued', runId: after.runId } }) };
+  const key = { tier: 'valued', startTime: after.startTime, runId: after.runId } as const;
+  // A run-name pattern: a capped walk first, as for a first page (probeNameWalk).
+  const names = !small && narrow?.form !== 'ids' ? nameWalkProbed(query) : null;
+  let sorted = false;
+  if (names) {
+    const probe = await probeNameWalk(db, { ...q, keyset: key }, names, 0, limit);
+    if ('ids' in probe) return probe;
+    sorted = probe.sorted;
+  }
   // The runs with a start_time after the key, then (when the page reaches past them) those without.
-  const tier = (keyset: Parameters<typeof runSearchQuery>[0]['keyset']) => sql`(SELECT coalesce(array_agg(q.run_id), '{}') FROM (${runSearchQuery({ ...q, keyset })}) q)`;
-  const valued = tier({ tier: 'valued', startTime: after.startTime, runId: after.runId });
-  return { query: sql`SELECT t.run_id FROM unnest(${valued} || ${tier({ tier: 'unvalued' })}) WITH ORDINALITY AS t(run_id, ord) ORDER BY t.ord LIMIT ${limit}` };
+  const tier = (keyset: Parameters<typeof runSearchQuery>[0]['keyset'], sort = false) =>
+    sql`(SELECT coalesce(array_agg(q.run_id), '{}') FROM (${runSearchQuery({ ...q, keyset, sorted: sort })}) q)`;
+  return { query: sql`SELECT t.run_id FROM unnest(${tier(key, sorted)} || ${tier({ tier: 'unvalued' })}) WITH ORDINALITY AS t(run_id, ord) ORDER BY t.ord LIMIT ${limit}` };
 }
 
 /** The ids of one page of a run search, in order. */
@@ -116,8 +127,11 @@ async function planRunPage(
   const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query, offset + limit, defaultOrder);
   if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
-  const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   const position = offset + limit;
+  // A few run ids (narrowed) are fetched as they are; a deep page is walked as before.
+  const names = position <= WALKED_POSITIONS && narrow?.form !== 'ids' ? nameWalkProbed(query) : null;
+  if (names) return { ids: await walkOrSort(db, narrowed, names, offset, limit) };
+  const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   if (tiered && position <= WALKED_POSITIONS) {
     const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0);
     if (walk === 'small') return { query: runSearchQuery({ ...query, fenced: true, offset, limit }) };

@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 
 // Many runs, fast: a few template runs are logged through the REST API (so every row has exactly
 // the shape the API writes), then copied in SQL, each copy with its own id, name and start time.
@@ -84,7 +85,8 @@ export async function copyOnPostgres(url: string, statements: string[]): Promise
 
 /** Runs the copy on an embedded data dir (its server stopped: PGlite has one writer). */
 export async function copyOnPglite(dir: string, statements: string[]): Promise<void> {
-  const db = await PGlite.create(dir);
+  // The runs' trigram index (migration 0032) needs pg_trgm's library to take new rows (as connect.ts loads it).
+  const db = await PGlite.create(dir, { extensions: { pg_trgm } });
   try {
     for (const s of statements) await db.exec(s);
   } finally {

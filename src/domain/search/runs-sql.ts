@@ -108,6 +108,8 @@ const RUN_COLUMNS: Readonly<Record<string, Column>> = {
   end_time: { sql: 'r.end_time', type: 'bigint' },
 };
 
+const WALKED_COLUMNS = [...new Set(Object.values(RUN_COLUMNS).map((c) => c.sql))].join(', ');
+
 // Order terms only (parseOrderBy lets them through for the UI's search alone), never filters.
 const UI_ORDER_COLUMNS: Readonly<Record<string, Column>> = {
   duration: { sql: '(r.end_time - r.start_time)', type: 'bigint' },
@@ -160,6 +162,17 @@ function caselessLike(op: Comparator, pattern: string): Comparator {
   return op === 'ILIKE' && /^[\x00-\x40\x5b-\x60\x7b-\x7f]*$/.test(pattern) ? 'LIKE' : op;
 }
 
+/**
+ * A LIKE (or an ILIKE that caselessLike sends as LIKE) whose pattern starts with a literal: a range
+ * of a btree in "C" serves it (runs_experiment_name_idx). Any other LIKE stays in the database's
+ * collation (the same answer: LIKE compares characters, whatever the deterministic collation), the
+ * collation of the trigram index on run names (migration 0032), which serves any pattern.
+ */
+export function prefixLike(c: Comparison): boolean {
+  if (c.operand.kind !== 'string' || caselessLike(c.op, c.operand.value) !== 'LIKE') return false;
+  return !/^[%_]/.test(c.operand.value);
+}
+
 function operator(op: Comparator): SQL {
   const text = SQL_OPERATORS[op];
   if (!text) throw invalidParam(`Invalid comparator '${op}'`);
@@ -180,7 +193,7 @@ export function runCondition(c: Comparison, fenced = false): SQL {
   if (c.entity === 'attribute') {
     const column = lookup(RUN_COLUMNS, c.key);
     if (!column) throw invalidParam(`Invalid attribute key '${c.key}'`);
-    const inC = column.collated && (c.op === '=' || c.op === '!=' || c.op === 'LIKE');
+    const inC = column.collated && (c.op === '=' || c.op === '!=' || prefixLike(c));
     return predicate(sql.raw(inC ? `${column.sql} COLLATE "C"` : column.sql), c.op, c.operand, column.type);
   }
   const fence = sql.raw(fenced ? ' OFFSET 0' : '');
@@ -269,6 +282,19 @@ export function runSearchQuery(input: {
    * run with one, so a page is the first tier's runs, then the second's.
    */
   keyset?: { tier: 'valued'; startTime: string; runId: string } | { tier: 'unvalued'; runId?: string };
+  /**
+   * Natural order only (naturalOrder): the page from the first `walkCap` runs of the experiment and
+   * stage (and keyset), walked in order, the filter tested on those alone. The same page as without the cap
+   * whenever it comes back full (`limit` runs); a shorter one says only that the walk would be
+   * longer (see probeNameWalk in run-name-walk.ts).
+   */
+  walkCap?: number;
+  /**
+   * Natural order only (naturalOrder): the matches found by whatever plan Postgres estimates
+   * cheapest for the filter alone (the OFFSET 0 keeps the order out of that choice), then sorted; the same page.
+   * For matches that lie far along the walk in start_time order, which the planner cannot know.
+   */
+  sorted?: boolean;
 }): SQL {
   const comparisons = [...parseFilter(input.filter, RUN_SEARCH_DIALECT), ...(input.extra ?? [])];
   const terms = parseOrderBy(input.orderBy, RUN_SEARCH_DIALECT, { uiTerms: input.uiTerms });
@@ -277,6 +303,7 @@ export function runSearchQuery(input: {
   const where: SQL[] = [experimentScope(input.experimentIds)];
   const stage = stageCondition(sql.raw('r.lifecycle_stage'), input.runViewType);
   if (stage) where.push(stage);
+  if ((input.walkCap !== undefined || input.sorted) && !naturalOrder(terms)) throw new Error('a capped walk or a sorted page is in the natural order only');
   const keyset = input.keyset;
   if (keyset) {
     if (terms.length) throw new Error('a keyset page is in the default order only');
@@ -287,6 +314,8 @@ export function runSearchQuery(input: {
       where.push(keyset.runId === undefined ? sql`r.start_time IS NULL` : sql`r.start_time IS NULL AND r.run_id > ${keyset.runId}::text`);
     }
   }
+  // The runs walked (experiments, stage, keyset), before any filter.
+  const scoped = where.length;
   const bounded = boundedMetrics(comparisons);
   const moved = new Set<Comparison>();
   if (input.tier) {
@@ -385,7 +414,19 @@ export function runSearchQuery(input: {
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'start_time')) order.push(sql`r.start_time DESC NULLS LAST`);
   if (!terms.some((t) => t.entity === 'attribute' && t.key === 'run_id')) order.push(sql`r.run_id ASC`);
 
-  return sql`SELECT r.run_id FROM runs r${sql.join(joins, sql``)} WHERE ${sql.join(where, sql` AND `)} ORDER BY ${sql.join(order, sql`, `)} LIMIT ${input.limit} OFFSET ${input.offset}`;
+  const ordered = sql.join(order, sql`, `);
+  const page = sql`ORDER BY ${ordered} LIMIT ${input.limit} OFFSET ${input.offset}`;
+  // Both forms below keep the alias r, so that the filter's conditions and the order apply as written.
+  if (input.walkCap !== undefined) {
+    if (!Number.isSafeInteger(input.walkCap) || input.walkCap < 0) throw new Error(`Invalid walk cap ${input.walkCap}`);
+    // The columns a filter may name (RUN_COLUMNS), no more: fewer to carry through the subquery.
+    const columns = sql.raw(WALKED_COLUMNS);
+    const walked = sql`(SELECT ${columns} FROM runs r WHERE ${sql.join(where.slice(0, scoped), sql` AND `)} ORDER BY ${ordered} LIMIT ${input.walkCap}) r`;
+    const filter = where.length > scoped ? sql.join(where.slice(scoped), sql` AND `) : sql`TRUE`;
+    return sql`SELECT r.run_id FROM ${walked} WHERE ${filter} ${page}`;
+  }
+  if (input.sorted) return sql`SELECT r.run_id FROM (SELECT r.run_id, r.start_time FROM runs r WHERE ${sql.join(where, sql` AND `)} OFFSET 0) r ${page}`;
+  return sql`SELECT r.run_id FROM runs r${sql.join(joins, sql``)} WHERE ${sql.join(where, sql` AND `)} ${page}`;
 }
 
 /**
@@ -485,11 +526,35 @@ const TIERED_ENTITIES: ReadonlySet<string> = new Set(['metric', 'param', 'tag'])
 const isStartTimeAscending = (t: OrderTerm): boolean => t.entity === 'attribute' && t.key === 'start_time' && t.ascending;
 
 /**
+ * No order terms, or `start_time DESC` alone (MLflow's UI asks for it): the same order, start_time
+ * DESC NULLS LAST then run_id, which runs_experiment_start_idx walks.
+ */
+const naturalOrder = (terms: readonly OrderTerm[]): boolean =>
+  terms.length === 0 || (terms.length === 1 && terms[0].entity === 'attribute' && terms[0].key === 'start_time' && !terms[0].ascending);
+
+/**
  * The runs of one experiment in one lifecycle stage: the searches whose attribute orderings an
  * index of runs (experiment_id, lifecycle_stage, …) can walk.
  */
 function indexScoped(scope: { experimentIds: readonly number[]; runViewType: ViewType }): boolean {
   return scope.experimentIds.length === 1 && scope.runViewType !== 'ALL';
+}
+
+/**
+ * A search in the natural order (naturalOrder), within one experiment and stage, filtered by a
+ * run-name pattern (LIKE or ILIKE on attributes.run_name): 'prefix' when one of them starts with a literal
+ * (prefixLike: a range of runs_experiment_name_idx serves it), else 'pattern' (only the trigram
+ * index on names serves it, where it exists); null for other searches. Postgres walks such a search
+ * in start_time order expecting the matches spread over every run; when they are the oldest runs
+ * the walk reads nearly all of them (`run_name LIKE 'run-1%'` at 100k runs: 80,000 runs before the
+ * first match) where an index finds them at once. run-name-walk.ts walks a bounded number of runs
+ * first and asks the index only when that falls short (probeNameWalk).
+ */
+export function nameWalkProbed(scope: { experimentIds: readonly number[]; runViewType: ViewType; filter?: string; orderBy?: string[] }): 'prefix' | 'pattern' | null {
+  if (!indexScoped(scope) || !naturalOrder(parseOrderBy(scope.orderBy, RUN_SEARCH_DIALECT))) return null;
+  const patterns = parseFilter(scope.filter, RUN_SEARCH_DIALECT).filter((c) => c.entity === 'attribute' && c.key === 'run_name' && (c.op === 'LIKE' || c.op === 'ILIKE'));
+  if (!patterns.length) return null;
+  return patterns.some(prefixLike) ? 'prefix' : 'pattern';
 }
 
 /**
