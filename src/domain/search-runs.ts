@@ -208,12 +208,14 @@ export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, 
 const PROBED_FILTERS = 3;
 // A filter with more matching rows than this share of all runs (the planner's estimate of them,
 // pg_class.reltuples; none before the first ANALYZE) is probed run by run as the order is walked
-// (Narrowing 'probed'), for pages within the first PROBED_POSITIONS runs: such a walk reads at most
-// four runs a page's run. Postgres cannot estimate a key-value pair, and its plans for such a filter
-// went both ways (10k runs, `optimizer = 'adam'`, half of them: in the default order 3 ms hashed and
-// 17 ms as an EXISTS, a hash join and a sort; ordered by a metric 18 ms hashed, a join and a sort of
-// every match, and 2 ms as an EXISTS; docs/bench.md). Counting stops there too. Deeper pages keep the
-// hashed form, whose probe of each run walked is cheaper than an index probe.
+// (Narrowing 'probed'), for pages within the first PROBED_POSITIONS runs: where the matches are
+// spread as the count says, such a walk reads about four runs for each of the page's. Postgres
+// cannot estimate a key-value pair, and its plans for such a filter went both ways (10k runs,
+// `optimizer = 'adam'`, half of them: in the default order 3 ms hashed and 17 ms as an EXISTS, a
+// hash join and a sort; ordered by a metric 18 ms hashed, a join and a sort of every match, and
+// 2 ms as an EXISTS; docs/bench.md). Counting stops there too; in the default order a sample of the
+// newest runs (SAMPLED_RUNS) tells it without a count. Deeper pages keep the hashed form, whose
+// probe of each run walked is cheaper than an index probe.
 const DENSE = 0.25;
 const PROBED_POSITIONS = 1000;
 const SAMPLED_RUNS = 200;
