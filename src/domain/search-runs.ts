@@ -195,15 +195,16 @@ export interface NarrowThresholds {
   hashed: number;
   datasetHashed: number;
   /**
-   * Searches over at most `runs` runs (the experiments and view type, before the filter) are not
-   * narrowed unless the first filter counted has at most `ids` matching rows: a walk in run order
-   * reads them all at worst, which costs less than the counts, the list of ids and the larger
-   * statement (1k runs, `optimizer = 'adam'`: the ids form fetched 500 ids to send them back).
-   * Not tiered either: sorting that few runs is cheap. None when absent.
+   * Searches over at most `runs` runs (the experiments and view type, before the filter) are walked
+   * with every filter fenced, which reads them all at worst, unless the first filter counted matches
+   * at most `ids` rows and fewer than a quarter of the runs searched (DENSE): then it is a list of
+   * run ids (1k runs, `optimizer = 'adam'`, half of them, is walked: the list would be 500 ids sent
+   * back; `seed LIKE '1%'`, 111 of the oldest runs, is a list: walked, 9 ms a page). Not tiered
+   * either: sorting that few runs is cheap. None when absent.
    */
-  smallScope?: { runs: number; ids: number };
+  smallScope?: { runs: number };
 }
-export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000, smallScope: { runs: 2000, ids: 100 } };
+export const NARROW_THRESHOLDS: NarrowThresholds = { ids: 1000, hashed: 20_000, datasetHashed: 5000, smallScope: { runs: 2000 } };
 // Counting stops at the first of these that a filter reaches; three filters probed at most.
 const PROBED_FILTERS = 3;
 // A filter with more matching rows than this share of all runs (the planner's estimate of them,
@@ -255,22 +256,28 @@ export async function chooseNarrowing(
       const sampled = sql`(SELECT count(*) > 0 AND count(*) FILTER (WHERE ${runCondition(comparison, true)}) >= ceil(count(*) * ${DENSE}::float8) FROM (${newest}) r)`;
       count = sql`(CASE WHEN ${sampled} THEN -1 ELSE ${count} END)`;
     }
-    // The first count also says, in the same statement, whether the searched runs are few.
+    // The first count also says, in the same statement, whether the searched runs are few; then the
+    // count alone decides, up to the list of ids' threshold (no sample, no count to the cap).
     const small = scope && !best ? (t.smallScope?.runs ?? 0) : 0;
+    const fewRunsCount = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${t.ids + 1}) m)`;
     const [{ n: counted, runs, dense }] = await rows<{ n: number; runs: number | null; dense: number | null }>(
       db,
-      sql`SELECT ${count} AS n, ${searchedRuns(scope, small)} AS runs, ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense`,
+      sql`SELECT CASE WHEN s.runs <= ${small} THEN ${fewRunsCount} ELSE ${count} END AS n, s.runs,
+          ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense FROM (SELECT ${searchedRuns(scope, small)} AS runs) s`,
     );
+    if (runs !== null && runs <= small) {
+      // Few runs: walked with every filter fenced (`small`), which reads them all at worst, unless
+      // this filter's few matching rows, which a quarter of the runs searched do not reach, are
+      // cheaper as a list of ids (1k runs, `params.seed LIKE '1%'`, 111 of the oldest runs: the
+      // whole walk 9 ms a page, the ids ~1 ms; `optimizer = 'adam'`, half of them: walked).
+      if (counted > t.ids || counted >= DENSE * runs) return { probedAll: false, small: true };
+      best = { index, n: counted, comparison };
+      break;
+    }
     // At its cap a filter is too common to narrow, whatever another filter's cap.
     const sampledDense = counted === -1;
     const n = sampledDense || counted >= cap || (dense !== null && counted >= dense) ? Infinity : counted;
     if (sampledDense || (dense !== null && dense < cap && counted >= dense)) denseIndex ??= index;
-    if (runs !== null && runs <= small) {
-      // Few runs: walked, and a filter with few matching rows hashed into the walk (one statement;
-      // its ids fetched first would be one more round trip, for a walk of few runs anyway).
-      if (n > (t.smallScope?.ids ?? 0)) return { probedAll: false, small: true };
-      return { narrow: { index, form: 'hashed' }, probedAll: false, small: true };
-    }
     if (!best || n < best.n) best = { index, n, comparison };
     if (n <= t.ids) break;
   }

@@ -279,13 +279,16 @@ describe('runs search SQL', () => {
   });
 
   it('walks the runs of a small search (smallScope) with every filter fenced, and the same pages as the plain query', async () => {
-    const small = { ...NARROW_THRESHOLDS, smallScope: { runs: 10, ids: 1 } };
+    const small = { ...NARROW_THRESHOLDS, smallScope: { runs: 10 } };
     const scope = { experimentIds: [expA, expB], runViewType: 'ALL' as const };
-    // Few runs searched: a common filter is walked (no narrowing, no tiers), a rare one (here at most
-    // one matching row) hashed into the walk; past smallScope the counts decide as before.
+    // Few runs searched: a common filter is walked (no narrowing, no tiers), a rare one (matching
+    // fewer rows than a quarter of the runs searched) is a list of ids; past smallScope the counts
+    // decide as before.
     expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small, scope)).toEqual({ probedAll: false, small: true });
-    expect(await chooseNarrowing(db.orm, "params.model = 'tree'", small, scope)).toEqual({ narrow: { index: 0, form: 'hashed' }, probedAll: false, small: true });
-    expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", { ...small, smallScope: { runs: 3, ids: 1 } }, scope)).small).toBeUndefined();
+    const rare = await chooseNarrowing(db.orm, "params.model = 'tree'", small, scope);
+    expect(rare.small).toBeUndefined();
+    expect(rare.narrow?.form).toBe('ids');
+    expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", { ...small, smallScope: { runs: 3 } }, scope)).small).toBeUndefined();
     expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small)).small).toBeUndefined();
     const fenced = runSearchQuery({ ...scope, filter: "params.model LIKE '%ree' AND datasets.name = 'iris'", offset: 0, limit: 10, fenced: true });
     expect(new PgDialect().sqlToQuery(fenced).sql.match(/OFFSET 0\)/g)).toHaveLength(2);
