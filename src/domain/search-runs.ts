@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import { decodeRunPageToken, encodeRunPageToken, type RunPageKey } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
-import { loadRunTexts } from './run-cache.js';
+import { loadRunsJson, type RunsJson } from './run-cache.js';
 import type { RunWire } from './run-read.js';
 import {
   adjacentValue,
@@ -35,9 +35,9 @@ export async function searchRuns(
   deps: Deps,
   input: SearchRunsInput,
 ): Promise<{ runs?: RunWire[]; next_page_token?: string }> {
-  const page = await searchRunTexts(deps, input);
+  const page = await searchRunsPage(deps, input);
   const out: { runs?: RunWire[]; next_page_token?: string } = {};
-  if (page.runs.length) out.runs = page.runs.map((text) => JSON.parse(text) as RunWire);
+  if (page.count) out.runs = JSON.parse(`[${page.json}]`) as RunWire[];
   if (page.next_page_token !== undefined) out.next_page_token = page.next_page_token;
   return out;
 }
@@ -46,33 +46,33 @@ type SearchRunsInput = { experiment_ids?: string[]; filter?: string; run_view_ty
 
 /** searchRuns' answer as the JSON text `c.json` would send, each run written once (run-cache.ts). */
 export async function searchRunsBody(deps: Deps, input: SearchRunsInput): Promise<string> {
-  const page = await searchRunTexts(deps, input);
+  const page = await searchRunsPage(deps, input);
   const fields: string[] = [];
-  if (page.runs.length) fields.push(`"runs":[${page.runs.join(',')}]`);
+  if (page.count) fields.push(`"runs":[${page.json}]`);
   if (page.next_page_token !== undefined) fields.push(`"next_page_token":${JSON.stringify(page.next_page_token)}`);
   return `{${fields.join(',')}}`;
 }
 
-/** One page of a run search, each run as its JSON text (loadRunTexts). */
-async function searchRunTexts(deps: Deps, input: SearchRunsInput): Promise<{ runs: string[]; next_page_token?: string }> {
+/** One page of a run search, its runs as JSON (loadRunsJson). */
+async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJson & { next_page_token?: string }> {
   const limit = validateMaxResults(input.max_results, LIMITS.searchRunsMaxResults, 1000);
   const { offset, after } = decodeRunPageToken(input.page_token);
   const experimentIds = (input.experiment_ids ?? []).map(experimentIdOf);
-  if (!experimentIds.length) return { runs: [] };
+  if (!experimentIds.length) return { json: '', count: 0 };
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   const keyed = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   // One more id than asked for tells whether another page exists without a count query.
   const page = keyed && after ? await keysetPage(deps.db, query, after, limit + 1) : await planRunPage(deps.db, query, offset, limit + 1);
-  // The ids, then the runs by prepared statements (loadRunTexts): planned once per connection, where
+  // The ids, then the runs by prepared statements (loadRunsJson): planned once per connection, where
   // one statement holding both would be planned at every call (measured in docs/bench.md).
   const ids = 'ids' in page ? page.ids : await rows<{ run_id: string }>(deps.db, page.query);
-  const runs = await loadRunTexts(deps.db, ids.slice(0, limit).map((r) => r.run_id));
-  if (ids.length <= limit) return { runs };
+  const runs = await loadRunsJson(deps.db, ids.slice(0, limit).map((r) => r.run_id));
+  if (ids.length <= limit) return runs;
   // In the default order the token also names the page's last run, where the next page starts
   // (keysetPage); the offset stays in it for a client that pages on with another order.
-  const last = runs.length ? (JSON.parse(runs[runs.length - 1]) as RunWire).info : undefined;
+  const last = runs.last;
   const key = keyed && last?.run_id === ids[limit - 1].run_id ? { startTime: last.start_time === undefined ? null : String(last.start_time), runId: last.run_id } : undefined;
-  return { runs, next_page_token: encodeRunPageToken(offset + limit, key) };
+  return { ...runs, next_page_token: encodeRunPageToken(offset + limit, key) };
 }
 
 /**

@@ -106,6 +106,24 @@ describe('kept run JSON', () => {
     expect(cold.length).toBe(6);
   });
 
+  it('is not used past a page of 1,000 runs, which is built as one answer with the same runs', async () => {
+    const exp = (await ok('experiments/create', { name: uniqueName('run-cache-large') })).experiment_id;
+    await rows(t.deps.db, sql`INSERT INTO runs (run_id, experiment_id, name, user_id, status, start_time, artifact_uri)
+      SELECT md5(${exp} || '-' || i), ${exp}::bigint, 'r' || i, 'u', 'FINISHED', i % 7, '/a' FROM generate_series(1, 1003) i`);
+    await rows(t.deps.db, sql`INSERT INTO params (run_id, key, value) SELECT md5(${exp} || '-' || i), 'p', i::text FROM generate_series(1, 1003) i`);
+    const large = await post('runs/search', { experiment_ids: [exp], max_results: 1002 });
+    // None of the large page's bodies is kept (nothing is scheduled, so nothing comes later).
+    const ids: string[] = large.body.runs.map((r: { info: { run_id: string } }) => r.info.run_id);
+    expect(await rows(t.deps.db, sql`select 1 from run_json where run_id = any(${`{${ids.join(',')}}`}::text[]) and body is not null`)).toEqual([]);
+    const first = await post('runs/search', { experiment_ids: [exp], max_results: 1000 });
+    const second = await post('runs/search', { experiment_ids: [exp], max_results: 1000, page_token: first.body.next_page_token });
+    expect(large.body.runs).toHaveLength(1002);
+    expect(large.body.runs).toEqual([...first.body.runs, ...second.body.runs].slice(0, 1002));
+    expect(JSON.parse(Buffer.from(large.body.next_page_token, 'base64').toString()).offset).toBe(1002);
+    // A page of 1,000 keeps its bodies.
+    await keptAsBuilt(first.body.runs[999].info.run_id);
+  });
+
   it('is not kept from a snapshot that missed a later write', async () => {
     const runId = (await ok('runs/create', { experiment_id: experimentId, start_time: 3000 })).run.info.run_id;
     const [{ snap }] = await rows<{ snap: string }>(t.deps.db, sql`select pg_current_snapshot()::text as snap`);
