@@ -16,7 +16,12 @@ const client = new pg.Client({ connectionString: url });
 await client.connect();
 try {
   const quoted = `"${name.replaceAll('"', '""')}"`;
-  await client.query(`DROP DATABASE IF EXISTS ${quoted} WITH (FORCE)`);
+  // Not WITH (FORCE): a role that is not a superuser (CI's) may not end an autovacuum worker in it.
+  await client.query(
+    'select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and usename = current_user and pid <> pg_backend_pid()',
+    [name],
+  );
+  await client.query(`DROP DATABASE IF EXISTS ${quoted}`);
   await client.query(`CREATE DATABASE ${quoted}`);
 } finally {
   await client.end();

@@ -137,7 +137,34 @@ def fresh_backend_store(workdir: pathlib.Path) -> Iterator[str]:
     try:
         yield admin_url.rsplit("/", 1)[0] + "/" + db_name
     finally:
-        admin(f"drop database if exists {db_name} with (force)")
+        drop_database(admin_url, db_name)
+
+
+def drop_database(admin_url: str, db_name: str) -> None:
+    """Drops a test's database once its servers have stopped. Not `with (force)`: CI's role is not a
+    superuser, and force refuses to end an autovacuum worker that happens to be in the new database
+    (it belongs to no role). This ends the role's own leftover sessions, then drops, which stops
+    autovacuum by itself; a session still closing is waited for."""
+    import psycopg2
+
+    for attempt in range(40):
+        conn = psycopg2.connect(admin_url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cur:
+                cur.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where datname = %s and usename = current_user and pid <> pg_backend_pid()",
+                    (db_name,),
+                )
+                cur.execute(f'drop database if exists "{db_name}"')
+            return
+        except psycopg2.errors.ObjectInUse:
+            if attempt == 39:
+                raise
+            time.sleep(0.25)
+        finally:
+            conn.close()
 
 
 @contextlib.contextmanager

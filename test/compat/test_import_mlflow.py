@@ -86,7 +86,7 @@ def postgresql_server():
         with _mlflow_server(db_uri, workdir) as url:
             yield url, db_uri, str(workdir / "artifacts")
     finally:
-        _admin(f"drop database if exists {db_name} with (force)")
+        reference_servers.drop_database(os.environ["TEST_DATABASE_URL"], db_name)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

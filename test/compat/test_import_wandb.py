@@ -118,8 +118,9 @@ def _mlflow_view(url: str, ids: list[str]) -> dict:
         r = c.get_run(i)
         out[i] = {
             "name": r.info.run_name, "status": r.info.status, "end": r.info.end_time,
-            # W&B's public API gives a run's creation to the second (createdAt): that is what an import keeps.
-            "start_s": r.info.start_time // 1000,
+            # W&B's public API gives a run's creation to the second (createdAt); the client's own start
+            # (config _wandb.e startedAt) gives the milliseconds, at the source and in the copy alike.
+            "start": r.info.start_time,
             "params": r.data.params, "metrics": r.data.metrics,
             "tags": {k: v for k, v in r.data.tags.items() if k.startswith("wandb.") or k in ("mlflow.note.content", "mlflow.runName")},
             "loss": sorted((m.step, m.value, m.timestamp) for m in c.get_metric_history(i, "loss")),

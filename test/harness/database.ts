@@ -3,6 +3,7 @@ import pg from 'pg';
 import { connect, rows, type Database, type Orm } from '../../src/db/connect.js';
 import type { Deps } from '../../src/deps.js';
 import { uniqueName } from './app.js';
+import { dropDatabase } from './drop-database.js';
 
 export interface IsolatedDatabase {
   /** A backend-store URI: in-memory PGlite, or a fresh database on the TEST_DATABASE_URL server. */
@@ -19,23 +20,18 @@ export async function isolatedDatabase(): Promise<IsolatedDatabase> {
   const server = process.env.TEST_DATABASE_URL;
   if (!server) return { uri: 'memory://', drop: async () => {} };
   const name = uniqueName('cairn_t').replace(/[^a-z0-9]/gi, '_').toLowerCase();
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  const client = new pg.Client({ connectionString: server });
+  await client.connect();
   try {
-    await admin(`CREATE DATABASE "${name}"`);
+    await client.query(`CREATE DATABASE "${name}"`);
   } catch (err) {
     throw new Error(`cannot create a test database on TEST_DATABASE_URL (the role needs CREATEDB): ${(err as Error).message}`);
+  } finally {
+    await client.end();
   }
   const uri = new URL(server);
   uri.pathname = `/${name}`;
-  return { uri: uri.toString(), drop: () => admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+  return { uri: uri.toString(), drop: () => dropDatabase(server, name) };
 }
 
 /** A bare experiment row (no default artifact root involved), for tests that seed rows by SQL; its id. */

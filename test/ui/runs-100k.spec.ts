@@ -5,6 +5,7 @@ import pg from 'pg';
 import { expect, test } from './fixtures.js';
 import { copyOnPglite, copyOnPostgres, copySql, logTemplates, runName, type Template } from './many-runs.js';
 import { startCairn, type RunningCairn } from './server.js';
+import { dropDatabase } from '../harness/drop-database.js';
 
 // The runs table at 100,000 runs: the first rows are drawn, scrolling to the end shows the last
 // runs, a sort on a column and a filter are answered, and the DOM holds only what is on screen.
@@ -44,10 +45,7 @@ test.beforeAll(async () => {
     url.pathname = `/${name}`;
     store = url.toString();
     cleanup = async () => {
-      const d = new pg.Client({ connectionString: admin });
-      await d.connect();
-      await d.query(`drop database if exists ${name} with (force)`);
-      await d.end();
+      await dropDatabase(admin, name);
       fs.rmSync(dir, { recursive: true, force: true });
     };
   } else {

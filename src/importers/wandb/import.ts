@@ -42,6 +42,17 @@ export const at = (deps: Deps, iso: string | null | undefined): Deps => {
   return Number.isFinite(t) ? { ...deps, now: () => t } : deps;
 };
 
+/**
+ * A W&B server's createdAt is to the second; the source run began somewhere in that second. Creating
+ * it at the second's last millisecond lets the client's own start time in the config (startedAt,
+ * adopted when earlier) set the start, as it did at the source, and so the end (start + runtime).
+ * An offline run's creation has its milliseconds and is kept as it is.
+ */
+const atCreation = (deps: Deps, iso: string | null | undefined): Deps => {
+  const created = at(deps, iso);
+  return created === deps || /\.\d/.test(iso!) ? created : { ...created, now: () => created.now() + 999 };
+};
+
 const skippable = (err: unknown) => err instanceof MlflowError || err instanceof SourceError;
 
 /**
@@ -122,7 +133,7 @@ async function importRun(deps: Deps, src: WandbRunSource, run: WandbSrcRun, opts
     return;
   }
   const user = { name: run.entity, id: 0, isAdmin: false };
-  const { run: dest } = await upsertWandbRun(at(deps, run.createdAt), user, {
+  const { run: dest } = await upsertWandbRun(atCreation(deps, run.createdAt), user, {
     name: run.name,
     project: run.project,
     entity: run.entity,
