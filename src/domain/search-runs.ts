@@ -242,9 +242,10 @@ export async function chooseNarrowing(
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
     // It stops at the cap or, for a page near the start, sooner at DENSE of all runs: see DENSE.
     const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
+    // s.dense: the statement's own column below, read once (NULL: no cap, least() skips it).
     const denseCap = sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, ceil(c.reltuples * ${DENSE})::int) END
       FROM pg_class c WHERE c.oid = 'runs'::regclass)`;
-    const capAt = position <= PROBED_POSITIONS ? sql`least(${cap}::int, ${denseCap})` : sql`${cap}::int`;
+    const capAt = sql`least(${cap}::int, s.dense)`;
     let count = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${capAt}) m)`;
     // In the default order near the start, the newest runs searched, where the walk begins, are
     // sampled first: a filter a quarter of them match is DENSE without its count (up to 20k index
@@ -262,8 +263,8 @@ export async function chooseNarrowing(
     const fewRunsCount = sql`(SELECT count(*)::int FROM (${keyedMatches(comparison)} LIMIT ${t.ids + 1}) m)`;
     const [{ n: counted, runs, dense }] = await rows<{ n: number; runs: number | null; dense: number | null }>(
       db,
-      sql`SELECT CASE WHEN s.runs <= ${small} THEN ${fewRunsCount} ELSE ${count} END AS n, s.runs,
-          ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense FROM (SELECT ${searchedRuns(scope, small)} AS runs) s`,
+      sql`SELECT CASE WHEN s.runs <= ${small} THEN ${fewRunsCount} ELSE ${count} END AS n, s.runs, s.dense
+          FROM (SELECT ${searchedRuns(scope, small)} AS runs, ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense) s`,
     );
     if (runs !== null && runs <= small) {
       // Few runs: walked with every filter fenced (`small`), which reads them all at worst, unless
