@@ -8,6 +8,8 @@ import { ensureDefaultExperiment } from './domain/experiments.js';
 import { createLogger, silentLogger, type Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { noTelemetry, type Telemetry } from './observability/telemetry.js';
+import type { Narrowings } from './domain/search-runs.js';
+import { NarrowingMemo } from './domain/search/narrowing-memo.js';
 
 export { silentLogger, type Logger };
 
@@ -34,6 +36,8 @@ export interface Deps {
   metrics?: Metrics;
   /** Counts of work done, reported by the domain (no-ops without --expose-prometheus). */
   telemetry: Telemetry;
+  /** Run searches' plan choices of the last few seconds (search/narrowing-memo.ts); none: always counted. */
+  narrowings?: Narrowings;
 }
 
 export interface CreateDepsOptions {
@@ -83,7 +87,7 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     if (artifactRootBlobs) artifactRootBlobs = meteredBlobStore(artifactRootBlobs, telemetry.artifactBytes);
   }
   const registryDb = registry?.orm ?? database.orm;
-  const deps: Deps = { config, database, db: database.orm, registryDb, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry };
+  const deps: Deps = { config, database, db: database.orm, registryDb, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry, narrowings: new NarrowingMemo() };
   try {
     if (opts.migrate !== false) {
       await database.migrate();

@@ -22,6 +22,7 @@ import {
   tieredOrderTerm,
   type Narrowing,
 } from './search/runs-sql.js';
+import { NarrowingMemo } from './search/narrowing-memo.js';
 import { parseFilter } from './search/parse.js';
 import { probeNameWalk, walkOrSort } from './search/run-name-walk.js';
 import { parseOrderBy, type OrderTerm } from './search/order-by.js';
@@ -62,7 +63,7 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   const keyed = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   // One more id than asked for tells whether another page exists without a count query.
-  const page = keyed && after ? await keysetPage(deps.db, query, after, limit + 1) : await planRunPage(deps.db, query, offset, limit + 1);
+  const page = keyed && after ? await keysetPage(deps.db, query, after, limit + 1, deps.narrowings) : await planRunPage(deps.db, query, offset, limit + 1, NARROW_THRESHOLDS, deps.narrowings);
   // The ids, then the runs by prepared statements (loadRunsJson): planned once per connection, where
   // one statement holding both would be planned at every call (measured in docs/bench.md).
   const ids = 'ids' in page ? page.ids : await rows<{ run_id: string }>(deps.db, page.query);
@@ -81,8 +82,8 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
  * (the page 90% deep at 100k runs: 17 ms by offset, docs/bench.md). The same rows as the offset's
  * page while no run before it comes or goes; after a change, the page after that run.
  */
-async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
-  const { narrow, small } = await chooseNarrowing(db, query.filter, NARROW_THRESHOLDS, query, limit, true);
+async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number, memo?: Narrowings): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
+  const { narrow, small } = await narrowingFor(db, memo, query.filter, NARROW_THRESHOLDS, query, limit, true);
   const q = { ...query, narrow, fenced: small === true, offset: 0, limit };
   if (after.startTime === null) return { query: runSearchQuery({ ...q, keyset: { tier: 'unvalued', runId: after.runId } }) };
   const key = { tier: 'valued', startTime: after.startTime, runId: after.runId } as const;
@@ -107,8 +108,9 @@ export async function searchRunIds(
   offset: number,
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+  memo?: Narrowings,
 ): Promise<{ run_id: string }[]> {
-  const page = await planRunPage(db, query, offset, limit, thresholds);
+  const page = await planRunPage(db, query, offset, limit, thresholds, memo);
   return 'ids' in page ? page.ids : rows<{ run_id: string }>(db, page.query);
 }
 
@@ -122,9 +124,10 @@ async function planRunPage(
   offset: number,
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
+  memo?: Narrowings,
 ): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const defaultOrder = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
-  const { narrow, probedAll, small } = await chooseNarrowing(db, query.filter, thresholds, query, offset + limit, defaultOrder);
+  const { narrow, probedAll, small } = await narrowingFor(db, memo, query.filter, thresholds, query, offset + limit, defaultOrder);
   if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
   const position = offset + limit;
@@ -221,6 +224,39 @@ const DENSE = 0.25;
 const PROBED_POSITIONS = 1000;
 const SAMPLED_RUNS = 200;
 
+type Narrowed = Awaited<ReturnType<typeof chooseNarrowing>>;
+/** Deps.narrowings: chooseNarrowing's answers by search, for a few seconds. */
+export type Narrowings = NarrowingMemo<Narrowed>;
+
+/**
+ * chooseNarrowing, answered from the memo when the same search (filter, experiments, view type,
+ * thresholds, and the two things about the page that change the answer: near the start or not, in
+ * the default order or not) was narrowed a moment ago. A list of run ids is read again, up to the
+ * list's threshold: past it, the counts run again.
+ */
+async function narrowingFor(
+  db: Db,
+  memo: Narrowings | undefined,
+  filter: string | undefined,
+  t: NarrowThresholds,
+  scope: Pick<RunQuery, 'experimentIds' | 'runViewType'>,
+  position: number,
+  defaultOrder: boolean,
+): Promise<Narrowed> {
+  if (!memo || !narrowable(filter).length) return chooseNarrowing(db, filter, t, scope, position, defaultOrder);
+  const key = JSON.stringify([filter, scope.experimentIds, scope.runViewType, position <= PROBED_POSITIONS, defaultOrder, t]);
+  const known = memo.get(key);
+  if (known && known.narrow?.form !== 'ids') return known;
+  if (known?.narrow?.form === 'ids') {
+    const comparison = parseFilter(filter, RUN_SEARCH_DIALECT)[known.narrow.index];
+    const found = await rows<{ run_id: string }>(db, sql`${keyedMatches(comparison)} LIMIT ${t.ids + 1}`);
+    if (found.length <= t.ids) return { ...known, narrow: { ...known.narrow, runIds: found.map((r) => r.run_id) } };
+  }
+  const answer = await chooseNarrowing(db, filter, t, scope, position, defaultOrder);
+  memo.set(key, answer.narrow?.form === 'ids' ? { ...answer, narrow: { ...answer.narrow, runIds: [] } } : answer);
+  return answer;
+}
+
 /**
  * The most selective narrowable param/tag/dataset filter and how to render it, from capped counts of its rows
  * on the (key, value) index (across experiments: a guide to the plan, never to the result).
@@ -242,7 +278,9 @@ export async function chooseNarrowing(
     // A count first (an index-only scan, ~3 ms for 20k rows at most), the ids only when they are few.
     // It stops at the cap or, for a page near the start, sooner at DENSE of all runs: see DENSE.
     const cap = comparison.entity === 'dataset' ? Math.min(t.datasetHashed, t.hashed) : t.hashed;
-    // s.dense: the statement's own column below, read once (NULL: no cap, least() skips it).
+    // s.dense: the statement's own column below (NULL: no cap, least() skips it). Its subquery is
+    // fenced (OFFSET 0): flattened, Postgres ran s.runs and s.dense once per mention, and counting
+    // 2,001 runs twice was half of this statement's time at 10k runs.
     const denseCap = sql`(SELECT CASE WHEN c.reltuples > 0 THEN greatest(${t.ids + 1}::int, ceil(c.reltuples * ${DENSE})::int) END
       FROM pg_class c WHERE c.oid = 'runs'::regclass)`;
     const capAt = sql`least(${cap}::int, s.dense)`;
@@ -264,7 +302,7 @@ export async function chooseNarrowing(
     const [{ n: counted, runs, dense }] = await rows<{ n: number; runs: number | null; dense: number | null }>(
       db,
       sql`SELECT CASE WHEN s.runs <= ${small} THEN ${fewRunsCount} ELSE ${count} END AS n, s.runs, s.dense
-          FROM (SELECT ${searchedRuns(scope, small)} AS runs, ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense) s`,
+          FROM (SELECT ${searchedRuns(scope, small)} AS runs, ${position <= PROBED_POSITIONS ? denseCap : sql`NULL::int`} AS dense OFFSET 0) s`,
     );
     if (runs !== null && runs <= small) {
       // Few runs: walked with every filter fenced (`small`), which reads them all at worst, unless
