@@ -8,8 +8,7 @@ import { ensureDefaultExperiment } from './domain/experiments.js';
 import { createLogger, silentLogger, type Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import { noTelemetry, type Telemetry } from './observability/telemetry.js';
-import type { Narrowings } from './domain/search-runs.js';
-import { NarrowingMemo } from './domain/search/narrowing-memo.js';
+import { PlanMemo } from './domain/search/plan-memo.js';
 
 export { silentLogger, type Logger };
 
@@ -36,8 +35,8 @@ export interface Deps {
   metrics?: Metrics;
   /** Counts of work done, reported by the domain (no-ops without --expose-prometheus). */
   telemetry: Telemetry;
-  /** Run searches' plan choices of the last few seconds (search/narrowing-memo.ts); none: always counted. */
-  narrowings?: Narrowings;
+  /** Run searches' plan choices of the last few seconds (search/plan-memo.ts); none: always counted. */
+  plans?: PlanMemo;
 }
 
 export interface CreateDepsOptions {
@@ -87,7 +86,7 @@ export async function createDeps(config: Config, opts: CreateDepsOptions = {}): 
     if (artifactRootBlobs) artifactRootBlobs = meteredBlobStore(artifactRootBlobs, telemetry.artifactBytes);
   }
   const registryDb = registry?.orm ?? database.orm;
-  const deps: Deps = { config, database, db: database.orm, registryDb, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry, narrowings: new NarrowingMemo() };
+  const deps: Deps = { config, database, db: database.orm, registryDb, log, now: Date.now, blobs, artifactRootBlobs, lifecycle: { draining: false }, metrics, telemetry, plans: new PlanMemo() };
   try {
     if (opts.migrate !== false) {
       await database.migrate();

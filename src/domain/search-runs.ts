@@ -22,7 +22,7 @@ import {
   tieredOrderTerm,
   type Narrowing,
 } from './search/runs-sql.js';
-import { NarrowingMemo } from './search/narrowing-memo.js';
+import type { PlanMemo } from './search/plan-memo.js';
 import { parseFilter } from './search/parse.js';
 import { probeNameWalk, walkOrSort } from './search/run-name-walk.js';
 import { parseOrderBy, type OrderTerm } from './search/order-by.js';
@@ -63,7 +63,7 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   const keyed = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   // One more id than asked for tells whether another page exists without a count query.
-  const page = keyed && after ? await keysetPage(deps.db, query, after, limit + 1, deps.narrowings) : await planRunPage(deps.db, query, offset, limit + 1, NARROW_THRESHOLDS, deps.narrowings);
+  const page = keyed && after ? await keysetPage(deps.db, query, after, limit + 1, deps.plans) : await planRunPage(deps.db, query, offset, limit + 1, NARROW_THRESHOLDS, deps.plans);
   // The ids, then the runs by prepared statements (loadRunsJson): planned once per connection, where
   // one statement holding both would be planned at every call (measured in docs/bench.md).
   const ids = 'ids' in page ? page.ids : await rows<{ run_id: string }>(deps.db, page.query);
@@ -82,7 +82,7 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
  * (the page 90% deep at 100k runs: 17 ms by offset, docs/bench.md). The same rows as the offset's
  * page while no run before it comes or goes; after a change, the page after that run.
  */
-async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number, memo?: Narrowings): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
+async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number, memo?: PlanMemo): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const { narrow, small } = await narrowingFor(db, memo, query.filter, NARROW_THRESHOLDS, query, limit, true);
   const q = { ...query, narrow, fenced: small === true, offset: 0, limit };
   if (after.startTime === null) return { query: runSearchQuery({ ...q, keyset: { tier: 'unvalued', runId: after.runId } }) };
@@ -108,7 +108,7 @@ export async function searchRunIds(
   offset: number,
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
-  memo?: Narrowings,
+  memo?: PlanMemo,
 ): Promise<{ run_id: string }[]> {
   const page = await planRunPage(db, query, offset, limit, thresholds, memo);
   return 'ids' in page ? page.ids : rows<{ run_id: string }>(db, page.query);
@@ -124,7 +124,7 @@ async function planRunPage(
   offset: number,
   limit: number,
   thresholds: NarrowThresholds = NARROW_THRESHOLDS,
-  memo?: Narrowings,
+  memo?: PlanMemo,
 ): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const defaultOrder = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   const { narrow, probedAll, small } = await narrowingFor(db, memo, query.filter, thresholds, query, offset + limit, defaultOrder);
@@ -136,7 +136,7 @@ async function planRunPage(
   if (names) return { ids: await walkOrSort(db, narrowed, names, offset, limit) };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   if (tiered && position <= WALKED_POSITIONS) {
-    const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0);
+    const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0, memo);
     if (walk === 'small') return { query: runSearchQuery({ ...query, fenced: true, offset, limit }) };
     if (walk === 'short') return { ids: await tieredIds(db, narrowed, offset, limit) };
     if (walk === 'long' && !narrow) {
@@ -166,7 +166,17 @@ const WALKED_POSITIONS = 10_000;
  * reads; 'small' when the searched runs are few enough (NarrowThresholds.smallScope) to sort them all
  * in one statement, which the same statement tells.
  */
-async function walkLength(db: Db, term: OrderTerm, position: number, scope: RunQuery, small: number): Promise<'short' | 'long' | 'small'> {
+async function walkLength(db: Db, term: OrderTerm, position: number, scope: RunQuery, small: number, memo?: PlanMemo): Promise<'short' | 'long' | 'small'> {
+  // Remembered by the order term, the page's end and the runs searched (PlanMemo): filters aside.
+  const key = memo && JSON.stringify(['walk', term, position, scope.experimentIds, scope.runViewType, small]);
+  const known = key ? memo!.get<'short' | 'long' | 'small'>(key) : undefined;
+  if (known) return known;
+  const walk = await countWalk(db, term, position, scope, small);
+  if (key) memo!.set(key, walk);
+  return walk;
+}
+
+async function countWalk(db: Db, term: OrderTerm, position: number, scope: RunQuery, small: number): Promise<'short' | 'long' | 'small'> {
   const cap = 2 * position + 5000;
   const [{ n, runs }] = await rows<{ n: number; runs: number | null }>(
     db,
@@ -225,8 +235,6 @@ const PROBED_POSITIONS = 1000;
 const SAMPLED_RUNS = 200;
 
 type Narrowed = Awaited<ReturnType<typeof chooseNarrowing>>;
-/** Deps.narrowings: chooseNarrowing's answers by search, for a few seconds. */
-export type Narrowings = NarrowingMemo<Narrowed>;
 
 /**
  * chooseNarrowing, answered from the memo when the same search (filter, experiments, view type,
@@ -236,7 +244,7 @@ export type Narrowings = NarrowingMemo<Narrowed>;
  */
 async function narrowingFor(
   db: Db,
-  memo: Narrowings | undefined,
+  memo: PlanMemo | undefined,
   filter: string | undefined,
   t: NarrowThresholds,
   scope: Pick<RunQuery, 'experimentIds' | 'runViewType'>,
@@ -244,8 +252,8 @@ async function narrowingFor(
   defaultOrder: boolean,
 ): Promise<Narrowed> {
   if (!memo || !narrowable(filter).length) return chooseNarrowing(db, filter, t, scope, position, defaultOrder);
-  const key = JSON.stringify([filter, scope.experimentIds, scope.runViewType, position <= PROBED_POSITIONS, defaultOrder, t]);
-  const known = memo.get(key);
+  const key = JSON.stringify(['narrow', filter, scope.experimentIds, scope.runViewType, position <= PROBED_POSITIONS, defaultOrder, t]);
+  const known = memo.get<Narrowed>(key);
   if (known && known.narrow?.form !== 'ids') return known;
   if (known?.narrow?.form === 'ids') {
     const comparison = parseFilter(filter, RUN_SEARCH_DIALECT)[known.narrow.index];

@@ -1,8 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows, type Database } from '../../src/db/connect.js';
-import { searchRunIds, type Narrowings } from '../../src/domain/search-runs.js';
-import { NarrowingMemo } from '../../src/domain/search/narrowing-memo.js';
+import { searchRunIds } from '../../src/domain/search-runs.js';
+import { PlanMemo } from '../../src/domain/search/plan-memo.js';
 import { domainDatabase, insertExperiment } from '../harness/database.js';
 
 // A run search's plan choice (chooseNarrowing) is remembered for a few seconds; the rows never are.
@@ -31,9 +31,9 @@ afterAll(async () => {
   await drop?.();
 });
 
-describe('the narrowing memo', () => {
+describe('the plan memo', () => {
   it('remembers plans, never rows', async () => {
-    const memo: Narrowings = new NarrowingMemo(5000, 500, () => clock);
+    const memo = new PlanMemo(5000, 500, () => clock);
     const search = async (filter: string, orderBy: string[] = []) => {
       const query = { experimentIds: [exp], filter, runViewType: 'ACTIVE_ONLY' as const, orderBy };
       const remembered = await searchRunIds(db.orm, query, 0, 100, LIST_OF_TWO, memo);
@@ -57,6 +57,11 @@ describe('the narrowing memo', () => {
     expect(await search(common)).toHaveLength(31);
     await rows(db.orm, sql`UPDATE runs SET lifecycle_stage = 'deleted' WHERE run_id = 'run00'`);
     expect(await search(common)).toHaveLength(30);
+    // An order walked by a param (its walk's length remembered), before and after a write moves a run.
+    expect((await search(common, ['params.seed DESC']))[0]).toBe('run31');
+    await rows(db.orm, sql`UPDATE params SET value = 'zzz' WHERE run_id = 'run05' AND key = 'seed'`);
+    expect((await search("params.seed != 'rare'", ['params.seed DESC'])).slice(0, 2)).toEqual(['run05', 'run31']);
+    expect((await search("params.seed != 'rare'", ['params.seed DESC']))).toHaveLength(30);
     // Entries expire.
     clock += 6000;
     expect(memo.get('anything')).toBeUndefined();
@@ -64,7 +69,7 @@ describe('the narrowing memo', () => {
   });
 
   it('keeps at most its size, dropping the oldest first', () => {
-    const memo = new NarrowingMemo<number>(5000, 2, () => 0);
+    const memo = new PlanMemo(5000, 2, () => 0);
     memo.set('a', 1);
     memo.set('b', 2);
     memo.set('c', 3);
