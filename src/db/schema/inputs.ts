@@ -13,7 +13,7 @@ export const datasets = pgTable(
     profile: text('profile'),
   },
   // By name and by digest alone: search_runs' `datasets.name = ...` / `datasets.digest IN (...)` look
-  // datasets up across experiments, then their inputs (run_dataset_inputs_dataset_idx).
+  // datasets up across experiments, then their inputs (run_dataset_inputs_dataset_run_idx).
   (t) => [
     unique('datasets_experiment_name_digest').on(t.experimentId, t.name, t.digest),
     index('datasets_name_idx').on(t.name),
@@ -32,8 +32,9 @@ export const runDatasetInputs = pgTable(
     context: text('context'),
   },
   // The inputs of a dataset: a dataset filter's matching runs without reading every input (100k runs,
-  // `datasets.name = 'ds-1'`: the count and the hashed IN each scanned all 10k inputs, 2-6 ms).
-  (t) => [primaryKey({ columns: [t.runId, t.datasetId] }), index('run_dataset_inputs_dataset_idx').on(t.datasetId)],
+  // `datasets.name = 'ds-1'`: the count and the hashed IN each scanned all 10k inputs, 2-6 ms). The
+  // run id in the index lets those read the index alone (the 2,000 inputs of ds-1: 0.6 ms of heap).
+  (t) => [primaryKey({ columns: [t.runId, t.datasetId] }), index('run_dataset_inputs_dataset_run_idx').on(t.datasetId, t.runId)],
 );
 
 export const runModelInputs = pgTable(
