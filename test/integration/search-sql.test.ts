@@ -281,10 +281,11 @@ describe('runs search SQL', () => {
   it('walks the runs of a small search (smallScope) with every filter fenced, and the same pages as the plain query', async () => {
     const small = { ...NARROW_THRESHOLDS, smallScope: { runs: 10 } };
     const scope = { experimentIds: [expA, expB], runViewType: 'ALL' as const };
-    // Few runs searched: a common filter is walked (no narrowing, no tiers), a rare one (matching
-    // fewer rows than a quarter of the runs searched) is a list of ids; past smallScope the counts
-    // decide as before.
-    expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small, scope)).toEqual({ probedAll: false, small: true });
+    // Few runs searched: a common filter is walked (no tiers), hashed while its rows are few (within
+    // the list's threshold) and probed run by run past it; a rare one (matching fewer rows than a
+    // quarter of the runs searched) is a list of ids; past smallScope the counts decide as before.
+    expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small, scope)).toEqual({ narrow: { index: 0, form: 'hashed' }, probedAll: false, small: true });
+    expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree'", { ...small, ids: 1 }, scope)).toEqual({ probedAll: false, small: true });
     const rare = await chooseNarrowing(db.orm, "params.model = 'tree'", small, scope);
     expect(rare.small).toBeUndefined();
     expect(rare.narrow?.form).toBe('ids');
