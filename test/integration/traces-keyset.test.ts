@@ -155,3 +155,32 @@ describe('search_traces pages in the default order', () => {
     }
   });
 });
+
+describe('search_traces pages at a deep offset', () => {
+  it('skip their rows by id and are the slices of the whole result', async () => {
+    // 1,250 traces: past the offset (1,000) from which traceSearchQuery skips rows by id. Times
+    // repeat every 400 traces (ties broken by trace_id), durations every 13, and a tag every 3.
+    const exp = await experiment('tkeyset-deep');
+    await rows(db.orm, sql`INSERT INTO traces (trace_id, experiment_id, request_time, execution_duration, state, artifact_location)
+      SELECT 'deep-' || lpad(i::text, 4, '0'), ${exp}, (i * 7919) % 400, i % 13, CASE WHEN i % 10 = 0 THEN 'ERROR' ELSE 'OK' END, '/d/' || i
+      FROM generate_series(1, 1250) i`);
+    await rows(db.orm, sql`INSERT INTO trace_tags (trace_id, key, value)
+      SELECT 'deep-' || lpad(i::text, 4, '0'), 'shade', (i % 3)::text FROM generate_series(1, 1250) i`);
+    const e = String(exp);
+    const inputs: Input[] = [
+      { experimentIds: [e] },
+      { experimentIds: [e], order_by: ['execution_time DESC'] },
+      { experimentIds: [e], order_by: ['timestamp_ms ASC'] },
+      { experimentIds: [e, String(expA)], filter: "trace.status = 'OK'" },
+    ];
+    for (const input of inputs) {
+      const whole = await paged(input, 500);
+      expect(whole.ids.length, JSON.stringify(input)).toBeGreaterThan(1020);
+      for (const [offset, size] of [[1000, 7], [1003, 20], [999, 3], [whole.ids.length - 2, 5]]) {
+        const text = await searchTracesJson(deps, { ...input, max_results: size, page_token: encodeOffsetToken(offset) });
+        const page = (JSON.parse(text) as { traces: Array<{ trace_id: string }> }).traces.map((t) => JSON.stringify(t));
+        expect(page, `${JSON.stringify(input)} at ${offset}`).toEqual(whole.json.slice(offset, offset + size));
+      }
+    }
+  });
+});

@@ -29,6 +29,14 @@ export const traces = pgTable(
      * of probing a tag index and joining back for the time order.
      */
     name: text('name'),
+    /**
+     * The trace's tags and metadata as json_object_agg's text (keys in order; null for none), kept
+     * by triggers on trace_tags and trace_metadata (migrations/0035): a page of 100 traces then
+     * reads its rows alone, where aggregating the key-value rows of each trace was 90% of the
+     * search's time in Postgres.
+     */
+    tagsJson: text('tags_json'),
+    metadataJson: text('metadata_json'),
   },
   // search_traces' natural order is request time DESC (then trace id) within an experiment: each
   // index ends with it, so a page is read in order and stops at its last row, for the default

@@ -12,7 +12,7 @@ import { protoTimestamp } from '../../lib/proto-time.js';
 import { ARTIFACT_LOCATION_TAG, checkTraceId, executionDuration, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
 
 const SELECT_TRACE = sql`select trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-  request_preview, response_preview, artifact_location from traces`;
+  request_preview, response_preview, artifact_location, tags_json as tags, metadata_json as metadata from traces`;
 
 export const traceNotFound = (traceId: string) => notFound(`Trace with ID '${traceId.slice(0, 200)}' not found.`);
 
@@ -22,21 +22,16 @@ export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
   if (!found.length) throw traceNotFound(traceId);
 }
 
-/** `tags` and `metadata`: json_object_agg's text of them, or null for none. */
+/** `tags` and `metadata`: json_object_agg's text of them (traces.tags_json, metadata_json), or null for none. */
 type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; assessed: boolean };
 
 /**
- * The trace rows `rowsQuery` selects (in its order) with their tags and metadata, one JSON object
- * each, in the same statement: one round trip instead of four. The rows are a subquery (with their
- * own ORDER BY and LIMIT), so the per-row subqueries run for those rows only, not for the ones an
- * OFFSET skips; a scan of a subquery keeps its order.
+ * The trace rows `rowsQuery` selects (in its order), each with whether it has assessments. The rows
+ * are a subquery (with their own ORDER BY and LIMIT), so the check runs for those rows only, not for
+ * the ones an OFFSET skips; a scan of a subquery keeps its order.
  */
-function withKeyValues(db: Orm, rowsQuery: SQL): Promise<InfoRow[]> {
-  return rows<InfoRow>(db, sql`SELECT p.*,
-      (SELECT json_object_agg(kv.key, kv.value) FROM trace_tags kv WHERE kv.trace_id = p.trace_id)::text AS tags,
-      (SELECT json_object_agg(kv.key, kv.value) FROM trace_metadata kv WHERE kv.trace_id = p.trace_id)::text AS metadata,
-      EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = p.trace_id) AS assessed
-    FROM (${rowsQuery}) p`);
+function withAssessedFlag(db: Orm, rowsQuery: SQL): Promise<InfoRow[]> {
+  return rows<InfoRow>(db, sql`SELECT p.*, EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = p.trace_id) AS assessed FROM (${rowsQuery}) p`);
 }
 
 const objectOf = (text: string | null): Record<string, string> => (text ? (JSON.parse(text) as Record<string, string>) : {});
@@ -86,7 +81,7 @@ function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined
 
 export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceInfoWire> {
   checkTraceId(traceId);
-  const found = await withKeyValues(deps.db, sql`${SELECT_TRACE} where trace_id = ${traceId}`);
+  const found = await withAssessedFlag(deps.db, sql`${SELECT_TRACE} where trace_id = ${traceId}`);
   if (!found.length) throw traceNotFound(traceId);
   return (await toWire(deps.db, found))[0];
 }
@@ -94,7 +89,7 @@ export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceIn
 /** The infos of the traces named (unknown ids left out), optionally only those in some experiments. */
 export async function traceInfosByIds(db: Orm, traceIds: string[], experimentIds?: number[]): Promise<TraceInfoWire[]> {
   const scope = experimentIds ? sql` and experiment_id = any(${`{${experimentIds.join(',')}}`}::bigint[])` : sql``;
-  return toWire(db, await withKeyValues(db, sql`${SELECT_TRACE} where trace_id = any(${textArray(traceIds)}::text[])${scope}`));
+  return toWire(db, await withAssessedFlag(db, sql`${SELECT_TRACE} where trace_id = any(${textArray(traceIds)}::text[])${scope}`));
 }
 
 /** The experiment a trace belongs to, for access checks; undefined when there is no such trace. */
@@ -126,7 +121,7 @@ async function searchRows(deps: Deps, input: SearchInput): Promise<{ found: Info
   const query = traceSearchQuery({
     experimentIds, filter: input.filter, orderBy: input.order_by, offset: keyed && after ? 0 : offset, limit: limit + 1, after: keyed ? after : undefined,
   });
-  const found = await withKeyValues(deps.db, query);
+  const found = await withAssessedFlag(deps.db, query);
   if (found.length <= limit) return { found, limit };
   const last = found[limit - 1];
   const key = keyed ? { requestTime: String(last.request_time), traceId: last.trace_id, scope } : undefined;
