@@ -38,7 +38,11 @@ const PER_EXPORTER = flag('per-exporter', 20);
 // The paced run: each exporter sends one trace every PACE_MS (50 x 1 / 100 ms: 500 traces/s offered).
 const PACE_MS = flag('pace-ms', 100);
 const SEARCH_TRACES = flag('search-traces', 10_000);
-const SEARCH_REPS = flag('search-reps', 20);
+const SEARCH_REPS = flag('search-reps', 30);
+// Untimed searches of each shape before its timed ones: a server is measured warm, as it runs (a
+// fresh Node process answers its first hundred searches up to twice as slowly, until V8 has
+// compiled its hot paths; docs/bench.md). Both servers get the same.
+const SEARCH_WARMUP = flag('search-warmup', 30);
 // Only the searches (no client path, no OTLP load): for iterating on search.
 const SEARCH_ONLY = args.includes('--search-only');
 const serversAt = args.indexOf('--servers');
@@ -173,6 +177,7 @@ async function searchLatency(pool: Pool, experiment: string): Promise<{ times: R
     const first = (await res.body.json()) as { traces?: { trace_id: string }[] };
     if (res.statusCode !== 200) throw new Error(`search ${name} -> ${res.statusCode}: ${JSON.stringify(first).slice(0, 300)}`);
     answers[name] = (first.traces ?? []).map((t) => t.trace_id);
+    for (let i = 0; i < SEARCH_WARMUP; i++) await post(pool, '/api/3.0/mlflow/traces/search', text, {});
     const times: number[] = [];
     for (let i = 0; i < SEARCH_REPS; i++) {
       const s = performance.now();

@@ -40,12 +40,27 @@ async function addTrace(orm: Orm, id: string): Promise<void> {
     VALUES (${id}, ${exp}, 1, 'OK', ${'/a/' + id})`);
 }
 
-/** The traces whose stored text differs from what their rows aggregate to (should be none). */
+/** The text a trace's key-value rows must be kept as: one compact JSON object, keys in byte order. */
+function expectedText(pairs: Array<[string, string]>): string | null {
+  if (!pairs.length) return null;
+  const sorted = [...pairs].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return `{${sorted.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+}
+
+/** The traces whose stored text differs from what their rows must give (should be none). */
 async function stale(orm: Orm = db.orm): Promise<string[]> {
-  const found = await rows<{ trace_id: string }>(orm, sql`SELECT t.trace_id FROM traces t WHERE
-    t.tags_json IS DISTINCT FROM (SELECT json_object_agg(kv.key, kv.value ORDER BY kv.key COLLATE "C")::text FROM trace_tags kv WHERE kv.trace_id = t.trace_id)
-    OR t.metadata_json IS DISTINCT FROM (SELECT json_object_agg(kv.key, kv.value ORDER BY kv.key COLLATE "C")::text FROM trace_metadata kv WHERE kv.trace_id = t.trace_id)`);
-  return found.map((r) => r.trace_id);
+  const traces = await rows<{ trace_id: string; tags_json: string | null; metadata_json: string | null }>(orm, sql`SELECT trace_id, tags_json, metadata_json FROM traces`);
+  const pairs = async (table: string) => {
+    const found = await rows<{ trace_id: string; key: string; value: string }>(orm, sql`SELECT trace_id, key, value FROM ${sql.raw(table)}`);
+    const by = new Map<string, Array<[string, string]>>();
+    // The artifact location is the row's own column, never part of the tags' text.
+    for (const r of found) if (!(table === 'trace_tags' && r.key === 'mlflow.artifactLocation')) by.set(r.trace_id, [...(by.get(r.trace_id) ?? []), [r.key, r.value]]);
+    return by;
+  };
+  const [tags, metadata] = [await pairs('trace_tags'), await pairs('trace_metadata')];
+  return traces
+    .filter((t) => t.tags_json !== expectedText(tags.get(t.trace_id) ?? []) || t.metadata_json !== expectedText(metadata.get(t.trace_id) ?? []))
+    .map((t) => t.trace_id);
 }
 
 const stored = async (id: string) =>
@@ -59,6 +74,12 @@ describe('the tags and metadata kept in the trace row', () => {
     // Several traces in one statement, keys inserted out of order: stored in byte order.
     await run(sql`INSERT INTO trace_tags (trace_id, key, value) VALUES ('kv-1', 'b', '2'), ('kv-1', 'B', '1'), ('kv-2', 'x', 'y"q'), ('kv-1', 'a', 'é')`);
     await run(sql`INSERT INTO trace_metadata (trace_id, key, value) VALUES ('kv-2', 'user', 'u'), ('kv-3', 'm', '')`);
+    // Keys and values JSON must escape (to_json writes them as JSON.stringify does), an integer-like
+    // key (kept in byte order, where an object would put it first), and the artifact location tag.
+    const odd = 'line\nbreak\t"quoted" back\\slash \u0001 \u2028 ünï 😀';
+    await run(sql`INSERT INTO trace_tags (trace_id, key, value) VALUES ('kv-3', ${odd}, ${odd}), ('kv-3', '7', 'seven'),
+      ('kv-3', 'mlflow.artifactLocation', '/elsewhere')`);
+    expect((await stored('kv-3')).tags_json).toBe(`{"7":"seven",${JSON.stringify(odd)}:${JSON.stringify(odd)}}`);
     expect(JSON.parse((await stored('kv-1')).tags_json!)).toEqual({ B: '1', a: 'é', b: '2' });
     expect(Object.keys(JSON.parse((await stored('kv-1')).tags_json!))).toEqual(['B', 'a', 'b']);
     expect(JSON.parse((await stored('kv-2')).tags_json!)).toEqual({ x: 'y"q' });

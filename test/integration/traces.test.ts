@@ -209,7 +209,7 @@ describe('traces', () => {
     expect(await search({ filter: "state = 'OK'", order_by: ['execution_time DESC'] }, two)).toEqual([ids[4], ids[3], ids[1], other[1], other[0], ids[0]]);
   });
 
-  it("answers a search with the bytes get_trace answers for each trace, whatever the keys and values", async () => {
+  it("answers a search with what get_trace answers for each trace, whatever the keys and values", async () => {
     const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-bytes') })).body.experiment_id;
     // Every control character, quotes and backslashes, line and paragraph separators, non-BMP text.
     const odd = `${Array.from({ length: 31 }, (_, i) => String.fromCharCode(i + 1)).join('')}"\\/\u007f\u2028\u2029é漢😀`;
@@ -231,22 +231,31 @@ describe('traces', () => {
       expect(res.status, JSON.stringify(res.body)).toBe(200);
       ids.push(sent.trace_id as string);
     }
-    // get_trace's answer is JSON.stringify of the trace info object: its text is the reference.
-    const infoText = async (id: string) => {
+    // get_trace's answer (JSON.stringify of the trace info object) is the reference; the search's is
+    // written by Postgres (traceInfoJson), its tags and metadata in byte order of their keys.
+    const infoOf = async (id: string) => {
       const res = await t.api.get(`/api/3.0/mlflow/traces/${id}`);
       expect(res.text.startsWith('{"trace":{"trace_info":')).toBe(true);
-      return res.text.slice('{"trace":{"trace_info":'.length, -2);
+      return (JSON.parse(res.text) as { trace: { trace_info: Record<string, unknown> } }).trace.trace_info;
     };
-    const expected = await Promise.all([...ids].reverse().map(infoText));
+    const expected = await Promise.all([...ids].reverse().map(infoOf));
     const search = (body: Record<string, unknown>) => t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], ...body });
     const all = await search({});
     expect(all.headers['content-type']).toBe('application/json');
-    expect(all.text).toBe(`{"traces":[${expected.join(',')}]}`);
+    expect(JSON.parse(all.text)).toEqual({ traces: expected });
+    // Field by field, in get_trace's order.
+    for (const [i, trace] of (JSON.parse(all.text) as { traces: Record<string, unknown>[] }).traces.entries()) {
+      expect(Object.keys(trace)).toEqual(Object.keys(expected[i]));
+    }
+    expect(all.text).toContain('"tags":{"01":"zero-one","10":"ten","4294967295":"past","9":"nine","a":"x","mlflow.artifactLocation":');
+    expect(all.text).toContain('"request_time":"2026-03-01T00:00:03Z"');
+    expect(all.text).toContain('"request_time":"2026-03-01T00:00:00.007Z"');
+    expect(all.text).toContain('"execution_duration":"0.001s"');
     const first = await search({ max_results: 2 });
-    expect(first.text).toBe(`{"traces":[${expected.slice(0, 2).join(',')}],"next_page_token":${JSON.stringify(first.body.next_page_token)}}`);
-    expect(first.body.next_page_token).toEqual(expect.any(String));
+    expect(JSON.parse(first.text)).toEqual({ traces: expected.slice(0, 2), next_page_token: expect.any(String) });
+    expect(first.text.endsWith(`,"next_page_token":${JSON.stringify(first.body.next_page_token)}}`)).toBe(true);
     expect((await search({ filter: "name = 'nobody'" })).text).toBe('{}');
-    expect(JSON.parse(expected[3]).tags).toEqual(expect.objectContaining({ '10': 'ten', '01': 'zero-one' }));
+    expect(expected[3].tags).toEqual(expect.objectContaining({ '10': 'ten', '01': 'zero-one' }));
   });
 
   it('finds a trace by the name set_trace_tag gives it, and not by a deleted name', async () => {

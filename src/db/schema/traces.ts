@@ -30,10 +30,11 @@ export const traces = pgTable(
      */
     name: text('name'),
     /**
-     * The trace's tags and metadata as json_object_agg's text (keys in order; null for none), kept
-     * by triggers on trace_tags and trace_metadata (migrations/0035): a page of 100 traces then
-     * reads its rows alone, where aggregating the key-value rows of each trace was 90% of the
-     * search's time in Postgres.
+     * The trace's tags (but the artifact location, which is artifact_location) and metadata as the
+     * text of one compact JSON object each (keys in byte order; null for none), kept by triggers on
+     * trace_tags and trace_metadata (migrations/0035): a page of 100 traces then reads its rows
+     * alone, where aggregating the key-value rows of each trace was 90% of the search's time in
+     * Postgres, and its answer is joined from them (src/domain/traces/read.ts, infoJson).
      */
     tagsJson: text('tags_json'),
     metadataJson: text('metadata_json'),

@@ -7,7 +7,6 @@ import { textArray } from '../../lib/pg-array.js';
 import { experimentIdOf } from '../ids.js';
 import { assessmentsOf } from './assessments.js';
 import { isDefaultTraceOrder, traceSearchQuery } from '../search/traces-sql.js';
-import { jsonObjectAggMembers } from '../../lib/pg-json.js';
 import { protoTimestamp } from '../../lib/proto-time.js';
 import { ARTIFACT_LOCATION_TAG, checkTraceId, executionDuration, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
 
@@ -22,7 +21,7 @@ export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
   if (!found.length) throw traceNotFound(traceId);
 }
 
-/** `tags` and `metadata`: json_object_agg's text of them (traces.tags_json, metadata_json), or null for none. */
+/** `tags` and `metadata`: the JSON text of them the triggers keep (traces.tags_json, metadata_json), or null for none. */
 type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; assessed: boolean };
 
 /**
@@ -51,32 +50,6 @@ async function toWire(db: Orm, found: InfoRow[]): Promise<TraceInfoWire[]> {
     const list = assessed.get(r.trace_id);
     return list ? { ...wire, assessments: list } : wire;
   });
-}
-
-/**
- * One trace info as JSON, the text JSON.stringify(toWire's object) gives, byte for byte (test/
- * integration/traces.test.ts compares them), with the tags and metadata Postgres wrote as JSON
- * taken as they are (their spacing aside) instead of parsed into objects and serialised again:
- * for a page of 100 traces, that was most of the answer's CPU time after the database's. Tags or
- * metadata whose text would not be the object's (jsonObjectAggMembers) take the object's way.
- */
-function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined): string {
-  const tagMembers = r.tags ? jsonObjectAggMembers(r.tags, ARTIFACT_LOCATION_TAG) : '';
-  const tags =
-    tagMembers === undefined
-      ? JSON.stringify(tagsOf(r))
-      : `{${tagMembers ? `${tagMembers},` : ''}"${ARTIFACT_LOCATION_TAG}":${JSON.stringify(r.artifact_location)}}`;
-  const metadataMembers = r.metadata ? jsonObjectAggMembers(r.metadata, ARTIFACT_LOCATION_TAG) : '';
-  const metadata = metadataMembers === undefined ? JSON.stringify(objectOf(r.metadata)) : `{${metadataMembers}}`;
-  // traceInfoToWire's fields, in its order. The experiment id (a bigint), the time and the
-  // duration are written by Cairn's own formatting, with nothing to escape.
-  let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${r.experiment_id}"}},"request_time":"${protoTimestamp(Number(r.request_time))}","state":${JSON.stringify(r.state)},"trace_metadata":${metadata},"tags":${tags}`;
-  if (r.client_request_id != null) out += `,"client_request_id":${JSON.stringify(r.client_request_id)}`;
-  if (r.request_preview != null) out += `,"request_preview":${JSON.stringify(r.request_preview)}`;
-  if (r.response_preview != null) out += `,"response_preview":${JSON.stringify(r.response_preview)}`;
-  if (r.execution_duration != null) out += `,"execution_duration":"${executionDuration(r.execution_duration)}"`;
-  if (assessments) out += `,"assessments":${JSON.stringify(assessments)}`;
-  return `${out}}`;
 }
 
 export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceInfoWire> {
@@ -135,10 +108,9 @@ export async function searchTraces(deps: Deps, input: SearchInput): Promise<{ tr
 }
 
 /**
- * SearchTracesV3's answer as JSON text: what JSON.stringify gives for searchTraces' result (`{}`
- * when nothing matched, as the real server answers), joined from the rows' JSON text. A page of
- * 100 traces spent most of its time parsing each trace's tags and metadata and serialising them
- * again.
+ * SearchTracesV3's answer as JSON text (`{}` when nothing matched, as the real server answers): the
+ * same object as searchTraces' result, joined from the rows' text instead of a page of objects
+ * built and serialised (infoJson).
  */
 export async function searchTracesJson(deps: Deps, input: SearchInput): Promise<string> {
   const { found, limit, next } = await searchRows(deps, input);
@@ -147,6 +119,27 @@ export async function searchTracesJson(deps: Deps, input: SearchInput): Promise<
   const assessed = await assessmentsOfRows(deps.db, page);
   const traces = page.map((r) => infoJson(r, assessed.get(r.trace_id))).join(',');
   return `{"traces":[${traces}]${next ? `,"next_page_token":${JSON.stringify(next)}` : ''}}`;
+}
+
+/**
+ * One trace info as JSON: the object traceInfoToWire and toWire make, its fields in their order,
+ * with the tags and metadata as the text the triggers keep (compact JSON, keys in byte order, the
+ * artifact location left out: migrations/0035) taken as it is. For a page of 100 traces, parsing
+ * each trace's tags and metadata and serialising them again was most of the answer's CPU time
+ * after the database's. (Written by Postgres instead, the text cost it more than it saved Node:
+ * docs/bench.md.)
+ */
+function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined): string {
+  const location = `"${ARTIFACT_LOCATION_TAG}":${JSON.stringify(r.artifact_location)}`;
+  const tags = r.tags ? `${r.tags.slice(0, -1)},${location}}` : `{${location}}`;
+  // The experiment id (a bigint), the time and the duration are Cairn's own formatting, with nothing to escape.
+  let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${r.experiment_id}"}},"request_time":"${protoTimestamp(Number(r.request_time))}","state":${JSON.stringify(r.state)},"trace_metadata":${r.metadata ?? '{}'},"tags":${tags}`;
+  if (r.client_request_id != null) out += `,"client_request_id":${JSON.stringify(r.client_request_id)}`;
+  if (r.request_preview != null) out += `,"request_preview":${JSON.stringify(r.request_preview)}`;
+  if (r.response_preview != null) out += `,"response_preview":${JSON.stringify(r.response_preview)}`;
+  if (r.execution_duration != null) out += `,"execution_duration":"${executionDuration(r.execution_duration)}"`;
+  if (assessments) out += `,"assessments":${JSON.stringify(assessments)}`;
+  return `${out}}`;
 }
 
 /** How many traces the experiments hold, optionally requested in [start, end) ms (the UI's Overview "trace_count"). */
