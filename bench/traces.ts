@@ -152,7 +152,9 @@ function searchShapes(): Record<string, Record<string, unknown>> {
     'metadata = one of 100': { filter: "metadata.`mlflow.trace.user` = 'user-7'", max_results: 100 },
     'time range (1%)': { filter: `trace.timestamp_ms >= ${from} AND trace.timestamp_ms < ${to}`, max_results: 100 },
     'slowest 100': { order_by: ['execution_time DESC'], max_results: 100 },
-    'page 10 of 100': { max_results: 100, page_token: 'follow' },
+    'page 10 of 100': { max_results: 100, page_token: 'follow:9' },
+    // Deep paging as a client does it: the tokens followed page by page to the page at offset N/2.
+    [`page ${Math.floor(deep / 100) + 1} of 100 (tokens followed)`]: { max_results: 100, page_token: `follow:${Math.floor(deep / 100)}` },
     // Both servers' page tokens are base64 of {"offset": N}, so the deep page's token is written, not walked to.
     [`page at offset ${deep.toLocaleString('en-US')}`]: { max_results: 100, page_token: Buffer.from(JSON.stringify({ offset: deep })).toString('base64') },
   };
@@ -163,10 +165,11 @@ async function searchLatency(pool: Pool, experiment: string): Promise<{ times: R
   const out: Result['search'] = {};
   const answers: Record<string, string[]> = {};
   for (const [name, body] of Object.entries(searchShapes())) {
-    if (body.page_token === 'follow') {
-      // The 10th page, reached by following page tokens the way a client does (only that call is timed).
+    if (typeof body.page_token === 'string' && body.page_token.startsWith('follow:')) {
+      // A page reached by following page tokens the way a client does (only that page's call is timed).
+      const pages = Number(body.page_token.slice('follow:'.length));
       let token: string | undefined;
-      for (let i = 0; i < 9; i++) {
+      for (let i = 0; i < pages; i++) {
         const r = await pool.request({ method: 'POST', path: '/api/3.0/mlflow/traces/search', body: JSON.stringify({ locations, max_results: 100, page_token: token }), headers: { 'content-type': 'application/json' } });
         token = ((await r.body.json()) as { next_page_token?: string }).next_page_token;
       }
