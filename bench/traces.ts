@@ -39,8 +39,8 @@ const PER_EXPORTER = flag('per-exporter', 20);
 const PACE_MS = flag('pace-ms', 100);
 const SEARCH_TRACES = flag('search-traces', 10_000);
 const SEARCH_REPS = flag('search-reps', 30);
-// Untimed searches of each shape before its timed ones: a server is measured warm, as it runs (a
-// fresh Node process answers its first hundred searches up to twice as slowly, until V8 has
+// Untimed rounds of every shape before the timed searches: a server is measured warm, as it runs
+// (a fresh Node process answers its first hundred searches up to twice as slowly, until V8 has
 // compiled its hot paths; docs/bench.md). Both servers get the same.
 const SEARCH_WARMUP = flag('search-warmup', 30);
 // Only the searches (no client path, no OTLP load): for iterating on search.
@@ -162,8 +162,8 @@ function searchShapes(): Record<string, Record<string, unknown>> {
 
 async function searchLatency(pool: Pool, experiment: string): Promise<{ times: Result['search']; answers: Record<string, string[]> }> {
   const locations = [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experiment } }];
-  const out: Result['search'] = {};
   const answers: Record<string, string[]> = {};
+  const bodies: Record<string, string> = {};
   for (const [name, body] of Object.entries(searchShapes())) {
     if (typeof body.page_token === 'string' && body.page_token.startsWith('follow:')) {
       // A page reached by following page tokens the way a client does (only that page's call is timed).
@@ -180,7 +180,15 @@ async function searchLatency(pool: Pool, experiment: string): Promise<{ times: R
     const first = (await res.body.json()) as { traces?: { trace_id: string }[] };
     if (res.statusCode !== 200) throw new Error(`search ${name} -> ${res.statusCode}: ${JSON.stringify(first).slice(0, 300)}`);
     answers[name] = (first.traces ?? []).map((t) => t.trace_id);
-    for (let i = 0; i < SEARCH_WARMUP; i++) await post(pool, '/api/3.0/mlflow/traces/search', text, {});
+    bodies[name] = text;
+  }
+  // The warm-up: rounds of every shape, so that the first shape timed meets the same warm server
+  // as the last.
+  for (let round = 0; round < SEARCH_WARMUP; round++) {
+    for (const text of Object.values(bodies)) await post(pool, '/api/3.0/mlflow/traces/search', text, {});
+  }
+  const out: Result['search'] = {};
+  for (const [name, text] of Object.entries(bodies)) {
     const times: number[] = [];
     for (let i = 0; i < SEARCH_REPS; i++) {
       const s = performance.now();

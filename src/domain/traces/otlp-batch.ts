@@ -9,7 +9,7 @@ import { proxyStore } from '../artifacts.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { storedSpans, type SpanRecord } from './spans.js';
-import { SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
+import { keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
 import { upsertTraceKeyValues } from './write.js';
 
 // Storing OTLP requests by group commit: the requests that arrive while one write is under way are
@@ -226,22 +226,30 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
   await tx.execute(sql`
     insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-                        request_preview, response_preview, artifact_location, name)
-    select id, exp, null, rt, dur, st, req, resp, loc, nm from unnest(
+                        request_preview, response_preview, artifact_location, name, tags_json, metadata_json)
+    select id, exp, null, rt, dur, st, req, resp, loc, nm, tj, mj from unnest(
       ${textArray(col((x) => x.id))}::text[], ${numberArray(col((x) => x.t.experimentId))}::bigint[],
       ${numberArray(col((x) => x.info.requestTime))}::bigint[], ${nullableTextArray(col((x) => x.info.duration?.toString()))}::bigint[],
       ${textArray(col((x) => x.info.state))}::text[], ${nullableTextArray(col((x) => x.info.requestPreview))}::text[],
       ${nullableTextArray(col((x) => x.info.responsePreview))}::text[], ${textArray(col((x) => x.t.artifactLocation))}::text[],
-      ${nullableTextArray(col((x) => nameOf(x.info)))}::text[]
-    ) as t(id, exp, rt, dur, st, req, resp, loc, nm)
+      ${nullableTextArray(col((x) => nameOf(x.info)))}::text[],
+      ${nullableTextArray(col((x) => tagsOf(x.info)))}::text[], ${nullableTextArray(col((x) => keyValueText(metadataOf(x.t))))}::text[]
+    ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj)
     on conflict (trace_id) do update set request_time = excluded.request_time, execution_duration = excluded.execution_duration,
       state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
       response_preview = coalesce(excluded.response_preview, traces.response_preview), name = coalesce(excluded.name, traces.name)`);
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
   const named = infos.filter((x) => nameOf(x.info));
   await upsertTraceKeyValues(tx, 'trace_tags', named.map((x) => [x.id, TRACE_NAME_TAG, nameOf(x.info)!]));
-  await upsertTraceKeyValues(tx, 'trace_metadata', [
-    ...infos.map((x): [string, string, string] => [x.id, 'mlflow.trace_schema.version', '3']),
-    ...infos.filter((x) => x.t.runId).map((x): [string, string, string] => [x.id, SOURCE_RUN_METADATA, x.t.runId!]),
-  ]);
+  await upsertTraceKeyValues(tx, 'trace_metadata', infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v])));
 }
+
+/** A new trace's tags text (keyValueText): its name tag. An existing trace keeps its row's text (the trigger merges). */
+const tagsOf = (info: { name?: string }) => {
+  const name = nameOf(info);
+  return name === undefined ? null : keyValueText([[TRACE_NAME_TAG, name]]);
+};
+
+/** The metadata an OTLP batch writes for a trace: the schema version, and the run it was sent for. */
+const metadataOf = (t: TraceState): [string, string][] =>
+  t.runId ? [['mlflow.trace_schema.version', '3'], [SOURCE_RUN_METADATA, t.runId]] : [['mlflow.trace_schema.version', '3']];

@@ -48,6 +48,19 @@ export interface TraceRow {
   response_preview: string | null;
 }
 
+/**
+ * A new trace's tags (without the artifact location) or metadata as the text the triggers keep in
+ * traces.tags_json / metadata_json (migrations/0035): compact JSON, keys in byte order, null for
+ * none. Writers of new trace rows store it with the row, so the trigger that follows finds the
+ * text unchanged and writes no second version of the row; the trigger stays what makes it right.
+ */
+export function keyValueText(pairs: Iterable<[string, string]>, leaveOut?: string): string | null {
+  const kept = [...pairs].filter(([k]) => k !== leaveOut);
+  if (!kept.length) return null;
+  kept.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  return `{${kept.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+}
+
 export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, metadata: Record<string, string>): TraceInfoWire {
   const out: TraceInfoWire = {
     trace_id: row.trace_id,

@@ -10,7 +10,7 @@ import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
 import { getTraceInfo, lockTrace } from './read.js';
-import { ARCHIVAL_FAILURE_TAG, checkTraceId, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
+import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
 // Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
 // tags, and deletion. MLflow's limits: keys up to 250 characters, values up to 8000.
@@ -93,9 +93,9 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
     const name = tags.get(TRACE_NAME_TAG) ?? null;
     await tx.execute(sql`
       insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-                          request_preview, response_preview, artifact_location, name)
+                          request_preview, response_preview, artifact_location, name, tags_json, metadata_json)
       values (${traceId}, ${experimentId}, ${clientRequestId}, ${requestTime}, ${duration}, ${state},
-              ${requestPreview}, ${responsePreview}, ${artifactLocation}, ${name})
+              ${requestPreview}, ${responsePreview}, ${artifactLocation}, ${name}, ${keyValueText(tags, ARTIFACT_LOCATION_TAG)}, ${keyValueText(metadata)})
       on conflict (trace_id) do update set client_request_id = excluded.client_request_id, request_time = excluded.request_time,
         execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
         response_preview = excluded.response_preview, name = coalesce(excluded.name, traces.name)`);
