@@ -1,9 +1,9 @@
 -- traces.tags_json and traces.metadata_json (0034) hold each trace's trace_tags and trace_metadata
 -- rows as the text of one JSON object, compact (`{"k":"v","k2":"v2"}`, keys in byte order, escaped
 -- by to_json as JSON.stringify escapes), null for none; tags_json leaves out the artifact location
--- tag, which the row's artifact_location column holds and every reader adds. search_traces writes
--- its answer from them (src/domain/search/traces-sql.ts) instead of aggregating each trace's rows
--- (docs/bench.md, "Tags and metadata kept in the trace row"). Kept by statement triggers, as
+-- tag, which the row's artifact_location column holds and every reader adds. Trace reads take them
+-- from the row, and search_traces joins them into its answer as they are (src/domain/traces/read.ts),
+-- instead of aggregating each trace's rows (docs/bench.md, "Tags and metadata kept in the trace row"). Kept by statement triggers, as
 -- run_json is (0030), so that no writer (StartTrace v2/v3, OTLP, set/delete tag, import) can
 -- forget them.
 --
