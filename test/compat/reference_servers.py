@@ -103,6 +103,12 @@ def mlflow_server(
             time.sleep(0.5)
         yield url
     finally:
+        if proc.poll() is not None:
+            # It died under the test (not stopped by it): its log says why, where the test's own
+            # failure only says the connection was refused.
+            log.flush()
+            tail = (workdir / "mlflow.log").read_text(errors="replace")[-4000:]
+            print(f"mlflow server on {url} exited on its own (code {proc.returncode}); its log ends:\n{tail}", file=sys.stderr)
         proc.terminate()
         try:
             proc.wait(timeout=20)
