@@ -133,7 +133,7 @@ async function planRunPage(
   const position = offset + limit;
   // A few run ids (narrowed) are fetched as they are; a deep page is walked as before.
   const names = position <= WALKED_POSITIONS && narrow?.form !== 'ids' ? nameWalkProbed(query) : null;
-  if (names) return { ids: await walkOrSort(db, narrowed, names, offset, limit) };
+  if (names) return { ids: await walkOrSort(db, narrowed, names, offset, limit, memo) };
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   if (tiered && position <= WALKED_POSITIONS) {
     const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0, memo);

@@ -62,6 +62,12 @@ describe('the plan memo', () => {
     await rows(db.orm, sql`UPDATE params SET value = 'zzz' WHERE run_id = 'run05' AND key = 'seed'`);
     expect((await search("params.seed != 'rare'", ['params.seed DESC'])).slice(0, 2)).toEqual(['run05', 'run31']);
     expect((await search("params.seed != 'rare'", ['params.seed DESC']))).toHaveLength(30);
+    // A run-name pattern few runs match: sorted, as the probe chose, then remembered; a write makes
+    // more runs match (a walk would now suit them better), and the remembered plan still finds them.
+    expect(await search("attributes.run_name LIKE '%9'")).toEqual(['run29', 'run19', 'run09']);
+    for (let i = 32; i < 40; i++) await addRun(i * 10 + 9, 'common');
+    expect(await search("attributes.run_name LIKE '%9'")).toEqual(['run399', 'run389', 'run379', 'run369', 'run359', 'run349', 'run339', 'run329', 'run29', 'run19', 'run09']);
+    expect(await search("attributes.run_name ILIKE '%9'")).toHaveLength(11);
     // Entries expire.
     clock += 6000;
     expect(memo.get('anything')).toBeUndefined();

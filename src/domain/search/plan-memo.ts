@@ -1,6 +1,6 @@
 /**
  * A run search's plan choices (search-runs.ts: chooseNarrowing's answer, the length of a walk in a
- * metric, param or tag order), remembered for a few seconds by search: the UI and the clients repeat
+ * metric, param or tag order; run-name-walk.ts: walking or sorting a run-name pattern), remembered for a few seconds by search: the UI and the clients repeat
  * a search as they page and poll, and the capped counts behind a choice cost 2–4 ms of a 5–10 ms
  * search (docs/bench.md). A choice only picks a plan, never the rows: a list of run ids is read
  * again at every use (see narrowingFor), so a write between two searches changes what they return

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
+import type { PlanMemo } from './plan-memo.js';
 import { runSearchQuery, type Narrowing } from './runs-sql.js';
 
 // Searches in the default order filtered by a run-name pattern (runs-sql.ts' nameWalkProbed): a
@@ -61,8 +62,22 @@ function trigramIndex(db: Db): Promise<boolean> {
 }
 
 /** A page of such a search (probeNameWalk's page, or the walk or the sort it chose). */
-export async function walkOrSort(db: Db, query: Omit<PageQuery, 'offset' | 'limit'> & { narrow?: Narrowing }, names: 'prefix' | 'pattern', offset: number, limit: number): Promise<{ run_id: string }[]> {
+export async function walkOrSort(
+  db: Db,
+  query: Omit<PageQuery, 'offset' | 'limit'> & { narrow?: Narrowing },
+  names: 'prefix' | 'pattern',
+  offset: number,
+  limit: number,
+  memo?: PlanMemo,
+): Promise<{ run_id: string }[]> {
+  // A probe that fell short picked walking or sorting: remembered (PlanMemo), the next search of
+  // the same page goes straight to that statement (`run_name ILIKE '%-99'` at 1k runs: the probe
+  // was half of it). Either statement answers the same page; only its cost depends on the choice.
+  const key = JSON.stringify(['names', query.filter, query.experimentIds, query.runViewType, query.orderBy ?? [], offset, limit]);
+  const known = memo?.get<boolean>(key);
+  if (known !== undefined) return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, sorted: known }));
   const probe = await probeNameWalk(db, { ...query, offset, limit }, names, offset, limit);
   if ('ids' in probe) return probe.ids;
+  memo?.set(key, probe.sorted);
   return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, sorted: probe.sorted }));
 }
