@@ -175,7 +175,8 @@ export function isDefaultTraceOrder(orderBy: readonly string[] | undefined): boo
   return terms.length === 1 || (terms.length === 2 && second.key === 'trace_id' && second.ascending);
 }
 
-const TRACE_COLUMNS = sql.raw(`t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,
+/** A trace row as every trace read takes it, from `traces t` (the search's statements and read.ts' lookups by id). */
+export const TRACE_COLUMNS = sql.raw(`t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,
       t.request_preview, t.response_preview, t.artifact_location, t.tags_json AS tags, t.metadata_json AS metadata`);
 
 /**

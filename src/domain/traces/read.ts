@@ -6,12 +6,11 @@ import { decodeTracePageToken, encodeTracePageToken, traceSearchScope } from '..
 import { textArray } from '../../lib/pg-array.js';
 import { experimentIdOf } from '../ids.js';
 import { assessmentsOf } from './assessments.js';
-import { isDefaultTraceOrder, traceSearchQuery } from '../search/traces-sql.js';
+import { isDefaultTraceOrder, TRACE_COLUMNS, traceSearchQuery } from '../search/traces-sql.js';
 import { protoTimestamp } from '../../lib/proto-time.js';
 import { ARTIFACT_LOCATION_TAG, checkTraceId, executionDuration, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
 
-const SELECT_TRACE = sql`select trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-  request_preview, response_preview, artifact_location, tags_json as tags, metadata_json as metadata from traces`;
+const SELECT_TRACE = sql`SELECT ${TRACE_COLUMNS} FROM traces t`;
 
 export const traceNotFound = (traceId: string) => notFound(`Trace with ID '${traceId.slice(0, 200)}' not found.`);
 
@@ -54,15 +53,15 @@ async function toWire(db: Orm, found: InfoRow[]): Promise<TraceInfoWire[]> {
 
 export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceInfoWire> {
   checkTraceId(traceId);
-  const found = await withAssessedFlag(deps.db, sql`${SELECT_TRACE} where trace_id = ${traceId}`);
+  const found = await withAssessedFlag(deps.db, sql`${SELECT_TRACE} where t.trace_id = ${traceId}`);
   if (!found.length) throw traceNotFound(traceId);
   return (await toWire(deps.db, found))[0];
 }
 
 /** The infos of the traces named (unknown ids left out), optionally only those in some experiments. */
 export async function traceInfosByIds(db: Orm, traceIds: string[], experimentIds?: number[]): Promise<TraceInfoWire[]> {
-  const scope = experimentIds ? sql` and experiment_id = any(${`{${experimentIds.join(',')}}`}::bigint[])` : sql``;
-  return toWire(db, await withAssessedFlag(db, sql`${SELECT_TRACE} where trace_id = any(${textArray(traceIds)}::text[])${scope}`));
+  const scope = experimentIds ? sql` and t.experiment_id = any(${`{${experimentIds.join(',')}}`}::bigint[])` : sql``;
+  return toWire(db, await withAssessedFlag(db, sql`${SELECT_TRACE} where t.trace_id = any(${textArray(traceIds)}::text[])${scope}`));
 }
 
 /** The experiment a trace belongs to, for access checks; undefined when there is no such trace. */
