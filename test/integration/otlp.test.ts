@@ -1,5 +1,8 @@
 import { gzipSync } from 'node:zlib';
+import { sql } from 'drizzle-orm';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rows } from '../../src/db/connect.js';
 import { uniqueName, type TestApp } from '../harness/app.js';
 import { artifactBackends, startArtifactApp } from './artifacts-backends.js';
 
@@ -84,6 +87,16 @@ async function spansOf(traceId: string, experiment = experimentId) {
   return JSON.parse(res.body as string).spans as Record<string, any>[];
 }
 
+/** Which of a trace's texts (traces.tags_json, metadata_json) differ from its key-value rows (should be none). */
+async function staleText(traceId: string): Promise<string[]> {
+  const agg = (table: string, leaveOut: string) => sql.raw(`(select '{' || string_agg(to_json(key)::text || ':' || to_json(value)::text, ',' order by key collate "C") || '}'
+    from ${table} kv where kv.trace_id = t.trace_id and key <> '${leaveOut}')`);
+  const [row] = await rows<{ tags: boolean; metadata: boolean }>(t.deps.db, sql`select
+    t.tags_json is not distinct from ${agg('trace_tags', 'mlflow.artifactLocation')} as tags,
+    t.metadata_json is not distinct from ${agg('trace_metadata', '')} as metadata from traces t where t.trace_id = ${traceId}`);
+  return Object.entries(row).filter(([, same]) => !same).map(([name]) => name);
+}
+
 // Once per blob store (the folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set): traces.json is read back and merged there.
 describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => {
   beforeAll(async () => {
@@ -158,6 +171,64 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect(whole).toMatchObject({ state: 'OK', execution_duration: '1.500s', tags: { 'mlflow.traceName': 'root' } });
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
     expect(await search(`trace.trace_id = 'tr-${hex}' AND name = 'root'`)).toEqual([`tr-${hex}`]);
+  });
+
+  // A batch writes each trace row's tags and metadata text itself, with the stored ones merged in,
+  // and the triggers skip their aggregate (migration 0036): the text must still be the rows'.
+  it('keeps the tags and metadata a trace already has when more of its spans arrive', async () => {
+    const hex = traceHex();
+    const id = `tr-${hex}`;
+    const [root, child] = jsonRequest(hex).resourceSpans[0].scopeSpans[0].spans;
+    const only = (span: object) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] });
+    expect((await post(only(child), 'application/json')).status).toBe(200);
+    expect((await t.api.patch(`/api/2.0/mlflow/traces/${id}/tags`).send({ key: 'user.tag', value: 'kept "as" é' })).status).toBe(200);
+    expect((await post(only(root), 'application/json', { 'x-mlflow-run-id': 'run-otlp-1' })).status).toBe(200);
+    const info = (await t.api.get(`/api/3.0/mlflow/traces/${id}`)).body.trace.trace_info;
+    expect(info.tags).toMatchObject({ 'user.tag': 'kept "as" é', 'mlflow.traceName': 'root' });
+    expect(info.trace_metadata).toEqual({ 'mlflow.trace_schema.version': '3', 'mlflow.sourceRun': 'run-otlp-1' });
+    expect(await staleText(id)).toEqual([]);
+  });
+
+  // Another writer (StartTraceV3 with a client's id) may store a trace between the batch's read
+  // and its upsert: the batch's text would miss that writer's tags, so the triggers recompute it.
+  it("keeps another writer's tags on a trace it stored while the batch ran", async () => {
+    for (const named of [false, true]) {
+      const hex = traceHex();
+      const id = `tr-${hex}`;
+      const [root, child] = jsonRequest(hex).resourceSpans[0].scopeSpans[0].spans;
+      const location = `${(await t.api.get('/api/2.0/mlflow/experiments/get').query({ experiment_id: experimentId })).body.experiment.artifact_location}/traces/${id}/artifacts`;
+      const lit = (v: string) => `'${v.replace(/'/g, "''")}'`;
+      const statements = [
+        `insert into traces (trace_id, experiment_id, request_time, state, artifact_location) values (${lit(id)}, ${Number(experimentId)}, 1, 'IN_PROGRESS', ${lit(location)})`,
+        `insert into trace_tags (trace_id, key, value) values (${lit(id)}, 'other.writer', 'yes')`,
+        `insert into trace_metadata (trace_id, key, value) values (${lit(id)}, 'other.meta', 'm')`,
+      ];
+      const body = JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: named ? [root, child] : [child] }] }] });
+      if (t.deps.database.kind === 'pglite') {
+        // One connection: the other writer's transaction comes first, and the batch finds its row.
+        for (const q of statements) await rows(t.deps.db, sql.raw(q));
+        expect((await post(body, 'application/json')).status).toBe(200);
+      } else {
+        const other = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+        await other.connect();
+        try {
+          await other.query('BEGIN');
+          for (const q of statements) await other.query(q);
+          // The batch finds no row, then its insert waits for this transaction's.
+          const sent = post(body, 'application/json').then((res) => res); // supertest sends on then()
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await other.query('COMMIT');
+          expect((await sent).status).toBe(200);
+        } finally {
+          await other.end();
+        }
+      }
+      const info = (await t.api.get(`/api/3.0/mlflow/traces/${id}`)).body.trace.trace_info;
+      expect(info.tags['other.writer']).toBe('yes');
+      expect(info.trace_metadata).toMatchObject({ 'other.meta': 'm', 'mlflow.trace_schema.version': '3' });
+      if (named) expect(info.tags['mlflow.traceName']).toBe('root');
+      expect(await staleText(id)).toEqual([]);
+    }
   });
 
   it('keeps every span when requests for one new trace arrive together', async () => {

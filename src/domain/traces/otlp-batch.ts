@@ -97,6 +97,8 @@ interface TraceState {
   unreadable?: MlflowError;
   spans: Map<string, SpanRecord>;
   runId?: string;
+  /** A stored trace's tags and metadata (traces.tags_json / metadata_json), which this batch adds to; none for a new trace. */
+  stored?: { tags: [string, string][]; metadata: [string, string][] };
   touched: boolean;
 }
 
@@ -129,8 +131,8 @@ async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Ma
   // (no deadlock between two batches).
   await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from
     (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`);
-  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string }>(tx, sql`
-    select trace_id, experiment_id, artifact_location from traces where trace_id = any(${textArray(traceIds)}::text[])
+  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string; tags_json: string | null; metadata_json: string | null }>(tx, sql`
+    select trace_id, experiment_id, artifact_location, tags_json, metadata_json from traces where trace_id = any(${textArray(traceIds)}::text[])
     order by trace_id for update`);
   const out = new Map<string, TraceState>();
   await forEachLimited(found, BLOB_CONCURRENCY, async (row) => {
@@ -138,6 +140,7 @@ async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Ma
     const state: TraceState = {
       experimentId: Number(row.experiment_id), artifactLocation: row.artifact_location,
       key: folder === undefined ? undefined : `${folder}/traces.json`, spans: new Map(), touched: false,
+      stored: { tags: pairsOf(row.tags_json), metadata: pairsOf(row.metadata_json) },
     };
     if (state.key !== undefined) {
       try {
@@ -220,11 +223,22 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
 /** A trace's name as stored (a tag value's limit), or none for a trace without a named root span. */
 const nameOf = (info: { name?: string }): string | undefined => (info.name ? info.name.slice(0, 8000) : undefined);
 
-/** The trace rows, their name tags and their metadata: one multi-row upsert each. */
+const pairsOf = (text: string | null): [string, string][] => (text === null ? [] : Object.entries(JSON.parse(text) as Record<string, string>));
+
+/**
+ * The trace rows, their name tags and their metadata: one multi-row upsert each.
+ *
+ * Each row is written with the text of its tags and metadata as they will stand (a stored trace's,
+ * read under its lock, with this batch's added), and the statement tells the triggers of
+ * migrations 0035/0036 so (`cairn.kv_text_written`, for this transaction only): they skip
+ * aggregating the key-value rows again, which was a quarter of a batch's database time
+ * (docs/bench.md, "OTLP writes the trace row's text itself"). Nothing else writes tags in this
+ * transaction, and any other transaction tagging these traces waits for their row locks.
+ */
 async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<void> {
   const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
-  await tx.execute(sql`
+  const [{ updated }] = await rows<{ updated: string[] | null }>(tx, sql`with written as (
     insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
                         request_preview, response_preview, artifact_location, name, tags_json, metadata_json)
     select id, exp, null, rt, dur, st, req, resp, loc, nm, tj, mj from unnest(
@@ -233,22 +247,38 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
       ${textArray(col((x) => x.info.state))}::text[], ${nullableTextArray(col((x) => x.info.requestPreview))}::text[],
       ${nullableTextArray(col((x) => x.info.responsePreview))}::text[], ${textArray(col((x) => x.t.artifactLocation))}::text[],
       ${nullableTextArray(col((x) => nameOf(x.info)))}::text[],
-      ${nullableTextArray(col((x) => tagsOf(x.info)))}::text[], ${nullableTextArray(col((x) => keyValueText(metadataOf(x.t))))}::text[]
-    ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj)
+      ${nullableTextArray(col((x) => tagsText(x.t, x.info)))}::text[], ${nullableTextArray(col((x) => metadataText(x.t)))}::text[]
+    ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj), (select set_config('cairn.kv_text_written', 'on', true)) as vouched
     on conflict (trace_id) do update set request_time = excluded.request_time, execution_duration = excluded.execution_duration,
       state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
-      response_preview = coalesce(excluded.response_preview, traces.response_preview), name = coalesce(excluded.name, traces.name)`);
+      response_preview = coalesce(excluded.response_preview, traces.response_preview), name = coalesce(excluded.name, traces.name),
+      tags_json = excluded.tags_json, metadata_json = excluded.metadata_json
+    returning trace_id, xmax::text as xmax) select array_agg(trace_id) as updated from written where xmax <> '0'`);
+  // A trace this batch found no row for, updated all the same: another writer (StartTraceV3 with
+  // this id) stored it meanwhile, with tags this batch's text does not hold. The triggers then
+  // recompute its text from the rows, as for any other writer: those this batch upserts, and (for
+  // a trace without a name tag to upsert) its tag rows touched below.
+  const byId = new Map(written);
+  const raced = (updated ?? []).filter((id) => !byId.get(id)!.stored);
+  if (raced.length) await tx.execute(sql`select set_config('cairn.kv_text_written', 'off', true)`);
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
   const named = infos.filter((x) => nameOf(x.info));
   await upsertTraceKeyValues(tx, 'trace_tags', named.map((x) => [x.id, TRACE_NAME_TAG, nameOf(x.info)!]));
   await upsertTraceKeyValues(tx, 'trace_metadata', infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v])));
+  if (raced.length) await tx.execute(sql`update trace_tags set value = value where trace_id = any(${textArray(raced)}::text[])`);
 }
 
-/** A new trace's tags text (keyValueText): its name tag. An existing trace keeps its row's text (the trigger merges). */
-const tagsOf = (info: { name?: string }) => {
+/** The trace's tags as the batch leaves them (keyValueText): the stored ones, and its name tag if it has a root span. */
+const tagsText = (t: TraceState, info: { name?: string }) => {
   const name = nameOf(info);
-  return name === undefined ? null : keyValueText([[TRACE_NAME_TAG, name]]);
+  return keyValueText(merged(t.stored?.tags, name === undefined ? [] : [[TRACE_NAME_TAG, name]]));
 };
+
+const metadataText = (t: TraceState) => keyValueText(merged(t.stored?.metadata, metadataOf(t)));
+
+/** Stored pairs with the batch's written over them, as the upserts of the key-value rows leave them. */
+const merged = (stored: [string, string][] | undefined, written: [string, string][]): [string, string][] =>
+  [...new Map([...(stored ?? []), ...written])];
 
 /** The metadata an OTLP batch writes for a trace: the schema version, and the run it was sent for. */
 const metadataOf = (t: TraceState): [string, string][] =>
