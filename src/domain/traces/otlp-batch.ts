@@ -10,7 +10,7 @@ import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { storedSpans, type SpanRecord } from './spans.js';
 import { keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
-import { upsertTraceKeyValues } from './write.js';
+import { traceKeyValueUpsert } from './write.js';
 
 // Storing OTLP requests by group commit: the requests that arrive while one write is under way are
 // written together by the next, in one transaction of a fixed number of statements whatever their
@@ -226,18 +226,24 @@ const nameOf = (info: { name?: string }): string | undefined => (info.name ? inf
 const pairsOf = (text: string | null): [string, string][] => (text === null ? [] : Object.entries(JSON.parse(text) as Record<string, string>));
 
 /**
- * The trace rows, their name tags and their metadata: one multi-row upsert each.
+ * The trace rows, their name tags and their metadata, in one statement (each a multi-row upsert; a
+ * round trip less is a batch's time shorter under load: docs/bench.md, "OTLP writes the trace
+ * row's text itself"). The tag and metadata rows' foreign keys are checked at the statement's end,
+ * when the new traces are in.
  *
  * Each row is written with the text of its tags and metadata as they will stand (a stored trace's,
  * read under its lock, with this batch's added), and the statement tells the triggers of
  * migrations 0035/0036 so (`cairn.kv_text_written`, for this transaction only): they skip
- * aggregating the key-value rows again, which was a quarter of a batch's database time
- * (docs/bench.md, "OTLP writes the trace row's text itself"). Nothing else writes tags in this
- * transaction, and any other transaction tagging these traces waits for their row locks.
+ * aggregating the key-value rows again, which was a quarter of a batch's database time. Nothing
+ * else writes tags in this transaction, and any other transaction tagging these traces waits for
+ * their row locks.
  */
 async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<void> {
   const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
+  // The name column and the name tag hold the same value (a trace without a root span keeps its name).
+  const nameTags = infos.filter((x) => nameOf(x.info)).map((x): [string, string, string] => [x.id, TRACE_NAME_TAG, nameOf(x.info)!]);
+  const metadata = infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v]));
   const [{ updated }] = await rows<{ updated: string[] | null }>(tx, sql`with written as (
     insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
                         request_preview, response_preview, artifact_location, name, tags_json, metadata_json)
@@ -253,19 +259,20 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
       state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
       response_preview = coalesce(excluded.response_preview, traces.response_preview), name = coalesce(excluded.name, traces.name),
       tags_json = excluded.tags_json, metadata_json = excluded.metadata_json
-    returning trace_id, xmax::text as xmax) select array_agg(trace_id) as updated from written where xmax <> '0'`);
+    returning trace_id, xmax::text as xmax),
+    ${nameTags.length ? sql`name_tags as (${traceKeyValueUpsert('trace_tags', nameTags)}),` : sql``}
+    metadata as (${traceKeyValueUpsert('trace_metadata', metadata)})
+    select array_agg(trace_id) as updated from written where xmax <> '0'`);
   // A trace this batch found no row for, updated all the same: another writer (StartTraceV3 with
-  // this id) stored it meanwhile, with tags this batch's text does not hold. The triggers then
-  // recompute its text from the rows, as for any other writer: those this batch upserts, and (for
-  // a trace without a name tag to upsert) its tag rows touched below.
+  // this id) stored it meanwhile, with tags this batch's text does not hold. Its key-value rows
+  // are touched with the triggers back on, which recompute its text from them, as for any writer.
   const byId = new Map(written);
   const raced = (updated ?? []).filter((id) => !byId.get(id)!.stored);
-  if (raced.length) await tx.execute(sql`select set_config('cairn.kv_text_written', 'off', true)`);
-  // The name column and the name tag hold the same value (a trace without a root span keeps its name).
-  const named = infos.filter((x) => nameOf(x.info));
-  await upsertTraceKeyValues(tx, 'trace_tags', named.map((x) => [x.id, TRACE_NAME_TAG, nameOf(x.info)!]));
-  await upsertTraceKeyValues(tx, 'trace_metadata', infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v])));
-  if (raced.length) await tx.execute(sql`update trace_tags set value = value where trace_id = any(${textArray(raced)}::text[])`);
+  if (!raced.length) return;
+  await tx.execute(sql`select set_config('cairn.kv_text_written', 'off', true)`);
+  for (const table of ['trace_tags', 'trace_metadata']) {
+    await tx.execute(sql`update ${sql.raw(table)} set value = value where trace_id = any(${textArray(raced)}::text[])`);
+  }
 }
 
 /** The trace's tags as the batch leaves them (keyValueText): the stored ones, and its name tag if it has a root span. */

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, notFound } from '../../errors.js';
@@ -113,11 +113,16 @@ export async function upsertKeyValues(tx: Orm, table: 'trace_tags' | 'trace_meta
 /** Tags or metadata of any number of traces, as (trace id, key, value): one statement. */
 export async function upsertTraceKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', triples: [string, string, string][]): Promise<void> {
   if (!triples.length) return;
-  await tx.execute(sql`
+  await tx.execute(traceKeyValueUpsert(table, triples));
+}
+
+/** The upsert of upsertTraceKeyValues, for a statement that writes more (OTLP's, otlp-batch.ts). */
+export function traceKeyValueUpsert(table: 'trace_tags' | 'trace_metadata', triples: [string, string, string][]): SQL {
+  return sql`
     insert into ${sql.raw(table)} (trace_id, key, value)
     select * from unnest(${textArray(triples.map((x) => x[0]))}::text[], ${textArray(triples.map((x) => x[1]))}::text[],
                          ${textArray(triples.map((x) => x[2]))}::text[])
-    on conflict (trace_id, key) do update set value = excluded.value`);
+    on conflict (trace_id, key) do update set value = excluded.value`;
 }
 
 export async function setTraceTag(deps: Deps, traceId: string, key: string, value: string): Promise<void> {
