@@ -12,7 +12,7 @@
 //      (the trace ids of each first page) must agree.
 // Slow (minutes), so it is not part of `npm run bench`; figures only, no thresholds.
 //
-//   npm run bench:traces                                # 300 client traces, 50 exporters x 20, 10,000 searched
+//   npm run bench:traces                                # 300 client traces, 50 exporters x (10 warm-up, 20 saturating, 60 paced), 10,000 searched
 //   npm run bench:traces -- --search-traces 100000      # 100k traces searched (seeded in about a minute each)
 //   npm run bench:traces -- --servers cairn             # Cairn alone (a quick check; no ratios)
 //   npm run bench:traces -- --pace-ms 50                # the paced run at 1,000 traces/s offered (50 exporters)
