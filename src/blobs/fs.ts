@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -8,9 +7,6 @@ import { RESERVED_ROOT_SEGMENT } from './keys.js';
 import { storeCall, storeUnavailable, type BlobBody, type BlobEntry, type BlobObject, type BlobStore, type ByteRange } from './store.js';
 
 const isInside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
-
-// Bodies up to this size, already in memory, are written with synchronous calls (putSmall).
-const SMALL_PUT_BYTES = 256 * 1024;
 
 /**
  * A local folder. Uploads land in `<root>/.cairn-tmp/` and are renamed into place when complete,
@@ -33,13 +29,18 @@ export class FsBlobStore implements BlobStore {
   // Small files are written by the thousand (OTLP spans, one traces.json a trace), and on a busy host
   // each file-system call costs: put spends six or seven, none it can do without.
   async put(key: string, body: BlobBody): Promise<void> {
-    if (body instanceof Uint8Array && body.byteLength <= SMALL_PUT_BYTES) return this.putSmall(key, body);
     const target = await this.resolve(key);
     const tmpDir = path.join(await this.ensureRoot(), RESERVED_ROOT_SEGMENT);
-    // Checked before mkdir: through a symlinked folder inside the store, mkdir would make folders
-    // outside it before the refusal.
-    await this.checkInside(target);
-    await this.io(() => fs.mkdir(path.dirname(target), { recursive: true }), key);
+    const made = await this.io(() => fs.mkdir(path.dirname(target), { recursive: true }), key);
+    // A folder mkdir has just made holds no file yet: the check starts there, one call instead of two
+    // (checking first took three more calls for a new trace's folders, docs/bench.md).
+    try {
+      await this.checkInside(made === undefined ? target : path.dirname(target));
+    } catch (err) {
+      // Through a symlinked folder inside the store, mkdir made folders outside it: they go again.
+      if (made !== undefined) await fs.rm(made, { recursive: true, force: true }).catch(() => {});
+      throw err;
+    }
     const tmp = path.join(tmpDir, randomUUID());
     try {
       const handle = await this.io(() => this.openTemporary(tmp, tmpDir), key);
@@ -58,40 +59,6 @@ export class FsBlobStore implements BlobStore {
       await fs.rm(tmp, { force: true }).catch(() => {});
       throw err;
     }
-  }
-
-  /**
-   * put for a small body in memory, the same steps with synchronous calls. Each asynchronous call
-   * hands its work to libuv's thread pool and wakes the main thread with the answer: on a virtual
-   * machine those two wake-ups cost more than a small file's calls themselves, and OTLP ingestion
-   * writes one traces.json a trace (docs/bench.md, "Small files written synchronously"). The event
-   * loop waits for a few system calls.
-   */
-  private async putSmall(key: string, body: Uint8Array): Promise<void> {
-    const target = await this.resolve(key);
-    const tmpDir = path.join(await this.ensureRoot(), RESERVED_ROOT_SEGMENT);
-    await this.io(async () => {
-      await this.checkInside(target, true);
-      fsSync.mkdirSync(path.dirname(target), { recursive: true });
-      const tmp = path.join(tmpDir, randomUUID());
-      try {
-        if (!this.tmpDirMade) {
-          fsSync.mkdirSync(tmpDir, { recursive: true });
-          this.tmpDirMade = true;
-        }
-        try {
-          fsSync.writeFileSync(tmp, body, { flag: 'wx' });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-          fsSync.mkdirSync(tmpDir, { recursive: true });
-          fsSync.writeFileSync(tmp, body, { flag: 'wx' });
-        }
-        fsSync.renameSync(tmp, target);
-      } catch (err) {
-        fsSync.rmSync(tmp, { force: true });
-        throw err;
-      }
-    }, key);
   }
 
   /** Opens a new temporary file; the temporary folder is made on the first upload, or when it has gone. */
@@ -181,12 +148,12 @@ export class FsBlobStore implements BlobStore {
     return full;
   }
 
-  /** The deepest existing ancestor of p, symlinks resolved, must lie inside the real root (`sync`: see putSmall). */
-  private async checkInside(p: string, sync = false): Promise<void> {
+  /** The deepest existing ancestor of p, symlinks resolved, must lie inside the real root. */
+  private async checkInside(p: string): Promise<void> {
     const realRoot = await this.ensureRoot();
     for (let current = p; ; ) {
       try {
-        const real = sync ? fsSync.realpathSync.native(current) : await fs.realpath(current);
+        const real = await fs.realpath(current);
         if (!isInside(realRoot, real)) throw invalidParam('Invalid path: resolved path is outside the artifact directory');
         return;
       } catch (err) {

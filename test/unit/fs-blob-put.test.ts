@@ -1,6 +1,6 @@
 // FsBlobStore.put remembers that its temporary folder exists (one call less per upload): it must
 // still write when that folder has been removed since, and a failed upload must leave nothing.
-// Small bodies in memory take a path of their own (synchronous calls, putSmall), held to the same rules.
+// A folder that is a symlink out of the store is refused, and leaves no folder out there.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,22 +55,18 @@ describe('FsBlobStore.put', () => {
     expect(fs.readdirSync(path.join(root, RESERVED_ROOT_SEGMENT))).toEqual([]);
   });
 
-  it('writes a small body in memory by the same rules: new folders, a removed temporary folder, no escape', async () => {
+  it('writes bytes into new folders after its temporary folder was removed, and never out through a symlink', async () => {
     const store = new FsBlobStore(root);
     await store.put('s/t/small.json', Buffer.from('one'));
     fs.rmSync(path.join(root, RESERVED_ROOT_SEGMENT), { recursive: true });
     await store.put('s/t/small.json', Buffer.from('two'));
     expect(await text(store, 's/t/small.json')).toBe('two');
-    // A body past the small size is written the streaming way, whole.
-    const large = Buffer.alloc(300 * 1024, 'x');
-    await store.put('s/large.bin', large);
-    expect((await store.head('s/large.bin')).size).toBe(large.length);
     // A parent that is a file, and a folder that is a symlink out of the store: refused, nothing left.
     await expect(store.put('s/t/small.json/below.txt', Buffer.from('x'))).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
     const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-put-outside-'));
     try {
       fs.symlinkSync(outside, path.join(root, 's', 'escape'));
-      // Refused before any folder is made out there, a stream as well as bytes.
+      // Refused, and no folder is left out there, a stream as well as bytes.
       await expect(store.put('s/escape/new/file.txt', Buffer.from('x'))).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
       await expect(store.put('s/escape/file.txt', Buffer.from('x'))).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
       await expect(store.put('s/escape/other/file.txt', Readable.from([Buffer.from('x')]))).rejects.toMatchObject({ code: 'INVALID_PARAMETER_VALUE' });
