@@ -37,8 +37,9 @@ export class FsBlobStore implements BlobStore {
     try {
       await this.checkInside(made === undefined ? target : path.dirname(target));
     } catch (err) {
-      // Through a symlinked folder inside the store, mkdir made folders outside it: they go again.
-      if (made !== undefined) await fs.rm(made, { recursive: true, force: true }).catch(() => {});
+      // Refused (MlflowError): through a symlinked folder inside the store, mkdir made folders
+      // outside it, which go again. Any other failure leaves them: they are inside the store.
+      if (made !== undefined && err instanceof MlflowError) await fs.rm(made, { recursive: true, force: true }).catch(() => {});
       throw err;
     }
     const tmp = path.join(tmpDir, randomUUID());
