@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db/connect.js';
 import { uniqueName, type TestApp } from '../harness/app.js';
+import { staleTraceText } from '../harness/trace-text.js';
 import { artifactBackends, startArtifactApp } from './artifacts-backends.js';
 
 // OTLP/HTTP trace export (POST /v1/traces) in JSON and protobuf, read back the way the mlflow client
@@ -85,16 +86,6 @@ async function spansOf(traceId: string, experiment = experimentId) {
     });
   expect(res.status).toBe(200);
   return JSON.parse(res.body as string).spans as Record<string, any>[];
-}
-
-/** Which of a trace's texts (traces.tags_json, metadata_json) differ from its key-value rows (should be none). */
-async function staleText(traceId: string): Promise<string[]> {
-  const agg = (table: string, leaveOut: string) => sql.raw(`(select '{' || string_agg(to_json(key)::text || ':' || to_json(value)::text, ',' order by key collate "C") || '}'
-    from ${table} kv where kv.trace_id = t.trace_id and key <> '${leaveOut}')`);
-  const [row] = await rows<{ tags: boolean; metadata: boolean }>(t.deps.db, sql`select
-    t.tags_json is not distinct from ${agg('trace_tags', 'mlflow.artifactLocation')} as tags,
-    t.metadata_json is not distinct from ${agg('trace_metadata', '')} as metadata from traces t where t.trace_id = ${traceId}`);
-  return Object.entries(row).filter(([, same]) => !same).map(([name]) => name);
 }
 
 // Once per blob store (the folder, and S3 when CAIRN_TEST_S3_ENDPOINT is set): traces.json is read back and merged there.
@@ -186,7 +177,7 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     const info = (await t.api.get(`/api/3.0/mlflow/traces/${id}`)).body.trace.trace_info;
     expect(info.tags).toMatchObject({ 'user.tag': 'kept "as" é', 'mlflow.traceName': 'root' });
     expect(info.trace_metadata).toEqual({ 'mlflow.trace_schema.version': '3', 'mlflow.sourceRun': 'run-otlp-1' });
-    expect(await staleText(id)).toEqual([]);
+    expect(await staleTraceText(t.deps.db, [id])).toEqual([]);
   });
 
   // Another writer (StartTraceV3 with a client's id) may store a trace between the batch's read
@@ -227,7 +218,7 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
       expect(info.tags['other.writer']).toBe('yes');
       expect(info.trace_metadata).toMatchObject({ 'other.meta': 'm', 'mlflow.trace_schema.version': '3' });
       if (named) expect(info.tags['mlflow.traceName']).toBe('root');
-      expect(await staleText(id)).toEqual([]);
+      expect(await staleTraceText(t.deps.db, [id])).toEqual([]);
     }
   });
 

@@ -15,6 +15,7 @@ import { connect, rows, type Database, type Orm } from '../../src/db/connect.js'
 import { keyValueText } from '../../src/domain/traces/wire.js';
 import { isolatedDatabase, insertExperiment, type IsolatedDatabase } from '../harness/database.js';
 import { migrationsBefore } from '../harness/migrations.js';
+import { staleTraceText } from '../harness/trace-text.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-trace-kv-json-'));
 let isolated: IsolatedDatabase;
@@ -41,28 +42,8 @@ async function addTrace(orm: Orm, id: string): Promise<void> {
     VALUES (${id}, ${exp}, 1, 'OK', ${'/a/' + id})`);
 }
 
-/** The text a trace's key-value rows must be kept as: one compact JSON object, keys in byte order. */
-function expectedText(pairs: Array<[string, string]>): string | null {
-  if (!pairs.length) return null;
-  const sorted = [...pairs].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  return `{${sorted.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
-}
-
 /** The traces whose stored text differs from what their rows must give (should be none). */
-async function stale(orm: Orm = db.orm): Promise<string[]> {
-  const traces = await rows<{ trace_id: string; tags_json: string | null; metadata_json: string | null }>(orm, sql`SELECT trace_id, tags_json, metadata_json FROM traces`);
-  const pairs = async (table: string) => {
-    const found = await rows<{ trace_id: string; key: string; value: string }>(orm, sql`SELECT trace_id, key, value FROM ${sql.raw(table)}`);
-    const by = new Map<string, Array<[string, string]>>();
-    // The artifact location is the row's own column, never part of the tags' text.
-    for (const r of found) if (!(table === 'trace_tags' && r.key === 'mlflow.artifactLocation')) by.set(r.trace_id, [...(by.get(r.trace_id) ?? []), [r.key, r.value]]);
-    return by;
-  };
-  const [tags, metadata] = [await pairs('trace_tags'), await pairs('trace_metadata')];
-  return traces
-    .filter((t) => t.tags_json !== expectedText(tags.get(t.trace_id) ?? []) || t.metadata_json !== expectedText(metadata.get(t.trace_id) ?? []))
-    .map((t) => t.trace_id);
-}
+const stale = (orm: Orm = db.orm) => staleTraceText(orm);
 
 const stored = async (id: string) =>
   (await run(sql`SELECT tags_json, metadata_json, xmin::text AS version FROM traces WHERE trace_id = ${id}`))[0] as
