@@ -1,17 +1,21 @@
 import { sql } from 'drizzle-orm';
 import { preparedRows, rows, type Orm } from '../db/connect.js';
 import { textArray } from '../lib/pg-array.js';
-import { loadRuns, loadRunsRead, type RunInfoWire, type RunWire } from './run-read.js';
+import { loadRunsRead, type RunInfoWire, type RunWire } from './run-read.js';
 
-// The MLflow client's page (SEARCH_MAX_RESULTS_DEFAULT). A larger page is built as before, in one
-// JSON.stringify, and not kept: up to 50,000 runs (~45 MB of JSON), whose texts one by one and
-// their bodies as one array parameter took 5.0 s and 344 MiB instead of 4.3 s and 228 MiB, and
-// brought a server held to a 512 MB heap down.
+// The MLflow client's page (SEARCH_MAX_RESULTS_DEFAULT), and the part a larger page is read in.
+// A larger page (up to 50,000 runs, ~45 MB of JSON) is read part by part and its bodies are not
+// kept: keeping 50,000 bodies as one array parameter took 5.0 s and 344 MiB instead of 4.3 s and
+// 228 MiB, and brought a server held to a 512 MB heap down. Hydrating it whole in one statement
+// held every run's objects at once: 553 MiB of RSS for the page of 50,000 (docs/bench.md).
 const KEPT_PAGE = 1000;
 
-/** A page of runs as JSON: the objects of the answer's `runs` list, comma-separated, in order. */
+/**
+ * A page of runs as JSON: the objects of the answer's `runs` list, in order, as comma-separated
+ * parts (one for each KEPT_PAGE runs), which a large answer sends one after another.
+ */
 export interface RunsJson {
-  json: string;
+  json: string[];
   count: number;
   /** The page's last run, for its page token. */
   last?: RunInfoWire;
@@ -20,21 +24,25 @@ export interface RunsJson {
 /**
  * The runs of `runIds` as search_runs sends them, in that order; ids without a run are left out. A
  * run read before and unchanged since is its body in run_json, read with the others in one
- * statement; the rest are hydrated (loadRuns), serialized as JSON.stringify would serialize them in
- * the answer, and kept for the next read. A page of 100 kept runs costs Postgres and Node a
- * fraction of its hydration (docs/bench.md, "run_json").
+ * statement; the rest are hydrated (loadRunsRead), serialized as JSON.stringify would serialize them
+ * in the answer, and kept for the next read (in a page of at most KEPT_PAGE). A page of 100 kept runs
+ * costs Postgres and Node a fraction of its hydration (docs/bench.md, "run_json").
  */
 export async function loadRunsJson(db: Orm, runIds: string[]): Promise<RunsJson> {
-  if (runIds.length > KEPT_PAGE) {
-    const runs = await loadRuns(db, runIds);
-    return { json: runs.length ? JSON.stringify(runs).slice(1, -1) : '', count: runs.length, last: runs.at(-1)?.info };
+  const parts: string[] = [];
+  let count = 0;
+  let lastText: string | undefined;
+  for (let i = 0; i < runIds.length; i += KEPT_PAGE) {
+    const texts = await loadRunTexts(db, runIds.slice(i, i + KEPT_PAGE), runIds.length <= KEPT_PAGE);
+    if (!texts.length) continue;
+    parts.push(texts.join(','));
+    count += texts.length;
+    lastText = texts.at(-1);
   }
-  const texts = await loadRunTexts(db, runIds);
-  const lastText = texts.at(-1);
-  return { json: texts.join(','), count: texts.length, last: lastText === undefined ? undefined : (JSON.parse(lastText) as RunWire).info };
+  return { json: parts, count, last: lastText === undefined ? undefined : (JSON.parse(lastText) as RunWire).info };
 }
 
-async function loadRunTexts(db: Orm, runIds: string[]): Promise<string[]> {
+async function loadRunTexts(db: Orm, runIds: string[], keep: boolean): Promise<string[]> {
   if (!runIds.length) return [];
   const kept = await preparedRows<{ run_id: string; body: string }>(
     db,
@@ -50,7 +58,7 @@ async function loadRunTexts(db: Orm, runIds: string[]): Promise<string[]> {
     for (const [id, text] of built) texts.set(id, text);
     // Kept after the answer, not before it: storing 100 bodies costs Postgres ~4 ms (100 row
     // updates and their WAL), which would make every first read of a page that much slower.
-    if (built.length) void keepBodies(db, built, snapshot);
+    if (keep && built.length) void keepBodies(db, built, snapshot);
   }
   const out: string[] = [];
   for (const id of runIds) {

@@ -38,20 +38,24 @@ export async function searchRuns(
 ): Promise<{ runs?: RunWire[]; next_page_token?: string }> {
   const page = await searchRunsPage(deps, input);
   const out: { runs?: RunWire[]; next_page_token?: string } = {};
-  if (page.count) out.runs = JSON.parse(`[${page.json}]`) as RunWire[];
+  if (page.count) out.runs = JSON.parse(`[${page.json.join(',')}]`) as RunWire[];
   if (page.next_page_token !== undefined) out.next_page_token = page.next_page_token;
   return out;
 }
 
 type SearchRunsInput = { experiment_ids?: string[]; filter?: string; run_view_type?: ViewType; max_results?: number; order_by?: string[]; page_token?: string };
 
-/** searchRuns' answer as the JSON text `c.json` would send, each run written once (run-cache.ts). */
-export async function searchRunsBody(deps: Deps, input: SearchRunsInput): Promise<string> {
+/**
+ * searchRuns' answer as the JSON text `c.json` would send, each run written once (run-cache.ts), in
+ * pieces to send in turn: a page of 50,000 runs is ~45 MB, and joining it would copy it again.
+ */
+export async function searchRunsBody(deps: Deps, input: SearchRunsInput): Promise<string[]> {
   const page = await searchRunsPage(deps, input);
-  const fields: string[] = [];
-  if (page.count) fields.push(`"runs":[${page.json}]`);
-  if (page.next_page_token !== undefined) fields.push(`"next_page_token":${JSON.stringify(page.next_page_token)}`);
-  return `{${fields.join(',')}}`;
+  const pieces = ['{'];
+  if (page.count) pieces.push('"runs":[', ...page.json.flatMap((part, i) => (i ? [',', part] : [part])), ']');
+  if (page.next_page_token !== undefined) pieces.push(`${page.count ? ',' : ''}"next_page_token":${JSON.stringify(page.next_page_token)}`);
+  pieces.push('}');
+  return pieces;
 }
 
 /** One page of a run search, its runs as JSON (loadRunsJson). */
@@ -59,7 +63,7 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   const limit = validateMaxResults(input.max_results, LIMITS.searchRunsMaxResults, 1000);
   const { offset, after } = decodeRunPageToken(input.page_token);
   const experimentIds = (input.experiment_ids ?? []).map(experimentIdOf);
-  if (!experimentIds.length) return { json: '', count: 0 };
+  if (!experimentIds.length) return { json: [], count: 0 };
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   const keyed = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   // One more id than asked for tells whether another page exists without a count query.

@@ -5,6 +5,7 @@ import { recordActivity } from '../../domain/activity.js';
 import { loadRun } from '../../domain/run-read.js';
 import { createRun, setRunLifecycle, updateRun } from '../../domain/runs.js';
 import { searchRunsBody } from '../../domain/search-runs.js';
+import { jsonPieces } from '../../http/json-pieces.js';
 import { exactInt64, int64, keyValue, repeated, viewType } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { withRunId } from './run-id.js';
@@ -66,7 +67,7 @@ export function runRoutes(r: Router): void {
     output: z.object({ runs: z.array(runOut).optional(), next_page_token: z.string().optional() }),
     // The answer's text is written by the domain: most of its runs are kept as JSON (run-cache.ts).
     handle: async (deps, input, c) => {
-      const json = (body: string) => c.body(body, 200, { 'Content-Type': 'application/json' });
+      const json = (pieces: string[]) => jsonPieces(c, pieces);
       if (!input.experiment_ids) return json(await searchRunsBody(deps, input));
       const ids = await readableExperimentIds(deps, c, input.experiment_ids);
       return ids.length || !input.experiment_ids.length ? json(await searchRunsBody(deps, { ...input, experiment_ids: ids })) : {};
