@@ -27,6 +27,8 @@ export interface Sizes {
   growthSearchRepeats: number;
   /** The growth sizes at which every search shape is timed (search-shapes.ts). */
   shapeRuns: number[];
+  /** Seconds each shape is searched, one at a time and untimed, before it is timed. */
+  shapeWarmupSeconds: number;
   growthPoints: number;
   growthSlices: number;
 }
@@ -51,6 +53,7 @@ export const FULL: Sizes = {
   growthRuns: [1000, 10_000, 100_000],
   growthSearchRepeats: 10,
   shapeRuns: [1000, 10_000, 100_000],
+  shapeWarmupSeconds: 1,
   growthPoints: 10_000_000,
   growthSlices: 10,
 };
@@ -75,6 +78,7 @@ export const QUICK: Sizes = {
   growthRuns: [100, 300],
   growthSearchRepeats: 2,
   shapeRuns: [300],
+  shapeWarmupSeconds: 0.05,
   growthPoints: 20_000,
   growthSlices: 2,
 };

@@ -80,6 +80,10 @@ export async function measureShapes(ctx: Ctx, exp: string, size: number, t0: num
       const search = simpleLoop(() => req, { countOnly: true });
       // Four first, so that each of MLflow's four workers has served one (its first is much slower).
       await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
+      // Then a second of the shape alone, as a server that has been up a while has served it: Cairn's
+      // JIT compiles a shape's own code (its filter's parse and SQL) after some hundred calls. The
+      // 1k shapes, timed first after a start, took 2.3–2.5 ms cold where 1.3–1.5 ms warm (docs/bench.md).
+      await drive(ctx.client, { seconds: ctx.sizes.shapeWarmupSeconds, concurrency: 1 }, search);
       const stats = await drive(ctx.client, { seconds: 3600, requests: ctx.sizes.growthSearchRepeats, concurrency: 1 }, search);
       rows.push({ name, title, unit: 'ms', value: stats.p50, stats, target: SHAPE_TARGET });
       ctx.log(`  ${name}: p50 ${stats.p50} ms${stats.errors ? `, ${stats.errors} errors (${stats.firstError})` : ''}`);
