@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { parseOrderBy } from './order-by.js';
 import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type SearchDialect } from './parse.js';
+import { INDEXED_METADATA_KEYS } from '../../db/schema/traces.js';
 import { TRACE_NAME_TAG } from '../traces/wire.js';
 import { checkPage, direction, predicate } from './runs-sql.js';
 
@@ -101,6 +102,21 @@ function nameCondition(c: Comparison): SQL {
   return isShort(c) ? prefix : sql`(${prefix} AND ${value})`;
 }
 
+/**
+ * `=` and `IN` on a user or session metadata key (INDEXED_METADATA_KEYS) as that key's value in the
+ * row's metadata text, which the partial indexes of migrations/0037 hold: the same traces as
+ * keyValueCondition finds (the text is kept in step with the rows), read in page order. The text must
+ * be written exactly as the indexes' expression and predicate are, for Postgres to match them.
+ */
+function indexedMetadataCondition(key: string, c: Comparison): SQL | undefined {
+  if (!(INDEXED_METADATA_KEYS as readonly string[]).includes(key) || (c.op !== '=' && c.op !== 'IN')) return undefined;
+  const value = `(t.metadata_json::jsonb ->> '${key}')`;
+  const prefix = prefixCondition(c, value);
+  if (!prefix) return undefined;
+  const holds = sql.raw(`t.metadata_json LIKE '%"${key}":%'`);
+  return isShort(c) ? sql`(${holds} AND ${prefix})` : sql`(${holds} AND ${prefix} AND ${predicate(sql.raw(value), c.op, c.operand, 'text')})`;
+}
+
 function keyValueCondition(table: 'trace_tags' | 'trace_metadata', key: string, c: Comparison): SQL {
   const base = sql`SELECT 1 FROM ${sql.raw(table)} kv WHERE kv.trace_id = t.trace_id AND kv.key = ${key}`;
   if (c.op === 'IS NULL') return sql`NOT EXISTS (${base})`;
@@ -121,7 +137,7 @@ function traceCondition(c: Comparison): SQL {
   if (c.entity === 'attribute' && c.key === 'prompt') return promptCondition(c);
   if ((c.entity === 'tag' && c.key === TRACE_NAME_TAG) || (c.entity === 'attribute' && c.key === 'name')) return nameCondition(c);
   if (c.entity === 'tag') return keyValueCondition('trace_tags', c.key, c);
-  if (c.entity === 'metadata') return keyValueCondition('trace_metadata', c.key, c);
+  if (c.entity === 'metadata') return indexedMetadataCondition(c.key, c) ?? keyValueCondition('trace_metadata', c.key, c);
   const virtual = lookup(VIRTUAL, c.key);
   // A run's traces are those logged in it and those linked to it afterwards (LinkTracesToRun), as in MLflow.
   if (virtual && c.key === 'run_id' && (c.op === '=' || c.op === 'IN')) {
