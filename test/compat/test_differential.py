@@ -41,6 +41,10 @@ def test_short_saved_ids_are_replaced_as_whole_words_only():
     body = {"message": "Run with id=0123456789abcdef not found", "uri": "mlflow-artifacts:/123/abc", "run": "x-a1b2c3d4e5f6a7b8-y"}
     got = normalise(body, {"exp": "123", "run": "a1b2c3d4e5f6a7b8"})
     assert got == {"message": "Run with id=0123456789abcdef not found", "uri": "mlflow-artifacts:/<<exp>>/abc", "run": "x-<<run>>-y"}
+    # A limit in a message is a number, not the id that happens to equal it.
+    limit = {"message": "must specify at most 100 run_ids, experiment 100"}
+    assert normalise(limit, {"exp": "100"}) == {"message": "must specify at most 100 run_ids, experiment <<exp>>"}
+    assert normalise({"message": "more than 100"}, {"exp": "100"}, short_ids=("exp",)) == {"message": "more than 100"}
 
 
 def test_allow_list_is_reviewed():

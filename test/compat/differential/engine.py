@@ -92,6 +92,11 @@ def dig(body, path: str):
     return cur
 
 
+# A number after "at most", "at least", "more than" or "less than" is a limit, not an id: an experiment
+# whose id was 100 turned "at most 100 run_ids" into "at most <<exp>> run_ids" on one server only.
+QUANTITY = r"(?<!most )(?<!least )(?<!than )"
+
+
 def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=(), short_ids=()):
     """Volatile values become placeholders; saved ids inside strings become their variable names.
     A step may name more volatile keys (`volatile`) and fields whose string value is JSON text
@@ -127,12 +132,12 @@ def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=(), short_
                 # A short value (an experiment id: "123") only as a whole word: inside a longer id
                 # ("0123456789abcdef") it is not that id. Long ones (run ids) also inside paths.
                 if len(value) < 8:
-                    v = re.sub(rf"(?<![\w-]){re.escape(value)}(?![\w-])", f"<<{name}>>", v)
+                    v = re.sub(rf"{QUANTITY}(?<![\w-]){re.escape(value)}(?![\w-])", f"<<{name}>>", v)
                 else:
                     v = v.replace(value, f"<<{name}>>")
             for name in short_ids:
                 if name in vars_:
-                    v = re.sub(rf"(?<![\w-]){re.escape(str(vars_[name]))}(?![\w-])", f"<<{name}>>", v)
+                    v = re.sub(rf"{QUANTITY}(?<![\w-]){re.escape(str(vars_[name]))}(?![\w-])", f"<<{name}>>", v)
         return v
 
     return walk(copy.deepcopy(body))
