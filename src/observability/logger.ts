@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type DestinationStream, type Level } from 'pino';
-import { REDACTED_FIELDS, scrubSecrets } from './scrub.js';
+import { scrubFields, scrubSecrets } from './scrub.js';
 
 // Structured JSON logs, one object a line (pino). Every line written while a request is being
 // served carries its request_id, taken from an AsyncLocalStorage the request middleware fills, so
@@ -35,7 +35,6 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       messageKey: 'msg',
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: REDACTED_FIELDS, censor: '***' },
       mixin: () => {
         const id = scope.getStore()?.requestId;
         return id ? { request_id: id } : {};
@@ -56,13 +55,6 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     inRequest: (requestId, fn) => scope.run({ requestId }, fn),
     requestId: () => scope.getStore()?.requestId,
   };
-}
-
-/** Strings anywhere in the fields (error texts, stacks, URIs) are scrubbed of secrets. */
-function scrubFields(fields: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(fields)) out[k] = typeof v === 'string' ? scrubSecrets(v) : v;
-  return out;
 }
 
 /** A logger that writes nothing (tests, one-shot commands); request ids still work. */

@@ -28,10 +28,16 @@ describe('the logger', () => {
   it('blanks secret-named fields and scrubs secrets out of messages and string fields', () => {
     const out: string[] = [];
     const log = createLogger({ level: 'debug', destination: { write: (s: string) => void out.push(s) } });
-    log.error('could not reach postgresql://u:dbpw-123@h/db', { password: 'pw-456', headers: { authorization: 'Basic abc' }, error: 'at Bearer tok-0123456789' });
+    log.error('could not reach postgresql://u:dbpw-123@h/db', {
+      password: 'pw-456',
+      headers: { authorization: 'Basic abc' },
+      error: 'at Bearer tok-0123456789',
+      req: { headers: { Cookie: 'session=ck-789' }, urls: ['s3://k?X-Amz-Signature=sig-321'] },
+      status: 500,
+    });
     const text = out.join('');
-    for (const secret of ['dbpw-123', 'pw-456', 'Basic abc', 'tok-0123456789']) expect(text).not.toContain(secret);
-    expect(JSON.parse(text)).toMatchObject({ level: 'error', password: '***' });
+    for (const secret of ['dbpw-123', 'pw-456', 'Basic abc', 'tok-0123456789', 'ck-789', 'sig-321']) expect(text).not.toContain(secret);
+    expect(JSON.parse(text)).toMatchObject({ level: 'error', password: '***', headers: { authorization: '***' }, req: { headers: { Cookie: '***' } }, status: 500 });
   });
 
   it('puts the request id on every line logged while a request is served', async () => {
