@@ -89,13 +89,18 @@ export class Recorder {
   readonly extra: Record<string, number> = {};
   constructor(
     private client: Client,
-    private limits: { seconds: number; requests?: number },
+    private limits: { seconds: number; requests?: number; atLeastSeconds?: number },
   ) {}
 
-  /** True once the time is up or the request budget is spent; loops check it before each call. */
+  /**
+   * True once the time is up or the request budget is spent (and, with atLeastSeconds, that long has
+   * passed too); loops check it before each call.
+   */
   get done(): boolean {
     if (this.stoppedAt !== undefined) return true;
-    const over = performance.now() - this.started >= this.limits.seconds * 1000 || (this.limits.requests !== undefined && this.issued >= this.limits.requests);
+    const elapsed = performance.now() - this.started;
+    const spent = this.limits.requests !== undefined && this.issued >= this.limits.requests && elapsed >= (this.limits.atLeastSeconds ?? 0) * 1000;
+    const over = elapsed >= this.limits.seconds * 1000 || spent;
     if (over) this.stoppedAt = performance.now();
     return over;
   }
@@ -168,7 +173,7 @@ const round = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFi
  */
 export async function drive(
   client: Client,
-  limits: { seconds: number; requests?: number; concurrency: number },
+  limits: { seconds: number; requests?: number; atLeastSeconds?: number; concurrency: number },
   loop: (rec: Recorder, worker: number) => Promise<void>,
 ): Promise<Stats> {
   const rec = new Recorder(client, limits);

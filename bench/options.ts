@@ -29,6 +29,8 @@ export interface Sizes {
   shapeRuns: number[];
   /** Seconds each shape is searched, one at a time and untimed, before it is timed. */
   shapeWarmupSeconds: number;
+  /** Each shape is timed for at least growthSearchRepeats searches and at least this many seconds. */
+  shapeTimedSeconds: number;
   growthPoints: number;
   growthSlices: number;
 }
@@ -54,6 +56,7 @@ export const FULL: Sizes = {
   growthSearchRepeats: 10,
   shapeRuns: [1000, 10_000, 100_000],
   shapeWarmupSeconds: 1,
+  shapeTimedSeconds: 1,
   growthPoints: 10_000_000,
   growthSlices: 10,
 };
@@ -79,6 +82,7 @@ export const QUICK: Sizes = {
   growthSearchRepeats: 2,
   shapeRuns: [300],
   shapeWarmupSeconds: 0.05,
+  shapeTimedSeconds: 0,
   growthPoints: 20_000,
   growthSlices: 2,
 };

@@ -272,3 +272,21 @@ describe('SQL rendering', () => {
     ]);
   });
 });
+
+describe('parsed filters kept for reuse', () => {
+  it('answers a repeated filter with the same frozen list, per dialect', () => {
+    const f = "attributes.run_id IN ('a', 'b') and params.p = 'x'";
+    const first = runs(f);
+    expect(runs(f)).toBe(first);
+    expect(Object.isFrozen(first) && first.every((c) => Object.isFrozen(c) && Object.isFrozen(c.operand))).toBe(true);
+    const list = first[0].operand;
+    expect(list.kind === 'list' && Object.isFrozen(list.values)).toBe(true);
+    // Another dialect reads the same text its own way (experiments have no params).
+    expectInvalid(() => exps(f));
+  });
+
+  it('still refuses a bad filter every time it is sent', () => {
+    expectInvalid(() => runs('metrics.m >'));
+    expectInvalid(() => runs('metrics.m >'));
+  });
+});

@@ -94,10 +94,36 @@ export function resolveEntity(segments: Segment[], dialect: SearchDialect): { en
   return { entity, key };
 }
 
+// Parsed filters by dialect and text. One search parses its filter several times (the planner asks
+// different questions of it), and clients repeat the same filters; ~30 us a search for a short
+// filter. The lists are frozen, so no caller can change another's. A failed parse is not kept.
+const PARSED_KEPT = 512;
+const MAX_KEPT_FILTER = 4096;
+const parsed = new WeakMap<SearchDialect, Map<string, readonly Comparison[]>>();
+
 /** Parses a filter string; empty or blank means "no filter". */
-export function parseFilter(filter: string | null | undefined, dialect: SearchDialect): Comparison[] {
+export function parseFilter(filter: string | null | undefined, dialect: SearchDialect): readonly Comparison[] {
   if (filter == null) return [];
   if (typeof filter !== 'string') throw invalidParam('Invalid filter: expected a string');
+  if (filter.length > MAX_KEPT_FILTER) return parseFresh(filter, dialect);
+  let kept = parsed.get(dialect);
+  if (!kept) parsed.set(dialect, (kept = new Map()));
+  const known = kept.get(filter);
+  if (known) return known;
+  const out = Object.freeze(parseFresh(filter, dialect).map(frozen));
+  // Oldest first out: a Map iterates in insertion order.
+  if (kept.size >= PARSED_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(filter, out);
+  return out;
+}
+
+const frozen = (c: Comparison): Comparison => {
+  if (c.operand.kind === 'list') Object.freeze(c.operand.values);
+  Object.freeze(c.operand);
+  return Object.freeze(c);
+};
+
+function parseFresh(filter: string, dialect: SearchDialect): Comparison[] {
   if (filter.trim() === '') return [];
   const tokens = tokenize(filter);
   const cursor = new Cursor(tokens, filter);

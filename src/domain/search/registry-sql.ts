@@ -75,7 +75,7 @@ const VERSION_COLUMNS: Readonly<Record<string, Column>> = {
  * MLflow's rule (SqlAlchemyStore._is_querying_prompt): the first comparison on the prompt tag decides;
  * `= 'true'` or `!= 'false'` searches prompts, anything else (or no such comparison) searches models.
  */
-export function splitPromptClause(comparisons: Comparison[]): { prompts: boolean; rest: Comparison[] } {
+export function splitPromptClause(comparisons: readonly Comparison[]): { prompts: boolean; rest: readonly Comparison[] } {
   const first = comparisons.find((c) => c.entity === 'tag' && c.key === IS_PROMPT_TAG);
   const value = first?.operand.kind === 'string' ? first.operand.value.toLowerCase() : undefined;
   const prompts = !!first && ((first.op === '=' && value === 'true') || (first.op === '!=' && value === 'false'));
