@@ -50,7 +50,9 @@ test('a run URL: one runs/get, sent by index.html; first-screen series sent befo
         .filter((el) => el.getBoundingClientRect().top < window.innerHeight)
         .map((el) => [el.getAttribute('data-key'), el.getAttribute('data-total-points')]),
     );
-  await expect.poll(async () => (await onScreen()).length > 0 && (await onScreen()).every(([, n]) => n !== null)).toBe(true);
+  // A wait, not a time limit: on a loaded 2-core CI machine (2026-12-02) the last on-screen chart's
+  // series took over the default 10 s to arrive.
+  await expect.poll(async () => (await onScreen()).length > 0 && (await onScreen()).every(([, n]) => n !== null), { timeout: 30_000 }).toBe(true);
   // Every chart on screen drew its own history (not another key's).
   for (const [key, n] of await onScreen()) expect(Number(n), key!).toBe(200 + KEYS.indexOf(key!));
   expect((await onScreen()).length).toBeGreaterThanOrEqual(6);
@@ -71,7 +73,7 @@ test('a run URL: one runs/get, sent by index.html; first-screen series sent befo
 
   // Charts below the fold still load as they scroll into view.
   await page.locator('[data-testid=metric-chart][data-key=zeta]').scrollIntoViewIfNeeded();
-  await expect(page.locator('[data-testid=metric-chart][data-key=zeta]')).toHaveAttribute('data-total-points', String(200 + KEYS.indexOf('zeta')));
+  await expect(page.locator('[data-testid=metric-chart][data-key=zeta]')).toHaveAttribute('data-total-points', String(200 + KEYS.indexOf('zeta')), { timeout: 30_000 });
   expect(seriesKeys.length).toBe(new Set(seriesKeys).size);
 });
 
