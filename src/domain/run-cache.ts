@@ -17,8 +17,8 @@ const KEPT_PAGE = 1000;
 export interface RunsJson {
   json: string[];
   count: number;
-  /** The page's last run, for its page token. */
-  last?: RunInfoWire;
+  /** The page's last run, for its page token: parsed only by a page that needs one. */
+  last(): RunInfoWire | undefined;
 }
 
 /**
@@ -39,7 +39,7 @@ export async function loadRunsJson(db: Orm, runIds: string[]): Promise<RunsJson>
     count += texts.length;
     lastText = texts.at(-1);
   }
-  return { json: parts, count, last: lastText === undefined ? undefined : (JSON.parse(lastText) as RunWire).info };
+  return { json: parts, count, last: () => (lastText === undefined ? undefined : (JSON.parse(lastText) as RunWire).info) };
 }
 
 async function loadRunTexts(db: Orm, runIds: string[], keep: boolean): Promise<string[]> {

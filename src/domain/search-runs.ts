@@ -11,6 +11,8 @@ import {
   keyedFilterCount,
   keyedMatches,
   keyedWalkLength,
+  matchableMetric,
+  metricMatches,
   nameWalkProbed,
   narrowable,
   RUN_SEARCH_DIALECT,
@@ -63,7 +65,7 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   const limit = validateMaxResults(input.max_results, LIMITS.searchRunsMaxResults, 1000);
   const { offset, after } = decodeRunPageToken(input.page_token);
   const experimentIds = (input.experiment_ids ?? []).map(experimentIdOf);
-  if (!experimentIds.length) return { json: [], count: 0 };
+  if (!experimentIds.length) return { json: [], count: 0, last: () => undefined };
   const query: RunQuery = { experimentIds, filter: input.filter, runViewType: input.run_view_type ?? 'ACTIVE_ONLY', orderBy: input.order_by };
   const keyed = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   // One more id than asked for tells whether another page exists without a count query.
@@ -75,7 +77,7 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   if (ids.length <= limit) return runs;
   // In the default order the token also names the page's last run, where the next page starts
   // (keysetPage); the offset stays in it for a client that pages on with another order.
-  const last = runs.last;
+  const last = keyed ? runs.last() : undefined;
   const key = keyed && last?.run_id === ids[limit - 1].run_id ? { startTime: last.start_time === undefined ? null : String(last.start_time), runId: last.run_id } : undefined;
   return { ...runs, next_page_token: encodeRunPageToken(offset + limit, key) };
 }
@@ -87,8 +89,8 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
  * page while no run before it comes or goes; after a change, the page after that run.
  */
 async function keysetPage(db: Db, query: RunQuery, after: RunPageKey, limit: number, memo?: PlanMemo): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
-  const { narrow, small } = await narrowingFor(db, memo, query.filter, NARROW_THRESHOLDS, query, limit, true);
-  const q = { ...query, narrow, fenced: small === true, offset: 0, limit };
+  const { narrow, small, hashedMetrics } = await narrowingFor(db, memo, query.filter, NARROW_THRESHOLDS, query, limit, true);
+  const q = { ...query, narrow, hashedMetrics, fenced: small === true, offset: 0, limit };
   if (after.startTime === null) return { query: runSearchQuery({ ...q, keyset: { tier: 'unvalued', runId: after.runId } }) };
   const key = { tier: 'valued', startTime: after.startTime, runId: after.runId } as const;
   // A run-name pattern: a capped walk first, as for a first page (probeNameWalk).
@@ -131,8 +133,8 @@ async function planRunPage(
   memo?: PlanMemo,
 ): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   const defaultOrder = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
-  const { narrow, probedAll, small } = await narrowingFor(db, memo, query.filter, thresholds, query, offset + limit, defaultOrder);
-  if (small) return { query: runSearchQuery({ ...query, narrow, fenced: true, offset, limit }) };
+  const { narrow, probedAll, small, hashedMetrics } = await narrowingFor(db, memo, query.filter, thresholds, query, offset + limit, defaultOrder);
+  if (small) return { query: runSearchQuery({ ...query, narrow, hashedMetrics, fenced: true, offset, limit }) };
   const narrowed = { ...query, narrow };
   const position = offset + limit;
   // A few run ids (narrowed) are fetched as they are; a deep page is walked as before.
@@ -281,7 +283,7 @@ export async function chooseNarrowing(
   scope?: Pick<RunQuery, 'experimentIds' | 'runViewType'>,
   position = Infinity,
   defaultOrder = false,
-): Promise<{ narrow?: Narrowing; probedAll: boolean; small?: boolean }> {
+): Promise<{ narrow?: Narrowing; probedAll: boolean; small?: boolean; hashedMetrics?: number[] }> {
   const candidates = narrowable(filter);
   const probed = candidates.slice(0, PROBED_FILTERS);
   let best: { index: number; n: number; comparison: Comparison } | undefined;
@@ -325,8 +327,8 @@ export async function chooseNarrowing(
       // few rows everywhere, is hashed in that walk (one pass over its rows, then a lookup a run)
       // rather than probed through its index run by run (1k runs, `optimizer = 'adam'`, half of
       // them, and `metrics.acc > 0.2` ordered by a metric: 5-6 ms of query with two probes a run).
-      if (counted > t.ids) return { probedAll: false, small: true };
-      if (counted >= DENSE * runs) return { narrow: { index, form: 'hashed' }, probedAll: false, small: true };
+      if (counted > t.ids) return { probedAll: false, small: true, ...(await hashableMetrics(db, filter, runs)) };
+      if (counted >= DENSE * runs) return { narrow: { index, form: 'hashed' }, probedAll: false, small: true, ...(await hashableMetrics(db, filter, runs)) };
       best = { index, n: counted, comparison };
       break;
     }
@@ -345,6 +347,29 @@ export async function chooseNarrowing(
   if (best.n > t.ids) return { narrow: { index: best.index, form: 'hashed' }, probedAll };
   const found = await rows<{ run_id: string }>(db, keyedMatches(best.comparison));
   return { narrow: { index: best.index, form: 'ids', runIds: found.map((r) => r.run_id) }, probedAll };
+}
+
+// Metric filters counted for hashableMetrics, at most.
+const HASHED_METRICS = 2;
+
+/**
+ * For a search of few runs (`runs`, at most NarrowThresholds.smallScope) that probes many of them:
+ * the metric filters whose matching rows, in every experiment, are no more than the runs searched,
+ * to be hashed (runSearchQuery's hashedMetrics) instead of probed run by run through the (run_id,
+ * key) index. One pass over at most `runs` index entries costs less than a probe of each run walked
+ * (1k runs, `optimizer = 'adam'` hashed, `metrics.acc > 0.2` ordered by metrics.loss: 4.8 ms of
+ * query probed, 3.2 ms hashed; docs/bench.md). A key that many runs elsewhere log stays probed.
+ */
+async function hashableMetrics(db: Db, filter: string | undefined, runs: number): Promise<{ hashedMetrics?: number[] }> {
+  const metrics = parseFilter(filter, RUN_SEARCH_DIALECT)
+    .map((comparison, index) => ({ comparison, index }))
+    .filter(({ comparison }) => matchableMetric(comparison))
+    .slice(0, HASHED_METRICS);
+  if (!metrics.length) return {};
+  const counts = metrics.map(({ comparison }) => sql`(SELECT count(*)::int FROM (${metricMatches(comparison)} LIMIT ${runs + 1}) m)`);
+  const [row] = await rows<{ n: number[] }>(db, sql`SELECT ARRAY[${sql.join(counts, sql`, `)}] AS n`);
+  const hashed = metrics.filter((_, i) => Number(row.n[i]) <= runs).map(({ index }) => index);
+  return hashed.length ? { hashedMetrics: hashed } : {};
 }
 
 // A grouped page reads at most this many values' groups; more (many small groups) is sorted instead.

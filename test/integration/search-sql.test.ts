@@ -291,6 +291,14 @@ describe('runs search SQL', () => {
     expect(rare.narrow?.form).toBe('ids');
     expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", { ...small, smallScope: { runs: 3 } }, scope)).small).toBeUndefined();
     expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree'", small)).small).toBeUndefined();
+    // Its metric filters are hashed while their rows in every experiment are no more than the runs
+    // searched (acc > 0: 4 rows, 6 runs), else probed (1 run searched).
+    expect(await chooseNarrowing(db.orm, "params.model LIKE '%ree' AND metrics.acc > 0 AND tags.team != 'x'", small, scope)).toEqual({
+      narrow: { index: 0, form: 'hashed' }, probedAll: false, small: true, hashedMetrics: [1],
+    });
+    expect((await chooseNarrowing(db.orm, "params.model LIKE '%ree' AND metrics.acc > 0", small, { ...scope, experimentIds: [expB] })).hashedMetrics).toBeUndefined();
+    const hashed = runSearchQuery({ ...scope, filter: "params.model LIKE '%ree' AND metrics.acc > 0", offset: 0, limit: 10, fenced: true, hashedMetrics: [1] });
+    expect(new PgDialect().sqlToQuery(hashed).sql).toContain('r.run_id IN (SELECT k.run_id FROM latest_metrics k');
     const fenced = runSearchQuery({ ...scope, filter: "params.model LIKE '%ree' AND datasets.name = 'iris'", offset: 0, limit: 10, fenced: true });
     expect(new PgDialect().sqlToQuery(fenced).sql.match(/OFFSET 0\)/g)).toHaveLength(2);
     const cases: Array<[string | undefined, string[] | undefined]> = [
@@ -301,6 +309,9 @@ describe('runs search SQL', () => {
       [undefined, ['tags.team']],
       ["params.model = 'nothing'", ['params.lr']],
       ["params.model = 'tree' AND tags.team LIKE '%ision'", undefined],
+      ["params.model LIKE '%ree' AND metrics.acc > 0.75", ['metrics.loss DESC']],
+      ["params.model LIKE '%ree' AND metrics.loss != 0.5 AND metrics.acc <= 0.9", undefined],
+      ["params.model LIKE '%ree' AND metrics.acc >= 0.8 AND metrics.loss = 0.5", ['metrics.acc']],
     ];
     for (const [filter, orderBy] of cases) {
       const whole = await search(filter, orderBy, scope);

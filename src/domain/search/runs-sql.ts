@@ -204,11 +204,26 @@ export function runCondition(c: Comparison, fenced = false): SQL {
   // A run without the key never matches, except IS NULL; so `!=` also requires the key to exist.
   if (c.op === 'IS NULL') return sql`NOT EXISTS (${base}${fence})`;
   if (c.op === 'IS NOT NULL') return sql`EXISTS (${base}${fence})`;
-  let test = c.entity === 'metric' ? predicate(sql.raw('k.value'), c.op, c.operand, 'float8') : keyedValueTest(c);
+  const test = c.entity === 'metric' ? metricTest(c) : keyedValueTest(c);
+  return sql`EXISTS (${base} AND ${test}${fence})`;
+}
+
+function metricTest(c: Comparison): SQL {
+  const test = predicate(sql.raw('k.value'), c.op, c.operand, 'float8');
   // Postgres orders NaN above every number; MLflow's NaN never satisfies < <= = > >= (IEEE), so
   // keep NaN out of the two comparisons where Postgres would let it through.
-  if (c.entity === 'metric' && (c.op === '>' || c.op === '>=')) test = sql`${test} AND k.value <> 'NaN'::float8`;
-  return sql`EXISTS (${base} AND ${test}${fence})`;
+  return c.op === '>' || c.op === '>=' ? sql`${test} AND k.value <> 'NaN'::float8` : test;
+}
+
+/** A metric comparison (the grammar has no IS NULL for metrics), which metricMatches can render. */
+export const matchableMetric = (c: Comparison): boolean => c.entity === 'metric' && c.op !== 'IS NULL' && c.op !== 'IS NOT NULL';
+
+/**
+ * `SELECT run_id` of the latest_metrics rows, in any experiment, that pass a metric comparison
+ * (matchableMetric): a run has one row per key, so `run_id IN` this is the comparison's EXISTS.
+ */
+export function metricMatches(c: Comparison): SQL {
+  return sql`SELECT k.run_id FROM latest_metrics k WHERE k.key = ${c.key} AND ${metricTest(c)}`;
 }
 
 // A run matches when any one of its dataset inputs matches (so `!=` and NOT IN mean "has an input
@@ -274,6 +289,12 @@ export function runSearchQuery(input: {
    * hashed for a page of 100) rather than walk the runs in order and stop at the page.
    */
   fenced?: boolean;
+  /**
+   * Metric filters (their indexes, as Narrowing's) rendered by their matches, hashed
+   * (metricMatches): chooseNarrowing picks them for few searched runs when the key has few
+   * matching rows in the whole database.
+   */
+  hashedMetrics?: readonly number[];
   /**
    * Default order only (no order terms): the runs after a page's last one (a keyset page). 'valued':
    * those with a start_time after (startTime, runId), as a range of runs_experiment_start_idx (an
@@ -408,6 +429,7 @@ export function runSearchQuery(input: {
   comparisons.forEach((c, i) => {
     if (moved.has(c)) return;
     if (input.narrow?.index === i) where.push(narrowedCondition(c, input.narrow));
+    else if (input.hashedMetrics?.includes(i) && matchableMetric(c)) where.push(sql`(r.run_id IN (${metricMatches(c)}) OR FALSE)`);
     else where.push(runCondition(c, c.entity !== 'attribute' && (input.fenced || ++subqueries > JOINED_FILTERS)));
   });
   // MLflow's tie-breakers: its natural order (start_time DESC) unless ordered by it, then run_id.
