@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { preparedRows, rows, type Orm } from '../db/connect.js';
 import { textArray } from '../lib/pg-array.js';
 import { loadRunsRead, type RunInfoWire, type RunWire } from './run-read.js';
@@ -28,12 +28,12 @@ export interface RunsJson {
  * in the answer, and kept for the next read (in a page of at most KEPT_PAGE). A page of 100 kept runs
  * costs Postgres and Node a fraction of its hydration (docs/bench.md, "run_json").
  */
-export async function loadRunsJson(db: Orm, runIds: string[]): Promise<RunsJson> {
+export async function loadRunsJson(db: Orm, runIds: string[], kept?: KeptBodies): Promise<RunsJson> {
   const parts: string[] = [];
   let count = 0;
   let lastText: string | undefined;
   for (let i = 0; i < runIds.length; i += KEPT_PAGE) {
-    const texts = await loadRunTexts(db, runIds.slice(i, i + KEPT_PAGE), runIds.length <= KEPT_PAGE);
+    const texts = await loadRunTexts(db, runIds.slice(i, i + KEPT_PAGE), runIds.length <= KEPT_PAGE, runIds.length <= KEPT_PAGE ? kept : undefined);
     if (!texts.length) continue;
     parts.push(texts.join(','));
     count += texts.length;
@@ -42,16 +42,34 @@ export async function loadRunsJson(db: Orm, runIds: string[]): Promise<RunsJson>
   return { json: parts, count, last: () => (lastText === undefined ? undefined : (JSON.parse(lastText) as RunWire).info) };
 }
 
-async function loadRunTexts(db: Orm, runIds: string[], keep: boolean): Promise<string[]> {
+/** Kept bodies read with a page's ids (withKeptBodies): the run ids with a body, and the bodies. */
+export type KeptBodies = ReadonlyMap<string, string>;
+
+/**
+ * A page's id query with each run's kept body (null when none is kept) beside its id, in the
+ * query's order: one round trip instead of two for a page of up to KEPT_PAGE runs. The body is a
+ * primary-key probe per row, a correlated subquery over the ordered page, which it does not reorder.
+ */
+export function withKeptBodies(ids: SQL): SQL {
+  return sql`SELECT q.run_id, (SELECT j.body FROM run_json j WHERE j.run_id = q.run_id) AS body FROM (${ids}) q`;
+}
+
+export const MAX_KEPT_PAGE = KEPT_PAGE;
+
+async function loadRunTexts(db: Orm, runIds: string[], keep: boolean, given?: KeptBodies): Promise<string[]> {
   if (!runIds.length) return [];
-  const kept = await preparedRows<{ run_id: string; body: string }>(
-    db,
-    'cairn_run_bodies',
-    sql`select run_id, body from run_json where run_id = any(${textArray(runIds)}::text[]) and body is not null`,
-  );
-  const texts = new Map<string, string>();
-  for (const r of kept) texts.set(r.run_id, r.body);
-  const missing = kept.length === runIds.length ? [] : runIds.filter((id) => !texts.has(id));
+  let texts: Map<string, string>;
+  if (given) texts = new Map(given);
+  else {
+    const kept = await preparedRows<{ run_id: string; body: string }>(
+      db,
+      'cairn_run_bodies',
+      sql`select run_id, body from run_json where run_id = any(${textArray(runIds)}::text[]) and body is not null`,
+    );
+    texts = new Map<string, string>();
+    for (const r of kept) texts.set(r.run_id, r.body);
+  }
+  const missing = runIds.filter((id) => !texts.has(id));
   if (missing.length) {
     const { runs, snapshot } = await loadRunsRead(db, missing);
     const built = runs.map((run) => [run.info.run_id, JSON.stringify(run)] as const);

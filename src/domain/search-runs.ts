@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import { decodeRunPageToken, encodeRunPageToken, type RunPageKey } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
-import { loadRunsJson, type RunsJson } from './run-cache.js';
+import { loadRunsJson, MAX_KEPT_PAGE, withKeptBodies, type RunsJson } from './run-cache.js';
 import type { RunWire } from './run-read.js';
 import {
   adjacentValue,
@@ -70,10 +70,19 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   const keyed = parseOrderBy(query.orderBy, RUN_SEARCH_DIALECT).length === 0;
   // One more id than asked for tells whether another page exists without a count query.
   const page = keyed && after ? await keysetPage(deps.db, query, after, limit + 1, deps.plans) : await planRunPage(deps.db, query, offset, limit + 1, NARROW_THRESHOLDS, deps.plans);
-  // The ids, then the runs by prepared statements (loadRunsJson): planned once per connection, where
-  // one statement holding both would be planned at every call (measured in docs/bench.md).
-  const ids = 'ids' in page ? page.ids : await rows<{ run_id: string }>(deps.db, page.query);
-  const runs = await loadRunsJson(deps.db, ids.slice(0, limit).map((r) => r.run_id));
+  // The ids with the runs' kept bodies in one statement (withKeptBodies); ids found by several
+  // statements, or a page too large to keep, read the bodies by a prepared statement after them.
+  let ids: { run_id: string }[];
+  let kept: Map<string, string> | undefined;
+  if ('ids' in page) ids = page.ids;
+  else if (limit > MAX_KEPT_PAGE) ids = await rows<{ run_id: string }>(deps.db, page.query);
+  else {
+    const found = await rows<{ run_id: string; body: string | null }>(deps.db, withKeptBodies(page.query));
+    ids = found;
+    kept = new Map();
+    for (const r of found.slice(0, limit)) if (r.body !== null) kept.set(r.run_id, r.body);
+  }
+  const runs = await loadRunsJson(deps.db, ids.slice(0, limit).map((r) => r.run_id), kept);
   if (ids.length <= limit) return runs;
   // In the default order the token also names the page's last run, where the next page starts
   // (keysetPage); the offset stays in it for a client that pages on with another order.
@@ -139,7 +148,7 @@ async function planRunPage(
   const position = offset + limit;
   // A few run ids (narrowed) are fetched as they are; a deep page is walked as before.
   const names = position <= WALKED_POSITIONS && narrow?.form !== 'ids' ? nameWalkProbed(query) : null;
-  if (names) return { ids: await walkOrSort(db, narrowed, names, offset, limit, memo) };
+  if (names) return walkOrSort(db, narrowed, names, offset, limit, memo);
   const tiered = tieredOrderTerm(query.filter, query.orderBy, probedAll);
   if (tiered && position <= WALKED_POSITIONS) {
     const walk = await walkLength(db, tiered, position, query, thresholds.smallScope?.runs ?? 0, memo);

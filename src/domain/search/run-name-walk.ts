@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import type { PlanMemo } from './plan-memo.js';
@@ -69,15 +69,15 @@ export async function walkOrSort(
   offset: number,
   limit: number,
   memo?: PlanMemo,
-): Promise<{ run_id: string }[]> {
+): Promise<{ ids: { run_id: string }[] } | { query: SQL }> {
   // A probe that fell short picked walking or sorting: remembered (PlanMemo), the next search of
   // the same page goes straight to that statement (`run_name ILIKE '%-99'` at 1k runs: the probe
   // was half of it). Either statement answers the same page; only its cost depends on the choice.
   const key = JSON.stringify(['names', query.filter, query.experimentIds, query.runViewType, query.orderBy ?? [], offset, limit]);
   const known = memo?.get<boolean>(key);
-  if (known !== undefined) return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, sorted: known }));
+  if (known !== undefined) return { query: runSearchQuery({ ...query, offset, limit, sorted: known }) };
   const probe = await probeNameWalk(db, { ...query, offset, limit }, names, offset, limit);
-  if ('ids' in probe) return probe.ids;
+  if ('ids' in probe) return probe;
   memo?.set(key, probe.sorted);
-  return rows<{ run_id: string }>(db, runSearchQuery({ ...query, offset, limit, sorted: probe.sorted }));
+  return { query: runSearchQuery({ ...query, offset, limit, sorted: probe.sorted }) };
 }
