@@ -33,7 +33,7 @@ export async function loadRunsJson(db: Orm, runIds: string[], kept?: KeptBodies)
   let count = 0;
   let lastText: string | undefined;
   for (let i = 0; i < runIds.length; i += KEPT_PAGE) {
-    const texts = await loadRunTexts(db, runIds.slice(i, i + KEPT_PAGE), runIds.length <= KEPT_PAGE, runIds.length <= KEPT_PAGE ? kept : undefined);
+    const texts = await loadRunTexts(db, runIds.slice(i, i + KEPT_PAGE), runIds.length <= KEPT_PAGE, kept);
     if (!texts.length) continue;
     parts.push(texts.join(','));
     count += texts.length;
@@ -42,8 +42,8 @@ export async function loadRunsJson(db: Orm, runIds: string[], kept?: KeptBodies)
   return { json: parts, count, last: () => (lastText === undefined ? undefined : (JSON.parse(lastText) as RunWire).info) };
 }
 
-/** Kept bodies read with a page's ids (withKeptBodies): the run ids with a body, and the bodies. */
-export type KeptBodies = ReadonlyMap<string, string>;
+/** Rows of withKeptBodies: a page's runs, each with its kept body or null. */
+export type KeptBodies = readonly { run_id: string; body: string | null }[];
 
 /**
  * A page's id query with each run's kept body (null when none is kept) beside its id, in the
@@ -58,17 +58,15 @@ export const MAX_KEPT_PAGE = KEPT_PAGE;
 
 async function loadRunTexts(db: Orm, runIds: string[], keep: boolean, given?: KeptBodies): Promise<string[]> {
   if (!runIds.length) return [];
-  let texts: Map<string, string>;
-  if (given) texts = new Map(given);
-  else {
-    const kept = await preparedRows<{ run_id: string; body: string }>(
+  const kept: KeptBodies =
+    given ??
+    (await preparedRows<{ run_id: string; body: string }>(
       db,
       'cairn_run_bodies',
       sql`select run_id, body from run_json where run_id = any(${textArray(runIds)}::text[]) and body is not null`,
-    );
-    texts = new Map<string, string>();
-    for (const r of kept) texts.set(r.run_id, r.body);
-  }
+    ));
+  const texts = new Map<string, string>();
+  for (const r of kept) if (r.body !== null) texts.set(r.run_id, r.body);
   const missing = runIds.filter((id) => !texts.has(id));
   if (missing.length) {
     const { runs, snapshot } = await loadRunsRead(db, missing);

@@ -4,7 +4,7 @@ import type { Deps } from '../deps.js';
 import { decodeRunPageToken, encodeRunPageToken, type RunPageKey } from '../lib/page-token.js';
 import type { ViewType } from '../lib/zod-wire.js';
 import { experimentIdOf } from './ids.js';
-import { loadRunsJson, MAX_KEPT_PAGE, withKeptBodies, type RunsJson } from './run-cache.js';
+import { loadRunsJson, MAX_KEPT_PAGE, withKeptBodies, type KeptBodies, type RunsJson } from './run-cache.js';
 import type { RunWire } from './run-read.js';
 import {
   adjacentValue,
@@ -73,15 +73,10 @@ async function searchRunsPage(deps: Deps, input: SearchRunsInput): Promise<RunsJ
   // The ids with the runs' kept bodies in one statement (withKeptBodies); ids found by several
   // statements, or a page too large to keep, read the bodies by a prepared statement after them.
   let ids: { run_id: string }[];
-  let kept: Map<string, string> | undefined;
+  let kept: KeptBodies | undefined;
   if ('ids' in page) ids = page.ids;
   else if (limit > MAX_KEPT_PAGE) ids = await rows<{ run_id: string }>(deps.db, page.query);
-  else {
-    const found = await rows<{ run_id: string; body: string | null }>(deps.db, withKeptBodies(page.query));
-    ids = found;
-    kept = new Map();
-    for (const r of found.slice(0, limit)) if (r.body !== null) kept.set(r.run_id, r.body);
-  }
+  else ids = kept = await rows<{ run_id: string; body: string | null }>(deps.db, withKeptBodies(page.query));
   const runs = await loadRunsJson(deps.db, ids.slice(0, limit).map((r) => r.run_id), kept);
   if (ids.length <= limit) return runs;
   // In the default order the token also names the page's last run, where the next page starts
