@@ -137,32 +137,51 @@ export class Recorder {
     this.extra[name] = (this.extra[name] ?? 0) + n;
   }
 
-  stats(): Stats {
-    // Calls still in flight at the deadline complete and count, so the clock runs until the last one.
+  /** Seconds from the start to the last call's end: calls in flight at the deadline complete and count. */
+  elapsed(): number {
     const end = Math.max(this.lastEnd, this.stoppedAt ?? 0) || performance.now();
-    const seconds = (end - this.started) / 1000;
-    const sorted = Float64Array.from(this.latencies).sort();
-    const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
-    const sum = sorted.reduce((a, b) => a + b, 0);
-    const extra: Record<string, number> = {};
-    for (const [k, v] of Object.entries(this.extra)) {
-      extra[k] = v;
-      extra[`${k}_per_s`] = v / seconds;
-    }
-    return {
-      requests: sorted.length,
-      errors: this.errorCount,
-      seconds: round(seconds, 3),
-      rps: round(sorted.length / seconds, 1),
-      p50: round(pct(50), 2),
-      p95: round(pct(95), 2),
-      p99: round(pct(99), 2),
-      mean: round(sorted.length ? sum / sorted.length : NaN, 2),
-      max: round(sorted.length ? sorted[sorted.length - 1] : NaN, 2),
-      firstError: this.firstError,
-      extra: Object.keys(extra).length ? extra : undefined,
-    };
+    return (end - this.started) / 1000;
   }
+
+  stats(): Stats {
+    return pooledStats([this]);
+  }
+
+  /** This recorder's calls, for pooledStats. */
+  part(): { latencies: readonly number[]; errors: number; firstError?: string; seconds: number; extra: Record<string, number> } {
+    return { latencies: this.latencies, errors: this.errorCount, firstError: this.firstError, seconds: this.elapsed(), extra: this.extra };
+  }
+}
+
+/** The Stats of several recorders' calls taken together (slices of one measurement), their seconds summed. */
+export function pooledStats(recorders: readonly Recorder[]): Stats {
+  const parts = recorders.map((r) => r.part());
+  const seconds = parts.reduce((a, p) => a + p.seconds, 0);
+  const firstError = parts.find((p) => p.firstError !== undefined)?.firstError;
+  const errorCount = parts.reduce((a, p) => a + p.errors, 0);
+  const counters: Record<string, number> = {};
+  for (const p of parts) for (const [k, v] of Object.entries(p.extra)) counters[k] = (counters[k] ?? 0) + v;
+  const sorted = Float64Array.from(parts.flatMap((p) => p.latencies)).sort();
+  const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  const extra: Record<string, number> = {};
+  for (const [k, v] of Object.entries(counters)) {
+    extra[k] = v;
+    extra[`${k}_per_s`] = v / seconds;
+  }
+  return {
+    requests: sorted.length,
+    errors: errorCount,
+    seconds: round(seconds, 3),
+    rps: round(sorted.length / seconds, 1),
+    p50: round(pct(50), 2),
+    p95: round(pct(95), 2),
+    p99: round(pct(99), 2),
+    mean: round(sorted.length ? sum / sorted.length : NaN, 2),
+    max: round(sorted.length ? sorted[sorted.length - 1] : NaN, 2),
+    firstError,
+    extra: Object.keys(extra).length ? extra : undefined,
+  };
 }
 
 const round = (v: number, digits: number) => (Number.isFinite(v) ? Number(v.toFixed(digits)) : v);
@@ -176,9 +195,18 @@ export async function drive(
   limits: { seconds: number; requests?: number; atLeastSeconds?: number; concurrency: number },
   loop: (rec: Recorder, worker: number) => Promise<void>,
 ): Promise<Stats> {
+  return (await driveRecorder(client, limits, loop)).stats();
+}
+
+/** drive(), keeping its Recorder: slices of one measurement taken apart in time are pooled by pooledStats. */
+export async function driveRecorder(
+  client: Client,
+  limits: { seconds: number; requests?: number; atLeastSeconds?: number; concurrency: number },
+  loop: (rec: Recorder, worker: number) => Promise<void>,
+): Promise<Recorder> {
   const rec = new Recorder(client, limits);
   await Promise.all(Array.from({ length: limits.concurrency }, (_, w) => loop(rec, w)));
-  return rec.stats();
+  return rec;
 }
 
 /** The simple case: each loop sends make(i) for i = 0, 1, 2, … across all loops. */

@@ -7,7 +7,7 @@ import { Client } from './load.js';
 import { parseOptions, type Options } from './options.js';
 import { startCluster, type PgCluster } from './postgres.js';
 import { report, type PairResult, type ServerResult } from './report.js';
-import { SCENARIOS, type Ctx, type Row } from './scenarios.js';
+import { SCENARIOS, searchRunsSides, type Ctx, type Row } from './scenarios.js';
 import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
 import { log } from './util.js';
 import { mlflowVenv } from './venv.js';
@@ -44,22 +44,50 @@ async function main(): Promise<void> {
     for (const pair of opts.pairs) {
       const result: PairResult = { pair, servers: {} };
       pairs.push(result);
-      for (const kind of opts.servers) {
-        const store = pair === 'postgres' ? { type: 'postgres' as const, url: cluster!.createDatabase(`bench_${kind}`) } : { type: 'embedded' as const };
-        const server = await launch({ kind, store, repo: REPO, venv, log, extraArgs: kind === 'cairn' ? opts.cairnArgs : opts.mlflowArgs, nodeOptions: opts.cairnNodeOptions });
+      const growth = pair === 'postgres' ? opts.growth : opts.growth && opts.growthLaptop;
+      // search_runs with both servers on one Postgres runs with both up, its shapes timed in turn
+      // (measureShapes); the other scenarios run one server after the other.
+      const interleave = pair === 'postgres' && growth && opts.servers.length > 1 && (!opts.only.length || opts.only.includes('search_runs'));
+      const stores = new Map(opts.servers.map((kind) => [kind, pair === 'postgres' ? { type: 'postgres' as const, url: cluster!.createDatabase(`bench_${kind}`) } : { type: 'embedded' as const }]));
+      const start = async (kind: ServerKind) => {
+        const server = await launch({ kind, store: stores.get(kind)!, repo: REPO, venv, log, extraArgs: kind === 'cairn' ? opts.cairnArgs : opts.mlflowArgs, nodeOptions: opts.cairnNodeOptions });
         live.add(server);
+        return server;
+      };
+      const stop = async (server: RunningServer) => {
+        await server.stop();
+        live.delete(server);
+      };
+      const hooksOf = (kind: ServerKind, server: RunningServer): Hooks => {
+        const db = pair === 'postgres' ? `bench_${kind}` : undefined;
+        return {
+          seed: kind === 'mlflow' ? (exp, first, end, t0) => seedMlflow(venv!, server.storeUri, exp, first, end, t0) : undefined,
+          // Postgres' autovacuum would vacuum and analyze the freshly filled tables a little later (a
+          // user searches runs that were logged minutes or days before); do it now, for both servers.
+          // The checkpoint too: the 15-minute one otherwise wrote the seeded pages out while some
+          // shapes were timed (fsync on) and not others.
+          analyze: db ? async () => void (cluster!.psql(db, 'VACUUM ANALYZE'), cluster!.psql(db, 'CHECKPOINT')) : undefined,
+        };
+      };
+      // With only search_runs asked for, nothing runs one server after the other.
+      const sequential = interleave && opts.only.length === 1 ? [] : opts.servers;
+      for (const kind of sequential) {
+        const server = await start(kind);
         try {
-          const db = pair === 'postgres' ? `bench_${kind}` : undefined;
-          const hooks: Hooks = {
-            seed: kind === 'mlflow' ? (exp, first, end, t0) => seedMlflow(venv!, server.storeUri, exp, first, end, t0) : undefined,
-            // Postgres' autovacuum would vacuum and analyze the freshly filled tables a little later (a
-            // user searches runs that were logged minutes or days before); do it now, for both servers.
-            analyze: db ? async () => void cluster!.psql(db, 'VACUUM ANALYZE') : undefined,
-          };
-          result.servers[kind] = await runScenarios(server, opts, pair === 'postgres' ? opts.growth : opts.growth && opts.growthLaptop, hooks);
+          result.servers[kind] = await runScenarios(server, opts, growth, hooksOf(kind, server), interleave ? ['search_runs'] : []);
         } finally {
-          await server.stop();
-          live.delete(server);
+          await stop(server);
+        }
+      }
+      if (interleave) {
+        log('search_runs: both servers up, the shapes timed in turn');
+        const servers: RunningServer[] = [];
+        try {
+          for (const kind of opts.servers) servers.push(await start(kind));
+          const resultOf = (i: number) => (result.servers[opts.servers[i]] ??= { label: servers[i].label, peakRssMiB: 0, rows: [], failed: [] });
+          await searchBothWays(servers, opts, resultOf, (i) => hooksOf(opts.servers[i], servers[i]));
+        } finally {
+          for (const server of servers) await stop(server);
         }
       }
     }
@@ -108,14 +136,14 @@ function seedMlflow(venv: string, storeUri: string, exp: string, first: number, 
   });
 }
 
-async function runScenarios(server: RunningServer, opts: Options, growth: boolean, hooks: Hooks): Promise<ServerResult> {
+async function runScenarios(server: RunningServer, opts: Options, growth: boolean, hooks: Hooks, skip: string[]): Promise<ServerResult> {
   const client = new Client(server.url, 64);
   const rows: Row[] = [];
   const failed: string[] = [];
   let peak = 0;
   try {
     for (const scenario of SCENARIOS) {
-      if (opts.only.length && !opts.only.includes(scenario.name)) continue;
+      if ((opts.only.length && !opts.only.includes(scenario.name)) || skip.includes(scenario.name)) continue;
       log(`${server.label}: ${scenario.name}`);
       server.resetPeak();
       try {
@@ -140,6 +168,35 @@ async function runScenarios(server: RunningServer, opts: Options, growth: boolea
     await client.close();
   }
   return { label: server.label, peakRssMiB: peak, rows, failed };
+}
+
+/** The search_runs scenario on all servers at once (searchRunsSides), its rows added to each one's result. */
+async function searchBothWays(servers: RunningServer[], opts: Options, resultOf: (i: number) => ServerResult, hooksOf: (i: number) => Hooks): Promise<void> {
+  const clients = servers.map((s) => new Client(s.url, 64));
+  try {
+    for (const s of servers) s.resetPeak();
+    const sides = servers.map((server, i) => ({ ctx: { client: clients[i], sizes: opts.sizes, log, growth: true, ...hooksOf(i) }, label: server.label }));
+    const rows = await searchRunsSides(sides).catch((err: Error) => {
+      log(`  search_runs FAILED: ${err.message}`);
+      for (const [i] of servers.entries()) {
+        resultOf(i).failed.push(`search_runs: ${err.message}`);
+        resultOf(i).rows.push({ name: 'search_runs', title: 'search_runs', unit: 'req/s', error: err.message });
+      }
+      return undefined;
+    });
+    for (const [i, server] of servers.entries()) {
+      const rss = Number(server.peakRss().toFixed(1));
+      const result = resultOf(i);
+      result.peakRssMiB = Math.max(result.peakRssMiB, rss);
+      for (const r of rows?.[i] ?? []) {
+        r.peakRssMiB = rss;
+        result.rows.push(r);
+        if (r.stats) log(`  ${server.label} ${r.name}: ${r.value} ${r.unit}, p50 ${r.stats.p50} ms, p99 ${r.stats.p99} ms, ${r.stats.requests} requests, ${r.stats.errors} errors, peak RSS ${rss} MiB`);
+      }
+    }
+  } finally {
+    for (const c of clients) await c.close();
+  }
 }
 
 main().catch((err) => {

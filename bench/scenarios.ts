@@ -292,42 +292,58 @@ function mixedScenario(paced: boolean): Scenario {
 const searchRunsScenario: Scenario = {
   name: 'search_runs',
   async run(ctx) {
-    const s = ctx.sizes;
-    const exp = await createExperiment(ctx.client, uniqueName('search'));
-    const sizes = [...new Set([...(ctx.growth ? s.growthRuns : []), s.searchRuns])].sort((a, b) => a - b);
-    const body = { experiment_ids: [exp], filter: 'metrics.acc > 0.5', order_by: ['metrics.acc DESC'], max_results: s.searchPage };
-    const rows: Row[] = [];
-    let seeded = 0;
-    const t0 = Date.now() - 86_400_000;
-    for (const target of sizes) {
+    return (await searchRunsSides([{ ctx, label: '' }]))[0];
+  },
+};
+
+/**
+ * The search_runs scenario on one or more servers at once (their rows in the same order): each
+ * size is seeded into every server before any is timed, and the shapes alternate between them
+ * (measureShapes). The other figures are timed one server after the other.
+ */
+export async function searchRunsSides(servers: { ctx: Ctx; label: string }[]): Promise<Row[][]> {
+  const s = servers[0].ctx.sizes;
+  const growth = servers[0].ctx.growth;
+  const sides = await Promise.all(servers.map(async ({ ctx, label }) => ({ ctx, label, exp: await createExperiment(ctx.client, uniqueName('search')) })));
+  const sizes = [...new Set([...(growth ? s.growthRuns : []), s.searchRuns])].sort((a, b) => a - b);
+  const bodyOf = (exp: string) => ({ experiment_ids: [exp], filter: 'metrics.acc > 0.5', order_by: ['metrics.acc DESC'], max_results: s.searchPage });
+  const rows: Row[][] = sides.map(() => []);
+  let seeded = 0;
+  const t0 = Date.now() - 86_400_000;
+  for (const target of sizes) {
+    for (const { ctx, exp, label } of sides) {
       const seedStart = performance.now();
       if (ctx.seed) await ctx.seed(exp, seeded, target, t0);
       else await parallel(CONCURRENCY, range(target - seeded), (k) => seedRunApi(ctx.client, exp, seeded + k, t0));
       await ctx.analyze?.();
-      ctx.log(`  seeded ${fmtCount(target)} runs (${((performance.now() - seedStart) / 1000).toFixed(0)} s for ${fmtCount(target - seeded)})`);
-      seeded = target;
-      const check = await ctx.client.api<{ runs?: unknown[] }>('POST', `${API}/runs/search`, body);
+      ctx.log(`  ${label ? `${label}: ` : ''}seeded ${fmtCount(target)} runs (${((performance.now() - seedStart) / 1000).toFixed(0)} s for ${fmtCount(target - seeded)})`);
+      const check = await ctx.client.api<{ runs?: unknown[] }>('POST', `${API}/runs/search`, bodyOf(exp));
       const expected = Math.min(s.searchPage, Math.round(target / 2));
       if (Math.abs((check.runs?.length ?? 0) - expected) > expected * 0.2) {
         throw new Error(`search_runs returned ${check.runs?.length ?? 0} runs at ${target}, expected about ${expected}`);
       }
-      if (ctx.growth && s.growthRuns.includes(target)) {
+    }
+    seeded = target;
+    if (growth && s.growthRuns.includes(target)) {
+      for (const [i, { ctx, exp }] of sides.entries()) {
         // Latency of one search at a time: what one user waits for with this many runs. Four searches
         // first, so that each of MLflow's four workers has served one (its first is much slower).
-        const search = simpleLoop(() => post('/runs/search', body), { countOnly: true });
+        const search = simpleLoop(() => post('/runs/search', bodyOf(exp)), { countOnly: true });
         await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
         const stats = await drive(ctx.client, { seconds: 3600, requests: s.growthSearchRepeats, concurrency: 1 }, search);
-        rows.push({ name: `growth_search_${target}`, title: `growth: search_runs p50 at ${fmtCount(target)} runs`, unit: 'ms', value: stats.p50, stats });
-        if (s.shapeRuns.includes(target)) rows.push(...(await measureShapes(ctx, exp, target, t0)));
+        rows[i].push({ name: `growth_search_${target}`, title: `growth: search_runs p50 at ${fmtCount(target)} runs`, unit: 'ms', value: stats.p50, stats });
       }
-      if (target === s.searchRuns) {
-        const stats = await measure(ctx, 4, simpleLoop(() => post('/runs/search', body), { countOnly: true }));
-        rows.unshift(row('search_runs', `search_runs, ${fmtCount(s.searchPage)} of ${fmtCount(target)} runs`, stats, 10));
+      if (s.shapeRuns.includes(target)) (await measureShapes(sides, target, t0)).forEach((r, i) => rows[i].push(...r));
+    }
+    if (target === s.searchRuns) {
+      for (const [i, { ctx, exp }] of sides.entries()) {
+        const stats = await measure(ctx, 4, simpleLoop(() => post('/runs/search', bodyOf(exp)), { countOnly: true }));
+        rows[i].unshift(row('search_runs', `search_runs, ${fmtCount(s.searchPage)} of ${fmtCount(target)} runs`, stats, 10));
       }
     }
-    return rows;
-  },
-};
+  }
+  return rows;
+}
 
 /**
  * Search run i, as bench/seed_mlflow.py writes it into MLflow's tables: 3 tags (user, source,

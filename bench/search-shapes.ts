@@ -1,4 +1,4 @@
-import { drive, simpleLoop, type Req } from './load.js';
+import { drive, driveRecorder, pooledStats, simpleLoop, type Recorder, type Req } from './load.js';
 import { API } from './mlflow-api.js';
 import { fmtCount, type Ctx, type Row } from './scenarios.js';
 
@@ -61,38 +61,66 @@ export const SHAPES: Shape[] = [
   },
 ];
 
+/** One server's part in a shape measurement: its context and its search experiment. */
+export interface ShapeSide {
+  ctx: Ctx;
+  exp: string;
+  label: string;
+}
+
+// Both servers up, each shape is timed in this many slices per server, taken in turn (A B, B A, …).
+// Timed one server after the other, minutes apart, a ratio took in whatever the machine was doing
+// in each period: two full runs 30 minutes apart on a quiet machine had the 1k shapes 2.1 against
+// 4.0 ms (Cairn) and 95 against 68 ms (MLflow), in opposite directions (docs/bench.md).
+const SLICES = 4;
+
 /**
- * One row per shape at this size: p50 of its searches, one at a time, after a warm-up. A shape
- * whose setup call fails is reported as failed and the others still run.
+ * One row per shape at this size and server: p50 of its searches, one at a time, after a warm-up.
+ * With two sides (servers) the timed searches alternate between them in slices. A shape whose setup
+ * call fails on a server is reported as failed there and the others still run.
  */
-export async function measureShapes(ctx: Ctx, exp: string, size: number, t0: number): Promise<Row[]> {
-  const rows: Row[] = [];
+export async function measureShapes(sides: ShapeSide[], size: number, t0: number): Promise<Row[][]> {
+  const rows: Row[][] = sides.map(() => []);
+  const slices = sides.length > 1 ? SLICES : 1;
   for (const shape of SHAPES) {
     const name = `shape_${shape.id}_${size}`;
     const title = `search_runs shape at ${fmtCount(size)} runs: ${shape.title}`;
-    try {
-      let body = shape.body(exp, size, t0);
-      if (shape.offset) {
-        const first = await ctx.client.api<{ next_page_token?: string }>('POST', `${API}/runs/search`, { ...body, max_results: shape.offset(size) });
-        body = { ...body, page_token: first.next_page_token };
+    const ready: { side: number; search: ReturnType<typeof simpleLoop>; parts: Recorder[] }[] = [];
+    for (const [i, { ctx, exp, label }] of sides.entries()) {
+      try {
+        let body = shape.body(exp, size, t0);
+        if (shape.offset) {
+          const first = await ctx.client.api<{ next_page_token?: string }>('POST', `${API}/runs/search`, { ...body, max_results: shape.offset(size) });
+          body = { ...body, page_token: first.next_page_token };
+        }
+        const req: Req = { method: 'POST', path: `${API}/runs/search`, json: body };
+        const search = simpleLoop(() => req, { countOnly: true });
+        // Four first, so that each of MLflow's four workers has served one (its first is much slower).
+        await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
+        // Then a second of the shape alone, as a server that has been up a while has served it: Cairn's
+        // JIT compiles a shape's own code (its filter's parse and SQL) after some hundred calls. The
+        // 1k shapes, timed first after a start, took 2.3–2.5 ms cold where 1.3–1.5 ms warm (docs/bench.md).
+        await drive(ctx.client, { seconds: ctx.sizes.shapeWarmupSeconds, concurrency: 1 }, search);
+        ready.push({ side: i, search, parts: [] });
+      } catch (err) {
+        ctx.log(`  ${label} ${name} FAILED: ${(err as Error).message}`);
+        rows[i].push({ name, title, unit: 'ms', target: SHAPE_TARGET, error: (err as Error).message });
       }
-      const req: Req = { method: 'POST', path: `${API}/runs/search`, json: body };
-      const search = simpleLoop(() => req, { countOnly: true });
-      // Four first, so that each of MLflow's four workers has served one (its first is much slower).
-      await drive(ctx.client, { seconds: 3600, requests: 4, concurrency: 4 }, search);
-      // Then a second of the shape alone, as a server that has been up a while has served it: Cairn's
-      // JIT compiles a shape's own code (its filter's parse and SQL) after some hundred calls. The
-      // 1k shapes, timed first after a start, took 2.3–2.5 ms cold where 1.3–1.5 ms warm (docs/bench.md).
-      await drive(ctx.client, { seconds: ctx.sizes.shapeWarmupSeconds, concurrency: 1 }, search);
-      // Timed for a second at least: a p50 of ten searches of a 1.5 ms shape moved by 10% from run to
-      // run on either server (MLflow's too: 14-18 ms), a p50 of hundreds does not. Slow shapes take
-      // their ten searches, which last longer.
-      const stats = await drive(ctx.client, { seconds: 3600, requests: ctx.sizes.growthSearchRepeats, atLeastSeconds: ctx.sizes.shapeTimedSeconds, concurrency: 1 }, search);
-      rows.push({ name, title, unit: 'ms', value: stats.p50, stats, target: SHAPE_TARGET });
-      ctx.log(`  ${name}: p50 ${stats.p50} ms${stats.errors ? `, ${stats.errors} errors (${stats.firstError})` : ''}`);
-    } catch (err) {
-      ctx.log(`  ${name} FAILED: ${(err as Error).message}`);
-      rows.push({ name, title, unit: 'ms', target: SHAPE_TARGET, error: (err as Error).message });
+    }
+    // Timed for a second at least: a p50 of ten searches of a 1.5 ms shape moved by 10% from run to
+    // run on either server (MLflow's too: 14-18 ms), a p50 of hundreds does not. Slow shapes take
+    // their ten searches, which last longer.
+    for (let k = 0; k < slices; k++) {
+      for (const r of k % 2 ? [...ready].reverse() : ready) {
+        const { ctx } = sides[r.side];
+        const limits = { seconds: 3600, requests: Math.ceil(ctx.sizes.growthSearchRepeats / slices), atLeastSeconds: ctx.sizes.shapeTimedSeconds / slices, concurrency: 1 };
+        r.parts.push(await driveRecorder(ctx.client, limits, r.search));
+      }
+    }
+    for (const r of ready) {
+      const stats = pooledStats(r.parts);
+      rows[r.side].push({ name, title, unit: 'ms', value: stats.p50, stats, target: SHAPE_TARGET });
+      sides[r.side].ctx.log(`  ${sides[r.side].label} ${name}: p50 ${stats.p50} ms${stats.errors ? `, ${stats.errors} errors (${stats.firstError})` : ''}`);
     }
   }
   return rows;

@@ -230,7 +230,7 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
     const t0 = performance.now();
     seedForSearch(venv, server.kind, dbUrl, searchExp);
     log(`${server.label}: seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
-    // Autovacuum would analyze the freshly filled tables a little later; do it now, for both servers.
+    // Autovacuum would analyze the freshly filled tables a little later, and a checkpoint write them out; do both now, for both servers.
     analyze();
     // A pool of its own: mlflow server may have dropped the load's connections while it caught up
     // (its paced run is an overload for it), and a request on one of those fails ("other side closed").
@@ -252,7 +252,7 @@ async function main() {
       const dbUrl = cluster.createDatabase(`traces_${kind}`);
       const server = await launch({ kind, store: { type: 'postgres', url: dbUrl }, repo: REPO, venv, log });
       try {
-        results[kind] = await benchOne(server, venv, i + 1, dbUrl, () => void cluster.psql(`traces_${kind}`, 'VACUUM ANALYZE'));
+        results[kind] = await benchOne(server, venv, i + 1, dbUrl, () => void (cluster.psql(`traces_${kind}`, 'VACUUM ANALYZE'), cluster.psql(`traces_${kind}`, 'CHECKPOINT')));
       } finally {
         await server.stop();
       }
