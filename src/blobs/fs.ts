@@ -3,15 +3,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { invalidParam, MlflowError, notFound } from '../errors.js';
-import { RESERVED_ROOT_SEGMENT } from './keys.js';
+import { RESERVED_NAME_PREFIX, RESERVED_ROOT_SEGMENT } from './keys.js';
 import { storeCall, storeUnavailable, type BlobBody, type BlobEntry, type BlobObject, type BlobStore, type ByteRange } from './store.js';
 
 const isInside = (root: string, p: string) => p === root || p.startsWith(root + path.sep);
 
 /**
  * A local folder. Uploads land in `<root>/.cairn-tmp/` and are renamed into place when complete,
- * so a reader never sees half a file and a failed upload leaves nothing behind. Every resolved
- * path, symlinks followed, must stay inside the root.
+ * so a reader never sees half a file and a failed upload leaves nothing behind. Bytes written into a
+ * folder the upload has just made land beside their target instead (`.cairn-tmp-<uuid>`, hidden from
+ * listings; see put). Every resolved path, symlinks followed, must stay inside the root.
  */
 export class FsBlobStore implements BlobStore {
   readonly root: string;
@@ -42,9 +43,17 @@ export class FsBlobStore implements BlobStore {
       if (made !== undefined && err instanceof MlflowError) await fs.rm(made, { recursive: true, force: true }).catch(() => {});
       throw err;
     }
-    const tmp = path.join(tmpDir, randomUUID());
+    // Bytes into a folder mkdir has just made (a new trace's traces.json) are written beside their
+    // target and renamed within that folder: on a busy store every such file created in the shared
+    // temporary folder, and renamed out of it, waits for that one folder's lock, and OTLP ingestion
+    // spent the most of its file-system time there (two to three times the cost a file, measured:
+    // docs/bench.md). A stream (an upload that can run long, or be abandoned) still goes through the
+    // shared folder, where its progress is visible and a failure is cleaned up in one place. Only a
+    // crash between the open and the rename leaves the file behind, in the new folder, out of listings.
+    const beside = made !== undefined && body instanceof Uint8Array;
+    const tmp = beside ? path.join(path.dirname(target), RESERVED_NAME_PREFIX + randomUUID()) : path.join(tmpDir, randomUUID());
     try {
-      const handle = await this.io(() => this.openTemporary(tmp, tmpDir), key);
+      const handle = await this.io(() => (beside ? fs.open(tmp, 'wx') : this.openTemporary(tmp, tmpDir)), key);
       if (body instanceof Uint8Array) {
         await this.io(async () => {
           try {
@@ -114,7 +123,7 @@ export class FsBlobStore implements BlobStore {
     }
     const entries: BlobEntry[] = [];
     for (const d of dirents) {
-      if (!dirKey && d.name === RESERVED_ROOT_SEGMENT) continue;
+      if ((!dirKey && d.name === RESERVED_ROOT_SEGMENT) || d.name.startsWith(RESERVED_NAME_PREFIX)) continue;
       // Symlinks and devices are not artifacts the API wrote; leave them out.
       if (d.isDirectory()) entries.push({ name: d.name, isDir: true });
       else if (d.isFile()) {

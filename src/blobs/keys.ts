@@ -12,6 +12,8 @@ import { invalidParam } from '../errors.js';
 
 /** Segments a key may not start with: the local store keeps its in-flight uploads there. */
 export const RESERVED_ROOT_SEGMENT = '.cairn-tmp';
+/** A name no key may hold in any segment: the local store's temporary file beside a new folder's first file. */
+export const RESERVED_NAME_PREFIX = `${RESERVED_ROOT_SEGMENT}-`;
 
 // S3 limits keys to 1024 bytes; file systems limit a name to 255 bytes.
 const MAX_KEY_BYTES = 900;
@@ -101,6 +103,7 @@ export function artifactKey(raw: string, opts: KeyOptions = {}): string {
     throw invalidPath(`a path segment is longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   if (segments[0] === RESERVED_ROOT_SEGMENT) throw invalidPath(`'${RESERVED_ROOT_SEGMENT}' is reserved`);
+  if (segments.some((s) => s.startsWith(RESERVED_NAME_PREFIX))) throw invalidPath(`names starting '${RESERVED_NAME_PREFIX}' are reserved`);
   return key;
 }
 

@@ -1,13 +1,15 @@
 // FsBlobStore.put remembers that its temporary folder exists (one call less per upload): it must
 // still write when that folder has been removed since, and a failed upload must leave nothing.
 // A folder that is a symlink out of the store is refused, and leaves no folder out there.
+// Bytes into a folder put has just made are written beside their target (not through the shared
+// temporary folder); such a temporary name is never listed, nor taken as a key.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FsBlobStore } from '../../src/blobs/fs.js';
-import { RESERVED_ROOT_SEGMENT } from '../../src/blobs/keys.js';
+import { artifactKey, RESERVED_ROOT_SEGMENT } from '../../src/blobs/keys.js';
 import { meteredBlobStore } from '../../src/blobs/metered.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-put-'));
@@ -75,5 +77,28 @@ describe('FsBlobStore.put', () => {
       fs.rmSync(outside, { recursive: true, force: true });
     }
     expect(fs.readdirSync(path.join(root, RESERVED_ROOT_SEGMENT))).toEqual([]);
+  });
+
+  it('writes bytes into a new folder beside the file and renames them there; such names are neither listed nor keys', async () => {
+    const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'cairn-fs-put-beside-'));
+    try {
+      const store = new FsBlobStore(fresh);
+      await store.put('1/traces/tr-1/artifacts/traces.json', Buffer.from('{"spans": []}'));
+      expect(await text(store, '1/traces/tr-1/artifacts/traces.json')).toBe('{"spans": []}');
+      expect(fs.readdirSync(path.join(fresh, '1/traces/tr-1/artifacts'))).toEqual(['traces.json']);
+      // The shared temporary folder was not needed (nor made) for it.
+      expect(fs.existsSync(path.join(fresh, RESERVED_ROOT_SEGMENT))).toBe(false);
+      // What a crash between the open and the rename would leave: not an artifact.
+      fs.writeFileSync(path.join(fresh, '1/traces/tr-1/artifacts', `${RESERVED_ROOT_SEGMENT}-crashed`), 'half');
+      expect((await store.list('1/traces/tr-1/artifacts')).map((e) => e.name)).toEqual(['traces.json']);
+      expect(() => artifactKey(`1/traces/tr-1/artifacts/${RESERVED_ROOT_SEGMENT}-crashed`)).toThrow(/reserved/);
+      expect(() => artifactKey(`a/${RESERVED_ROOT_SEGMENT}-x/b.txt`)).toThrow(/reserved/);
+      // A folder that already exists takes its bytes through the shared temporary folder, as before.
+      await store.put('1/traces/tr-1/artifacts/traces.json', Buffer.from('{"spans": [1]}'));
+      expect(await text(store, '1/traces/tr-1/artifacts/traces.json')).toBe('{"spans": [1]}');
+      expect(fs.readdirSync(path.join(fresh, RESERVED_ROOT_SEGMENT))).toEqual([]);
+    } finally {
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   });
 });
