@@ -1,5 +1,5 @@
-"""MLflow 3 tracing with the real client: export (StartTraceV3 + traces.json upload), reading,
-search, tags and deletion. The client's async export queue is flushed before each read."""
+"""MLflow 3 tracing with the real client: export (spans one by one, StartTraceV3, and a traces.json
+upload when StartTraceV3 comes first), reading, search, tags and deletion. The client's async export queue is flushed before each read."""
 
 import asyncio
 import pathlib
@@ -199,20 +199,76 @@ def test_delete_traces_by_id_and_time_frees_blobs(client, experiment_id, cairn_s
     assert sorted(p.name for p in folder.iterdir()) == [ids[3]]
 
 
-def test_otlp_refuses_the_clients_span_by_span_export_in_its_phrase(server_url, experiment_id):
-    # The mlflow client also uploads whole traces (StartTraceV3 + traces.json): its span-by-span
-    # offers are refused in the words its exporter checks for, so each span is not written twice.
-    resp = requests.post(
-        f"{server_url}/v1/traces",
-        data=b"",
-        headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id, "User-Agent": "mlflow-python-client/3.18.0"},
-    )
-    assert resp.status_code == 501
-    assert "REST OTLP span logging is not supported" in resp.json()["message"]
-    # Any other sender with a bad body gets a 400 in MLflow's shape.
-    resp = requests.post(f"{server_url}/v1/traces", data=b"\x0f", headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id})
-    assert resp.status_code == 400
-    assert resp.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+def test_client_logs_spans_one_by_one_and_they_are_stored_once(client, experiment_id):
+    # The client's default export sends each span as it ends (log_spans: POST /v1/traces) and the
+    # trace's info (StartTraceV3) at the end; the spans are merged by id into one copy.
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_span("agent") as root:
+        root.set_inputs({"question": "q"})
+        for i in range(3):
+            with mlflow.start_span(f"tool-{i}") as tool:
+                tool.set_outputs({"i": i})
+        root.set_outputs("answer")
+    trace_id = mlflow.get_last_active_trace_id()
+    _flush()
+
+    trace = client.get_trace(trace_id)
+    # Only logged spans set this (the server's tag, as MLflow's server sets it for them).
+    assert trace.info.tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+    assert trace.info.tags["mlflow.traceName"] == "agent"
+    assert trace.info.state.value == "OK"
+    assert trace.info.request_preview == '{"question": "q"}'
+    names = sorted(s.name for s in trace.data.spans)
+    assert names == ["agent", "tool-0", "tool-1", "tool-2"]
+    assert len({s.span_id for s in trace.data.spans}) == 4
+    tools = {s.name: s for s in trace.data.spans}
+    assert tools["tool-2"].outputs == {"i": 2}
+    assert tools["tool-1"].parent_id == tools["agent"].span_id
+    # search_traces reads the same spans (through the server's batch read, for such traces).
+    [found] = mlflow.search_traces(locations=[experiment_id], filter_string="tags.`mlflow.traceName` = 'agent'", return_type="list")
+    assert sorted(s.name for s in found.data.spans) == names
+
+
+def test_distributed_trace_keeps_the_remote_process_spans(client, experiment_id, server_url):
+    # A span started in another process from this one's traceparent header: that process only logs
+    # its spans one by one (it does not own the trace), and they join this process's trace.
+    import json
+    import subprocess
+    import sys
+
+    from mlflow.tracing import get_tracing_context_headers_for_http_request
+
+    remote = """
+import json, os, mlflow
+from mlflow.tracing import set_tracing_context_from_http_request_headers
+mlflow.tracing.enable()
+mlflow.set_experiment(experiment_id=os.environ["EXP"])
+with set_tracing_context_from_http_request_headers(json.loads(os.environ["HEADERS"])):
+    with mlflow.start_span("remote-handler") as span:
+        span.set_inputs({"from": "client"})
+        span.set_outputs("handled")
+    # Inside the context: the 3.18 client forgets the remote trace when it exits, and its batch
+    # span processor then drops that trace's spans still queued (its exporter finds no trace).
+    mlflow.flush_trace_async_logging()
+"""
+    mlflow.set_experiment(experiment_id=experiment_id)
+    with mlflow.start_span("client-root") as root:
+        headers = get_tracing_context_headers_for_http_request()
+        env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": server_url, "EXP": experiment_id, "HEADERS": json.dumps(headers)}
+        done = subprocess.run([sys.executable, "-c", remote], env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        root.set_outputs("ok")
+    trace_id = mlflow.get_last_active_trace_id()
+    _flush()
+
+    trace = client.get_trace(trace_id)
+    spans = {s.name: s for s in trace.data.spans}
+    assert set(spans) == {"client-root", "remote-handler"}
+    assert spans["remote-handler"].parent_id == spans["client-root"].span_id
+    assert spans["remote-handler"].inputs == {"from": "client"}
+    assert spans["remote-handler"].outputs == "handled"
+    assert trace.info.tags["mlflow.traceName"] == "client-root"
+    assert trace.info.state.value == "OK"
 
 
 def test_opentelemetry_sdk_exporter_sends_to_v1_traces(server_url, client, experiment_id):

@@ -281,10 +281,48 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect(await spansOf(`tr-${taken}`, other)).toHaveLength(2);
   });
 
-  it("tells the mlflow client's span-by-span export to stop, in the phrase it checks", async () => {
-    const res = await post(protoRequest(traceHex()), 'application/x-protobuf', { 'User-Agent': 'mlflow-python-client/3.18.0' });
-    expect(res.status).toBe(501);
-    expect(res.body.message).toContain('REST OTLP span logging is not supported');
+  // The mlflow client logs each span as it ends here, and then sends the trace's own info (StartTraceV3).
+  const startTrace = (hex: string, info: Record<string, unknown> = {}) => t.api.post('/api/3.0/mlflow/traces').send({
+    trace: { trace_info: {
+      trace_id: `tr-${hex}`, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+      request_time: '2026-03-01T10:00:00.250Z', execution_duration: '9.000s', state: 'OK', request_preview: 'the client\'s preview',
+      trace_metadata: { 'mlflow.user': 'ada' }, tags: { 'mlflow.traceName': 'client-name', 'mlflow.trace.spansLocation': 'ARTIFACT_REPO' }, ...info,
+    } },
+  });
+  const SPANS_LOCATION = 'mlflow.trace.spansLocation';
+
+  it("takes the mlflow client's spans one by one; its StartTraceV3 after them is told they are in the tracking store", async () => {
+    const hex = traceHex();
+    const client = { 'User-Agent': 'mlflow-python-client/3.18.0' };
+    expect((await post(JSON.stringify(jsonRequest(hex)), 'application/json', client)).status).toBe(200);
+    const res = await startTrace(hex);
+    expect(res.status).toBe(200);
+    const info = res.body.trace.trace_info;
+    // The client's info replaces the one made from the spans; the server's tags are the server's.
+    expect(info).toMatchObject({ execution_duration: '9.000s', state: 'OK', request_preview: "the client's preview", trace_metadata: { 'mlflow.user': 'ada' } });
+    expect(info.tags).toMatchObject({ 'mlflow.traceName': 'client-name', [SPANS_LOCATION]: 'TRACKING_STORE' });
+    // Read alike by get and search.
+    expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info.tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
+    const found = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "tags.`mlflow.traceName` = 'client-name'" });
+    expect(found.body.traces.find((x: { trace_id: string }) => x.trace_id === `tr-${hex}`).tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
+    expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+  });
+
+  it('keeps the info of a StartTraceV3 that came before the spans, and adds the spans', async () => {
+    const hex = traceHex();
+    const first = await startTrace(hex, { state: 'ERROR', response_preview: 'kept' });
+    expect(first.status).toBe(200);
+    // No span logged yet: the client is told to upload traces.json.
+    expect(first.body.trace.trace_info.tags[SPANS_LOCATION]).toBeUndefined();
+    expect((await post(protoRequest(hex), 'application/x-protobuf')).status).toBe(200);
+    expect((await post(JSON.stringify(jsonRequest(hex)), 'application/json')).status).toBe(200);
+    const info = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
+    expect(info).toMatchObject({ request_time: '2026-03-01T10:00:00.250Z', execution_duration: '9.000s', state: 'ERROR', request_preview: "the client's preview", response_preview: 'kept' });
+    expect(info.tags).toMatchObject({ 'mlflow.traceName': 'client-name', [SPANS_LOCATION]: 'TRACKING_STORE' });
+    const [row] = await rows<{ name: string; tags_json: string }>(t.deps.db, sql`select name, tags_json from traces where trace_id = ${`tr-${hex}`}`);
+    expect(row.name).toBe('client-name');
+    expect(JSON.parse(row.tags_json)['mlflow.traceName']).toBe('client-name');
+    expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'proto-root', 'root']);
   });
 
   it('refuses bad input with a 400 in MLflow shape and stores nothing', async () => {

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
 import { runs } from './runs.js';
 
@@ -45,6 +45,17 @@ export const traces = pgTable(
      */
     tagsJson: text('tags_json'),
     metadataJson: text('metadata_json'),
+    /**
+     * Some of the trace's spans arrived span by span (POST /v1/traces, merged into its traces.json):
+     * its answers carry `mlflow.trace.spansLocation = TRACKING_STORE`, as MLflow's server sets it for
+     * logged spans, so the mlflow client that sent them does not upload traces.json as well.
+     */
+    spansLogged: boolean('spans_logged').notNull().default(false),
+    /**
+     * StartTraceV3 stored the client's own info (time, duration, state, previews, name): spans merged
+     * later add spans but leave it, as MLflow's `mlflow.trace.infoFinalized`.
+     */
+    infoFinal: boolean('info_final').notNull().default(false),
   },
   // search_traces' natural order is request time DESC (then trace id) within an experiment: each
   // index ends with it, so a page is read in order and stops at its last row, for the default

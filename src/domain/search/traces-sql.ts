@@ -193,7 +193,7 @@ export function isDefaultTraceOrder(orderBy: readonly string[] | undefined): boo
 
 /** A trace row as every trace read takes it, from `traces t` (the search's statements and read.ts' lookups by id). */
 export const TRACE_COLUMNS = sql.raw(`t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, t.state,
-      t.request_preview, t.response_preview, t.artifact_location, t.tags_json AS tags, t.metadata_json AS metadata`);
+      t.request_preview, t.response_preview, t.artifact_location, t.tags_json AS tags, t.metadata_json AS metadata, t.spans_logged`);
 
 /**
  * The trace rows (with artifact_location, tags and metadata) matching a search, in order: by default newest first.

@@ -99,6 +99,8 @@ interface TraceState {
   runId?: string;
   /** A stored trace's tags and metadata (traces.tags_json / metadata_json), which this batch adds to; none for a new trace. */
   stored?: { tags: [string, string][]; metadata: [string, string][] };
+  /** A client's StartTraceV3 stored its info (traces.info_final): the spans are added, its info and name left. */
+  final?: boolean;
   touched: boolean;
 }
 
@@ -131,8 +133,8 @@ async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Ma
   // (no deadlock between two batches).
   await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from
     (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`);
-  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string; tags_json: string | null; metadata_json: string | null }>(tx, sql`
-    select trace_id, experiment_id, artifact_location, tags_json, metadata_json from traces where trace_id = any(${textArray(traceIds)}::text[])
+  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string; tags_json: string | null; metadata_json: string | null; info_final: boolean }>(tx, sql`
+    select trace_id, experiment_id, artifact_location, tags_json, metadata_json, info_final from traces where trace_id = any(${textArray(traceIds)}::text[])
     order by trace_id for update`);
   const out = new Map<string, TraceState>();
   await forEachLimited(found, BLOB_CONCURRENCY, async (row) => {
@@ -140,7 +142,7 @@ async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Ma
     const state: TraceState = {
       experimentId: Number(row.experiment_id), artifactLocation: row.artifact_location,
       key: folder === undefined ? undefined : `${folder}/traces.json`, spans: new Map(), touched: false,
-      stored: { tags: pairsOf(row.tags_json), metadata: pairsOf(row.metadata_json) },
+      stored: { tags: pairsOf(row.tags_json), metadata: pairsOf(row.metadata_json) }, final: row.info_final,
     };
     if (state.key !== undefined) {
       try {
@@ -186,6 +188,15 @@ function merge(item: OtlpWrite, root: string, traces: Map<string, TraceState>): 
   }
 }
 
+/**
+ * Spans in the order they started, as the client writes traces.json (spans logged one by one arrive
+ * as they end: children first). Times are decimal nanoseconds without leading zeros.
+ */
+const byStart = (a: SpanRecord, b: SpanRecord): number => {
+  const x = String(a.start_time_unix_nano), y = String(b.start_time_unix_nano);
+  return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
+};
+
 /** Writes a batch of requests in one transaction; answers each request's outcome, in order. */
 export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(Error | undefined)[]> {
   const outcomes: (Error | undefined)[] = items.map(() => undefined);
@@ -211,7 +222,7 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
     const settled = await Promise.allSettled([
       upsertRows(tx, written),
       forEachLimited(written, BLOB_CONCURRENCY, async ([, t]) => {
-        const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()] }));
+        const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()].sort(byStart) }));
         await proxyStore(deps).put(t.key!, body, 'application/json');
       }),
     ]);
@@ -220,8 +231,11 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
   return outcomes;
 }
 
-/** A trace's name as stored (a tag value's limit), or none for a trace without a named root span. */
-const nameOf = (info: { name?: string }): string | undefined => (info.name ? info.name.slice(0, 8000) : undefined);
+/**
+ * The name this batch gives a trace (a tag value's limit): its root span's, unless it has none or
+ * its StartTraceV3 named it already.
+ */
+const nameOf = (t: TraceState, info: { name?: string }): string | undefined => (info.name && !t.final ? info.name.slice(0, 8000) : undefined);
 
 const pairsOf = (text: string | null): [string, string][] => (text === null ? [] : Object.entries(JSON.parse(text) as Record<string, string>));
 
@@ -242,23 +256,27 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
   const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
-  const nameTags = infos.filter((x) => nameOf(x.info)).map((x): [string, string, string] => [x.id, TRACE_NAME_TAG, nameOf(x.info)!]);
+  const nameTags = infos.filter((x) => nameOf(x.t, x.info)).map((x): [string, string, string] => [x.id, TRACE_NAME_TAG, nameOf(x.t, x.info)!]);
   const metadata = infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v]));
   const [{ updated }] = await rows<{ updated: string[] | null }>(tx, sql`with written as (
     insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-                        request_preview, response_preview, artifact_location, name, tags_json, metadata_json)
-    select id, exp, null, rt, dur, st, req, resp, loc, nm, tj, mj from unnest(
+                        request_preview, response_preview, artifact_location, name, tags_json, metadata_json, spans_logged)
+    select id, exp, null, rt, dur, st, req, resp, loc, nm, tj, mj, true from unnest(
       ${textArray(col((x) => x.id))}::text[], ${numberArray(col((x) => x.t.experimentId))}::bigint[],
       ${numberArray(col((x) => x.info.requestTime))}::bigint[], ${nullableTextArray(col((x) => x.info.duration?.toString()))}::bigint[],
       ${textArray(col((x) => x.info.state))}::text[], ${nullableTextArray(col((x) => x.info.requestPreview))}::text[],
       ${nullableTextArray(col((x) => x.info.responsePreview))}::text[], ${textArray(col((x) => x.t.artifactLocation))}::text[],
-      ${nullableTextArray(col((x) => nameOf(x.info)))}::text[],
+      ${nullableTextArray(col((x) => nameOf(x.t, x.info)))}::text[],
       ${nullableTextArray(col((x) => tagsText(x.t, x.info)))}::text[], ${nullableTextArray(col((x) => metadataText(x.t)))}::text[]
     ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj), (select set_config('cairn.kv_text_written', 'on', true)) as vouched
-    on conflict (trace_id) do update set request_time = excluded.request_time, execution_duration = excluded.execution_duration,
-      state = excluded.state, request_preview = coalesce(excluded.request_preview, traces.request_preview),
-      response_preview = coalesce(excluded.response_preview, traces.response_preview), name = coalesce(excluded.name, traces.name),
-      tags_json = excluded.tags_json, metadata_json = excluded.metadata_json
+    on conflict (trace_id) do update set spans_logged = true, tags_json = excluded.tags_json, metadata_json = excluded.metadata_json,
+      -- A client's StartTraceV3 made the info final: the merged spans leave it (as MLflow's log_spans).
+      request_time = case when traces.info_final then traces.request_time else excluded.request_time end,
+      execution_duration = case when traces.info_final then traces.execution_duration else excluded.execution_duration end,
+      state = case when traces.info_final then traces.state else excluded.state end,
+      request_preview = case when traces.info_final then traces.request_preview else coalesce(excluded.request_preview, traces.request_preview) end,
+      response_preview = case when traces.info_final then traces.response_preview else coalesce(excluded.response_preview, traces.response_preview) end,
+      name = case when traces.info_final then traces.name else coalesce(excluded.name, traces.name) end
     returning trace_id, xmax::text as xmax),
     ${nameTags.length ? sql`name_tags as (${traceKeyValueUpsert('trace_tags', nameTags)}),` : sql``}
     metadata as (${traceKeyValueUpsert('trace_metadata', metadata)})
@@ -275,9 +293,9 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
   }
 }
 
-/** The trace's tags as the batch leaves them (keyValueText): the stored ones, and its name tag if it has a root span. */
+/** The trace's tags as the batch leaves them (keyValueText): the stored ones, and the name tag it writes, if any. */
 const tagsText = (t: TraceState, info: { name?: string }) => {
-  const name = nameOf(info);
+  const name = nameOf(t, info);
   return keyValueText(merged(t.stored?.tags, name === undefined ? [] : [[TRACE_NAME_TAG, name]]));
 };
 

@@ -8,7 +8,7 @@ import { experimentIdOf } from '../ids.js';
 import { assessmentsOf } from './assessments.js';
 import { isDefaultTraceOrder, TRACE_COLUMNS, traceSearchQuery } from '../search/traces-sql.js';
 import { protoTimestamp } from '../../lib/proto-time.js';
-import { ARTIFACT_LOCATION_TAG, checkTraceId, executionDuration, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
+import { ARTIFACT_LOCATION_TAG, checkTraceId, SPANS_LOCATION_TAG, TRACKING_STORE, executionDuration, traceInfoToWire, type TraceInfoWire, type TraceRow } from './wire.js';
 
 const SELECT_TRACE = sql`SELECT ${TRACE_COLUMNS} FROM traces t`;
 
@@ -21,7 +21,7 @@ export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
 }
 
 /** `tags` and `metadata`: the JSON text of them the triggers keep (traces.tags_json, metadata_json), or null for none. */
-type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; assessed: boolean };
+type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; spans_logged: boolean; assessed: boolean };
 
 /**
  * The trace rows `rowsQuery` selects (in its order), each with whether it has assessments. The rows
@@ -33,7 +33,17 @@ function withAssessedFlag(db: Orm, rowsQuery: SQL): Promise<InfoRow[]> {
 }
 
 const objectOf = (text: string | null): Record<string, string> => (text ? (JSON.parse(text) as Record<string, string>) : {});
-const tagsOf = (r: InfoRow) => ({ ...objectOf(r.tags), [ARTIFACT_LOCATION_TAG]: r.artifact_location });
+/**
+ * The stored tags with the two the server owns and keeps in columns: the artifact location, and,
+ * for a trace whose spans were logged one by one, the tracking store as their location (as MLflow's
+ * server tags them): the mlflow client that logged them then skips uploading traces.json, and reads
+ * the spans through GetTrace, from the same traces.json the merges wrote.
+ */
+const tagsOf = (r: InfoRow) => ({
+  ...objectOf(r.tags),
+  [ARTIFACT_LOCATION_TAG]: r.artifact_location,
+  ...(r.spans_logged ? { [SPANS_LOCATION_TAG]: TRACKING_STORE } : {}),
+});
 
 /** The assessments of those rows that have some (one statement). */
 async function assessmentsOfRows(db: Orm, found: InfoRow[]): Promise<Map<string, Record<string, unknown>[]>> {
@@ -123,13 +133,15 @@ export async function searchTracesJson(deps: Deps, input: SearchInput): Promise<
 /**
  * One trace info as JSON: the object traceInfoToWire and toWire make, its fields in their order,
  * with the tags and metadata as the text the triggers keep (compact JSON, keys in byte order, the
- * artifact location left out: migrations/0035) taken as it is. For a page of 100 traces, parsing
+ * tags kept in columns left out: migrations/0035) taken as it is. For a page of 100 traces, parsing
  * each trace's tags and metadata and serialising them again was most of the answer's CPU time
  * after the database's. (Written by Postgres instead, the text cost it more than it saved Node:
  * docs/bench.md.)
  */
+const LOGGED_SPANS_LOCATION = `,"${SPANS_LOCATION_TAG}":"${TRACKING_STORE}"`;
+
 function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined): string {
-  const location = `"${ARTIFACT_LOCATION_TAG}":${JSON.stringify(r.artifact_location)}`;
+  const location = `"${ARTIFACT_LOCATION_TAG}":${JSON.stringify(r.artifact_location)}${r.spans_logged ? LOGGED_SPANS_LOCATION : ''}`;
   const tags = r.tags ? `${r.tags.slice(0, -1)},${location}}` : `{${location}}`;
   // The experiment id (a bigint), the time and the duration are Cairn's own formatting, with nothing to escape.
   let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${r.experiment_id}"}},"request_time":"${protoTimestamp(Number(r.request_time))}","state":${JSON.stringify(r.state)},"trace_metadata":${r.metadata ?? '{}'},"tags":${tags}`;

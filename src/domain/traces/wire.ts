@@ -9,12 +9,15 @@ export type TraceState = (typeof TRACE_STATES)[number];
 
 /** The tag that tells the client where to upload (and later find) the trace's spans, `traces.json`. */
 export const ARTIFACT_LOCATION_TAG = 'mlflow.artifactLocation';
+/** Where a trace's spans are: TRACKING_STORE tells the client they were logged one by one (read.ts). */
+export const SPANS_LOCATION_TAG = 'mlflow.trace.spansLocation';
+export const TRACKING_STORE = 'TRACKING_STORE';
 /** Set by a server that archives traces; cleared by a client to let archival retry. */
 export const ARCHIVAL_FAILURE_TAG = 'mlflow.trace.archivalFailure';
 /** Tags the server owns: a client's values are dropped on StartTrace/EndTrace and refused by SetTraceTag (as MLflow). */
 export const SERVER_MANAGED_TAGS: ReadonlySet<string> = new Set([
   ARTIFACT_LOCATION_TAG,
-  'mlflow.trace.spansLocation',
+  SPANS_LOCATION_TAG,
   'mlflow.trace.archiveLocation',
   ARCHIVAL_FAILURE_TAG,
 ]);

@@ -63,8 +63,10 @@ export function experimentOfLocation(location: unknown): string {
 }
 
 /**
- * Stores (or, for a retried call, replaces) a trace's info and answers it with the artifact location
- * tag, where the client then uploads the spans as `traces.json`.
+ * Stores (or, for a retried call, replaces) a trace's info, now final (spans merged later leave it),
+ * and answers it with the artifact location tag, where the client then uploads the spans as
+ * `traces.json`, unless the answer also says that its spans were logged one by one already
+ * (`mlflow.trace.spansLocation = TRACKING_STORE`, read.ts).
  */
 export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> {
   if (typeof info.trace_id !== 'string' || !info.trace_id) throw invalidParam("Missing value for required parameter 'trace.trace_info.trace_id'");
@@ -93,10 +95,10 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
     const name = tags.get(TRACE_NAME_TAG) ?? null;
     await tx.execute(sql`
       insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
-                          request_preview, response_preview, artifact_location, name, tags_json, metadata_json)
+                          request_preview, response_preview, artifact_location, name, tags_json, metadata_json, info_final)
       values (${traceId}, ${experimentId}, ${clientRequestId}, ${requestTime}, ${duration}, ${state},
-              ${requestPreview}, ${responsePreview}, ${artifactLocation}, ${name}, ${keyValueText(tags, ARTIFACT_LOCATION_TAG)}, ${keyValueText(metadata)})
-      on conflict (trace_id) do update set client_request_id = excluded.client_request_id, request_time = excluded.request_time,
+              ${requestPreview}, ${responsePreview}, ${artifactLocation}, ${name}, ${keyValueText(tags, ARTIFACT_LOCATION_TAG)}, ${keyValueText(metadata)}, true)
+      on conflict (trace_id) do update set info_final = true, client_request_id = excluded.client_request_id, request_time = excluded.request_time,
         execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
         response_preview = excluded.response_preview, name = coalesce(excluded.name, traces.name)`);
     await upsertKeyValues(tx, 'trace_tags', traceId, tags);

@@ -11,22 +11,14 @@ import { errorSchema, guard, type Router } from '../define.js';
 
 // OTLP/HTTP trace export (POST /v1/traces), as MLflow's server takes it: an ExportTraceServiceRequest
 // in protobuf or JSON, into the experiment the `x-mlflow-experiment-id` header names (and linked to
-// the run `x-mlflow-run-id` names). Any OpenTelemetry exporter can send there.
+// the run `x-mlflow-run-id` names). Any OpenTelemetry exporter can send there, and the mlflow client
+// does, each span as it ends (its `log_spans`), before its StartTraceV3 (docs/tracing.md).
 
 const PATH = '/v1/traces';
 const MAX_BODY = 16 * 1024 * 1024;
 const EXPERIMENT_HEADER = 'x-mlflow-experiment-id';
 const RUN_HEADER = 'x-mlflow-run-id';
 const MEDIA_TYPES = ['application/x-protobuf', 'application/json'] as const;
-
-/**
- * The mlflow client offers each finished span here, and also uploads the whole trace (StartTraceV3 and
- * traces.json) when it ends. Taking both would write every span twice and race the two writes, so
- * the client is told, in the phrase its exporter looks for, to stop offering spans one by one.
- */
-export const CLIENT_SPAN_LOGGING_REFUSED =
-  "REST OTLP span logging is not supported by Cairn for the mlflow client's own span-by-span export; its traces are stored from the traces.json it uploads";
-const MLFLOW_CLIENT_AGENT = 'mlflow-python-client/';
 
 const gunzipAsync = promisify(gunzip);
 const inflateAsync = promisify(inflate);
@@ -70,7 +62,6 @@ export function otlpRoutes(r: Router): void {
   });
   r.knownPaths.add(PATH);
   r.app.post(PATH, guard(r, 'experiment:edit', async (c) => {
-    if (c.req.header('user-agent')?.startsWith(MLFLOW_CLIENT_AGENT)) throw new MlflowError('NOT_IMPLEMENTED', CLIENT_SPAN_LOGGING_REFUSED);
     const contentType = c.req.header('content-type');
     const media = contentType?.split(';')[0].trim().toLowerCase();
     if (!MEDIA_TYPES.includes(media as never)) {
