@@ -325,6 +325,16 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'proto-root', 'root']);
   });
 
+  it("tells the mlflow client to stop offering spans for an experiment whose artifacts are outside Cairn's store", async () => {
+    const elsewhere = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('otlp-s3'), artifact_location: 's3://elsewhere/x' })).body.experiment_id;
+    const hex = traceHex();
+    const res = await post(protoRequest(hex), 'application/x-protobuf', { 'x-mlflow-experiment-id': elsewhere });
+    // The phrase the client's exporter checks: it then uploads traces.json to that location itself.
+    expect([res.status, res.body.error_code]).toEqual([501, 'NOT_IMPLEMENTED']);
+    expect(res.body.message).toContain('REST OTLP span logging is not supported');
+    expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).status).toBe(404);
+  });
+
   it('refuses bad input with a 400 in MLflow shape and stores nothing', async () => {
     const hex = traceHex();
     const good = jsonRequest(hex);

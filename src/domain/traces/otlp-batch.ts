@@ -165,7 +165,9 @@ function refusal(item: OtlpWrite, root: string, traces: Map<string, TraceState>)
     if (t?.unreadable) return t.unreadable;
     const location = t?.artifactLocation ?? `${root}/traces/${traceId}/artifacts`;
     if ((t ? t.key : proxiedKeyOf(location)) === undefined) {
-      return new MlflowError('NOT_IMPLEMENTED', `OTLP ingestion needs the experiment's artifacts in Cairn's store; trace location is ${location}`);
+      // In the phrase the mlflow client's exporter looks for: it stops offering spans one by one and
+      // uploads each trace's traces.json to that location itself.
+      return new MlflowError('NOT_IMPLEMENTED', `REST OTLP span logging is not supported for this experiment: OTLP ingestion needs its artifacts in Cairn's store; trace location is ${location}`);
     }
     const added = new Set(spans.map((s) => s.span_id).filter((id) => !t?.spans.has(id))).size;
     if ((t?.spans.size ?? 0) + added > MAX_SPANS_PER_TRACE) return otlpInvalid(`more than ${MAX_SPANS_PER_TRACE} spans in trace ${traceId}`);
