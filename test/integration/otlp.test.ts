@@ -3,6 +3,8 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db/connect.js';
+import { ingestOtlp } from '../../src/domain/traces/otlp.js';
+import { startTrace as startTraceInfo } from '../../src/domain/traces/write.js';
 import { uniqueName, type TestApp } from '../harness/app.js';
 import { staleTraceText } from '../harness/trace-text.js';
 import { artifactBackends, startArtifactApp } from './artifacts-backends.js';
@@ -306,6 +308,19 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     const found = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "tags.`mlflow.traceName` = 'client-name'" });
     expect(found.body.traces.find((x: { trace_id: string }) => x.trace_id === `tr-${hex}`).tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+  });
+
+  it('answers a StartTraceV3 that arrives while its spans are being stored once they are', async () => {
+    // The client sends a trace's last spans and its StartTraceV3 together: the answer waits for the
+    // spans this process already took, so it can tell the client not to upload traces.json.
+    const hex = traceHex();
+    const spans = ingestOtlp(t.deps, experimentId, undefined, jsonRequest(hex));
+    const info = await startTraceInfo(t.deps, {
+      trace_id: `tr-${hex}`, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+      request_time: '2026-03-01T10:00:00.250Z', state: 'OK', tags: { 'mlflow.traceName': 'root' },
+    });
+    await spans;
+    expect(info.tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
   });
 
   it('keeps the info of a StartTraceV3 that came before the spans, and adds the spans', async () => {

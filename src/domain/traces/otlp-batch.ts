@@ -9,6 +9,7 @@ import { proxyStore } from '../artifacts.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { storedSpans, type SpanRecord } from './spans.js';
+import { trackSpansInFlight } from './spans-in-flight.js';
 import { keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
 import { traceKeyValueUpsert } from './write.js';
 
@@ -57,7 +58,9 @@ export function submitOtlp(deps: Deps, write: OtlpWrite): Promise<void> {
     });
     committers.set(deps, committer);
   }
-  return committer.submit(write);
+  const stored = committer.submit(write);
+  trackSpansInFlight(deps, write.byTrace.keys(), stored);
+  return stored;
 }
 
 const ms = (ns: string) => Number(BigInt(ns) / 1_000_000n);

@@ -9,6 +9,7 @@ import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
+import { spansInFlight } from './spans-in-flight.js';
 import { getTraceInfo, lockTrace } from './read.js';
 import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
@@ -81,6 +82,7 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
   const requestPreview = optionalText(info.request_preview, 'request_preview', MAX_PREVIEW);
   const responsePreview = optionalText(info.response_preview, 'response_preview', MAX_PREVIEW);
   const clientRequestId = optionalText(info.client_request_id, 'client_request_id', MAX_KEY);
+  await spansInFlight(deps, traceId);
   await deps.db.transaction(async (tx) => {
     const root = await activeExperimentRoot(tx, experimentId, shownExperiment);
     const artifactLocation = `${root}/traces/${traceId}/artifacts`;
