@@ -288,10 +288,13 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     trace: { trace_info: {
       trace_id: `tr-${hex}`, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
       request_time: '2026-03-01T10:00:00.250Z', execution_duration: '9.000s', state: 'OK', request_preview: 'the client\'s preview',
-      trace_metadata: { 'mlflow.user': 'ada' }, tags: { 'mlflow.traceName': 'client-name', 'mlflow.trace.spansLocation': 'ARTIFACT_REPO' }, ...info,
+      trace_metadata: { 'mlflow.user': 'ada', [SIZE_STATS]: small }, tags: { 'mlflow.traceName': 'client-name', 'mlflow.trace.spansLocation': 'ARTIFACT_REPO' }, ...info,
     } },
   });
   const SPANS_LOCATION = 'mlflow.trace.spansLocation';
+  // The client's own measure of the trace, sent with StartTraceV3.
+  const SIZE_STATS = 'mlflow.trace.sizeStats';
+  const small = JSON.stringify({ total_size_bytes: 2300, num_spans: 2, max: 900 });
 
   it("takes the mlflow client's spans one by one; its StartTraceV3 after them is told they are in the tracking store", async () => {
     const hex = traceHex();
@@ -317,10 +320,22 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     const spans = ingestOtlp(t.deps, experimentId, undefined, jsonRequest(hex));
     const info = await startTraceInfo(t.deps, {
       trace_id: `tr-${hex}`, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
-      request_time: '2026-03-01T10:00:00.250Z', state: 'OK', tags: { 'mlflow.traceName': 'root' },
+      request_time: '2026-03-01T10:00:00.250Z', state: 'OK', tags: { 'mlflow.traceName': 'root' }, trace_metadata: { [SIZE_STATS]: small },
     });
     await spans;
     expect(info.tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
+  });
+
+  it('asks for the upload of a large trace (over 1 MiB by its size stats) or one without them, spans logged or not', async () => {
+    // One of its spans could have been in a span request over the size limit, refused.
+    for (const metadata of [{ [SIZE_STATS]: JSON.stringify({ total_size_bytes: 2 * 1024 * 1024, num_spans: 2 }) }, {}]) {
+      const hex = traceHex();
+      expect((await post(JSON.stringify(jsonRequest(hex)), 'application/json')).status).toBe(200);
+      const res = await startTrace(hex, { trace_metadata: metadata });
+      expect(res.status).toBe(200);
+      expect(res.body.trace.trace_info.tags[SPANS_LOCATION]).toBeUndefined();
+      expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+    }
   });
 
   it('keeps the info of a StartTraceV3 that came before the spans, and adds the spans', async () => {

@@ -11,7 +11,7 @@ import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
 import { spansInFlight } from './spans-in-flight.js';
 import { getTraceInfo, lockTrace } from './read.js';
-import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
+import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, SPANS_LOCATION_TAG, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
 // Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
 // tags, and deletion. MLflow's limits: keys up to 250 characters, values up to 8000.
@@ -107,7 +107,24 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
     await upsertKeyValues(tx, 'trace_metadata', traceId, metadata);
     await storeExportedAssessments(tx, traceId, info.assessments, deps.now());
   });
-  return getTraceInfo(deps, traceId);
+  const stored = await getTraceInfo(deps, traceId);
+  // A large trace is asked for its upload all the same: one of its spans could have been in a
+  // span request over OTLP's size limit, refused, and would then be lost.
+  if (stored.tags[SPANS_LOCATION_TAG] && !(traceBytes(metadata) <= SMALL_TRACE_BYTES)) delete stored.tags[SPANS_LOCATION_TAG];
+  return stored;
+}
+
+/** Traces up to this size (the client's own count) are not asked to upload spans it logged one by one. */
+const SMALL_TRACE_BYTES = 1024 * 1024;
+
+/** The trace's size in bytes as the client measured it (`mlflow.trace.sizeStats`), or NaN without it. */
+function traceBytes(metadata: Map<string, string>): number {
+  try {
+    const total = (JSON.parse(metadata.get('mlflow.trace.sizeStats') ?? 'null') as { total_size_bytes?: unknown } | null)?.total_size_bytes;
+    return typeof total === 'number' ? total : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function upsertKeyValues(tx: Orm, table: 'trace_tags' | 'trace_metadata', traceId: string, values: Map<string, string>): Promise<void> {
