@@ -229,7 +229,10 @@ def test_client_logs_spans_one_by_one_and_they_are_stored_once(client, experimen
     assert sorted(s.name for s in found.data.spans) == names
 
 
-def test_distributed_trace_keeps_the_remote_process_spans(client, experiment_id, server_url):
+# A trace over 1 MiB is uploaded whole by its owner (StartTraceV3 asks it to): the upload must keep
+# the spans the other process logged.
+@pytest.mark.parametrize("output", ["ok", "o" * (2 * 1024 * 1024)], ids=["small", "2MiB"])
+def test_distributed_trace_keeps_the_remote_process_spans(client, experiment_id, server_url, output):
     # A span started in another process from this one's traceparent header: that process only logs
     # its spans one by one (it does not own the trace), and they join this process's trace.
     import json
@@ -257,7 +260,7 @@ with set_tracing_context_from_http_request_headers(json.loads(os.environ["HEADER
         env = {**__import__("os").environ, "MLFLOW_TRACKING_URI": server_url, "EXP": experiment_id, "HEADERS": json.dumps(headers)}
         done = subprocess.run([sys.executable, "-c", remote], env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
-        root.set_outputs("ok")
+        root.set_outputs(output)
     trace_id = mlflow.get_last_active_trace_id()
     _flush()
 

@@ -182,8 +182,9 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect(await staleTraceText(t.deps.db, [id])).toEqual([]);
   });
 
-  // Another writer (StartTraceV3 with a client's id) may store a trace between the batch's read
-  // and its upsert: the batch's text would miss that writer's tags, so the triggers recompute it.
+  // Another writer that does not take the trace locks (a script on the database) may store a trace
+  // between the batch's read and its upsert: the batch's text would miss that writer's tags, so the
+  // triggers recompute it. (StartTraceV3 takes them: the next test.)
   it("keeps another writer's tags on a trace it stored while the batch ran", async () => {
     for (const named of [false, true]) {
       const hex = traceHex();
@@ -222,6 +223,40 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
       if (named) expect(info.tags['mlflow.traceName']).toBe('root');
       expect(await staleTraceText(t.deps.db, [id])).toEqual([]);
     }
+  });
+
+  it("waits with a StartTraceV3 for a batch storing the same trace's spans, so its name is the trace's, tag and row alike", async () => {
+    const hex = traceHex();
+    const id = `tr-${hex}`;
+    const info = {
+      trace_id: id, trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } },
+      request_time: '2026-03-01T10:00:00.250Z', state: 'OK', tags: { 'mlflow.traceName': 'client-name' }, trace_metadata: { [SIZE_STATS]: small },
+    };
+    if (t.deps.database.kind === 'pglite') {
+      // One connection: the batch and StartTraceV3 run one after the other.
+      expect((await post(JSON.stringify(jsonRequest(hex)), 'application/json')).status).toBe(200);
+      await startTraceInfo(t.deps, info);
+    } else {
+      // The trace lock held as a batch holds it while it reads and writes the trace.
+      const batch = new pg.Client({ connectionString: process.env.TEST_DATABASE_URL });
+      await batch.connect();
+      try {
+        await batch.query('BEGIN');
+        await batch.query(`select pg_advisory_xact_lock(hashtext('otlp:' || $1))`, [id]);
+        let done = false;
+        const started = startTraceInfo(t.deps, info).then((r) => ((done = true), r));
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(done).toBe(false);
+        await batch.query('COMMIT');
+        await started;
+      } finally {
+        await batch.end();
+      }
+      expect((await post(JSON.stringify(jsonRequest(hex)), 'application/json')).status).toBe(200);
+    }
+    const [row] = await rows<{ name: string; tag: string }>(t.deps.db, sql`select t.name, g.value as tag from traces t join trace_tags g on g.trace_id = t.trace_id and g.key = 'mlflow.traceName' where t.trace_id = ${id}`);
+    expect(row).toEqual({ name: 'client-name', tag: 'client-name' });
+    expect(await staleTraceText(t.deps.db, [id])).toEqual([]);
   });
 
   it('keeps every span when requests for one new trace arrive together', async () => {
@@ -292,6 +327,11 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     } },
   });
   const SPANS_LOCATION = 'mlflow.trace.spansLocation';
+  const traceIdsWhere = async (filter: string): Promise<string[]> => {
+    const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter, max_results: 500 });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    return (res.body.traces ?? []).map((x: { trace_id: string }) => x.trace_id);
+  };
   // The client's own measure of the trace, sent with StartTraceV3.
   const SIZE_STATS = 'mlflow.trace.sizeStats';
   const small = JSON.stringify({ total_size_bytes: 2300, num_spans: 2, max: 900 });
@@ -310,6 +350,9 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info.tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
     const found = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }], filter: "tags.`mlflow.traceName` = 'client-name'" });
     expect(found.body.traces.find((x: { trace_id: string }) => x.trace_id === `tr-${hex}`).tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
+    // The tag is the row's spans_logged, not a tag row: a filter on it finds the trace all the same.
+    expect(await traceIdsWhere(`tags.\`${SPANS_LOCATION}\` = 'TRACKING_STORE'`)).toContain(`tr-${hex}`);
+    expect(await traceIdsWhere(`tags.\`${SPANS_LOCATION}\` IS NULL`)).not.toContain(`tr-${hex}`);
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
   });
 
@@ -353,6 +396,63 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect(row.name).toBe('client-name');
     expect(JSON.parse(row.tags_json)['mlflow.traceName']).toBe('client-name');
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'proto-root', 'root']);
+  });
+
+  it("keeps the spans another process logged when the client uploads its trace's traces.json", async () => {
+    const hex = traceHex();
+    const id = `tr-${hex}`;
+    const b64 = (h: string) => Buffer.from(h, 'hex').toString('base64');
+    // Another process logged the child one by one; the owner's StartTraceV3 (a large trace) asks it to upload.
+    const [, child] = jsonRequest(hex).resourceSpans[0].scopeSpans[0].spans;
+    expect((await post(JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [child] }] }] }), 'application/json')).status).toBe(200);
+    expect((await startTrace(hex, { trace_metadata: { [SIZE_STATS]: JSON.stringify({ total_size_bytes: 2 * 1024 * 1024, num_spans: 2 }) } })).body.trace.trace_info.tags[SPANS_LOCATION]).toBeUndefined();
+    // The client's file, as it writes it: its own spans only, times as JSON numbers.
+    const owner = `{"spans": [{"trace_id": "${b64(hex)}", "span_id": "${b64('00000000000000a1')}", "parent_span_id": null, "name": "root", "kind": "SPAN_KIND_INTERNAL", `
+      + `"start_time_unix_nano": 1772359200250000123, "end_time_unix_nano": 1772359201750000456, "events": [], "status": {"code": "STATUS_CODE_OK", "message": ""}, "attributes": {"mlflow.traceRequestId": "\\"${id}\\""}}]}`;
+    const url = `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/${id}/artifacts/traces.json`;
+    expect((await t.api.put(url).set('Content-Type', 'application/octet-stream').send(Buffer.from(owner))).status).toBe(200);
+    const spans = await spansOf(id);
+    expect(spans.map((sp) => sp.name)).toEqual(['root', 'child']);
+    expect(String(spans[0].start_time_unix_nano)).toBe('1772359200250000123');
+    // A file with nothing stored to add is kept byte for byte; one that is not a traces.json too.
+    const alone = traceHex();
+    await startTrace(alone);
+    for (const body of [owner.replaceAll(hex, alone), 'not json']) {
+      const res = await t.api.put(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/tr-${alone}/artifacts/traces.json`).set('Content-Type', 'application/octet-stream').send(Buffer.from(body));
+      expect(res.status).toBe(200);
+      const got = await t.api.get(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/tr-${alone}/artifacts/traces.json`).buffer(true).parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks).toString()));
+      });
+      expect(got.body).toBe(body);
+    }
+  });
+
+  it('does not send the client to GetTrace for spans merged past the size GetTrace answers (64 MiB)', async () => {
+    const hex = traceHex();
+    // Five spans of 13.5 MiB each, in one request as far as the domain is concerned.
+    const big = 'x'.repeat(13.5 * 1024 * 1024);
+    const spans = Array.from({ length: 5 }, (_, i) => ({
+      traceId: hex, spanId: `00000000000002${i.toString(16).padStart(2, '0')}`, name: `big${i}`,
+      startTimeUnixNano: '1772359200300000000', endTimeUnixNano: '1772359200400000000', attributes: [{ key: 'blob', value: s(big) }],
+    }));
+    await ingestOtlp(t.deps, experimentId, undefined, { resourceSpans: [{ scopeSpans: [{ spans }] }] });
+    const info = (await t.api.get(`/api/3.0/mlflow/traces/tr-${hex}`)).body.trace.trace_info;
+    // Without the tag, the client downloads traces.json itself, whatever its size.
+    expect(info.tags[SPANS_LOCATION]).toBeUndefined();
+    expect(await traceIdsWhere(`tags.\`${SPANS_LOCATION}\` IS NULL`)).toContain(`tr-${hex}`);
+    // The same when the client uploads such a file over a trace whose spans it logged.
+    const other = traceHex();
+    expect((await post(JSON.stringify(jsonRequest(other)), 'application/json')).status).toBe(200);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${other}`)).body.trace.trace_info.tags[SPANS_LOCATION]).toBe('TRACKING_STORE');
+    const upload = await t.api.put(`/api/2.0/mlflow-artifacts/artifacts/${experimentId}/traces/tr-${other}/artifacts/traces.json`)
+      .set('Content-Type', 'application/octet-stream').send(Buffer.concat([Buffer.from('{"spans": [], "pad": "'), Buffer.alloc(65 * 1024 * 1024, 'x'), Buffer.from('"}')]));
+    expect(upload.status).toBe(200);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/tr-${other}`)).body.trace.trace_info.tags[SPANS_LOCATION]).toBeUndefined();
+    const listed = await t.api.get('/api/2.0/mlflow-artifacts/artifacts').query({ path: `${experimentId}/traces/tr-${hex}/artifacts` });
+    const file = listed.body.files.find((f: { path: string }) => f.path === 'traces.json');
+    expect(Number(file.file_size)).toBeGreaterThan(64 * 1024 * 1024);
   });
 
   it("tells the mlflow client to stop offering spans for an experiment whose artifacts are outside Cairn's store", async () => {

@@ -3,7 +3,7 @@ import { invalidParam } from '../../errors.js';
 import { parseOrderBy } from './order-by.js';
 import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type SearchDialect } from './parse.js';
 import { INDEXED_METADATA_KEYS } from '../../db/schema/traces.js';
-import { TRACE_NAME_TAG } from '../traces/wire.js';
+import { SPANS_LOCATION_TAG, TRACE_NAME_TAG, TRACKING_STORE } from '../traces/wire.js';
 import { checkPage, direction, predicate } from './runs-sql.js';
 
 // search_traces (SearchTraceUtils): trace attributes (status, timestamps, execution time, name, run
@@ -133,9 +133,20 @@ function promptCondition(c: Comparison): SQL {
   return sql`EXISTS (SELECT 1 FROM trace_prompt_links p WHERE p.trace_id = t.trace_id AND p.prompt = ${value})`;
 }
 
+/**
+ * `tags.mlflow.trace.spansLocation …`: the server keeps that tag as the row's `spans_logged`
+ * (`TRACKING_STORE` or no tag: src/domain/traces/read.ts), not as a tag row.
+ */
+function spansLocationCondition(c: Comparison): SQL {
+  if (c.op === 'IS NULL') return sql.raw('NOT t.spans_logged');
+  if (c.op === 'IS NOT NULL') return sql.raw('t.spans_logged');
+  return predicate(sql.raw(`(CASE WHEN t.spans_logged THEN '${TRACKING_STORE}' END)`), c.op, c.operand, 'text');
+}
+
 function traceCondition(c: Comparison): SQL {
   if (c.entity === 'attribute' && c.key === 'prompt') return promptCondition(c);
   if ((c.entity === 'tag' && c.key === TRACE_NAME_TAG) || (c.entity === 'attribute' && c.key === 'name')) return nameCondition(c);
+  if (c.entity === 'tag' && c.key === SPANS_LOCATION_TAG) return spansLocationCondition(c);
   if (c.entity === 'tag') return keyValueCondition('trace_tags', c.key, c);
   if (c.entity === 'metadata') return indexedMetadataCondition(c.key, c) ?? keyValueCondition('trace_metadata', c.key, c);
   const virtual = lookup(VIRTUAL, c.key);

@@ -8,8 +8,8 @@ import { nullableTextArray, numberArray, textArray } from '../../lib/pg-array.js
 import { proxyStore } from '../artifacts.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
-import { storedSpans, type SpanRecord } from './spans.js';
-import { trackSpansInFlight } from './spans-in-flight.js';
+import { MAX_SPANS_BYTES, storedSpans, type SpanRecord } from './spans.js';
+import { lockTraceWrites, trackSpansInFlight } from './spans-in-flight.js';
 import { keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
 import { traceKeyValueUpsert } from './write.js';
 
@@ -132,10 +132,8 @@ async function experimentRoots(tx: Orm, items: OtlpWrite[]): Promise<Map<number,
 /** Locks the traces (stored or not) and loads those stored, with their spans. */
 async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Map<string, TraceState>> {
   // Two writers of a trace not yet stored find no row to lock: the advisory lock orders them, so
-  // neither writes traces.json from its own spans alone. One statement takes every lock, in key order
-  // (no deadlock between two batches).
-  await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from
-    (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`);
+  // neither writes traces.json from its own spans alone.
+  await lockTraceWrites(tx, traceIds);
   const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string; tags_json: string | null; metadata_json: string | null; info_final: boolean }>(tx, sql`
     select trace_id, experiment_id, artifact_location, tags_json, metadata_json, info_final from traces where trace_id = any(${textArray(traceIds)}::text[])
     order by trace_id for update`);
@@ -197,7 +195,7 @@ function merge(item: OtlpWrite, root: string, traces: Map<string, TraceState>): 
  * Spans in the order they started, as the client writes traces.json (spans logged one by one arrive
  * as they end: children first). Times are decimal nanoseconds without leading zeros.
  */
-const byStart = (a: SpanRecord, b: SpanRecord): number => {
+export const byStart = (a: SpanRecord, b: SpanRecord): number => {
   const x = String(a.start_time_unix_nano), y = String(b.start_time_unix_nano);
   return x.length - y.length || (x < y ? -1 : x > y ? 1 : 0);
 };
@@ -224,12 +222,10 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
     // The blobs are written while the rows are, inside the transaction: if one fails, no row of the
     // batch commits (and no request of it is acknowledged). Both are waited for before the rollback,
     // so no write of a failed batch lands after a retry's.
+    const bodies = new Map(written.map(([id, t]) => [id, Buffer.from(JSON.stringify({ spans: [...t.spans.values()].sort(byStart) }))]));
     const settled = await Promise.allSettled([
-      upsertRows(tx, written),
-      forEachLimited(written, BLOB_CONCURRENCY, async ([, t]) => {
-        const body = Buffer.from(JSON.stringify({ spans: [...t.spans.values()].sort(byStart) }));
-        await proxyStore(deps).put(t.key!, body, 'application/json');
-      }),
+      upsertRows(tx, written, new Map([...bodies].map(([id, body]) => [id, body.length]))),
+      forEachLimited(written, BLOB_CONCURRENCY, async ([id, t]) => proxyStore(deps).put(t.key!, bodies.get(id)!, 'application/json')),
     ]);
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
   });
@@ -254,10 +250,15 @@ const pairsOf = (text: string | null): [string, string][] => (text === null ? []
  * read under its lock, with this batch's added), and the statement tells the triggers of
  * migrations 0035/0036 so (`cairn.kv_text_written`, for this transaction only): they skip
  * aggregating the key-value rows again, which was a quarter of a batch's database time. Nothing
- * else writes tags in this transaction, and any other transaction tagging these traces waits for
- * their row locks.
+ * else writes tags in this transaction, any other transaction tagging these traces waits for their
+ * row locks, and a StartTraceV3 storing one this batch found no row for waits for its trace locks
+ * (lockTraceWrites).
+ *
+ * `spans_logged` is whether reads tell the client the spans are in the tracking store, where it
+ * reads them through GetTrace (read.ts): only while traces.json fits GetTrace's answer (`sizes`,
+ * MAX_SPANS_BYTES); past it, the client downloads the file itself.
  */
-async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<void> {
+async function upsertRows(tx: Orm, written: [string, TraceState][], sizes: Map<string, number>): Promise<void> {
   const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
@@ -266,15 +267,16 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
   const [{ updated }] = await rows<{ updated: string[] | null }>(tx, sql`with written as (
     insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
                         request_preview, response_preview, artifact_location, name, tags_json, metadata_json, spans_logged)
-    select id, exp, null, rt, dur, st, req, resp, loc, nm, tj, mj, true from unnest(
+    select id, exp, null, rt, dur, st, req, resp, loc, nm, tj, mj, fits from unnest(
       ${textArray(col((x) => x.id))}::text[], ${numberArray(col((x) => x.t.experimentId))}::bigint[],
       ${numberArray(col((x) => x.info.requestTime))}::bigint[], ${nullableTextArray(col((x) => x.info.duration?.toString()))}::bigint[],
       ${textArray(col((x) => x.info.state))}::text[], ${nullableTextArray(col((x) => x.info.requestPreview))}::text[],
       ${nullableTextArray(col((x) => x.info.responsePreview))}::text[], ${textArray(col((x) => x.t.artifactLocation))}::text[],
       ${nullableTextArray(col((x) => nameOf(x.t, x.info)))}::text[],
-      ${nullableTextArray(col((x) => tagsText(x.t, x.info)))}::text[], ${nullableTextArray(col((x) => metadataText(x.t)))}::text[]
-    ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj), (select set_config('cairn.kv_text_written', 'on', true)) as vouched
-    on conflict (trace_id) do update set spans_logged = true, tags_json = excluded.tags_json, metadata_json = excluded.metadata_json,
+      ${nullableTextArray(col((x) => tagsText(x.t, x.info)))}::text[], ${nullableTextArray(col((x) => metadataText(x.t)))}::text[],
+      ${textArray(col((x) => String(sizes.get(x.id)! <= MAX_SPANS_BYTES)))}::boolean[]
+    ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj, fits), (select set_config('cairn.kv_text_written', 'on', true)) as vouched
+    on conflict (trace_id) do update set spans_logged = excluded.spans_logged, tags_json = excluded.tags_json, metadata_json = excluded.metadata_json,
       -- A client's StartTraceV3 made the info final: the merged spans leave it (as MLflow's log_spans).
       request_time = case when traces.info_final then traces.request_time else excluded.request_time end,
       execution_duration = case when traces.info_final then traces.execution_duration else excluded.execution_duration end,
@@ -286,8 +288,8 @@ async function upsertRows(tx: Orm, written: [string, TraceState][]): Promise<voi
     ${nameTags.length ? sql`name_tags as (${traceKeyValueUpsert('trace_tags', nameTags)}),` : sql``}
     metadata as (${traceKeyValueUpsert('trace_metadata', metadata)})
     select array_agg(trace_id) as updated from written where xmax <> '0'`);
-  // A trace this batch found no row for, updated all the same: another writer (StartTraceV3 with
-  // this id) stored it meanwhile, with tags this batch's text does not hold. Its key-value rows
+  // A trace this batch found no row for, updated all the same: a writer that does not take the
+  // trace locks stored it meanwhile, with tags this batch's text does not hold. Its key-value rows
   // are touched with the triggers back on, which recompute its text from them, as for any writer.
   const byId = new Map(written);
   const raced = (updated ?? []).filter((id) => !byId.get(id)!.stored);

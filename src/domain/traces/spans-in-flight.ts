@@ -1,4 +1,7 @@
+import { sql } from 'drizzle-orm';
+import type { Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
+import { textArray } from '../../lib/pg-array.js';
 
 // The traces whose spans this process is storing right now (OTLP requests in the group commit).
 // The mlflow client sends a trace's last spans and its StartTraceV3 at the same moment, from two
@@ -24,4 +27,14 @@ export function trackSpansInFlight(deps: Deps, traceIds: Iterable<string>, store
 export async function spansInFlight(deps: Deps, traceId: string): Promise<void> {
   const stored = inFlight.get(deps)?.get(traceId);
   if (stored) await stored.catch(() => undefined);
+}
+
+/**
+ * Takes the transaction-scoped locks that order the writers of these traces' rows, in key order (no
+ * deadlock between two writers of several). Span merges (otlp-batch.ts) and StartTraceV3 both take
+ * them: a merge that found no row for a trace then never meets one that StartTraceV3 wrote meanwhile.
+ */
+export async function lockTraceWrites(tx: Orm, traceIds: string[]): Promise<void> {
+  await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from
+    (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`);
 }

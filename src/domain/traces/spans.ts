@@ -50,12 +50,23 @@ export async function storedSpans(deps: Deps, key: string): Promise<SpanRecord[]
     }
     const chunks: Buffer[] = [];
     for await (const c of body) chunks.push(c as Buffer);
-    const parsed = JSON.parse(quoteNanos(Buffer.concat(chunks).toString('utf8'))) as { spans?: SpanRecord[] };
-    return Array.isArray(parsed.spans) ? parsed.spans : [];
+    // A blob that is not the client's JSON (written by hand into the store) has no spans to give.
+    return parseTraceData(Buffer.concat(chunks))?.spans ?? [];
   } catch (err) {
     if (err instanceof MlflowError && err.code === 'RESOURCE_DOES_NOT_EXIST') return [];
-    // A blob that is not the client's JSON (written by hand into the store) has no spans to give.
-    if (err instanceof SyntaxError) return [];
+    throw err;
+  }
+}
+
+/** A traces.json's spans and its other fields, or undefined for text that is not one. */
+export function parseTraceData(text: Buffer): { spans: SpanRecord[]; rest: Record<string, unknown> } | undefined {
+  try {
+    const parsed: unknown = JSON.parse(quoteNanos(text.toString('utf8')));
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+    const { spans, ...rest } = parsed as { spans?: unknown };
+    return Array.isArray(spans) ? { spans: spans as SpanRecord[], rest } : undefined;
+  } catch (err) {
+    if (err instanceof SyntaxError) return undefined;
     throw err;
   }
 }

@@ -9,7 +9,7 @@ import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
-import { spansInFlight } from './spans-in-flight.js';
+import { lockTraceWrites, spansInFlight } from './spans-in-flight.js';
 import { getTraceInfo, lockTrace } from './read.js';
 import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, SPANS_LOCATION_TAG, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
@@ -86,6 +86,7 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
   await deps.db.transaction(async (tx) => {
     const root = await activeExperimentRoot(tx, experimentId, shownExperiment);
     const artifactLocation = `${root}/traces/${traceId}/artifacts`;
+    await lockTraceWrites(tx, [traceId]);
     const existing = await rows<{ experiment_id: string | number }>(tx, sql`select experiment_id from traces where trace_id = ${traceId} for update`);
     if (existing.length && Number(existing[0].experiment_id) !== experimentId) {
       throw invalidParam(`Trace ${traceId} already exists in another experiment`);
@@ -109,7 +110,8 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
   });
   const stored = await getTraceInfo(deps, traceId);
   // A large trace is asked for its upload all the same: one of its spans could have been in a
-  // span request over OTLP's size limit, refused, and would then be lost.
+  // span request over OTLP's size limit, refused, and would then be lost. (The upload keeps the
+  // spans stored that it lacks: upload.ts.)
   if (stored.tags[SPANS_LOCATION_TAG] && !(traceBytes(metadata) <= SMALL_TRACE_BYTES)) delete stored.tags[SPANS_LOCATION_TAG];
   return stored;
 }

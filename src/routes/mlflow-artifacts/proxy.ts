@@ -6,7 +6,8 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { artifactKey } from '../../blobs/keys.js';
 import { contentDisposition } from '../../domain/artifacts-mime.js';
-import { deleteArtifacts, listArtifactDir, openArtifact, presignedDownload, uploadArtifact, type ArtifactDownload } from '../../domain/artifacts.js';
+import { deleteArtifacts, listArtifactDir, openArtifact, presignedDownload, type ArtifactDownload } from '../../domain/artifacts.js';
+import { uploadArtifactOrTraceData } from '../../domain/traces/upload.js';
 import { guard, type Router } from '../define.js';
 import { artifactPathParam, bothPrefixes, emptyJson, errorResponse, keyFromUrl, methodNotAllowed, tag } from './paths.js';
 
@@ -33,7 +34,7 @@ export function proxyRoutes(r: Router): void {
   const item = bothPrefixes(`${ARTIFACTS}/*`);
   app.on('PUT', item, guard(r, 'artifact:edit', async (c) => {
     const key = keyFromUrl(c, ARTIFACTS, { file: true });
-    await uploadArtifact(deps, key, requestBody(c));
+    await uploadArtifactOrTraceData(deps, key, requestBody(c));
     return c.json({});
   }, itemKey));
   app.on('GET', item, guard(r, 'artifact:read', (c) => download(r, c), itemKey));
