@@ -354,6 +354,11 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     expect(await traceIdsWhere(`tags.\`${SPANS_LOCATION}\` = 'TRACKING_STORE'`)).toContain(`tr-${hex}`);
     expect(await traceIdsWhere(`tags.\`${SPANS_LOCATION}\` IS NULL`)).not.toContain(`tr-${hex}`);
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'root']);
+    // StartTraceV3 writes the trace's tag and metadata text itself, over what the spans stored.
+    expect(await staleTraceText(t.deps.db, [`tr-${hex}`])).toEqual([]);
+    const [text] = await rows<{ tags_json: string; metadata_json: string }>(t.deps.db, sql`select tags_json, metadata_json from traces where trace_id = ${`tr-${hex}`}`);
+    expect(JSON.parse(text.tags_json)).toEqual({ 'mlflow.traceName': 'client-name' });
+    expect(JSON.parse(text.metadata_json)).toMatchObject({ 'mlflow.user': 'ada', 'mlflow.trace_schema.version': '3' });
   });
 
   it('answers a StartTraceV3 that arrives while its spans are being stored once they are', async () => {
@@ -395,6 +400,7 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     const [row] = await rows<{ name: string; tags_json: string }>(t.deps.db, sql`select name, tags_json from traces where trace_id = ${`tr-${hex}`}`);
     expect(row.name).toBe('client-name');
     expect(JSON.parse(row.tags_json)['mlflow.traceName']).toBe('client-name');
+    expect(await staleTraceText(t.deps.db, [`tr-${hex}`])).toEqual([]);
     expect((await spansOf(`tr-${hex}`)).map((sp) => sp.name).sort()).toEqual(['child', 'proto-root', 'root']);
   });
 
