@@ -6,11 +6,10 @@ import { invalidParam, MlflowError } from '../../errors.js';
 import { GroupCommit } from '../../lib/group-commit.js';
 import { nullableTextArray, numberArray, textArray } from '../../lib/pg-array.js';
 import { proxyStore } from '../artifacts.js';
-import { proxiedKeyOf } from '../artifacts-location.js';
 import { activeExperimentRoot } from '../experiments.js';
-import { MAX_SPANS_BYTES, storedSpans, type SpanRecord } from './spans.js';
+import { MAX_SPANS_BYTES, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
 import { lockTraceWrites, trackSpansInFlight } from './spans-in-flight.js';
-import { keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
+import { keyValuePairs, keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
 import { traceKeyValueUpsert } from './write.js';
 
 // Storing OTLP requests by group commit: the requests that arrive while one write is under way are
@@ -139,11 +138,10 @@ async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Ma
     order by trace_id for update`);
   const out = new Map<string, TraceState>();
   await forEachLimited(found, BLOB_CONCURRENCY, async (row) => {
-    const folder = proxiedKeyOf(row.artifact_location);
     const state: TraceState = {
       experimentId: Number(row.experiment_id), artifactLocation: row.artifact_location,
-      key: folder === undefined ? undefined : `${folder}/traces.json`, spans: new Map(), touched: false,
-      stored: { tags: pairsOf(row.tags_json), metadata: pairsOf(row.metadata_json) }, final: row.info_final,
+      key: traceDataKey(row.artifact_location), spans: new Map(), touched: false,
+      stored: { tags: keyValuePairs(row.tags_json), metadata: keyValuePairs(row.metadata_json) }, final: row.info_final,
     };
     if (state.key !== undefined) {
       try {
@@ -165,7 +163,7 @@ function refusal(item: OtlpWrite, root: string, traces: Map<string, TraceState>)
     if (t && t.experimentId !== item.experimentId) return invalidParam(`Trace ${traceId} already exists in another experiment`);
     if (t?.unreadable) return t.unreadable;
     const location = t?.artifactLocation ?? `${root}/traces/${traceId}/artifacts`;
-    if ((t ? t.key : proxiedKeyOf(location)) === undefined) {
+    if ((t ? t.key : traceDataKey(location)) === undefined) {
       // In the phrase the mlflow client's exporter looks for: it stops offering spans one by one and
       // uploads each trace's traces.json to that location itself.
       return new MlflowError('NOT_IMPLEMENTED', `REST OTLP span logging is not supported for this experiment: OTLP ingestion needs its artifacts in Cairn's store; trace location is ${location}`);
@@ -181,7 +179,7 @@ function merge(item: OtlpWrite, root: string, traces: Map<string, TraceState>): 
     let t = traces.get(traceId);
     if (!t) {
       const artifactLocation = `${root}/traces/${traceId}/artifacts`;
-      t = { experimentId: item.experimentId, artifactLocation, key: `${proxiedKeyOf(artifactLocation)}/traces.json`, spans: new Map(), touched: false };
+      t = { experimentId: item.experimentId, artifactLocation, key: traceDataKey(artifactLocation), spans: new Map(), touched: false };
       traces.set(traceId, t);
     }
     for (const s of spans) t.spans.set(s.span_id, s);
@@ -224,7 +222,7 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
     // so no write of a failed batch lands after a retry's.
     const bodies = new Map(written.map(([id, t]) => [id, Buffer.from(JSON.stringify({ spans: [...t.spans.values()].sort(byStart) }))]));
     const settled = await Promise.allSettled([
-      upsertRows(tx, written, new Map([...bodies].map(([id, body]) => [id, body.length]))),
+      upsertRows(tx, written, bodies),
       forEachLimited(written, BLOB_CONCURRENCY, async ([id, t]) => proxyStore(deps).put(t.key!, bodies.get(id)!, 'application/json')),
     ]);
     for (const s of settled) if (s.status === 'rejected') throw s.reason;
@@ -237,8 +235,6 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
  * its StartTraceV3 named it already.
  */
 const nameOf = (t: TraceState, info: { name?: string }): string | undefined => (info.name && !t.final ? info.name.slice(0, 8000) : undefined);
-
-const pairsOf = (text: string | null): [string, string][] => (text === null ? [] : Object.entries(JSON.parse(text) as Record<string, string>));
 
 /**
  * The trace rows, their name tags and their metadata, in one statement (each a multi-row upsert; a
@@ -255,10 +251,10 @@ const pairsOf = (text: string | null): [string, string][] => (text === null ? []
  * (lockTraceWrites).
  *
  * `spans_logged` is whether reads tell the client the spans are in the tracking store, where it
- * reads them through GetTrace (read.ts): only while traces.json fits GetTrace's answer (`sizes`,
+ * reads them through GetTrace (read.ts): only while traces.json fits GetTrace's answer (`bodies`,
  * MAX_SPANS_BYTES); past it, the client downloads the file itself.
  */
-async function upsertRows(tx: Orm, written: [string, TraceState][], sizes: Map<string, number>): Promise<void> {
+async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<string, Buffer>): Promise<void> {
   const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
@@ -274,7 +270,7 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], sizes: Map<s
       ${nullableTextArray(col((x) => x.info.responsePreview))}::text[], ${textArray(col((x) => x.t.artifactLocation))}::text[],
       ${nullableTextArray(col((x) => nameOf(x.t, x.info)))}::text[],
       ${nullableTextArray(col((x) => tagsText(x.t, x.info)))}::text[], ${nullableTextArray(col((x) => metadataText(x.t)))}::text[],
-      ${textArray(col((x) => String(sizes.get(x.id)! <= MAX_SPANS_BYTES)))}::boolean[]
+      ${textArray(col((x) => String(bodies.get(x.id)!.length <= MAX_SPANS_BYTES)))}::boolean[]
     ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj, fits), (select set_config('cairn.kv_text_written', 'on', true)) as vouched
     on conflict (trace_id) do update set spans_logged = excluded.spans_logged, tags_json = excluded.tags_json, metadata_json = excluded.metadata_json,
       -- A client's StartTraceV3 made the info final: the merged spans leave it (as MLflow's log_spans).

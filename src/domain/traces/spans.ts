@@ -40,6 +40,12 @@ const MAX_DEPTH = 32;
 const NANOS = /(?<!\\)"((?:start_|end_)?time_unix_nano)"(\s*:\s*)(\d+)/g;
 const quoteNanos = (json: string) => json.replace(NANOS, '"$1"$2"$3"');
 
+/** The key of a trace's traces.json in Cairn's store; undefined when its artifact location is elsewhere. */
+export function traceDataKey(artifactLocation: string): string | undefined {
+  const folder = proxiedKeyOf(artifactLocation);
+  return folder === undefined ? undefined : `${folder}/traces.json`;
+}
+
 /** The spans in a traces.json blob of Cairn's store; none when the client has not uploaded it yet. */
 export async function storedSpans(deps: Deps, key: string): Promise<SpanRecord[]> {
   try {
@@ -113,9 +119,8 @@ export function spanToProtoJson(s: SpanRecord): Obj {
 
 /** The spans of a trace, from traces.json under its artifact location (none when outside Cairn's store). */
 async function spansOf(deps: Deps, info: TraceInfoWire): Promise<Obj[]> {
-  const folder = proxiedKeyOf(info.tags['mlflow.artifactLocation'] ?? '');
-  if (folder === undefined) return [];
-  return (await storedSpans(deps, `${folder}/traces.json`)).map(spanToProtoJson);
+  const key = traceDataKey(info.tags['mlflow.artifactLocation'] ?? '');
+  return key === undefined ? [] : (await storedSpans(deps, key)).map(spanToProtoJson);
 }
 
 export async function getTraceWithSpans(deps: Deps, traceId: string): Promise<{ trace_info: TraceInfoWire; spans: Obj[] }> {

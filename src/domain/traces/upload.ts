@@ -3,10 +3,9 @@ import { sql } from 'drizzle-orm';
 import { rows, type Orm } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam, MlflowError } from '../../errors.js';
-import { proxiedKeyOf } from '../artifacts-location.js';
 import { proxyStore, uploadArtifact } from '../artifacts.js';
 import { byStart } from './otlp-batch.js';
-import { MAX_SPANS_BYTES, parseTraceData, storedSpans, type SpanRecord } from './spans.js';
+import { MAX_SPANS_BYTES, parseTraceData, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
 import { lockTraceWrites } from './spans-in-flight.js';
 
 // The mlflow client uploads a trace's traces.json through the artifact proxy when StartTraceV3's
@@ -22,23 +21,25 @@ async function traceOfKey(deps: Deps, key: string): Promise<string | undefined> 
   const traceId = TRACE_DATA_KEY.exec(key)?.[1];
   if (!traceId) return undefined;
   const [row] = await rows<{ artifact_location: string }>(deps.db, sql`select artifact_location from traces where trace_id = ${traceId}`);
-  return row && `${proxiedKeyOf(row.artifact_location)}/traces.json` === key ? traceId : undefined;
+  return row && traceDataKey(row.artifact_location) === key ? traceId : undefined;
 }
 
 /**
  * The body's first bytes up to `limit` (and one chunk past it, if longer), and the body whole: the
- * bytes read, then the rest (read by hand: a loop left early would destroy the stream).
+ * bytes read, then the rest (the loop leaves the stream readable, as readBodyBytes does).
  */
 async function head(key: string, body: Readable, limit: number): Promise<{ read: Buffer[]; ended: boolean; whole: Readable }> {
-  const it = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const read: Buffer[] = [];
   let size = 0;
+  let ended = true;
   try {
-    for (let next = await it.next(); ; next = await it.next()) {
-      if (next.done) return { read, ended: true, whole: Readable.from(read) };
-      read.push(next.value);
-      size += next.value.length;
-      if (size > limit) break;
+    for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+      read.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        ended = false;
+        break;
+      }
     }
   } catch (err) {
     if (body.errored) throw invalidParam(`Upload of '${key}' was interrupted before the body was complete`);
@@ -46,9 +47,9 @@ async function head(key: string, body: Readable, limit: number): Promise<{ read:
   }
   const rest = async function* () {
     yield* read;
-    for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+    yield* body;
   };
-  return { read, ended: false, whole: Readable.from(rest()) };
+  return { read, ended, whole: Readable.from(ended ? read : rest()) };
 }
 
 /**

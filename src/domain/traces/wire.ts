@@ -64,6 +64,10 @@ export function keyValueText(pairs: Iterable<[string, string]>, leaveOut?: strin
   return `{${kept.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
 }
 
+/** The pairs of such a text (keyValueText's inverse), none for null. */
+export const keyValuePairs = (text: string | null | undefined): [string, string][] =>
+  (text ? Object.entries(JSON.parse(text) as Record<string, string>) : []);
+
 export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, metadata: Record<string, string>): TraceInfoWire {
   const out: TraceInfoWire = {
     trace_id: row.trace_id,

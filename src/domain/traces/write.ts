@@ -11,7 +11,7 @@ import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
 import { lockTraceWrites, spansInFlight } from './spans-in-flight.js';
 import { getTraceInfo, lockTrace } from './read.js';
-import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, SPANS_LOCATION_TAG, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
+import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, SPANS_LOCATION_TAG, keyValuePairs, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
 // Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
 // tags, and deletion. MLflow's limits: keys up to 250 characters, values up to 8000.
@@ -128,8 +128,7 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
 }
 
 /** Stored key-value text (traces.tags_json or metadata_json) with these pairs over it, as the upserts of their rows leave them. */
-const mergedPairs = (text: string | null | undefined, written: Map<string, string>): Map<string, string> =>
-  new Map([...(text ? Object.entries(JSON.parse(text) as Record<string, string>) : []), ...written]);
+const mergedPairs = (text: string | null | undefined, written: Map<string, string>): Map<string, string> => new Map([...keyValuePairs(text), ...written]);
 
 /** Traces up to this size (the client's own count) are not asked to upload spans it logged one by one. */
 const SMALL_TRACE_BYTES = 1024 * 1024;
