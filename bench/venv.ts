@@ -7,10 +7,10 @@ import path from 'node:path';
  * install) and prints its path.
  */
 export function mlflowVenv(repo: string, log: (msg: string) => void): string {
-  log('checking the mlflow venv (scripts/venv.sh; a few minutes the first time)');
+  log('checking the mlflow venv (scripts/venv.sh; a minute or so the first time)');
   try {
     return execFileSync('bash', [path.join(repo, 'scripts/venv.sh')], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
   } catch (err) {
-    throw new Error(`could not create the mlflow venv (needs python3 with venv, flock and pip access to PyPI): ${(err as Error).message}`);
+    throw new Error(`could not create the mlflow venv (needs python3 with venv, flock and access to PyPI): ${(err as Error).message}`);
   }
 }

@@ -17,7 +17,7 @@ venv="$cache/fuzz-$(echo "$SCHEMATHESIS" | sha256sum | cut -c1-12)"
 if [ ! -f "$venv/.complete" ]; then
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS"
+  bash scripts/pip-install.sh "$venv" "$SCHEMATHESIS"
   touch "$venv/.complete"
 fi
 [ "${FUZZ_SKIP_BUILD:-}" = 1 ] || npm run build --silent

@@ -37,7 +37,7 @@ moto_venv() {
       log "installing $MOTO_PIN into $venv"
       rm -rf "$venv.tmp.$$"
       python3 -m venv "$venv.tmp.$$" >&2
-      "$venv.tmp.$$/bin/pip" install --quiet --disable-pip-version-check "$MOTO_PIN" boto3 >&2
+      bash scripts/pip-install.sh "$venv.tmp.$$" "$MOTO_PIN" boto3
       rm -rf "$venv" && mv "$venv.tmp.$$" "$venv"
     fi
     flock -u 8

@@ -6,10 +6,11 @@
 # (bench/main.ts, then the start-up times of bench/startup.mjs).
 #
 # Two lanes run side by side, because most of the time goes to waiting on servers and browsers:
-#   lane A: vitest (PGlite, then Postgres), fuzz, bench --quick, bench startup --quick, then half of
-#           the browser specs but MLflow's UI (Playwright's --shard=1/2)
-#   lane B: compat (the real clients, in two pytest-xdist workers), the MLflow-UI browser spec, then
-#           the other half of the browser specs (these use compat's venv)
+#   lane A: vitest (PGlite, then Postgres), fuzz, bench --quick, bench startup --quick, the MLflow-UI
+#           browser spec, then the second half of the other browser specs (Playwright's --shard=2/2)
+#   lane B: compat (the real clients, in two pytest-xdist workers), then the first half of the other
+#           browser specs (--shard=1/2, the longer one: it holds the 100,000-run table)
+# The browser specs use compat's venv; whichever lane needs it first builds it (scripts/venv.sh).
 # Lane B streams to the terminal; lane A writes to a log that is printed when it ends. Every part
 # runs even after another failed, and the last lines list what failed. Lane B gets a database of its
 # own on the TEST_DATABASE_URL server, so the two lanes never see each other's rows.
@@ -116,10 +117,13 @@ lane_a() {
   fi
   # Start-up times, one sample each (informational: --quick never fails on a missed target).
   part "bench startup --quick" node bench/startup.mjs --quick
-  # Half of the other browser specs (lane B runs the other half): the lanes end closer together.
+  # MLflow's own UI page by page beside the real `mlflow server` (the longest browser spec), then
+  # the shorter half of the other browser specs: lane B has the real clients, the longest part.
   if [ "$has_chromium" = 1 ]; then
-    part "playwright: the web UI in chromium (shard 1/2)" \
-      bash -c 'bash scripts/venv.sh >/dev/null && CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-1 npx playwright test --shard=1/2'
+    part "playwright: MLflow's UI on Cairn beside mlflow server" \
+      bash -c 'bash scripts/venv.sh >/dev/null && CAIRN_UI_OUTPUT=test-results/ui-mlflow npx playwright test test/ui/mlflow-ui.spec.ts'
+    part "playwright: the web UI in chromium (shard 2/2)" \
+      env CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-2 npx playwright test --shard=2/2
   fi
 }
 
@@ -131,10 +135,8 @@ lane_b() {
   fi
   part "compat: the real clients" env COMPAT_SKIP_BUILD=1 bash scripts/compat.sh
   if [ "$has_chromium" = 1 ]; then
-    # MLflow's own UI page by page beside the real `mlflow server` (the longest browser spec).
-    part "playwright: MLflow's UI on Cairn beside mlflow server" \
-      env CAIRN_UI_OUTPUT=test-results/ui-mlflow npx playwright test test/ui/mlflow-ui.spec.ts
-    part "playwright: the web UI in chromium (shard 2/2)" env CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-2 npx playwright test --shard=2/2
+    part "playwright: the web UI in chromium (shard 1/2)" \
+      env CAIRN_UI_IGNORE=mlflow-ui.spec.ts CAIRN_UI_OUTPUT=test-results/ui-1 npx playwright test --shard=1/2
   fi
 }
 
@@ -142,7 +144,7 @@ if [ "${CAIRN_TEST_SERIAL:-}" = 1 ]; then
   lane_a "$@" 2>&1 | tee "$logdir/lane-a.log"
   lane_b 2>&1 | tee "$logdir/lane-b.log"
 else
-  echo "==> lane A (vitest, fuzz, bench, half the browser specs) runs in the background; its log follows lane B's" >&2
+  echo "==> lane A (vitest, fuzz, bench, MLflow's UI, half the other browser specs) runs in the background; its log follows lane B's" >&2
   ( lane_a "$@" ) > "$logdir/lane-a.log" 2>&1 &
   lane_a_pid=$!
   # Lane B also goes to a log, so the summary can name its failing tests.

@@ -13,17 +13,18 @@ cd "$(dirname "$0")/.."
 req=test/compat/requirements.txt
 pins=test/compat/client-pins.txt
 cache="${CAIRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn}"
-venv="$cache/venv-$(cat "$req" "$pins" | sha256sum | cut -c1-12)"
+# The installer is part of the key: a new uv pin builds a new venv.
+venv="$cache/venv-$(cat "$req" "$pins" scripts/pip-install.sh | sha256sum | cut -c1-12)"
 mkdir -p "$cache"
 if [ ! -f "$venv/.complete" ]; then
   exec 9>"$venv.lock"
   flock 9
   if [ ! -f "$venv/.complete" ]; then
-    echo "venv: installing the pinned clients into $venv (a few minutes the first time)" >&2
+    echo "venv: installing the pinned clients into $venv (a minute or so the first time)" >&2
     rm -rf "$venv"
     python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req" >&2
-    "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "$pins" >&2
+    bash scripts/pip-install.sh "$venv" -r "$req"
+    bash scripts/pip-install.sh "$venv" --no-deps -r "$pins"
     touch "$venv/.complete"
   fi
   flock -u 9

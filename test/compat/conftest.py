@@ -351,3 +351,62 @@ def http_log(monkeypatch) -> HttpLog:
     monkeypatch.setattr(rest_utils, "http_request", recording)
     monkeypatch.setattr(http_artifact_repo, "http_request", recording)
     return calls
+
+
+# ---- scheduling on the pytest-xdist workers ------------------------------------------------------
+# scripts/compat.sh hands out whole files (--dist loadfile) in collection order (--no-loadscope-reorder;
+# xdist's own order puts files with many tests first). The files that take minutes go first, so the
+# two workers finish together instead of one starting a three-minute file while the other is done:
+# longest first, by the per-file times this suite prints at its end (update the list from them).
+_LONGEST_FILES_FIRST = [  # seconds on PGlite, alone on 2 cores, 2026-12-03
+    "test_import_mlflow.py",  # 232
+    "test_wandb_sweeps.py",  # 206
+    "test_wandb_sweeps_local.py",  # 202
+    "test_export_import.py",  # 107
+    "test_search_runs.py",  # 86
+    "artifacts/test_wandb_artifact_flows.py",  # 80
+    "artifacts/test_wandb_multipart.py",  # 79
+    "test_import_wandb_offline.py",  # 68
+    "test_import_wandb_artifacts.py",  # 64
+    "artifacts/test_artifacts.py",  # 62
+    "test_import_mlflow2.py",  # 47
+    "test_import_wandb.py",  # 38
+    "test_tracing.py",  # 35
+    "test_differential.py",  # 34
+    "test_wandb.py",  # 30
+]
+_COMPAT_DIR = pathlib.Path(__file__).resolve().parent
+
+
+def _compat_file(nodeid_or_path: str) -> str:
+    return nodeid_or_path.split("::", 1)[0].removeprefix("test/compat/")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    rank = {name: i for i, name in enumerate(_LONGEST_FILES_FIRST)}
+    # A stable sort: within a file, and among the files not named, collection order stays.
+    items.sort(key=lambda item: rank.get(pathlib.Path(item.path).resolve().relative_to(_COMPAT_DIR).as_posix(), len(rank)))
+
+
+# Per file: its tests' time (setup, call and teardown), the worker that ran it and when it ended,
+# printed at the end, where a CI log shows which files make the tail.
+_file_times: dict[str, dict] = {}
+_session_start = time.monotonic()
+
+
+def pytest_runtest_logreport(report) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return  # the controller sums what the workers report
+    entry = _file_times.setdefault(_compat_file(report.nodeid), {"seconds": 0.0, "worker": "", "end": 0.0})
+    entry["seconds"] += report.duration
+    entry["end"] = time.monotonic() - _session_start
+    gateway = getattr(getattr(report, "node", None), "gateway", None)
+    entry["worker"] = getattr(gateway, "id", "") or entry["worker"]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not _file_times:
+        return
+    terminalreporter.section("time per file (ordered by when it ended)")
+    for name, t in sorted(_file_times.items(), key=lambda kv: kv[1]["end"]):
+        terminalreporter.write_line(f"{t['seconds']:7.1f}s  ended at {t['end']:6.0f}s  {t['worker'] or '-':4}  {name}")

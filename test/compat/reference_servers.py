@@ -27,7 +27,7 @@ import requests
 
 def pip_target(requirements: pathlib.Path) -> pathlib.Path:
     """Tools a test runs but the pinned venv does not carry (mlflow-export-import, tensorboardX),
-    installed with --no-deps into a folder under the venv cache keyed by their pins, once: a lock
+    installed by uv with --no-deps into a folder under the venv cache keyed by their pins, once: a lock
     makes concurrent runs take turns, and the folder is marked complete only when the install
     finished. Put it on PYTHONPATH (or sys.path). Their own dependencies are already in the venv."""
     cache = pathlib.Path(os.environ.get("CAIRN_CACHE") or pathlib.Path(os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache") / "cairn")
@@ -38,10 +38,11 @@ def pip_target(requirements: pathlib.Path) -> pathlib.Path:
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not (target / ".complete").exists():
                 shutil.rmtree(target, ignore_errors=True)
+                # uv, which scripts/pip-install.sh put into the venv (that script says why).
                 subprocess.run(
-                    [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-                     "--target", str(target), "-r", str(requirements)],
-                    check=True, timeout=600,
+                    [str(pathlib.Path(sys.executable).parent / "uv"), "pip", "install", "--quiet", "--python", sys.executable,
+                     "--no-deps", "--target", str(target), "-r", str(requirements)],
+                    check=True, timeout=600, env={**os.environ, "UV_LINK_MODE": "copy"},
                 )
                 (target / ".complete").touch()
     return target

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 // scripts/venv.sh under concurrent runs (two `npm test`s, or a test run and a bench, sharing
 // ~/.cache/cairn): one builds, the other waits and reuses it; nobody deletes a venv in use. A stand-in
-// `python3` on PATH makes a venv whose pip only records its calls (slowly), so no PyPI is needed.
+// `python3` on PATH makes a venv whose installer (uv, as scripts/pip-install.sh runs it) only records
+// its calls (slowly), so no PyPI is needed.
 
 const run = promisify(execFile);
 const repo = path.resolve(__dirname, '../..');
@@ -21,12 +22,12 @@ function fakePython(): string {
   fs.writeFileSync(
     path.join(bin, 'python3'),
     `#!/usr/bin/env bash
-# python3 -m venv DIR: a venv whose pip sleeps, then logs its call
+# python3 -m venv DIR: a venv whose uv sleeps, then logs its call
 [ "$1" = "-m" ] && [ "$2" = "venv" ] || exit 3
 echo "venv $3" >> ${log}
 mkdir -p "$3/bin"
-printf '#!/usr/bin/env bash\\nsleep 0.5\\necho "pip $*" >> ${log}\\n' > "$3/bin/pip"
-chmod +x "$3/bin/pip"
+printf '#!/usr/bin/env bash\\nsleep 0.5\\necho "uv $*" >> ${log}\\n' > "$3/bin/uv"
+chmod +x "$3/bin/uv"
 `,
     { mode: 0o755 },
   );
@@ -42,7 +43,7 @@ describe('scripts/venv.sh', () => {
     expect(fs.existsSync(path.join(venv, '.complete'))).toBe(true);
     const log = fs.readFileSync(path.join(tmp, 'builds.log'), 'utf8').trim().split('\n');
     expect(log.filter((l) => l.startsWith('venv '))).toHaveLength(1);
-    expect(log.filter((l) => l.startsWith('pip install'))).toHaveLength(2);
+    expect(log.filter((l) => l.startsWith('uv pip install'))).toHaveLength(2);
     // A third run reuses it without building.
     await run('bash', ['scripts/venv.sh'], { cwd: repo, env });
     expect(fs.readFileSync(path.join(tmp, 'builds.log'), 'utf8').trim().split('\n')).toHaveLength(3);
