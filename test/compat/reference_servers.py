@@ -40,7 +40,7 @@ def pip_target(requirements: pathlib.Path) -> pathlib.Path:
                 shutil.rmtree(target, ignore_errors=True)
                 # uv, which scripts/pip-install.sh put into the venv (that script says why).
                 subprocess.run(
-                    [str(pathlib.Path(sys.executable).parent / "uv"), "pip", "install", "--quiet", "--python", sys.executable,
+                    [str(pathlib.Path(sys.executable).parent / "uv"), "pip", "install", "--quiet", "--compile-bytecode", "--python", sys.executable,
                      "--no-deps", "--target", str(target), "-r", str(requirements)],
                     check=True, timeout=600, env={**os.environ, "UV_LINK_MODE": "copy"},
                 )

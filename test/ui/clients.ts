@@ -1,5 +1,4 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,13 +9,16 @@ import { serverUrl } from './fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
+let venvPython: string | undefined;
+
+/** The compat venv's python: scripts/venv.sh names it (its key is computed there only) and builds it if missing. */
 export function clientPython(): string {
-  const cache = process.env.CAIRN_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'cairn');
-  const reqs = ['test/compat/requirements.txt', 'test/compat/client-pins.txt'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('');
-  const venv = path.join(cache, `venv-${createHash('sha256').update(reqs).digest('hex').slice(0, 12)}`);
-  const python = path.join(venv, 'bin', 'python');
-  if (!fs.existsSync(path.join(venv, '.complete'))) throw new Error(`No client venv at ${venv}: run \`bash scripts/compat.sh\` once to build it`);
-  return python;
+  venvPython ??= path.join(
+    execFileSync('bash', [path.join(root, 'scripts/venv.sh')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim(),
+    'bin',
+    'python',
+  );
+  return venvPython;
 }
 
 function clientEnv(dir: string, env: Record<string, string>): NodeJS.ProcessEnv {

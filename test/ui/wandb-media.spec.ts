@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { clientPython } from './clients.js';
 import { expect, freePort, shoot, test } from './fixtures.js';
 
 // W&B media on the run page, logged by the real pinned wandb client (the compat venv): images with
@@ -10,10 +11,6 @@ import { expect, freePort, shoot, test } from './fixtures.js';
 // its own Cairn on an embedded PGlite folder rather than the shared in-memory one.
 
 const root = path.resolve(import.meta.dirname, '../..');
-const cacheDir = path.join(os.homedir(), '.cache/cairn');
-const venvPython = fs.existsSync(cacheDir)
-  ? fs.readdirSync(cacheDir).filter((d) => d.startsWith('venv-')).map((d) => path.join(cacheDir, d, 'bin/python')).find((p) => fs.existsSync(p))
-  : undefined;
 
 const SCRIPT = `
 import sys, numpy as np, wandb
@@ -69,7 +66,7 @@ test.afterAll(async () => {
 
 test('W&B media: images with captions and a step slider, table grid, histograms over steps, confusion matrix, console', async ({ page }) => {
   test.setTimeout(300_000);
-  expect(venvPython, 'the compat venv (~/.cache/cairn/venv-*) with the pinned wandb client').toBeTruthy();
+  const venvPython = clientPython();
   const key = spawnSync(process.execPath, ['bin/cairn.js', 'keys', 'create', '--user', 'uitest', '--backend-store-uri', `pglite://${path.join(dir, 'db')}`, '--data-dir', dir], {
     cwd: root,
     encoding: 'utf8',
@@ -95,7 +92,7 @@ test('W&B media: images with captions and a step slider, table grid, histograms 
   });
   fs.writeFileSync(path.join(dir, 'log_media.py'), SCRIPT);
   const project = `media-${Date.now().toString(36)}`;
-  const py = spawnSync(venvPython!, [path.join(dir, 'log_media.py'), project], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 });
+  const py = spawnSync(venvPython, [path.join(dir, 'log_media.py'), project], { cwd: dir, env, encoding: 'utf8', timeout: 240_000 });
   expect(py.status, `${py.stdout}\n${py.stderr}`).toBe(0);
   const runId = /RUN (\S+)/.exec(py.stdout)![1];
 
