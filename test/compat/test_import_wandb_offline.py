@@ -133,7 +133,7 @@ def test_an_offline_run_imports_as_logged_and_as_wandb_sync_sends_it(tmp_path, c
     shutil.copytree(folder, cut)
     log = cut / f"run-{run_id}.wandb"
     data = log.read_bytes()
-    log.write_bytes(data[: len(data) // 2])
+    log.write_bytes(data[: _inside_a_chunk(data)])
     cut_project = project_name("cut")
     partial = _import(cut, dest, "--project", cut_project)
     assert partial.returncode == 0, partial.stderr
@@ -142,6 +142,25 @@ def test_an_offline_run_imports_as_logged_and_as_wandb_sync_sends_it(tmp_path, c
     got = _read(tmp_path, dest.url, key, cut_project, "cut")[run_id]
     assert 0 < len(got["scan"]) < ROWS and got["scan"] == mine["scan"][: len(got["scan"])]
     assert got["state"] in ("crashed", "failed") and got["config"]["lr"] == 0.01
+
+
+def _inside_a_chunk(data: bytes) -> int:
+    """A length that cuts the run log one byte into the first chunk starting at or after its middle.
+    Half the file's length fell on a chunk boundary once in a while, and a log that ends between two
+    records reads as a run killed there, with nothing to report. The framing walked here is the one
+    src/importers/wandb/record-log.ts documents: a 7-byte file header, then 32 KiB blocks of chunks
+    (4-byte CRC, 2-byte length, 1-byte type, data), a block's tail under 7 bytes being padding."""
+    block, header = 32 * 1024, 7
+    at = header
+    while at < len(data):
+        left = block - at % block
+        if left < header:
+            at += left
+            continue
+        if at >= len(data) // 2:
+            return at + 1
+        at += header + int.from_bytes(data[at + 4 : at + 6], "little")
+    raise AssertionError("the run log has no chunk after its middle")
 
 
 def test_a_folder_without_runs_is_one_line_naming_it(tmp_path, dest):
