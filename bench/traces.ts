@@ -20,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { captureClientTrace, CLIENT_TRACE_PY, replayClientPath } from './client-replay.js';
 import { paced, postOk, saturating, type LoadResult } from './otlp-load.js';
 import { startCluster } from './postgres.js';
 import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
@@ -47,6 +48,12 @@ const PACED_PER_EXPORTER = flag('paced-per-exporter', 60);
 // (a fresh Cairn took 3,000-7,500 requests to reach its steady rate, 830 -> 1,470 traces/s, on the
 // development machine: docs/bench.md). Both servers get the same.
 const OTLP_WARMUP = flag('otlp-warmup', 100);
+// The client's path replayed (bench/client-replay.ts): the traces the real client sends while its
+// requests are captured, then each of --exporters senders sends --replay-warmup untimed traces and
+// --replay-per-sender timed ones (40: 2,000 traces, about a minute against mlflow server).
+const REPLAY_CAPTURE = flag('replay-capture', 30);
+const REPLAY_WARMUP = flag('replay-warmup', 20);
+const REPLAY_PER_SENDER = flag('replay-per-sender', 40);
 const SEARCH_TRACES = flag('search-traces', 10_000);
 const SEARCH_REPS = flag('search-reps', 30);
 // Untimed rounds of every shape before the timed searches: a server is measured warm, as it runs
@@ -90,6 +97,7 @@ const post = postOk;
 
 interface Result {
   clientTracesPerS: number;
+  replay: LoadResult;
   otlpTracesPerS: number;
   otlpP50: number;
   otlpP99: number;
@@ -100,18 +108,10 @@ interface Result {
 }
 
 function clientPath(venv: string, url: string, experiment: string): number {
-  const script = `
-import time, mlflow
+  const script = `${CLIENT_TRACE_PY}
+import time
 mlflow.tracing.enable()
 mlflow.set_experiment(experiment_id=${JSON.stringify(experiment)})
-def one(i):
-    with mlflow.start_span("agent") as root:
-        root.set_inputs({"question": f"q{i}"})
-        with mlflow.start_span("retrieve") as r:
-            r.set_outputs([{"doc": "d", "score": 0.5}])
-        with mlflow.start_span("generate") as g:
-            g.set_outputs("an answer")
-        root.set_outputs("an answer")
 one(-1); mlflow.flush_trace_async_logging()  # connections and the server's first answers, not measured
 t0 = time.perf_counter()
 for i in range(${CLIENT_TRACES}):
@@ -220,11 +220,19 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
     };
     let clientTracesPerS = NaN;
     const none = { perS: NaN, p50: NaN, p99: NaN };
+    let replay: LoadResult = none;
     let otlp = { saturated: none, paced: none };
     if (!SEARCH_ONLY) {
       const clientExp = await create('bench-traces-client');
       log(`${server.label}: ${CLIENT_TRACES} traces through the mlflow client`);
       clientTracesPerS = clientPath(venv, server.url, clientExp);
+      const replayExp = await create('bench-traces-client-replay');
+      const captured = await captureClientTrace(venv, server.url, replayExp, REPLAY_CAPTURE);
+      log(`${server.label}: the client's requests replayed by ${EXPORTERS} senders x ${REPLAY_PER_SENDER} traces (captured: ${captured.uploads.seen} of ${captured.uploads.of} traces uploaded traces.json)`);
+      await replayClientPath(pool, captured, EXPORTERS, REPLAY_WARMUP);
+      const replayed = await replayClientPath(pool, captured, EXPORTERS, REPLAY_PER_SENDER);
+      replay = replayed;
+      log(`  replayed: ${replayed.perS.toFixed(0)} traces/s, p50 ${replayed.p50.toFixed(1)} ms, p99 ${replayed.p99.toFixed(1)} ms a trace, ${replayed.uploaded} of ${EXPORTERS * REPLAY_PER_SENDER} uploaded traces.json`);
       const otlpExp = await create('bench-traces-otlp');
       log(`${server.label}: ${EXPORTERS} OTLP exporters x ${PER_EXPORTER} traces`);
       otlp = await otlpLoad(pool, otlpExp, tag);
@@ -240,7 +248,7 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
     // (its paced run is an overload for it), and a request on one of those fails ("other side closed").
     const searchPool = new Pool(server.url, { connections: 1, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 4_000, headersTimeout: 600_000, bodyTimeout: 600_000 });
     const search = await searchLatency(searchPool, searchExp).finally(() => searchPool.close());
-    return { clientTracesPerS, otlpTracesPerS: otlp.saturated.perS, otlpP50: otlp.saturated.p50, otlpP99: otlp.saturated.p99, paced: otlp.paced, search: search.times, answers: search.answers };
+    return { clientTracesPerS, replay, otlpTracesPerS: otlp.saturated.perS, otlpP50: otlp.saturated.p50, otlpP99: otlp.saturated.p99, paced: otlp.paced, search: search.times, answers: search.answers };
   } finally {
     await pool.close();
   }
@@ -267,7 +275,7 @@ async function main() {
   }
   const c = results.cairn!;
   // Without mlflow (--servers cairn) its column is empty and there is no ratio.
-  const none: Result = { clientTracesPerS: NaN, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, paced: { perS: NaN, p50: NaN, p99: NaN }, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])), answers: {} };
+  const none: Result = { clientTracesPerS: NaN, replay: { perS: NaN, p50: NaN, p99: NaN }, otlpTracesPerS: NaN, otlpP50: NaN, otlpP99: NaN, paced: { perS: NaN, p50: NaN, p99: NaN }, search: Object.fromEntries(Object.keys(c.search).map((k) => [k, { p50: NaN, p99: NaN }])), answers: {} };
   const m = results.mlflow ?? none;
   if (results.mlflow) {
     for (const [k, ids] of Object.entries(c.answers)) {
@@ -283,6 +291,8 @@ async function main() {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
   const rows: [string, number, number, 'higher' | 'lower'][] = [
     [`client default path, traces/s (${CLIENT_TRACES} traces, 3 spans each)`, m.clientTracesPerS, c.clientTracesPerS, 'higher'],
+    [`client default path replayed, traces/s (${EXPORTERS} senders x ${REPLAY_PER_SENDER})`, m.replay.perS, c.replay.perS, 'higher'],
+    ['client default path replayed, p99 ms a trace', m.replay.p99, c.replay.p99, 'lower'],
     [`OTLP /v1/traces, traces/s (${EXPORTERS} exporters x ${PER_EXPORTER})`, m.otlpTracesPerS, c.otlpTracesPerS, 'higher'],
     ['OTLP request p50, saturating, ms', m.otlpP50, c.otlpP50, 'lower'],
     ['OTLP request p99, saturating, ms', m.otlpP99, c.otlpP99, 'lower'],

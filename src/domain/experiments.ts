@@ -131,16 +131,23 @@ export async function activeExperimentRoot(
   shownId: string | undefined,
   refused?: () => MlflowError,
 ): Promise<string> {
-  const exp = await rows<{ lifecycle_stage: string; artifact_location: string }>(
-    tx,
-    sql`select lifecycle_stage, artifact_location from experiments where experiment_id = ${experimentId}`,
-  );
-  if (refused && (!exp.length || exp[0].lifecycle_stage !== 'active')) throw refused();
-  if (!exp.length) throw notFound(`No Experiment with id=${shownId} exists`);
-  if (exp[0].lifecycle_stage !== 'active') {
-    throw invalidParam(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp[0].lifecycle_stage}.`);
+  const exp = await rows<ExperimentStage>(tx, sql`select lifecycle_stage, artifact_location from experiments where experiment_id = ${experimentId}`);
+  return activeRootOf(exp[0], experimentId, shownId, refused);
+}
+
+export interface ExperimentStage {
+  lifecycle_stage: string;
+  artifact_location: string;
+}
+
+/** activeExperimentRoot's check, for a statement that read the experiment's row (or found none) along with more. */
+export function activeRootOf(exp: ExperimentStage | undefined, experimentId: number, shownId: string | undefined, refused?: () => MlflowError): string {
+  if (refused && (!exp || exp.lifecycle_stage !== 'active')) throw refused();
+  if (!exp) throw notFound(`No Experiment with id=${shownId} exists`);
+  if (exp.lifecycle_stage !== 'active') {
+    throw invalidParam(`The experiment ${experimentId} must be in the 'active' state. Current state is ${exp.lifecycle_stage}.`);
   }
-  return exp[0].artifact_location.replace(/\/+$/, '');
+  return exp.artifact_location.replace(/\/+$/, '');
 }
 
 /** Locks the experiment row and returns its stage; writes to deleted experiments are refused. */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, uniqueName, type TestApp } from '../harness/app.js';
+import { staleTraceText } from '../harness/trace-text.js';
 
 // MLflow 3 traces over HTTP, as the client's exporter and MLflow's UI call them (the full client
 // round trip, spans included, is test/compat/test_tracing.py).
@@ -78,6 +79,42 @@ describe('traces', () => {
     const again = await start({ ...sent, state: 'ERROR' });
     expect(again.body.trace.trace_info.state).toBe('ERROR');
     expect(again.body.trace.trace_info.tags['mlflow.artifactLocation']).toMatch(/^mlflow-artifacts:\//);
+  });
+
+  it('a StartTraceV3 for a stored trace merges its tags and metadata over the stored ones, and keeps them as their rows say', async () => {
+    // The row's kept text is merged by the upsert itself (write.ts): it must come out as the
+    // triggers would write it from the rows, for any keys and values.
+    const odd = `"\\/\u0001\u001f\u007f\u2028é漢😀`;
+    const sent = info({ tags: { 'mlflow.traceName': 'first', [odd]: 'kept', b: 'old', Z: 'z' }, trace_metadata: { a: '1', [`${odd}m`]: odd } });
+    expect((await start(sent)).status).toBe(200);
+    const traceId = sent.trace_id as string;
+    const feedback = { assessment_name: 'ok', feedback: { value: true }, source: { source_type: 'HUMAN', source_id: 'me' } };
+    const logged = await t.api.post(`/api/3.0/mlflow/traces/${traceId}/assessments`).send({ assessment: { trace_id: traceId, ...feedback } });
+    expect(logged.status, JSON.stringify(logged.body)).toBe(200);
+    // The name is left out: the stored one stays.
+    const again = await start({ ...sent, tags: { b: 'new', [`${odd}2`]: odd, '10': 'ten' }, trace_metadata: { a: '2', é: 'e' }, state: 'ERROR' });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    const answered = again.body.trace.trace_info;
+    expect(answered.tags).toEqual({
+      'mlflow.traceName': 'first', [odd]: 'kept', b: 'new', Z: 'z', [`${odd}2`]: odd, '10': 'ten',
+      'mlflow.artifactLocation': `mlflow-artifacts:/${experimentId}/traces/${traceId}/artifacts`,
+    });
+    expect(answered.trace_metadata).toEqual({ a: '2', [`${odd}m`]: odd, é: 'e' });
+    expect(answered.state).toBe('ERROR');
+    // Its assessments come with it, as get_trace answers them.
+    expect(answered.assessments).toEqual([expect.objectContaining({ assessment_name: 'ok', feedback: { value: true } })]);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/${traceId}`)).body.trace.trace_info).toEqual(answered);
+    expect(await staleTraceText(t.deps.db, [traceId])).toEqual([]);
+    const byName = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(experimentId)], filter: "trace.name = 'first'" });
+    expect(byName.body.traces.map((x: { trace_id: string }) => x.trace_id)).toContain(traceId);
+
+    // The same trace sent to another experiment is refused, and nothing of it is written.
+    const other = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-other') })).body.experiment_id;
+    const moved = await start({ ...sent, trace_location: location(other), tags: { b: 'moved', c: 'new' }, trace_metadata: { a: '3' } });
+    expect(moved.status).toBe(400);
+    expect(moved.body).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', message: `Trace ${traceId} already exists in another experiment` });
+    expect((await t.api.get(`/api/3.0/mlflow/traces/${traceId}`)).body.trace.trace_info).toEqual(answered);
+    expect(await staleTraceText(t.deps.db, [traceId])).toEqual([]);
   });
 
   it('refuses bad input in MLflow shape and stores nothing', async () => {

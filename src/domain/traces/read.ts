@@ -21,7 +21,7 @@ export async function lockTrace(tx: Orm, traceId: string): Promise<void> {
 }
 
 /** `tags` and `metadata`: the JSON text of them the triggers keep (traces.tags_json, metadata_json), or null for none. */
-type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; spans_logged: boolean; assessed: boolean };
+export type InfoRow = TraceRow & { artifact_location: string; tags: string | null; metadata: string | null; spans_logged: boolean; assessed: boolean };
 
 /**
  * The trace rows `rowsQuery` selects (in its order), each with whether it has assessments. The rows
@@ -59,6 +59,11 @@ async function toWire(db: Orm, found: InfoRow[]): Promise<TraceInfoWire[]> {
     const list = assessed.get(r.trace_id);
     return list ? { ...wire, assessments: list } : wire;
   });
+}
+
+/** The wire info of a trace row as a write returned it (TRACE_COLUMNS' names, and whether it has assessments). */
+export async function traceInfoOfRow(db: Orm, row: InfoRow): Promise<TraceInfoWire> {
+  return (await toWire(db, [row]))[0];
 }
 
 export async function getTraceInfo(deps: Deps, traceId: string): Promise<TraceInfoWire> {

@@ -30,11 +30,16 @@ export async function spansInFlight(deps: Deps, traceId: string): Promise<void> 
 }
 
 /**
- * Takes the transaction-scoped locks that order the writers of these traces' rows, in key order (no
- * deadlock between two writers of several). Span merges (otlp-batch.ts) and StartTraceV3 both take
- * them: a merge that found no row for a trace then never meets one that StartTraceV3 wrote meanwhile.
+ * The transaction-scoped locks that order the writers of these traces' rows, taken in key order (no
+ * deadlock between two writers of several), as a query of one row: a statement can take them in a
+ * subquery (StartTraceV3, write.ts, with its experiment's check). Span merges (otlp-batch.ts),
+ * uploads and StartTraceV3 all take them: a merge that found no row for a trace then never meets
+ * one that StartTraceV3 wrote meanwhile.
  */
+export const traceWriteLocks = (traceIds: string[]) => sql`select count(pg_advisory_xact_lock(k)) from
+    (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`;
+
+/** Takes traceWriteLocks in a statement of their own. */
 export async function lockTraceWrites(tx: Orm, traceIds: string[]): Promise<void> {
-  await tx.execute(sql`select count(pg_advisory_xact_lock(k)) from
-    (select distinct hashtext('otlp:' || t) as k from unnest(${textArray(traceIds)}::text[]) as t order by k) as keys`);
+  await tx.execute(traceWriteLocks(traceIds));
 }

@@ -6,11 +6,12 @@ import { textArray } from '../../lib/pg-array.js';
 import { checkStorableText } from '../../lib/storable-text.js';
 import { proxyStore } from '../artifacts.js';
 import { proxiedKeyOf } from '../artifacts-location.js';
-import { activeExperimentRoot } from '../experiments.js';
+import { activeRootOf, type ExperimentStage } from '../experiments.js';
 import { experimentIdOf } from '../ids.js';
 import { storeExportedAssessments } from './assessments.js';
-import { lockTraceWrites, spansInFlight } from './spans-in-flight.js';
-import { getTraceInfo, lockTrace } from './read.js';
+import { spansInFlight, traceWriteLocks } from './spans-in-flight.js';
+import { TRACE_COLUMNS } from '../search/traces-sql.js';
+import { getTraceInfo, lockTrace, traceInfoOfRow, type InfoRow } from './read.js';
 import { ARCHIVAL_FAILURE_TAG, ARTIFACT_LOCATION_TAG, checkTraceId, SPANS_LOCATION_TAG, keyValuePairs, keyValueText, SERVER_MANAGED_TAGS, durationMs, timestampMs, TRACE_NAME_TAG, traceState, type TraceInfoWire } from './wire.js';
 
 // Writing traces: StartTraceV3 (called by the client when a trace ends, despite its name), trace
@@ -83,27 +84,33 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
   const responsePreview = optionalText(info.response_preview, 'response_preview', MAX_PREVIEW);
   const clientRequestId = optionalText(info.client_request_id, 'client_request_id', MAX_KEY);
   await spansInFlight(deps, traceId);
-  await deps.db.transaction(async (tx) => {
-    const root = await activeExperimentRoot(tx, experimentId, shownExperiment);
-    const artifactLocation = `${root}/traces/${traceId}/artifacts`;
-    await lockTraceWrites(tx, [traceId]);
+  // The server owns the artifact location (a client's own value would point uploads elsewhere)
+  // and the other tags MLflow's server manages: a client's values are dropped, as MLflow does.
+  for (const key of SERVER_MANAGED_TAGS) tags.delete(key);
+  // The tags are merged into the stored ones, so a call without a name keeps the stored name.
+  const name = tags.get(TRACE_NAME_TAG) ?? null;
+  const triples = (pairs: Map<string, string>) => [...pairs].map(([k, v]): [string, string, string] => [traceId, k, v]);
+  // Five round trips to the database (begin, three statements, commit): each costs the server more
+  // CPU than most statements themselves (docs/bench.md, the client's path replayed).
+  const row = await deps.db.transaction(async (tx) => {
+    // The experiment's check and the trace's lock (as span merges take it), in one statement.
+    const [exp] = await rows<ExperimentStage>(tx, sql`
+      select e.lifecycle_stage, e.artifact_location, (${traceWriteLocks([traceId])}) as locked from experiments e where e.experiment_id = ${experimentId}`);
+    const artifactLocation = `${activeRootOf(exp, experimentId, shownExperiment)}/traces/${traceId}/artifacts`;
+    // Read after the lock: this statement's snapshot sees a row another writer of the trace stored
+    // while this one waited.
     const [stored] = await rows<{ experiment_id: string | number; tags_json: string | null; metadata_json: string | null }>(tx, sql`
       select experiment_id, tags_json, metadata_json from traces where trace_id = ${traceId} for update`);
     if (stored && Number(stored.experiment_id) !== experimentId) {
       throw invalidParam(`Trace ${traceId} already exists in another experiment`);
     }
-    // The server owns the artifact location (a client's own value would point uploads elsewhere)
-    // and the other tags MLflow's server manages: a client's values are dropped, as MLflow does.
-    for (const key of SERVER_MANAGED_TAGS) tags.delete(key);
-    // The tags are merged into the stored ones, so a call without a name keeps the stored name.
-    const name = tags.get(TRACE_NAME_TAG) ?? null;
-    // One statement, which writes the row's tag and metadata text as they will stand (the stored
-    // pairs, read under the row's lock or, for a new trace, the trace lock, with these over them)
-    // and tells the triggers of migrations 0035/0036 so, as OTLP's batch does: their aggregation
-    // and two more versions of the row were most of StartTraceV3's database time.
-    const triples = (pairs: Map<string, string>) => [...pairs].map(([k, v]): [string, string, string] => [traceId, k, v]);
-    await tx.execute(sql`with written as (
-      insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
+    // One statement writes the row, its tag and metadata rows, and the row's tag and metadata text
+    // as they will stand (the stored pairs, read under the row's lock or, for a new trace, the
+    // trace lock, with these over them), and tells the triggers of migrations 0035/0036 so, as
+    // OTLP's batch does: their aggregation and two more versions of the row were most of
+    // StartTraceV3's database time. The row comes back as the answer's.
+    const found = await rows<InfoRow>(tx, sql`with written as (
+      insert into traces as t (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
                           request_preview, response_preview, artifact_location, name, tags_json, metadata_json, info_final)
       select ${traceId}::text, ${experimentId}::bigint, ${clientRequestId}::text, ${requestTime}::bigint, ${duration}::bigint, ${state}::text,
              ${requestPreview}::text, ${responsePreview}::text, ${artifactLocation}::text, ${name}::text,
@@ -111,15 +118,17 @@ export async function startTrace(deps: Deps, info: Obj): Promise<TraceInfoWire> 
       from (select set_config('cairn.kv_text_written', 'on', true)) as vouched
       on conflict (trace_id) do update set info_final = true, client_request_id = excluded.client_request_id, request_time = excluded.request_time,
         execution_duration = excluded.execution_duration, state = excluded.state, request_preview = excluded.request_preview,
-        response_preview = excluded.response_preview, name = coalesce(excluded.name, traces.name),
+        response_preview = excluded.response_preview, name = coalesce(excluded.name, t.name),
         tags_json = excluded.tags_json, metadata_json = excluded.metadata_json
-      returning 1),
+      returning ${TRACE_COLUMNS}),
       tag_rows as (${traceKeyValueUpsert('trace_tags', triples(tags))}),
       metadata_rows as (${traceKeyValueUpsert('trace_metadata', triples(metadata))})
-      select count(*) from written`);
+      select w.*, exists (select 1 from assessments a where a.trace_id = w.trace_id) as assessed from written w`);
     await storeExportedAssessments(tx, traceId, info.assessments, deps.now());
+    return found[0];
   });
-  const stored = await getTraceInfo(deps, traceId);
+  // Assessments exported with the trace were stored after the row was read back.
+  const stored = Array.isArray(info.assessments) && info.assessments.length ? await getTraceInfo(deps, traceId) : await traceInfoOfRow(deps.db, row);
   // A large trace is asked for its upload all the same: one of its spans could have been in a
   // span request over OTLP's size limit, refused, and would then be lost. (The upload keeps the
   // spans stored that it lacks: upload.ts.)
