@@ -149,9 +149,8 @@ async function send(pool: Pool, method: 'POST' | 'PUT', t: Template, id: Buffer)
   return text;
 }
 
-/** One trace as the client sends it; resolves to whether it uploaded `traces.json`. */
-async function replayOne(pool: Pool, c: CapturedTrace): Promise<boolean> {
-  const id = randomBytes(16);
+/** One trace as the client sends it, under a fresh id; resolves to whether it uploaded `traces.json`. */
+async function replayOne(pool: Pool, c: CapturedTrace, id: Buffer): Promise<boolean> {
   const [, started] = await Promise.all([send(pool, 'POST', c.spans, id), send(pool, 'POST', c.start, id)]);
   const tags = (JSON.parse(started) as { trace?: { trace_info?: { tags?: Record<string, string> } } }).trace?.trace_info?.tags ?? {};
   if (tags[SPANS_LOCATION] === 'TRACKING_STORE') return false;
@@ -160,11 +159,30 @@ async function replayOne(pool: Pool, c: CapturedTrace): Promise<boolean> {
   return true;
 }
 
-/** `senders` loops of `perSender` traces, each sent when the last is done (bench/otlp-load.ts): traces/s, each trace's latency, and how many uploaded `traces.json`. */
-export async function replayClientPath(pool: Pool, c: CapturedTrace, senders: number, perSender: number): Promise<LoadResult & { uploaded: number }> {
+/**
+ * `senders` loops of `perSender` traces, each sent when the last is done (bench/otlp-load.ts):
+ * traces/s, each trace's latency, how many uploaded `traces.json`, and the last trace's id.
+ */
+export async function replayClientPath(pool: Pool, c: CapturedTrace, senders: number, perSender: number): Promise<LoadResult & { uploaded: number; lastTraceId: string }> {
   let uploaded = 0;
+  let lastTraceId = '';
   const result = await saturating(pool, senders, perSender, async () => {
-    if (await replayOne(pool, c)) uploaded++;
+    const id = randomBytes(16);
+    if (await replayOne(pool, c, id)) uploaded++;
+    lastTraceId = `tr-${id.toString('hex')}`;
   });
-  return { ...result, uploaded };
+  return { ...result, uploaded, lastTraceId };
+}
+
+/** Reads a replayed trace back with the real client and fails unless it holds the captured trace's three spans. */
+export async function checkReplayedTrace(venv: string, url: string, traceId: string): Promise<void> {
+  const script = `
+import mlflow
+trace = mlflow.get_trace(${JSON.stringify(traceId)})
+names = sorted(s.name for s in trace.data.spans) if trace else None
+assert names == ["agent", "generate", "retrieve"], f"replayed trace ${traceId}: spans {names}"
+`;
+  await promisify(execFile)(path.join(venv, 'bin', 'python'), ['-c', script], {
+    env: { ...process.env, MLFLOW_TRACKING_URI: url, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
+  });
 }

@@ -20,7 +20,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { captureClientTrace, CLIENT_TRACE_PY, replayClientPath } from './client-replay.js';
+import { captureClientTrace, checkReplayedTrace, CLIENT_TRACE_PY, replayClientPath } from './client-replay.js';
 import { paced, postOk, saturating, type LoadResult } from './otlp-load.js';
 import { startCluster } from './postgres.js';
 import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
@@ -231,6 +231,9 @@ async function benchOne(server: RunningServer, venv: string, tag: number, dbUrl:
       log(`${server.label}: the client's requests replayed by ${EXPORTERS} senders x ${REPLAY_PER_SENDER} traces (captured: ${captured.uploads.seen} of ${captured.uploads.of} traces uploaded traces.json)`);
       await replayClientPath(pool, captured, EXPORTERS, REPLAY_WARMUP);
       const replayed = await replayClientPath(pool, captured, EXPORTERS, REPLAY_PER_SENDER);
+      // The measure counts only if the server kept what it acknowledged: the last replayed trace,
+      // read back as the client reads it, holds its three spans.
+      await checkReplayedTrace(venv, server.url, replayed.lastTraceId);
       replay = replayed;
       log(`  replayed: ${replayed.perS.toFixed(0)} traces/s, p50 ${replayed.p50.toFixed(1)} ms, p99 ${replayed.p99.toFixed(1)} ms a trace, ${replayed.uploaded} of ${EXPORTERS * REPLAY_PER_SENDER} uploaded traces.json`);
       const otlpExp = await create('bench-traces-otlp');
