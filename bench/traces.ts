@@ -1,7 +1,9 @@
 // Tracing throughput, Cairn beside the real `mlflow server`, each on its own database of one fresh
 // Postgres cluster (the main bench's setup, bench/postgres.ts and servers.ts):
 //   1. client: traces/s through the mlflow 3.18 client's default path (`mlflow.start_span`, three
-//      spans a trace, flushed by its async export queue), one Python process per server;
+//      spans a trace, flushed by its async export queue), one Python process per server, and the
+//      same path as a server's load: the real client's requests for a trace, captured, sent again by
+//      --exporters senders under fresh trace ids (bench/client-replay.ts);
 //   2. otlp: concurrent OTLP/HTTP exporters (`POST /v1/traces`, OTLP JSON, one trace of three spans a
 //      request), twice (bench/otlp-load.ts): saturating (each sends again as soon as answered: traces/s,
 //      and a latency that is only the queue) and paced (each sends one trace every --pace-ms, the same
