@@ -58,6 +58,13 @@ export interface CapturedTrace {
   uploads: { seen: number; of: number };
 }
 
+const execFileAsync = promisify(execFile);
+
+/** The environment the bench runs the real client in, against `url`. */
+export const clientEnv = (url: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+  ...process.env, MLFLOW_TRACKING_URI: url, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true', ...extra,
+});
+
 const SPANS_LOCATION = 'mlflow.trace.spansLocation';
 const DROPPED_HEADERS = new Set(['host', 'content-length', 'connection', 'transfer-encoding', 'keep-alive']);
 
@@ -109,10 +116,10 @@ for i in range(${traces}):
 mlflow.flush_trace_async_logging()
 `;
   try {
-    await promisify(execFile)(path.join(venv, 'bin', 'python'), ['-c', script], {
+    await execFileAsync(path.join(venv, 'bin', 'python'), ['-c', script], {
       // Batches of three spans, so that most span requests hold one whole trace (by default the
       // client sends up to five spans a request, parts of two traces).
-      env: { ...process.env, MLFLOW_TRACKING_URI: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true', MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE: '3' },
+      env: clientEnv(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, { MLFLOW_ASYNC_TRACE_LOGGING_MAX_SPAN_BATCH_SIZE: '3' }),
       maxBuffer: 64 * 1024 * 1024,
     });
   } finally {
@@ -182,7 +189,5 @@ trace = mlflow.get_trace(${JSON.stringify(traceId)})
 names = sorted(s.name for s in trace.data.spans) if trace else None
 assert names == ["agent", "generate", "retrieve"], f"replayed trace ${traceId}: spans {names}"
 `;
-  await promisify(execFile)(path.join(venv, 'bin', 'python'), ['-c', script], {
-    env: { ...process.env, MLFLOW_TRACKING_URI: url, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
-  });
+  await execFileAsync(path.join(venv, 'bin', 'python'), ['-c', script], { env: clientEnv(url) });
 }

@@ -22,7 +22,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
-import { captureClientTrace, checkReplayedTrace, CLIENT_TRACE_PY, replayClientPath } from './client-replay.js';
+import { captureClientTrace, checkReplayedTrace, CLIENT_TRACE_PY, clientEnv, replayClientPath } from './client-replay.js';
 import { paced, postOk, saturating, type LoadResult } from './otlp-load.js';
 import { startCluster } from './postgres.js';
 import { killAllLaunched, launch, type RunningServer, type ServerKind } from './servers.js';
@@ -123,7 +123,7 @@ print("SECONDS", time.perf_counter() - t0)
 `;
   const out = execFileSync(path.join(venv, 'bin', 'python'), ['-c', script], {
     encoding: 'utf8',
-    env: { ...process.env, MLFLOW_TRACKING_URI: url, MLFLOW_DISABLE_TELEMETRY: 'true', DO_NOT_TRACK: 'true' },
+    env: clientEnv(url),
     stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
   });
