@@ -165,3 +165,107 @@ test('traces: list, search, paging, waterfall, span detail, assessments, run lin
   await expect(rows).toHaveCount(50);
   await shoot(page, 'traces-list');
 });
+
+test('a chat trace: tokens and feedback in the list, messages, a linked span, folding and keys in the tree', async ({ page }) => {
+  test.setTimeout(300_000);
+  const name = unique('chat-traces');
+  const out = runPython(`
+import mlflow
+from mlflow.entities import SpanType
+mlflow.set_experiment(${JSON.stringify(name)})
+
+@mlflow.trace(name="retrieve", span_type=SpanType.RETRIEVER)
+def retrieve(q):
+    return [{"doc": "cairns mark trails"}]
+
+@mlflow.trace(name="chat", span_type=SpanType.CHAT_MODEL)
+def chat(messages):
+    span = mlflow.get_current_active_span()
+    span.set_attribute("mlflow.chat.tokenUsage", {"input_tokens": 1200, "output_tokens": 34, "total_tokens": 1234})
+    span.set_attribute("mlflow.llm.model", "gpt-cairn-mini")
+    return {"choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "A cairn is a pile of stones that marks a trail."}}]}
+
+@mlflow.trace(name="agent", span_type=SpanType.AGENT)
+def agent(q):
+    docs = retrieve(q)
+    return chat([{"role": "system", "content": "Answer in one sentence."},
+                 {"role": "user", "content": [{"type": "text", "text": q}]}])
+
+agent("what is a cairn?")
+tid = mlflow.get_last_active_trace_id()
+mlflow.flush_trace_async_logging()
+mlflow.log_feedback(trace_id=tid, name="helpful", value=True)
+mlflow.log_feedback(trace_id=tid, name="tone", value="terse")
+print("TRACE", tid)
+`);
+  const traceId = out.split('\n').find((l) => l.startsWith('TRACE '))!.split(' ')[1];
+  const { experiment } = await call<{ experiment: { experiment_id: string } }>('GET', `experiments/get-by-name?experiment_name=${name}`);
+  const exp = experiment.experiment_id;
+
+  // The list: the trace's total tokens (the client's sum over its LLM spans) and its feedback.
+  await page.goto(`/#/experiments/${exp}/traces`);
+  // Counts are written in the browser's locale.
+  const [n1234, n1200] = await page.evaluate(() => [(1234).toLocaleString(), (1200).toLocaleString()]);
+  const tokens = `${n1234} (${n1200} in, 34 out)`;
+  const row = page.getByTestId('trace-row');
+  await expect(row).toHaveCount(1);
+  await expect(row.getByTestId('trace-tokens')).toHaveText(n1234);
+  await expect(row.getByTestId('trace-feedback')).toContainText('helpful: ✓');
+  await expect(row.getByTestId('trace-feedback')).toContainText('tone: terse');
+  await expect(row).toContainText('A cairn is a pile of stones');
+  await shoot(page, 'traces-list-chat');
+  // A click anywhere on the row opens the trace.
+  await row.getByTestId('trace-tokens').click();
+  await expect(page).toHaveURL(new RegExp(`#/experiments/${exp}/traces/${traceId}$`));
+  await expect(page.getByTestId('trace-tokens')).toContainText(tokens);
+
+  // The chat span: its model, its tokens, its messages (system, user with a text block, assistant).
+  const spans = page.getByTestId('span-row');
+  await expect(spans).toHaveCount(3);
+  await spans.nth(2).click();
+  await expect(page.getByTestId('span-detail-name')).toHaveText('chat');
+  await expect(page).toHaveURL(/[?&]span=[0-9a-f]{16}$/);
+  await expect(page.getByTestId('span-model')).toHaveText('gpt-cairn-mini');
+  await expect(page.getByTestId('span-tokens')).toHaveText(tokens);
+  const asked = page.getByTestId('span-inputs-chat').getByTestId('chat-message');
+  await expect(asked).toHaveCount(2);
+  await expect(asked.nth(0)).toContainText('system');
+  await expect(asked.nth(0)).toContainText('Answer in one sentence.');
+  await expect(asked.nth(1)).toContainText('user');
+  await expect(asked.nth(1)).toContainText('what is a cairn?');
+  await expect(page.getByTestId('span-outputs-chat')).toContainText('assistant');
+  await expect(page.getByTestId('span-outputs-chat')).toContainText('marks a trail');
+  await expect(page.getByTestId('span-attributes')).not.toContainText('mlflow.chat.tokenUsage');
+  await shoot(page, 'trace-chat-span');
+  // The same payloads as JSON, a click away, pretty-printed.
+  await page.getByRole('button', { name: 'Show JSON' }).first().click();
+  await expect(page.getByTestId('span-inputs')).toContainText('"role": "system"');
+  await expect(page.getByTestId('span-outputs')).toContainText('"finish_reason": "stop"');
+  await page.getByRole('button', { name: 'Show as chat' }).first().click();
+  await expect(page.getByTestId('span-inputs-chat')).toBeVisible();
+
+  // The chosen span is in the URL: a reload (or a shared link) opens the trace on it.
+  await page.reload();
+  await expect(page.getByTestId('span-detail-name')).toHaveText('chat');
+
+  // The arrow keys move along the tree; ← on a parent folds it, → unfolds it.
+  await spans.nth(2).focus();
+  await page.keyboard.press('ArrowUp');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('retrieve');
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('agent');
+  await page.keyboard.press('ArrowLeft');
+  await expect(spans).toHaveCount(1);
+  await expect(page.getByRole('treeitem').first()).toHaveAttribute('aria-expanded', 'false');
+  await page.keyboard.press('ArrowRight');
+  await expect(spans).toHaveCount(3);
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('retrieve');
+  // The chevron folds with the mouse, without choosing the span.
+  await page.getByTestId('span-fold').click();
+  await expect(spans).toHaveCount(1);
+  await expect(page.getByTestId('span-detail-name')).toHaveText('agent');
+  await page.getByTestId('span-fold').click();
+  await expect(spans).toHaveCount(3);
+});

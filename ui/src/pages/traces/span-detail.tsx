@@ -1,18 +1,67 @@
-import { Fragment } from 'react';
+import { Fragment, useState } from 'react';
 import type { Span } from '../../api/traces';
 import { fmtMs } from '../../api/traces';
 import { StatusBadge } from '../../components/states';
+import { chatOf, fmtTokens, parsedJson, SPAN_MODEL, SPAN_TOKEN_USAGE, tokenUsage, type ChatMessage } from './llm';
 
-// The chosen span: what went in and came out (as the client recorded them, pretty-printed JSON),
-// its own attributes, and its events (an exception is an event named "exception").
+// The chosen span: what went in and came out (a chat as messages, anything else as pretty-printed
+// JSON), the model and tokens of an LLM call, its own attributes, and its events (an exception is
+// an event named "exception").
 
 function Json({ value, testid }: { value: unknown; testid?: string }) {
-  const text = typeof value === 'string' ? value : JSON.stringify(value, null, 2);
+  const v = parsedJson(value);
+  const text = typeof v === 'string' ? v : JSON.stringify(v, null, 2);
   return <pre className="json" data-testid={testid}>{text}</pre>;
 }
 
+function Chat({ messages, testid }: { messages: ChatMessage[]; testid: string }) {
+  return (
+    <ol className="chat" data-testid={testid}>
+      {messages.map((m, i) => (
+        <li key={i} className={`chat-msg r-${m.role.replace(/[^a-z]/gi, '').toLowerCase()}`} data-testid="chat-message">
+          <span className="chat-role">{m.role}</span>
+          <div className="chat-text">{m.text || <span className="muted">(empty)</span>}</div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+/** Inputs or outputs under their heading: as a chat when they hold one (the JSON a click away), else as JSON. */
+function Payload({ title, value, testid, asJson, onToggle }: { title: string; value: unknown; testid: string; asJson: boolean; onToggle: () => void }) {
+  const chat = value === undefined ? undefined : chatOf(value);
+  return (
+    <>
+      <h3 className="payload-head">
+        {title}
+        {chat && (
+          <button className="btn btn-sm" onClick={onToggle} aria-pressed={asJson}>
+            {asJson ? 'Show as chat' : 'Show JSON'}
+          </button>
+        )}
+      </h3>
+      {value === undefined ? (
+        <p className="muted">None recorded.</p>
+      ) : chat && !asJson ? (
+        <Chat messages={chat} testid={`${testid}-chat`} />
+      ) : (
+        <Json value={value} testid={testid} />
+      )}
+    </>
+  );
+}
+
+// Shown in their own rows above, so not again among the attributes.
+const SHOWN_APART = new Set([SPAN_TOKEN_USAGE, SPAN_MODEL]);
+
 export function SpanDetail({ span, traceStart }: { span: Span; traceStart: bigint }) {
-  const attrs = Object.entries(span.attributes).sort(([a], [b]) => a.localeCompare(b));
+  // One switch for the span's inputs and outputs: a reader comparing them wants the same view of both.
+  const [asJson, setAsJson] = useState(false);
+  const attrs = Object.entries(span.attributes)
+    .filter(([k]) => !SHOWN_APART.has(k))
+    .sort(([a], [b]) => a.localeCompare(b));
+  const tokens = tokenUsage(span.attributes[SPAN_TOKEN_USAGE]);
+  const model = parsedJson(span.attributes[SPAN_MODEL]);
   return (
     <section className="card span-detail" aria-label="Span" data-testid="span-detail">
       <h2 className="span-title">
@@ -24,12 +73,12 @@ export function SpanDetail({ span, traceStart }: { span: Span; traceStart: bigin
         <dt>Starts at</dt><dd>+{fmtMs(Number(span.startNs - traceStart) / 1e6)}</dd>
         <dt>Duration</dt><dd>{span.endNs === undefined ? 'not ended' : fmtMs(Number(span.endNs - span.startNs) / 1e6)}</dd>
         <dt>Kind</dt><dd>{span.kind}</dd>
+        {typeof model === 'string' && model && <><dt>Model</dt><dd className="mono" data-testid="span-model">{model}</dd></>}
+        {tokens && <><dt>Tokens</dt><dd data-testid="span-tokens">{fmtTokens(tokens)}</dd></>}
         {span.statusMessage && <><dt>Status message</dt><dd>{span.statusMessage}</dd></>}
       </dl>
-      <h3>Inputs</h3>
-      {span.inputs === undefined ? <p className="muted">None recorded.</p> : <Json value={span.inputs} testid="span-inputs" />}
-      <h3>Outputs</h3>
-      {span.outputs === undefined ? <p className="muted">None recorded.</p> : <Json value={span.outputs} testid="span-outputs" />}
+      <Payload title="Inputs" value={span.inputs} testid="span-inputs" asJson={asJson} onToggle={() => setAsJson(!asJson)} />
+      <Payload title="Outputs" value={span.outputs} testid="span-outputs" asJson={asJson} onToggle={() => setAsJson(!asJson)} />
       <h3>Attributes</h3>
       {attrs.length === 0 ? (
         <p className="muted">None.</p>

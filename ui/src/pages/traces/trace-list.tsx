@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import { durationMs, fmtMs, searchTraces, type TraceInfo } from '../../api/traces';
+import { durationMs, fmtMs, searchTraces, type Assessment, type TraceInfo } from '../../api/traces';
 import { Empty, ErrorBox, Loading, StatusBadge } from '../../components/states';
 import { fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
-import { href, setQuery, useLocation } from '../../router';
+import { href, navigate, setQuery, useLocation } from '../../router';
+import { tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 
 // A searchable, paged list of an experiment's traces: the filter is MLflow's search_traces grammar,
 // sent as typed (the server answers a bad one with its own message). View state lives in the URL
@@ -19,6 +20,19 @@ const SORTS: Record<string, string> = {
 };
 
 const userTags = (t: TraceInfo) => Object.entries(t.tags ?? {}).filter(([k]) => !k.startsWith('mlflow.'));
+
+/** A feedback's value in a chip: ✓/✗ for booleans, the value (shortened) otherwise. */
+function feedbackText(a: Assessment): string {
+  if (a.feedback?.error) return 'error';
+  const v = a.feedback?.value;
+  if (v === true) return '✓';
+  if (v === false) return '✗';
+  const text = typeof v === 'string' ? v : JSON.stringify(v ?? null);
+  return text.length > 16 ? `${text.slice(0, 15)}…` : text;
+}
+
+// The feedback still standing (an overridden one is not), as the list's quality column.
+const standingFeedback = (t: TraceInfo) => (t.assessments ?? []).filter((a) => a.feedback && a.valid !== false);
 
 export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentId: string; baseFilter?: string; emptyHint?: React.ReactNode }) {
   const { query } = useLocation();
@@ -87,27 +101,14 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
                 <th>Request time</th>
                 <th className="num">Execution time</th>
                 <th>Request</th>
+                <th>Response</th>
+                <th className="num">Tokens</th>
+                <th>Feedback</th>
                 <th>Tags</th>
               </tr>
             </thead>
             <tbody>
-              {traces.map((t) => (
-                <tr key={t.trace_id} data-testid="trace-row">
-                  <td className="mono">
-                    <a href={href(`/experiments/${t.trace_location.mlflow_experiment?.experiment_id ?? experimentId}/traces/${t.trace_id}`)}>{t.trace_id.slice(0, 15)}…</a>
-                  </td>
-                  <td data-testid="trace-name">{t.tags?.['mlflow.traceName'] ?? '—'}</td>
-                  <td><StatusBadge status={t.state} /></td>
-                  <td>{fmtTime(Date.parse(t.request_time))}</td>
-                  <td className="num">{fmtMs(durationMs(t.execution_duration))}</td>
-                  <td className="muted trace-preview" title={t.request_preview}>{t.request_preview?.slice(0, 80) ?? ''}</td>
-                  <td>
-                    <span className="chips">
-                      {userTags(t).slice(0, 4).map(([k, v]) => <span key={k} className="chip" title={`${k} = ${v}`}>{k}: {v.slice(0, 24)}</span>)}
-                    </span>
-                  </td>
-                </tr>
-              ))}
+              {traces.map((t) => <TraceRow key={t.trace_id} t={t} experimentId={experimentId} />)}
             </tbody>
           </table>
         </div>
@@ -120,5 +121,48 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
         </span>
       </div>
     </div>
+  );
+}
+
+/** A trace in the list; the whole row opens it, unless the click was on a link or selected text. */
+function TraceRow({ t, experimentId }: { t: TraceInfo; experimentId: string }) {
+  const link = href(`/experiments/${t.trace_location.mlflow_experiment?.experiment_id ?? experimentId}/traces/${t.trace_id}`);
+  const tokens = tokenUsage(t.trace_metadata?.[TRACE_TOKEN_USAGE]);
+  return (
+    <tr
+      data-testid="trace-row"
+      data-href={link}
+      onClick={(e) => {
+        if ((e.target as HTMLElement).closest('a') || window.getSelection()?.toString()) return;
+        navigate(link);
+      }}
+    >
+      <td className="mono">
+        <a href={link}>{t.trace_id.slice(0, 15)}…</a>
+      </td>
+      <td data-testid="trace-name">{t.tags?.['mlflow.traceName'] ?? '—'}</td>
+      <td><StatusBadge status={t.state} /></td>
+      <td>{fmtTime(Date.parse(t.request_time))}</td>
+      <td className="num">{fmtMs(durationMs(t.execution_duration))}</td>
+      <td className="muted trace-preview" title={t.request_preview}>{t.request_preview?.slice(0, 80) ?? ''}</td>
+      <td className="muted trace-preview" title={t.response_preview}>{t.response_preview?.slice(0, 80) ?? ''}</td>
+      <td className="num token-count" data-testid="trace-tokens" title={tokens ? `${tokens.input ?? '?'} in, ${tokens.output ?? '?'} out` : undefined}>
+        {tokens?.total?.toLocaleString() ?? ''}
+      </td>
+      <td>
+        <span className="chips" data-testid="trace-feedback">
+          {standingFeedback(t).slice(0, 3).map((a, i) => (
+            <span key={a.assessment_id ?? i} className="chip" title={`${a.assessment_name} = ${JSON.stringify(a.feedback?.value ?? null)}${a.rationale ? ` (${a.rationale})` : ''}`}>
+              {a.assessment_name}: {feedbackText(a)}
+            </span>
+          ))}
+        </span>
+      </td>
+      <td>
+        <span className="chips">
+          {userTags(t).slice(0, 4).map(([k, v]) => <span key={k} className="chip" title={`${k} = ${v}`}>{k}: {v.slice(0, 24)}</span>)}
+        </span>
+      </td>
+    </tr>
   );
 }

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { chatOf, parsedJson, tokenUsage } from '../../ui/src/pages/traces/llm.js';
+
+// The trace page's reading of LLM spans (ui/src/pages/traces/llm.ts): which payloads it shows as a
+// chat, and which it leaves to the JSON view.
+
+describe('chatOf', () => {
+  it('reads an OpenAI-style request and answer, as objects or as the JSON text the client stores', () => {
+    const asked = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'hi' }], model: 'm' };
+    expect(chatOf(asked)).toEqual([{ role: 'system', text: 'Be brief.' }, { role: 'user', text: 'hi' }]);
+    expect(chatOf(JSON.stringify(asked))).toEqual(chatOf(asked));
+    const answer = { choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [{ function: { name: 'search', arguments: '{"q":"x"}' } }] } }] };
+    expect(chatOf(answer)).toEqual([{ role: 'assistant', text: '→ search({"q":"x"})' }]);
+  });
+
+  it('reads Anthropic-style content blocks, a system prompt beside the messages, and a single message answer', () => {
+    const asked = { system: 'Be brief.', messages: [{ role: 'user', content: [{ type: 'text', text: 'hi' }, { type: 'image', source: {} }] }] };
+    expect(chatOf(asked)).toEqual([{ role: 'system', text: 'Be brief.' }, { role: 'user', text: 'hi\n[image]' }]);
+    const answer = { role: 'assistant', content: [{ type: 'tool_use', name: 'calc', input: { x: 1 } }] };
+    expect(chatOf(answer)).toEqual([{ role: 'assistant', text: '→ calc({"x":1})' }]);
+  });
+
+  it('leaves what is not a chat to the JSON view', () => {
+    for (const v of [
+      { q: 'what is a cairn?' },
+      { role: 'admin', query: 'x' }, // a role, but no content: not a message
+      { messages: [{ role: 'user', content: 'a' }, { text: 'no role' }] }, // one item is not a message
+      { messages: [] },
+      [1, 2],
+      'plain text',
+      '{not json',
+      42,
+      null,
+    ]) {
+      expect(chatOf(v)).toBeUndefined();
+    }
+  });
+});
+
+describe('tokenUsage', () => {
+  it('reads the counts from an object or its JSON text, and sums a missing total', () => {
+    expect(tokenUsage('{"input_tokens": 12, "output_tokens": 7, "total_tokens": 19}')).toEqual({ input: 12, output: 7, total: 19 });
+    expect(tokenUsage({ input_tokens: 3, output_tokens: 4 })).toEqual({ input: 3, output: 4, total: 7 });
+  });
+  it('answers nothing for values without counts', () => {
+    for (const v of [undefined, '', 'x', '{}', { input_tokens: -1 }, { total_tokens: 'many' }, [1]]) expect(tokenUsage(v)).toBeUndefined();
+  });
+});
+
+describe('parsedJson', () => {
+  it('parses JSON text and keeps other text as it is', () => {
+    expect(parsedJson('{"a": [1]}')).toEqual({ a: [1] });
+    expect(parsedJson('"quoted"')).toBe('quoted');
+    expect(parsedJson('12 apples')).toBe('12 apples');
+    expect(parsedJson('[broken')).toBe('[broken');
+  });
+});
