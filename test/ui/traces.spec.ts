@@ -269,3 +269,44 @@ print("TRACE", tid)
   await page.getByTestId('span-fold').click();
   await expect(spans).toHaveCount(3);
 });
+
+test('a trace of 3,000 spans: the tree keeps only a screenful of rows in the page, and the keys reach both ends', async ({ page }) => {
+  test.setTimeout(300_000);
+  const name = unique('big-trace');
+  const out = runPython(`
+import mlflow
+mlflow.set_experiment(${JSON.stringify(name)})
+with mlflow.start_span("pipeline") as root:
+    for g in range(30):
+        with mlflow.start_span(f"batch-{g:02d}"):
+            for k in range(99):
+                with mlflow.start_span(f"step-{g:02d}-{k:02d}") as s:
+                    s.set_inputs({"k": k})
+tid = root.trace_id
+mlflow.flush_trace_async_logging()
+print("TRACE", tid)
+`);
+  const traceId = out.split('\n').find((l) => l.startsWith('TRACE '))!.split(' ')[1];
+  const { experiment } = await call<{ experiment: { experiment_id: string } }>('GET', `experiments/get-by-name?experiment_name=${name}`);
+  await page.goto(`/#/experiments/${experiment.experiment_id}/traces/${traceId}`);
+  await expect(page.getByTestId('trace-facts')).toContainText(/Spans\s*3,?001/);
+  const spans = page.getByTestId('span-row');
+  await expect(spans.first()).toContainText('pipeline');
+  // Virtualized: a screenful and a margin, not 3,001 rows.
+  expect(await spans.count()).toBeLessThan(100);
+  await spans.first().click();
+  await page.keyboard.press('End');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-29-98');
+  await expect(page.locator('[data-span-id]:focus')).toContainText('step-29-98');
+  await page.keyboard.press('ArrowLeft');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('batch-29');
+  await page.keyboard.press('Home');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('pipeline');
+  // Folding the root leaves one row; unfolding brings the tree back, still virtualized.
+  await page.keyboard.press('ArrowLeft');
+  await expect(spans).toHaveCount(1);
+  await page.keyboard.press('ArrowRight');
+  await expect(spans.nth(1)).toContainText('batch-00');
+  expect(await spans.count()).toBeLessThan(100);
+  await shoot(page, 'trace-3000-spans');
+});

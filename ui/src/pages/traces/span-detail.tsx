@@ -70,7 +70,7 @@ export function SpanDetail({ span, traceStart }: { span: Span; traceStart: bigin
       </h2>
       <dl className="kv">
         <dt>Span ID</dt><dd className="mono">{span.id}</dd>
-        <dt>Starts at</dt><dd>+{fmtMs(Number(span.startNs - traceStart) / 1e6)}</dd>
+        <dt>Starts at</dt><dd>{span.startNs === traceStart ? 'the trace’s start' : `+${fmtMs(Number(span.startNs - traceStart) / 1e6)}`}</dd>
         <dt>Duration</dt><dd>{span.endNs === undefined ? 'not ended' : fmtMs(Number(span.endNs - span.startNs) / 1e6)}</dd>
         <dt>Kind</dt><dd>{span.kind}</dd>
         {typeof model === 'string' && model && <><dt>Model</dt><dd className="mono" data-testid="span-model">{model}</dd></>}
