@@ -9,7 +9,8 @@ import { href, setQuery, useLocation } from '../../router';
 import { AssessmentsCard } from './assessments';
 import { fmtTokens, tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 import { SpanDetail } from './span-detail';
-import { msBetween, treeRows, visibleRows, Waterfall } from './waterfall';
+import { treeRows, visibleRows } from './span-tree';
+import { msBetween, Waterfall } from './waterfall';
 import '../../styles/run.css';
 import '../../styles/traces.css';
 

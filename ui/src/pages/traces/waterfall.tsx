@@ -1,72 +1,21 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef, type KeyboardEvent } from 'react';
 import { fmtMs, type Span } from '../../api/traces';
+import type { Row } from './span-tree';
 
 // A trace's span tree as a waterfall: each span's bar placed and sized on the trace's time axis.
 // Only the rows on screen are in the page (a trace may hold 10,000 spans), in a list that scrolls
 // by itself past a screenful. A span's subtree folds under its chevron; ↑/↓ move along the tree,
 // Home/End go to its ends, ← folds a span or goes to its parent, → unfolds it.
 
-export interface Row {
-  span: Span;
-  depth: number;
-  hasChildren: boolean;
-}
-
 const ROW_H = 30;
 // Deeper spans are indented no further, so a long chain keeps its names in view.
 const MAX_INDENT = 24;
-const byStart = (a: Span, b: Span) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0);
-
-/**
- * Spans in tree order (children under their parent, by start time). Orphans (parent not received)
- * are roots; so is a span of a parent cycle, which no root reaches, so that every span is listed.
- */
-export function treeRows(spans: Span[]): Row[] {
-  const ids = new Set(spans.map((s) => s.id));
-  const children = new Map<string | undefined, Span[]>();
-  for (const s of spans) {
-    const parent = s.parentId && ids.has(s.parentId) ? s.parentId : undefined;
-    const list = children.get(parent);
-    if (list) list.push(s);
-    else children.set(parent, [s]);
-  }
-  for (const list of children.values()) list.sort(byStart);
-  const out: Omit<Row, 'hasChildren'>[] = [];
-  const listed = new Set<string>();
-  // Iterative, so a chain of thousands of spans cannot overflow the stack.
-  const walk = (root: Span) => {
-    const stack: [Span, number][] = [[root, 0]];
-    while (stack.length) {
-      const [s, depth] = stack.pop()!;
-      if (listed.has(s.id)) continue;
-      listed.add(s.id);
-      out.push({ span: s, depth });
-      const kids = children.get(s.id) ?? [];
-      for (let i = kids.length - 1; i >= 0; i--) stack.push([kids[i], depth + 1]);
-    }
-  };
-  for (const s of children.get(undefined) ?? []) walk(s);
-  for (const s of [...spans].sort(byStart)) if (!listed.has(s.id)) walk(s);
-  return out.map((r, i) => ({ ...r, hasChildren: (out[i + 1]?.depth ?? -1) > r.depth }));
-}
-
-/** The rows not under a folded span. */
-export function visibleRows(rows: Row[], folded: ReadonlySet<string>): Row[] {
-  const out: Row[] = [];
-  let hiddenBelow = Infinity;
-  for (const r of rows) {
-    if (r.depth > hiddenBelow) continue;
-    hiddenBelow = folded.has(r.span.id) ? r.depth : Infinity;
-    out.push(r);
-  }
-  return out;
-}
 
 export const msBetween = (a: bigint, b: bigint) => Number(b - a) / 1e6;
 
 export function Waterfall(props: {
-  rows: Row[];
+  rows: Row<Span>[];
   folded: ReadonlySet<string>;
   chosenAt: number;
   start: bigint;

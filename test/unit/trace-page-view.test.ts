@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { chatOf, parsedJson, tokenUsage } from '../../ui/src/pages/traces/llm.js';
+import { treeRows, visibleRows, type TreeSpan } from '../../ui/src/pages/traces/span-tree.js';
 
-// The trace page's reading of LLM spans (ui/src/pages/traces/llm.ts): which payloads it shows as a
-// chat, and which it leaves to the JSON view.
+// The trace page's reading of a trace: which payloads it shows as a chat and which it leaves to the
+// JSON view (ui/src/pages/traces/llm.ts), and the span tree it lists (span-tree.ts).
 
 describe('chatOf', () => {
   it('reads an OpenAI-style request and answer, as objects or as the JSON text the client stores', () => {
@@ -53,5 +54,27 @@ describe('parsedJson', () => {
     expect(parsedJson('"quoted"')).toBe('quoted');
     expect(parsedJson('12 apples')).toBe('12 apples');
     expect(parsedJson('[broken')).toBe('[broken');
+  });
+});
+
+describe('the span tree', () => {
+  const span = (id: string, parentId: string | undefined, start: number): TreeSpan => ({ id, parentId, startNs: BigInt(start) });
+  const order = (rows: { span: TreeSpan; depth: number }[]) => rows.map((r) => `${r.span.id}@${r.depth}`);
+
+  it('lists children under their parent by start time; an orphan and a parent cycle are roots, so every span is listed', () => {
+    const rows = treeRows([
+      span('b', 'root', 20), span('root', undefined, 0), span('a', 'root', 10), span('a1', 'a', 11),
+      span('orphan', 'never-received', 5), span('x', 'y', 30), span('y', 'x', 31),
+    ]);
+    expect(order(rows)).toEqual(['root@0', 'a@1', 'a1@2', 'b@1', 'orphan@0', 'x@0', 'y@1']);
+    expect(rows.map((r) => r.hasChildren)).toEqual([true, true, false, false, false, true, false]);
+  });
+
+  it('walks a chain of 5,000 spans without recursion, and folding hides exactly a subtree', () => {
+    const chain = Array.from({ length: 5000 }, (_, i) => span(`s${i}`, i ? `s${i - 1}` : undefined, i));
+    expect(treeRows(chain).at(-1)!.depth).toBe(4999);
+    const rows = treeRows([span('root', undefined, 0), span('a', 'root', 1), span('a1', 'a', 2), span('b', 'root', 3)]);
+    expect(order(visibleRows(rows, new Set(['a'])))).toEqual(['root@0', 'a@1', 'b@1']);
+    expect(order(visibleRows(rows, new Set(['root'])))).toEqual(['root@0']);
   });
 });
