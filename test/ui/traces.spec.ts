@@ -245,6 +245,33 @@ print("TRACE", tid)
   await page.getByRole('button', { name: 'Show as chat' }).first().click();
   await expect(page.getByTestId('span-inputs-chat')).toBeVisible();
 
+  // Feedback added here is a human's, read back by the client as its own log_feedback's would be.
+  await page.getByRole('button', { name: 'Add feedback' }).click();
+  const form = page.getByTestId('feedback-form');
+  await expect(form.getByRole('button', { name: 'Add' })).toBeDisabled();
+  await form.getByLabel('Feedback name').fill('accurate');
+  await page.getByTestId('feedback-form').scrollIntoViewIfNeeded();
+  await shoot(page, 'trace-feedback-form');
+  await form.getByLabel('Feedback kind').selectOption('number');
+  await form.getByLabel('Feedback value').fill('high');
+  await expect(form.getByRole('button', { name: 'Add' })).toBeDisabled();
+  await form.getByLabel('Feedback value').fill('0.25');
+  await form.getByLabel('Rationale').fill('misses why cairns are built');
+  await form.getByRole('button', { name: 'Add' }).click();
+  await expect(form).toHaveCount(0);
+  await expect(page.getByTestId('assessment-row')).toHaveCount(3);
+  await expect(page.getByTestId('assessments')).toContainText('misses why cairns are built');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('chat');
+  const readBack = runPython(`
+import mlflow
+t = mlflow.get_trace(${JSON.stringify(traceId)})
+a = [x for x in t.info.assessments if x.name == "accurate"][0]
+print("READ", a.value, a.source.source_type, a.source.source_id, a.rationale)
+`);
+  expect(readBack).toContain('READ 0.25 HUMAN cairn-ui misses why cairns are built');
+  await page.getByTestId('assessments').scrollIntoViewIfNeeded();
+  await shoot(page, 'trace-feedback');
+
   // The chosen span is in the URL: a reload (or a shared link) opens the trace on it.
   await page.reload();
   await expect(page.getByTestId('span-detail-name')).toHaveText('chat');

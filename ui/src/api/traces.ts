@@ -161,3 +161,15 @@ export function fmtMs(ms: number | undefined): string {
   if (ms < 1000) return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 }
+
+/** Feedback from a person, as the client's `log_feedback` with a HUMAN source logs it. */
+export const logFeedback = (traceId: string, f: { name: string; value: unknown; rationale?: string; sourceId: string }) =>
+  post<{ assessment: Assessment }>(`3.0/mlflow/traces/${encodeURIComponent(traceId)}/assessments`, {
+    assessment: {
+      assessment_name: f.name,
+      trace_id: traceId,
+      source: { source_type: 'HUMAN', source_id: f.sourceId },
+      feedback: { value: f.value },
+      rationale: f.rationale,
+    },
+  });

@@ -79,7 +79,7 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
         <Waterfall rows={rows} folded={folded} chosenAt={chosenAt} start={start} total={total} onSelect={select} onFold={fold} />
         {chosen && <SpanDetail span={chosen} traceStart={start} />}
       </div>
-      <AssessmentsCard assessments={info.assessments ?? []} />
+      <AssessmentsCard traceId={info.trace_id} assessments={info.assessments ?? []} onAdded={trace.reload} />
       <section className="card" aria-label="Tags and metadata">
         <h2 className="card-title">Tags and metadata</h2>
         <dl className="kv" data-testid="trace-tags">
