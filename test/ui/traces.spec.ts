@@ -335,5 +335,33 @@ print("TRACE", tid)
   await page.keyboard.press('ArrowRight');
   await expect(spans.nth(1)).toContainText('batch-00');
   expect(await spans.count()).toBeLessThan(100);
+
+  // Find: typing jumps to the first match (unfolding what hides it), Enter to the next, and the
+  // count says where in the matches the chosen span is.
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowLeft'); // fold batch-00
+  const find = page.getByLabel('Find span');
+  await find.fill('step-00-5');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-00-50');
+  await expect(page.getByTestId('span-find-count')).toHaveText('1 of 10 spans');
+  await find.press('Enter');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-00-51');
+  await find.press('Shift+Enter');
+  await find.press('Shift+Enter');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-00-59');
+  await expect(page.getByTestId('span-find-count')).toHaveText('10 of 10 spans');
+  await find.fill('step-27-9');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-27-90');
+  await expect(page.locator('[data-span-id].match')).not.toHaveCount(0);
   await shoot(page, 'trace-3000-spans');
+  await find.fill('no-such-span');
+  await expect(page.getByTestId('span-find-count')).toHaveText('no span matches');
+
+  // A link to a span deep in the tree opens the trace scrolled to it.
+  const link = page.url();
+  expect(link).toContain('span=');
+  await page.goto('about:blank');
+  await page.goto(link);
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-27-90');
+  await expect(page.locator('[data-span-id].on')).toBeInViewport();
 });

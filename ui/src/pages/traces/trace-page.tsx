@@ -1,6 +1,6 @@
 import { Fragment, useMemo, useState } from 'react';
 import { getExperiment } from '../../api/mlflow';
-import { durationMs, fmtMs, getTrace } from '../../api/traces';
+import { durationMs, fmtMs, getTrace, type Span } from '../../api/traces';
 import { PageHeader } from '../../components/shell';
 import { ErrorBox, Loading, StatusBadge } from '../../components/states';
 import { fmtTime } from '../../format';
@@ -9,7 +9,7 @@ import { href, setQuery, useLocation } from '../../router';
 import { AssessmentsCard } from './assessments';
 import { fmtTokens, tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 import { SpanDetail } from './span-detail';
-import { treeRows, visibleRows } from './span-tree';
+import { treeRows, visibleRows, type Row } from './span-tree';
 import { msBetween, Waterfall } from './waterfall';
 import '../../styles/run.css';
 import '../../styles/traces.css';
@@ -17,6 +17,12 @@ import '../../styles/traces.css';
 // One trace: its facts, the span tree as a waterfall (waterfall.tsx), the chosen span's inputs,
 // outputs, attributes and events, and the trace's assessments. The chosen span is in the URL
 // (`?span=<id>`), so a link can point at one span of a trace.
+
+/** The spans whose name holds the find box's text (any case), in tree order. */
+function matching(rows: Row<Span>[], find: string): Row<Span>[] {
+  const q = find.trim().toLowerCase();
+  return q ? rows.filter((r) => r.span.name.toLowerCase().includes(q)) : [];
+}
 
 export function TracePage({ experimentId, traceId }: { experimentId: string; traceId: string }) {
   const trace = useAsync(() => getTrace(traceId), [traceId]);
@@ -37,6 +43,10 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
     else next.delete(id);
     setFolded(next);
   };
+  const [find, setFind] = useState('');
+  const matches = useMemo(() => matching(allRows, find), [allRows, find]);
+  const matched = useMemo(() => new Set(matches.map((r) => r.span.id)), [matches]);
+  const position = useMemo(() => new Map(allRows.map((r, i) => [r.span.id, i])), [allRows]);
 
   if (trace.error) return <div className="page"><ErrorBox error={trace.error} onRetry={trace.reload} /></div>;
   if (!trace.data) return <div className="page"><Loading label="Loading trace…" /></div>;
@@ -47,6 +57,47 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
   // A span folded out of sight (or an unknown id) leaves the root chosen.
   const chosenAt = Math.max(0, rows.findIndex((r) => r.span.id === selected));
   const chosen = rows[chosenAt]?.span;
+  // The find box moves to the next (or previous) matching span in tree order from the chosen one,
+  // unfolding what hides it.
+  const jump = (found: Row<Span>[], dir: 1 | -1) => {
+    if (!found.length) return;
+    const from = chosen ? (position.get(chosen.id) ?? -1) : -1;
+    const at = (r: Row<Span>) => position.get(r.span.id)!;
+    const next = dir > 0 ? (found.find((r) => at(r) > from) ?? found[0]) : ([...found].reverse().find((r) => at(r) < from) ?? found[found.length - 1]);
+    const parents = new Map(spans.map((s) => [s.id, s.parentId]));
+    const open = new Set(folded);
+    // Bounded by the span count: a parent cycle must not loop.
+    for (let p = parents.get(next.span.id), n = 0; p && n < spans.length; p = parents.get(p), n++) open.delete(p);
+    setFolded(open);
+    select(next.span.id);
+  };
+  const findAt = matches.findIndex((r) => r.span.id === chosen?.id);
+  const findBox = (
+    <div className="span-find">
+      <input
+        className="input"
+        type="search"
+        aria-label="Find span"
+        placeholder="Find a span by name (Enter: next, Shift+Enter: previous)"
+        value={find}
+        onChange={(e) => {
+          setFind(e.target.value);
+          const found = matching(allRows, e.target.value);
+          if (found.length && !found.some((r) => r.span.id === chosen?.id)) jump(found, 1);
+        }}
+        onKeyDown={(e) => {
+          if (e.key !== 'Enter') return;
+          e.preventDefault();
+          jump(matches, e.shiftKey ? -1 : 1);
+        }}
+      />
+      {find.trim() && (
+        <span className="muted" data-testid="span-find-count">
+          {matches.length ? `${findAt >= 0 ? `${findAt + 1} of ` : ''}${matches.length.toLocaleString()} ${matches.length === 1 ? 'span' : 'spans'}` : 'no span matches'}
+        </span>
+      )}
+    </div>
+  );
   const sourceRun = info.trace_metadata?.['mlflow.sourceRun'];
   const tokens = tokenUsage(info.trace_metadata?.[TRACE_TOKEN_USAGE]);
   const name = info.tags?.['mlflow.traceName'] ?? traceId;
@@ -76,7 +127,7 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
         <span className="mono fact-id" title="Trace ID">{info.trace_id}</span>
       </div>
       <div className="trace-body">
-        <Waterfall rows={rows} folded={folded} chosenAt={chosenAt} start={start} total={total} onSelect={select} onFold={fold} />
+        <Waterfall rows={rows} folded={folded} matched={matched} toolbar={spans.length > 1 ? findBox : undefined} chosenAt={chosenAt} start={start} total={total} onSelect={select} onFold={fold} />
         {chosen && <SpanDetail span={chosen} traceStart={start} />}
       </div>
       <AssessmentsCard traceId={info.trace_id} assessments={info.assessments ?? []} onAdded={trace.reload} />

@@ -17,18 +17,27 @@ export const msBetween = (a: bigint, b: bigint) => Number(b - a) / 1e6;
 export function Waterfall(props: {
   rows: Row<Span>[];
   folded: ReadonlySet<string>;
+  /** Spans the find box matches, marked in the tree. */
+  matched: ReadonlySet<string>;
+  /** Shown above the tree's header (the find box). */
+  toolbar?: React.ReactNode;
   chosenAt: number;
   start: bigint;
   total: number;
   onSelect: (id: string) => void;
   onFold: (id: string, on: boolean) => void;
 }) {
-  const { rows, folded, chosenAt, start, total, onSelect, onFold } = props;
+  const { rows, folded, matched, toolbar, chosenAt, start, total, onSelect, onFold } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const virt = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW_H, overscan: 16 });
   // The row the keys moved to gets the focus once it is rendered (it may have been scrolled in).
   const focusNext = useRef(false);
   const chosenId = rows[chosenAt]?.span.id;
+  // A span chosen from elsewhere (a link's `?span=`, the find box) is scrolled into the list's view.
+  useEffect(() => {
+    if (chosenAt > 0) virt.scrollToIndex(chosenAt, { align: 'auto' });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [chosenId]);
   useEffect(() => {
     if (!focusNext.current || !chosenId) return;
     const el = scroller.current?.querySelector<HTMLElement>(`[data-span-id="${chosenId}"]`);
@@ -61,6 +70,7 @@ export function Waterfall(props: {
 
   return (
     <section className="card waterfall" aria-label="Spans">
+      {toolbar}
       <div className="waterfall-head">
         <span>Span</span>
         <span className="waterfall-scale"><span>0</span><span>{fmtMs(total / 2)}</span><span>{fmtMs(total)}</span></span>
@@ -83,7 +93,7 @@ export function Waterfall(props: {
                 aria-expanded={hasChildren ? !folded.has(span.id) : undefined}
                 style={{ transform: `translateY(${item.start}px)` }}
               >
-                <button className={`waterfall-row${isOn ? ' on' : ''}`} data-testid="span-row" data-span-id={span.id} tabIndex={isOn ? 0 : -1} onClick={() => onSelect(span.id)}>
+                <button className={`waterfall-row${isOn ? ' on' : ''}${matched.has(span.id) ? ' match' : ''}`} data-testid="span-row" data-span-id={span.id} tabIndex={isOn ? 0 : -1} onClick={() => onSelect(span.id)}>
                   <span className="waterfall-name" style={{ paddingLeft: `${Math.min(depth, MAX_INDENT) * 14}px` }}>
                     <span
                       className={`fold${hasChildren ? '' : ' leaf'}`}
