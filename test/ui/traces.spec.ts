@@ -365,3 +365,40 @@ print("TRACE", tid)
   await expect(page.getByTestId('span-detail-name')).toHaveText('step-27-90');
   await expect(page.locator('[data-span-id].on')).toBeInViewport();
 });
+
+test("a chat app's traces: user and session columns, each value narrowing the list to its traces", async ({ page }) => {
+  test.setTimeout(300_000);
+  const name = unique('sessions');
+  runPython(`
+import mlflow
+mlflow.set_experiment(${JSON.stringify(name)})
+
+@mlflow.trace(name="turn")
+def turn(user, session, text):
+    mlflow.update_current_trace(metadata={"mlflow.trace.user": user, "mlflow.trace.session": session})
+    return text.upper()
+
+turn("alice", "conv-1", "hello")
+turn("alice", "conv-1", "and then?")
+turn("bob", "conv-2", "hi")
+mlflow.flush_trace_async_logging()
+`);
+  const { experiment } = await call<{ experiment: { experiment_id: string } }>('GET', `experiments/get-by-name?experiment_name=${name}`);
+  await page.goto(`/#/experiments/${experiment.experiment_id}/traces`);
+  const rows = page.getByTestId('trace-row');
+  await expect(rows).toHaveCount(3);
+  await expect(page.getByTestId('traces-table').getByRole('columnheader', { name: 'Session' })).toBeVisible();
+  await rows.getByTestId('trace-session').getByText('conv-1').first().click();
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('trace-filter')).toHaveValue("metadata.`mlflow.trace.session` = 'conv-1'");
+  await page.getByTestId('trace-filter').fill('');
+  await page.getByTestId('trace-filter').press('Enter');
+  await expect(rows).toHaveCount(3);
+  await rows.getByTestId('trace-user').getByText('bob').click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('conv-2');
+  await shoot(page, 'traces-sessions');
+  // A list without users or sessions has neither column.
+  await page.goto(`/#/experiments/${experiment.experiment_id}/traces?tfilter=${encodeURIComponent("name = 'none'")}`);
+  await expect(page.getByTestId('traces-table')).toHaveCount(0);
+});

@@ -19,6 +19,10 @@ const SORTS: Record<string, string> = {
   name: 'name ASC',
 };
 
+// The metadata keys the client writes a trace's end user and conversation under (update_current_trace).
+const USER = 'mlflow.trace.user';
+const SESSION = 'mlflow.trace.session';
+
 const userTags = (t: TraceInfo) => Object.entries(t.tags ?? {}).filter(([k]) => !k.startsWith('mlflow.'));
 
 /** A feedback's value in a chip: ✓/✗ for booleans, the value (shortened) otherwise. */
@@ -56,6 +60,13 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
   };
   const traces = found.data?.traces ?? [];
   const next = found.data?.next_page_token;
+  // User and session columns appear when a trace on the page has them (chat apps); a value in them
+  // narrows the list to that user's or conversation's traces.
+  const shown = { user: traces.some((t) => t.trace_metadata?.[USER]), session: traces.some((t) => t.trace_metadata?.[SESSION]) };
+  const narrow = (key: string, value: string) => {
+    const clause = `metadata.\`${key}\` = '${value.replace(/'/g, "\\'")}'`;
+    update({ tfilter: filter.includes(clause) ? filter : [filter, clause].filter(Boolean).join(' AND ') });
+  };
 
   return (
     <div className="trace-list" data-testid="trace-list">
@@ -104,11 +115,13 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
                 <th>Response</th>
                 <th className="num">Tokens</th>
                 <th>Feedback</th>
+                {shown.user && <th>User</th>}
+                {shown.session && <th>Session</th>}
                 <th>Tags</th>
               </tr>
             </thead>
             <tbody>
-              {traces.map((t) => <TraceRow key={t.trace_id} t={t} experimentId={experimentId} />)}
+              {traces.map((t) => <TraceRow key={t.trace_id} t={t} experimentId={experimentId} shown={shown} onNarrow={narrow} />)}
             </tbody>
           </table>
         </div>
@@ -124,8 +137,9 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
   );
 }
 
-/** A trace in the list; the whole row opens it, unless the click was on a link or selected text. */
-function TraceRow({ t, experimentId }: { t: TraceInfo; experimentId: string }) {
+/** A trace in the list; the whole row opens it, unless the click was on a link, a button or selected text. */
+function TraceRow(props: { t: TraceInfo; experimentId: string; shown: { user: boolean; session: boolean }; onNarrow: (key: string, value: string) => void }) {
+  const { t, experimentId, shown, onNarrow } = props;
   const link = href(`/experiments/${t.trace_location.mlflow_experiment?.experiment_id ?? experimentId}/traces/${t.trace_id}`);
   const tokens = tokenUsage(t.trace_metadata?.[TRACE_TOKEN_USAGE]);
   return (
@@ -133,7 +147,7 @@ function TraceRow({ t, experimentId }: { t: TraceInfo; experimentId: string }) {
       data-testid="trace-row"
       data-href={link}
       onClick={(e) => {
-        if ((e.target as HTMLElement).closest('a') || window.getSelection()?.toString()) return;
+        if ((e.target as HTMLElement).closest('a, button') || window.getSelection()?.toString()) return;
         navigate(link);
       }}
     >
@@ -158,11 +172,24 @@ function TraceRow({ t, experimentId }: { t: TraceInfo; experimentId: string }) {
           ))}
         </span>
       </td>
+      {shown.user && <td>{narrowing(t, USER, onNarrow)}</td>}
+      {shown.session && <td>{narrowing(t, SESSION, onNarrow)}</td>}
       <td>
         <span className="chips">
           {userTags(t).slice(0, 4).map(([k, v]) => <span key={k} className="chip" title={`${k} = ${v}`}>{k}: {v.slice(0, 24)}</span>)}
         </span>
       </td>
     </tr>
+  );
+}
+
+/** A user or session value as a button that narrows the list to it. */
+function narrowing(t: TraceInfo, key: string, onNarrow: (key: string, value: string) => void) {
+  const value = t.trace_metadata?.[key];
+  if (!value) return null;
+  return (
+    <button className="linklike mono" data-testid={key === USER ? 'trace-user' : 'trace-session'} title={`Only the traces of ${value}`} onClick={() => onNarrow(key, value)}>
+      {value.length > 24 ? `${value.slice(0, 23)}…` : value}
+    </button>
   );
 }
