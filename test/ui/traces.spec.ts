@@ -1,3 +1,4 @@
+import type { Page } from '@playwright/test';
 import { runPython } from './clients.js';
 import { call, expect, serverUrl, shoot, test, unique } from './fixtures.js';
 
@@ -10,6 +11,12 @@ async function startTrace(body: unknown): Promise<unknown> {
   const res = await fetch(`${serverUrl()}/api/3.0/mlflow/traces`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   if (!res.ok) throw new Error(`StartTraceV3: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+/** Presses a key in the span tree and waits for the span it chooses. */
+async function keyTo(page: Page, key: string, span: string): Promise<void> {
+  await page.keyboard.press(key);
+  await expect(page.getByTestId('span-detail-name')).toHaveText(span);
 }
 
 function seedTraces(experiment: string): { runId: string; errorTrace: string; linked: string } {
@@ -278,17 +285,14 @@ print("READ", a.value, a.source.source_type, a.source.source_id, a.rationale)
 
   // The arrow keys move along the tree; ← on a parent folds it, → unfolds it.
   await spans.nth(2).focus();
-  await page.keyboard.press('ArrowUp');
-  await expect(page.getByTestId('span-detail-name')).toHaveText('retrieve');
-  await page.keyboard.press('ArrowLeft');
-  await expect(page.getByTestId('span-detail-name')).toHaveText('agent');
+  await keyTo(page, 'ArrowUp', 'retrieve');
+  await keyTo(page, 'ArrowLeft', 'agent');
   await page.keyboard.press('ArrowLeft');
   await expect(spans).toHaveCount(1);
   await expect(page.getByRole('treeitem').first()).toHaveAttribute('aria-expanded', 'false');
   await page.keyboard.press('ArrowRight');
   await expect(spans).toHaveCount(3);
-  await page.keyboard.press('ArrowDown');
-  await expect(page.getByTestId('span-detail-name')).toHaveText('retrieve');
+  await keyTo(page, 'ArrowDown', 'retrieve');
   // The chevron folds with the mouse, without choosing the span.
   await page.getByTestId('span-fold').click();
   await expect(spans).toHaveCount(1);
@@ -322,13 +326,10 @@ print("TRACE", tid)
   // Virtualized: a screenful and a margin, not 3,001 rows.
   expect(await spans.count()).toBeLessThan(100);
   await spans.first().click();
-  await page.keyboard.press('End');
-  await expect(page.getByTestId('span-detail-name')).toHaveText('step-29-98');
+  await keyTo(page, 'End', 'step-29-98');
   await expect(page.locator('[data-span-id]:focus')).toContainText('step-29-98');
-  await page.keyboard.press('ArrowLeft');
-  await expect(page.getByTestId('span-detail-name')).toHaveText('batch-29');
-  await page.keyboard.press('Home');
-  await expect(page.getByTestId('span-detail-name')).toHaveText('pipeline');
+  await keyTo(page, 'ArrowLeft', 'batch-29');
+  await keyTo(page, 'Home', 'pipeline');
   // Folding the root leaves one row; unfolding brings the tree back, still virtualized.
   await page.keyboard.press('ArrowLeft');
   await expect(spans).toHaveCount(1);
@@ -396,7 +397,19 @@ mlflow.flush_trace_async_logging()
   await expect(rows).toHaveCount(3);
   await rows.getByTestId('trace-user').getByText('bob').click();
   await expect(rows).toHaveCount(1);
-  await expect(rows.first()).toContainText('conv-2');
+  // Refresh fetches the page again: a turn logged since appears.
+  runPython(`
+import mlflow
+mlflow.set_experiment(${JSON.stringify(name)})
+with mlflow.start_span("turn") as s:
+    mlflow.update_current_trace(metadata={"mlflow.trace.user": "bob", "mlflow.trace.session": "conv-3"})
+mlflow.flush_trace_async_logging()
+`);
+  await expect(rows).toHaveCount(1);
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText('conv-3');
+  await expect(rows.nth(1)).toContainText('conv-2');
   await shoot(page, 'traces-sessions');
   // A list without users or sessions has neither column.
   await page.goto(`/#/experiments/${experiment.experiment_id}/traces?tfilter=${encodeURIComponent("name = 'none'")}`);

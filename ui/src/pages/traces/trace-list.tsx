@@ -94,6 +94,9 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
         <select className="input" aria-label="Sort traces" value={sort} onChange={(e) => update({ tsort: (e.target as HTMLSelectElement).value === 'newest' ? undefined : (e.target as HTMLSelectElement).value })}>
           {Object.keys(SORTS).map((s) => <option key={s} value={s}>Sort: {s}</option>)}
         </select>
+        <button className="btn" onClick={found.reload} disabled={found.loading} title="Fetch this page again, with the traces logged since">
+          Refresh
+        </button>
       </div>
       {found.error ? (
         <ErrorBox error={found.error} onRetry={found.reload} />
