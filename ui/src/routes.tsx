@@ -26,7 +26,7 @@ export const ROUTES: RouteDef[] = [
   // MLflow 3's UI paths for the same pages, so its links and bookmarks land too.
   { pattern: '/experiments/:id/models/:modelId', render: (p) => <LoggedModelPage id={p.modelId} /> },
   { pattern: '/experiments/:id/traces', render: (p) => <TracesPage experimentId={p.id} /> },
-  { pattern: '/experiments/:id/traces/:traceId', render: (p) => <TracePage experimentId={p.id} traceId={p.traceId} /> },
+  { pattern: '/experiments/:id/traces/:traceId', render: (p) => <TracePage key={p.traceId} experimentId={p.id} traceId={p.traceId} /> },
   { pattern: '/experiments/:id/activity', render: (p) => <ExperimentActivityPage experimentId={p.id} /> },
   { pattern: '/experiments/:id/:tab', render: (p) => <RunsPage experimentIds={[p.id]} /> },
   { pattern: '/compare-experiments/:any', render: (_, q) => <RunsPage experimentIds={jsonList(q.get('experiments'))} /> },

@@ -35,7 +35,7 @@ export function Waterfall(props: {
   const chosenId = rows[chosenAt]?.span.id;
   // A span chosen from elsewhere (a link's `?span=`, the find box) is scrolled into the list's view.
   useEffect(() => {
-    if (chosenAt > 0) virt.scrollToIndex(chosenAt, { align: 'auto' });
+    if (chosenId) virt.scrollToIndex(chosenAt, { align: 'auto' });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [chosenId]);
   useEffect(() => {
