@@ -299,6 +299,12 @@ print("READ", a.value, a.source.source_type, a.source.source_id, a.rationale)
   await expect(page.getByTestId('span-detail-name')).toHaveText('agent');
   await page.getByTestId('span-fold').click();
   await expect(spans).toHaveCount(3);
+
+  // Deleting the trace from its page, after a confirmation, leads back to the (now empty) list.
+  await page.getByRole('button', { name: 'Delete trace' }).click();
+  await page.getByRole('dialog', { name: 'Delete this trace?' }).getByRole('button', { name: 'Delete' }).click();
+  await expect(page).toHaveURL(new RegExp(`#/experiments/${exp}/traces$`));
+  await expect(page.getByText('No traces yet')).toBeVisible();
 });
 
 test('a trace of 3,000 spans: the tree keeps only a screenful of rows in the page, and the keys reach both ends', async ({ page }) => {
@@ -411,6 +417,22 @@ mlflow.flush_trace_async_logging()
   await expect(rows.first()).toContainText('conv-3');
   await expect(rows.nth(1)).toContainText('conv-2');
   await shoot(page, 'traces-sessions');
+
+  // Ticked traces are deleted after a confirmation; the client no longer finds them.
+  await rows.first().getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'Delete 1 trace' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Delete 1 trace?' });
+  await dialog.getByRole('button', { name: 'Delete' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('conv-2');
+  const left = runPython(`
+import mlflow
+exp = mlflow.get_experiment_by_name(${JSON.stringify(name)})
+found = mlflow.search_traces(locations=[exp.experiment_id], return_type="list")
+print("LEFT", sorted(t.info.trace_metadata.get("mlflow.trace.session") for t in found))
+`);
+  expect(left).toContain("LEFT ['conv-1', 'conv-1', 'conv-2']");
   // A list without users or sessions has neither column.
   await page.goto(`/#/experiments/${experiment.experiment_id}/traces?tfilter=${encodeURIComponent("name = 'none'")}`);
   await expect(page.getByTestId('traces-table')).toHaveCount(0);

@@ -173,3 +173,7 @@ export const logFeedback = (traceId: string, f: { name: string; value: unknown; 
       rationale: f.rationale,
     },
   });
+
+/** Deletes traces of one experiment by id (their spans go from the store too); answers how many went. */
+export const deleteTraces = (experimentId: string, traceIds: string[]) =>
+  post<{ traces_deleted: number }>(`3.0/mlflow/traces/delete-traces`, { experiment_id: experimentId, request_ids: traceIds });

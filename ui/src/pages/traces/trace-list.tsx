@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { durationMs, fmtMs, searchTraces, type Assessment, type TraceInfo } from '../../api/traces';
+import { deleteTraces, durationMs, fmtMs, searchTraces, type Assessment, type TraceInfo } from '../../api/traces';
+import { FormDialog } from '../../components/modal';
 import { Empty, ErrorBox, Loading, StatusBadge } from '../../components/states';
 import { fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
@@ -48,7 +49,12 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
   const full = [baseFilter, filter, state && `trace.status = '${state}'`].filter(Boolean).join(' AND ');
   useEffect(() => setDraft(filter), [filter]);
   useEffect(() => setTokens([undefined]), [full, sort, experimentId]);
+  // Traces ticked for deletion, by id (with their experiment: a run's list may hold linked traces of
+  // another one). A new page, filter or order starts with none ticked.
+  const [ticked, setTicked] = useState<ReadonlyMap<string, string>>(new Map());
+  const [confirming, setConfirming] = useState(false);
   const page = tokens.length - 1;
+  useEffect(() => setTicked(new Map()), [full, sort, experimentId, page]);
   const found = useAsync(
     () => searchTraces(experimentId, { filter: full, orderBy: [SORTS[sort]], pageToken: tokens[page] }),
     [experimentId, full, sort, tokens[page], page],
@@ -97,7 +103,30 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
         <button className="btn" onClick={found.reload} disabled={found.loading} title="Fetch this page again, with the traces logged since">
           Refresh
         </button>
+        {ticked.size > 0 && (
+          <button className="btn btn-danger" onClick={() => setConfirming(true)}>
+            Delete {ticked.size} {ticked.size === 1 ? 'trace' : 'traces'}
+          </button>
+        )}
       </div>
+      {confirming && (
+        <FormDialog
+          title={`Delete ${ticked.size} ${ticked.size === 1 ? 'trace' : 'traces'}?`}
+          submitLabel="Delete"
+          danger
+          fields={[]}
+          onClose={() => setConfirming(false)}
+          onSubmit={async () => {
+            const byExperiment = new Map<string, string[]>();
+            for (const [id, exp] of ticked) byExperiment.set(exp, [...(byExperiment.get(exp) ?? []), id]);
+            for (const [exp, ids] of byExperiment) await deleteTraces(exp, ids);
+            setTicked(new Map());
+            found.reload();
+          }}
+        >
+          <p className="muted">The traces, their spans and their assessments are deleted for good.</p>
+        </FormDialog>
+      )}
       {found.error ? (
         <ErrorBox error={found.error} onRetry={found.reload} />
       ) : found.loading && !found.data ? (
@@ -109,6 +138,14 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
           <table className="table" data-testid="traces-table">
             <thead>
               <tr>
+                <th style={{ width: 32 }}>
+                  <input
+                    type="checkbox"
+                    aria-label="Select every trace on this page"
+                    checked={traces.length > 0 && traces.every((t) => ticked.has(t.trace_id))}
+                    onChange={(e) => setTicked(e.target.checked ? new Map(traces.map((t) => [t.trace_id, experimentOf(t, experimentId)])) : new Map())}
+                  />
+                </th>
                 <th>Trace</th>
                 <th>Name</th>
                 <th>Status</th>
@@ -124,7 +161,22 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
               </tr>
             </thead>
             <tbody>
-              {traces.map((t) => <TraceRow key={t.trace_id} t={t} experimentId={experimentId} shown={shown} onNarrow={narrow} />)}
+              {traces.map((t) => (
+                <TraceRow
+                  key={t.trace_id}
+                  t={t}
+                  experimentId={experimentId}
+                  shown={shown}
+                  onNarrow={narrow}
+                  ticked={ticked.has(t.trace_id)}
+                  onTick={(on) => {
+                    const next = new Map(ticked);
+                    if (on) next.set(t.trace_id, experimentOf(t, experimentId));
+                    else next.delete(t.trace_id);
+                    setTicked(next);
+                  }}
+                />
+              ))}
             </tbody>
           </table>
         </div>
@@ -140,20 +192,30 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
   );
 }
 
-/** A trace in the list; the whole row opens it, unless the click was on a link, a button or selected text. */
-function TraceRow(props: { t: TraceInfo; experimentId: string; shown: { user: boolean; session: boolean }; onNarrow: (key: string, value: string) => void }) {
-  const { t, experimentId, shown, onNarrow } = props;
-  const link = href(`/experiments/${t.trace_location.mlflow_experiment?.experiment_id ?? experimentId}/traces/${t.trace_id}`);
+/** A trace in the list; the whole row opens it, unless the click was on a link, a control or selected text. */
+function TraceRow(props: {
+  t: TraceInfo;
+  experimentId: string;
+  shown: { user: boolean; session: boolean };
+  onNarrow: (key: string, value: string) => void;
+  ticked: boolean;
+  onTick: (on: boolean) => void;
+}) {
+  const { t, experimentId, shown, onNarrow, ticked, onTick } = props;
+  const link = href(`/experiments/${experimentOf(t, experimentId)}/traces/${t.trace_id}`);
   const tokens = tokenUsage(t.trace_metadata?.[TRACE_TOKEN_USAGE]);
   return (
     <tr
       data-testid="trace-row"
       data-href={link}
       onClick={(e) => {
-        if ((e.target as HTMLElement).closest('a, button') || window.getSelection()?.toString()) return;
+        if ((e.target as HTMLElement).closest('a, button, input') || window.getSelection()?.toString()) return;
         navigate(link);
       }}
     >
+      <td>
+        <input type="checkbox" aria-label={`Select ${t.trace_id}`} checked={ticked} onChange={(e) => onTick(e.target.checked)} />
+      </td>
       <td className="mono">
         <a href={link}>{t.trace_id.slice(0, 15)}…</a>
       </td>
@@ -185,6 +247,8 @@ function TraceRow(props: { t: TraceInfo; experimentId: string; shown: { user: bo
     </tr>
   );
 }
+
+const experimentOf = (t: TraceInfo, fallback: string) => t.trace_location.mlflow_experiment?.experiment_id ?? fallback;
 
 /** A user or session value as a button that narrows the list to it. */
 function narrowing(t: TraceInfo, key: string, onNarrow: (key: string, value: string) => void) {

@@ -1,11 +1,12 @@
 import { Fragment, useMemo, useState } from 'react';
 import { getExperiment } from '../../api/mlflow';
-import { durationMs, fmtMs, getTrace, type Span } from '../../api/traces';
+import { deleteTraces, durationMs, fmtMs, getTrace, type Span } from '../../api/traces';
+import { FormDialog } from '../../components/modal';
 import { PageHeader } from '../../components/shell';
 import { ErrorBox, Loading, StatusBadge } from '../../components/states';
 import { fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
-import { href, setQuery, useLocation } from '../../router';
+import { href, navigate, setQuery, useLocation } from '../../router';
 import { AssessmentsCard } from './assessments';
 import { fmtTokens, tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 import { SpanDetail } from './span-detail';
@@ -44,6 +45,7 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
     setFolded(next);
   };
   const [find, setFind] = useState('');
+  const [deleting, setDeleting] = useState(false);
   const matches = useMemo(() => matching(allRows, find), [allRows, find]);
   const matched = useMemo(() => new Set(matches.map((r) => r.span.id)), [matches]);
   const position = useMemo(() => new Map(allRows.map((r, i) => [r.span.id, i])), [allRows]);
@@ -110,6 +112,7 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
           { label: exp.data?.name ?? experimentId, href: href(`/experiments/${experimentId}`) },
           { label: 'Traces', href: href(`/experiments/${experimentId}/traces`) },
         ]}
+        actions={<button className="btn btn-danger" onClick={() => setDeleting(true)}>Delete trace</button>}
         title={
           <span className="run-title">
             <span data-testid="trace-title">{name}</span> <StatusBadge status={info.state} />
@@ -130,6 +133,22 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
         <Waterfall rows={rows} folded={folded} matched={matched} toolbar={spans.length > 1 ? findBox : undefined} chosenAt={chosenAt} start={start} total={total} onSelect={select} onFold={fold} />
         {chosen && <SpanDetail span={chosen} traceStart={start} />}
       </div>
+      {deleting && (
+        <FormDialog
+          title="Delete this trace?"
+          submitLabel="Delete"
+          danger
+          fields={[]}
+          onClose={() => setDeleting(false)}
+          onSubmit={async () => {
+            const owner = info.trace_location.mlflow_experiment?.experiment_id ?? experimentId;
+            await deleteTraces(owner, [info.trace_id]);
+            navigate(`/experiments/${experimentId}/traces`);
+          }}
+        >
+          <p className="muted">The trace, its spans and its assessments are deleted for good.</p>
+        </FormDialog>
+      )}
       <AssessmentsCard traceId={info.trace_id} assessments={info.assessments ?? []} onAdded={trace.reload} />
       <section className="card" aria-label="Tags and metadata">
         <h2 className="card-title">Tags and metadata</h2>
