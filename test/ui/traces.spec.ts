@@ -279,6 +279,24 @@ print("READ", a.value, a.source.source_type, a.source.source_id, a.rationale)
   await page.getByTestId('assessments').scrollIntoViewIfNeeded();
   await shoot(page, 'trace-feedback');
 
+  // Tags are edited in place, as set_trace_tag and delete_trace_tag would.
+  const tags = page.getByRole('region', { name: 'Tags', exact: true });
+  await tags.getByLabel('Tag key').fill('reviewed');
+  await tags.getByLabel('Tag value').fill('by-ui');
+  await tags.getByRole('button', { name: 'Add tag' }).click();
+  await expect(tags.getByTestId('tags')).toContainText('reviewed');
+  await tags.getByLabel('Tag key').fill('scratch');
+  await tags.getByRole('button', { name: 'Add tag' }).click();
+  await expect(tags.getByTestId('tags')).toContainText('scratch');
+  await tags.getByRole('button', { name: 'Remove tag scratch' }).click();
+  await expect(tags.getByTestId('tags')).not.toContainText('scratch');
+  const tagged = runPython(`
+import mlflow
+t = mlflow.get_trace(${JSON.stringify(traceId)})
+print("TAGS", t.info.tags.get("reviewed"), "scratch" in t.info.tags)
+`);
+  expect(tagged).toContain('TAGS by-ui False');
+
   // The chosen span is in the URL: a reload (or a shared link) opens the trace on it.
   await page.reload();
   await expect(page.getByTestId('span-detail-name')).toHaveText('chat');

@@ -1,4 +1,4 @@
-import { get, post } from './client';
+import { api, get, post } from './client';
 
 // MLflow 3 traces as Cairn serves them (docs/tracing.md): the v3 search, and GetTrace with spans as
 // OpenTelemetry Span protos in JSON, decoded here into plain values for the pages.
@@ -177,3 +177,9 @@ export const logFeedback = (traceId: string, f: { name: string; value: unknown; 
 /** Deletes traces of one experiment by id (their spans go from the store too); answers how many went. */
 export const deleteTraces = (experimentId: string, traceIds: string[]) =>
   post<{ traces_deleted: number }>(`3.0/mlflow/traces/delete-traces`, { experiment_id: experimentId, request_ids: traceIds });
+
+const tagsPath = (traceId: string) => `3.0/mlflow/traces/${encodeURIComponent(traceId)}/tags`;
+/** set_trace_tag / delete_trace_tag, on the v3 path. */
+export const setTraceTag = (traceId: string, key: string, value: string) => api('PATCH', tagsPath(traceId), { key, value });
+// The key goes in a JSON body, as the client sends it (the server reads no query on this DELETE).
+export const deleteTraceTag = (traceId: string, key: string) => api('DELETE', tagsPath(traceId), { key });

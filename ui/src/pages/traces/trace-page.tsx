@@ -1,6 +1,7 @@
 import { Fragment, useMemo, useState } from 'react';
 import { getExperiment } from '../../api/mlflow';
-import { deleteTraces, durationMs, fmtMs, getTrace, type Span } from '../../api/traces';
+import { deleteTraceTag, deleteTraces, durationMs, fmtMs, getTrace, setTraceTag, type Span } from '../../api/traces';
+import { TagEditor } from '../../components/editable';
 import { FormDialog } from '../../components/modal';
 import { PageHeader } from '../../components/shell';
 import { ErrorBox, Loading, StatusBadge } from '../../components/states';
@@ -150,10 +151,18 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
         </FormDialog>
       )}
       <AssessmentsCard traceId={info.trace_id} assessments={info.assessments ?? []} onAdded={trace.reload} />
-      <section className="card" aria-label="Tags and metadata">
-        <h2 className="card-title">Tags and metadata</h2>
+      <section className="card" aria-label="Tags">
+        <h2 className="card-title">Tags</h2>
+        <TagEditor
+          tags={Object.entries(info.tags ?? {}).map(([key, value]) => ({ key, value }))}
+          onSet={(k, v) => setTraceTag(info.trace_id, k, v).then(trace.reload)}
+          onDelete={(k) => deleteTraceTag(info.trace_id, k).then(trace.reload)}
+        />
+      </section>
+      <section className="card" aria-label="Metadata">
+        <h2 className="card-title">Metadata and MLflow's own tags</h2>
         <dl className="kv" data-testid="trace-tags">
-          {[...Object.entries(info.tags ?? {}), ...Object.entries(info.trace_metadata ?? {})].map(([k, v]) => (
+          {[...Object.entries(info.tags ?? {}).filter(([k]) => k.startsWith('mlflow.')), ...Object.entries(info.trace_metadata ?? {})].map(([k, v]) => (
             <Fragment key={k}><dt className="mono">{k}</dt><dd className="mono">{v}</dd></Fragment>
           ))}
         </dl>
