@@ -259,6 +259,8 @@ print("TRACE", tid)
   await form.getByLabel('Feedback name').fill('accurate');
   await page.getByTestId('feedback-form').scrollIntoViewIfNeeded();
   await shoot(page, 'trace-feedback-form');
+  await form.getByLabel('Feedback kind').selectOption('text');
+  await expect(form.getByRole('button', { name: 'Add' })).toBeDisabled();
   await form.getByLabel('Feedback kind').selectOption('number');
   await form.getByLabel('Feedback value').fill('high');
   await expect(form.getByRole('button', { name: 'Add' })).toBeDisabled();

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { isMissingEndpoint } from '../../api/client';
 import { currentUser } from '../../api/teams';
 import { logFeedback, type Assessment } from '../../api/traces';
 import { fmtTime } from '../../format';
@@ -27,14 +28,27 @@ function FeedbackForm({ traceId, names, onDone }: { traceId: string; names: stri
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
   const parsed = kind === 'yes/no' ? value === 'yes' : kind === 'number' ? Number(value) : value;
-  const invalid = !name.trim() ? 'Name the feedback' : kind === 'number' && (value.trim() === '' || !Number.isFinite(parsed)) ? 'The value must be a number' : undefined;
+  const invalid = !name.trim()
+    ? 'Name the feedback'
+    : kind === 'number' && (value.trim() === '' || !Number.isFinite(parsed))
+      ? 'The value must be a number'
+      : kind === 'text' && !value.trim()
+        ? 'Write the feedback'
+        : undefined;
 
   const submit = async () => {
     setBusy(true);
     setError(undefined);
     try {
-      // Without accounts there is no user name to give; the source stays a human's all the same.
-      const who = await currentUser().then((u) => u.username, () => 'cairn-ui');
+      // Without accounts (the server has no users/current then) there is no user name to give; the
+      // source stays a human's all the same. Any other failure is shown, not papered over.
+      const who = await currentUser().then(
+        (u) => u.username,
+        (err: unknown) => {
+          if (isMissingEndpoint(err)) return 'cairn-ui';
+          throw err;
+        },
+      );
       await logFeedback(traceId, { name: name.trim(), value: parsed, rationale: rationale.trim() || undefined, sourceId: who });
       onDone(true);
     } catch (err) {
