@@ -391,6 +391,13 @@ print("TRACE", tid)
   await page.goto(link);
   await expect(page.getByTestId('span-detail-name')).toHaveText('step-27-90');
   await expect(page.locator('[data-span-id].on')).toBeInViewport();
+
+  // Folding the chosen span's parent leaves the parent chosen, not the root.
+  await page.getByLabel('Find span').fill('step-27-0');
+  await expect(page.getByTestId('span-detail-name')).toHaveText('step-27-00');
+  await page.locator('[data-span-id]').filter({ hasText: 'batch-27' }).getByTestId('span-fold').click();
+  await expect(page.getByTestId('span-detail-name')).toHaveText('batch-27');
+  await expect(page.locator('[data-span-id].on')).toBeInViewport();
 });
 
 test("a chat app's traces: user and session columns, each value narrowing the list to its traces", async ({ page }) => {

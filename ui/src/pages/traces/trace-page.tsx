@@ -26,6 +26,16 @@ function matching(rows: Row<Span>[], find: string): Row<Span>[] {
   return q ? rows.filter((r) => r.span.name.toLowerCase().includes(q)) : [];
 }
 
+/** Where the span, or else its nearest ancestor left in sight by the folds, is in the rows; -1 if neither is. */
+function visibleAncestorAt(at: ReadonlyMap<string, number>, parents: ReadonlyMap<string, string | undefined>, id: string | undefined): number {
+  // Bounded by the span count: a parent cycle must not loop.
+  for (let p = id, n = 0; p && n <= parents.size; p = parents.get(p), n++) {
+    const i = at.get(p);
+    if (i !== undefined) return i;
+  }
+  return -1;
+}
+
 export function TracePage({ experimentId, traceId }: { experimentId: string; traceId: string }) {
   const trace = useAsync(() => getTrace(traceId), [traceId]);
   const exp = useAsync(() => getExperiment(experimentId), [experimentId]);
@@ -50,6 +60,8 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
   const matches = useMemo(() => matching(allRows, find), [allRows, find]);
   const matched = useMemo(() => new Set(matches.map((r) => r.span.id)), [matches]);
   const position = useMemo(() => new Map(allRows.map((r, i) => [r.span.id, i])), [allRows]);
+  const shownAt = useMemo(() => new Map(rows.map((r, i) => [r.span.id, i])), [rows]);
+  const parents = useMemo(() => new Map((trace.data?.spans ?? []).map((s) => [s.id, s.parentId])), [trace.data]);
 
   if (trace.error) return <div className="page"><ErrorBox error={trace.error} onRetry={trace.reload} /></div>;
   if (!trace.data) return <div className="page"><Loading label="Loading trace…" /></div>;
@@ -57,8 +69,8 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
   const start = spans.reduce<bigint | undefined>((m, s) => (m === undefined || s.startNs < m ? s.startNs : m), undefined) ?? 0n;
   const end = spans.reduce<bigint>((m, s) => ((s.endNs ?? s.startNs) > m ? (s.endNs ?? s.startNs) : m), start);
   const total = Math.max(msBetween(start, end), 1e-6);
-  // A span folded out of sight (or an unknown id) leaves the root chosen.
-  const chosenAt = Math.max(0, rows.findIndex((r) => r.span.id === selected));
+  // A span folded out of sight leaves its nearest ancestor in sight chosen; an unknown id, the root.
+  const chosenAt = Math.max(0, visibleAncestorAt(shownAt, parents, selected));
   const chosen = rows[chosenAt]?.span;
   // The find box moves to the next (or previous) matching span in tree order from the chosen one,
   // unfolding what hides it.
@@ -67,10 +79,9 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
     const from = chosen ? (position.get(chosen.id) ?? -1) : -1;
     const at = (r: Row<Span>) => position.get(r.span.id)!;
     const next = dir > 0 ? (found.find((r) => at(r) > from) ?? found[0]) : ([...found].reverse().find((r) => at(r) < from) ?? found[found.length - 1]);
-    const parents = new Map(spans.map((s) => [s.id, s.parentId]));
     const open = new Set(folded);
     // Bounded by the span count: a parent cycle must not loop.
-    for (let p = parents.get(next.span.id), n = 0; p && n < spans.length; p = parents.get(p), n++) open.delete(p);
+    for (let p = parents.get(next.span.id), n = 0; p && n < parents.size; p = parents.get(p), n++) open.delete(p);
     setFolded(open);
     select(next.span.id);
   };
