@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { chatOf, parsedJson, tokenUsage } from '../../ui/src/pages/traces/llm.js';
-import { treeRows, visibleRows, type TreeSpan } from '../../ui/src/pages/traces/span-tree.js';
+import { ancestors, treeRows, visibleRows, type TreeSpan } from '../../ui/src/pages/traces/span-tree.js';
 
 // The trace page's reading of a trace: which payloads it shows as a chat and which it leaves to the
 // JSON view (ui/src/pages/traces/llm.ts), and the span tree it lists (span-tree.ts).
@@ -76,5 +76,10 @@ describe('the span tree', () => {
     const rows = treeRows([span('root', undefined, 0), span('a', 'root', 1), span('a1', 'a', 2), span('b', 'root', 3)]);
     expect(order(visibleRows(rows, new Set(['a'])))).toEqual(['root@0', 'a@1', 'b@1']);
     expect(order(visibleRows(rows, new Set(['root'])))).toEqual(['root@0']);
+  });
+
+  it('walks a span\'s ancestors nearest first, and stops on a parent cycle', () => {
+    expect(ancestors(new Map([['c', 'b'], ['b', 'a'], ['a', undefined]]), 'c')).toEqual(['b', 'a']);
+    expect(ancestors(new Map([['x', 'y'], ['y', 'x']]), 'x')).toHaveLength(2);
   });
 });

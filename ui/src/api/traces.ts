@@ -81,6 +81,9 @@ export interface Trace {
 
 export const SEARCH_PAGE = 50;
 
+/** The experiment a trace belongs to; `fallback` when its location names none. */
+export const experimentOf = (t: TraceInfo, fallback: string) => t.trace_location.mlflow_experiment?.experiment_id ?? fallback;
+
 export const searchTraces = (experimentId: string, q: { filter?: string; orderBy?: string[]; pageToken?: string; maxResults?: number }) =>
   post<{ traces?: TraceInfo[]; next_page_token?: string }>(`3.0/mlflow/traces/search`, {
     locations: [{ type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: experimentId } }],

@@ -51,6 +51,9 @@ export interface ChatMessage {
   text: string;
 }
 
+/** A tool call as one line: its name and its arguments (JSON text as sent, or an object written as JSON). */
+const toolCall = (name: unknown, args: unknown) => `→ ${String(name ?? 'tool')}(${typeof args === 'string' ? args : JSON.stringify(args ?? {})})`;
+
 /** A message's content as text: a string, or its blocks (text as is, tool calls and others named). */
 function contentText(content: unknown): string {
   if (content === null || content === undefined) return '';
@@ -62,7 +65,7 @@ function contentText(content: unknown): string {
       if (!part || typeof part !== 'object') return String(part);
       const p = part as Record<string, unknown>;
       if (typeof p.text === 'string') return p.text;
-      if (p.type === 'tool_use') return `→ ${String(p.name ?? 'tool')}(${JSON.stringify(p.input ?? {})})`;
+      if (p.type === 'tool_use') return toolCall(p.name, p.input);
       if (p.type === 'tool_result') return contentText(p.content);
       return `[${String(p.type ?? 'part')}]`;
     })
@@ -76,7 +79,7 @@ function message(m: unknown): ChatMessage | undefined {
   const calls = Array.isArray(r.tool_calls)
     ? r.tool_calls.map((c) => {
         const f = (c as { function?: { name?: unknown; arguments?: unknown } })?.function;
-        return `→ ${String(f?.name ?? 'tool')}(${typeof f?.arguments === 'string' ? f.arguments : JSON.stringify(f?.arguments ?? {})})`;
+        return toolCall(f?.name, f?.arguments);
       })
     : [];
   return { role: r.role, text: [contentText(r.content), ...calls].filter(Boolean).join('\n') };

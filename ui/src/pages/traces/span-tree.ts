@@ -59,3 +59,10 @@ export function visibleRows<S extends TreeSpan>(rows: Row<S>[], folded: Readonly
   }
   return out;
 }
+
+/** A span's ancestors, nearest first; bounded by the span count, so a parent cycle cannot loop. */
+export function ancestors(parents: ReadonlyMap<string, string | undefined>, id: string): string[] {
+  const out: string[] = [];
+  for (let p = parents.get(id); p && out.length < parents.size; p = parents.get(p)) out.push(p);
+  return out;
+}

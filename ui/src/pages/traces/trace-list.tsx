@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
-import { deleteTraces, durationMs, fmtMs, searchTraces, type Assessment, type TraceInfo } from '../../api/traces';
-import { FormDialog } from '../../components/modal';
+import { durationMs, experimentOf, fmtMs, searchTraces, type Assessment, type TraceInfo } from '../../api/traces';
 import { Empty, ErrorBox, Loading, StatusBadge } from '../../components/states';
 import { fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
 import { href, navigate, setQuery, useLocation } from '../../router';
+import { DeleteTracesDialog } from './delete-traces';
 import { tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 
 // A searchable, paged list of an experiment's traces: the filter is MLflow's search_traces grammar,
@@ -110,22 +110,15 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
         )}
       </div>
       {confirming && (
-        <FormDialog
+        <DeleteTracesDialog
           title={`Delete ${ticked.size} ${ticked.size === 1 ? 'trace' : 'traces'}?`}
-          submitLabel="Delete"
-          danger
-          fields={[]}
+          traces={ticked}
           onClose={() => setConfirming(false)}
-          onSubmit={async () => {
-            const byExperiment = new Map<string, string[]>();
-            for (const [id, exp] of ticked) byExperiment.set(exp, [...(byExperiment.get(exp) ?? []), id]);
-            for (const [exp, ids] of byExperiment) await deleteTraces(exp, ids);
+          onDeleted={() => {
             setTicked(new Map());
             found.reload();
           }}
-        >
-          <p className="muted">The traces, their spans and their assessments are deleted for good.</p>
-        </FormDialog>
+        />
       )}
       {found.error ? (
         <ErrorBox error={found.error} onRetry={found.reload} />
@@ -247,8 +240,6 @@ function TraceRow(props: {
     </tr>
   );
 }
-
-const experimentOf = (t: TraceInfo, fallback: string) => t.trace_location.mlflow_experiment?.experiment_id ?? fallback;
 
 /** A user or session value as a button that narrows the list to it. */
 function narrowing(t: TraceInfo, key: string, onNarrow: (key: string, value: string) => void) {

@@ -1,17 +1,17 @@
 import { Fragment, useMemo, useState } from 'react';
 import { getExperiment } from '../../api/mlflow';
-import { deleteTraceTag, deleteTraces, durationMs, fmtMs, getTrace, setTraceTag, type Span } from '../../api/traces';
+import { deleteTraceTag, durationMs, experimentOf, fmtMs, getTrace, setTraceTag, type Span } from '../../api/traces';
 import { TagEditor } from '../../components/editable';
-import { FormDialog } from '../../components/modal';
 import { PageHeader } from '../../components/shell';
 import { ErrorBox, Loading, StatusBadge } from '../../components/states';
 import { fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
 import { href, navigate, setQuery, useLocation } from '../../router';
 import { AssessmentsCard } from './assessments';
+import { DeleteTracesDialog } from './delete-traces';
 import { fmtTokens, tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 import { SpanDetail } from './span-detail';
-import { treeRows, visibleRows, type Row } from './span-tree';
+import { ancestors, treeRows, visibleRows, type Row } from './span-tree';
 import { msBetween, Waterfall } from './waterfall';
 import '../../styles/run.css';
 import '../../styles/traces.css';
@@ -28,12 +28,9 @@ function matching(rows: Row<Span>[], find: string): Row<Span>[] {
 
 /** Where the span, or else its nearest ancestor left in sight by the folds, is in the rows; -1 if neither is. */
 function visibleAncestorAt(at: ReadonlyMap<string, number>, parents: ReadonlyMap<string, string | undefined>, id: string | undefined): number {
-  // Bounded by the span count: a parent cycle must not loop.
-  for (let p = id, n = 0; p && n <= parents.size; p = parents.get(p), n++) {
-    const i = at.get(p);
-    if (i !== undefined) return i;
-  }
-  return -1;
+  if (!id) return -1;
+  const shown = [id, ...ancestors(parents, id)].find((p) => at.has(p));
+  return shown === undefined ? -1 : at.get(shown)!;
 }
 
 export function TracePage({ experimentId, traceId }: { experimentId: string; traceId: string }) {
@@ -80,8 +77,7 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
     const at = (r: Row<Span>) => position.get(r.span.id)!;
     const next = dir > 0 ? (found.find((r) => at(r) > from) ?? found[0]) : ([...found].reverse().find((r) => at(r) < from) ?? found[found.length - 1]);
     const open = new Set(folded);
-    // Bounded by the span count: a parent cycle must not loop.
-    for (let p = parents.get(next.span.id), n = 0; p && n < parents.size; p = parents.get(p), n++) open.delete(p);
+    for (const p of ancestors(parents, next.span.id)) open.delete(p);
     setFolded(open);
     select(next.span.id);
   };
@@ -146,20 +142,12 @@ export function TracePage({ experimentId, traceId }: { experimentId: string; tra
         {chosen && <SpanDetail span={chosen} traceStart={start} />}
       </div>
       {deleting && (
-        <FormDialog
+        <DeleteTracesDialog
           title="Delete this trace?"
-          submitLabel="Delete"
-          danger
-          fields={[]}
+          traces={new Map([[info.trace_id, experimentOf(info, experimentId)]])}
           onClose={() => setDeleting(false)}
-          onSubmit={async () => {
-            const owner = info.trace_location.mlflow_experiment?.experiment_id ?? experimentId;
-            await deleteTraces(owner, [info.trace_id]);
-            navigate(`/experiments/${experimentId}/traces`);
-          }}
-        >
-          <p className="muted">The trace, its spans and its assessments are deleted for good.</p>
-        </FormDialog>
+          onDeleted={() => navigate(`/experiments/${experimentId}/traces`)}
+        />
       )}
       <AssessmentsCard traceId={info.trace_id} assessments={info.assessments ?? []} onAdded={trace.reload} />
       <section className="card" aria-label="Tags">

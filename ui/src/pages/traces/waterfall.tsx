@@ -33,7 +33,8 @@ export function Waterfall(props: {
   // The row the keys moved to gets the focus once it is rendered (it may have been scrolled in).
   const focusNext = useRef(false);
   const chosenId = rows[chosenAt]?.span.id;
-  // A span chosen from elsewhere (a link's `?span=`, the find box) is scrolled into the list's view.
+  // The chosen span is scrolled into the list's view, however it was chosen (keys, a link's
+  // `?span=`, the find box).
   useEffect(() => {
     if (chosenId) virt.scrollToIndex(chosenAt, { align: 'auto' });
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -51,6 +52,8 @@ export function Waterfall(props: {
     const to = (i: number) => {
       const at = Math.min(rows.length - 1, Math.max(0, i));
       focusNext.current = true;
+      // Scrolled here as well as by the chosen-span effect: the row is then rendered in the same
+      // commit as the choice, so the focus moves with it before the next key arrives.
       virt.scrollToIndex(at, { align: 'auto' });
       onSelect(rows[at].span.id);
     };
