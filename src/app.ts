@@ -14,7 +14,7 @@ import { mlflowTrackingRoutes } from './routes/mlflow/index.js';
 import { registryRoutes } from './routes/registry/index.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { wandbRoutes } from './routes/wandb/index.js';
-import { isNamedCall, unimplementedFamily, unimplementedMessage } from './routes/unimplemented.js';
+import { unimplementedFamily, unimplementedMessage } from './routes/unimplemented.js';
 import { uiStaticRoutes } from './routes/ui-static.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { requestObserver } from './observability/request-observer.js';
@@ -85,7 +85,7 @@ export function createApp(deps: Deps): OpenAPIHono {
     // A path with parameters that a route of another method serves is a 405 as a literal path is.
     const family = unimplementedFamily(path);
     const servedByAnother = templated.some((re) => re.test(path));
-    if (family && API_METHODS.has(c.req.method) && (!servedByAnother || isNamedCall(path))) {
+    if (family && API_METHODS.has(c.req.method) && !servedByAnother) {
       return errorResponse(c, 501, 'NOT_IMPLEMENTED', unimplementedMessage(family, `${c.req.method} ${path}`));
     }
     if (family || servedByAnother) return errorResponse(c, 405, 'ENDPOINT_NOT_FOUND', `Method ${c.req.method} not allowed on ${path}`);

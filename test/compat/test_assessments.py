@@ -48,6 +48,8 @@ def test_update_override_and_delete(client, trace_id):
     assert mlflow.get_assessment(trace_id, new.assessment_id).value == 5
 
     mlflow.delete_assessment(trace_id=trace_id, assessment_id=new.assessment_id)
+    # A delete sent again (as a retry would) succeeds, as on `mlflow server`, and changes nothing.
+    mlflow.delete_assessment(trace_id=trace_id, assessment_id=new.assessment_id)
     with pytest.raises(mlflow.MlflowException) as err:
         mlflow.get_assessment(trace_id, new.assessment_id)
     assert err.value.error_code == "RESOURCE_DOES_NOT_EXIST"

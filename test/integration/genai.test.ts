@@ -122,6 +122,16 @@ describe('scorers', () => {
     expect(list.body.scorers.map((s: { scorer_version: number }) => s.scorer_version)).toEqual([2]);
     expect((await t.api.get(`${A3}/scorers/list`).query({ experiment_id: exp, experiment_ids: exp })).status).toBe(400);
   });
+
+  it('says that it cannot start a scorer on incoming traces (online scoring), after checking that the scorer exists', async () => {
+    const put = (name: string) => t.api.put(`${A3}/scorers/online-config`).send({ experiment_id: exp, name, sample_rate: 0.5 });
+    await t.api.post(`${A3}/scorers/register`).send({ experiment_id: exp, name: 'online', serialized_scorer: SCORER }).expect(200);
+    const res = await put('online');
+    expect([res.status, res.body.error_code]).toEqual([501, 'NOT_IMPLEMENTED']);
+    expect(res.body.message).toContain('online scoring');
+    const missing = await put('not-registered');
+    expect([missing.status, missing.body.error_code]).toEqual([404, 'RESOURCE_DOES_NOT_EXIST']);
+  });
 });
 
 describe('permissions follow the linked experiments', () => {

@@ -165,10 +165,15 @@ describe('server endpoints', () => {
   });
 
   it('answers unimplemented families with 501 NOT_IMPLEMENTED', async () => {
-    for (const path of ['/api/2.0/mlflow/webhooks', '/api/3.0/mlflow/label-schemas/create', '/api/3.0/mlflow/scorers/online-config']) {
+    for (const path of ['/api/2.0/mlflow/webhooks', '/api/3.0/mlflow/label-schemas/create', '/api/2.0/mlflow/artifacts/presigned-upload-url']) {
       const res = await t.api.post(path).send({});
       expect(res.status, path).toBe(501);
       expect(res.body.error_code).toBe('NOT_IMPLEMENTED');
+    }
+    // Paths under a family Cairn serves that MLflow does not have are a 404, as from `mlflow server`.
+    for (const path of ['/api/3.0/mlflow/traces/tr-0/info', '/api/3.0/mlflow/scorers/invoke', '/api/3.0/mlflow/datasets/d-1/nothing']) {
+      const res = await t.api.get(path);
+      expect([res.status, res.body.error_code], path).toEqual([404, 'ENDPOINT_NOT_FOUND']);
     }
     // A method MLflow's API does not use there is a client error, not a missing endpoint (the fuzzer
     // sends PUT and TRACE).

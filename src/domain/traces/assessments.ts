@@ -18,7 +18,7 @@ const MAX_BODY_CHARS = 1_000_000;
 // The fields update_assessment may change (its update_mask paths).
 const UPDATABLE = new Set(['assessment_name', 'expectation', 'feedback', 'rationale', 'metadata']);
 
-export const assessmentNotFound = (id: string) => notFound(`Assessment with ID '${id.slice(0, 100)}' not found`);
+const assessmentNotFound = (id: string, traceId: string) => notFound(`Assessment with ID '${id.slice(0, 100)}' not found for trace '${traceId}'`);
 
 function checkBody(a: Obj): void {
   checkStorableJson(a, 'assessment');
@@ -51,10 +51,16 @@ const lockAssessment = (tx: Orm, traceId: string, id: string) => findAssessment(
 const lockAssessmentRead = (db: Orm, traceId: string, id: string) => findAssessment(db, traceId, id, sql``);
 
 async function findAssessment(tx: Orm, traceId: string, id: string, lock: ReturnType<typeof sql>): Promise<Obj> {
-  const found = await rows<{ body: Obj | string }>(tx, sql`select body from assessments where assessment_id = ${id} and trace_id = ${traceId}${lock}`);
-  if (!found.length) throw assessmentNotFound(id);
-  const b = found[0].body;
-  return typeof b === 'string' ? (JSON.parse(b) as Obj) : b;
+  const found = await storedAssessment(tx, traceId, id, lock);
+  if (found) return found;
+  // MLflow's wording, which names the trace, or says that the trace itself is missing.
+  const [trace] = await rows(tx, sql`select 1 from traces where trace_id = ${traceId}`);
+  throw trace ? assessmentNotFound(id, traceId) : notFound(`Trace with request_id '${traceId}' not found`);
+}
+
+async function storedAssessment(tx: Orm, traceId: string, id: string, lock: ReturnType<typeof sql>): Promise<Obj | undefined> {
+  const [found] = await rows<{ body: Obj | string }>(tx, sql`select body from assessments where assessment_id = ${id} and trace_id = ${traceId}${lock}`);
+  return typeof found?.body === 'string' ? (JSON.parse(found.body) as Obj) : found?.body;
 }
 
 export async function getAssessment(deps: Deps, traceId: string, id: string): Promise<Obj> {
@@ -93,7 +99,9 @@ export async function updateAssessment(deps: Deps, traceId: string, id: string, 
 export async function deleteAssessment(deps: Deps, traceId: string, id: string): Promise<void> {
   checkTraceId(traceId);
   await deps.db.transaction(async (tx) => {
-    const old = await lockAssessment(tx, traceId, id);
+    // Deleting what is not there succeeds, as in MLflow: a retried delete (the client retries) is not an error.
+    const old = await storedAssessment(tx, traceId, id, sql` for update`);
+    if (!old) return;
     await tx.execute(sql`delete from assessments where assessment_id = ${id}`);
     // Deleting an override makes the assessment it replaced valid again, as in MLflow.
     if (typeof old.overrides === 'string') {

@@ -3,6 +3,7 @@ import { readablePredicate } from '../../auth/grants.js';
 import { principalOf } from '../../auth/policy.js';
 import { isUnrestricted } from '../../auth/principal.js';
 import { deleteScorer, getScorer, listScorersCall, listScorerVersions, registerScorer } from '../../domain/genai/scorers.js';
+import { MlflowError } from '../../errors.js';
 import { int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { empty } from './schemas.js';
@@ -55,6 +56,18 @@ export function scorerRoutes(r: Router): void {
     input: z.object({ scorer_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value') }),
     output: z.object({ configs: z.array(z.object({}).passthrough()) }),
     handle: () => ({ configs: [] }),
+  });
+  // Starting a scorer on incoming traces (`scorer.start()`): a job Cairn does not run, so it says so
+  // instead of storing a configuration that nothing would act on.
+  defineRoute(r, {
+    method: 'put', path: '/mlflow/scorers/online-config', version: '3.0', access: 'experiment:edit', tag,
+    summary: 'Online scoring (a scorer run on incoming traces): not implemented, answers 501',
+    input: named.extend({ sample_rate: z.unknown(), filter_string: z.string().nullish() }),
+    output: z.object({ config: z.object({}).passthrough() }),
+    handle: async (deps, i) => {
+      await getScorer(deps, i.experiment_id, i.name, undefined);
+      throw new MlflowError('NOT_IMPLEMENTED', 'Cairn does not run scorers on incoming traces (online scoring): a registered scorer is stored, but start() cannot schedule it');
+    },
   });
   defineRoute(r, {
     method: 'get', path: '/mlflow/scorers/versions', version: '3.0', access: 'experiment:read', tag,

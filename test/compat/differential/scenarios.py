@@ -221,6 +221,8 @@ SCORERS = [
     _get("sc.get.missing-version", f"{A3}/scorers/get", {"experiment_id": "<<exp>>", "name": "relevance", "version": "9"}, **SHORT),
     _get("sc.get.missing", f"{A3}/scorers/get", {"experiment_id": "<<exp>>", "name": "nope"}, **SHORT),
     _get("sc.online-configs", f"{A3}/scorers/online-configs", {"scorer_ids": "abc"}, **SHORT),
+    {"id": "sc.online-config.no-name", "method": "PUT", "path": f"{A3}/scorers/online-config", "json": {"experiment_id": "<<exp>>", "sample_rate": 0.5}, **SHORT},
+    {"id": "sc.online-config.missing", "method": "PUT", "path": f"{A3}/scorers/online-config", "json": {"experiment_id": "<<exp>>", "name": "nope", "sample_rate": 0.5}, **SHORT},
     {"id": "sc.delete.v2", "method": "DELETE", "path": f"{A3}/scorers/delete", "json": {"experiment_id": "<<exp>>", "name": "relevance", "version": 2}, **SHORT},
     {"id": "sc.delete.missing-version", "method": "DELETE", "path": f"{A3}/scorers/delete", "json": {"experiment_id": "<<exp>>", "name": "relevance", "version": 2}, **SHORT},
     _get("sc.versions.after-delete", f"{A3}/scorers/versions", {"experiment_id": "<<exp>>", "name": "relevance"}, **SC, **SHORT),
@@ -339,6 +341,28 @@ TRACES_V2 = [
     _get("tv2.search.empty", f"{A2}/traces", {"experiment_ids": "<<exp>>"}),
 ]
 
+# Assessments on a trace started through the v2 API (the simplest way to have one on both servers).
+AS = {**TV2, "volatile": ["create_time"]}
+ASSESSMENT = {"assessment_name": "quality", "source": {"source_type": "HUMAN", "source_id": "reviewer"}, "feedback": {"value": True}}
+
+
+def _delete(id_, path, **kw):
+    return {"id": id_, "method": "DELETE", "path": path, **kw}
+
+
+ASSESSMENTS = [
+    _post("as.exp", f"{A2}/experiments/create", {"name": "diff-as-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("as.trace", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": 1700000000000}, save={"rid": "trace_info.request_id"}, **TV2),
+    _post("as.create", f"{A3}/traces/<<rid>>/assessments", {"assessment": {"trace_id": "<<rid>>", **ASSESSMENT}}, save={"aid": "assessment.assessment_id"}, **AS),
+    _get("as.get", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **AS),
+    _get("as.get.unknown-trace", f"{A3}/traces/tr-{NO_TRACE}/assessments/<<aid>>", **TV2),
+    _delete("as.delete", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
+    # MLflow's delete succeeds for what is not there: a retried delete is no error.
+    _delete("as.delete.again", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
+    _delete("as.delete.unknown", f"{A3}/traces/<<rid>>/assessments/a-0123456789abcdef0123456789abcdef", **TV2),
+    _get("as.get.deleted", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
+]
+
 FAMILIES = {
     "experiments": EXPERIMENTS,
     "runs": RUNS,
@@ -350,4 +374,5 @@ FAMILIES = {
     "datasets": DATASETS,
     "trace-analysis": TRACE_ANALYSIS,
     "traces-v2": TRACES_V2,
+    "assessments": ASSESSMENTS,
 }
