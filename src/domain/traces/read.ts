@@ -149,7 +149,8 @@ function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined
   const location = `"${ARTIFACT_LOCATION_TAG}":${JSON.stringify(r.artifact_location)}${r.spans_logged ? LOGGED_SPANS_LOCATION : ''}`;
   const tags = r.tags ? `${r.tags.slice(0, -1)},${location}}` : `{${location}}`;
   // The experiment id (a bigint), the time and the duration are Cairn's own formatting, with nothing to escape.
-  let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${r.experiment_id}"}},"request_time":"${protoTimestamp(Number(r.request_time))}","state":${JSON.stringify(r.state)},"trace_metadata":${r.metadata ?? '{}'},"tags":${tags}`;
+  // No metadata is no field, as proto JSON (and so `mlflow server`) leaves an empty map out.
+  let out = `{"trace_id":${JSON.stringify(r.trace_id)},"trace_location":{"type":"MLFLOW_EXPERIMENT","mlflow_experiment":{"experiment_id":"${r.experiment_id}"}},"request_time":"${protoTimestamp(Number(r.request_time))}","state":${JSON.stringify(r.state)},${r.metadata ? `"trace_metadata":${r.metadata},` : ''}"tags":${tags}`;
   if (r.client_request_id != null) out += `,"client_request_id":${JSON.stringify(r.client_request_id)}`;
   if (r.request_preview != null) out += `,"request_preview":${JSON.stringify(r.request_preview)}`;
   if (r.response_preview != null) out += `,"response_preview":${JSON.stringify(r.response_preview)}`;

@@ -35,7 +35,7 @@ export interface TraceInfoWire {
   request_time: string;
   execution_duration?: string;
   state: string;
-  trace_metadata: Record<string, string>;
+  trace_metadata?: Record<string, string>;
   tags: Record<string, string>;
   assessments?: Record<string, unknown>[];
 }
@@ -74,7 +74,8 @@ export function traceInfoToWire(row: TraceRow, tags: Record<string, string>, met
     trace_location: { type: 'MLFLOW_EXPERIMENT', mlflow_experiment: { experiment_id: String(row.experiment_id) } },
     request_time: protoTimestamp(Number(row.request_time)),
     state: row.state,
-    trace_metadata: metadata,
+    // No metadata is no field, as proto JSON (and so `mlflow server`) leaves an empty map out.
+    ...(Object.keys(metadata).length ? { trace_metadata: metadata } : {}),
     tags,
   };
   if (row.client_request_id != null) out.client_request_id = row.client_request_id;
@@ -141,7 +142,7 @@ const V2_TAG_VALUE_MAX = 4096;
 export function traceInfoV2(v3: TraceInfoWire) {
   const pairs = (m: Record<string, string>, keyMax: number, valueMax: number) =>
     Object.entries(m).map(([key, value]) => ({ key: key.slice(0, keyMax), value: value.slice(0, valueMax) }));
-  const metadata = pairs(v3.trace_metadata, V2_METADATA_MAX, V2_METADATA_MAX);
+  const metadata = pairs(v3.trace_metadata ?? {}, V2_METADATA_MAX, V2_METADATA_MAX);
   const tags = pairs(v3.tags, V2_TAG_KEY_MAX, V2_TAG_VALUE_MAX);
   return {
     request_id: v3.trace_id,

@@ -299,6 +299,8 @@ TRACES_V2 = [
           "tags": [{"key": "mlflow.traceName", "value": "predict"}, {"key": "env", "value": "prod"}, {"key": "mlflow.artifactLocation", "value": "s3://elsewhere"}]},
           save={"rid": "trace_info.request_id"}, **TV2),
     _post("tv2.start.second", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": 1700000005000}, save={"rid2": "trace_info.request_id"}, **TV2),
+    # No metadata: proto JSON leaves the empty map out.
+    _get("tv2.v3.get-info.no-metadata", f"{A3}/traces/<<rid2>>", **TV2_V3),
     _post("tv2.start.missing-experiment", f"{A2}/traces", {"experiment_id": "987654321", "timestamp_ms": 1}),
     _post("tv2.start.no-experiment", f"{A2}/traces", {"timestamp_ms": 1}),
     _post("tv2.start.bad-timestamp", f"{A2}/traces", {"experiment_id": "<<exp>>", "timestamp_ms": "soon"}),
