@@ -6,7 +6,7 @@ import { clip, isKeyword, tokenize, type Segment, type Token } from './tokenize.
 // every MLflow search (runs, experiments, and later registered models, model versions, logged
 // models); only the dialect differs, so adding a search means writing a dialect and a SQL renderer.
 
-export type Entity = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset' | 'metadata';
+export type Entity = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset' | 'metadata' | 'feedback' | 'expectation';
 
 export type Comparator =
   | '='
@@ -42,6 +42,8 @@ export interface FieldRule {
   ops: readonly Comparator[];
   /** A number field that also takes an integer in quotes (`version_number = '3'`), as model-version search does. */
   quotedIntegers?: boolean;
+  /** Comparators that take a number where the others take `type` (an assessment's `>` against its `=`). */
+  numberOps?: readonly Comparator[];
 }
 
 export interface NamedField extends FieldRule {
@@ -54,6 +56,8 @@ export interface SearchDialect {
   subject: string;
   /** Prefix before the first '.' -> entity. An identifier without a prefix is an attribute. */
   prefixes: Readonly<Record<string, Entity>>;
+  /** Prefixes MLflow's grammar has and Cairn does not search, with the sentence that says why. */
+  unsupported?: Readonly<Record<string, string>>;
   /** Entities whose keys are free-form (metrics, params, tags): one rule for every key. */
   openEntities: Readonly<Partial<Record<Entity, FieldRule>>>;
   /** Entities with a closed list of keys (attributes, datasets): spelling -> field. */
@@ -83,6 +87,8 @@ export function resolveEntity(segments: Segment[], dialect: SearchDialect): { en
   const prefix = segments[0].text;
   const entity = lookup(dialect.prefixes, prefix);
   if (!entity) {
+    const why = lookup(dialect.unsupported, prefix);
+    if (why) throw invalidParam(why);
     const valid = Object.keys(dialect.prefixes).join(', ');
     throw invalidParam(`Invalid entity type '${clip(prefix)}' for ${dialect.subject}. Valid values are ${valid}`);
   }
@@ -263,7 +269,7 @@ function checkComparison(segments: Segment[], op: Comparator, operand: Operand, 
   if (!rule.ops.includes(op)) {
     throw invalidParam(`Invalid comparator '${op}' for ${label}; valid comparators are ${rule.ops.join(', ')}`);
   }
-  const wanted = op === 'IN' || op === 'NOT IN' ? 'list' : op === 'IS NULL' || op === 'IS NOT NULL' ? 'none' : rule.type;
+  const wanted = op === 'IN' || op === 'NOT IN' ? 'list' : op === 'IS NULL' || op === 'IS NOT NULL' ? 'none' : rule.numberOps?.includes(op) ? 'number' : rule.type;
   if (wanted === 'number' && rule.quotedIntegers && operand.kind === 'string' && /^\s*-?\d+\s*$/.test(operand.value)) {
     operand = { kind: 'number', value: Number(operand.value) };
   }

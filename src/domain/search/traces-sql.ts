@@ -1,16 +1,20 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { invalidParam } from '../../errors.js';
 import { parseOrderBy } from './order-by.js';
-import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type SearchDialect } from './parse.js';
+import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type FieldRule, type SearchDialect } from './parse.js';
 import { INDEXED_METADATA_KEYS } from '../../db/schema/traces.js';
 import { SPANS_LOCATION_TAG, TRACE_NAME_TAG, TRACKING_STORE } from '../traces/wire.js';
 import { checkPage, direction, predicate } from './runs-sql.js';
 
 // search_traces (SearchTraceUtils): trace attributes (status, timestamps, execution time, name, run
-// id, ids), `tags.<key>` and `metadata.<key>`. `trace.` and `attributes.` prefix attributes.
+// id, ids), `tags.<key>`, `metadata.<key>`, and `feedback.<name>` / `expectation.<name>` (the
+// trace's assessments). `trace.` and `attributes.` prefix attributes.
 
 const TEXT_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
 const KEY_VALUE_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN', 'IS NULL', 'IS NOT NULL'];
+// As MLflow's VALID_ASSESSMENT_COMPARATORS (RLIKE aside, which no Cairn search takes): a quoted value
+// for the others, a number for the ordering ones.
+const ASSESSMENT: FieldRule = { type: 'string', ops: ['=', '!=', '<', '<=', '>', '>=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'], numberOps: ['<', '<=', '>', '>='] };
 
 const status = { key: 'state', type: 'string', ops: ['=', '!=', 'IN', 'NOT IN'] } as const;
 const timestamp = { key: 'request_time', type: 'number', ops: NUMERIC_OPS } as const;
@@ -22,8 +26,14 @@ export const TRACE_SEARCH_DIALECT: SearchDialect = {
     attribute: 'attribute', attributes: 'attribute', attr: 'attribute', trace: 'attribute',
     tag: 'tag', tags: 'tag',
     metadata: 'metadata', request_metadata: 'metadata',
+    feedback: 'feedback', expectation: 'expectation',
   },
-  openEntities: { tag: { type: 'string', ops: KEY_VALUE_OPS }, metadata: { type: 'string', ops: KEY_VALUE_OPS } },
+  // Spans live in the trace's traces.json (the artifact store), not in rows Postgres could search.
+  unsupported: {
+    span: "Cairn does not search traces by their spans (span.name, span.type, span.status, span.attributes.<key>, span.content): filter on the trace's name, tags or metadata instead",
+    issue: 'Cairn does not search traces by issue: it has no issues (MLflow GenAI issue detection)',
+  },
+  openEntities: { tag: { type: 'string', ops: KEY_VALUE_OPS }, metadata: { type: 'string', ops: KEY_VALUE_OPS }, feedback: ASSESSMENT, expectation: ASSESSMENT },
   namedFields: {
     attribute: {
       status, state: status,
@@ -60,6 +70,8 @@ const COLUMNS: Readonly<Record<string, { sql: string; type: 'text' | 'bigint' }>
 const VIRTUAL: Readonly<Record<string, { table: 'trace_tags' | 'trace_metadata'; key: string }>> = {
   run_id: { table: 'trace_metadata', key: 'mlflow.sourceRun' },
 };
+
+const SESSION_KEY = 'mlflow.trace.session';
 
 // The value indexes of trace_tags and trace_metadata hold a value's first characters (a whole value
 // can pass a btree entry's limit; src/db/schema/traces.ts).
@@ -143,7 +155,42 @@ function spansLocationCondition(c: Comparison): SQL {
   return predicate(sql.raw(`(CASE WHEN t.spans_logged THEN '${TRACKING_STORE}' END)`), c.op, c.operand, 'text');
 }
 
-function traceCondition(c: Comparison): SQL {
+/**
+ * `feedback.<name> …` / `expectation.<name> …`, as MLflow's SqlAssessments rows answer it: the trace's
+ * valid assessments of that kind and name, their value as JSON text (`=` and `!=` also match a quoted
+ * string's text unquoted, LIKE reads the JSON text), a number compared as a number by `<`…`>=`
+ * (booleans are not numbers there). IS NULL: no such assessment. An assessment whose metadata names
+ * a session (`mlflow.trace.session`) counts for every trace of that session in the searched
+ * experiments, as in MLflow.
+ */
+function assessmentCondition(c: Comparison, experimentIds: number[]): SQL {
+  const kind = c.entity === 'feedback' ? 'feedback' : 'expectation';
+  const raw = sql.raw(`(a.body -> '${kind}' -> 'value')`);
+  // An expectation holding an object or a list arrives as JSON text (`serialized_value`).
+  const text = kind === 'feedback' ? sql`coalesce(${raw}::text, 'null')` : sql`coalesce(${raw}::text, a.body -> 'expectation' -> 'serialized_value' ->> 'value', 'null')`;
+  const named = sql`(a.body -> ${kind}) IS NOT NULL AND a.body ->> 'assessment_name' = ${c.key} AND coalesce((a.body ->> 'valid')::boolean, true)`;
+  let value = sql`TRUE`;
+  if (c.operand.kind === 'number') {
+    // In a CASE: Postgres may cast before it tests the type in an AND, and a string does not cast.
+    value = sql`(CASE WHEN jsonb_typeof(${raw}) = 'number' THEN ${raw}::numeric END) ${sql.raw(c.op)} ${String(c.operand.value)}::numeric`;
+  } else if (c.operand.kind === 'string' && (c.op === '=' || c.op === '!=')) {
+    const equal = sql`${text} IN (${c.operand.value}::text, ${JSON.stringify(c.operand.value)}::text)`;
+    value = c.op === '=' ? equal : sql`NOT (${equal})`;
+  } else if (c.operand.kind === 'string') {
+    value = predicate(text, c.op, c.operand, 'text');
+  }
+  const direct = sql`EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = t.trace_id AND ${named} AND ${value})`;
+  // Driven by the traces holding a session (traces_experiment_session_idx), few or none in most experiments.
+  const sessions = sql`(t.metadata_json::jsonb ->> '${sql.raw(SESSION_KEY)}') IN (
+    SELECT s.metadata_json::jsonb ->> '${sql.raw(SESSION_KEY)}' FROM traces s JOIN assessments a ON a.trace_id = s.trace_id
+    WHERE ${inExperiments(experimentIds, 's')} AND s.metadata_json LIKE '%"${sql.raw(SESSION_KEY)}":%'
+      AND (a.body -> 'metadata' -> '${sql.raw(SESSION_KEY)}') IS NOT NULL AND ${named} AND ${value})`;
+  if (c.op === 'IS NULL') return sql`(NOT ${direct} AND (${sessions}) IS NOT TRUE)`;
+  return sql`(${direct} OR ${sessions})`;
+}
+
+function traceCondition(c: Comparison, experimentIds: number[]): SQL {
+  if (c.entity === 'feedback' || c.entity === 'expectation') return assessmentCondition(c, experimentIds);
   if (c.entity === 'attribute' && c.key === 'prompt') return promptCondition(c);
   if ((c.entity === 'tag' && c.key === TRACE_NAME_TAG) || (c.entity === 'attribute' && c.key === 'name')) return nameCondition(c);
   if (c.entity === 'tag' && c.key === SPANS_LOCATION_TAG) return spansLocationCondition(c);
@@ -170,11 +217,11 @@ function orderColumn(key: string): SQL {
 
 // One experiment (the common search) is an equality: with `= ANY(array)` Postgres cannot read an
 // (experiment_id, request_time, ...) index in order, so every page sorted the experiment's traces.
-const inExperiments = (ids: number[]) =>
-  ids.length === 1 ? sql`t.experiment_id = ${String(ids[0])}::bigint` : sql`t.experiment_id = ANY(${`{${ids.join(',')}}`}::bigint[])`;
+const inExperiments = (ids: number[], alias = 't') =>
+  ids.length === 1 ? sql`${sql.raw(alias)}.experiment_id = ${String(ids[0])}::bigint` : sql`${sql.raw(alias)}.experiment_id = ANY(${`{${ids.join(',')}}`}::bigint[])`;
 /** A filter as one SQL condition on `traces t` (TRUE when it is empty). */
-const filterCondition = (filter: string | undefined) => {
-  const conditions = parseFilter(filter, TRACE_SEARCH_DIALECT).map(traceCondition);
+const filterCondition = (filter: string | undefined, experimentIds: number[]) => {
+  const conditions = parseFilter(filter, TRACE_SEARCH_DIALECT).map((c) => traceCondition(c, experimentIds));
   return conditions.length ? sql`(${sql.join(conditions, sql` AND `)})` : sql`TRUE`;
 };
 
@@ -184,7 +231,7 @@ const filterCondition = (filter: string | undefined) => {
  * and both.
  */
 export function traceCorrelationQuery(input: { experimentIds: number[]; filter1: string; filter2: string; baseFilter?: string }): SQL {
-  const [f1, f2, base] = [filterCondition(input.filter1), filterCondition(input.filter2), filterCondition(input.baseFilter)];
+  const [f1, f2, base] = [input.filter1, input.filter2, input.baseFilter].map((f) => filterCondition(f, input.experimentIds));
   return sql`SELECT count(*) AS total, count(*) FILTER (WHERE m.f1) AS f1, count(*) FILTER (WHERE m.f2) AS f2,
       count(*) FILTER (WHERE m.f1 AND m.f2) AS joint
     FROM (SELECT ${f1} AS f1, ${f2} AS f2 FROM traces t WHERE ${inExperiments(input.experimentIds)} AND ${base}) m`;
@@ -220,7 +267,7 @@ export function traceSearchQuery(input: {
   after?: { requestTime: string; traceId: string };
 }): SQL {
   checkPage(input.offset, input.limit);
-  const conditions = parseFilter(input.filter, TRACE_SEARCH_DIALECT).map(traceCondition);
+  const conditions = parseFilter(input.filter, TRACE_SEARCH_DIALECT).map((c) => traceCondition(c, input.experimentIds));
   if (input.after) return keysetQuery(input.experimentIds, conditions, input.after, input.limit);
   const where = [inExperiments(input.experimentIds), ...conditions];
   const terms = parseOrderBy(input.orderBy, TRACE_SEARCH_DIALECT);

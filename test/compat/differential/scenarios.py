@@ -358,6 +358,9 @@ ASSESSMENTS = [
     _post("as.create", f"{A3}/traces/<<rid>>/assessments", {"assessment": {"trace_id": "<<rid>>", **ASSESSMENT}}, save={"aid": "assessment.assessment_id"}, **AS),
     _get("as.get", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **AS),
     _get("as.get.unknown-trace", f"{A3}/traces/tr-{NO_TRACE}/assessments/<<aid>>", **TV2),
+    _post("as.search.feedback", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "feedback.quality = 'true'"}, **AS),
+    _post("as.search.feedback.none", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "feedback.quality IS NULL"}, **AS),
+    _post("as.search.feedback.numeric", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "feedback.quality > 0"}, **AS),
     _delete("as.delete", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
     # MLflow's delete succeeds for what is not there: a retried delete is no error.
     _delete("as.delete.again", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
