@@ -413,9 +413,13 @@ def turn(user, session, text):
     return text.upper()
 
 turn("alice", "conv-1", "hello")
+first = mlflow.get_last_active_trace_id()
 turn("alice", "conv-1", "and then?")
 turn("bob", "conv-2", "hi")
+bobs = mlflow.get_last_active_trace_id()
 mlflow.flush_trace_async_logging()
+mlflow.log_feedback(trace_id=first, name="resolved", value=True)
+mlflow.log_feedback(trace_id=bobs, name="mood", value="it's fine")
 `);
   const { experiment } = await call<{ experiment: { experiment_id: string } }>('GET', `experiments/get-by-name?experiment_name=${name}`);
   await page.goto(`/#/experiments/${experiment.experiment_id}/traces`);
@@ -425,6 +429,20 @@ mlflow.flush_trace_async_logging()
   await rows.getByTestId('trace-session').getByText('conv-1').first().click();
   await expect(rows).toHaveCount(2);
   await expect(page.getByTestId('trace-filter')).toHaveValue("metadata.`mlflow.trace.session` = 'conv-1'");
+  await page.getByTestId('trace-filter').fill('');
+  await page.getByTestId('trace-filter').press('Enter');
+  await expect(rows).toHaveCount(3);
+  // A feedback chip narrows the list to the traces with that feedback (a quote in the value included).
+  await rows.getByTestId('trace-feedback').getByRole('button', { name: 'resolved: ✓' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(page.getByTestId('trace-filter')).toHaveValue("feedback.`resolved` = 'true'");
+  await expect(rows.first()).toContainText('HELLO');
+  await page.getByTestId('trace-filter').fill('');
+  await page.getByTestId('trace-filter').press('Enter');
+  await rows.getByTestId('trace-feedback').getByRole('button', { name: "mood: it's fine" }).click();
+  await expect(page.getByTestId('trace-filter')).toHaveValue("feedback.`mood` = 'it''s fine'");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('bob');
   await page.getByTestId('trace-filter').fill('');
   await page.getByTestId('trace-filter').press('Enter');
   await expect(rows).toHaveCount(3);

@@ -36,6 +36,23 @@ function feedbackText(a: Assessment): string {
   return text.length > 16 ? `${text.slice(0, 15)}…` : text;
 }
 
+// A quote inside is doubled; the grammar keeps backslashes as written, so a value ending in one
+// cannot be quoted at all: such a feedback gets no clause.
+const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * The filter clause for a feedback's value (the server compares `=` with the value's JSON text, a
+ * string also unquoted): for a string or a boolean. A number's JSON text depends on how the client
+ * wrote it (5 or 5.0), and a list's or an object's on its spacing, so those get none.
+ */
+function feedbackClause(a: Assessment): string | undefined {
+  const v = a.feedback?.value;
+  const name = a.assessment_name;
+  if (a.feedback?.error || !name || /[`\\]/.test(name)) return undefined;
+  if (typeof v === 'boolean') return `feedback.\`${name}\` = '${v}'`;
+  return typeof v === 'string' && !v.includes('\\') ? `feedback.\`${name}\` = ${quoted(v)}` : undefined;
+}
+
 // The feedback still standing (an overridden one is not), as the list's quality column.
 const standingFeedback = (t: TraceInfo) => (t.assessments ?? []).filter((a) => a.feedback && a.valid !== false);
 
@@ -69,10 +86,7 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
   // User and session columns appear when a trace on the page has them (chat apps); a value in them
   // narrows the list to that user's or conversation's traces.
   const shown = { user: traces.some((t) => t.trace_metadata?.[USER]), session: traces.some((t) => t.trace_metadata?.[SESSION]) };
-  const narrow = (key: string, value: string) => {
-    const clause = `metadata.\`${key}\` = '${value.replace(/'/g, "\\'")}'`;
-    update({ tfilter: filter.includes(clause) ? filter : [filter, clause].filter(Boolean).join(' AND ') });
-  };
+  const narrow = (clause: string) => update({ tfilter: filter.includes(clause) ? filter : [filter, clause].filter(Boolean).join(' AND ') });
 
   return (
     <div className="trace-list" data-testid="trace-list">
@@ -190,7 +204,7 @@ function TraceRow(props: {
   t: TraceInfo;
   experimentId: string;
   shown: { user: boolean; session: boolean };
-  onNarrow: (key: string, value: string) => void;
+  onNarrow: (clause: string) => void;
   ticked: boolean;
   onTick: (on: boolean) => void;
 }) {
@@ -223,11 +237,16 @@ function TraceRow(props: {
       </td>
       <td>
         <span className="chips" data-testid="trace-feedback">
-          {standingFeedback(t).slice(0, 3).map((a, i) => (
-            <span key={a.assessment_id ?? i} className="chip" title={`${a.assessment_name} = ${JSON.stringify(a.feedback?.value ?? null)}${a.rationale ? ` (${a.rationale})` : ''}`}>
-              {a.assessment_name}: {feedbackText(a)}
-            </span>
-          ))}
+          {standingFeedback(t).slice(0, 3).map((a, i) => {
+            const clause = feedbackClause(a);
+            const title = `${a.assessment_name} = ${JSON.stringify(a.feedback?.value ?? null)}${a.rationale ? ` (${a.rationale})` : ''}`;
+            const text = `${a.assessment_name}: ${feedbackText(a)}`;
+            return clause ? (
+              <button key={a.assessment_id ?? i} className="chip chip-button" title={`${title}: only the traces with this feedback`} onClick={() => onNarrow(clause)}>{text}</button>
+            ) : (
+              <span key={a.assessment_id ?? i} className="chip" title={title}>{text}</span>
+            );
+          })}
         </span>
       </td>
       {shown.user && <td>{narrowing(t, USER, onNarrow)}</td>}
@@ -242,11 +261,11 @@ function TraceRow(props: {
 }
 
 /** A user or session value as a button that narrows the list to it. */
-function narrowing(t: TraceInfo, key: string, onNarrow: (key: string, value: string) => void) {
+function narrowing(t: TraceInfo, key: string, onNarrow: (clause: string) => void) {
   const value = t.trace_metadata?.[key];
   if (!value) return null;
   return (
-    <button className="linklike mono" data-testid={key === USER ? 'trace-user' : 'trace-session'} title={`Only the traces of ${value}`} onClick={() => onNarrow(key, value)}>
+    <button className="linklike mono" data-testid={key === USER ? 'trace-user' : 'trace-session'} title={`Only the traces of ${value}`} onClick={() => onNarrow(`metadata.\`${key}\` = ${quoted(value)}`)}>
       {value.length > 24 ? `${value.slice(0, 23)}…` : value}
     </button>
   );
