@@ -160,6 +160,39 @@ describe('traces', () => {
     expect([span.status, span.body.message]).toEqual([400, expect.stringContaining('does not search traces by their spans')]);
   });
 
+  it('answers trace metrics from the rows (tokens read from the metadata text, a malformed one ignored) and refuses requests outside the rules', async () => {
+    const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-metrics') })).body.experiment_id;
+    const usage = ['{"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}', '{"input_tokens": "x"', '{"input_tokens": 1e400}', '{"input_tokens": 5}'];
+    for (const [i, u] of usage.entries()) {
+      const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 0, 1, i)).toISOString(), trace_metadata: { 'mlflow.trace.tokenUsage': u } });
+      expect((await start(sent)).status).toBe(200);
+    }
+    const metrics = (body: Record<string, unknown>) => t.api.post('/api/3.0/mlflow/traces/metrics').send({ experiment_ids: [exp], ...body });
+    const tokens = await metrics({ view_type: 'TRACES', metric_name: 'input_tokens', aggregations: [{ aggregation_type: 'SUM' }, { aggregation_type: 'PERCENTILE', percentile_value: 50 }] });
+    expect(tokens.body).toEqual({ data_points: [{ metric_name: 'input_tokens', values: { SUM: 12, 'P50.0': 6 } }] });
+    // Enums by number (1 = TRACES, 1 = COUNT), hourly buckets written as Python's isoformat.
+    const hourly = await metrics({ view_type: 1, metric_name: 'trace_count', aggregations: [{ aggregation_type: 1 }], time_interval_seconds: 3600, start_time_ms: Date.UTC(2026, 0, 1), end_time_ms: Date.UTC(2026, 0, 1, 1) });
+    expect(hourly.body.data_points).toEqual([
+      { metric_name: 'trace_count', dimensions: { time_bucket: '2026-01-01T00:00:00+00:00' }, values: { COUNT: 1 } },
+      { metric_name: 'trace_count', dimensions: { time_bucket: '2026-01-01T01:00:00+00:00' }, values: { COUNT: 1 } },
+    ]);
+    // The spans view: no span rows in Cairn, so no data points (as a store without spans).
+    expect((await metrics({ view_type: 'SPANS', metric_name: 'span_count', aggregations: [{ aggregation_type: 'COUNT' }] })).body).toEqual({});
+    for (const bad of [
+      { metric_name: 'trace_count', aggregations: [{ aggregation_type: 'SUM' }] },
+      { metric_name: 'latency', aggregations: [{ aggregation_type: 'PERCENTILE', percentile_value: 150 }] },
+      { metric_name: 'latency', aggregations: [{ aggregation_type: 'PERCENTILE' }] },
+      { metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }], time_interval_seconds: 60 },
+      { metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }], time_interval_seconds: 0, start_time_ms: 0, end_time_ms: 1 },
+      { metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }], filters: ["trace.status = 'OK' OR 1=1"] },
+      { metric_name: 'trace_count', aggregations: [{ aggregation_type: 'COUNT' }], view_type: 'RUNS' },
+      { metric_name: 'trace_count', aggregations: [] },
+    ]) {
+      const res = await metrics(bad);
+      expect([res.status, res.body.error_code], JSON.stringify(bad)).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    }
+  });
+
   it('refuses bad input in MLflow shape and stores nothing', async () => {
     const other = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-bad') })).body.experiment_id;
     const cases: [Record<string, unknown>, number][] = [

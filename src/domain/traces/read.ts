@@ -158,14 +158,3 @@ function infoJson(r: InfoRow, assessments: Record<string, unknown>[] | undefined
   if (assessments) out += `,"assessments":${JSON.stringify(assessments)}`;
   return `${out}}`;
 }
-
-/** How many traces the experiments hold, optionally requested in [start, end) ms (the UI's Overview "trace_count"). */
-export async function countTraces(deps: Deps, experimentIds: string[], range: { start?: number; end?: number } = {}): Promise<number> {
-  const ids = experimentIds.map(experimentIdOf);
-  const found = await rows<{ n: string | number }>(
-    deps.db,
-    sql`select count(*) as n from traces where experiment_id = any(${`{${ids.join(',')}}`}::bigint[])
-        ${range.start === undefined ? sql`` : sql`and request_time >= ${range.start}`} ${range.end === undefined ? sql`` : sql`and request_time < ${range.end}`}`,
-  );
-  return Number(found[0].n);
-}

@@ -1,13 +1,19 @@
 import { z } from '@hono/zod-openapi';
 import { searchDatasetSummaries } from '../../domain/dataset-summaries.js';
 import { getMetricHistoryBulk } from '../../domain/metric-history-bulk.js';
-import { countTraces } from '../../domain/traces/read.js';
-import { int64, repeated } from '../../lib/zod-wire.js';
+import { queryTraceMetrics, type ViewType } from '../../domain/traces/metrics.js';
+import { int64, repeated, requiredString } from '../../lib/zod-wire.js';
 import { defineRoute, type Router } from '../define.js';
 import { metricOut } from './schemas.js';
 
 const tag = 'UI support';
 const anyObject = z.object({}).passthrough();
+
+// Proto enums arrive by name (the client's JSON) or by number.
+const VIEW_TYPES = ['TRACES', 'SPANS', 'ASSESSMENTS'] as const satisfies readonly ViewType[];
+const AGGREGATIONS = ['COUNT', 'SUM', 'AVG', 'PERCENTILE', 'MIN', 'MAX'] as const;
+const enumOf = <T extends string>(names: readonly [T, ...T[]]) =>
+  z.union([z.enum(names), z.number().int().min(1).max(names.length)]).transform((v) => (typeof v === 'number' ? names[v - 1] : v));
 
 /**
  * Endpoints MLflow's web UI calls on every page. The data ones (dataset summaries, bulk metric
@@ -42,14 +48,34 @@ export function uiSupportRoutes(r: Router): void {
   const experimentIds = z.object({ experiment_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value') });
   defineRoute(r, {
     method: 'post', path: '/mlflow/traces/metrics', version: '3.0', access: 'experiment:read', tag,
-    summary: 'Trace metrics: trace_count (COUNT, no dimensions, in the time range; filters not applied); other aggregates are absent',
-    input: experimentIds.extend({ metric_name: z.string().optional(), aggregations: z.array(z.object({ aggregation_type: z.string().optional() }).passthrough()).optional(), dimensions: z.array(z.string()).optional(), start_time_ms: int64.optional(), end_time_ms: int64.optional() }).passthrough(),
-    output: anyObject,
+    summary: "Trace metrics (QueryTraceMetrics, the UI Overview's charts): traces and assessments views, per time bucket and dimension; the spans view answers no data points",
+    input: experimentIds.extend({
+      view_type: enumOf(VIEW_TYPES).optional(),
+      metric_name: requiredString,
+      aggregations: z.array(z.object({ aggregation_type: enumOf(AGGREGATIONS), percentile_value: z.number().optional() })).min(1, 'Missing value'),
+      dimensions: repeated(z.string()).default([]),
+      filters: repeated(z.string()).default([]),
+      time_interval_seconds: int64.optional(),
+      start_time_ms: int64.optional(),
+      end_time_ms: int64.optional(),
+      max_results: int64.optional(),
+      page_token: z.string().optional(),
+    }),
+    output: z.object({ data_points: z.array(z.object({ metric_name: z.string(), dimensions: z.record(z.string(), z.string()).optional(), values: z.record(z.string(), z.number()) })).optional() }),
     handle: async (deps, i) => {
-      if (i.dimensions?.length || !i.aggregations?.some((a) => a.aggregation_type === 'COUNT')) return {};
-      // Spans and assessments are not counted server-side yet: their COUNT stays the empty store's 0.
-      const count = i.metric_name === 'trace_count' ? await countTraces(deps, i.experiment_ids, { start: i.start_time_ms, end: i.end_time_ms }) : 0;
-      return { data_points: [{ metric_name: i.metric_name ?? '', values: { COUNT: count } }] };
+      const points = await queryTraceMetrics(deps, {
+        experimentIds: i.experiment_ids,
+        viewType: i.view_type ?? 'TRACES',
+        metricName: i.metric_name,
+        aggregations: i.aggregations.map((a) => ({ type: a.aggregation_type, percentile: a.percentile_value })),
+        dimensions: i.dimensions,
+        filters: i.filters,
+        intervalSeconds: i.time_interval_seconds,
+        startMs: i.start_time_ms,
+        endMs: i.end_time_ms,
+        maxResults: Math.max(1, Math.min(i.max_results ?? 1000, 1000)),
+      });
+      return points.length ? { data_points: points } : {};
     },
   });
   empty('post', '/mlflow/issues/search', '3.0', 'Detected issues: none', anyObject, () => ({ next_page_token: '' }));

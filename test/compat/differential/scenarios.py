@@ -361,6 +361,10 @@ ASSESSMENTS = [
     _post("as.search.feedback", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "feedback.quality = 'true'"}, **AS),
     _post("as.search.feedback.none", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "feedback.quality IS NULL"}, **AS),
     _post("as.search.feedback.numeric", f"{A3}/traces/search", {"locations": V2_LOCATION, "filter": "feedback.quality > 0"}, **AS),
+    _post("as.metrics.by-status", f"{A3}/traces/metrics", {"experiment_ids": ["<<exp>>"], "view_type": "TRACES", "metric_name": "trace_count", "aggregations": [{"aggregation_type": "COUNT"}], "dimensions": ["trace_status"]}),
+    _post("as.metrics.assessments", f"{A3}/traces/metrics", {"experiment_ids": ["<<exp>>"], "view_type": "ASSESSMENTS", "metric_name": "assessment_count", "aggregations": [{"aggregation_type": "COUNT"}], "dimensions": ["assessment_name", "assessment_value"]}),
+    _post("as.metrics.values", f"{A3}/traces/metrics", {"experiment_ids": ["<<exp>>"], "view_type": "ASSESSMENTS", "metric_name": "assessment_value", "aggregations": [{"aggregation_type": "AVG"}, {"aggregation_type": "PERCENTILE", "percentile_value": 50}]}),
+    _post("as.metrics.bad-dimension", f"{A3}/traces/metrics", {"experiment_ids": ["<<exp>>"], "view_type": "TRACES", "metric_name": "latency", "aggregations": [{"aggregation_type": "AVG"}], "dimensions": ["trace_status"]}),
     _delete("as.delete", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
     # MLflow's delete succeeds for what is not there: a retried delete is no error.
     _delete("as.delete.again", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),

@@ -1,0 +1,243 @@
+import { sql, type SQL } from 'drizzle-orm';
+import { rows } from '../../db/connect.js';
+import type { Deps } from '../../deps.js';
+import { invalidParam } from '../../errors.js';
+import { experimentIdOf } from '../ids.js';
+
+// QueryTraceMetrics (`POST /api/3.0/mlflow/traces/metrics`), what MLflow's UI Overview charts ask:
+// an aggregate of one metric over an experiment's traces or their assessments, optionally per time
+// bucket and per dimension, as `mlflow server` computes it (store/tracking/utils/
+// sql_trace_metrics_utils.py). MLflow keeps token counts and an assessment's numeric value in
+// columns; Cairn reads them from the trace's metadata text and the assessment's body. Span metrics
+// need span rows, which Cairn does not keep: that view answers no data points, as a store without
+// spans does.
+
+export type ViewType = 'TRACES' | 'SPANS' | 'ASSESSMENTS';
+type Aggregation = 'COUNT' | 'SUM' | 'AVG' | 'PERCENTILE' | 'MIN' | 'MAX';
+
+interface MetricConfig {
+  aggregations: readonly Aggregation[];
+  dimensions: readonly string[];
+}
+
+const NUMERIC: readonly Aggregation[] = ['SUM', 'AVG', 'MIN', 'MAX', 'PERCENTILE'];
+const TOKENS: MetricConfig = { aggregations: NUMERIC, dimensions: ['trace_name'] };
+const SPAN_STATS: readonly Aggregation[] = NUMERIC;
+
+// MLflow's VIEW_TYPE_CONFIGS: which metrics each view has, their aggregations and dimensions.
+const CONFIGS: Record<ViewType, Record<string, MetricConfig>> = {
+  TRACES: {
+    trace_count: { aggregations: ['COUNT'], dimensions: ['trace_name', 'trace_status'] },
+    session_count: { aggregations: ['COUNT'], dimensions: [] },
+    latency: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['trace_name'] },
+    input_tokens: TOKENS,
+    output_tokens: TOKENS,
+    total_tokens: TOKENS,
+    cache_read_input_tokens: TOKENS,
+    cache_creation_input_tokens: TOKENS,
+  },
+  SPANS: {
+    span_count: { aggregations: ['COUNT'], dimensions: ['span_name', 'span_type', 'span_status', 'span_model_name', 'span_model_provider'] },
+    latency: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['span_name', 'span_status'] },
+    input_cost: { aggregations: SPAN_STATS, dimensions: ['span_model_name', 'span_model_provider'] },
+    output_cost: { aggregations: SPAN_STATS, dimensions: ['span_model_name', 'span_model_provider'] },
+    total_cost: { aggregations: SPAN_STATS, dimensions: ['span_model_name', 'span_model_provider'] },
+  },
+  ASSESSMENTS: {
+    assessment_count: { aggregations: ['COUNT'], dimensions: ['assessment_name', 'assessment_value'] },
+    assessment_value: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['assessment_name'] },
+  },
+};
+
+export interface MetricsQuery {
+  experimentIds: string[];
+  viewType: ViewType;
+  metricName: string;
+  aggregations: { type: string; percentile?: number }[];
+  dimensions: string[];
+  filters: string[];
+  intervalSeconds?: number;
+  startMs?: number;
+  endMs?: number;
+  maxResults: number;
+}
+
+export interface MetricDataPoint {
+  metric_name: string;
+  dimensions?: Record<string, string>;
+  values: Record<string, number>;
+}
+
+const TOKEN_USAGE = 'mlflow.trace.tokenUsage';
+const SESSION = 'mlflow.trace.session';
+const TRACE_NAME_TAG = 'mlflow.traceName';
+
+// A token count from the client's `mlflow.trace.tokenUsage` metadata (JSON text written by the
+// client). Read with a pattern, not parsed: a malformed value is no count, never a failed query.
+const tokenCount = (key: string) =>
+  sql.raw(`(substring(t.metadata_json::jsonb ->> '${TOKEN_USAGE}' from '"${key}"\\s*:\\s*(\\d{1,30})[^\\d.eE]'))::numeric`);
+
+// The assessment's value as MLflow's aggregate_value: a number, a boolean as 1/0, "yes"/"no" as 1/0.
+const ASSESSMENT_VALUE = sql.raw(`(CASE jsonb_typeof(coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value'))
+  WHEN 'number' THEN coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value')::numeric
+  WHEN 'boolean' THEN CASE WHEN coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value') = 'true'::jsonb THEN 1 ELSE 0 END
+  WHEN 'string' THEN CASE lower(trim(coalesce(a.body -> 'feedback' ->> 'value', a.body -> 'expectation' ->> 'value'))) WHEN 'yes' THEN 1 WHEN 'no' THEN 0 END
+  END)`);
+// The value as JSON text, as MLflow stores it (the assessment_value dimension).
+const ASSESSMENT_TEXT = sql.raw(`coalesce((a.body -> 'feedback' -> 'value')::text, (a.body -> 'expectation' -> 'value')::text, a.body -> 'expectation' -> 'serialized_value' ->> 'value', 'null')`);
+
+function column(view: ViewType, metric: string): SQL {
+  if (view === 'ASSESSMENTS') return metric === 'assessment_count' ? sql.raw('a.assessment_id') : ASSESSMENT_VALUE;
+  if (metric === 'trace_count') return sql.raw('t.trace_id');
+  if (metric === 'session_count') return sql.raw(`(t.metadata_json::jsonb ->> '${SESSION}')`);
+  if (metric === 'latency') return sql.raw('t.execution_duration');
+  return tokenCount(metric);
+}
+
+const DIMENSIONS: Record<string, string> = {
+  trace_name: 't.name',
+  trace_status: 't.state',
+  assessment_name: "(a.body ->> 'assessment_name')",
+};
+
+function dimension(name: string): SQL {
+  return name === 'assessment_value' ? ASSESSMENT_TEXT : sql.raw(DIMENSIONS[name]);
+}
+
+/** The key of an aggregation's value: its type, or P<percentile> as Python prints the float (P95.0). */
+function label(a: { type: string; percentile?: number }): string {
+  if (a.type !== 'PERCENTILE') return a.type;
+  const p = a.percentile!;
+  return `P${Number.isInteger(p) ? `${p}.0` : String(p)}`;
+}
+
+function aggregate(a: { type: string; percentile?: number }, col: SQL, distinct: boolean): SQL {
+  switch (a.type) {
+    case 'COUNT':
+      return distinct ? sql`count(DISTINCT ${col})` : sql`count(${col})`;
+    case 'PERCENTILE':
+      return sql`percentile_cont(${a.percentile! / 100}::float8) WITHIN GROUP (ORDER BY ${col})`;
+    default:
+      return sql`${sql.raw(a.type.toLowerCase())}(${col})`;
+  }
+}
+
+/**
+ * A metrics filter, `<view>.<entity>[.<key>] = 'value'` (SearchTraceMetricsUtils): `trace.status`,
+ * `trace.tag.<key>`, `trace.metadata.<key>`, `assessment.name`, `assessment.type`; `span.*` only
+ * on the spans view.
+ */
+function filterCondition(view: ViewType, filter: string): SQL {
+  const m = /^\s*(trace|span|assessment)\.([A-Za-z_]+)(?:\.(`[^`]+`|"[^"]+"|[^\s=!]+))?\s*=\s*(?:'((?:[^']|'')*)'|"((?:[^"]|"")*)")\s*$/.exec(filter);
+  if (!m) throw invalidParam(`Invalid filter '${filter.slice(0, 200)}': expected <view>.<entity>[.<key>] = '<value>', e.g. trace.status = 'OK'`);
+  const [, scope, entity, rawKey, single, double] = m;
+  const value = single !== undefined ? single.replace(/''/g, "'") : double.replace(/""/g, '"');
+  const key = rawKey?.replace(/^[`"]|[`"]$/g, '');
+  if (scope === 'span') {
+    throw invalidParam(`Filtering by span is only supported for SPANS view type, got ${view}`);
+  }
+  if (scope === 'assessment') {
+    if (view !== 'ASSESSMENTS') throw invalidParam(`Filtering by assessment is only supported for ASSESSMENTS view type, got ${view}`);
+    if (entity === 'name' && !key) return sql`(a.body ->> 'assessment_name') = ${value}`;
+    if (entity === 'type' && !key) return sql`(a.body -> ${value}) IS NOT NULL AND ${value} IN ('feedback', 'expectation')`;
+    throw invalidParam(`Invalid assessment filter entity '${entity}': expected name or type`);
+  }
+  if (entity === 'status' && !key) return sql`t.state = ${value}`;
+  if (entity === 'tag' && key) {
+    if (key === TRACE_NAME_TAG) return sql`t.name = ${value}`;
+    return sql`EXISTS (SELECT 1 FROM trace_tags kv WHERE kv.trace_id = t.trace_id AND kv.key = ${key} AND kv.value = ${value})`;
+  }
+  if (entity === 'metadata' && key) {
+    if (key === SESSION) return sql`(t.metadata_json::jsonb ->> ${SESSION}) = ${value}`;
+    const metadata = sql`EXISTS (SELECT 1 FROM trace_metadata kv WHERE kv.trace_id = t.trace_id AND kv.key = ${key} AND kv.value = ${value})`;
+    // A run's traces include those linked to it afterwards, as in search_traces.
+    if (key === 'mlflow.sourceRun') return sql`(${metadata} OR EXISTS (SELECT 1 FROM trace_run_links l WHERE l.trace_id = t.trace_id AND l.run_id = ${value}))`;
+    return metadata;
+  }
+  throw invalidParam(`Invalid entity '${entity}' specified for view type 'trace'. Valid entities are ['status', 'tag', 'metadata']`);
+}
+
+/** Checks the request as MLflow's validate_query_trace_metrics_params does, with its messages. */
+function check(q: MetricsQuery): void {
+  const metrics = CONFIGS[q.viewType];
+  const config = Object.prototype.hasOwnProperty.call(metrics, q.metricName) ? metrics[q.metricName] : undefined;
+  if (!config) throw invalidParam(`metric_name must be one of ${pyList(Object.keys(metrics))}, got '${q.metricName.slice(0, 200)}'`);
+  const badAggs = [...new Set(q.aggregations.map((a) => a.type))].filter((t) => !(config.aggregations as readonly string[]).includes(t));
+  if (badAggs.length) {
+    throw invalidParam(`Found invalid aggregation_type(s): ${pyList(badAggs.sort())}. Supported aggregation types: ${pyList([...config.aggregations].sort())}`);
+  }
+  const badDims = [...new Set(q.dimensions)].filter((d) => !config.dimensions.includes(d));
+  if (badDims.length) throw invalidParam(`Found invalid dimension(s): ${pyList(badDims.sort())}. Supported dimensions: ${pyList([...config.dimensions].sort())}`);
+  for (const a of q.aggregations) {
+    if (a.type === 'PERCENTILE' && (a.percentile === undefined || !Number.isFinite(a.percentile))) throw invalidParam('Percentile value is required for PERCENTILE aggregation');
+    if (a.type === 'PERCENTILE' && (a.percentile! > 100 || a.percentile! < 0)) throw invalidParam(`Percentile value must be between 0 and 100, got ${a.percentile}`);
+    if (a.type !== 'PERCENTILE' && a.percentile !== undefined) throw invalidParam(`Percentile value is only allowed for PERCENTILE aggregation, got ${a.type}`);
+  }
+  if (q.intervalSeconds !== undefined && (q.startMs === undefined || q.endMs === undefined)) {
+    throw invalidParam('start_time_ms and end_time_ms are required if time_interval_seconds is set');
+  }
+  if (q.intervalSeconds !== undefined && q.intervalSeconds <= 0) throw invalidParam('time_interval_seconds must be a positive integer');
+}
+
+const pyList = (items: string[]) => `[${items.map((i) => `'${i}'`).join(', ')}]`;
+
+/** A bucket's start (epoch ms) as Python's datetime.isoformat() in UTC writes it. */
+function isoBucket(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  const [date, rest] = iso.split('T');
+  const [clock, fraction] = rest.replace('Z', '').split('.');
+  return `${date}T${clock}${fraction && fraction !== '000' ? `.${fraction}000` : ''}+00:00`;
+}
+
+export async function queryTraceMetrics(deps: Deps, q: MetricsQuery): Promise<MetricDataPoint[]> {
+  check(q);
+  const experiments = q.experimentIds.map(experimentIdOf);
+  if (q.viewType === 'SPANS' || !experiments.length) return [];
+  const assessments = q.viewType === 'ASSESSMENTS';
+  const col = column(q.viewType, q.metricName);
+  const where: SQL[] = [sql`t.experiment_id = ANY(${`{${experiments.join(',')}}`}::bigint[])`];
+  if (assessments) where.push(sql`coalesce((a.body ->> 'valid')::boolean, true)`);
+  // Inclusive at both ends, as MLflow's time ranges are.
+  if (q.startMs !== undefined) where.push(sql`t.request_time >= ${q.startMs}`);
+  if (q.endMs !== undefined) where.push(sql`t.request_time <= ${q.endMs}`);
+  for (const f of q.filters) where.push(filterCondition(q.viewType, f));
+  where.push(sql`${col} IS NOT NULL`);
+  const groups: { name: string; expr: SQL }[] = [];
+  if (q.intervalSeconds) {
+    const size = q.intervalSeconds * 1000;
+    groups.push({ name: 'time_bucket', expr: sql`(floor(t.request_time::numeric / ${String(size)}::numeric) * ${String(size)}::numeric)` });
+  }
+  for (const d of q.dimensions) {
+    const expr = dimension(d);
+    groups.push({ name: d, expr });
+    where.push(sql`${expr} IS NOT NULL`);
+  }
+  const distinct = q.metricName === 'session_count';
+  const selected = [
+    ...groups.map((g, i) => sql`${g.expr} AS ${sql.raw(`g${i}`)}`),
+    ...q.aggregations.map((a, i) => sql`${aggregate(a, col, distinct)}::float8 AS ${sql.raw(`v${i}`)}`),
+  ];
+  const from = assessments ? sql`assessments a JOIN traces t ON t.trace_id = a.trace_id` : sql`traces t`;
+  // By position: an expression with parameters written twice is two expressions to Postgres.
+  const positions = sql.raw(groups.map((_, i) => String(i + 1)).join(', '));
+  const grouping = groups.length ? sql` GROUP BY ${positions} ORDER BY ${positions}` : sql``;
+  const found = await rows<Record<string, string | number | null>>(
+    deps.db,
+    sql`SELECT ${sql.join(selected, sql`, `)} FROM ${from} WHERE ${sql.join(where, sql` AND `)}${grouping} LIMIT ${q.maxResults}`,
+  );
+  const points: MetricDataPoint[] = [];
+  for (const row of found) {
+    const values: Record<string, number> = {};
+    q.aggregations.forEach((a, i) => {
+      const v = row[`v${i}`];
+      if (v !== null && v !== undefined) values[label(a)] = Number(v);
+    });
+    if (!Object.keys(values).length) continue;
+    const point: MetricDataPoint = { metric_name: q.metricName, values };
+    if (groups.length) {
+      point.dimensions = Object.fromEntries(groups.map((g, i) => [g.name, g.name === 'time_bucket' ? isoBucket(Number(row[`g${i}`])) : String(row[`g${i}`])]));
+    }
+    points.push(point);
+  }
+  return points;
+}
