@@ -221,6 +221,14 @@ print("TRACE", tid)
   await expect(row.getByTestId('trace-feedback')).toContainText('helpful: ✓');
   await expect(row.getByTestId('trace-feedback')).toContainText('tone: terse');
   await expect(row).toContainText('A cairn is a pile of stones');
+  // The overview above the list: the server's trace metrics for the last 7 days.
+  const overview = page.getByTestId('trace-overview');
+  await expect(overview.getByTestId('overview-traces')).toContainText('1');
+  await expect(overview.getByTestId('overview-errors')).toContainText('0 · 0.0%');
+  await expect(overview.getByTestId('overview-tokens')).toContainText(n1234);
+  await expect(overview.getByTestId('overview-feedback').filter({ hasText: 'helpful' })).toContainText('1 avg · 1');
+  await expect(overview.getByTestId('overview-feedback').filter({ hasText: 'tone' })).toContainText('1 given');
+  await expect(overview.getByTestId('overview-chart-traces').locator('canvas')).toBeVisible();
   await shoot(page, 'traces-list-chat');
   // A click anywhere on the row opens the trace.
   await row.getByTestId('trace-tokens').click();
@@ -457,8 +465,15 @@ with mlflow.start_span("turn") as s:
 mlflow.flush_trace_async_logging()
 `);
   await expect(rows).toHaveCount(1);
+  const sessions = page.getByTestId('trace-overview').getByTestId('overview-sessions');
+  await expect(sessions).toContainText('2');
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect(rows).toHaveCount(2);
+  // Refresh loads the overview again too: a third conversation.
+  await expect(sessions).toContainText('3');
+  await page.getByLabel('Overview range').selectOption('24h');
+  await expect(page).toHaveURL(/trange=24h/);
+  await expect(page.getByTestId('overview-traces')).toContainText('4');
   await expect(rows.first()).toContainText('conv-3');
   await expect(rows.nth(1)).toContainText('conv-2');
   await shoot(page, 'traces-sessions');

@@ -186,3 +186,33 @@ const tagsPath = (traceId: string) => `3.0/mlflow/traces/${encodeURIComponent(tr
 export const setTraceTag = (traceId: string, key: string, value: string) => api('PATCH', tagsPath(traceId), { key, value });
 // The key goes in a JSON body, as the client sends it (the server reads no query on this DELETE).
 export const deleteTraceTag = (traceId: string, key: string) => api('DELETE', tagsPath(traceId), { key });
+
+/** One point of QueryTraceMetrics: its dimensions (time_bucket as an ISO time) and aggregate values. */
+export interface MetricPoint {
+  metric_name: string;
+  dimensions?: Record<string, string>;
+  values: Record<string, number>;
+}
+
+export interface MetricsRequest {
+  view?: 'TRACES' | 'ASSESSMENTS';
+  metric: string;
+  aggregations: ('COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX' | { percentile: number })[];
+  dimensions?: string[];
+  bucketSeconds?: number;
+  startMs: number;
+  endMs: number;
+}
+
+/** The experiment's trace metrics (the server's QueryTraceMetrics, docs/tracing.md#trace-metrics). */
+export const traceMetrics = (experimentId: string, q: MetricsRequest) =>
+  post<{ data_points?: MetricPoint[] }>('3.0/mlflow/traces/metrics', {
+    experiment_ids: [experimentId],
+    view_type: q.view ?? 'TRACES',
+    metric_name: q.metric,
+    aggregations: q.aggregations.map((a) => (typeof a === 'string' ? { aggregation_type: a } : { aggregation_type: 'PERCENTILE', percentile_value: a.percentile })),
+    dimensions: q.dimensions,
+    time_interval_seconds: q.bucketSeconds,
+    start_time_ms: q.startMs,
+    end_time_ms: q.endMs,
+  }).then((r) => r.data_points ?? []);

@@ -59,7 +59,9 @@ function layout(lines: ChartLine[], smoothing: number, log: boolean, band: boole
     const base = series.length;
     cols.push(smoothed);
     // A line of a few points (a metric logged once) would not show at all without its dots.
-    series.push({ label: line.label, stroke: line.color, width: 1.6, spanGaps: true, points: { show: line.x.length <= 3, size: 7, fill: line.color } });
+    // Counted without gaps: a line of one value among empty buckets is a dot too.
+    const shown = line.y.reduce<number>((n, y) => (y === null ? n : n + 1), 0);
+    series.push({ label: line.label, stroke: line.color, width: 1.6, spanGaps: true, points: { show: shown <= 3, size: 7, fill: line.color } });
     main.push({ line, idx: base });
     if (smoothing > 0) {
       cols.push(raw);
@@ -160,7 +162,8 @@ export function LineChart({ lines, xKind, smoothing, log, band, height = 220, on
         y: log ? { distr: 3 } : {},
       },
       axes: [
-        axis({ size: 28, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (v == null ? '' : fmtSeconds(v))) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
+        // Wall-clock ticks take two lines (date, then year or time of day).
+        axis({ size: xKind === 'time' ? 44 : 28, ...(xKind === 'relative' ? { values: (_u: uPlot, vals: number[]) => vals.map((v) => (v == null ? '' : fmtSeconds(v))) } : xKind === 'step' ? { values: (_u: uPlot, vals: number[]) => vals.map(fmtTick) } : {}) }),
         axis({
           values: (_u, vals) => vals.map(fmtTick),
           // As wide as the longest label, so 3.0e-4 or 1.25M are never clipped.

@@ -56,7 +56,14 @@ function feedbackClause(a: Assessment): string | undefined {
 // The feedback still standing (an overridden one is not), as the list's quality column.
 const standingFeedback = (t: TraceInfo) => (t.assessments ?? []).filter((a) => a.feedback && a.valid !== false);
 
-export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentId: string; baseFilter?: string; emptyHint?: React.ReactNode }) {
+export function TraceList(props: {
+  experimentId: string;
+  baseFilter?: string;
+  emptyHint?: React.ReactNode;
+  /** Called when the list is fetched again (Refresh) or traces were deleted: what sums them may refresh too. */
+  onChanged?: () => void;
+}) {
+  const { experimentId, baseFilter, emptyHint, onChanged } = props;
   const { query } = useLocation();
   const filter = query.get('tfilter') ?? '';
   const state = query.get('tstate') ?? '';
@@ -114,7 +121,13 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
         <select className="input" aria-label="Sort traces" value={sort} onChange={(e) => update({ tsort: (e.target as HTMLSelectElement).value === 'newest' ? undefined : (e.target as HTMLSelectElement).value })}>
           {Object.keys(SORTS).map((s) => <option key={s} value={s}>Sort: {s}</option>)}
         </select>
-        <button className="btn" onClick={found.reload} disabled={found.loading} title="Fetch this page again, with the traces logged since">
+        <button
+          className="btn"
+          onClick={() => {
+            found.reload();
+            onChanged?.();
+          }}
+          disabled={found.loading} title="Fetch this page again, with the traces logged since">
           Refresh
         </button>
         {ticked.size > 0 && (
@@ -131,6 +144,7 @@ export function TraceList({ experimentId, baseFilter, emptyHint }: { experimentI
           onDeleted={() => {
             setTicked(new Map());
             found.reload();
+            onChanged?.();
           }}
         />
       )}
