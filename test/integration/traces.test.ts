@@ -162,7 +162,7 @@ describe('traces', () => {
 
   it('answers trace metrics from the rows (tokens read from the metadata text, a malformed one ignored) and refuses requests outside the rules', async () => {
     const exp = (await t.api.post('/api/2.0/mlflow/experiments/create').send({ name: uniqueName('traces-metrics') })).body.experiment_id;
-    const usage = ['{"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}', '{"input_tokens": "x"', '{"input_tokens": 1e400}', '{"input_tokens": 5}'];
+    const usage = ['{"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}', '{"input_tokens": "x"', '{"input_tokens": 1e400}', '{"input_tokens": 5}', '{"input_tokens":   }'];
     for (const [i, u] of usage.entries()) {
       const sent = info({ trace_location: location(exp), request_time: new Date(Date.UTC(2026, 0, 1, i)).toISOString(), trace_metadata: { 'mlflow.trace.tokenUsage': u } });
       expect((await start(sent)).status).toBe(200);
