@@ -168,6 +168,8 @@ test('traces: list, search, paging, waterfall, span detail, assessments, run lin
   await expect(page.getByTestId('traces-table')).toContainText('answer');
   await expect(page.getByTestId('traces-table')).toContainText('linked-later');
   await expect(page.locator(`a[href$="/traces/${linked}"]`)).toHaveCount(1);
+  // Its overview counts the run's traces only, the linked one included.
+  await expect(page.getByTestId('overview-traces').locator('.overview-value')).toHaveText('2');
   await page.goto(`/#/experiments/${exp}/traces`);
   await expect(rows).toHaveCount(50);
   await shoot(page, 'traces-list');
@@ -223,7 +225,7 @@ print("TRACE", tid)
   await expect(row).toContainText('A cairn is a pile of stones');
   // The overview above the list: the server's trace metrics for the last 7 days.
   const overview = page.getByTestId('trace-overview');
-  await expect(overview.getByTestId('overview-traces')).toContainText('1');
+  await expect(overview.getByTestId('overview-traces').locator('.overview-value')).toHaveText('1');
   await expect(overview.getByTestId('overview-errors')).toContainText('0 · 0.0%');
   await expect(overview.getByTestId('overview-tokens')).toContainText(n1234);
   await expect(overview.getByTestId('overview-feedback').filter({ hasText: 'helpful' })).toContainText('1 avg · 1');
@@ -466,14 +468,14 @@ mlflow.flush_trace_async_logging()
 `);
   await expect(rows).toHaveCount(1);
   const sessions = page.getByTestId('trace-overview').getByTestId('overview-sessions');
-  await expect(sessions).toContainText('2');
+  await expect(sessions.locator('.overview-value')).toHaveText('2');
   await page.getByRole('button', { name: 'Refresh' }).click();
   await expect(rows).toHaveCount(2);
   // Refresh loads the overview again too: a third conversation.
-  await expect(sessions).toContainText('3');
+  await expect(sessions.locator('.overview-value')).toHaveText('3');
   await page.getByLabel('Overview range').selectOption('24h');
   await expect(page).toHaveURL(/trange=24h/);
-  await expect(page.getByTestId('overview-traces')).toContainText('4');
+  await expect(page.getByTestId('overview-traces').locator('.overview-value')).toHaveText('4');
   await expect(rows.first()).toContainText('conv-3');
   await expect(rows.nth(1)).toContainText('conv-2');
   await shoot(page, 'traces-sessions');

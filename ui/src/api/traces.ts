@@ -200,6 +200,7 @@ export interface MetricsRequest {
   aggregations: ('COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX' | { percentile: number })[];
   dimensions?: string[];
   bucketSeconds?: number;
+  filters?: string[];
   startMs: number;
   endMs: number;
 }
@@ -213,6 +214,7 @@ export const traceMetrics = (experimentId: string, q: MetricsRequest) =>
     aggregations: q.aggregations.map((a) => (typeof a === 'string' ? { aggregation_type: a } : { aggregation_type: 'PERCENTILE', percentile_value: a.percentile })),
     dimensions: q.dimensions,
     time_interval_seconds: q.bucketSeconds,
+    filters: q.filters?.length ? q.filters : undefined,
     start_time_ms: q.startMs,
     end_time_ms: q.endMs,
   }).then((r) => r.data_points ?? []);

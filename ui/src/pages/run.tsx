@@ -12,7 +12,7 @@ import { useAsync } from '../hooks';
 import { href, navigate, setQuery } from '../router';
 import { MoveRunsDialog } from './move-runs';
 import { ArtifactsTab } from './run/artifacts';
-import { TraceList } from './traces/trace-list';
+import { RunTraces } from './traces/run-traces';
 import '../styles/traces.css';
 import { ChartsGrid } from './run/charts-tab';
 import { ConsoleOutput } from './run/console';
@@ -160,13 +160,7 @@ export function RunPage({ experimentId, runId, query = new URLSearchParams() }: 
         {tab === 'media' && <MediaTab runId={runId} />}
         {tab === 'logs' && <ConsoleOutput runId={runId} running={running} />}
         {tab === 'artifacts' && <ArtifactsTab runId={runId} artifactUri={r.info.artifact_uri} />}
-        {tab === 'traces' && (
-          <TraceList
-            experimentId={experimentId}
-            baseFilter={`attributes.run_id = '${runId}'`}
-            emptyHint={<>Traces logged inside this run (or linked to it with <code>MlflowClient().link_traces_to_run</code>) show here.</>}
-          />
-        )}
+        {tab === 'traces' && <RunTraces experimentId={experimentId} runId={runId} />}
       </div>
     </div>
   );

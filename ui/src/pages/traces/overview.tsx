@@ -31,10 +31,10 @@ interface Overview {
   latency: MetricPoint[];
 }
 
-async function load(experimentId: string, range: (typeof RANGES)[number]): Promise<Overview> {
+async function load(experimentId: string, range: (typeof RANGES)[number], filters: string[]): Promise<Overview> {
   const end = Date.now();
   const start = end - range.ms;
-  const at = { startMs: start, endMs: end };
+  const at = { startMs: start, endMs: end, filters };
   const every = { ...at, bucketSeconds: range.bucket };
   const [status, latency, tokens, sessions, counts, values, byStatus, latencyOverTime] = await Promise.all([
     traceMetrics(experimentId, { ...at, metric: 'trace_count', aggregations: ['COUNT'], dimensions: ['trace_status'] }),
@@ -104,11 +104,14 @@ function Tile({ label, value, hint, testId }: { label: string; value: string; hi
   );
 }
 
-/** `changes` counts the list's refreshes and deletions: each loads the overview again. */
-export function TraceOverview({ experimentId, changes }: { experimentId: string; changes: number }) {
+/**
+ * `changes` counts the list's refreshes and deletions: each loads the overview again. `filters`
+ * (metrics filters, e.g. a run's traces) narrow every number.
+ */
+export function TraceOverview({ experimentId, changes, filters = [] }: { experimentId: string; changes: number; filters?: string[] }) {
   const { query } = useLocation();
   const range = RANGES.find((r) => r.key === query.get('trange')) ?? RANGES[1];
-  const data = useAsync(() => load(experimentId, range), [experimentId, range.key, changes]);
+  const data = useAsync(() => load(experimentId, range, filters), [experimentId, range.key, changes, filters.join('\n')]);
   const o = data.data;
   const statusLines = useMemo(() => (o ? lines(o, o.byStatus, (p) => [[p.dimensions?.trace_status ?? '', p.values.COUNT ?? 0]], STATUS_COLORS, 0) : []), [o]);
   const latencyLines = useMemo(
