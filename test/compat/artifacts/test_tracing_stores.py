@@ -11,6 +11,7 @@ deleting traces, which frees their spans in the store.
 from __future__ import annotations
 
 import pathlib
+import time
 import uuid
 
 import mlflow
@@ -45,6 +46,9 @@ def test_client_traces_read_searched_assessed_and_deleted(trace_server, s3):
     with mlflow.start_run() as run:
         assert answer("why") == "an answer to why"
         first = mlflow.get_last_active_trace_id()
+        # Apart by more than a millisecond: two traces started in the same one tie on time, and the
+        # orders below would then rest on their random ids (a CI run of 2026-12-04 met it).
+        time.sleep(0.01)
         answer("how")
         second = mlflow.get_last_active_trace_id()
     mlflow.flush_trace_async_logging()
