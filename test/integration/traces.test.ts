@@ -137,18 +137,29 @@ describe('traces', () => {
     const replaced = await log(2, { assessment_name: 'score', feedback: { value: 5 } });
     await log(2, { assessment_name: 'score', feedback: { value: -5 }, overrides: replaced });
     await log(3, { assessment_name: 'answer', expectation: { serialized_value: { serialization_format: 'JSON_FORMAT', value: '{"a": 1}' } } });
+    // Exported with the trace, with a `valid` that is no boolean: kept as sent, and it does not fail the searches below.
+    const oddId = `a-${Date.now().toString(16).padStart(32, 'e')}`;
+    const odd = info({ trace_location: location(exp), assessments: [{ assessment_id: oddId, assessment_name: 'odd', feedback: { value: 2 }, valid: 'maybe' }] });
+    expect((await start(odd)).status).toBe(200);
+    ids.push(odd.trace_id as string);
+    // The same assessment id exported with another trace is refused, as in MLflow, and that trace is not stored.
+    const thief = info({ trace_location: location(exp), assessments: [{ assessment_id: oddId, assessment_name: 'odd', feedback: { value: 9 } }] });
+    const refused = await start(thief);
+    expect([refused.status, refused.body.message]).toEqual([400, `Assessment with ID '${oddId}' belongs to another trace.`]);
+    expect((await t.api.get(`/api/3.0/mlflow/traces/${thief.trace_id}`)).status).toBe(404);
     const found = async (filter: string) => {
       const res = await t.api.post('/api/3.0/mlflow/traces/search').send({ locations: [location(exp)], filter });
       expect(res.status, `${filter}: ${JSON.stringify(res.body)}`).toBe(200);
       return (res.body.traces ?? []).map((x: { trace_id: string }) => ids.indexOf(x.trace_id)).sort();
     };
+    expect(await found('feedback.odd > 1')).toEqual([4]);
     expect(await found('feedback.score > 0')).toEqual([0]);
     expect(await found('feedback.score > 1e400')).toEqual([]);
     expect(await found('feedback.score > -1e400')).toEqual([0, 2]);
     expect(await found('feedback.score >= 5')).toEqual([0]);
     expect(await found("feedback.score = 'high'")).toEqual([1]);
     expect(await found("feedback.score = '\"high\"'")).toEqual([1]);
-    expect(await found('feedback.score IS NULL')).toEqual([3]);
+    expect(await found('feedback.score IS NULL')).toEqual([3, 4]);
     expect(await found(`expectation.answer = '{"a": 1}'`)).toEqual([3]);
     expect(await found('expectation.answer > 0')).toEqual([]);
     for (const bad of ['feedback.score = 1', "feedback.score > 'x'", "feedback.score IN ('high')", "expectation.answer NOT IN ('x')"]) {

@@ -168,7 +168,7 @@ function assessmentCondition(c: Comparison, experimentIds: number[]): SQL {
   const raw = sql.raw(`(a.body -> '${kind}' -> 'value')`);
   // An expectation holding an object or a list arrives as JSON text (`serialized_value`).
   const text = kind === 'feedback' ? sql`coalesce(${raw}::text, 'null')` : sql`coalesce(${raw}::text, a.body -> 'expectation' -> 'serialized_value' ->> 'value', 'null')`;
-  const named = sql`(a.body -> ${kind}) IS NOT NULL AND a.body ->> 'assessment_name' = ${c.key} AND coalesce((a.body ->> 'valid')::boolean, true)`;
+  const named = sql`(a.body -> ${kind}) IS NOT NULL AND a.body ->> 'assessment_name' = ${c.key} AND (a.body -> 'valid') IS DISTINCT FROM 'false'::jsonb`;
   let value = sql`TRUE`;
   if (c.operand.kind === 'number') {
     // In a CASE: Postgres may cast before it tests the type in an AND, and a string does not cast.

@@ -139,8 +139,12 @@ export async function storeExportedAssessments(tx: Orm, traceId: string, list: u
     }
     checkBody(a);
     const body = { valid: true, ...a, trace_id: traceId };
-    await tx.execute(sql`
+    const written = await rows(tx, sql`
       insert into assessments (assessment_id, trace_id, body, create_time) values (${a.assessment_id}, ${traceId}, ${JSON.stringify(body)}::jsonb, ${now})
-      on conflict (assessment_id) do update set body = excluded.body where assessments.trace_id = ${traceId}`);
+      on conflict (assessment_id) do update set body = excluded.body where assessments.trace_id = ${traceId}
+      returning assessment_id`);
+    // An id another trace's assessment holds: refused, as MLflow refuses it, and the export's
+    // transaction stores nothing (it was dropped without a word before).
+    if (!written.length) throw invalidParam(`Assessment with ID '${a.assessment_id}' belongs to another trace.`);
   }
 }

@@ -213,7 +213,7 @@ export async function queryTraceMetrics(deps: Deps, q: MetricsQuery): Promise<Me
   const assessments = q.viewType === 'ASSESSMENTS';
   const col = column(q.viewType, q.metricName);
   const where: SQL[] = [sql`t.experiment_id = ANY(${`{${experiments.join(',')}}`}::bigint[])`];
-  if (assessments) where.push(sql`coalesce((a.body ->> 'valid')::boolean, true)`);
+  if (assessments) where.push(sql`(a.body -> 'valid') IS DISTINCT FROM 'false'::jsonb`);
   // Inclusive at both ends, as MLflow's time ranges are.
   if (q.startMs !== undefined) where.push(sql`t.request_time >= ${q.startMs}`);
   if (q.endMs !== undefined) where.push(sql`t.request_time <= ${q.endMs}`);
