@@ -335,6 +335,9 @@ print("TAGS", t.info.tags.get("reviewed"), "scratch" in t.info.tags)
   await page.getByRole('dialog', { name: 'Delete this trace?' }).getByRole('button', { name: 'Delete' }).click();
   await expect(page).toHaveURL(new RegExp(`#/experiments/${exp}/traces$`));
   await expect(page.getByText('No traces yet')).toBeVisible();
+  // The overview says so in a line, without tiles of zeros.
+  await expect(page.getByTestId('overview-empty')).toHaveText('No traces in the last 7 days.');
+  await expect(page.getByTestId('overview-traces')).toHaveCount(0);
 });
 
 test('a trace of 3,000 spans: the tree keeps only a screenful of rows in the page, and the keys reach both ends', async ({ page }) => {

@@ -133,16 +133,20 @@ export function TraceOverview({ experimentId, changes, filters = [] }: { experim
           {RANGES.map((r) => <option key={r.key} value={r.key}>{r.label}</option>)}
         </select>
       </div>
-      <div className="overview-tiles">
-        <Tile testId="overview-traces" label="Traces" value={o ? o.count.toLocaleString() : '…'} />
-        <Tile testId="overview-errors" label="Errors" value={o ? `${o.errors.toLocaleString()} · ${errorRate}` : '…'} hint="Traces whose state is ERROR, and their share" />
-        <Tile testId="overview-latency" label="Latency p50 / p95" value={o ? `${fmtMs(o.p50)} / ${fmtMs(o.p95)}` : '…'} />
-        <Tile testId="overview-tokens" label="Tokens" value={o ? (o.tokens?.toLocaleString() ?? '—') : '…'} hint="Total tokens the LLM spans used (mlflow.trace.tokenUsage)" />
-        <Tile testId="overview-sessions" label="Sessions" value={o ? o.sessions.toLocaleString() : '…'} hint="Distinct conversations (mlflow.trace.session)" />
-        {o?.feedback.slice(0, 3).map((f) => (
-          <Tile key={f.name} testId="overview-feedback" label={`Feedback: ${f.name}`} value={f.avg === undefined ? `${f.count.toLocaleString()} given` : `${Number(f.avg.toFixed(2))} avg · ${f.count.toLocaleString()}`} hint="Average of the numeric and yes/no values still standing" />
-        ))}
-      </div>
+      {o?.count === 0 ? (
+        <p className="muted" data-testid="overview-empty">No traces in the {range.label.toLowerCase()}.</p>
+      ) : (
+        <div className="overview-tiles">
+          <Tile testId="overview-traces" label="Traces" value={o ? o.count.toLocaleString() : '…'} />
+          <Tile testId="overview-errors" label="Errors" value={o ? `${o.errors.toLocaleString()} · ${errorRate}` : '…'} hint="Traces whose state is ERROR, and their share" />
+          <Tile testId="overview-latency" label="Latency p50 / p95" value={o ? `${fmtMs(o.p50)} / ${fmtMs(o.p95)}` : '…'} />
+          <Tile testId="overview-tokens" label="Tokens" value={o ? (o.tokens?.toLocaleString() ?? '—') : '…'} hint="Total tokens the LLM spans used (mlflow.trace.tokenUsage)" />
+          <Tile testId="overview-sessions" label="Sessions" value={o ? o.sessions.toLocaleString() : '…'} hint="Distinct conversations (mlflow.trace.session)" />
+          {o?.feedback.slice(0, 3).map((f) => (
+            <Tile key={f.name} testId="overview-feedback" label={`Feedback: ${f.name}`} value={f.avg === undefined ? `${f.count.toLocaleString()} given` : `${Number(f.avg.toFixed(2))} avg · ${f.count.toLocaleString()}`} hint="Average of the numeric and yes/no values still standing" />
+          ))}
+        </div>
+      )}
       {o && o.count > 0 && (
         <div className="overview-charts">
           <div className="card" data-testid="overview-chart-traces">
@@ -155,7 +159,6 @@ export function TraceOverview({ experimentId, changes, filters = [] }: { experim
           </div>
         </div>
       )}
-      {o && o.count === 0 && <p className="muted">No traces in this range.</p>}
     </section>
   );
 }
