@@ -3,7 +3,8 @@ import { invalidParam } from '../../errors.js';
 import { parseOrderBy } from './order-by.js';
 import { lookup, NUMERIC_OPS, parseFilter, type Comparator, type Comparison, type FieldRule, type SearchDialect } from './parse.js';
 import { INDEXED_METADATA_KEYS } from '../../db/schema/traces.js';
-import { SPANS_LOCATION_TAG, TRACE_NAME_TAG, TRACKING_STORE } from '../traces/wire.js';
+import { ASSESSMENT_VALID, ASSESSMENT_VALUE_TEXT } from '../traces/assessment-sql.js';
+import { SPANS_LOCATION_TAG, TRACE_NAME_TAG, TRACE_SESSION_METADATA, TRACKING_STORE } from '../traces/wire.js';
 import { checkPage, direction, predicate } from './runs-sql.js';
 
 // search_traces (SearchTraceUtils): trace attributes (status, timestamps, execution time, name, run
@@ -70,8 +71,6 @@ const COLUMNS: Readonly<Record<string, { sql: string; type: 'text' | 'bigint' }>
 const VIRTUAL: Readonly<Record<string, { table: 'trace_tags' | 'trace_metadata'; key: string }>> = {
   run_id: { table: 'trace_metadata', key: 'mlflow.sourceRun' },
 };
-
-const SESSION_KEY = 'mlflow.trace.session';
 
 // The value indexes of trace_tags and trace_metadata hold a value's first characters (a whole value
 // can pass a btree entry's limit; src/db/schema/traces.ts).
@@ -166,9 +165,9 @@ function spansLocationCondition(c: Comparison): SQL {
 function assessmentCondition(c: Comparison, experimentIds: number[]): SQL {
   const kind = c.entity === 'feedback' ? 'feedback' : 'expectation';
   const raw = sql.raw(`(a.body -> '${kind}' -> 'value')`);
-  // An expectation holding an object or a list arrives as JSON text (`serialized_value`).
-  const text = kind === 'feedback' ? sql`coalesce(${raw}::text, 'null')` : sql`coalesce(${raw}::text, a.body -> 'expectation' -> 'serialized_value' ->> 'value', 'null')`;
-  const named = sql`(a.body -> ${kind}) IS NOT NULL AND a.body ->> 'assessment_name' = ${c.key} AND (a.body -> 'valid') IS DISTINCT FROM 'false'::jsonb`;
+  // An assessment holds a feedback or an expectation, never both, so the shared text is this kind's.
+  const text = ASSESSMENT_VALUE_TEXT;
+  const named = sql`(a.body -> ${kind}) IS NOT NULL AND a.body ->> 'assessment_name' = ${c.key} AND ${ASSESSMENT_VALID}`;
   let value = sql`TRUE`;
   if (c.operand.kind === 'number') {
     // In a CASE: Postgres may cast before it tests the type in an AND, and a string does not cast.
@@ -182,10 +181,10 @@ function assessmentCondition(c: Comparison, experimentIds: number[]): SQL {
   const direct = sql`EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = t.trace_id AND ${named} AND ${value})`;
   // Driven by the traces holding a session (traces_experiment_session_idx), few or none in most experiments.
   // The LIKE first: most traces hold no session, and reading their metadata as JSON costs more.
-  const sessions = sql`(t.metadata_json LIKE '%"${sql.raw(SESSION_KEY)}":%' AND (t.metadata_json::jsonb ->> '${sql.raw(SESSION_KEY)}') IN (
-    SELECT s.metadata_json::jsonb ->> '${sql.raw(SESSION_KEY)}' FROM traces s JOIN assessments a ON a.trace_id = s.trace_id
-    WHERE ${inExperiments(experimentIds, 's')} AND s.metadata_json LIKE '%"${sql.raw(SESSION_KEY)}":%'
-      AND (a.body -> 'metadata' -> '${sql.raw(SESSION_KEY)}') IS NOT NULL AND ${named} AND ${value}))`;
+  const sessions = sql`(t.metadata_json LIKE '%"${sql.raw(TRACE_SESSION_METADATA)}":%' AND (t.metadata_json::jsonb ->> '${sql.raw(TRACE_SESSION_METADATA)}') IN (
+    SELECT s.metadata_json::jsonb ->> '${sql.raw(TRACE_SESSION_METADATA)}' FROM traces s JOIN assessments a ON a.trace_id = s.trace_id
+    WHERE ${inExperiments(experimentIds, 's')} AND s.metadata_json LIKE '%"${sql.raw(TRACE_SESSION_METADATA)}":%'
+      AND (a.body -> 'metadata' -> '${sql.raw(TRACE_SESSION_METADATA)}') IS NOT NULL AND ${named} AND ${value}))`;
   if (c.op === 'IS NULL') return sql`(NOT ${direct} AND (${sessions}) IS NOT TRUE)`;
   return sql`(${direct} OR ${sessions})`;
 }

@@ -3,6 +3,8 @@ import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
 import { experimentIdOf } from '../ids.js';
+import { ASSESSMENT_VALID, ASSESSMENT_VALUE_TEXT } from './assessment-sql.js';
+import { TRACE_NAME_TAG, TRACE_SESSION_METADATA } from './wire.js';
 
 // QueryTraceMetrics (`POST /api/3.0/mlflow/traces/metrics`), what MLflow's UI Overview charts ask:
 // an aggregate of one metric over an experiment's traces or their assessments, optionally per time
@@ -22,7 +24,6 @@ interface MetricConfig {
 
 const NUMERIC: readonly Aggregation[] = ['SUM', 'AVG', 'MIN', 'MAX', 'PERCENTILE'];
 const TOKENS: MetricConfig = { aggregations: NUMERIC, dimensions: ['trace_name'] };
-const SPAN_STATS: readonly Aggregation[] = NUMERIC;
 
 // MLflow's VIEW_TYPE_CONFIGS: which metrics each view has, their aggregations and dimensions.
 const CONFIGS: Record<ViewType, Record<string, MetricConfig>> = {
@@ -39,9 +40,9 @@ const CONFIGS: Record<ViewType, Record<string, MetricConfig>> = {
   SPANS: {
     span_count: { aggregations: ['COUNT'], dimensions: ['span_name', 'span_type', 'span_status', 'span_model_name', 'span_model_provider'] },
     latency: { aggregations: ['AVG', 'MIN', 'MAX', 'PERCENTILE'], dimensions: ['span_name', 'span_status'] },
-    input_cost: { aggregations: SPAN_STATS, dimensions: ['span_model_name', 'span_model_provider'] },
-    output_cost: { aggregations: SPAN_STATS, dimensions: ['span_model_name', 'span_model_provider'] },
-    total_cost: { aggregations: SPAN_STATS, dimensions: ['span_model_name', 'span_model_provider'] },
+    input_cost: { aggregations: NUMERIC, dimensions: ['span_model_name', 'span_model_provider'] },
+    output_cost: { aggregations: NUMERIC, dimensions: ['span_model_name', 'span_model_provider'] },
+    total_cost: { aggregations: NUMERIC, dimensions: ['span_model_name', 'span_model_provider'] },
   },
   ASSESSMENTS: {
     assessment_count: { aggregations: ['COUNT'], dimensions: ['assessment_name', 'assessment_value'] },
@@ -69,8 +70,6 @@ export interface MetricDataPoint {
 }
 
 const TOKEN_USAGE = 'mlflow.trace.tokenUsage';
-const SESSION = 'mlflow.trace.session';
-const TRACE_NAME_TAG = 'mlflow.traceName';
 
 // A token count from the client's `mlflow.trace.tokenUsage` metadata (JSON text the client writes),
 // cut out of the row's metadata text from that key on, where the JSON is a string (its quotes
@@ -88,13 +87,12 @@ function tokenCount(key: string): Metric {
 }
 
 // The assessment's value as MLflow's aggregate_value: a number, a boolean as 1/0, "yes"/"no" as 1/0.
-const ASSESSMENT_VALUE = sql.raw(`(CASE jsonb_typeof(coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value'))
-  WHEN 'number' THEN coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value')::numeric
-  WHEN 'boolean' THEN CASE WHEN coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value') = 'true'::jsonb THEN 1 ELSE 0 END
-  WHEN 'string' THEN CASE lower(trim(coalesce(a.body -> 'feedback' ->> 'value', a.body -> 'expectation' ->> 'value'))) WHEN 'yes' THEN 1 WHEN 'no' THEN 0 END
+const VALUE = `coalesce(a.body -> 'feedback' -> 'value', a.body -> 'expectation' -> 'value')`;
+const ASSESSMENT_NUMBER = sql.raw(`(CASE jsonb_typeof(${VALUE})
+  WHEN 'number' THEN ${VALUE}::numeric
+  WHEN 'boolean' THEN CASE WHEN ${VALUE} = 'true'::jsonb THEN 1 ELSE 0 END
+  WHEN 'string' THEN CASE lower(trim(${VALUE} #>> '{}')) WHEN 'yes' THEN 1 WHEN 'no' THEN 0 END
   END)`);
-// The value as JSON text, as MLflow stores it (the assessment_value dimension).
-const ASSESSMENT_TEXT = sql.raw(`coalesce((a.body -> 'feedback' -> 'value')::text, (a.body -> 'expectation' -> 'value')::text, a.body -> 'expectation' -> 'serialized_value' ->> 'value', 'null')`);
 
 /** A metric's value for a row: `raw` read from the row, then `value` of that (computed once, as `x`). */
 interface Metric {
@@ -103,10 +101,10 @@ interface Metric {
 }
 
 function column(view: ViewType, metric: string): Metric {
-  if (view === 'ASSESSMENTS') return { raw: metric === 'assessment_count' ? sql.raw('a.assessment_id') : ASSESSMENT_VALUE };
+  if (view === 'ASSESSMENTS') return { raw: metric === 'assessment_count' ? sql.raw('a.assessment_id') : ASSESSMENT_NUMBER };
   if (metric === 'trace_count') return { raw: sql.raw('t.trace_id') };
   // The LIKE first: reading the metadata as JSON costs more, and most traces may hold no session.
-  if (metric === 'session_count') return { raw: sql.raw(`(CASE WHEN t.metadata_json LIKE '%"${SESSION}":%' THEN t.metadata_json::jsonb ->> '${SESSION}' END)`) };
+  if (metric === 'session_count') return { raw: sql.raw(`(CASE WHEN t.metadata_json LIKE '%"${TRACE_SESSION_METADATA}":%' THEN t.metadata_json::jsonb ->> '${TRACE_SESSION_METADATA}' END)`) };
   if (metric === 'latency') return { raw: sql.raw('t.execution_duration') };
   return tokenCount(metric);
 }
@@ -118,7 +116,7 @@ const DIMENSIONS: Record<string, string> = {
 };
 
 function dimension(name: string): SQL {
-  return name === 'assessment_value' ? ASSESSMENT_TEXT : sql.raw(DIMENSIONS[name]);
+  return name === 'assessment_value' ? ASSESSMENT_VALUE_TEXT : sql.raw(DIMENSIONS[name]);
 }
 
 /** The key of an aggregation's value: its type, or P<percentile> as Python prints the float (P95.0). */
@@ -165,7 +163,7 @@ function filterCondition(view: ViewType, filter: string): SQL {
     return sql`EXISTS (SELECT 1 FROM trace_tags kv WHERE kv.trace_id = t.trace_id AND kv.key = ${key} AND kv.value = ${value})`;
   }
   if (entity === 'metadata' && key) {
-    if (key === SESSION) return sql`(t.metadata_json::jsonb ->> ${SESSION}) = ${value}`;
+    if (key === TRACE_SESSION_METADATA) return sql`(t.metadata_json::jsonb ->> ${TRACE_SESSION_METADATA}) = ${value}`;
     const metadata = sql`EXISTS (SELECT 1 FROM trace_metadata kv WHERE kv.trace_id = t.trace_id AND kv.key = ${key} AND kv.value = ${value})`;
     // A run's traces include those linked to it afterwards, as in search_traces.
     if (key === 'mlflow.sourceRun') return sql`(${metadata} OR EXISTS (SELECT 1 FROM trace_run_links l WHERE l.trace_id = t.trace_id AND l.run_id = ${value}))`;
@@ -213,7 +211,7 @@ export async function queryTraceMetrics(deps: Deps, q: MetricsQuery): Promise<Me
   const assessments = q.viewType === 'ASSESSMENTS';
   const col = column(q.viewType, q.metricName);
   const where: SQL[] = [sql`t.experiment_id = ANY(${`{${experiments.join(',')}}`}::bigint[])`];
-  if (assessments) where.push(sql`(a.body -> 'valid') IS DISTINCT FROM 'false'::jsonb`);
+  if (assessments) where.push(ASSESSMENT_VALID);
   // Inclusive at both ends, as MLflow's time ranges are.
   if (q.startMs !== undefined) where.push(sql`t.request_time >= ${q.startMs}`);
   if (q.endMs !== undefined) where.push(sql`t.request_time <= ${q.endMs}`);

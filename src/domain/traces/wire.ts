@@ -23,6 +23,8 @@ export const SERVER_MANAGED_TAGS: ReadonlySet<string> = new Set([
 ]);
 /** The tag holding a trace's name; its value is also the `traces.name` column, which every writer keeps in step. */
 export const TRACE_NAME_TAG = 'mlflow.traceName';
+/** The metadata key naming the conversation a trace belongs to (TraceMetadataKey.TRACE_SESSION). */
+export const TRACE_SESSION_METADATA = 'mlflow.trace.session';
 /** The metadata key the client writes when a trace is created inside an active run. */
 export const SOURCE_RUN_METADATA = 'mlflow.sourceRun';
 
