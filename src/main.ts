@@ -3,6 +3,7 @@ import type http from 'node:http';
 import v8 from 'node:v8';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
+import { backfillSpanRows } from './domain/traces/span-backfill.js';
 import { authBanner, prepareAuth } from './auth/startup.js';
 import { ConfigError, isPglite, parseConfig, redact, type Config } from './config.js';
 import { StartupError } from './db/connect.js';
@@ -117,6 +118,8 @@ async function runServer(config: Config): Promise<void> {
   const app = createApp(deps);
   const server = serve({ fetch: app.fetch, hostname: config.host, port: config.port, createServer: prefixedServerFactory(config.staticPrefix) }, (info) => {
     if (!isWorker) announce(config, info.port);
+    // One process writes the span rows of traces stored before them (the first worker of a cluster).
+    if (!isWorker || cluster.worker?.id === 1) void backfillSpanRows(deps, () => deps.lifecycle.draining);
   });
   // Clients pool connections (requests keeps them for minutes); a server that drops idle ones after
   // Node's default 5 s races the client's next request on them. Outlast the usual pools instead.

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 import { experiments } from './experiments.js';
 import { runs } from './runs.js';
 
@@ -56,6 +56,12 @@ export const traces = pgTable(
      * later add spans but leave it, as MLflow's `mlflow.trace.infoFinalized`.
      */
     infoFinal: boolean('info_final').notNull().default(false),
+    /**
+     * The trace's span rows (trace_spans) are written. True for every trace stored since migration
+     * 0039, whose writers keep them; false for those stored before it, until the startup pass of
+     * src/domain/traces/span-backfill.ts has read their traces.json.
+     */
+    spansIndexed: boolean('spans_indexed').notNull().default(true),
   },
   // search_traces' natural order is request time DESC (then trace id) within an experiment: each
   // index ends with it, so a page is read in order and stops at its last row, for the default
@@ -74,6 +80,7 @@ export const traces = pgTable(
         .on(t.experimentId, sql.raw(`left((metadata_json::jsonb ->> '${key}'), 200)`), t.requestTime.desc(), t.traceId)
         .where(sql.raw(`metadata_json LIKE '%"${key}":%'`)),
     ),
+    index('traces_spans_unindexed_idx').on(t.traceId).where(sql`NOT ${t.spansIndexed}`),
   ],
 );
 
@@ -154,4 +161,38 @@ export const tracePromptLinks = pgTable(
     prompt: text('prompt').notNull(),
   },
   (t) => [primaryKey({ columns: [t.traceId, t.prompt] }), index('trace_prompt_links_prompt_idx').on(t.prompt)],
+);
+
+/**
+ * A row per span of a trace whose spans reached Cairn (OTLP merges, traces.json uploads through the
+ * proxy): what `span.*` / `trace.text` filters and the spans view of trace metrics read, as MLflow's
+ * `spans` table. The spans themselves stay in the trace's traces.json; `content` is the span's JSON
+ * as MLflow's server writes it (Python's separators, non-ASCII unescaped), for LIKE searches.
+ * Only the primary key is indexed: every read reaches spans from their trace (an EXISTS per trace,
+ * or a join from the traces of a time range), and each index more is a write more per span ingested.
+ */
+export const traceSpans = pgTable(
+  'trace_spans',
+  {
+    traceId: text('trace_id')
+      .notNull()
+      .references(() => traces.traceId, { onDelete: 'cascade' }),
+    spanId: text('span_id').notNull(),
+    name: text('name'),
+    /** `mlflow.spanType` decoded (LLM, TOOL, ...); null without one. */
+    type: text('type'),
+    /** OK | ERROR | UNSET */
+    status: text('status').notNull(),
+    startNs: bigint('start_ns', { mode: 'bigint' }).notNull(),
+    endNs: bigint('end_ns', { mode: 'bigint' }),
+    /** `mlflow.llm.model` / `mlflow.llm.provider` decoded, at most 500 characters (MLflow's bound). */
+    modelName: text('model_name'),
+    modelProvider: text('model_provider'),
+    /** From `mlflow.llm.cost` (the client's estimate), when finite. */
+    inputCost: doublePrecision('input_cost'),
+    outputCost: doublePrecision('output_cost'),
+    totalCost: doublePrecision('total_cost'),
+    content: text('content').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.traceId, t.spanId] })],
 );

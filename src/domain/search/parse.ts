@@ -6,7 +6,7 @@ import { clip, isKeyword, tokenize, type Segment, type Token } from './tokenize.
 // every MLflow search (runs, experiments, and later registered models, model versions, logged
 // models); only the dialect differs, so adding a search means writing a dialect and a SQL renderer.
 
-export type Entity = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset' | 'metadata' | 'feedback' | 'expectation';
+export type Entity = 'metric' | 'param' | 'tag' | 'attribute' | 'dataset' | 'metadata' | 'feedback' | 'expectation' | 'span';
 
 export type Comparator =
   | '='

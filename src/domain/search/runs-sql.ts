@@ -198,7 +198,7 @@ export function runCondition(c: Comparison, fenced = false): SQL {
   }
   const fence = sql.raw(fenced ? ' OFFSET 0' : '');
   if (c.entity === 'dataset') return sql`EXISTS (${datasetSubquery(c)}${fence})`;
-  if (c.entity === 'metadata' || c.entity === 'feedback' || c.entity === 'expectation') throw invalidParam(`Invalid entity type '${c.entity}' for runs`);
+  if (c.entity === 'metadata' || c.entity === 'feedback' || c.entity === 'expectation' || c.entity === 'span') throw invalidParam(`Invalid entity type '${c.entity}' for runs`);
   const table = sql.raw(KEYED_TABLES[c.entity]);
   const base = sql`SELECT 1 FROM ${table} k WHERE k.run_id = r.run_id AND k.key = ${c.key}`;
   // A run without the key never matches, except IS NULL; so `!=` also requires the key to exist.

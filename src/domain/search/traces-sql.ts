@@ -8,10 +8,13 @@ import { SPANS_LOCATION_TAG, TRACE_NAME_TAG, TRACE_SESSION_METADATA, TRACKING_ST
 import { checkPage, direction, predicate } from './runs-sql.js';
 
 // search_traces (SearchTraceUtils): trace attributes (status, timestamps, execution time, name, run
-// id, ids), `tags.<key>`, `metadata.<key>`, and `feedback.<name>` / `expectation.<name>` (the
-// trace's assessments). `trace.` and `attributes.` prefix attributes.
+// id, ids), `tags.<key>`, `metadata.<key>`, `feedback.<name>` / `expectation.<name>` (the trace's
+// assessments), and `span.<name|type|status|content|attributes.<key>>` and `trace.text` (its spans'
+// rows, trace_spans). `trace.` and `attributes.` prefix attributes.
 
 const TEXT_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'];
+// MLflow's VALID_SPAN_ATTRIBUTE_COMPARATORS, RLIKE aside (no Cairn search takes it).
+const SPAN_OPS: readonly Comparator[] = ['=', '!=', 'IN', 'NOT IN', 'LIKE', 'ILIKE'];
 const KEY_VALUE_OPS: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN', 'IS NULL', 'IS NOT NULL'];
 // As MLflow's VALID_ASSESSMENT_COMPARATORS (RLIKE aside, which no Cairn search takes): a quoted value
 // for the others, a number for the ordering ones.
@@ -27,14 +30,13 @@ export const TRACE_SEARCH_DIALECT: SearchDialect = {
     attribute: 'attribute', attributes: 'attribute', attr: 'attribute', trace: 'attribute',
     tag: 'tag', tags: 'tag',
     metadata: 'metadata', request_metadata: 'metadata',
-    feedback: 'feedback', expectation: 'expectation',
+    feedback: 'feedback', expectation: 'expectation', span: 'span',
   },
-  // Spans live in the trace's traces.json (the artifact store), not in rows Postgres could search.
   unsupported: {
-    span: "Cairn does not search traces by their spans (span.name, span.type, span.status, span.attributes.<key>, span.content): filter on the trace's name, tags or metadata instead",
     issue: 'Cairn does not search traces by issue: it has no issues (MLflow GenAI issue detection)',
   },
-  openEntities: { tag: { type: 'string', ops: KEY_VALUE_OPS }, metadata: { type: 'string', ops: KEY_VALUE_OPS }, feedback: ASSESSMENT, expectation: ASSESSMENT },
+  // A span's key (name, type, status, content, attributes.<key>) and its comparators are checked by spanCondition.
+  openEntities: { tag: { type: 'string', ops: KEY_VALUE_OPS }, metadata: { type: 'string', ops: KEY_VALUE_OPS }, feedback: ASSESSMENT, expectation: ASSESSMENT, span: { type: 'string', ops: SPAN_OPS } },
   namedFields: {
     attribute: {
       status, state: status,
@@ -46,6 +48,8 @@ export const TRACE_SEARCH_DIALECT: SearchDialect = {
       name: { key: 'name', type: 'string', ops: TEXT_OPS },
       run_id: { key: 'run_id', type: 'string', ops: ['=', '!=', 'IN', 'NOT IN'] },
       prompt: { key: 'prompt', type: 'string', ops: ['='] },
+      // The text of the trace's spans (MLflow's SEARCH_KEY_TO_SPAN): span.content.
+      text: { key: 'text', type: 'string', ops: ['LIKE', 'ILIKE'] },
     },
   },
   orderBy: {
@@ -189,6 +193,50 @@ function assessmentCondition(c: Comparison, experimentIds: number[]): SQL {
   return sql`(${direct} OR ${sessions})`;
 }
 
+const SPAN_COLUMNS: Readonly<Record<string, string>> = { name: 's.name', type: 's.type', status: 's.status' };
+
+/**
+ * One comparison on a span's row, as MLflow's SqlSpan filters: name, type and status compared as
+ * columns, `content` (and `trace.text`) a LIKE on the span's JSON, `attributes.<key>` a LIKE on it
+ * for `"<key>"` followed by the pattern (MLflow's `%"<key>"<pattern>%`). MLflow also takes `=`, `!=`
+ * and IN on an attribute, comparing the whole JSON with that pattern, which never matches: Cairn
+ * refuses them with a message saying to use LIKE.
+ */
+function spanComparison(c: Comparison): SQL {
+  const key = c.entity === 'attribute' ? 'content' : c.key;
+  const column = lookup(SPAN_COLUMNS, key);
+  if (column) return predicate(sql.raw(column), c.op, c.operand, 'text');
+  const likeOnly = (what: string) => {
+    if (c.op !== 'LIKE' && c.op !== 'ILIKE') throw invalidParam(`span.${clipKey(what)} comparator '${c.op}' not one of 'LIKE', 'ILIKE'`);
+  };
+  if (key === 'content') {
+    likeOnly('content');
+    return predicate(sql.raw('s.content'), c.op, c.operand, 'text');
+  }
+  if (key.startsWith('attributes.')) {
+    const name = key.slice('attributes.'.length).replace(/^`(.*)`$/, '$1');
+    if (!name) throw invalidParam("Span attribute name cannot be empty after 'attributes.'");
+    likeOnly(key);
+    const pattern = `%"${name}"${c.operand.kind === 'string' ? c.operand.value : ''}%`;
+    return predicate(sql.raw('s.content'), c.op, { kind: 'string', value: pattern }, 'text');
+  }
+  throw invalidParam(`Invalid span attribute '${clipKey(key)}'. Supported attributes: name, status, type, attributes.<attribute_name>.`);
+}
+
+const clipKey = (key: string) => (key.length > 200 ? `${key.slice(0, 200)}…` : key);
+const isSpanComparison = (c: Comparison) => c.entity === 'span' || (c.entity === 'attribute' && c.key === 'text');
+
+/**
+ * A filter's comparisons as SQL conditions on `traces t`. Its span comparisons hold together for one
+ * span (one EXISTS over the trace's span rows), as MLflow combines them.
+ */
+function traceConditions(comparisons: readonly Comparison[], experimentIds: number[]): SQL[] {
+  const spans = comparisons.filter(isSpanComparison).map(spanComparison);
+  const out = comparisons.filter((c) => !isSpanComparison(c)).map((c) => traceCondition(c, experimentIds));
+  if (spans.length) out.push(sql`EXISTS (SELECT 1 FROM trace_spans s WHERE s.trace_id = t.trace_id AND ${sql.join(spans, sql` AND `)})`);
+  return out;
+}
+
 function traceCondition(c: Comparison, experimentIds: number[]): SQL {
   if (c.entity === 'feedback' || c.entity === 'expectation') return assessmentCondition(c, experimentIds);
   if (c.entity === 'attribute' && c.key === 'prompt') return promptCondition(c);
@@ -221,7 +269,7 @@ const inExperiments = (ids: number[], alias = 't') =>
   ids.length === 1 ? sql`${sql.raw(alias)}.experiment_id = ${String(ids[0])}::bigint` : sql`${sql.raw(alias)}.experiment_id = ANY(${`{${ids.join(',')}}`}::bigint[])`;
 /** A filter as one SQL condition on `traces t` (TRUE when it is empty). */
 const filterCondition = (filter: string | undefined, experimentIds: number[]) => {
-  const conditions = parseFilter(filter, TRACE_SEARCH_DIALECT).map((c) => traceCondition(c, experimentIds));
+  const conditions = traceConditions(parseFilter(filter, TRACE_SEARCH_DIALECT), experimentIds);
   return conditions.length ? sql`(${sql.join(conditions, sql` AND `)})` : sql`TRUE`;
 };
 
@@ -267,7 +315,7 @@ export function traceSearchQuery(input: {
   after?: { requestTime: string; traceId: string };
 }): SQL {
   checkPage(input.offset, input.limit);
-  const conditions = parseFilter(input.filter, TRACE_SEARCH_DIALECT).map((c) => traceCondition(c, input.experimentIds));
+  const conditions = traceConditions(parseFilter(input.filter, TRACE_SEARCH_DIALECT), input.experimentIds);
   if (input.after) return keysetQuery(input.experimentIds, conditions, input.after, input.limit);
   const where = [inExperiments(input.experimentIds), ...conditions];
   const terms = parseOrderBy(input.orderBy, TRACE_SEARCH_DIALECT);

@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { rows } from '../../db/connect.js';
 import type { Deps } from '../../deps.js';
 import { invalidParam } from '../../errors.js';
+import { lookup } from '../search/parse.js';
 import { experimentIdOf } from '../ids.js';
 import { ASSESSMENT_VALID, ASSESSMENT_VALUE_TEXT } from './assessment-sql.js';
 import { TRACE_NAME_TAG, TRACE_SESSION_METADATA } from './wire.js';
@@ -10,9 +11,8 @@ import { TRACE_NAME_TAG, TRACE_SESSION_METADATA } from './wire.js';
 // an aggregate of one metric over an experiment's traces or their assessments, optionally per time
 // bucket and per dimension, as `mlflow server` computes it (store/tracking/utils/
 // sql_trace_metrics_utils.py). MLflow keeps token counts and an assessment's numeric value in
-// columns; Cairn reads them from the trace's metadata text and the assessment's body. Span metrics
-// need span rows, which Cairn does not keep: that view answers no data points, as a store without
-// spans does.
+// columns; Cairn reads them from the trace's metadata text and the assessment's body. The spans view
+// reads the span rows (trace_spans), as MLflow's reads its spans table.
 
 export type ViewType = 'TRACES' | 'SPANS' | 'ASSESSMENTS';
 type Aggregation = 'COUNT' | 'SUM' | 'AVG' | 'PERCENTILE' | 'MIN' | 'MAX';
@@ -70,6 +70,8 @@ export interface MetricDataPoint {
 }
 
 const TOKEN_USAGE = 'mlflow.trace.tokenUsage';
+const SPAN_COSTS = new Set(['input_cost', 'output_cost', 'total_cost']);
+const NS_PER_MS = 1_000_000n;
 
 // A token count from the client's `mlflow.trace.tokenUsage` metadata (JSON text the client writes),
 // cut out of the row's metadata text from that key on, where the JSON is a string (its quotes
@@ -100,7 +102,17 @@ interface Metric {
   value?: (x: string) => SQL;
 }
 
+const SPAN_METRICS: Record<string, string> = {
+  span_count: 's.span_id',
+  // Whole milliseconds, as MLflow's integer division.
+  latency: '((s.end_ns - s.start_ns) / 1000000)',
+  input_cost: 's.input_cost',
+  output_cost: 's.output_cost',
+  total_cost: 's.total_cost',
+};
+
 function column(view: ViewType, metric: string): Metric {
+  if (view === 'SPANS') return { raw: sql.raw(SPAN_METRICS[metric]) };
   if (view === 'ASSESSMENTS') return { raw: metric === 'assessment_count' ? sql.raw('a.assessment_id') : ASSESSMENT_NUMBER };
   if (metric === 'trace_count') return { raw: sql.raw('t.trace_id') };
   // The LIKE first: reading the metadata as JSON costs more, and most traces may hold no session.
@@ -113,6 +125,11 @@ const DIMENSIONS: Record<string, string> = {
   trace_name: 't.name',
   trace_status: 't.state',
   assessment_name: "(a.body ->> 'assessment_name')",
+  span_name: 's.name',
+  span_type: 's.type',
+  span_status: 's.status',
+  span_model_name: 's.model_name',
+  span_model_provider: 's.model_provider',
 };
 
 function dimension(name: string): SQL {
@@ -137,6 +154,8 @@ function aggregate(a: { type: string; percentile?: number }, col: SQL, distinct:
   }
 }
 
+const SPAN_FILTER_COLUMNS: Record<string, string> = { name: 's.name', status: 's.status', type: 's.type' };
+
 /**
  * A metrics filter, `<view>.<entity>[.<key>] = 'value'` (SearchTraceMetricsUtils): `trace.status`,
  * `trace.tag.<key>`, `trace.metadata.<key>`, `assessment.name`, `assessment.type`; `span.*` only
@@ -149,7 +168,10 @@ function filterCondition(view: ViewType, filter: string): SQL {
   const value = single !== undefined ? single.replace(/''/g, "'") : double.replace(/""/g, '"');
   const key = rawKey?.replace(/^[`"]|[`"]$/g, '');
   if (scope === 'span') {
-    throw invalidParam(`Filtering by span is only supported for SPANS view type, got ${view}`);
+    if (view !== 'SPANS') throw invalidParam(`Filtering by span is only supported for SPANS view type, got ${view}`);
+    const spanColumn = key ? undefined : lookup(SPAN_FILTER_COLUMNS, entity);
+    if (!spanColumn) throw invalidParam(`Invalid entity '${entity}' specified for view type 'span'. Valid entities are ['name', 'status', 'type']`);
+    return sql`${sql.raw(spanColumn)} = ${value}`;
   }
   if (scope === 'assessment') {
     if (view !== 'ASSESSMENTS') throw invalidParam(`Filtering by assessment is only supported for ASSESSMENTS view type, got ${view}`);
@@ -207,22 +229,32 @@ function isoBucket(ms: number): string {
 export async function queryTraceMetrics(deps: Deps, q: MetricsQuery): Promise<MetricDataPoint[]> {
   check(q);
   const experiments = q.experimentIds.map(experimentIdOf);
-  if (q.viewType === 'SPANS' || !experiments.length) return [];
+  if (!experiments.length) return [];
   const assessments = q.viewType === 'ASSESSMENTS';
+  const spans = q.viewType === 'SPANS';
+  // Span costs are placed in time by the span's start (bucket and range), as MLflow's; span counts
+  // and latency take their trace's time for the range, and every span metric its start for buckets.
+  const spanTime = spans && SPAN_COSTS.has(q.metricName);
   const col = column(q.viewType, q.metricName);
   const where: SQL[] = [sql`t.experiment_id = ANY(${`{${experiments.join(',')}}`}::bigint[])`];
   if (assessments) where.push(ASSESSMENT_VALID);
-  // Inclusive at both ends, as MLflow's time ranges are.
-  if (q.startMs !== undefined) where.push(sql`t.request_time >= ${q.startMs}`);
-  if (q.endMs !== undefined) where.push(sql`t.request_time <= ${q.endMs}`);
+  // Inclusive at both ends, as MLflow's time ranges are (a span's end: every nanosecond of that millisecond).
+  if (spanTime) {
+    if (q.startMs !== undefined) where.push(sql`s.start_ns >= ${String(BigInt(Math.trunc(q.startMs)) * NS_PER_MS)}::numeric`);
+    if (q.endMs !== undefined) where.push(sql`s.start_ns < ${String((BigInt(Math.trunc(q.endMs)) + 1n) * NS_PER_MS)}::numeric`);
+  } else {
+    if (q.startMs !== undefined) where.push(sql`t.request_time >= ${q.startMs}`);
+    if (q.endMs !== undefined) where.push(sql`t.request_time <= ${q.endMs}`);
+  }
   for (const f of q.filters) where.push(filterCondition(q.viewType, f));
   const groups: { name: string; expr: SQL }[] = [];
   if (q.intervalSeconds) {
     const size = String(q.intervalSeconds * 1000);
-    groups.push({ name: 'time_bucket', expr: sql`(floor(t.request_time::numeric / ${size}::numeric) * ${size}::numeric)` });
+    const time = spans ? sql`floor(s.start_ns::numeric / 1000000)` : sql`t.request_time::numeric`;
+    groups.push({ name: 'time_bucket', expr: sql`(floor(${time} / ${size}::numeric) * ${size}::numeric)` });
   }
   for (const d of q.dimensions) groups.push({ name: d, expr: dimension(d) });
-  const from = assessments ? sql`assessments a JOIN traces t ON t.trace_id = a.trace_id` : sql`traces t`;
+  const from = assessments ? sql`assessments a JOIN traces t ON t.trace_id = a.trace_id` : spans ? sql`trace_spans s JOIN traces t ON t.trace_id = s.trace_id` : sql`traces t`;
   // Each row's value and groups computed once, below the fence (OFFSET 0): every aggregate and the
   // null tests read them, where a computed value (tokens, a session) would be computed for each.
   // Rows without a value or a group are left out before grouping, as in MLflow, so they take no

@@ -7,6 +7,7 @@ import { GroupCommit } from '../../lib/group-commit.js';
 import { nullableTextArray, numberArray, textArray } from '../../lib/pg-array.js';
 import { proxyStore } from '../artifacts.js';
 import { activeExperimentRoot } from '../experiments.js';
+import { spanRowsUpsert } from './span-rows.js';
 import { MAX_SPANS_BYTES, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
 import { lockTraceWrites, trackSpansInFlight } from './spans-in-flight.js';
 import { keyValuePairs, keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
@@ -103,6 +104,10 @@ interface TraceState {
   stored?: { tags: [string, string][]; metadata: [string, string][] };
   /** A client's StartTraceV3 stored its info (traces.info_final): the spans are added, its info and name left. */
   final?: boolean;
+  /** A trace stored before span rows were kept (traces.spans_indexed false): this batch writes a row for each of its spans. */
+  unindexed?: boolean;
+  /** The spans this batch merged, whose rows it writes. */
+  merged: Set<string>;
   touched: boolean;
 }
 
@@ -133,15 +138,16 @@ async function lockedTraces(deps: Deps, tx: Orm, traceIds: string[]): Promise<Ma
   // Two writers of a trace not yet stored find no row to lock: the advisory lock orders them, so
   // neither writes traces.json from its own spans alone.
   await lockTraceWrites(tx, traceIds);
-  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string; tags_json: string | null; metadata_json: string | null; info_final: boolean }>(tx, sql`
-    select trace_id, experiment_id, artifact_location, tags_json, metadata_json, info_final from traces where trace_id = any(${textArray(traceIds)}::text[])
+  const found = await rows<{ trace_id: string; experiment_id: string | number; artifact_location: string; tags_json: string | null; metadata_json: string | null; info_final: boolean; spans_indexed: boolean }>(tx, sql`
+    select trace_id, experiment_id, artifact_location, tags_json, metadata_json, info_final, spans_indexed from traces where trace_id = any(${textArray(traceIds)}::text[])
     order by trace_id for update`);
   const out = new Map<string, TraceState>();
   await forEachLimited(found, BLOB_CONCURRENCY, async (row) => {
     const state: TraceState = {
       experimentId: Number(row.experiment_id), artifactLocation: row.artifact_location,
-      key: traceDataKey(row.artifact_location), spans: new Map(), touched: false,
+      key: traceDataKey(row.artifact_location), spans: new Map(), touched: false, merged: new Set(),
       stored: { tags: keyValuePairs(row.tags_json), metadata: keyValuePairs(row.metadata_json) }, final: row.info_final,
+      unindexed: !row.spans_indexed,
     };
     if (state.key !== undefined) {
       try {
@@ -179,10 +185,13 @@ function merge(item: OtlpWrite, root: string, traces: Map<string, TraceState>): 
     let t = traces.get(traceId);
     if (!t) {
       const artifactLocation = `${root}/traces/${traceId}/artifacts`;
-      t = { experimentId: item.experimentId, artifactLocation, key: traceDataKey(artifactLocation), spans: new Map(), touched: false };
+      t = { experimentId: item.experimentId, artifactLocation, key: traceDataKey(artifactLocation), spans: new Map(), touched: false, merged: new Set() };
       traces.set(traceId, t);
     }
-    for (const s of spans) t.spans.set(s.span_id, s);
+    for (const s of spans) {
+      t.spans.set(s.span_id, s);
+      t.merged.add(s.span_id);
+    }
     // As one request after another: a later request's run id replaces an earlier one; none keeps it.
     if (item.runId) t.runId = item.runId.slice(0, 8000);
     t.touched = true;
@@ -237,10 +246,10 @@ export async function writeOtlpBatch(deps: Deps, items: OtlpWrite[]): Promise<(E
 const nameOf = (t: TraceState, info: { name?: string }): string | undefined => (info.name && !t.final ? info.name.slice(0, 8000) : undefined);
 
 /**
- * The trace rows, their name tags and their metadata, in one statement (each a multi-row upsert; a
- * round trip less is a batch's time shorter under load: docs/bench.md, "OTLP writes the trace
- * row's text itself"). The tag and metadata rows' foreign keys are checked at the statement's end,
- * when the new traces are in.
+ * The trace rows, their name tags, their metadata and the rows of the spans merged (span-rows.ts),
+ * in one statement (each a multi-row upsert; a round trip less is a batch's time shorter under
+ * load: docs/bench.md, "OTLP writes the trace row's text itself"). The foreign keys of the other
+ * rows are checked at the statement's end, when the new traces are in.
  *
  * Each row is written with the text of its tags and metadata as they will stand (a stored trace's,
  * read under its lock, with this batch's added), and the statement tells the triggers of
@@ -260,6 +269,8 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
   const nameTags = infos.filter((x) => nameOf(x.t, x.info)).map((x): [string, string, string] => [x.id, TRACE_NAME_TAG, nameOf(x.t, x.info)!]);
   const metadata = infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v]));
+  const spanRows = spanRowsUpsert(written.flatMap(([id, t]) =>
+    (t.unindexed ? [...t.spans.values()] : [...t.merged].map((s) => t.spans.get(s)!)).map((s): [string, SpanRecord] => [id, s])));
   const [{ updated }] = await rows<{ updated: string[] | null }>(tx, sql`with written as (
     insert into traces (trace_id, experiment_id, client_request_id, request_time, execution_duration, state,
                         request_preview, response_preview, artifact_location, name, tags_json, metadata_json, spans_logged)
@@ -272,7 +283,7 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
       ${nullableTextArray(col((x) => tagsText(x.t, x.info)))}::text[], ${nullableTextArray(col((x) => metadataText(x.t)))}::text[],
       ${textArray(col((x) => String(bodies.get(x.id)!.length <= MAX_SPANS_BYTES)))}::boolean[]
     ) as t(id, exp, rt, dur, st, req, resp, loc, nm, tj, mj, fits), (select set_config('cairn.kv_text_written', 'on', true)) as vouched
-    on conflict (trace_id) do update set spans_logged = excluded.spans_logged, tags_json = excluded.tags_json, metadata_json = excluded.metadata_json,
+    on conflict (trace_id) do update set spans_logged = excluded.spans_logged, spans_indexed = true, tags_json = excluded.tags_json, metadata_json = excluded.metadata_json,
       -- A client's StartTraceV3 made the info final: the merged spans leave it (as MLflow's log_spans).
       request_time = case when traces.info_final then traces.request_time else excluded.request_time end,
       execution_duration = case when traces.info_final then traces.execution_duration else excluded.execution_duration end,
@@ -282,6 +293,7 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
       name = case when traces.info_final then traces.name else coalesce(excluded.name, traces.name) end
     returning trace_id, xmax::text as xmax),
     ${nameTags.length ? sql`name_tags as (${traceKeyValueUpsert('trace_tags', nameTags)}),` : sql``}
+    ${spanRows ? sql`span_rows as (${spanRows}),` : sql``}
     metadata as (${traceKeyValueUpsert('trace_metadata', metadata)})
     select array_agg(trace_id) as updated from written where xmax <> '0'`);
   // A trace this batch found no row for, updated all the same: a writer that does not take the

@@ -6,6 +6,7 @@ import { invalidParam, MlflowError } from '../../errors.js';
 import { proxyStore, uploadArtifact } from '../artifacts.js';
 import { byStart } from './otlp-batch.js';
 import { MAX_SPANS_BYTES, parseTraceData, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
+import { spanRowsUpsert } from './span-rows.js';
 import { lockTraceWrites } from './spans-in-flight.js';
 
 // The mlflow client uploads a trace's traces.json through the artifact proxy when StartTraceV3's
@@ -73,8 +74,10 @@ export async function uploadArtifactOrTraceData(deps: Deps, key: string, body: R
     await lockTraceWrites(tx, [traceId]);
     const have = new Set(data.spans.map((s) => s.span_id));
     const missing = (await storedSpansIfReadable(deps, key)).filter((s) => !have.has(s.span_id));
-    const merged = missing.length ? Buffer.from(JSON.stringify({ ...data.rest, spans: [...data.spans, ...missing].sort(byStart) })) : uploaded;
+    const spans = [...data.spans, ...missing];
+    const merged = missing.length ? Buffer.from(JSON.stringify({ ...data.rest, spans: spans.sort(byStart) })) : uploaded;
     await proxyStore(deps).put(key, merged, 'application/json');
+    await writeSpanRows(tx, traceId, spans);
     if (merged.length > MAX_SPANS_BYTES) await tooLargeForGetTrace(tx, traceId);
   });
 }
@@ -87,6 +90,13 @@ async function storedSpansIfReadable(deps: Deps, key: string): Promise<SpanRecor
     if (err instanceof MlflowError && err.code === 'INVALID_STATE') return [];
     throw err;
   }
+}
+
+/** The rows of the trace's spans (span-rows.ts), all of them: a file uploaded again may change any. */
+async function writeSpanRows(tx: Orm, traceId: string, spans: SpanRecord[]): Promise<void> {
+  const upsert = spanRowsUpsert(spans.filter((s) => typeof s?.span_id === 'string').map((s): [string, SpanRecord] => [traceId, s]));
+  if (upsert) await tx.execute(upsert);
+  await tx.execute(sql`update traces set spans_indexed = true where trace_id = ${traceId} and not spans_indexed`);
 }
 
 /** Reads no longer send the client to GetTrace for this trace's spans (read.ts), which refuses such a file. */
