@@ -33,6 +33,9 @@ def retrieve(q):
 
 @mlflow.trace(span_type=SpanType.LLM)
 def generate(q, docs):
+    span = mlflow.get_current_active_span()
+    span.set_attribute("mlflow.llm.model", "gpt-4o")
+    span.set_attribute("mlflow.llm.cost", {"input_cost": 0.01, "output_cost": 0.02, "total_cost": 0.03})
     time.sleep(0.03)
     return "A cairn is a pile of stones."
 
@@ -45,9 +48,19 @@ def answer(q):
 with mlflow.start_run() as run:
     answer("what is a cairn?")
     in_run = mlflow.get_last_active_trace_id()
+# Six batches call a tool (one of them about basalt), one calls a cheaper model.
 for i in range(12):
     with mlflow.start_span(f"batch-{i:02d}") as s:
         s.set_inputs({"i": i})
+        if i % 2 == 0:
+            with mlflow.start_span("lookup", span_type=SpanType.TOOL) as t:
+                t.set_inputs({"query": "basalt" if i == 4 else "granite"})
+                time.sleep(0.05)
+        if i == 3:
+            with mlflow.start_span("summarize", span_type=SpanType.LLM) as m:
+                m.set_inputs({"text": "the hiker's cairn"})
+                m.set_attribute("mlflow.llm.model", "gpt-4o-mini")
+                m.set_attribute("mlflow.llm.cost", {"input_cost": 0.0005, "output_cost": 0.001, "total_cost": 0.0015})
         s.set_outputs(i * i)
 try:
     with mlflow.start_span("failing", span_type=SpanType.TOOL) as s:
@@ -85,6 +98,64 @@ test('traces: list, search, paging, waterfall, span detail, assessments, run lin
   const rows = page.getByTestId('trace-row');
   await expect(rows).toHaveCount(15);
   await expect(page.getByTestId('trace-page')).toContainText('Page 1 · 15 traces (last page)');
+
+  // The overview's spans view: the tool calls (six lookups, one failing call) tool by tool, and
+  // what the model calls cost, model by model.
+  const overview = page.getByTestId('trace-overview');
+  await expect(overview.getByTestId('overview-tool-calls').locator('.overview-value')).toHaveText('7 · 1 failed');
+  await expect(overview.getByTestId('overview-cost').locator('.overview-value')).toHaveText('$0.0315');
+  const tools = overview.getByTestId('overview-tool-row');
+  await expect(tools).toHaveCount(2);
+  // Each lookup sleeps 50 ms.
+  const slept = /^(5\d|[6-9]\d|\d{3}) ms$/;
+  await expect(tools.nth(0).locator('td')).toHaveText([/^lookup/, '6', '0', slept, slept]);
+  await expect(tools.nth(1).locator('td')).toHaveText([/^failing/, '1', '1', /ms$/, /ms$/]);
+  const costs = overview.getByTestId('overview-cost-row');
+  await expect(costs).toHaveCount(2);
+  await expect(costs.nth(0).locator('td')).toHaveText(['gpt-4o', '$0.03', '95%']);
+  await expect(costs.nth(1).locator('td')).toHaveText(['gpt-4o-mini', '$0.0015', '5%']);
+  await shoot(page, 'traces-overview-spans');
+
+  // Words in the box are looked for in the spans' text (inputs, outputs, attributes), as MLflow's
+  // UI does, whatever their case; a quote in them is one.
+  const box = page.getByTestId('trace-filter');
+  const search = async (text: string) => {
+    await box.fill(text);
+    await box.press('Enter');
+  };
+  await search('BASALT');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('trace-name')).toHaveText('batch-04');
+  await search('granite');
+  await expect(rows).toHaveCount(5);
+  await search("hiker's");
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('trace-name')).toHaveText('batch-03');
+  // The retriever's output, in neither the request nor the response of its trace.
+  await search('stacks of stones');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('trace-name')).toHaveText('answer');
+  await search('obsidian');
+  await expect(page.getByText('No trace matches')).toBeVisible();
+  await expect(page.getByTestId('trace-list')).toContainText("trace.text ILIKE '%obsidian%'");
+  // A tool in the overview narrows the list to the traces that called it, the words kept.
+  await search('granite');
+  await overview.getByRole('button', { name: 'lookup' }).click();
+  await expect(box).toHaveValue("trace.text ILIKE '%granite%' AND span.type = 'TOOL' AND span.name = 'lookup'");
+  await expect(rows).toHaveCount(5);
+  await search('');
+  await overview.getByRole('button', { name: 'failing' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('trace-name')).toHaveText('failing');
+  await search('');
+  // The traces with a span of a type.
+  await page.getByLabel('Span type').selectOption('TOOL');
+  await expect(rows).toHaveCount(7);
+  await page.getByLabel('Span type').selectOption('LLM');
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByTestId('traces-table')).toContainText('batch-03');
+  await page.getByLabel('Span type').selectOption('');
+  await expect(rows).toHaveCount(15);
 
   // The search_traces grammar, sent as typed.
   await page.getByTestId('trace-filter').fill("tags.env = 'prod'");
@@ -170,6 +241,10 @@ test('traces: list, search, paging, waterfall, span detail, assessments, run lin
   await expect(page.locator(`a[href$="/traces/${linked}"]`)).toHaveCount(1);
   // Its overview counts the run's traces only, the linked one included.
   await expect(page.getByTestId('overview-traces').locator('.overview-value')).toHaveText('2');
+  // The run's model call cost; none of its traces called a tool, so no tool tile.
+  await expect(page.getByTestId('overview-cost').locator('.overview-value')).toHaveText('$0.03');
+  await expect(page.getByTestId('overview-tool-calls')).toHaveCount(0);
+  await expect(page.getByTestId('overview-tools')).toHaveCount(0);
   await page.goto(`/#/experiments/${exp}/traces`);
   await expect(rows).toHaveCount(50);
   await shoot(page, 'traces-list');

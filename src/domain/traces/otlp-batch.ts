@@ -8,6 +8,7 @@ import { nullableTextArray, numberArray, textArray } from '../../lib/pg-array.js
 import { proxyStore } from '../artifacts.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { spanRowsUpsert } from './span-rows.js';
+import { usageMetadata } from './usage.js';
 import { MAX_SPANS_BYTES, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
 import { lockTraceWrites, trackSpansInFlight } from './spans-in-flight.js';
 import { keyValuePairs, keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
@@ -320,6 +321,13 @@ const metadataText = (t: TraceState) => keyValueText(merged(t.stored?.metadata, 
 const merged = (stored: [string, string][] | undefined, written: [string, string][]): [string, string][] =>
   [...new Map([...(stored ?? []), ...written])];
 
-/** The metadata an OTLP batch writes for a trace: the schema version, and the run it was sent for. */
-const metadataOf = (t: TraceState): [string, string][] =>
-  t.runId ? [['mlflow.trace_schema.version', '3'], [SOURCE_RUN_METADATA, t.runId]] : [['mlflow.trace_schema.version', '3']];
+/**
+ * The metadata an OTLP batch writes for a trace: the schema version, the run it was sent for, and
+ * (unless StartTraceV3 made the info final, with the client's own figures) the token usage and cost
+ * of all its spans (usage.ts).
+ */
+const metadataOf = (t: TraceState): [string, string][] => [
+  ['mlflow.trace_schema.version', '3'],
+  ...(t.runId ? [[SOURCE_RUN_METADATA, t.runId] as [string, string]] : []),
+  ...(t.final ? [] : usageMetadata([...t.spans.values()])),
+];

@@ -84,8 +84,22 @@ function spanRow(traceId: string, s: SpanRecord): SpanRow {
     model: bounded(decodedString(attributes['mlflow.llm.model'])),
     provider: bounded(decodedString(attributes['mlflow.llm.provider'])),
     cost: costs(attributes['mlflow.llm.cost']),
-    content: pythonJson(s),
+    content: pythonJson({ ...s, attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, pythonAttribute(v)])) }),
   };
+}
+
+/**
+ * An attribute's JSON text as MLflow's server keeps it (json.dumps of the decoded value): Cairn
+ * writes attributes compactly (JSON.stringify), so an object or a list is written again with
+ * Python's separators, and `span.content LIKE '%\"query\": 1%'` matches as it does in MLflow.
+ */
+function pythonAttribute(v: unknown): unknown {
+  if (typeof v !== 'string' || (v[0] !== '{' && v[0] !== '[')) return v;
+  try {
+    return pythonJson(JSON.parse(v));
+  } catch {
+    return v;
+  }
 }
 
 /**

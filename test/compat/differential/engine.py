@@ -56,7 +56,7 @@ def fill(value, vars_: dict):
 def send(server: Server, step: dict) -> Answer:
     method = step.get("method", "GET")
     url = server.url + fill(step["path"], server.vars)
-    kwargs: dict = {"timeout": 60, "headers": dict(step.get("headers", {}))}
+    kwargs: dict = {"timeout": 60, "headers": fill(dict(step.get("headers", {})), server.vars)}
     if "params" in step:
         kwargs["params"] = fill(step["params"], server.vars)
     if "json" in step:
@@ -144,7 +144,8 @@ def normalise(body, vars_: dict, volatile=(), json_text=(), unordered=(), short_
 
 
 def drop(body, paths: list[str]):
-    """Removes allow-listed fields (dotted paths; `*` matches every list item or key)."""
+    """Removes allow-listed fields (dotted paths; `*` matches every list item or key; a key with dots
+    in it is matched by the whole rest of the path)."""
     body = copy.deepcopy(body)
     for path in paths:
         _drop(body, path.split("."))
@@ -160,6 +161,10 @@ def _drop(cur, parts):
         for t in targets:
             _drop(t, rest)
     elif isinstance(cur, dict):
+        # A key holding dots (a tag's name: `mlflow.traceName`) is the rest of the path whole.
+        if head != "*" and ".".join(parts) in cur:
+            cur.pop(".".join(parts))
+            return
         if not rest:
             if head == "*":
                 cur.clear()

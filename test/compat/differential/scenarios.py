@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 A2 = "/api/2.0/mlflow"
 AJ = "/ajax-api/2.0/mlflow"
 A3 = "/api/3.0/mlflow"
@@ -373,6 +375,60 @@ ASSESSMENTS = [
     _get("as.get.deleted", f"{A3}/traces/<<rid>>/assessments/<<aid>>", **TV2),
 ]
 
+# Spans sent by OTLP JSON (as any OpenTelemetry exporter sends them), then read back through span
+# filters and the spans view of trace metrics. A trace id new to both servers for this session.
+SPAN_TRACE = secrets.token_hex(16)
+SP = {"short_ids": ["exp"], "volatile": ["request_time", "execution_duration"]}
+
+
+def _span(span_id, name, type_, start_ms, end_ms, parent=None, error=False, attributes=()):
+    t0 = 1772359200000000000
+    return {
+        "traceId": SPAN_TRACE, "spanId": span_id * 16, **({"parentSpanId": parent * 16} if parent else {}), "name": name,
+        "startTimeUnixNano": str(t0 + start_ms * 1_000_000), "endTimeUnixNano": str(t0 + end_ms * 1_000_000),
+        "attributes": [{"key": "mlflow.spanType", "value": {"stringValue": type_}}, *attributes],
+        "status": {"code": 2, "message": "boom"} if error else {"code": 1},
+    }
+
+
+_COST = {"kvlistValue": {"values": [{"key": k, "value": {"doubleValue": v}} for k, v in (("input_cost", 0.01), ("output_cost", 0.02), ("total_cost", 0.03))]}}
+OTLP_SPANS = {"resourceSpans": [{"scopeSpans": [{"spans": [
+    _span("a", "agent", "AGENT", 0, 900, attributes=[{"key": "mlflow.spanInputs", "value": {"stringValue": "why héllo"}}]),
+    _span("b", "search", "TOOL", 10, 250, parent="a", error=True, attributes=[{"key": "mlflow.spanInputs", "value": {"kvlistValue": {"values": [{"key": "query", "value": {"intValue": "1"}}]}}}]),
+    _span("c", "llm", "LLM", 300, 800, parent="a", attributes=[
+        {"key": "mlflow.llm.model", "value": {"stringValue": "gpt-4o"}}, {"key": "mlflow.llm.provider", "value": {"stringValue": "openai"}},
+        {"key": "mlflow.llm.cost", "value": _COST}]),
+]}]}]}
+SPAN_LOCATION = [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "<<exp>>"}}]
+
+
+def _span_search(id_, filter_):
+    return _post(id_, f"{A3}/traces/search", {"locations": SPAN_LOCATION, "filter": filter_}, **SP)
+
+
+def _span_metric(id_, metric, aggregations, dimensions=(), filters=()):
+    body = {"experiment_ids": ["<<exp>>"], "view_type": "SPANS", "metric_name": metric, "aggregations": aggregations}
+    return _post(id_, f"{A3}/traces/metrics", {**body, **({"dimensions": list(dimensions)} if dimensions else {}), **({"filters": list(filters)} if filters else {})})
+
+
+COUNT = [{"aggregation_type": "COUNT"}]
+SPANS = [
+    _post("sp.exp", f"{A2}/experiments/create", {"name": "diff-sp-<<sfx>>"}, save={"exp": "experiment_id"}),
+    _post("sp.otlp", "/v1/traces", OTLP_SPANS, headers={"x-mlflow-experiment-id": "<<exp>>"}),
+    _span_search("sp.search.tool-error", "span.type = 'TOOL' AND span.status = 'ERROR'"),
+    _span_search("sp.search.llm-error", "span.type = 'LLM' AND span.status = 'ERROR'"),
+    _span_search("sp.search.name-in", "span.name IN ('llm', 'x')"),
+    _span_search("sp.search.content", "span.content LIKE '%query%: 1}%'"),
+    _span_search("sp.search.text", "trace.text ILIKE '%WHY%'"),
+    _span_search("sp.search.attribute", "span.attributes.mlflow.llm.model LIKE '%gpt%'"),
+    _span_search("sp.search.bad-key", "span.bogus = 'x'"),
+    _span_metric("sp.metrics.count-by-type", "span_count", COUNT, ["span_type"]),
+    _span_metric("sp.metrics.tools", "span_count", COUNT, ["span_name", "span_status"], ["span.type = 'TOOL'"]),
+    _span_metric("sp.metrics.latency", "latency", [{"aggregation_type": "AVG"}, {"aggregation_type": "MAX"}], ["span_name"]),
+    _span_metric("sp.metrics.cost", "total_cost", [{"aggregation_type": "SUM"}], ["span_model_name", "span_model_provider"]),
+    _span_metric("sp.metrics.bad-filter", "span_count", COUNT, (), ["span.kind = 'x'"]),
+]
+
 FAMILIES = {
     "experiments": EXPERIMENTS,
     "runs": RUNS,
@@ -385,4 +441,5 @@ FAMILIES = {
     "trace-analysis": TRACE_ANALYSIS,
     "traces-v2": TRACES_V2,
     "assessments": ASSESSMENTS,
+    "spans": SPANS,
 }
