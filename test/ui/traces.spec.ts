@@ -303,6 +303,9 @@ print("TRACE", tid)
   await expect(overview.getByTestId('overview-traces').locator('.overview-value')).toHaveText('1');
   await expect(overview.getByTestId('overview-errors')).toContainText('0 · 0.0%');
   await expect(overview.getByTestId('overview-tokens')).toContainText(n1234);
+  // A model but no tool call and no cost: neither tile.
+  await expect(overview.getByTestId('overview-tool-calls')).toHaveCount(0);
+  await expect(overview.getByTestId('overview-cost')).toHaveCount(0);
   await expect(overview.getByTestId('overview-feedback').filter({ hasText: 'helpful' })).toContainText('1 avg · 1');
   await expect(overview.getByTestId('overview-feedback').filter({ hasText: 'tone' })).toContainText('1 given');
   await expect(overview.getByTestId('overview-chart-traces').locator('canvas')).toBeVisible();

@@ -195,7 +195,7 @@ export interface MetricPoint {
 }
 
 export interface MetricsRequest {
-  view?: 'TRACES' | 'ASSESSMENTS';
+  view?: 'TRACES' | 'SPANS' | 'ASSESSMENTS';
   metric: string;
   aggregations: ('COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX' | { percentile: number })[];
   dimensions?: string[];

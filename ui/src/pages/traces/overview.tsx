@@ -4,9 +4,11 @@ import { LineChart, type ChartLine } from '../../charts/line-chart';
 import { ErrorBox } from '../../components/states';
 import { useAsync } from '../../hooks';
 import { setQuery, useLocation } from '../../router';
+import { CostCard, fmtCost, loadSpanOverview, ToolsCard, type SpanOverview } from './overview-spans';
 
 // An experiment's traces at a glance, above the list: how many, how many failed, how slow, how many
-// tokens and conversations, what the feedback says, and traces and latency over time. Everything is
+// tokens and conversations, what the feedback says, what tools were called and what the model calls
+// cost (overview-spans.tsx), and traces and latency over time. Everything is
 // the server's QueryTraceMetrics (docs/tracing.md#trace-metrics), a handful of aggregate queries,
 // so it costs the same at 100 traces as at 100k.
 
@@ -29,6 +31,7 @@ interface Overview {
   feedback: { name: string; avg?: number; count: number }[];
   byStatus: MetricPoint[];
   latency: MetricPoint[];
+  spans: SpanOverview;
 }
 
 async function load(experimentId: string, range: (typeof RANGES)[number], filters: string[]): Promise<Overview> {
@@ -36,7 +39,7 @@ async function load(experimentId: string, range: (typeof RANGES)[number], filter
   const start = end - range.ms;
   const at = { startMs: start, endMs: end, filters };
   const every = { ...at, bucketSeconds: range.bucket };
-  const [status, latency, tokens, sessions, counts, values, byStatus, latencyOverTime] = await Promise.all([
+  const [status, latency, tokens, sessions, counts, values, byStatus, latencyOverTime, spans] = await Promise.all([
     traceMetrics(experimentId, { ...at, metric: 'trace_count', aggregations: ['COUNT'], dimensions: ['trace_status'] }),
     traceMetrics(experimentId, { ...at, metric: 'latency', aggregations: [{ percentile: 50 }, { percentile: 95 }] }),
     traceMetrics(experimentId, { ...at, metric: 'total_tokens', aggregations: ['SUM'] }),
@@ -45,6 +48,7 @@ async function load(experimentId: string, range: (typeof RANGES)[number], filter
     traceMetrics(experimentId, { ...at, view: 'ASSESSMENTS', metric: 'assessment_value', aggregations: ['AVG'], dimensions: ['assessment_name'] }),
     traceMetrics(experimentId, { ...every, metric: 'trace_count', aggregations: ['COUNT'], dimensions: ['trace_status'] }),
     traceMetrics(experimentId, { ...every, metric: 'latency', aggregations: [{ percentile: 50 }, { percentile: 95 }] }),
+    loadSpanOverview(experimentId, at),
   ]);
   const countOf = (p: MetricPoint) => p.values.COUNT ?? 0;
   const avg = new Map(values.map((p) => [p.dimensions?.assessment_name, p.values.AVG]));
@@ -63,6 +67,7 @@ async function load(experimentId: string, range: (typeof RANGES)[number], filter
       .sort((a, b) => b.count - a.count),
     byStatus,
     latency: latencyOverTime,
+    spans,
   };
 }
 
@@ -142,6 +147,10 @@ export function TraceOverview({ experimentId, changes, filters = [] }: { experim
           <Tile testId="overview-latency" label="Latency p50 / p95" value={o ? `${fmtMs(o.p50)} / ${fmtMs(o.p95)}` : '…'} />
           <Tile testId="overview-tokens" label="Tokens" value={o ? (o.tokens?.toLocaleString() ?? '—') : '…'} hint="Total tokens the LLM spans used (mlflow.trace.tokenUsage)" />
           <Tile testId="overview-sessions" label="Sessions" value={o ? o.sessions.toLocaleString() : '…'} hint="Distinct conversations (mlflow.trace.session)" />
+          {o && o.spans.calls > 0 && (
+            <Tile testId="overview-tool-calls" label="Tool calls" value={`${o.spans.calls.toLocaleString()} · ${o.spans.errors.toLocaleString()} failed`} hint="Spans of type TOOL, and those whose status is ERROR" />
+          )}
+          {o?.spans.cost !== undefined && <Tile testId="overview-cost" label="Cost" value={fmtCost(o.spans.cost)} hint="Total cost of the model calls (mlflow.llm.cost on their spans), in US dollars" />}
           {o?.feedback.slice(0, 3).map((f) => (
             <Tile key={f.name} testId="overview-feedback" label={`Feedback: ${f.name}`} value={f.avg === undefined ? `${f.count.toLocaleString()} given` : `${Number(f.avg.toFixed(2))} avg · ${f.count.toLocaleString()}`} hint="Average of the numeric and yes/no values still standing" />
           ))}
@@ -157,6 +166,12 @@ export function TraceOverview({ experimentId, changes, filters = [] }: { experim
             <div className="card-title">Latency (ms)</div>
             <LineChart lines={latencyLines} xKind="time" smoothing={0} log={false} band={false} height={170} />
           </div>
+        </div>
+      )}
+      {o && o.count > 0 && (o.spans.calls > 0 || o.spans.costs.length > 0) && (
+        <div className="overview-breakdowns">
+          {o.spans.calls > 0 && <ToolsCard s={o.spans} />}
+          {o.spans.costs.length > 0 && <CostCard s={o.spans} />}
         </div>
       )}
     </section>

@@ -5,13 +5,17 @@ import { fmtTime } from '../../format';
 import { useAsync } from '../../hooks';
 import { href, navigate, setQuery, useLocation } from '../../router';
 import { DeleteTracesDialog } from './delete-traces';
+import { filterOf, narrowed, quoted } from './trace-filter';
 import { tokenUsage, TRACE_TOKEN_USAGE } from './llm';
 
-// A searchable, paged list of an experiment's traces: the filter is MLflow's search_traces grammar,
-// sent as typed (the server answers a bad one with its own message). View state lives in the URL
-// (`tfilter`, `tstate`, `tsort`), so a copied link reproduces the list; pages follow page tokens.
+// A searchable, paged list of an experiment's traces: the box takes MLflow's search_traces grammar,
+// sent as typed (the server answers a bad one with its own message), or words to find in the
+// traces' spans (trace-filter.ts). View state lives in the URL (`tfilter`, `tstate`, `tspan`,
+// `tsort`), so a copied link reproduces the list; pages follow page tokens.
 
 const STATES = ['OK', 'ERROR', 'IN_PROGRESS'];
+// MLflow's SpanType values: "has a span of this type" narrows to the traces that called a tool, a retriever...
+const SPAN_TYPES = ['AGENT', 'CHAIN', 'CHAT_MODEL', 'EMBEDDING', 'LLM', 'PARSER', 'RERANKER', 'RETRIEVER', 'TOOL'];
 const SORTS: Record<string, string> = {
   newest: 'timestamp_ms DESC',
   oldest: 'timestamp_ms ASC',
@@ -36,14 +40,11 @@ function feedbackText(a: Assessment): string {
   return text.length > 16 ? `${text.slice(0, 15)}…` : text;
 }
 
-// A quote inside is doubled; the grammar keeps backslashes as written, so a value ending in one
-// cannot be quoted at all: such a feedback gets no clause.
-const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 /**
  * The filter clause for a feedback's value (the server compares `=` with the value's JSON text, a
  * string also unquoted): for a string or a boolean. A number's JSON text depends on how the client
- * wrote it (5 or 5.0), and a list's or an object's on its spacing, so those get none.
+ * wrote it (5 or 5.0), and a list's or an object's on its spacing, so those get none. The grammar
+ * keeps backslashes as written, so a value ending in one cannot be quoted at all: no clause either.
  */
 function feedbackClause(a: Assessment): string | undefined {
   const v = a.feedback?.value;
@@ -67,10 +68,11 @@ export function TraceList(props: {
   const { query } = useLocation();
   const filter = query.get('tfilter') ?? '';
   const state = query.get('tstate') ?? '';
+  const spanType = SPAN_TYPES.includes(query.get('tspan') ?? '') ? query.get('tspan')! : '';
   const sort = SORTS[query.get('tsort') ?? ''] ? query.get('tsort')! : 'newest';
   const [draft, setDraft] = useState(filter);
   const [tokens, setTokens] = useState<(string | undefined)[]>([undefined]);
-  const full = [baseFilter, filter, state && `trace.status = '${state}'`].filter(Boolean).join(' AND ');
+  const full = [baseFilter, filterOf(filter), state && `trace.status = '${state}'`, spanType && `span.type = '${spanType}'`].filter(Boolean).join(' AND ');
   useEffect(() => setDraft(filter), [filter]);
   useEffect(() => setTokens([undefined]), [full, sort, experimentId]);
   // Traces ticked for deletion, by id (with their experiment: a run's list may hold linked traces of
@@ -93,7 +95,7 @@ export function TraceList(props: {
   // User and session columns appear when a trace on the page has them (chat apps); a value in them
   // narrows the list to that user's or conversation's traces.
   const shown = { user: traces.some((t) => t.trace_metadata?.[USER]), session: traces.some((t) => t.trace_metadata?.[SESSION]) };
-  const narrow = (clause: string) => update({ tfilter: filter.includes(clause) ? filter : [filter, clause].filter(Boolean).join(' AND ') });
+  const narrow = (clause: string) => update({ tfilter: narrowed(filter, clause) });
 
   return (
     <div className="trace-list" data-testid="trace-list">
@@ -109,7 +111,8 @@ export function TraceList(props: {
             className="input mono"
             data-testid="trace-filter"
             aria-label="Trace filter"
-            placeholder={`trace.status = 'ERROR' AND tags.env = 'prod' AND execution_time > 500`}
+            placeholder={`Search the spans' text, or filter: trace.status = 'ERROR' AND tags.env = 'prod'`}
+            title="Words are looked for in every span's inputs, outputs and attributes (trace.text ILIKE); a filter in MLflow's search_traces grammar is sent as typed"
             value={draft}
             onChange={(e) => setDraft((e.target as HTMLInputElement).value)}
           />
@@ -117,6 +120,10 @@ export function TraceList(props: {
         <select className="input" aria-label="Trace state" value={state} onChange={(e) => update({ tstate: (e.target as HTMLSelectElement).value || undefined })}>
           <option value="">Any state</option>
           {STATES.map((s) => <option key={s} value={s}>{s}</option>)}
+        </select>
+        <select className="input" aria-label="Span type" value={spanType} onChange={(e) => update({ tspan: (e.target as HTMLSelectElement).value || undefined })}>
+          <option value="">Any span type</option>
+          {SPAN_TYPES.map((t) => <option key={t} value={t}>With a {t} span</option>)}
         </select>
         <select className="input" aria-label="Sort traces" value={sort} onChange={(e) => update({ tsort: (e.target as HTMLSelectElement).value === 'newest' ? undefined : (e.target as HTMLSelectElement).value })}>
           {Object.keys(SORTS).map((s) => <option key={s} value={s}>Sort: {s}</option>)}
