@@ -245,6 +245,8 @@ test('traces: list, search, paging, waterfall, span detail, assessments, run lin
   await expect(page.getByTestId('overview-cost').locator('.overview-value')).toHaveText('$0.03');
   await expect(page.getByTestId('overview-tool-calls')).toHaveCount(0);
   await expect(page.getByTestId('overview-tools')).toHaveCount(0);
+  await expect(page.getByTestId('overview-cost-row')).toHaveCount(1);
+  await shoot(page, 'run-traces-overview');
   await page.goto(`/#/experiments/${exp}/traces`);
   await expect(rows).toHaveCount(50);
   await shoot(page, 'traces-list');
