@@ -6,6 +6,7 @@ import { INDEXED_METADATA_KEYS } from '../../db/schema/traces.js';
 import { ASSESSMENT_VALID, ASSESSMENT_VALUE_TEXT } from '../traces/assessment-sql.js';
 import { SPANS_LOCATION_TAG, TRACE_NAME_TAG, TRACE_SESSION_METADATA, TRACKING_STORE } from '../traces/wire.js';
 import { checkPage, direction, predicate } from './runs-sql.js';
+import { clip } from './tokenize.js';
 
 // search_traces (SearchTraceUtils): trace attributes (status, timestamps, execution time, name, run
 // id, ids), `tags.<key>`, `metadata.<key>`, `feedback.<name>` / `expectation.<name>` (the trace's
@@ -35,7 +36,7 @@ export const TRACE_SEARCH_DIALECT: SearchDialect = {
   unsupported: {
     issue: 'Cairn does not search traces by issue: it has no issues (MLflow GenAI issue detection)',
   },
-  // A span's key (name, type, status, content, attributes.<key>) and its comparators are checked by spanCondition.
+  // A span's key (name, type, status, content, attributes.<key>) and its comparators are checked by spanComparison.
   openEntities: { tag: { type: 'string', ops: KEY_VALUE_OPS }, metadata: { type: 'string', ops: KEY_VALUE_OPS }, feedback: ASSESSMENT, expectation: ASSESSMENT, span: { type: 'string', ops: SPAN_OPS } },
   namedFields: {
     attribute: {
@@ -207,7 +208,7 @@ function spanComparison(c: Comparison): SQL {
   const column = lookup(SPAN_COLUMNS, key);
   if (column) return predicate(sql.raw(column), c.op, c.operand, 'text');
   const likeOnly = (what: string) => {
-    if (c.op !== 'LIKE' && c.op !== 'ILIKE') throw invalidParam(`span.${clipKey(what)} comparator '${c.op}' not one of 'LIKE', 'ILIKE'`);
+    if (c.op !== 'LIKE' && c.op !== 'ILIKE') throw invalidParam(`span.${clip(what)} comparator '${c.op}' not one of 'LIKE', 'ILIKE'`);
   };
   if (key === 'content') {
     likeOnly('content');
@@ -220,10 +221,9 @@ function spanComparison(c: Comparison): SQL {
     const pattern = `%"${name}"${c.operand.kind === 'string' ? c.operand.value : ''}%`;
     return predicate(sql.raw('s.content'), c.op, { kind: 'string', value: pattern }, 'text');
   }
-  throw invalidParam(`Invalid span attribute '${clipKey(key)}'. Supported attributes: name, status, type, attributes.<attribute_name>.`);
+  throw invalidParam(`Invalid span attribute '${clip(key)}'. Supported attributes: name, status, type, attributes.<attribute_name>.`);
 }
 
-const clipKey = (key: string) => (key.length > 200 ? `${key.slice(0, 200)}…` : key);
 const isSpanComparison = (c: Comparison) => c.entity === 'span' || (c.entity === 'attribute' && c.key === 'text');
 
 /**
