@@ -314,6 +314,54 @@ def test_opentelemetry_sdk_exporter_sends_to_v1_traces(server_url, client, exper
     assert [t.info.trace_id for t in found] == [trace_id]
 
 
+def test_opentelemetry_instrumentation_attributes_read_as_mlflow_spans(server_url, client, experiment_id):
+    # Spans as OpenInference and the OTel GenAI semantic conventions write them (kind, inputs as JSON
+    # text, model, token counts), sent by the plain OpenTelemetry SDK: read back with the mlflow
+    # client as MLflow's server stores them (span types, structured inputs, chat token usage, the
+    # trace's token usage), and found by span filters and token metrics. `mlflow server` 3.18.0 gave
+    # the same for the same spans but two things: it adds a cost priced with LiteLLM's table, and
+    # its span rows keep the type the span was sent with (none here), so its `span.type` filter
+    # misses them; Cairn's rows hold the type the span is read with.
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, MetricViewType
+    from mlflow.tracking._tracking_service.utils import _get_store
+
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server_url}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id})))
+    tracer = provider.get_tracer("instrumented")
+    with tracer.start_as_current_span("agent") as root:
+        root.set_attributes({"openinference.span.kind": "AGENT", "input.value": '{"question": "why?"}', "output.value": "because"})
+        with tracer.start_as_current_span("ChatOpenAI") as llm:
+            llm.set_attributes({"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o", "llm.provider": "openai", "input.value": "hello",
+                                "llm.token_count.prompt": 12, "llm.token_count.completion": 3, "llm.token_count.total": 15})
+        with tracer.start_as_current_span("chat gpt-4o-mini") as chat:
+            chat.set_attributes({"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.provider.name": "openai",
+                                 "gen_ai.usage.input_tokens": 7, "gen_ai.usage.output_tokens": 2, "gen_ai.input.messages": '[{"role": "user", "content": "x"}]'})
+        with tracer.start_as_current_span("lookup") as tool:
+            tool.set_attributes({"gen_ai.operation.name": "execute_tool", "gen_ai.tool.call.arguments": '{"city": "Oslo"}'})
+    provider.shutdown()
+    trace_id = "tr-" + format(root.get_span_context().trace_id, "032x")
+
+    trace = client.get_trace(trace_id)
+    spans = {s.name: s for s in trace.data.spans}
+    assert {n: s.span_type for n, s in spans.items()} == {"agent": "AGENT", "ChatOpenAI": "LLM", "chat gpt-4o-mini": "CHAT_MODEL", "lookup": "TOOL"}
+    assert (spans["agent"].inputs, spans["agent"].outputs) == ({"question": "why?"}, "because")
+    assert spans["ChatOpenAI"].attributes["mlflow.chat.tokenUsage"] == {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15}
+    assert (spans["ChatOpenAI"].attributes["mlflow.llm.model"], spans["ChatOpenAI"].attributes["mlflow.llm.provider"]) == ("gpt-4o", "openai")
+    assert spans["chat gpt-4o-mini"].inputs == [{"role": "user", "content": "x"}]
+    assert spans["chat gpt-4o-mini"].attributes["mlflow.chat.tokenUsage"] == {"input_tokens": 7, "output_tokens": 2, "total_tokens": 9}
+    assert spans["lookup"].inputs == {"city": "Oslo"}
+    assert trace.info.token_usage == {"input_tokens": 19, "output_tokens": 5, "total_tokens": 24}
+
+    found = mlflow.search_traces(locations=[experiment_id], filter_string="span.type = 'CHAT_MODEL' AND span.name LIKE 'chat%'", return_type="list")
+    assert [t.info.trace_id for t in found] == [trace_id]
+    tokens = _get_store().query_trace_metrics(experiment_ids=[experiment_id], view_type=MetricViewType.TRACES, metric_name="input_tokens",
+                                              aggregations=[MetricAggregation(aggregation_type=AggregationType.SUM)])
+    assert [p.values for p in tokens] == [{"SUM": 19.0}]
+
+
 def test_trace_bad_input_is_refused_in_mlflow_shape(server_url, experiment_id):
     base = f"{server_url}/api/3.0/mlflow/traces"
     info = {

@@ -60,7 +60,8 @@ describe.each(artifactBackends())('traces/get, batchGet, link-to-run ($name stor
     });
     expect(root.parent_span_id).toBeUndefined();
     expect(root.attributes).toEqual(expect.arrayContaining([
-      { key: 'mlflow.spanInputs', value: { string_value: '{"q": 1}' } },
+      // Sent as the string '{"q": 1}', read as the object it holds (as from MLflow's OTLP endpoint).
+      { key: 'mlflow.spanInputs', value: { kvlist_value: { values: [{ key: 'q', value: { int_value: '1' } }] } } },
       { key: 'n', value: { int_value: '7' } },
       { key: 'cfg', value: { kvlist_value: { values: [{ key: 't', value: { double_value: 0.5 } }] } } },
       { key: 'mlflow.traceRequestId', value: { string_value: id } },

@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps.js';
 import { checkStorableText } from '../../lib/storable-text.js';
 import { experimentIdOf } from '../ids.js';
+import { translateOtelAttributes } from './otel-translation.js';
 import { MAX_SPANS_PER_TRACE, otlpInvalid as bad, submitOtlp } from './otlp-batch.js';
 import type { SpanRecord } from './spans.js';
 
@@ -98,6 +99,24 @@ function attributes(v: unknown, depth = 0): Obj {
 
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64');
 
+/**
+ * An attribute's JSON text. A string that is itself the JSON of a string, an object or a list is
+ * kept as that JSON, as MLflow's OTLP endpoint keeps it (strip_otlp_double_encoding): instrumentations
+ * send inputs and messages as JSON text (OpenInference's `input.value`), which MLflow's UI then shows
+ * as the structure they hold. Other strings, numbers and booleans are encoded as they are.
+ */
+function attributeText(v: unknown): string {
+  if (typeof v === 'string' && /^\s*["{[]/.test(v)) {
+    try {
+      const inner: unknown = JSON.parse(v);
+      if (typeof inner === 'string' || (typeof inner === 'object' && inner !== null)) return v;
+    } catch {
+      // Not JSON: a plain string.
+    }
+  }
+  return JSON.stringify(v);
+}
+
 function toMlflowSpan(s: unknown, traceId: string): { traceHex: string; span: MlflowSpan } {
   if (!isObj(s)) throw bad('a span must be an object');
   const traceHex = id(field(s, 'traceId'), 16, 'traceId')!;
@@ -109,8 +128,10 @@ function toMlflowSpan(s: unknown, traceId: string): { traceHex: string; span: Ml
   const status = isObj(s.status) ? s.status : {};
   // MLflow keeps span attributes as JSON text (its spans are read back with json.loads).
   const attrs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(attributes(s.attributes))) attrs[k] = JSON.stringify(v);
+  for (const [k, v] of Object.entries(attributes(s.attributes))) attrs[k] = attributeText(v);
   attrs[REQUEST_ID_ATTR] = JSON.stringify(traceId);
+  // Other instrumentations' names for inputs, outputs, kind, model and tokens, as MLflow's log_spans reads them.
+  translateOtelAttributes(attrs);
   const events = list(s.events, 'events').map((e) => {
     if (!isObj(e)) throw bad('an event must be an object');
     return {
