@@ -18,6 +18,9 @@ export function decodeUtf8Body(bytes: Uint8Array): string {
 
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** Whether Postgres can store the text as it is (no NUL character, no unpaired surrogate). */
+export const isStorableText = (text: string): boolean => !UNSTORABLE.test(text);
+
 /** Throws a 400 naming `where` when `text` holds a NUL character or an unpaired surrogate. */
 export function checkStorableText(text: string, where: string): void {
   const found = UNSTORABLE.exec(text);

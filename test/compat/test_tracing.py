@@ -302,6 +302,9 @@ def test_opentelemetry_sdk_exporter_sends_to_v1_traces(server_url, client, exper
     trace = client.get_trace(trace_id)
     assert trace.info.state == "OK"
     assert trace.info.tags["mlflow.traceName"] == "otel-root"
+    # The resource's attributes are trace tags, as MLflow's log_spans writes them (not the SDK's own).
+    assert trace.info.tags["service.name"] == "otel-compat"
+    assert not any(k.startswith("telemetry.sdk.") for k in trace.info.tags)
     assert trace.info.experiment_id == experiment_id
     spans = {s.name: s for s in trace.data.spans}
     assert set(spans) == {"otel-root", "otel-child"}
@@ -332,7 +335,8 @@ def test_opentelemetry_instrumentation_attributes_read_as_mlflow_spans(server_ur
     provider.add_span_processor(SimpleSpanProcessor(OTLPSpanExporter(endpoint=f"{server_url}/v1/traces", headers={"x-mlflow-experiment-id": experiment_id})))
     tracer = provider.get_tracer("instrumented")
     with tracer.start_as_current_span("agent") as root:
-        root.set_attributes({"openinference.span.kind": "AGENT", "input.value": '{"question": "why?"}', "output.value": "because"})
+        root.set_attributes({"openinference.span.kind": "AGENT", "input.value": '{"question": "why?"}', "output.value": "because",
+                             "session.id": "s-42", "user.id": "ada", "mlflow.traceTag.env": "prod"})
         with tracer.start_as_current_span("ChatOpenAI") as llm:
             llm.set_attributes({"openinference.span.kind": "LLM", "llm.model_name": "gpt-4o", "llm.provider": "openai", "input.value": "hello",
                                 "llm.token_count.prompt": 12, "llm.token_count.completion": 3, "llm.token_count.total": 15})
@@ -354,6 +358,8 @@ def test_opentelemetry_instrumentation_attributes_read_as_mlflow_spans(server_ur
     assert spans["chat gpt-4o-mini"].attributes["mlflow.chat.tokenUsage"] == {"input_tokens": 7, "output_tokens": 2, "total_tokens": 9}
     assert spans["lookup"].inputs == {"city": "Oslo"}
     assert trace.info.token_usage == {"input_tokens": 19, "output_tokens": 5, "total_tokens": 24}
+    assert (trace.info.trace_metadata["mlflow.trace.session"], trace.info.trace_metadata["mlflow.trace.user"]) == ("s-42", "ada")
+    assert trace.info.tags["env"] == "prod"
 
     found = mlflow.search_traces(locations=[experiment_id], filter_string="span.type = 'CHAT_MODEL' AND span.name LIKE 'chat%'", return_type="list")
     assert [t.info.trace_id for t in found] == [trace_id]

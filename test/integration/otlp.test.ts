@@ -358,7 +358,8 @@ describe.each(artifactBackends())('POST /v1/traces ($name store)', (backend) => 
     // StartTraceV3 writes the trace's tag and metadata text itself, over what the spans stored.
     expect(await staleTraceText(t.deps.db, [`tr-${hex}`])).toEqual([]);
     const [text] = await rows<{ tags_json: string; metadata_json: string }>(t.deps.db, sql`select tags_json, metadata_json from traces where trace_id = ${`tr-${hex}`}`);
-    expect(JSON.parse(text.tags_json)).toEqual({ 'mlflow.traceName': 'client-name' });
+    // The request's resource attribute (service.name) is a tag, as MLflow's log_spans writes it.
+    expect(JSON.parse(text.tags_json)).toEqual({ 'mlflow.traceName': 'client-name', 'service.name': 'svc' });
     expect(JSON.parse(text.metadata_json)).toMatchObject({ 'mlflow.user': 'ada', 'mlflow.trace_schema.version': '3' });
   });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translateOtelAttributes } from '../../src/domain/traces/otel-translation.js';
+import { resourceTags, rootSpanTags, sessionAndUser } from '../../src/domain/traces/otlp-trace-fields.js';
 import { usageMetadata } from '../../src/domain/traces/usage.js';
 import type { SpanRecord } from '../../src/domain/traces/spans.js';
 
@@ -64,5 +65,29 @@ describe('usageMetadata', () => {
       ['mlflow.trace.cost', '{"input_cost": 0.5, "output_cost": 0.5, "total_cost": 1.0}'],
     ]);
     expect(usageMetadata([span('a', null, { 'mlflow.chat.tokenUsage': 'not json' })])).toEqual([]);
+  });
+});
+
+describe('tags and metadata from an OTLP export', () => {
+  const root = (attributes: Record<string, string>, parent: string | null = null): SpanRecord => ({
+    trace_id: 't', span_id: 'r', parent_span_id: parent, name: 'r', kind: 'SPAN_KIND_INTERNAL', start_time_unix_nano: '1', end_time_unix_nano: '2',
+    events: [], status: { code: 'STATUS_CODE_OK', message: '' }, attributes,
+  });
+
+  it("tags a trace with its resource's attributes, but the SDK's own and MLflow's namespace", () => {
+    expect(resourceTags({ 'service.name': 'svc', 'telemetry.sdk.name': 'opentelemetry', 'mlflow.artifactLocation': 'x', replicas: 3, zones: ['a', 'b'], bad: 'a\u0000b' }))
+      .toEqual([['service.name', 'svc'], ['replicas', '3'], ['zones', '["a", "b"]']]);
+  });
+
+  it("takes the root span's mlflow.traceTag.* attributes as tags, not the name or managed tags", () => {
+    const attrs = { 'mlflow.traceTag.env': '"prod"', 'mlflow.traceTag.mlflow.traceName': '"x"', 'mlflow.traceTag.mlflow.artifactLocation': '"y"', other: '"z"' };
+    expect(rootSpanTags(root(attrs))).toEqual([['env', 'prod']]);
+    expect(rootSpanTags(root(attrs, 'p'))).toEqual([]);
+  });
+
+  it('names the session and user the spans carry, unless the trace has them', () => {
+    const spans = [root({ 'gen_ai.conversation.id': '"c-1"' }), root({ 'user.id': '"ada"', 'session.id': '"s-2"' })];
+    expect(sessionAndUser(spans, () => false)).toEqual([['mlflow.trace.session', 'c-1'], ['mlflow.trace.user', 'ada']]);
+    expect(sessionAndUser(spans, (k) => k === 'mlflow.trace.session')).toEqual([['mlflow.trace.user', 'ada']]);
   });
 });

@@ -9,6 +9,7 @@ import { proxyStore } from '../artifacts.js';
 import { activeExperimentRoot } from '../experiments.js';
 import { spanRowsUpsert } from './span-rows.js';
 import { usageMetadata } from './usage.js';
+import { sessionAndUser } from './otlp-trace-fields.js';
 import { MAX_SPANS_BYTES, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
 import { lockTraceWrites, trackSpansInFlight } from './spans-in-flight.js';
 import { keyValuePairs, keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
@@ -36,6 +37,8 @@ export interface OtlpWrite {
   shownExperiment: string;
   runId: string | undefined;
   byTrace: Map<string, SpanRecord[]>;
+  /** Tags from the request's resource and root spans, by trace (otlp-trace-fields.ts). */
+  tags?: Map<string, Map<string, string>>;
   spanCount: number;
 }
 
@@ -109,6 +112,8 @@ interface TraceState {
   unindexed?: boolean;
   /** The spans this batch merged, whose rows it writes. */
   merged: Set<string>;
+  /** Tags this batch's requests carried for the trace (besides its name), in arrival order. */
+  addedTags?: Map<string, string>;
   touched: boolean;
 }
 
@@ -195,6 +200,7 @@ function merge(item: OtlpWrite, root: string, traces: Map<string, TraceState>): 
     }
     // As one request after another: a later request's run id replaces an earlier one; none keeps it.
     if (item.runId) t.runId = item.runId.slice(0, 8000);
+    for (const [k, v] of item.tags?.get(traceId) ?? []) (t.addedTags ??= new Map()).set(k, v);
     t.touched = true;
   }
 }
@@ -268,7 +274,9 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
   const infos = written.map(([id, t]) => ({ id, t, info: traceInfoOf([...t.spans.values()]) }));
   const col = <V>(f: (x: (typeof infos)[number]) => V) => infos.map(f);
   // The name column and the name tag hold the same value (a trace without a root span keeps its name).
-  const nameTags = infos.filter((x) => nameOf(x.t, x.info)).map((x): [string, string, string] => [x.id, TRACE_NAME_TAG, nameOf(x.t, x.info)!]);
+  // The name tag, and those the requests carried (resource, root span): never the same key twice.
+  const tagRows = infos.filter((x) => nameOf(x.t, x.info)).map((x): [string, string, string] => [x.id, TRACE_NAME_TAG, nameOf(x.t, x.info)!]);
+  for (const x of infos) for (const [k, v] of x.t.addedTags ?? []) tagRows.push([x.id, k, v]);
   const metadata = infos.flatMap((x) => metadataOf(x.t).map(([k, v]): [string, string, string] => [x.id, k, v]));
   const spanRows = spanRowsUpsert(written.flatMap(([id, t]) =>
     (t.unindexed ? [...t.spans.values()] : [...t.merged].map((s) => t.spans.get(s)!)).map((s): [string, SpanRecord] => [id, s])));
@@ -293,7 +301,7 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
       response_preview = case when traces.info_final then traces.response_preview else coalesce(excluded.response_preview, traces.response_preview) end,
       name = case when traces.info_final then traces.name else coalesce(excluded.name, traces.name) end
     returning trace_id, xmax::text as xmax),
-    ${nameTags.length ? sql`name_tags as (${traceKeyValueUpsert('trace_tags', nameTags)}),` : sql``}
+    ${tagRows.length ? sql`tags as (${traceKeyValueUpsert('trace_tags', tagRows)}),` : sql``}
     ${spanRows ? sql`span_rows as (${spanRows}),` : sql``}
     metadata as (${traceKeyValueUpsert('trace_metadata', metadata)})
     select array_agg(trace_id) as updated from written where xmax <> '0'`);
@@ -312,7 +320,7 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
 /** The trace's tags as the batch leaves them (keyValueText): the stored ones, and the name tag it writes, if any. */
 const tagsText = (t: TraceState, info: { name?: string }) => {
   const name = nameOf(t, info);
-  return keyValueText(merged(t.stored?.tags, name === undefined ? [] : [[TRACE_NAME_TAG, name]]));
+  return keyValueText(merged(t.stored?.tags, [...(t.addedTags ?? []), ...(name === undefined ? [] : [[TRACE_NAME_TAG, name] as [string, string]])]));
 };
 
 const metadataText = (t: TraceState) => keyValueText(merged(t.stored?.metadata, metadataOf(t)));
@@ -322,12 +330,13 @@ const merged = (stored: [string, string][] | undefined, written: [string, string
   [...new Map([...(stored ?? []), ...written])];
 
 /**
- * The metadata an OTLP batch writes for a trace: the schema version, the run it was sent for, and
+ * The metadata an OTLP batch writes for a trace: the schema version, the run it was sent for,
  * (unless StartTraceV3 made the info final, with the client's own figures) the token usage and cost
- * of all its spans (usage.ts).
+ * of all its spans (usage.ts), and the session and user its spans name, if it has none yet.
  */
 const metadataOf = (t: TraceState): [string, string][] => [
   ['mlflow.trace_schema.version', '3'],
   ...(t.runId ? [[SOURCE_RUN_METADATA, t.runId] as [string, string]] : []),
   ...(t.final ? [] : usageMetadata([...t.spans.values()])),
+  ...sessionAndUser(t.spans.values(), (key) => (t.stored?.metadata ?? []).some(([k]) => k === key)),
 ];

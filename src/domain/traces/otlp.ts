@@ -3,6 +3,7 @@ import { checkStorableText } from '../../lib/storable-text.js';
 import { experimentIdOf } from '../ids.js';
 import { translateOtelAttributes } from './otel-translation.js';
 import { MAX_SPANS_PER_TRACE, otlpInvalid as bad, submitOtlp } from './otlp-batch.js';
+import { resourceTags, rootSpanTags } from './otlp-trace-fields.js';
 import type { SpanRecord } from './spans.js';
 
 // OTLP span ingestion (POST /v1/traces): spans from any OpenTelemetry exporter, grouped by trace id
@@ -159,12 +160,23 @@ function toMlflowSpan(s: unknown, traceId: string): { traceHex: string; span: Ml
   };
 }
 
-/** The request's spans grouped by MLflow trace id (`tr-` + the OTel trace id in hex); 400 on anything malformed. */
-export function spansByTrace(request: unknown): Map<string, MlflowSpan[]> {
+/**
+ * The request's spans grouped by MLflow trace id (`tr-` + the OTel trace id in hex), and the tags
+ * each trace gets from its resource and root span (otlp-trace-fields.ts); 400 on anything malformed.
+ */
+export function spansByTrace(request: unknown): { byTrace: Map<string, MlflowSpan[]>; tags: Map<string, Map<string, string>> } {
   if (!isObj(request)) throw bad('the body must be an ExportTraceServiceRequest');
   const out = new Map<string, MlflowSpan[]>();
+  const tags = new Map<string, Map<string, string>>();
+  const tag = (traceId: string, pairs: [string, string][]) => {
+    if (!pairs.length) return;
+    const held = tags.get(traceId) ?? new Map<string, string>();
+    for (const [k, v] of pairs) held.set(k, v);
+    tags.set(traceId, held);
+  };
   for (const rs of list(field(request, 'resourceSpans'), 'resourceSpans')) {
     if (!isObj(rs)) throw bad('resourceSpans must hold objects');
+    const resource = isObj(rs.resource) ? resourceTags(attributes(rs.resource.attributes)) : [];
     for (const ss of list(field(rs, 'scopeSpans'), 'scopeSpans')) {
       if (!isObj(ss)) throw bad('scopeSpans must hold objects');
       for (const raw of list(ss.spans, 'spans')) {
@@ -175,11 +187,14 @@ export function spansByTrace(request: unknown): Map<string, MlflowSpan[]> {
         if (spans.length >= MAX_SPANS_PER_TRACE) throw bad(`more than ${MAX_SPANS_PER_TRACE} spans in one trace`);
         spans.push(span);
         out.set(traceId, spans);
+        // The root span's own tags win over the resource's on the same key, as in MLflow.
+        tag(traceId, resource);
+        tag(traceId, rootSpanTags(span));
       }
     }
   }
   if (!out.size) throw bad('no spans found');
-  return out;
+  return { byTrace: out, tags };
 }
 
 /**
@@ -190,10 +205,10 @@ export function spansByTrace(request: unknown): Map<string, MlflowSpan[]> {
  */
 export async function ingestOtlp(deps: Deps, shownExperiment: string, runId: string | undefined, request: unknown): Promise<number> {
   const experimentId = experimentIdOf(shownExperiment);
-  const byTrace = spansByTrace(request);
+  const { byTrace, tags } = spansByTrace(request);
   if (runId !== undefined) checkStorableText(runId, 'run id');
   let spanCount = 0;
   for (const spans of byTrace.values()) spanCount += spans.length;
-  await submitOtlp(deps, { experimentId, shownExperiment, runId, byTrace, spanCount });
+  await submitOtlp(deps, { experimentId, shownExperiment, runId, byTrace, tags, spanCount });
   return spanCount;
 }
