@@ -80,7 +80,8 @@ describe.each(artifactBackends())('span rows ($name store)', (backend) => {
     expect((await search("span.name ILIKE 'AGENT-%'")).ids).toHaveLength(3);
     // The attribute's JSON as Python writes it (a space after ':'), inside the span's JSON.
     expect((await search("span.content LIKE '%query%: 1}%'")).ids).toEqual([ids[1]]);
-    expect((await search("trace.text ILIKE '%WHY 2? HÉLLO%'")).ids).toEqual([ids[2]]);
+    // ILIKE folds ASCII in any database; `é` against `É` depends on its locale (C in CI), so it is kept as stored.
+    expect((await search("trace.text ILIKE '%WHY 2? HéLLO%'")).ids).toEqual([ids[2]]);
     expect((await search("span.attributes.mlflow.llm.model LIKE '%claude%'")).ids).toEqual([ids[1]]);
     expect((await search("span.name = 'search' AND trace.status = 'OK'")).ids).toHaveLength(3);
     for (const [filter, message] of [

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { sql } from 'drizzle-orm';
 import { openRanged } from '../../blobs/range.js';
 import type { BlobBody, BlobObject } from '../../blobs/store.js';
@@ -83,8 +83,10 @@ export function hashing(body: Readable): { stream: Transform; result: () => { md
       done(null, chunk);
     },
   });
-  body.on('error', (err) => stream.destroy(err));
-  body.pipe(stream);
+  // pipeline listens on both streams: a body that fails before the consumer has attached to `stream`
+  // (a multipart join whose first part is missing fails at once) leaves `stream` errored, which the
+  // consumer then reads, instead of an 'error' event nobody hears, which ends the process.
+  pipeline(body, stream, () => {});
   return { stream, result: () => ({ md5: hash.digest('base64'), size }) };
 }
 
