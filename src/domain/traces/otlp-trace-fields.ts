@@ -1,5 +1,5 @@
 import { isStorableText } from '../../lib/storable-text.js';
-import { pythonJson } from './span-rows.js';
+import { decodedString, pythonJson } from './span-rows.js';
 import type { SpanRecord } from './spans.js';
 import { SERVER_MANAGED_TAGS, TRACE_NAME_TAG, TRACE_SESSION_METADATA } from './wire.js';
 
@@ -29,15 +29,8 @@ export function resourceTags(attributes: Record<string, unknown>): [string, stri
   return out;
 }
 
-const decodedText = (raw: string | undefined): string | undefined => {
-  if (raw === undefined) return undefined;
-  try {
-    const v: unknown = JSON.parse(raw);
-    return typeof v === 'string' ? v : raw;
-  } catch {
-    return raw;
-  }
-};
+/** An attribute's string value, or its JSON text when it holds something else (MLflow's str() of it, near enough). */
+const decodedText = (raw: string | undefined): string | undefined => (raw === undefined ? undefined : decodedString(raw) ?? raw);
 
 /** The root span's `mlflow.traceTag.<key>` attributes as tags (not the name, nor a server-managed tag). */
 export function rootSpanTags(span: SpanRecord): [string, string][] {

@@ -26,7 +26,7 @@ export function pythonJson(value: unknown, key?: string): string {
 }
 
 /** An attribute's value decoded from its JSON text (the client JSON-encodes every one), if a string. */
-function decodedString(raw: string | undefined): string | null {
+export function decodedString(raw: string | undefined): string | null {
   if (raw === undefined) return null;
   try {
     const v: unknown = JSON.parse(raw);
