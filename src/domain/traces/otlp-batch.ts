@@ -7,11 +7,11 @@ import { GroupCommit } from '../../lib/group-commit.js';
 import { nullableTextArray, numberArray, textArray } from '../../lib/pg-array.js';
 import { proxyStore } from '../artifacts.js';
 import { activeExperimentRoot } from '../experiments.js';
-import { spanRowsUpsert } from './span-rows.js';
-import { usageMetadata } from './usage.js';
 import { sessionAndUser } from './otlp-trace-fields.js';
+import { spanRowsUpsert } from './span-rows.js';
 import { MAX_SPANS_BYTES, storedSpans, traceDataKey, type SpanRecord } from './spans.js';
 import { lockTraceWrites, trackSpansInFlight } from './spans-in-flight.js';
+import { usageMetadata } from './usage.js';
 import { keyValuePairs, keyValueText, SOURCE_RUN_METADATA, TRACE_NAME_TAG } from './wire.js';
 import { traceKeyValueUpsert } from './write.js';
 
@@ -317,7 +317,7 @@ async function upsertRows(tx: Orm, written: [string, TraceState][], bodies: Map<
   }
 }
 
-/** The trace's tags as the batch leaves them (keyValueText): the stored ones, and the name tag it writes, if any. */
+/** The trace's tags as the batch leaves them (keyValueText): the stored ones, those its requests carried, and the name tag it writes, if any. */
 const tagsText = (t: TraceState, info: { name?: string }) => {
   const name = nameOf(t, info);
   return keyValueText(merged(t.stored?.tags, [...(t.addedTags ?? []), ...(name === undefined ? [] : [[TRACE_NAME_TAG, name] as [string, string]])]));

@@ -51,7 +51,7 @@ function costs(raw: string | undefined): [string | null, string | null, string |
   return [finite(o.input_cost), finite(o.output_cost), finite(o.total_cost)];
 }
 
-// Postgres text holds no NUL: a name or model carrying one is stored without it (content escapes it).
+// Postgres text holds no NUL: an id, name or model carrying one (an uploaded file's) is stored without it (content escapes it).
 const clean = (v: string | null) => (v === null ? null : v.replace(/\0/g, ''));
 const bounded = (v: string | null) => (v === null ? null : clean(v)!.slice(0, MAX_MODEL_DIMENSION));
 const nanos = (v: unknown) => (v === null || v === undefined || !/^\d+$/.test(String(v)) ? null : String(v));
@@ -75,7 +75,7 @@ function spanRow(traceId: string, s: SpanRecord): SpanRow {
   const code = clean(String(s.status?.code ?? 'STATUS_CODE_UNSET'))!;
   return {
     traceId,
-    spanId: s.span_id,
+    spanId: clean(s.span_id)!,
     name: typeof s.name === 'string' ? clean(s.name) : null,
     type: clean(decodedString(attributes['mlflow.spanType'])),
     status: code.startsWith('STATUS_CODE_') ? code.slice('STATUS_CODE_'.length) : code,
@@ -109,7 +109,7 @@ function pythonAttribute(v: unknown): unknown {
 export function spanRowsUpsert(spans: [traceId: string, span: SpanRecord][]): SQL | undefined {
   if (!spans.length) return undefined;
   // A row appears once in one upsert (Postgres refuses to update a row twice): the last copy wins.
-  const unique = new Map(spans.map(([traceId, s]) => [`${traceId}/${s.span_id}`, spanRow(traceId, s)]));
+  const unique = new Map(spans.map(([traceId, s]) => spanRow(traceId, s)).map((row) => [`${row.traceId}/${row.spanId}`, row]));
   const r = [...unique.values()];
   const col = (f: (x: SpanRow) => string | null) => nullableTextArray(r.map(f));
   return sql`insert into trace_spans (trace_id, span_id, name, type, status, start_ns, end_ns, model_name, model_provider,
