@@ -48,7 +48,7 @@ export function uiSupportRoutes(r: Router): void {
   const experimentIds = z.object({ experiment_ids: repeated(z.string()).refine((v) => v.length > 0, 'Missing value') });
   defineRoute(r, {
     method: 'post', path: '/mlflow/traces/metrics', version: '3.0', access: 'experiment:read', tag,
-    summary: "Trace metrics (QueryTraceMetrics, the UI Overview's charts): traces and assessments views, per time bucket and dimension; the spans view answers no data points",
+    summary: "Trace metrics (QueryTraceMetrics, the UI Overview's charts): the traces, spans and assessments views, per time bucket and dimension",
     input: experimentIds.extend({
       view_type: enumOf(VIEW_TYPES).optional(),
       metric_name: requiredString,
